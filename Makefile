@@ -1,0 +1,61 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# The embedded default is a developer's machine: DEBUG on unless the environment says otherwise.
+export DEBUG ?= true
+
+.PHONY: run test lint format worker beat migrate demo shell check bench clean
+
+$(VENV)/bin/python:
+	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(PY) manage.py load_demo --if-empty
+
+run: demo
+	@echo "CivicFix on http://$(HOST):$(PORT)/  (staff workbench: /admin/)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A config worker --loglevel=info
+
+beat: $(VENV)/.installed
+	$(VENV)/bin/celery -A config beat --loglevel=info --schedule var/celerybeat-schedule
+
+check: $(VENV)/.installed
+	$(PY) manage.py check
+
+shell: $(VENV)/.installed
+	$(PY) manage.py shell
+
+bench: $(VENV)/.installed-dev
+	bench/run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

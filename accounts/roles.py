@@ -1,0 +1,81 @@
+"""The one place that answers "who may do what". Roles come from relations:
+
+- resident: any account (the default);
+- staff: member of one or more departments (Department.staff);
+- alderman: holds one or more wards (Ward.aldermen);
+- admin: a superuser.
+
+Views, the admin, the API and services all ask these functions; none checks flags itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from issues.models import Issue
+
+
+def is_admin(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def department_ids(user: User | None) -> set[int]:
+    """Departments whose queue the user works (cached on the user object for the request)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    cached = getattr(user, "_department_ids", None)
+    if cached is None:
+        cached = set(user.departments.values_list("id", flat=True))
+        user._department_ids = cached
+    return cached
+
+
+def ward_ids(user: User | None) -> set[int]:
+    """Wards the user holds as alderman."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    cached = getattr(user, "_ward_ids", None)
+    if cached is None:
+        cached = set(user.wards.values_list("id", flat=True))
+        user._ward_ids = cached
+    return cached
+
+
+def is_department_staff(user: User | None) -> bool:
+    return bool(department_ids(user))
+
+
+def is_alderman(user: User | None) -> bool:
+    return bool(ward_ids(user))
+
+
+def can_work_issue(user: User | None, issue: Issue) -> bool:
+    """May change status, assign, transfer, add notes, moderate this issue."""
+    return is_admin(user) or issue.department_id in department_ids(user)
+
+
+def can_view_issue_in_admin(user: User | None, issue: Issue) -> bool:
+    """May open the issue in the staff workbench (aldermen read their wards' issues)."""
+    return can_work_issue(user, issue) or (
+        issue.ward_id is not None and issue.ward_id in ward_ids(user)
+    )
+
+
+def visible_issues_for_staff(user: User | None, queryset):
+    """The workbench queryset: everything for admins, own departments for staff, own wards
+    (read-only) for aldermen, nothing for anyone else."""
+    from django.db.models import Q
+
+    if is_admin(user):
+        return queryset
+    depts, wards = department_ids(user), ward_ids(user)
+    if not depts and not wards:
+        return queryset.none()
+    return queryset.filter(Q(department_id__in=depts) | Q(ward_id__in=wards))
+
+
+def needs_admin_access(user: User) -> bool:
+    """Staff and aldermen sign in to the workbench; residents never do."""
+    return is_admin(user) or is_department_staff(user) or is_alderman(user)

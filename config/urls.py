@@ -1,0 +1,30 @@
+import django.contrib.auth.admin  # noqa: F401
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settings)
+import departments.admin  # noqa: F401
+import issues.admin  # noqa: F401
+
+admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
+admin.site.site_title = f"{settings.SITE_NAME} staff"
+admin.site.index_title = "Work queues"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("", include("issues.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Photos are public once stored (they are stripped of metadata); a CDN or the web server
+    # should serve MEDIA_ROOT in production and set SERVE_MEDIA=false.
+    urlpatterns += [
+        path(
+            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        ),
+    ]

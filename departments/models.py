@@ -1,0 +1,241 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from departments.wards import WardIndex, shape_from_geojson
+
+
+class Department(models.Model):
+    """A city department that works a queue of issues (Streets and Sanitation, Water, ...)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    contact_email = models.EmailField(blank=True)
+    notify_new_issues = models.BooleanField(
+        default=True, help_text=_("Email the contact address about new and transferred issues.")
+    )
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:120]
+        super().save(*args, **kwargs)
+
+
+class ServiceTypeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def with_metadata_flag(self):
+        """Annotate `has_attributes` so listing services needs no query per row."""
+        return self.annotate(
+            has_attributes=models.Exists(
+                ServiceAttribute.objects.filter(service_type=models.OuterRef("pk"))
+            )
+        )
+
+
+class ServiceType(models.Model):
+    """An Open311 service: the kind of problem a resident reports."""
+
+    service_code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    group = models.CharField(max_length=80, blank=True)
+    keywords = models.CharField(max_length=255, blank=True, help_text=_("Comma-separated."))
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="service_types"
+    )
+    active = models.BooleanField(default=True)
+    sla_hours = models.PositiveIntegerField(
+        _("expected response time (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("An issue of this type is overdue this many hours after it was reported."),
+    )
+    service_notice = models.CharField(
+        max_length=255, blank=True, help_text=_("Shown to the reporter after submitting (Open311).")
+    )
+    # Hotspot alerts: at least N reports of this type within R metres over the last 7 days.
+    hotspot_min_reports = models.PositiveSmallIntegerField(default=5)
+    hotspot_radius_m = models.PositiveIntegerField(default=150)
+
+    objects = ServiceTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hotspot_min_reports__gte=2), name="servicetype_hotspot_min_2"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def metadata(self) -> bool:
+        """Open311 `metadata`: true when the type has attributes a client must ask about."""
+        annotated = getattr(self, "has_attributes", None)
+        if annotated is not None:
+            return bool(annotated)
+        return self.attributes.exists()
+
+
+class AttributeDatatype(models.TextChoices):
+    STRING = "string", _("Single line of text")
+    NUMBER = "number", _("Number")
+    DATETIME = "datetime", _("Date and time")
+    TEXT = "text", _("Text")
+    SINGLEVALUELIST = "singlevaluelist", _("Pick one")
+    MULTIVALUELIST = "multivaluelist", _("Pick any")
+
+
+class ServiceAttribute(models.Model):
+    """An Open311 attribute of a service type: one question asked when reporting."""
+
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.CASCADE, related_name="attributes"
+    )
+    code = models.CharField(max_length=64)
+    order = models.PositiveIntegerField(default=1)
+    description = models.CharField(max_length=255, help_text=_("The question shown to the person."))
+    datatype = models.CharField(max_length=20, choices=AttributeDatatype.choices)
+    datatype_description = models.CharField(max_length=255, blank=True)
+    required = models.BooleanField(default=False)
+    variable = models.BooleanField(
+        default=True, help_text=_("False: informational only, no answer is asked for.")
+    )
+    values = models.JSONField(
+        default=list, blank=True, help_text=_('For lists: [{"key": "...", "name": "..."}, ...]')
+    )
+
+    class Meta:
+        ordering = ["service_type", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_type", "code"], name="attribute_code_unique"),
+            models.UniqueConstraint(
+                fields=["service_type", "order"], name="attribute_order_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(datatype__in=[c.value for c in AttributeDatatype]),
+                name="attribute_datatype_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type.service_code}:{self.code}"
+
+    @property
+    def is_list(self) -> bool:
+        return self.datatype in (
+            AttributeDatatype.SINGLEVALUELIST,
+            AttributeDatatype.MULTIVALUELIST,
+        )
+
+    def value_keys(self) -> list[str]:
+        return [str(v["key"]) for v in self.values or []]
+
+    def clean(self):
+        if self.is_list:
+            if not isinstance(self.values, list) or not self.values:
+                raise ValidationError({"values": _("A list attribute needs at least one value.")})
+            for v in self.values:
+                if not isinstance(v, dict) or "key" not in v or "name" not in v:
+                    raise ValidationError({"values": _('Each value needs a "key" and a "name".')})
+        elif self.values:
+            raise ValidationError({"values": _("Only list attributes have values.")})
+
+
+class ResponseTemplate(models.Model):
+    """A canned public message staff pick when changing status or closing issues."""
+
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="response_templates",
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to offer this template to every department."),
+    )
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=20, blank=True, help_text=_("The status this template is meant for, if any.")
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class WardQuerySet(models.QuerySet):
+    def containing(self, lat: float | None, lon: float | None) -> "Ward | None":
+        """The ward whose boundary contains the point, or None (outside the city, or no point)."""
+        ward_id = WardIndex.get().ward_id_at(lat, lon)
+        if ward_id is None:
+            return None
+        return self.filter(pk=ward_id).first()
+
+    def ids_for_points(self, points) -> list[int | None]:
+        """Ward ids for many (lat, lon) points at once, through a spatial index (imports)."""
+        return WardIndex.get().ward_ids_for(points)
+
+
+class Ward(models.Model):
+    """A council ward: a polygon held by one or more aldermen."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    boundary = models.JSONField(help_text=_("GeoJSON MultiPolygon in WGS84 lon/lat."))
+    min_lat = models.FloatField()
+    max_lat = models.FloatField()
+    min_lon = models.FloatField()
+    max_lon = models.FloatField()
+    aldermen = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="wards", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        shape = shape_from_geojson(self.boundary)
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = shape.bounds
+        if not self.slug:
+            self.slug = f"ward-{self.number}"
+        super().save(*args, **kwargs)
+        WardIndex.invalidate()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        WardIndex.invalidate()
+        return result
+
+    def clean(self):
+        try:
+            shape = shape_from_geojson(self.boundary)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValidationError({"boundary": _("Not a GeoJSON polygon: %s") % exc}) from exc
+        if not shape.is_valid:
+            raise ValidationError({"boundary": _("The polygon is not valid (it crosses itself).")})
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.min_lat + self.max_lat) / 2, (self.min_lon + self.max_lon) / 2)

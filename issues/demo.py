@@ -1,0 +1,307 @@
+"""Demo data: the real 50 Chicago wards, a realistic 311 catalogue, and a few hundred issues with
+histories, spread over the wards. Running it again changes nothing: every row is found by a natural
+key (ward number, slug, service code, email, the demo issue's number) before it is created.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import shapely
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from departments.catalogue import DEPARTMENTS, RESPONSE_TEMPLATES, SERVICE_TYPES
+from departments.models import Department, ResponseTemplate, ServiceAttribute, ServiceType, Ward
+from departments.wards import shape_from_geojson
+from issues import notifications, services
+from issues.models import Issue, Source, Status
+
+WARDS_FILE = (
+    Path(__file__).resolve().parent.parent
+    / "departments/data/chicago_wards_2023_simplified.geojson"
+)
+DEMO_SOURCE = "demo"
+DEMO_ISSUES = 400
+
+DEMO_USERS = {
+    "admin": ("admin@civicfix.local", "Ada Admin", "demo-admin-pass"),
+    "staff": ("staff@civicfix.local", "Sam Streets", "demo-staff-pass"),
+    "water": ("water@civicfix.local", "Wanda Water", "demo-water-pass"),
+    "alderman": ("alderman@civicfix.local", "Alderman of the 1st Ward", "demo-alderman-pass"),
+    "resident": ("resident@civicfix.local", "Rosa Resident", "demo-resident-pass"),
+}
+
+STREETS = [
+    "W Division St",
+    "N Milwaukee Ave",
+    "S Halsted St",
+    "W Chicago Ave",
+    "N Clark St",
+    "S Ashland Ave",
+    "W Belmont Ave",
+    "N Western Ave",
+    "S Pulaski Rd",
+    "W 63rd St",
+    "E 79th St",
+    "N Broadway",
+    "W Irving Park Rd",
+    "S Cottage Grove Ave",
+    "W Fullerton Ave",
+    "N Damen Ave",
+    "S Kedzie Ave",
+    "W Roosevelt Rd",
+    "E 47th St",
+    "N Lincoln Ave",
+]
+
+DESCRIPTIONS = {
+    "pothole": [
+        "Deep pothole, cars swerving around it.",
+        "Pothole by the bus stop, filled with water.",
+    ],
+    "graffiti": ["Tags on the garage door facing the alley.", "Spray paint on the viaduct wall."],
+    "street-light-out": [
+        "Three lights out in a row, very dark at night.",
+        "Light flickers all night.",
+    ],
+    "abandoned-vehicle": ["Grey sedan, flat tyres, not moved for weeks.", "Van with no plates."],
+    "rodent-baiting": [
+        "Rats running in the alley behind the restaurant.",
+        "Burrows along the fence.",
+    ],
+    "found-syringe": [
+        "Needle on the sidewalk next to the playground.",
+        "Two syringes by the bench.",
+    ],
+    "water-on-street": ["Water bubbling up through a crack in the street.", "Viaduct flooded."],
+    "water-meter-stolen": ["Meter gone, cover lying open on the parkway.", "Meter cover missing."],
+    "tree-debris": ["Large branch down after the storm.", "Limb hanging over the sidewalk."],
+    "fallen-tree-greenway": [
+        "Tree across the trail, bikes can't pass.",
+        "Fallen tree blocks the path.",
+    ],
+    "dirty-bus-shelter": ["Broken glass all over the shelter.", "Shelter full of litter."],
+    "sanitation-code": ["Overflowing garbage carts for a week.", "Mattresses dumped in the alley."],
+}
+
+ANSWERS = {
+    "pothole": {"SIZE": ["medium"], "WHERE": ["lane"]},
+    "graffiti": {"SURFACE": ["brick"], "OFFENSIVE": ["no"]},
+    "street-light-out": {"PROBLEM": ["out"]},
+    "found-syringe": {"COUNT": ["1"]},
+    "tree-debris": {"BLOCKING": ["no"]},
+}
+
+
+@dataclass
+class DemoReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, n: int = 1) -> None:
+        if n:
+            self.created[what] = self.created.get(what, 0) + n
+
+
+def load_wards(report: DemoReport, path: Path = WARDS_FILE) -> None:
+    data = json.loads(path.read_text())
+    for feature in data["features"]:
+        number = int(str(feature["properties"]["ward"]).strip())
+        if Ward.objects.filter(number=number).exists():
+            continue
+        Ward.objects.create(
+            number=number,
+            name=f"Ward {number}",
+            slug=f"ward-{number}",
+            boundary=feature["geometry"],
+        )
+        report.add("wards")
+
+
+def load_catalogue(report: DemoReport) -> None:
+    for d in DEPARTMENTS:
+        _, created = Department.objects.get_or_create(
+            slug=d["slug"],
+            defaults={
+                "name": d["name"],
+                "contact_email": d["email"],
+                "notify_new_issues": d.get("notify", True),
+            },
+        )
+        report.add("departments", int(created))
+    departments = {d.slug: d for d in Department.objects.all()}
+    for t in SERVICE_TYPES:
+        service_type, created = ServiceType.objects.get_or_create(
+            service_code=t["code"],
+            defaults={
+                "name": t["name"],
+                "group": t["group"],
+                "description": t["description"],
+                "keywords": t["keywords"],
+                "department": departments[t["department"]],
+                "sla_hours": t["sla"],
+            },
+        )
+        report.add("service types", int(created))
+        for order, a in enumerate(t["attributes"], start=1):
+            _, created = ServiceAttribute.objects.get_or_create(
+                service_type=service_type,
+                code=a["code"],
+                defaults={
+                    "order": order,
+                    "description": a["description"],
+                    "datatype": a["datatype"],
+                    "datatype_description": a.get("datatype_description", ""),
+                    "required": a.get("required", False),
+                    "variable": a.get("variable", True),
+                    "values": a.get("values", []),
+                },
+            )
+            report.add("attributes", int(created))
+    for slug, status, title, body in RESPONSE_TEMPLATES:
+        _, created = ResponseTemplate.objects.get_or_create(
+            department=departments.get(slug) if slug else None,
+            title=title,
+            defaults={"body": body, "status": status},
+        )
+        report.add("response templates", int(created))
+
+
+def load_users(report: DemoReport) -> dict[str, User]:
+    users = {}
+    for role, (email, name, password) in DEMO_USERS.items():
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                display_name=name,
+                email_verified=True,
+                is_staff=role in ("admin", "staff", "water", "alderman"),
+                is_superuser=role == "admin",
+            )
+            report.add("users")
+        users[role] = user
+    Department.objects.get(slug="streets-sanitation").staff.add(users["staff"])
+    Department.objects.get(slug="transportation").staff.add(users["staff"])
+    Department.objects.get(slug="water-management").staff.add(users["water"])
+    Ward.objects.get(number=1).aldermen.add(users["alderman"])
+    return users
+
+
+def _point_in(rng: random.Random, geom) -> tuple[float, float]:
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    while True:
+        lon, lat = rng.uniform(min_lon, max_lon), rng.uniform(min_lat, max_lat)
+        if geom.contains(shapely.Point(lon, lat)):
+            return round(lat, 6), round(lon, 6)
+
+
+def load_issues(report: DemoReport, users: dict[str, User], count: int = DEMO_ISSUES) -> None:
+    existing = set(
+        Issue.objects.filter(external_source=DEMO_SOURCE).values_list("external_id", flat=True)
+    )
+    wards = list(Ward.objects.order_by("number"))
+    geoms = {w.pk: shape_from_geojson(w.boundary) for w in wards}
+    types = {t.service_code: t for t in ServiceType.objects.all()}
+    codes = [t["code"] for t in SERVICE_TYPES]
+    weights = [30, 14, 14, 8, 8, 3, 6, 2, 8, 2, 3, 8]
+    now = timezone.now()
+    staff_by_department = {
+        d.pk: d.staff.first() or users["admin"] for d in Department.objects.all()
+    }
+    for n in range(count):
+        key = str(n)
+        if key in existing:
+            continue
+        rng = random.Random(f"civicfix-demo-{n}")
+        # Wards 1-10 get more reports so dashboards and hotspots have something to show.
+        ward = wards[rng.randrange(10)] if rng.random() < 0.35 else rng.choice(wards)
+        lat, lon = _point_in(rng, geoms[ward.pk])
+        code = rng.choices(codes, weights=weights)[0]
+        service_type = types[code]
+        age = timedelta(days=rng.uniform(0, 180) ** 1.0, minutes=rng.randrange(1440))
+        requested_at = now - age
+        anonymous = rng.random() < 0.35
+        reporter = None if anonymous else (users["resident"] if rng.random() < 0.3 else None)
+        with transaction.atomic(), notifications.suppressed():
+            issue = services.create_issue(
+                service_type=service_type,
+                latitude=lat,
+                longitude=lon,
+                address=f"{rng.randrange(100, 9000)} {rng.choice(STREETS)}",
+                description=rng.choice(DESCRIPTIONS[code]),
+                attributes=ANSWERS.get(code, {}),
+                reporter=reporter,
+                reporter_name="" if not anonymous else rng.choice(["Pat Q.", "J. Rivera", ""]),
+                reporter_email=f"neighbour{n}@example.net" if anonymous else "",
+                reporter_phone=f"312-555-{1000 + n:04d}" if anonymous else "",
+                hide_reporter_name=rng.random() < 0.2,
+                source=Source.IMPORT,
+                requested_at=requested_at,
+            )
+            Issue.objects.filter(pk=issue.pk).update(external_source=DEMO_SOURCE, external_id=key)
+            _give_history(rng, issue, staff_by_department[issue.department_id], requested_at, now)
+            if n % 9 == 0:
+                services.add_comment(
+                    issue=issue,
+                    author=staff_by_department[issue.department_id],
+                    body="Internal: crew lead says this needs a second visit. Reporter's phone on file.",
+                    internal=True,
+                )
+            if n % 7 == 0:
+                services.add_vote(issue=issue, user=users["resident"])
+            if n == 13:
+                services.set_hidden(
+                    target=issue,
+                    hidden=True,
+                    by=users["admin"],
+                    reason="Contained a neighbour's full name and phone number.",
+                )
+            if n == 21:
+                comment = services.add_comment(
+                    issue=issue,
+                    author=users["resident"],
+                    body="Spam comment with a link to a casino.",
+                )
+                services.set_hidden(target=comment, hidden=True, by=users["admin"], reason="Spam")
+        report.add("issues")
+
+
+def _give_history(rng, issue: Issue, worker: User, requested_at, now) -> None:
+    age_days = (now - requested_at).days
+    steps = []
+    roll = rng.random()
+    if age_days > 3 and roll < 0.8:
+        steps.append(Status.ACKNOWLEDGED)
+    if age_days > 7 and roll < 0.6:
+        steps.append(Status.IN_PROGRESS)
+    if age_days > 10 and roll < 0.5:
+        steps.append(Status.CLOSED)
+    if age_days > 120 and roll < 0.1:
+        steps.append(Status.ARCHIVED)
+    at = requested_at
+    for to in steps:
+        at = min(at + timedelta(hours=rng.uniform(4, 24 * age_days / (len(steps) + 1))), now)
+        message = {
+            Status.ACKNOWLEDGED: "The city has received your report.",
+            Status.IN_PROGRESS: "A crew is scheduled.",
+            Status.CLOSED: "The work is done. Thank you for reporting it.",
+            Status.ARCHIVED: "",
+        }[to]
+        services.change_status(issue=issue, to=to, by=worker, message=message, at=at)
+
+
+def load_demo(count: int = DEMO_ISSUES) -> DemoReport:
+    report = DemoReport()
+    with transaction.atomic():
+        load_wards(report)
+        load_catalogue(report)
+        users = load_users(report)
+    load_issues(report, users, count=count)
+    return report

@@ -1,0 +1,514 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DESCRIPTION_MAX = 4000  # Open311's limit, enforced by form, model and database alike.
+
+# Crockford's base32 without I, L, O, U: no letter reads like a digit over the phone.
+PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_public_id() -> str:
+    """A service request id like 'K7M2-9QXR': 8 random symbols, 10^12 possibilities, so ids
+    cannot be enumerated by counting, yet short enough to read out on the phone."""
+    raw = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_public_id(text: str) -> str:
+    """Accept what people type: lower case, spaces, no dash, O for 0, I/L for 1."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(cleaned) != 8:
+        return text.strip().upper()
+    return f"{cleaned[:4]}-{cleaned[4:]}"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+
+
+OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
+CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Web")
+    OPEN311 = "open311", _("Open311 API")
+    IMPORT = "import", _("Import")
+    STAFF = "staff", _("Staff")
+
+
+class IssueQuerySet(models.QuerySet):
+    def public(self):
+        """What anyone may see: not hidden by moderation."""
+        return self.filter(is_hidden=False)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def closed(self):
+        return self.filter(status__in=CLOSED_STATUSES)
+
+    def in_bbox(self, south: float, west: float, north: float, east: float):
+        return self.filter(
+            latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east
+        )
+
+    def for_departments(self, departments):
+        return self.filter(department__in=departments)
+
+    def overdue(self, now=None):
+        return self.open().filter(expected_at__lt=now or timezone.now())
+
+
+class Issue(models.Model):
+    """A reported problem at a place: the Open311 service request."""
+
+    public_id = models.CharField(
+        _("service request id"), max_length=9, unique=True, default=new_public_id, editable=False
+    )
+    service_type = models.ForeignKey(
+        "departments.ServiceType", on_delete=models.PROTECT, related_name="issues"
+    )
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, related_name="issues"
+    )
+    ward = models.ForeignKey(
+        "departments.Ward", on_delete=models.SET_NULL, null=True, blank=True, related_name="issues"
+    )
+    needs_triage = models.BooleanField(
+        default=False, help_text=_("Its point is in no ward (or it has none): staff must place it.")
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    status_notes = models.TextField(_("public status notes"), blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    address = models.CharField(max_length=255, blank=True)
+    zipcode = models.CharField(max_length=16, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text=_("Answers to the service type's attributes by code.")
+    )
+    media_url = models.URLField(max_length=500, blank=True)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_issues",
+    )
+    # Contact details of anonymous reporters: private, never on a public page, API or export.
+    reporter_name = models.CharField(max_length=120, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    hide_reporter_name = models.BooleanField(_("don't show my name publicly"), default=False)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_issues",
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expected_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    followup_sent_at = models.DateTimeField(null=True, blank=True)
+
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    # Where an imported issue came from ("boston", "nyc", an Open311 endpoint) and its id there,
+    # so that importing the same file again updates instead of duplicating.
+    external_source = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=64, blank=True)
+
+    vote_count = models.PositiveIntegerField(default=0)
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    hidden_reason = models.CharField(max_length=255, blank=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="issue_lat_lon"),
+            models.Index(fields=["ward", "status"], name="issue_ward_status"),
+            models.Index(fields=["service_type", "status"], name="issue_type_status"),
+            models.Index(fields=["department", "status"], name="issue_dept_status"),
+            models.Index(fields=["requested_at"], name="issue_requested"),
+            models.Index(fields=["updated_at"], name="issue_updated"),
+            models.Index(fields=["status", "expected_at"], name="issue_status_expected"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="issue_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="issue_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__isnull=False, longitude__isnull=False),
+                name="issue_lat_lon_together",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX),
+                name="issue_description_max_4000",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in Status]),
+                name="issue_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="issue_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.service_type.name if self.service_type_id else ''}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("issues:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.is_open and self.expected_at and self.expected_at < timezone.now())
+
+    @property
+    def public_reporter_name(self) -> str:
+        """The reporter as the public sees them: never an email address or phone number."""
+        if self.hide_reporter_name:
+            return str(_("a resident"))
+        if self.reporter_id:
+            return str(self.reporter.public_name)
+        return self.reporter_name.strip() or str(_("a resident"))
+
+    @property
+    def contact_email(self) -> str:
+        """Where to tell the reporter about progress: their account, or the anonymous address."""
+        if self.reporter_id and self.reporter.email:
+            return self.reporter.email
+        return self.reporter_email
+
+    def sla_due(self):
+        hours = self.service_type.sla_hours if self.service_type_id else None
+        if not hours:
+            return None
+        return self.requested_at + timedelta(hours=hours)
+
+    def clean(self):
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["latitude"] = _("Give both latitude and longitude, or neither.")
+        if self.description and len(self.description) > DESCRIPTION_MAX:
+            errors["description"] = _("The description is %(n)s characters; at most %(max)s.") % {
+                "n": len(self.description),
+                "max": DESCRIPTION_MAX,
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+class Moderated(models.Model):
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    hidden_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def photo_path(instance: "Photo", filename: str) -> str:
+    # A random name: the original file name can carry personal information.
+    return f"photos/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.jpg"
+
+
+def thumbnail_path(instance: "Photo", filename: str) -> str:
+    return f"photos/{timezone.now():%Y/%m}/{secrets.token_hex(12)}_t.jpg"
+
+
+class Photo(Moderated):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=thumbnail_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0, help_text=_("Stored size in bytes."))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} of {self.issue_id}"
+
+
+class Comment(Moderated):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    body = models.TextField(validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    is_internal = models.BooleanField(
+        _("internal staff note"), default=False, help_text=_("Never shown outside the staff.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="comment_issue_created")]
+
+    def __str__(self) -> str:
+        kind = "note" if self.is_internal else "comment"
+        return f"{kind} {self.pk} on {self.issue_id}"
+
+
+class StatusChange(models.Model):
+    """One step of an issue's history: a status change and/or a transfer between departments."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    from_department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    message = models.TextField(_("public message"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="change_issue_created")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def is_transfer(self) -> bool:
+        return bool(self.to_department_id and self.to_department_id != self.from_department_id)
+
+
+class Vote(models.Model):
+    """ "I have this too": one per account per issue."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "user"], name="vote_once")]
+
+    def __str__(self) -> str:
+        return f"vote {self.user_id} on {self.issue_id}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Subscription(models.Model):
+    """Someone (an account or a bare email address) following an issue or a ward."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+    )
+    email = models.EmailField(blank=True)
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+    )
+    ward = models.ForeignKey(
+        "departments.Ward",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False) & models.Q(email=""))
+                | (models.Q(user__isnull=True) & ~models.Q(email="")),
+                name="subscription_user_xor_email",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(issue__isnull=False) & models.Q(ward__isnull=True))
+                | (models.Q(issue__isnull=True) & models.Q(ward__isnull=False)),
+                name="subscription_issue_xor_ward",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "issue"],
+                condition=models.Q(user__isnull=False, issue__isnull=False),
+                name="subscription_user_issue_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "ward"],
+                condition=models.Q(user__isnull=False, ward__isnull=False),
+                name="subscription_user_ward_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "issue"],
+                condition=models.Q(user__isnull=True, issue__isnull=False),
+                name="subscription_email_issue_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "ward"],
+                condition=models.Q(user__isnull=True, ward__isnull=False),
+                name="subscription_email_ward_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = (self.user_id and f"user {self.user_id}") or self.email
+        what = (self.issue_id and f"issue {self.issue_id}") or f"ward {self.ward_id}"
+        return f"{who} follows {what}"
+
+    @property
+    def address(self) -> str:
+        return self.user.email if self.user_id else self.email
+
+
+class EmailOptOut(models.Model):
+    """An address that unsubscribed from everything: checked before any notification is queued."""
+
+    email = models.EmailField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class NotificationEvent(models.TextChoices):
+    ISSUE_CREATED = "issue_created", _("Report received")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    COMMENT_ADDED = "comment_added", _("Public comment")
+    WARD_NEW_ISSUE = "ward_new_issue", _("New issue in a watched ward")
+    DEPARTMENT_NEW_ISSUE = "department_new_issue", _("New issue for the department")
+    DEPARTMENT_TRANSFER = "department_transfer", _("Issue transferred to the department")
+    WARD_DIGEST = "ward_digest", _("Daily ward digest")
+    FIXED_FOLLOWUP = "fixed_followup", _("Is it fixed?")
+    HOTSPOT = "hotspot", _("Hotspot alert")
+    ACCOUNT = "account", _("Account email")
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """The outbox: one email to one recipient about one event, written in the event's transaction.
+
+    A task sends pending rows; `dedupe_key` (unique) makes a second row for the same event and
+    recipient impossible, and the pending -> sent transition happens under a row lock, so an email
+    cannot go out twice. Beat re-queues rows left pending when the broker or a worker was down.
+    """
+
+    event = models.CharField(max_length=32, choices=NotificationEvent.choices)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    recipient_email = models.EmailField()
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    ward = models.ForeignKey(
+        "departments.Ward", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    unsubscribe_url = models.URLField(max_length=500, blank=True)
+    state = models.CharField(
+        max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.recipient_email} ({self.state})"
+
+
+class HotspotAlert(models.Model):
+    """A cluster of same-type reports found by the nightly job; alerted once."""
+
+    service_type = models.ForeignKey(
+        "departments.ServiceType", on_delete=models.CASCADE, related_name="hotspot_alerts"
+    )
+    ward = models.ForeignKey(
+        "departments.Ward",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hotspot_alerts",
+    )
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    radius_m = models.PositiveIntegerField()
+    report_count = models.PositiveIntegerField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    issue_ids = models.JSONField(default=list)
+    key = models.CharField(
+        max_length=120, unique=True, help_text=_("Makes re-alerting impossible.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.report_count}× {self.service_type} near {self.latitude:.4f},{self.longitude:.4f}"

@@ -1,0 +1,148 @@
+"""The photo pipeline shared by the web form and the Open311 API.
+
+A photo is decoded with Pillow (so a file that only claims to be an image is refused), checked
+against decompression bombs, turned upright from its EXIF orientation, stripped of ALL metadata
+(GPS above all) by re-encoding only the pixels, scaled to at most 2048 px and given a thumbnail.
+Everything is checked before anything is stored, so a bad file loses nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_EDGE = 2048
+THUMB_EDGE = 320
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phones call their JPEGs
+# Refuse anything over ~50 megapixels before decoding it: a 5 KB PNG can claim 100k x 100k.
+MAX_PIXELS = 50_000_000
+
+try:  # HEIC from iPhones, when the optional pillow-heif wheel is installed.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    ALLOWED_FORMATS |= {"HEIF", "HEIC"}
+except ImportError:  # pragma: no cover - optional
+    pass
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    name: str
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def _encode(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    # Saving without exif=/icc_profile= writes pixels only: no EXIF, no GPS, no XMP, no comments.
+    img.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def prepare_photo(upload) -> PreparedPhoto:
+    """Validate and clean one uploaded file. Raises ValidationError naming the file."""
+    name = getattr(upload, "name", None) or "photo"
+    size = getattr(upload, "size", None)
+    limit = settings.PHOTO_MAX_BYTES
+    if size is not None and size > limit:
+        raise ValidationError(
+            _("%(name)s is %(mb).1f MB; photos can be at most %(max)d MB.")
+            % {"name": name, "mb": size / 1_048_576, "max": limit // 1_048_576}
+        )
+    try:
+        upload.seek(0)
+        data = upload.read(limit + 1)
+    except (OSError, ValueError) as exc:
+        raise ValidationError(_("%(name)s could not be read.") % {"name": name}) from exc
+    if len(data) > limit:
+        raise ValidationError(
+            _("%(name)s is larger than %(max)d MB.") % {"name": name, "max": limit // 1_048_576}
+        )
+    if not data:
+        raise ValidationError(_("%(name)s is empty.") % {"name": name})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.format not in ALLOWED_FORMATS:
+                raise ValidationError(
+                    _("%(name)s is a %(fmt)s file; please send a JPEG, PNG or WebP photo.")
+                    % {"name": name, "fmt": img.format or _("unknown")}
+                )
+            if img.width * img.height > MAX_PIXELS:
+                raise ValidationError(
+                    _("%(name)s is %(w)d×%(h)d pixels, too large to be a photo.")
+                    % {"name": name, "w": img.width, "h": img.height}
+                )
+            img.load()
+            img = ImageOps.exif_transpose(img)
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _("%(name)s is too large to be a photo (it may be a decompression bomb).")
+            % {"name": name}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            _("%(name)s is not a picture we can read; please send a JPEG, PNG or WebP photo.")
+            % {"name": name}
+        ) from None
+
+    if img.mode not in ("RGB", "L"):
+        background = Image.new("RGB", img.size, "white")
+        rgba = img.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        img = background
+    elif img.mode == "L":
+        img = img.convert("RGB")
+    img.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+    clean = Image.new("RGB", img.size)
+    clean.paste(img)
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    return PreparedPhoto(
+        name=name,
+        image=_encode(clean),
+        thumbnail=_encode(thumb),
+        width=clean.width,
+        height=clean.height,
+    )
+
+
+def prepare_photos(uploads) -> list[PreparedPhoto]:
+    """Prepare several files; every bad file is reported, not only the first."""
+    uploads = [u for u in uploads if u]
+    if len(uploads) > settings.PHOTO_MAX_PER_ISSUE:
+        raise ValidationError(
+            _("At most %(n)d photos per report.") % {"n": settings.PHOTO_MAX_PER_ISSUE}
+        )
+    prepared, errors = [], []
+    for upload in uploads:
+        try:
+            prepared.append(prepare_photo(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return prepared
+
+
+def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None):
+    from issues.models import Photo
+
+    photo = Photo(issue=issue, uploaded_by=uploaded_by, size=len(prepared.image))
+    photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
+    photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+    photo.save()
+    return photo

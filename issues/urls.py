@@ -1,0 +1,11 @@
+from django.urls import path
+
+from issues import views
+
+app_name = "issues"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("issues/<str:public_id>/", views.issue_detail, name="detail"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

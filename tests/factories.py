@@ -1,0 +1,113 @@
+"""Model factories and the fixtures built from them. Plain functions: no factory library needed.
+
+Wards: `chicago_wards` loads the real 50 Chicago wards (simplified) once per test; `ward1_point`
+and friends are points known to lie in specific wards.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from accounts.models import User
+from departments.models import Department, ServiceAttribute, ServiceType, Ward
+from issues.demo import WARDS_FILE, DemoReport, load_wards
+
+_seq = itertools.count(1)
+
+# Points checked against the City of Chicago's 2023 ward map.
+CITY_HALL = (41.88365, -87.63201)  # 121 N LaSalle St: ward 42
+LOOP_POINT = CITY_HALL
+OUTSIDE_CITY = (41.5, -88.5)  # farmland west of Joliet
+LAKE_MICHIGAN = (41.9, -87.5)  # in the lake, outside every ward
+
+
+def make_user(email: str | None = None, password: str = "correct-horse-battery", **extra) -> User:
+    email = email or f"user{next(_seq)}@example.org"
+    return User.objects.create_user(email=email, password=password, **extra)
+
+
+def make_department(name: str | None = None, **extra) -> Department:
+    n = next(_seq)
+    name = name or f"Department {n}"
+    extra.setdefault("contact_email", f"dept{n}@city.example")
+    return Department.objects.create(name=name, slug=f"dept-{n}", **extra)
+
+
+def make_service_type(
+    department: Department | None = None, code: str | None = None, **extra
+) -> ServiceType:
+    n = next(_seq)
+    department = department or make_department()
+    extra.setdefault("name", f"Service {n}")
+    extra.setdefault("group", "Streets")
+    extra.setdefault("sla_hours", 72)
+    return ServiceType.objects.create(
+        service_code=code or f"svc-{n}", department=department, **extra
+    )
+
+
+def make_attribute(
+    service_type: ServiceType, code: str, datatype: str = "string", **extra
+) -> ServiceAttribute:
+    extra.setdefault("order", service_type.attributes.count() + 1)
+    extra.setdefault("description", f"Question {code}")
+    return ServiceAttribute.objects.create(
+        service_type=service_type, code=code, datatype=datatype, **extra
+    )
+
+
+def make_staff(department: Department, **extra) -> User:
+    user = make_user(is_staff=True, **extra)
+    department.staff.add(user)
+    return user
+
+
+def make_issue(service_type: ServiceType | None = None, point=CITY_HALL, **extra):
+    """An issue through the real service, so routing and history are as in production."""
+    from issues import services
+
+    service_type = service_type or make_service_type()
+    extra.setdefault("require_ward", False)
+    return services.create_issue(
+        service_type=service_type,
+        latitude=point[0] if point else None,
+        longitude=point[1] if point else None,
+        address=extra.pop("address", "121 N LaSalle St"),
+        description=extra.pop("description", "A deep pothole"),
+        **extra,
+    )
+
+
+@pytest.fixture
+def chicago_wards(db) -> list[Ward]:
+    load_wards(DemoReport(), WARDS_FILE)
+    return list(Ward.objects.order_by("number"))
+
+
+@pytest.fixture
+def department(db) -> Department:
+    return make_department("Streets and Sanitation")
+
+
+@pytest.fixture
+def service_type(department) -> ServiceType:
+    return make_service_type(department, code="pothole", name="Pothole in Street")
+
+
+@pytest.fixture
+def staff_user(department) -> User:
+    return make_staff(department, email="staff@city.example")
+
+
+@pytest.fixture
+def resident(db) -> User:
+    return make_user("resident@example.org", display_name="Rosa")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return User.objects.create_superuser(
+        email="admin@city.example", password="correct-horse-battery"
+    )
