@@ -15,6 +15,10 @@ admin.site.index_title = "Work queues"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("open311/", include("issues.open311.urls")),
+    path("wards/", include("departments.urls")),
+    path("", include("issues.opendata.urls")),
+    path("", include("issues.email_urls")),
     path("", include("issues.urls")),
 ]
 

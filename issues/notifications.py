@@ -64,7 +64,7 @@ def read_unsubscribe_token(token: str) -> dict:
 
 def unsubscribe_url(*, email: str, scope: str, target_id: int | None = None) -> str:
     token = unsubscribe_token(email=email, scope=scope, target_id=target_id)
-    return absolute(reverse("issues:unsubscribe", kwargs={"token": token}))
+    return absolute(reverse("notifications:unsubscribe", kwargs={"token": token}))
 
 
 def _issue_followers(issue: Issue) -> list[Recipient]:

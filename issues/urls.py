@@ -7,5 +7,4 @@ app_name = "issues"
 urlpatterns = [
     path("", views.home, name="home"),
     path("issues/<str:public_id>/", views.issue_detail, name="detail"),
-    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -13,7 +13,3 @@ def issue_detail(request, public_id: str):
     if issue is None:
         raise Http404
     return render(request, "issues/detail.html", {"issue": issue})
-
-
-def unsubscribe(request, token: str):
-    raise Http404

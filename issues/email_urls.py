@@ -1,0 +1,11 @@
+"""Links that arrive by email: one-click unsubscribe and "is it fixed?" answers (no sign-in)."""
+
+from django.urls import path
+
+from issues import email_views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("unsubscribe/<str:token>/", email_views.unsubscribe, name="unsubscribe"),
+]

@@ -1,0 +1,117 @@
+"""The public issue filters, read from a query string: status, service type, ward, date range.
+
+One parser for the map, the list beside it, the open-data downloads, the embed and the dashboards'
+links, so a filtered view means the same thing everywhere and can be shared as a URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from issues.models import CLOSED_STATUSES, OPEN_STATUSES, Status
+
+STATUS_GROUPS = {
+    "open": [s.value for s in OPEN_STATUSES],
+    "closed": [s.value for s in CLOSED_STATUSES],
+}
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@dataclass
+class IssueFilters:
+    statuses: list[str] = field(default_factory=list)  # expanded: "open" -> its three statuses
+    status_param: str = ""
+    service_codes: list[str] = field(default_factory=list)
+    wards: list[int] = field(default_factory=list)
+    start: date | None = None
+    end: date | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: QueryDict | dict) -> IssueFilters:
+        """Parse; unusable values are dropped and explained in `errors` (never a 500)."""
+        get = params.get
+        f = cls()
+        f.status_param = (get("status") or "").strip()
+        for part in _split(f.status_param):
+            if part in STATUS_GROUPS:
+                f.statuses.extend(STATUS_GROUPS[part])
+            elif part in Status.values:
+                f.statuses.append(part)
+            else:
+                f.errors["status"] = _("Unknown status “%(s)s”.") % {"s": part}
+        f.statuses = sorted(set(f.statuses))
+        # "type" on our pages, "service_code" in Open311 words: both mean the same thing.
+        f.service_codes = _split(get("type") or get("service_code"))
+        for part in _split(get("ward")):
+            try:
+                f.wards.append(int(part))
+            except ValueError:
+                f.errors["ward"] = _("Ward must be a number, not “%(w)s”.") % {"w": part}
+        for name in ("start", "end"):
+            raw = (get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                value = parse_date(raw[:10])
+            except ValueError:
+                value = None
+            if value is None:
+                f.errors[name] = _("“%(d)s” is not a date like 2026-05-31.") % {"d": raw}
+            else:
+                setattr(f, name, value)
+        if f.start and f.end and f.start > f.end:
+            f.errors["end"] = _("The end date is before the start date.")
+            f.end = None
+        return f
+
+    @property
+    def active(self) -> bool:
+        return bool(self.statuses or self.service_codes or self.wards or self.start or self.end)
+
+    def apply(self, queryset: QuerySet) -> QuerySet:
+        if self.statuses:
+            queryset = queryset.filter(status__in=self.statuses)
+        if self.service_codes:
+            queryset = queryset.filter(service_type__service_code__in=self.service_codes)
+        if self.wards:
+            queryset = queryset.filter(ward__number__in=self.wards)
+        tz = timezone.get_current_timezone()
+        if self.start:
+            queryset = queryset.filter(
+                requested_at__gte=timezone.make_aware(datetime.combine(self.start, time.min), tz)
+            )
+        if self.end:
+            queryset = queryset.filter(
+                requested_at__lte=timezone.make_aware(datetime.combine(self.end, time.max), tz)
+            )
+        return queryset
+
+    def as_params(self) -> dict[str, str]:
+        params = {}
+        if self.status_param and "status" not in self.errors:
+            params["status"] = self.status_param
+        if self.service_codes:
+            params["type"] = ",".join(self.service_codes)
+        if self.wards:
+            params["ward"] = ",".join(str(w) for w in self.wards)
+        if self.start:
+            params["start"] = self.start.isoformat()
+        if self.end:
+            params["end"] = self.end.isoformat()
+        return params
+
+    def querystring(self, **overrides) -> str:
+        params = {**self.as_params(), **{k: v for k, v in overrides.items() if v is not None}}
+        return urlencode({k: v for k, v in params.items() if v != ""})
