@@ -36,6 +36,12 @@ class IssueFilters:
     wards: list[int] = field(default_factory=list)
     start: date | None = None
     end: date | None = None
+    # Dashboards link every figure to the list that produces it: closed-in-a-period, overdue
+    # and one grid cell (bbox w,s,e,n) are figures too.
+    closed_start: date | None = None
+    closed_end: date | None = None
+    overdue: bool = False
+    bbox: tuple[float, float, float, float] | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -59,7 +65,7 @@ class IssueFilters:
                 f.wards.append(int(part))
             except ValueError:
                 f.errors["ward"] = _("Ward must be a number, not “%(w)s”.") % {"w": part}
-        for name in ("start", "end"):
+        for name in ("start", "end", "closed_start", "closed_end"):
             raw = (get(name) or "").strip()
             if not raw:
                 continue
@@ -74,11 +80,36 @@ class IssueFilters:
         if f.start and f.end and f.start > f.end:
             f.errors["end"] = _("The end date is before the start date.")
             f.end = None
+        if f.closed_start and f.closed_end and f.closed_start > f.closed_end:
+            f.errors["closed_end"] = _("The end date is before the start date.")
+            f.closed_end = None
+        f.overdue = (get("overdue") or "").strip().lower() in ("1", "true", "yes", "on")
+        raw_bbox = (get("bbox") or "").strip()
+        if raw_bbox:
+            try:
+                west, south, east, north = (float(p) for p in raw_bbox.split(","))
+            except ValueError:
+                f.errors["bbox"] = _("bbox must be four numbers: west,south,east,north.")
+            else:
+                if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+                    f.errors["bbox"] = _("bbox must be west,south,east,north within the globe.")
+                else:
+                    f.bbox = (west, south, east, north)
         return f
 
     @property
     def active(self) -> bool:
-        return bool(self.statuses or self.service_codes or self.wards or self.start or self.end)
+        return bool(
+            self.statuses
+            or self.service_codes
+            or self.wards
+            or self.start
+            or self.end
+            or self.closed_start
+            or self.closed_end
+            or self.overdue
+            or self.bbox
+        )
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         if self.statuses:
@@ -96,6 +127,21 @@ class IssueFilters:
             queryset = queryset.filter(
                 requested_at__lte=timezone.make_aware(datetime.combine(self.end, time.max), tz)
             )
+        if self.closed_start:
+            queryset = queryset.filter(
+                closed_at__gte=timezone.make_aware(
+                    datetime.combine(self.closed_start, time.min), tz
+                )
+            )
+        if self.closed_end:
+            queryset = queryset.filter(
+                closed_at__lte=timezone.make_aware(datetime.combine(self.closed_end, time.max), tz)
+            )
+        if self.overdue:
+            queryset = queryset.overdue()
+        if self.bbox:
+            west, south, east, north = self.bbox
+            queryset = queryset.in_bbox(south, west, north, east)
         return queryset
 
     def as_params(self) -> dict[str, str]:
@@ -110,6 +156,14 @@ class IssueFilters:
             params["start"] = self.start.isoformat()
         if self.end:
             params["end"] = self.end.isoformat()
+        if self.closed_start:
+            params["closed_start"] = self.closed_start.isoformat()
+        if self.closed_end:
+            params["closed_end"] = self.closed_end.isoformat()
+        if self.overdue:
+            params["overdue"] = "1"
+        if self.bbox:
+            params["bbox"] = ",".join(f"{v:.6f}" for v in self.bbox)
         return params
 
     def querystring(self, **overrides) -> str:
