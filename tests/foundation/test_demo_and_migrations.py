@@ -1,0 +1,116 @@
+"""load_demo is idempotent; migrations apply from scratch on SQLite and PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import uuid
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from accounts.models import User
+from departments.models import Department, ServiceAttribute, ServiceType, Ward
+from issues.models import Comment, Issue, Notification, StatusChange, Subscription, Vote
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = [
+    User,
+    Department,
+    ServiceType,
+    ServiceAttribute,
+    Ward,
+    Issue,
+    StatusChange,
+    Comment,
+    Vote,
+    Subscription,
+]
+
+
+def counts() -> dict[str, int]:
+    return {m.__name__: m.objects.count() for m in MODELS}
+
+
+def test_load_demo_twice_changes_nothing(db, settings):
+    settings.DEBUG = True
+    call_command("load_demo", issues=40, stdout=StringIO())
+    first = counts()
+    snapshot = dict(Issue.objects.values_list("external_id", "public_id"))
+    call_command("load_demo", issues=40, stdout=StringIO())
+    assert counts() == first
+    assert dict(Issue.objects.values_list("external_id", "public_id")) == snapshot
+    assert first["Ward"] == 50 and first["Issue"] == 40
+
+
+def test_demo_has_what_privacy_checks_need(db, settings):
+    settings.DEBUG = True
+    call_command("load_demo", issues=40, stdout=StringIO())
+    assert Issue.objects.filter(reporter__isnull=True).exclude(reporter_email="").exists()
+    assert Issue.objects.filter(is_hidden=True).count() == 1
+    assert Comment.objects.filter(is_internal=True).exists()
+    assert Issue.objects.filter(status="closed").exists()
+    assert StatusChange.objects.filter(from_status="open").exists()
+    # History is written without emailing anyone.
+    assert Notification.objects.count() == 0
+
+
+def test_load_demo_refuses_without_debug(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("load_demo", issues=1, stdout=StringIO())
+
+
+def test_no_missing_migrations(db):
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
+
+
+def _migrate(database_url: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
+    env.update({"DATABASE_URL": database_url, "SECRET_KEY": "migrate-test", "DEBUG": "false"})
+    return subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_migrations_apply_on_a_fresh_sqlite_file(tmp_path):
+    result = _migrate(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert "Applying issues.0001_initial... OK" in result.stdout
+
+
+def test_migrations_apply_on_a_fresh_postgresql_database():
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
+        )
+    except psycopg.OperationalError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (CI always has it)")
+    name = f"civicfix_migrate_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        result = _migrate(f"postgres://postgres@127.0.0.1:5432/{name}")
+        assert result.returncode == 0, result.stderr
+        assert "Applying issues.0001_initial... OK" in result.stdout
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_suite_database_has_the_constraints(db):
+    names = {
+        c for c in connection.introspection.get_constraints(connection.cursor(), "issues_issue")
+    }
+    assert {"issue_latitude_range", "issue_longitude_range", "issue_description_max_4000"} <= names
