@@ -1,0 +1,135 @@
+"""Bulk writes that work from the model's own field list: COPY on PostgreSQL (psycopg 3), batched
+bulk_create / bulk_update elsewhere.
+
+Rows are plain dicts of field attnames; any concrete field a row leaves out gets the model's
+default, so a field another engineer adds later (with a default) does not break imports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, models
+
+ORM_BATCH = 2000
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _columns(model, with_id: bool) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+
+
+def _defaults(fields: Sequence[models.Field]) -> dict[str, object]:
+    """Constant defaults, computed once; callables (new_public_id, timezone.now) run per row."""
+    constant = {}
+    for f in fields:
+        if f.has_default() and callable(f.default):
+            continue
+        constant[f.attname] = f.get_default()
+    return constant
+
+
+def _converter(field: models.Field):
+    if isinstance(field, models.JSONField):
+        return lambda value: None if value is None else json.dumps(value)
+    return None
+
+
+def allocate_ids(model, count: int) -> list[int]:
+    """Take `count` ids from the table's sequence (PostgreSQL), so related rows can be written in
+    the same COPY pass without reading ids back."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def copy_rows(model, rows: Iterable[dict]) -> int:
+    """COPY rows into the model's table (PostgreSQL); every row carries its id."""
+    return copy_into(model._meta.db_table, _columns(model, with_id=True), rows)
+
+
+def copy_into(table: str, fields: Sequence[models.Field], rows: Iterable[dict]) -> int:
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(table)
+    constant = _defaults(fields)
+    plan = [(f.attname, f, _converter(f), f.attname in constant) for f in fields]
+    written = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = []
+                for attname, field, convert, has_constant in plan:
+                    if attname in row:
+                        value = row[attname]
+                    elif has_constant:
+                        value = constant[attname]
+                    else:
+                        value = field.get_default()
+                    values.append(convert(value) if convert else value)
+                copy.write_row(values)
+                written += 1
+    return written
+
+
+def insert_rows(model, rows: list[dict]) -> list[int]:
+    """Insert rows and return their ids in order."""
+    if not rows:
+        return []
+    if is_postgres():
+        ids = allocate_ids(model, len(rows))
+        for row, pk in zip(rows, ids, strict=True):
+            row["id"] = pk
+        copy_rows(model, rows)
+        return ids
+    objects = [model(**row) for row in rows]
+    model.objects.bulk_create(objects, batch_size=ORM_BATCH)
+    return [obj.pk for obj in objects]
+
+
+def update_rows(model, rows: list[dict], fields: Sequence[str]) -> int:
+    """Update rows (each with its "id") in place: COPY into a temporary table and one UPDATE on
+    PostgreSQL; bulk_update elsewhere."""
+    if not rows:
+        return 0
+    if not is_postgres():
+        objects = []
+        for row in rows:
+            obj = model(id=row["id"])
+            for name in fields:
+                setattr(obj, name, row[name])
+            objects.append(obj)
+        model.objects.bulk_update(objects, fields, batch_size=ORM_BATCH)
+        return len(objects)
+    meta = model._meta
+    by_name = {f.attname: f for f in meta.concrete_fields}
+    cols = [meta.pk, *(by_name[name] for name in fields)]
+    q = connection.ops.quote_name
+    stage = "_civicfix_update_stage"
+    names = ", ".join(q(f.column) for f in cols)
+    # Every identifier below comes from model metadata and is quoted; no value is interpolated.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT {names} FROM {q(meta.db_table)} WITH NO DATA"  # noqa: S608
+        )
+    copy_into(stage, cols, rows)
+    assignments = ", ".join(f"{q(f.column)} = s.{q(f.column)}" for f in cols[1:])
+    with connection.cursor() as cursor:
+        pk = q(meta.pk.column)
+        sql = f"UPDATE {q(meta.db_table)} AS t SET {assignments} FROM {stage} AS s "  # noqa: S608
+        cursor.execute(sql + f"WHERE t.{pk} = s.{pk}")
+        count = cursor.rowcount
+        cursor.execute(f"DROP TABLE {stage}")
+    return count
