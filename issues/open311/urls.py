@@ -1,5 +1,30 @@
-from django.urls import path  # noqa: F401
+"""The Open311 GeoReport v2 API at /open311/v2/; the format is the URL's suffix, nothing else."""
+
+from django.urls import path, re_path
+
+from issues.open311 import views
 
 app_name = "open311"
 
-urlpatterns: list = []
+FMT = r"\.(?P<fmt>[A-Za-z0-9]+)$"
+
+urlpatterns = [
+    path("v2/openapi.json", views.openapi_document, name="openapi"),
+    re_path(r"^v2/discovery" + FMT, views.discovery, name="discovery"),
+    re_path(r"^discovery" + FMT, views.discovery, name="discovery_root"),
+    re_path(r"^v2/services" + FMT, views.service_list, name="services"),
+    re_path(
+        r"^v2/services/(?P<service_code>[^/]+)" + FMT,
+        views.service_definition,
+        name="service_definition",
+    ),
+    re_path(r"^v2/requests" + FMT, views.requests_collection, name="requests"),
+    re_path(
+        r"^v2/requests/(?P<service_request_id>[^/]+)" + FMT,
+        views.request_detail,
+        name="request",
+    ),
+    re_path(r"^v2/tokens/(?P<token>[^/]+)" + FMT, views.token_detail, name="token"),
+    # Anything else under the API answers in the API's error format, not with an HTML page.
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
+]

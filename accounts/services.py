@@ -1,0 +1,32 @@
+"""Writes on accounts that more than one caller needs: API keys for now."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import ApiKey, User
+
+# A raw key is ~32 characters; anything much longer is not a key, so it is not hashed or looked up.
+MAX_RAW_KEY_LENGTH = 200
+
+
+def issue_api_key(*, owner: User, name: str) -> tuple[ApiKey, str]:
+    """Create a key for `owner`; returns the key and its raw secret, shown to a person once."""
+    return ApiKey.issue(owner=owner, name=name.strip()[:100])
+
+
+def use_api_key(*, raw: str) -> ApiKey | None:
+    """The active key matching `raw`, with its use counted; None for a missing, unknown or
+    revoked key, or one whose owner's account is disabled."""
+    raw = (raw or "").strip()
+    if not raw or len(raw) > MAX_RAW_KEY_LENGTH:
+        return None
+    key = ApiKey.objects.matching(raw).select_related("owner").first()
+    if key is None or not key.owner.is_active:
+        return None
+    now = timezone.now()
+    # F() so concurrent requests on one key each count; no read-modify-write race.
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, request_count=F("request_count") + 1)
+    key.last_used_at = now
+    return key

@@ -1,0 +1,56 @@
+"""GeoReport errors: a list of {code, description} in the requested format, never an HTML page.
+
+404 unknown resource (service code, request id, token, jurisdiction), 403 missing or bad api_key,
+400 everything else a client can fix; 405 and 429 for the wrong method and a spent rate limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+
+from issues.open311.render import render
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, *descriptions: str):
+        super().__init__(*descriptions)
+        self.status = status
+        self.descriptions = [str(d) for d in descriptions]
+
+    def as_list(self) -> list[dict]:
+        return [{"code": self.status, "description": d} for d in self.descriptions]
+
+
+def error_response(fmt: str, error: Open311Error) -> HttpResponse:
+    response = render(fmt, "errors", error.as_list(), status=error.status)
+    if error.status == 405:
+        response["Allow"] = "GET, POST"
+    return response
+
+
+def from_validation_error(exc: ValidationError) -> Open311Error:
+    """Field errors from a service as 400 descriptions naming the Open311 parameter."""
+    descriptions: list[str] = []
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            name = _PARAMETER_NAMES.get(field, field)
+            descriptions.extend(f"{name}: {m}" for m in messages)
+    else:
+        descriptions.extend(exc.messages)
+    return Open311Error(400, *_dedupe(descriptions))
+
+
+# Our field names at the service layer, Open311's words at the edge.
+_PARAMETER_NAMES = {
+    "latitude": "lat",
+    "longitude": "long",
+    "location": "lat/long or address_string",
+    "__all__": "request",
+}
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,399 @@
+"""The OpenAPI 3 description of the GeoReport v2 API, served at /open311/v2/openapi.json.
+
+Written by hand from the same field lists as the serialisers, and checked against the running
+server by schemathesis in tests/open311/test_openapi.py, so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from issues.open311.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_M
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATETIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+    "Errors": {"type": "array", "items": {"$ref": "#/components/schemas/Error"}},
+    "Service": {
+        "type": "object",
+        "required": ["service_code", "service_name", "metadata", "type"],
+        "properties": {
+            "service_code": {"type": "string"},
+            "service_name": {"type": "string"},
+            "description": NULLABLE_STRING,
+            "metadata": {"type": "boolean"},
+            "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+            "keywords": NULLABLE_STRING,
+            "group": NULLABLE_STRING,
+        },
+    },
+    "ServiceDefinition": {
+        "type": "object",
+        "required": ["service_code", "attributes"],
+        "properties": {
+            "service_code": {"type": "string"},
+            "attributes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["variable", "code", "datatype", "required", "order"],
+                    "properties": {
+                        "variable": {"type": "boolean"},
+                        "code": {"type": "string"},
+                        "datatype": {
+                            "type": "string",
+                            "enum": [
+                                "string",
+                                "number",
+                                "datetime",
+                                "text",
+                                "singlevaluelist",
+                                "multivaluelist",
+                            ],
+                        },
+                        "required": {"type": "boolean"},
+                        "datatype_description": NULLABLE_STRING,
+                        "order": {"type": ["integer", "null"]},
+                        "description": NULLABLE_STRING,
+                        "values": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["key", "name"],
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "name": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "ServiceRequest": {
+        "type": "object",
+        "required": ["service_request_id", "status", "service_code", "requested_datetime"],
+        "properties": {
+            "service_request_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "status_notes": NULLABLE_STRING,
+            "service_name": NULLABLE_STRING,
+            "service_code": {"type": "string"},
+            "description": {"type": ["string", "null"], "maxLength": 4000},
+            "agency_responsible": NULLABLE_STRING,
+            "service_notice": NULLABLE_STRING,
+            "requested_datetime": DATETIME,
+            "updated_datetime": NULLABLE_DATETIME,
+            "expected_datetime": NULLABLE_DATETIME,
+            "address": NULLABLE_STRING,
+            "address_id": NULLABLE_STRING,
+            "zipcode": NULLABLE_STRING,
+            "lat": {"type": ["number", "null"]},
+            "long": {"type": ["number", "null"]},
+            "media_url": {"type": ["string", "null"]},
+            "extended_attributes": {
+                "type": "object",
+                "description": "Only with extensions=true.",
+                "properties": {
+                    "ward": {"type": ["integer", "null"]},
+                    "channel": {"type": "string"},
+                    "detailed_status": {"type": "string"},
+                    "url": {"type": "string"},
+                    "photos": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "notes": {
+                "type": "array",
+                "description": "Only with extensions=true: the public timeline.",
+                "items": {
+                    "type": "object",
+                    "required": ["datetime", "type"],
+                    "properties": {
+                        "datetime": DATETIME,
+                        "type": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "description": NULLABLE_STRING,
+                    },
+                },
+            },
+        },
+    },
+    "CreatedRequest": {
+        "type": "object",
+        "required": ["service_request_id"],
+        "properties": {
+            "service_request_id": {"type": "string"},
+            "service_notice": NULLABLE_STRING,
+            "account_id": NULLABLE_STRING,
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["service_request_id", "token"],
+        "properties": {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+    },
+    "Discovery": {
+        "type": "object",
+        "required": ["changeset", "contact", "key_service", "endpoints"],
+        "properties": {
+            "changeset": {"type": "string"},
+            "contact": {"type": "string"},
+            "key_service": {"type": "string"},
+            "endpoints": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["specification", "url", "changeset", "type", "formats"],
+                    "properties": {
+                        "specification": {"type": "string"},
+                        "url": {"type": "string"},
+                        "changeset": {"type": "string"},
+                        "type": {"type": "string", "enum": ["production", "test"]},
+                        "formats": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _param(name: str, schema: dict, description: str, where: str = "query") -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "description": description,
+        "schema": schema,
+    }
+
+
+JURISDICTION = _param(
+    "jurisdiction_id",
+    {"type": "string"},
+    "Optional: this endpoint serves one jurisdiction. Any other value is a 404.",
+)
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
+        },
+    }
+
+
+def _json_list(schema_name: str, description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {"$ref": f"#/components/schemas/{schema_name}"},
+                }
+            }
+        },
+    }
+
+
+def _errors(*codes: int) -> dict:
+    meaning = {
+        400: "A missing or unreadable argument.",
+        403: "Missing or invalid api_key.",
+        404: "Unknown resource, service_code, id, token or jurisdiction_id.",
+        405: "Method not allowed.",
+        429: "Rate limit of the api_key spent.",
+    }
+    return {str(c): _json("Errors", meaning[c]) for c in codes}
+
+
+REQUEST_FILTERS = [
+    _param(
+        "service_request_id",
+        {"type": "string"},
+        "Comma-separated ids; overrides every other filter.",
+    ),
+    _param("service_code", {"type": "string"}, "Comma-separated service codes."),
+    _param("start_date", {"type": "string", "format": "date-time"}, "Earliest requested_datetime."),
+    _param("end_date", {"type": "string", "format": "date-time"}, "Latest requested_datetime."),
+    _param(
+        "status",
+        {"type": "string", "enum": ["open", "closed", "open,closed"]},
+        "open (open, acknowledged, in progress) or closed (closed, archived).",
+    ),
+    _param("updated_after", {"type": "string", "format": "date-time"}, "Extension."),
+    _param("updated_before", {"type": "string", "format": "date-time"}, "Extension."),
+    _param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "1-based page."),
+    _param(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        f"Default {DEFAULT_PAGE_SIZE}.",
+    ),
+    _param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "With long and radius."),
+    _param("long", {"type": "number", "minimum": -180, "maximum": 180}, "With lat and radius."),
+    _param(
+        "radius",
+        {"type": "number", "minimum": 0, "maximum": MAX_RADIUS_M},
+        "Metres around lat/long.",
+    ),
+    _param("ward", {"type": "string"}, "Comma-separated ward numbers."),
+    _param(
+        "extensions",
+        {"type": "string", "enum": ["true", "false"]},
+        "true adds extended_attributes and notes (the public timeline).",
+    ),
+]
+
+POST_FORM = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        "api_key": {"type": "string"},
+        "jurisdiction_id": {"type": "string"},
+        "service_code": {"type": "string"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "address_string": {"type": "string"},
+        "email": {"type": "string", "format": "email"},
+        "device_id": {"type": "string"},
+        "account_id": {"type": "string"},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+        "phone": {"type": "string"},
+        "description": {"type": "string", "maxLength": 4000},
+        "media_url": {"type": "string", "format": "uri"},
+    },
+    "additionalProperties": {"type": "string"},
+}
+
+
+def _operations() -> dict:
+    return {
+        "/open311/v2/discovery.json": {
+            "get": {
+                "operationId": "discovery",
+                "summary": "Service discovery",
+                "responses": {"200": _json("Discovery", "Endpoints and formats.")},
+            }
+        },
+        "/open311/v2/services.json": {
+            "get": {
+                "operationId": "services",
+                "summary": "Service list",
+                "parameters": [JURISDICTION],
+                "responses": {
+                    "200": _json_list("Service", "Active service types."),
+                    **_errors(400, 404),
+                },
+            }
+        },
+        "/open311/v2/services/{service_code}.json": {
+            "get": {
+                "operationId": "serviceDefinition",
+                "summary": "Service definition",
+                "parameters": [
+                    _param("service_code", {"type": "string"}, "The service type.", "path"),
+                    JURISDICTION,
+                ],
+                "responses": {
+                    "200": _json("ServiceDefinition", "Attributes and their values."),
+                    **_errors(400, 404),
+                },
+            }
+        },
+        "/open311/v2/requests.json": {
+            "get": {
+                "operationId": "listRequests",
+                "summary": "Service requests, newest first",
+                "parameters": [JURISDICTION, *REQUEST_FILTERS],
+                "responses": {
+                    "200": _json_list("ServiceRequest", "A page of public requests."),
+                    **_errors(400, 404),
+                },
+            },
+            "post": {
+                "operationId": "createRequest",
+                "summary": "Create a service request (api_key required)",
+                "description": (
+                    "Form-encoded or multipart (a `media` file is a photo). Attributes as "
+                    "attribute[CODE]=value or attribute[CODE][]=value (repeated)."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": POST_FORM},
+                        "multipart/form-data": {
+                            "schema": {
+                                **POST_FORM,
+                                "properties": {
+                                    **POST_FORM["properties"],
+                                    "media": {"type": "string", "format": "binary"},
+                                },
+                            }
+                        },
+                    },
+                },
+                "responses": {
+                    "200": _json_list("CreatedRequest", "The new request's id."),
+                    **_errors(400, 403, 404, 429),
+                },
+            },
+        },
+        "/open311/v2/requests/{service_request_id}.json": {
+            "get": {
+                "operationId": "getRequest",
+                "summary": "One service request (a one-element array)",
+                "parameters": [
+                    _param("service_request_id", {"type": "string"}, "The request's id.", "path"),
+                    JURISDICTION,
+                    REQUEST_FILTERS[-1],
+                ],
+                "responses": {
+                    "200": _json_list("ServiceRequest", "The request."),
+                    **_errors(400, 404),
+                },
+            }
+        },
+        "/open311/v2/tokens/{token}.json": {
+            "get": {
+                "operationId": "getToken",
+                "summary": "Request id from a token (every token is its request's id here)",
+                "parameters": [
+                    _param("token", {"type": "string"}, "The token.", "path"),
+                    JURISDICTION,
+                ],
+                "responses": {
+                    "200": _json_list("Token", "The request id."),
+                    **_errors(400, 404),
+                },
+            }
+        },
+    }
+
+
+def document(request) -> dict:
+    from django.conf import settings
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{settings.SITE_NAME} Open311 GeoReport v2",
+            "version": "2",
+            "description": (
+                "GeoReport v2 (http://wiki.open311.org/GeoReport_v2) with the common extensions. "
+                "Every path also answers in XML with the .xml suffix (text/xml; charset=utf-8), "
+                "with the spec's element names. See docs/open311.md."
+            ),
+        },
+        "servers": [{"url": request.build_absolute_uri("/").rstrip("/")}],
+        "paths": _operations(),
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,241 @@
+"""GET requests: the query string read into a RequestQuery, and the reads the API serves.
+
+Spec filters (service_request_id, service_code, start_date, end_date, status) plus the extensions
+clients rely on (updated_after/before, page/page_size, lat/long/radius, ward, extensions). An empty
+parameter is the same as an absent one; an unreadable one is a 400 that says what was wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import F, FloatField, Prefetch, QuerySet, Value
+from django.db.models.functions import Cos, Power, Radians, Sin
+from django.utils.translation import gettext as _
+
+from departments.attributes import parse_w3c_datetime
+from issues import selectors
+from issues.models import CLOSED_STATUSES, OPEN_STATUSES, Comment, Issue, Photo, StatusChange
+from issues.open311.errors import Open311Error
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_IDS = 500
+MAX_RADIUS_M = 100_000
+EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE_LAT = 111_320.0
+STATUS_MAP = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no"}
+
+
+def _param(params, name: str) -> str:
+    return (params.get(name) or "").strip()
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _datetime(params, name: str) -> datetime | None:
+    raw = _param(params, name)
+    if not raw:
+        return None
+    value = parse_w3c_datetime(raw)
+    if value is None:
+        raise Open311Error(
+            400,
+            _("%(p)s: “%(v)s” is not a W3C datetime such as 2026-05-01T14:30:00-05:00.")
+            % {"p": name, "v": raw[:40]},
+        )
+    return value
+
+
+def _int(params, name: str, default: int, low: int, high: int) -> int:
+    raw = _param(params, name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Open311Error(
+            400, _("%(p)s must be a whole number, not “%(v)s”.") % {"p": name, "v": raw[:40]}
+        ) from None
+    if not low <= value <= high:
+        raise Open311Error(
+            400,
+            _("%(p)s must be between %(low)d and %(high)d.")
+            % {"p": name, "low": low, "high": high},
+        )
+    return value
+
+
+def _float(params, name: str, low: float, high: float) -> float | None:
+    raw = _param(params, name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        raise Open311Error(
+            400,
+            _("%(p)s must be a number between %(low)s and %(high)s, not “%(v)s”.")
+            % {"p": name, "low": low, "high": high, "v": raw[:40]},
+        )
+    return value
+
+
+def read_bool(params, name: str) -> bool:
+    raw = _param(params, name).lower()
+    if not raw or raw in FALSE_WORDS:
+        return False
+    if raw in TRUE_WORDS:
+        return True
+    raise Open311Error(400, _("%(p)s must be true or false.") % {"p": name})
+
+
+@dataclass
+class RequestQuery:
+    ids: list[str] = field(default_factory=list)
+    service_codes: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    wards: list[int] = field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+    radius: float | None = None
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    extensions: bool = False
+
+    @classmethod
+    def from_params(cls, params) -> RequestQuery:
+        q = cls()
+        q.extensions = read_bool(params, "extensions")
+        q.ids = _split(_param(params, "service_request_id"))
+        if len(q.ids) > MAX_IDS:
+            raise Open311Error(
+                400, _("Ask for at most %(n)d service_request_id values at once.") % {"n": MAX_IDS}
+            )
+        q.page = _int(params, "page", 1, 1, 1_000_000)
+        q.page_size = _int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        if q.ids:  # the spec: a list of ids overrides every other filter
+            return q
+        q.service_codes = _split(_param(params, "service_code"))
+        for part in _split(_param(params, "status").lower()):
+            if part not in STATUS_MAP:
+                raise Open311Error(
+                    400, _("status must be open, closed or both, not “%(s)s”.") % {"s": part[:40]}
+                )
+            q.statuses.extend(s.value for s in STATUS_MAP[part])
+        q.start = _datetime(params, "start_date")
+        q.end = _datetime(params, "end_date")
+        if q.start and q.end and q.start > q.end:
+            raise Open311Error(400, _("start_date is after end_date."))
+        q.updated_after = _datetime(params, "updated_after")
+        q.updated_before = _datetime(params, "updated_before")
+        for part in _split(_param(params, "ward")):
+            try:
+                q.wards.append(int(part))
+            except ValueError:
+                raise Open311Error(
+                    400, _("ward must be a ward number, not “%(w)s”.") % {"w": part[:40]}
+                ) from None
+        q.lat = _float(params, "lat", -90, 90)
+        q.lon = _float(params, "long", -180, 180)
+        q.radius = _float(params, "radius", 0, MAX_RADIUS_M)
+        given = [v is not None for v in (q.lat, q.lon, q.radius)]
+        if any(given) and not all(given):
+            raise Open311Error(
+                400, _("A distance search needs lat, long and radius (in metres) together.")
+            )
+        return q
+
+
+def _public_timeline_prefetches() -> list[Prefetch]:
+    return [
+        Prefetch(
+            "status_changes",
+            queryset=StatusChange.objects.order_by("created_at", "id"),
+            to_attr="public_changes",
+        ),
+        Prefetch(
+            "comments",
+            queryset=Comment.objects.filter(is_internal=False, is_hidden=False),
+            to_attr="public_comments",
+        ),
+    ]
+
+
+def with_api_relations(queryset: QuerySet[Issue], *, extensions: bool) -> QuerySet[Issue]:
+    """What the serialiser reads, fetched in a fixed number of queries whatever the page size."""
+    prefetches = [
+        Prefetch("photos", queryset=Photo.objects.filter(is_hidden=False), to_attr="public_photos")
+    ]
+    if extensions:
+        prefetches += _public_timeline_prefetches()
+    return queryset.prefetch_related(*prefetches)
+
+
+def within_radius(queryset: QuerySet[Issue], lat: float, lon: float, radius_m: float):
+    """Issues within `radius_m` metres of a point: a bounding box on the indexed lat/lon columns
+    first, then the exact great-circle test (haversine, compared without the arcsine)."""
+    dlat = radius_m / METRES_PER_DEGREE_LAT
+    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
+    dlon = min(radius_m / (METRES_PER_DEGREE_LAT * cos_lat), 180.0)
+    queryset = queryset.in_bbox(lat - dlat, lon - dlon, lat + dlat, lon + dlon)
+    half_angle = min(radius_m / (2 * EARTH_RADIUS_M), math.pi / 2)
+    limit = math.sin(half_angle) ** 2
+    haversine = Power(Sin((Radians(F("latitude")) - math.radians(lat)) / 2), 2) + Value(
+        math.cos(math.radians(lat)), output_field=FloatField()
+    ) * Cos(Radians(F("latitude"))) * Power(
+        Sin((Radians(F("longitude")) - math.radians(lon)) / 2), 2
+    )
+    return queryset.alias(haversine_a=haversine).filter(haversine_a__lte=limit)
+
+
+def service_requests(query: RequestQuery) -> tuple[list[Issue], bool]:
+    """One page of public requests, newest first, and whether another page follows."""
+    from issues.models import normalize_public_id
+
+    queryset = selectors.public_issues()
+    if query.ids:
+        queryset = queryset.filter(public_id__in=[normalize_public_id(i) for i in query.ids])
+    else:
+        if query.service_codes:
+            queryset = queryset.filter(service_type__service_code__in=query.service_codes)
+        if query.statuses:
+            queryset = queryset.filter(status__in=query.statuses)
+        if query.start:
+            queryset = queryset.filter(requested_at__gte=query.start)
+        if query.end:
+            queryset = queryset.filter(requested_at__lte=query.end)
+        if query.updated_after:
+            queryset = queryset.filter(updated_at__gt=query.updated_after)
+        if query.updated_before:
+            queryset = queryset.filter(updated_at__lt=query.updated_before)
+        if query.wards:
+            queryset = queryset.filter(ward__number__in=query.wards)
+        if query.radius is not None:
+            queryset = within_radius(queryset, query.lat, query.lon, query.radius)
+    queryset = with_api_relations(
+        queryset.order_by("-requested_at", "-id"), extensions=query.extensions
+    )
+    offset = (query.page - 1) * query.page_size
+    # One row more than asked tells whether a next page exists without a COUNT over everything.
+    rows = list(queryset[offset : offset + query.page_size + 1])
+    return rows[: query.page_size], len(rows) > query.page_size
+
+
+def service_request(public_id: str, *, extensions: bool = False) -> Issue | None:
+    from issues.models import normalize_public_id
+
+    queryset = selectors.public_issues().filter(public_id=normalize_public_id(public_id))
+    return with_api_relations(queryset, extensions=extensions).first()

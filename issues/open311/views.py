@@ -1,0 +1,292 @@
+"""GeoReport v2 endpoints. Each view reads like the spec's method: check the jurisdiction, read
+the arguments, call a selector or a service, render the plain dicts in the suffix's format.
+Errors of every kind leave as an Open311 error list in that format, never as an HTML page."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    ValidationError,
+)
+from django.core.validators import URLValidator, validate_email
+from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.services import use_api_key
+from departments.models import ServiceType
+from issues import ratelimit, services
+from issues.models import DESCRIPTION_MAX, Source
+from issues.open311 import openapi, query, serializers
+from issues.open311.errors import Open311Error, error_response, from_validation_error
+from issues.open311.render import FORMATS, render
+from issues.photos import prepare_photos
+
+
+def open311_endpoint(methods=("GET",)):
+    """Method check, jurisdiction check and error rendering shared by every endpoint."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, fmt: str = "json", **kwargs):
+            if fmt not in FORMATS:
+                return error_response(
+                    "json",
+                    Open311Error(404, _("Formats are .json and .xml, not .%(f)s.") % {"f": fmt}),
+                )
+            try:
+                if request.method not in methods:
+                    raise Open311Error(
+                        405, _("This resource answers %(m)s.") % {"m": ", ".join(methods)}
+                    )
+                check_jurisdiction(request)
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as error:
+                return error_response(fmt, error)
+            except (RequestDataTooBig, TooManyFieldsSent):
+                return error_response(fmt, Open311Error(400, _("The request body is too large.")))
+            except (MultiPartParserError, SuspiciousOperation, BadRequest):
+                return error_response(
+                    fmt, Open311Error(400, _("The request body could not be read."))
+                )
+
+        return wrapper
+
+    return decorator
+
+
+def _arg(request, name: str) -> str:
+    """A POST may carry an argument in its body or its query string (the `open311` client sends
+    api_key in the query string); the body wins."""
+    if request.method == "POST":
+        value = request.POST.get(name)
+        if value not in (None, ""):
+            return value.strip()
+    return (request.GET.get(name) or "").strip()
+
+
+def check_jurisdiction(request) -> None:
+    # One jurisdiction: absent or empty is fine; the configured one is fine; any other is unknown.
+    jurisdiction = _arg(request, "jurisdiction_id")
+    if jurisdiction and jurisdiction.lower() != settings.OPEN311_JURISDICTION.lower():
+        raise Open311Error(
+            404, _("jurisdiction_id “%(j)s” was not found.") % {"j": jurisdiction[:80]}
+        )
+
+
+@open311_endpoint()
+def discovery(request, fmt: str):
+    return render(fmt, "discovery", serializers.discovery(request))
+
+
+@open311_endpoint()
+def service_list(request, fmt: str):
+    types = ServiceType.objects.active().with_metadata_flag().order_by("group", "name")
+    return render(fmt, "services", [serializers.service(t) for t in types])
+
+
+@open311_endpoint()
+def service_definition(request, service_code: str, fmt: str):
+    service_type = (
+        ServiceType.objects.active()
+        .filter(service_code=service_code)
+        .prefetch_related("attributes")
+        .first()
+    )
+    if service_type is None:
+        raise Open311Error(404, _("service_code “%(c)s” was not found.") % {"c": service_code[:80]})
+    return render(fmt, "service_definition", serializers.service_definition(service_type))
+
+
+@csrf_exempt  # key-authenticated, never cookie-authenticated, so CSRF does not apply
+@open311_endpoint(methods=("GET", "POST"))
+def requests_collection(request, fmt: str):
+    if request.method == "POST":
+        return create_request(request, fmt)
+    params = query.RequestQuery.from_params(request.GET)
+    issues, has_next = query.service_requests(params)
+    data = [serializers.service_request(i, request, extensions=params.extensions) for i in issues]
+    response = render(fmt, "service_requests", data)
+    _pagination_headers(request, response, params, has_next)
+    return response
+
+
+def _pagination_headers(request, response: HttpResponse, params, has_next: bool) -> None:
+    response["X-Page"] = str(params.page)
+    response["X-Page-Size"] = str(params.page_size)
+    base = request.build_absolute_uri(request.path)
+    links = []
+    for rel, page in (
+        ("next", params.page + 1 if has_next else None),
+        ("prev", params.page - 1 if params.page > 1 else None),
+    ):
+        if page is None:
+            continue
+        args = request.GET.copy()
+        args["page"] = str(page)
+        url = f"{base}?{urlencode(sorted(args.items()))}"
+        response["X-Next-Page-URL" if rel == "next" else "X-Previous-Page-URL"] = url
+        links.append(f'<{url}>; rel="{rel}"')
+    if links:
+        response["Link"] = ", ".join(links)
+
+
+@open311_endpoint()
+def request_detail(request, service_request_id: str, fmt: str):
+    extensions = query.read_bool(request.GET, "extensions")
+    issue = query.service_request(service_request_id, extensions=extensions)
+    if issue is None:
+        raise Open311Error(
+            404, _("service_request_id “%(i)s” was not found.") % {"i": service_request_id[:40]}
+        )
+    data = [serializers.service_request(issue, request, extensions=extensions)]
+    return render(fmt, "service_requests", data)
+
+
+@open311_endpoint()
+def token_detail(request, token: str, fmt: str):
+    # We are realtime: a request's id is known at once, so every token is its request's id.
+    issue = query.service_request(token)
+    if issue is None:
+        raise Open311Error(404, _("token “%(t)s” was not found.") % {"t": token[:40]})
+    return render(fmt, "service_requests", [serializers.token(issue)])
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def create_request(request, fmt: str):
+    """POST requests: authenticate the key, read the form, create through the service layer."""
+    if request.content_type not in FORM_TYPES:
+        raise Open311Error(
+            400,
+            _("Send the request as application/x-www-form-urlencoded or multipart/form-data."),
+        )
+    key = use_api_key(raw=_arg(request, "api_key"))
+    if key is None:
+        raise Open311Error(403, _("A valid api_key is required to create a service request."))
+    if not ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
+        limit, window = settings.RATE_LIMITS["open311_post"]
+        response = error_response(
+            fmt,
+            Open311Error(
+                429,
+                _("This api_key has made %(n)d requests in the last %(m)d minutes; slow down.")
+                % {"n": limit, "m": window // 60},
+            ),
+        )
+        response["Retry-After"] = str(window)
+        return response
+
+    code = _arg(request, "service_code")
+    if not code:
+        raise Open311Error(400, _("service_code is required."))
+    service_type = ServiceType.objects.filter(service_code=code).first()
+    if service_type is None:
+        raise Open311Error(404, _("service_code “%(c)s” was not found.") % {"c": code[:80]})
+
+    latitude, longitude = _location(request)
+    description = request.POST.get("description", "")
+    if len(description) > DESCRIPTION_MAX + 1000:
+        # create_issue says the same; refuse the absurd before building anything on it.
+        raise Open311Error(
+            400, _("description: at most %(n)d characters.") % {"n": DESCRIPTION_MAX}
+        )
+    email = _arg(request, "email")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise Open311Error(
+                400, _("email: “%(e)s” is not an email address.") % {"e": email[:80]}
+            ) from None
+    media_url = _arg(request, "media_url")
+    if media_url:
+        try:
+            if len(media_url) > 500:
+                raise ValidationError("too long")
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            raise Open311Error(
+                400, _("media_url must be an http(s) URL of at most 500 characters.")
+            ) from None
+    try:
+        photos = prepare_photos(request.FILES.getlist("media"))
+        name = " ".join(p for p in (_arg(request, "first_name"), _arg(request, "last_name")) if p)
+        issue = services.create_issue(
+            service_type=service_type,
+            latitude=latitude,
+            longitude=longitude,
+            address=_arg(request, "address_string"),
+            description=description,
+            attributes=attribute_answers(request.POST),
+            reporter_name=name,
+            reporter_email=email,
+            reporter_phone=_arg(request, "phone"),
+            source=Source.OPEN311,
+            photos=photos,
+            media_url=media_url,
+            require_ward=False,  # a point in no ward is kept and flagged for triage
+        )
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+    return render(fmt, "service_requests", [serializers.created(issue)])
+
+
+def _location(request) -> tuple[float | None, float | None]:
+    raw_lat, raw_long = _arg(request, "lat"), _arg(request, "long")
+    if not raw_lat and not raw_long:
+        if not _arg(request, "address_string"):
+            if _arg(request, "address_id"):
+                raise Open311Error(
+                    400, _("address_id is not supported here; send lat and long or address_string.")
+                )
+            raise Open311Error(400, _("A location is required: lat and long, or address_string."))
+        return None, None
+    if not raw_lat or not raw_long:
+        raise Open311Error(400, _("lat and long must be sent together."))
+    values = []
+    for name, raw, bound in (("lat", raw_lat, 90), ("long", raw_long, 180)):
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or not -bound <= value <= bound:
+            raise Open311Error(
+                400,
+                _("%(p)s must be a number between -%(b)d and %(b)d.") % {"p": name, "b": bound},
+            )
+        values.append(value)
+    return values[0], values[1]
+
+
+def attribute_answers(post) -> dict[str, list[str]]:
+    """attribute[CODE]=v and attribute[CODE][]=v1&attribute[CODE][]=v2 as {CODE: [values]}."""
+    answers: dict[str, list[str]] = {}
+    for key in post:
+        if not key.startswith("attribute[") or not key.endswith("]"):
+            continue
+        code = key[len("attribute[") :]
+        code = code[: -len("[]")] if code.endswith("[]") else code
+        code = code[:-1]
+        if code:
+            answers.setdefault(code, []).extend(post.getlist(key))
+    return answers
+
+
+def openapi_document(request):
+    return JsonResponse(openapi.document(request), json_dumps_params={"ensure_ascii": False})
+
+
+def not_found(request, rest: str = ""):
+    fmt = "xml" if rest.endswith(".xml") else "json"
+    return error_response(fmt, Open311Error(404, _("There is no such GeoReport v2 resource.")))
