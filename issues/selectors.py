@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import math
+from dataclasses import dataclass
 
-from issues.models import Issue, normalize_public_id
+from django.db.models import Avg, Count, F, Min, Prefetch, QuerySet
+from django.db.models.functions import Floor
+from django.urls import reverse
+
+from departments.models import ServiceType, Ward
+from issues.filters import IssueFilters
+from issues.models import (
+    Comment,
+    Issue,
+    Photo,
+    Status,
+    StatusChange,
+    Subscription,
+    Vote,
+    normalize_public_id,
+)
+
+# Whatever the data size, one viewport response carries at most this many features.
+MAP_FEATURE_CAP = 500
+# From this zoom on (a few streets across) the map shows individual issues instead of clusters.
+STREET_ZOOM = 16
+# Cells per 256 px tile side: 4 gives clusters roughly 64 px apart on screen.
+CELLS_PER_TILE = 4
+NEARBY_RADIUS_M = 50
+EARTH_RADIUS_M = 6_371_000
 
 
 def public_issues() -> QuerySet[Issue]:
@@ -14,3 +39,325 @@ def public_issues() -> QuerySet[Issue]:
 
 def public_issue(public_id: str) -> Issue | None:
     return public_issues().filter(public_id=normalize_public_id(public_id)).first()
+
+
+def _public_photos() -> Prefetch:
+    return Prefetch(
+        "photos", queryset=Photo.objects.filter(is_hidden=False), to_attr="public_photos"
+    )
+
+
+def issue_list(filters: IssueFilters) -> QuerySet[Issue]:
+    """The filtered public issues, newest first, each with its visible photos (for thumbnails).
+    A page of it costs two queries, however long the page."""
+    return (
+        filters.apply(public_issues())
+        .order_by("-requested_at", "-id")
+        .prefetch_related(_public_photos())
+    )
+
+
+def issue_page(public_id: str) -> Issue | None:
+    """One public issue with everything its page shows: photos, ward and its aldermen."""
+    return (
+        public_issues()
+        .filter(public_id=normalize_public_id(public_id))
+        .select_related("reporter")
+        .prefetch_related(_public_photos(), "ward__aldermen")
+        .first()
+    )
+
+
+def attribute_answers(issue: Issue) -> list[tuple[str, str]]:
+    """The answers to the type's questions as (question, answer) text, in question order;
+    list answers show their choice names rather than keys."""
+    answers = issue.attributes or {}
+    rows = []
+    for attribute in issue.service_type.attributes.all():
+        if attribute.code not in answers:
+            continue
+        value = answers[attribute.code]
+        names = {str(v.get("key")): v.get("name", "") for v in attribute.values or []}
+        values = value if isinstance(value, list) else [value]
+        rows.append(
+            (
+                attribute.description or attribute.code,
+                ", ".join(names.get(str(v), str(v)) for v in values),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "reported", "status", "transfer" or "comment"
+    at: object
+    status: str = ""
+    status_label: str = ""
+    department: str = ""
+    message: str = ""
+    author: str = ""
+
+
+def public_timeline(issue: Issue) -> list[TimelineEntry]:
+    """Status changes (with their public messages) and public comments, oldest first.
+    Internal notes, hidden comments and who on the staff did what never appear."""
+    changes = StatusChange.objects.filter(issue=issue).select_related("to_department")
+    comments = (
+        Comment.objects.filter(issue=issue, is_internal=False, is_hidden=False)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    entries = []
+    for change in changes:
+        if not change.from_status:
+            kind = "reported"
+        elif change.is_transfer and change.from_status == change.to_status:
+            kind = "transfer"
+        else:
+            kind = "status"
+        entries.append(
+            TimelineEntry(
+                kind=kind,
+                at=change.created_at,
+                status=change.to_status,
+                status_label=Status(change.to_status).label,
+                department=str(change.to_department) if change.to_department_id else "",
+                message=change.message,
+            )
+        )
+    for comment in comments:
+        author = comment.author.public_name if comment.author_id else _a_resident()
+        entries.append(
+            TimelineEntry(
+                kind="comment", at=comment.created_at, message=comment.body, author=author
+            )
+        )
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _a_resident() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("a resident")
+
+
+def viewer_state(issue: Issue, user) -> dict[str, bool]:
+    """Whether the signed-in person has voted for and follows the issue."""
+    if not (user and user.is_authenticated):
+        return {"voted": False, "following": False}
+    return {
+        "voted": Vote.objects.filter(issue=issue, user=user).exists(),
+        "following": Subscription.objects.filter(issue=issue, user=user).exists(),
+    }
+
+
+def service_types_grouped() -> list[tuple[str, list[ServiceType]]]:
+    """Active service types grouped for a <select> with <optgroup>s, groups in name order."""
+    groups: dict[str, list[ServiceType]] = {}
+    for service_type in ServiceType.objects.active().order_by("group", "name"):
+        groups.setdefault(service_type.group or "", []).append(service_type)
+    return list(groups.items())
+
+
+def service_type_with_attributes(service_code: str) -> ServiceType | None:
+    return (
+        ServiceType.objects.active()
+        .filter(service_code=service_code)
+        .prefetch_related("attributes")
+        .first()
+    )
+
+
+def wards_for_filter() -> QuerySet[Ward]:
+    return Ward.objects.only("id", "number", "name").order_by("number")
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine); exact enough for 'within about 50 m'."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def nearby_open_issues(
+    *, service_type: ServiceType, latitude: float, longitude: float, radius_m: int = NEARBY_RADIUS_M
+) -> list[Issue]:
+    """Open public issues of the same type within `radius_m`, nearest first (at most 5).
+    A bounding box narrows the search through the (latitude, longitude) index; the exact
+    distance is then measured on the few rows left."""
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(0.01, math.cos(math.radians(latitude))))
+    candidates = (
+        public_issues()
+        .open()
+        .filter(service_type=service_type)
+        .in_bbox(latitude - dlat, longitude - dlon, latitude + dlat, longitude + dlon)
+        .order_by("-requested_at")[:50]
+    )
+    found = []
+    for issue in candidates:
+        d = distance_m(latitude, longitude, issue.latitude, issue.longitude)
+        if d <= radius_m:
+            issue.distance_m = round(d)
+            found.append(issue)
+    return sorted(found, key=lambda i: i.distance_m)[:5]
+
+
+@dataclass(frozen=True)
+class BBox:
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+def cell_size(zoom: int) -> float:
+    """Grid cell edge in degrees for a zoom level: a quarter of a map tile."""
+    return 360.0 / (2**zoom) / CELLS_PER_TILE
+
+
+def _issue_feature(issue: Issue) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [issue.longitude, issue.latitude]},
+        "properties": {
+            "id": issue.public_id,
+            "url": reverse("issues:detail", kwargs={"public_id": issue.public_id}),
+            "status": issue.status,
+            "status_label": str(Status(issue.status).label),
+            "service_name": issue.service_type.name,
+            "service_code": issue.service_type.service_code,
+            "requested": issue.requested_at.isoformat(),
+            "address": issue.address,
+        },
+    }
+
+
+def _located(filters: IssueFilters, bbox: BBox) -> QuerySet[Issue]:
+    # The bbox is a range on latitude then longitude: the (latitude, longitude) index serves it.
+    return filters.apply(Issue.objects.public()).in_bbox(
+        bbox.south, bbox.west, bbox.north, bbox.east
+    )
+
+
+def _individual(queryset: QuerySet[Issue], limit: int) -> list[Issue]:
+    return list(
+        queryset.select_related("service_type")
+        .only(
+            "public_id",
+            "status",
+            "latitude",
+            "longitude",
+            "address",
+            "requested_at",
+            "service_type__name",
+            "service_type__service_code",
+        )
+        .order_by("-requested_at", "-id")[:limit]
+    )
+
+
+def _clusters(queryset: QuerySet[Issue], zoom: int) -> list[dict]:
+    """One SQL GROUP BY over grid cells; the representative point is the cell's mean position,
+    which always lies among its issues' bounding box. Cells holding a single issue come back
+    as that issue, fetched in one more query."""
+    size = cell_size(zoom)
+    cells = list(
+        queryset.order_by()  # the model's default ordering would join the GROUP BY
+        .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
+        .values("cx", "cy")
+        .annotate(n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"), first=Min("id"))
+        .order_by("-n", "cy", "cx")[:MAP_FEATURE_CAP]
+    )
+    single_ids = [c["first"] for c in cells if c["n"] == 1]
+    singles = {
+        i.pk: i for i in _individual(Issue.objects.filter(pk__in=single_ids), len(single_ids))
+    }
+    features = []
+    for cell in cells:
+        if cell["n"] == 1 and cell["first"] in singles:
+            features.append(_issue_feature(singles[cell["first"]]))
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]},
+                "properties": {
+                    "cluster": True,
+                    "count": cell["n"],
+                    # The cell's extent, so a client can zoom to it on click.
+                    "bbox": [
+                        cell["cx"] * size,
+                        cell["cy"] * size,
+                        (cell["cx"] + 1) * size,
+                        (cell["cy"] + 1) * size,
+                    ],
+                },
+            }
+        )
+    return features
+
+
+def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
+    """The public issues in a viewport as a GeoJSON FeatureCollection.
+
+    Below STREET_ZOOM issues are aggregated in SQL into grid cells (cluster=true, count);
+    from STREET_ZOOM on they come one by one, unless the box still holds more than the cap, in
+    which case they are clustered on that zoom's finer grid. Never more than MAP_FEATURE_CAP
+    features, so the response size does not grow with the data.
+    """
+    located = _located(filters, bbox)
+    clustered = zoom < STREET_ZOOM
+    if not clustered:
+        issues = _individual(located, MAP_FEATURE_CAP + 1)
+        if len(issues) <= MAP_FEATURE_CAP:
+            features = [_issue_feature(i) for i in issues]
+        else:
+            clustered = True
+    if clustered:
+        features = _clusters(located, zoom)
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "properties": {
+            "zoom": zoom,
+            "clustered": clustered,
+            "count": sum(f["properties"].get("count", 1) for f in features),
+            "cap": MAP_FEATURE_CAP,
+        },
+    }
+
+
+def ward_outlines() -> dict:
+    """Every ward's boundary as GeoJSON, drawn under the issues so the map means something
+    even when no tiles load."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": boundary,
+            "properties": {"number": number, "name": name},
+        }
+        for number, name, boundary in Ward.objects.order_by("number").values_list(
+            "number", "name", "boundary"
+        )
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def profile_reports(user) -> QuerySet[Issue]:
+    return (
+        public_issues()
+        .filter(reporter=user)
+        .order_by("-requested_at")
+        .prefetch_related(_public_photos())
+    )
+
+
+def profile_follows(user) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(user=user, issue__isnull=False, issue__is_hidden=False)
+        .select_related("issue", "issue__service_type")
+        .order_by("-created_at")
+    )

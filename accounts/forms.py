@@ -1,0 +1,106 @@
+"""Account forms: sign-up, email + password sign-in, notification settings."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from issues.forms import HoneypotMixin
+
+
+class SignupForm(HoneypotMixin, forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    display_name = forms.CharField(
+        label=gettext_lazy("Name shown on your reports and comments (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    password1 = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("At least 8 characters; not only numbers, not a common password."),
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields([f for f in self.fields if f != "website"] + ["website"])
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            candidate = User(email=data.get("email", ""), display_name=data.get("display_name", ""))
+            try:
+                password_validation.validate_password(p1, candidate)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, speaking of email, and refusing addresses not yet confirmed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Email")
+        self.fields["username"].widget = forms.EmailInput(
+            attrs={"autocomplete": "email", "autofocus": True}
+        )
+        self.error_messages["invalid_login"] = _(
+            "That email and password do not match an account. Passwords are case-sensitive."
+        )
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.email_verified:
+            raise ValidationError(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("Please confirm your email first: open the link we sent you."),
+                    reverse("accounts:resend"),
+                    _("Send the link again"),
+                ),
+                code="unverified",
+            )
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["display_name", "notify_updates", "notify_ward_digest"]
+        labels = {
+            "display_name": gettext_lazy("Name shown on your reports and comments"),
+        }
+        help_texts = {
+            "display_name": gettext_lazy("Leave empty to appear as “a resident”."),
+            "notify_ward_digest": gettext_lazy("Only for aldermen and ward watchers."),
+        }

@@ -1,0 +1,67 @@
+"""Signed, single-use links for account emails: email verification.
+
+The token hashes the address and the verified flag, so a link stops working once it has been used
+or the address has changed, and it expires after PASSWORD_RESET_TIMEOUT like Django's reset links.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from accounts.models import User
+
+
+class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
+    key_salt = "civicfix.accounts.tokens.EmailVerificationTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{user.pk}{user.email}{user.email_verified}{timestamp}"
+
+
+verification_tokens = EmailVerificationTokenGenerator()
+
+
+def verification_url(user: User) -> str:
+    path = reverse(
+        "accounts:verify",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": verification_tokens.make_token(user),
+        },
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+def user_for_link(uidb64: str, token: str) -> User | None:
+    """The user a verification link belongs to, or None for a bad, used or expired link."""
+    try:
+        pk = urlsafe_base64_decode(uidb64).decode()
+        user = User.objects.get(pk=pk)
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        return None
+    return user if verification_tokens.check_token(user, token) else None
+
+
+def _send(template: str, user_email: str, context: dict) -> None:
+    context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    subject = render_to_string(f"accounts/emails/{template}_subject.txt", context).strip()
+    body = render_to_string(f"accounts/emails/{template}.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [user_email])
+
+
+def send_verification_email(user: User) -> None:
+    _send("verify", user.email, {"user": user, "url": verification_url(user)})
+
+
+def send_already_registered_email(user: User) -> None:
+    """Sign-up with a known address: tell its owner instead of telling the visitor, so the
+    sign-up form never reveals who has an account."""
+    reset = f"{settings.SITE_URL}{reverse('accounts:password_reset')}"
+    login = f"{settings.SITE_URL}{reverse('accounts:login')}"
+    _send("already_registered", user.email, {"user": user, "reset_url": reset, "login_url": login})

@@ -1,0 +1,116 @@
+"""Sign-up with a verified email, sign-in, the profile (my reports, what I follow, settings)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import tokens
+from accounts.forms import ResendVerificationForm, SettingsForm, SignupForm
+from accounts.models import User
+from issues import ratelimit, selectors
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        if not ratelimit.allow("signup", request):
+            return render(
+                request, "accounts/signup.html", {"form": form, "rate_limited": True}, status=429
+            )
+        if not form.is_valid():
+            return render(request, "accounts/signup.html", {"form": form}, status=400)
+        email = form.cleaned_data["email"]
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            tokens.send_already_registered_email(existing)
+        else:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(
+                        email=email,
+                        password=form.cleaned_data["password1"],
+                        display_name=form.cleaned_data["display_name"].strip(),
+                    )
+            except IntegrityError:  # the same address signed up twice at once
+                user = None
+            if user is not None:
+                tokens.send_verification_email(user)
+        # The same answer either way, so the form does not reveal who has an account.
+        request.session["signup_email"] = email
+        return redirect("accounts:signup_sent")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_sent(request):
+    return render(
+        request, "accounts/signup_sent.html", {"email": request.session.get("signup_email", "")}
+    )
+
+
+def verify(request, uidb64: str, token: str):
+    """The link from the verification email. It confirms the address; signing in stays a
+    separate step, so a mail scanner that opens links cannot sign anyone in."""
+    user = tokens.user_for_link(uidb64, token)
+    if user is None:
+        return render(request, "accounts/verify_failed.html", status=400)
+    user.email_verified = True
+    user.save(update_fields=["email_verified"])
+    messages.success(request, _("Your email is confirmed. Sign in to start."))
+    return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def resend(request):
+    form = ResendVerificationForm(request.POST or None)
+    if request.method == "POST":
+        if not ratelimit.allow("signup", request):
+            return render(
+                request, "accounts/resend.html", {"form": form, "rate_limited": True}, status=429
+            )
+        if not form.is_valid():
+            return render(request, "accounts/resend.html", {"form": form}, status=400)
+        user = User.objects.filter(email__iexact=form.cleaned_data["email"], is_active=True).first()
+        if user is not None and not user.email_verified:
+            tokens.send_verification_email(user)
+        request.session["signup_email"] = form.cleaned_data["email"]
+        return redirect("accounts:signup_sent")
+    return render(request, "accounts/resend.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    form = SettingsForm(request.POST or None, instance=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Your settings are saved."))
+            return redirect("accounts:profile")
+        status = 400
+    context = {
+        "form": form,
+        "reports": selectors.profile_reports(request.user)[:50],
+        "follows": selectors.profile_follows(request.user)[:100],
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A reset link proves the address, so it also confirms an unconfirmed account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if not form.user.email_verified:
+            form.user.email_verified = True
+            form.user.save(update_fields=["email_verified"])
+        return response

@@ -1,0 +1,399 @@
+"""Validation a resident sees: the report form, its attribute questions, comments, the viewport.
+
+The rules themselves live in the service layer (services.create_issue, clean_attribute_answers,
+photos.prepare_photos) so the web and the Open311 API judge a report the same way; these forms
+only turn typed text into values and service errors back into messages beside the right field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
+from issues.models import DESCRIPTION_MAX
+from issues.selectors import BBox
+
+MAX_ZOOM = 22
+
+
+class ViewportError(ValueError):
+    """A bbox or zoom that cannot be read; the message says what is wrong."""
+
+
+def parse_viewport(params, default_zoom: int) -> tuple[BBox, int]:
+    """Read bbox=west,south,east,north and zoom=Z. Longitudes a little past ±180 (Leaflet's
+    wrapped world) are clamped rather than refused; a box that is not a box is refused."""
+    raw = (params.get("bbox") or "").strip()
+    if not raw:
+        raise ViewportError(_("bbox is required: bbox=west,south,east,north in degrees."))
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise ViewportError(_("bbox needs four numbers: west,south,east,north."))
+    try:
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:
+        raise ViewportError(_("bbox must be four numbers: west,south,east,north.")) from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise ViewportError(_("bbox values must be finite numbers."))
+    if south > north:
+        raise ViewportError(
+            _("bbox south (%(s)s) is north of its north (%(n)s).") % {"s": south, "n": north}
+        )
+    if west > east:
+        raise ViewportError(
+            _("bbox west (%(w)s) is east of its east (%(e)s).") % {"w": west, "e": east}
+        )
+    south, north = max(south, -90.0), min(north, 90.0)
+    west, east = max(west, -180.0), min(east, 180.0)
+    if south > north or west > east:
+        raise ViewportError(_("bbox lies outside the world."))
+    raw_zoom = (params.get("zoom") or "").strip()
+    if not raw_zoom:
+        zoom = default_zoom
+    else:
+        try:
+            zoom = int(raw_zoom)
+        except ValueError:
+            raise ViewportError(
+                _("zoom must be a whole number from 0 to %(max)d.") % {"max": MAX_ZOOM}
+            ) from None
+        if not 0 <= zoom <= MAX_ZOOM:
+            raise ViewportError(
+                _("zoom must be a whole number from 0 to %(max)d.") % {"max": MAX_ZOOM}
+            )
+    return BBox(west=west, south=south, east=east, north=north), zoom
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name; photos.prepare_photos judges each one."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [f for f in data if f]
+        return [data] if data else []
+
+
+def _service_type_choices() -> list:
+    from issues.selectors import service_types_grouped
+
+    choices: list = [("", _("Choose what kind of problem…"))]
+    for group, types in service_types_grouped():
+        options = [(t.service_code, t.name) for t in types]
+        if group:
+            choices.append((group, options))
+        else:
+            choices.extend(options)
+    return choices
+
+
+class HoneypotMixin(forms.Form):
+    # Hidden from people (off-screen, out of the tab order, no autofill); bots fill every field.
+    website = forms.CharField(
+        required=False,
+        label=gettext_lazy("Leave this empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(
+                _("This form could not be sent. If you are a person, leave the last field empty.")
+            )
+        return ""
+
+
+class ReportForm(HoneypotMixin, forms.Form):
+    """A new report. Attribute answers are read separately (see AttributeQuestions)."""
+
+    service_code = forms.ChoiceField(label=gettext_lazy("What is the problem?"), choices=())
+    latitude = forms.FloatField(
+        label=gettext_lazy("Latitude"),
+        required=False,
+        min_value=-90,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    longitude = forms.FloatField(
+        label=gettext_lazy("Longitude"),
+        required=False,
+        min_value=-180,
+        max_value=180,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    address = forms.CharField(
+        label=gettext_lazy("Address or nearest landmark"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Describe the problem"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    photos = MultipleFileField(
+        label=gettext_lazy("Photos (up to 5)"),
+        required=False,
+        help_text=gettext_lazy(
+            "JPEG, PNG or WebP, at most 10 MB each. We remove location data and other hidden details from every photo."
+        ),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Your name"),
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("Your email"),
+        required=False,
+        max_length=254,
+        help_text=gettext_lazy(
+            "We email you when the city updates your report. Never shown publicly."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=gettext_lazy("Phone (optional)"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    hide_name = forms.BooleanField(
+        label=gettext_lazy("Don't show my name publicly"), required=False
+    )
+    not_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["service_code"].choices = _service_type_choices()
+        if user is not None and user.is_authenticated:
+            for name in ("name", "email", "phone"):
+                del self.fields[name]
+        else:
+            self.fields["email"].required = True
+        # The honeypot goes last so a bot filling fields in order reaches it.
+        self.order_fields([f for f in self.fields if f != "website"] + ["website"])
+
+    def clean(self):
+        data = super().clean()
+        lat, lon = data.get("latitude"), data.get("longitude")
+        if (
+            (lat is None) != (lon is None)
+            and not self.has_error("latitude")
+            and not self.has_error("longitude")
+        ):
+            self.add_error("latitude", _("Give both latitude and longitude, or neither."))
+        if (
+            lat is None
+            and lon is None
+            and not (data.get("address") or "").strip()
+            and not self.has_error("latitude")
+        ):
+            self.add_error(
+                None,
+                _(
+                    "Say where the problem is: drop a pin on the map, use your location, or type an address."
+                ),
+            )
+        return data
+
+    def apply_service_errors(self, exc: ValidationError, questions: AttributeQuestions) -> None:
+        """Put create_issue's errors beside the fields they are about."""
+        mapping = {
+            "location": None,
+            "service_code": "service_code",
+            "email": "email",
+            "description": "description",
+            "latitude": "latitude",
+            "longitude": "longitude",
+        }
+        for key, messages in exc.message_dict.items():
+            if key.startswith("attribute["):
+                questions.errors[key[len("attribute[") : -1]] = messages
+                continue
+            target = mapping.get(key)
+            if target is not None and target not in self.fields:
+                target = None
+            for message in messages:
+                self.add_error(target, message)
+
+
+@dataclass
+class Question:
+    """One attribute question as the template renders it."""
+
+    attribute: ServiceAttribute
+    values: list[str]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"attribute[{self.attribute.code}]"
+
+    @property
+    def html_id(self) -> str:
+        return f"id_attr_{self.attribute.code}"
+
+    @property
+    def widget(self) -> str:
+        return {
+            AttributeDatatype.STRING: "text",
+            AttributeDatatype.NUMBER: "number",
+            AttributeDatatype.DATETIME: "datetime",
+            AttributeDatatype.TEXT: "textarea",
+            AttributeDatatype.SINGLEVALUELIST: "radio",
+            AttributeDatatype.MULTIVALUELIST: "checkbox",
+        }.get(self.attribute.datatype, "text")
+
+    @property
+    def value(self) -> str:
+        return self.values[0] if self.values else ""
+
+    @property
+    def choices(self) -> list[dict]:
+        return [
+            {
+                "key": str(v["key"]),
+                "name": v["name"],
+                "checked": str(v["key"]) in self.values,
+                "id": f"{self.html_id}_{i}",
+            }
+            for i, v in enumerate(self.attribute.values or [])
+        ]
+
+
+@dataclass
+class AttributeQuestions:
+    """The questions of one service type, with what was answered and any errors."""
+
+    service_type: ServiceType | None
+    answers: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_post(cls, service_type: ServiceType | None, data) -> AttributeQuestions:
+        answers = {}
+        if service_type is not None:
+            for attribute in service_type.attributes.all():
+                if attribute.variable:
+                    values = [v for v in data.getlist(f"attribute[{attribute.code}]") if v.strip()]
+                    if values:
+                        answers[attribute.code] = values
+        return cls(service_type=service_type, answers=answers)
+
+    @property
+    def questions(self) -> list[Question]:
+        if self.service_type is None:
+            return []
+        return [
+            Question(
+                attribute=a, values=self.answers.get(a.code, []), errors=self.errors.get(a.code, [])
+            )
+            for a in self.service_type.attributes.all()
+        ]
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)
+
+
+class CommentForm(HoneypotMixin, forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Add a public comment"),
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "Everyone can read comments. Don't include phone numbers or other private details."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class KeptPhoto:
+    token: str
+    name: str
+    thumbnail_uri: str
+
+
+class KeptPhotos:
+    """Photos that passed the pipeline on a submission that failed for another reason.
+
+    A browser cannot re-fill a file input, so without this a resident whose report came back with
+    (say) a missing answer would have to find and attach the photos again. The prepared (already
+    stripped) photos wait in the cache for two hours under unguessable tokens carried in hidden
+    fields, and are used when the form finally goes through.
+    """
+
+    TIMEOUT = 2 * 3600
+    PREFIX = "kept-photo:"
+
+    def __init__(self, tokens=()):
+        from django.core.cache import cache
+
+        self._cache = cache
+        self._items: dict[str, object] = {}
+        for token in list(dict.fromkeys(tokens))[:5]:
+            if token and len(token) < 80:
+                prepared = cache.get(self.PREFIX + token)
+                if prepared is not None:
+                    self._items[token] = prepared
+
+    @classmethod
+    def from_post(cls, data) -> KeptPhotos:
+        dropped = set(data.getlist("drop_photo"))
+        kept = cls(t for t in data.getlist("kept_photo") if t not in dropped)
+        for token in dropped:
+            kept._cache.delete(cls.PREFIX + token)
+        return kept
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, prepared_photos) -> None:
+        import secrets
+
+        for prepared in prepared_photos:
+            token = secrets.token_urlsafe(24)
+            self._cache.set(self.PREFIX + token, prepared, timeout=self.TIMEOUT)
+            self._items[token] = prepared
+
+    def prepared(self) -> list:
+        return list(self._items.values())
+
+    def discard(self) -> None:
+        self._cache.delete_many([self.PREFIX + t for t in self._items])
+        self._items = {}
+
+    def for_template(self) -> list[KeptPhoto]:
+        import base64
+
+        return [
+            KeptPhoto(
+                token=token,
+                name=p.name,
+                thumbnail_uri="data:image/jpeg;base64," + base64.b64encode(p.thumbnail).decode(),
+            )
+            for token, p in self._items.items()
+        ]
