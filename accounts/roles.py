@@ -79,3 +79,36 @@ def visible_issues_for_staff(user: User | None, queryset):
 def needs_admin_access(user: User) -> bool:
     """Staff and aldermen sign in to the workbench; residents never do."""
     return is_admin(user) or is_department_staff(user) or is_alderman(user)
+
+
+def can_work_queue(user: User | None) -> bool:
+    """May act in the workbench at all (bulk actions, the work forms): admins and department
+    staff. Aldermen read; residents never get in."""
+    return is_admin(user) or is_department_staff(user)
+
+
+def workable_issues(user: User | None, queryset):
+    """The issues the user may change: all for admins, own departments for staff, none else."""
+    if is_admin(user):
+        return queryset
+    depts = department_ids(user)
+    if not depts:
+        return queryset.none()
+    return queryset.filter(department_id__in=depts)
+
+
+def can_manage_catalogue(user: User | None) -> bool:
+    """Departments, service types (and their SLA hours), response templates, wards, people:
+    edited by admins only, because a change there moves every department's queue."""
+    return is_admin(user)
+
+
+def can_assign_to(user: User | None, issue: Issue) -> bool:
+    """Whether the issue may be given to `user`: only members of its department carry it."""
+    return bool(user and user.is_active and issue.department_id in department_ids(user))
+
+
+def can_reopen(user: User | None, issue: Issue) -> bool:
+    """Staff of the issue reopen closed issues; `None` is the system acting on the reporter's
+    "not fixed" answer, which the view asking on their behalf has already checked."""
+    return user is None or can_work_issue(user, issue)

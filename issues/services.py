@@ -8,11 +8,11 @@ notifications in the outbox (rows in the same transaction; delivery is scheduled
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from issues.models import (
     Comment,
     Issue,
     NotificationEvent,
+    Photo,
     Source,
     Status,
     StatusChange,
@@ -34,7 +35,9 @@ from issues.models import (
 from issues.photos import PreparedPhoto, store_photo
 
 # The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
-# from open); a closed issue may be reopened; archived is final.
+# from open); a closed issue may be reopened, by its department's staff or by the system on the
+# reporter's behalf ("not fixed" answer to the follow-up, by=None); archived is final. Every other
+# move is refused with a reason a person can read (docs/staff.md has the table).
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.OPEN: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.CLOSED},
     Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.CLOSED},
@@ -246,8 +249,19 @@ def transfer_issue(
     with transaction.atomic():
         locked = _lock(issue)
         _require_worker(by, locked)
+        if to_department is None or to_department.pk is None:
+            raise ValidationError({"department": _("Pick the department to send it to.")})
         if locked.department_id == to_department.pk:
-            raise ValidationError(_("The issue is already with %(d)s.") % {"d": to_department})
+            raise ValidationError(
+                {"department": _("The issue is already with %(d)s.") % {"d": to_department}}
+            )
+        if locked.status == Status.ARCHIVED:
+            raise ValidationError(
+                {"department": _("An archived issue is final; it cannot be transferred.")}
+            )
+        message = (message or "").strip()
+        if len(message) > DESCRIPTION_MAX:
+            raise ValidationError({"message": _("The message is too long.")})
         now = timezone.now()
         from_department_id = locked.department_id
         locked.department = to_department
@@ -261,7 +275,7 @@ def transfer_issue(
             from_department_id=from_department_id,
             to_department=to_department,
             changed_by=by,
-            message=(message or "").strip(),
+            message=message,
             created_at=now,
         )
         notifications.queue_event(
@@ -276,15 +290,103 @@ def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
     with transaction.atomic():
         locked = _lock(issue)
         _require_worker(by, locked)
-        if assignee is not None and not roles.can_work_issue(assignee, locked):
+        if assignee is not None and not (
+            assignee.is_active and locked.department_id in roles.department_ids(assignee)
+        ):
+            # Admins work every queue but are not members of the department: an issue assigned
+            # to someone outside the department would sit in nobody's "assigned to me" list.
             raise ValidationError(
-                _("%(who)s does not work for %(d)s.") % {"who": assignee, "d": locked.department}
+                {
+                    "assignee": _("%(who)s does not work for %(d)s.")
+                    % {"who": assignee, "d": locked.department}
+                }
             )
+        if locked.assignee_id == getattr(assignee, "pk", None):
+            return locked
         locked.assignee = assignee
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assignee", "updated_at"])
     _refresh(issue, locked)
     return locked
+
+
+def place_issue(*, issue: Issue, latitude: float, longitude: float, by, address: str = "") -> Issue:
+    """Staff set (or correct) an issue's point: the ward follows from it and the triage flag
+    clears. A point in no ward is refused, so a placed issue is always on some alderman's map.
+    The old and new place are kept as an internal note: the move must be traceable."""
+    errors = _validate_location(latitude, longitude)
+    if latitude is None or longitude is None:
+        errors.setdefault("latitude", _("Give both latitude and longitude."))
+    if errors:
+        raise ValidationError(errors)
+    address = (address or "").strip()
+    if len(address) > 255:
+        raise ValidationError({"address": _("The address can be at most 255 characters.")})
+    ward = Ward.objects.containing(latitude, longitude)
+    if ward is None:
+        raise ValidationError(
+            {
+                "latitude": _(
+                    "That point is outside %(city)s's wards. Pick a place inside the city, "
+                    "or close the issue if it is not the city's to fix."
+                )
+                % {"city": _city_name()}
+            }
+        )
+    with transaction.atomic():
+        locked = _lock(issue)
+        _require_worker(by, locked)
+        before = (locked.latitude, locked.longitude, locked.address, locked.ward)
+        locked.latitude, locked.longitude = float(latitude), float(longitude)
+        if address:
+            locked.address = address
+        locked.ward = ward
+        locked.needs_triage = False
+        locked.updated_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "latitude",
+                "longitude",
+                "address",
+                "ward",
+                "needs_triage",
+                "updated_at",
+            ]
+        )
+        Comment.objects.create(
+            issue=locked,
+            author=by,
+            is_internal=True,
+            body=_("Moved from %(old)s to %(lat).6f, %(lon).6f (%(ward)s).")
+            % {
+                "old": (
+                    f"{before[0]:.6f}, {before[1]:.6f} ({before[3] or _('no ward')})"
+                    if before[0] is not None
+                    else before[2] or _("no point")
+                ),
+                "lat": locked.latitude,
+                "lon": locked.longitude,
+                "ward": ward,
+            },
+        )
+    for field in ("latitude", "longitude", "address", "ward_id", "needs_triage", "updated_at"):
+        setattr(issue, field, getattr(locked, field))
+    issue._state.fields_cache.pop("ward", None)
+    return locked
+
+
+def reschedule_open_issues(*, service_type: ServiceType) -> int:
+    """After a type's SLA hours change, open issues of that type take the new due time
+    (reported time + new hours); closed and archived issues keep the due time they were judged
+    by. With no SLA any more, open issues have no due time. Returns how many issues moved."""
+    open_issues = Issue.objects.open().filter(service_type=service_type)
+    if not service_type.sla_hours:
+        return open_issues.exclude(expected_at=None).update(expected_at=None)
+    due = ExpressionWrapper(
+        F("requested_at") + timedelta(hours=service_type.sla_hours),
+        output_field=DateTimeField(),
+    )
+    return open_issues.update(expected_at=due)
 
 
 def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> Comment:
@@ -313,13 +415,19 @@ def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> C
 def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
     """Moderation: hide or show an issue, a comment or a photo. Hidden things vanish from every
     public page, the API and exports, and stay visible to staff."""
+    if not isinstance(target, Issue | Comment | Photo):
+        raise ValidationError(_("Only issues, comments and photos can be hidden."))
     issue = target if isinstance(target, Issue) else target.issue
     _require_worker(by, issue)
-    if hidden and not reason.strip():
+    reason = (reason or "").strip()
+    if hidden and not reason:
         raise ValidationError({"reason": _("Say why it is hidden.")})
-    target.is_hidden = hidden
-    target.hidden_reason = reason.strip()[:255] if hidden else ""
-    target.save(update_fields=["is_hidden", "hidden_reason"])
+    if len(reason) > 255:
+        raise ValidationError({"reason": _("Keep the reason under 255 characters.")})
+    with transaction.atomic():
+        target.is_hidden = hidden
+        target.hidden_reason = reason if hidden else ""
+        target.save(update_fields=["is_hidden", "hidden_reason"])
 
 
 def add_vote(*, issue: Issue, user) -> bool:
@@ -380,15 +488,37 @@ def unwatch_ward(*, ward: Ward, user) -> int:
 def bulk_change_status(
     *, issues: Iterable[Issue], to: str, by, message: str = ""
 ) -> tuple[list[Issue], list[tuple[Issue, str]]]:
-    """Apply change_status to many issues; each succeeds or fails on its own.
+    """Apply change_status to many issues; each succeeds or fails on its own (its own
+    transaction, its own notifications), so one refusal never undoes the others.
     Returns (changed, [(issue, reason), ...])."""
+    return _each(issues, lambda issue: change_status(issue=issue, to=to, by=by, message=message))
+
+
+def bulk_assign(
+    *, issues: Iterable[Issue], assignee, by
+) -> tuple[list[Issue], list[tuple[Issue, str]]]:
+    return _each(issues, lambda issue: assign_issue(issue=issue, assignee=assignee, by=by))
+
+
+def bulk_transfer(
+    *, issues: Iterable[Issue], to_department: Department, by, message: str = ""
+) -> tuple[list[Issue], list[tuple[Issue, str]]]:
+    return _each(
+        issues,
+        lambda issue: transfer_issue(
+            issue=issue, to_department=to_department, by=by, message=message
+        ),
+    )
+
+
+def _each(issues: Iterable[Issue], apply) -> tuple[list[Issue], list[tuple[Issue, str]]]:
     changed, refused = [], []
     for issue in issues:
         try:
-            change_status(issue=issue, to=to, by=by, message=message)
+            apply(issue)
             changed.append(issue)
         except (ValidationError, PermissionDenied) as exc:
-            refused.append((issue, " ".join(getattr(exc, "messages", [str(exc)]))))
+            refused.append((issue, " ".join(getattr(exc, "messages", None) or [str(exc)])))
     return changed, refused
 
 
