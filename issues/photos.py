@@ -144,5 +144,8 @@ def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None):
     photo = Photo(issue=issue, uploaded_by=uploaded_by, size=len(prepared.image))
     photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+    # ImageField's own dimension update reads None here (the saved file is not re-read), and
+    # the columns are NOT NULL; the pipeline already knows the size.
+    photo.width, photo.height = prepared.width, prepared.height
     photo.save()
     return photo
