@@ -21,10 +21,11 @@ from issues.importers import bulk
 from issues.importers.catalogue import Catalogue
 from issues.importers.formats import ColumnMapping
 from issues.importers.progress import Progress
+from issues.importers.publicids import assign_public_ids
 from issues.importers.readers import Source
 from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, Reject, RowError, to_row
 from issues.importers.rejects import RejectsFile
-from issues.models import Issue, StatusChange, new_public_id
+from issues.models import Issue, StatusChange
 from issues.models import Source as IssueSource
 
 BATCH_SIZE = 5000
@@ -218,7 +219,7 @@ class RequestImporter:
                 )
                 new_issues.append(values)
                 new_rows.append(row)
-        self._assign_public_ids(new_issues)
+        assign_public_ids(new_issues)
         new_ids = bulk.insert_rows(Issue, new_issues)
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(
@@ -257,28 +258,6 @@ class RequestImporter:
             if ward_id is None and self.wards_from_column and row.source_ward is not None:
                 ward_id = self.ward_numbers.get(row.source_ward)
             row.ward_id = ward_id
-
-    @staticmethod
-    def _assign_public_ids(new_issues: list[dict]) -> None:
-        """Fresh public ids, re-drawn for any that already exist (or repeat within the batch):
-        astronomically rare, but the unique index would otherwise refuse the whole batch."""
-        for values in new_issues:
-            values["public_id"] = new_public_id()
-        pending = new_issues
-        seen: set[str] = set()
-        while pending:
-            wanted = [values["public_id"] for values in pending]
-            taken = set(
-                Issue.objects.filter(public_id__in=wanted).values_list("public_id", flat=True)
-            )
-            clashes = []
-            for values in pending:
-                if values["public_id"] in taken or values["public_id"] in seen:
-                    values["public_id"] = new_public_id()
-                    clashes.append(values)
-                else:
-                    seen.add(values["public_id"])
-            pending = clashes
 
 
 def default_rejects_path(path: str | Path) -> Path:
