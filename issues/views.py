@@ -82,7 +82,11 @@ def viewport(request):
         bbox, zoom = parse_viewport(request.GET, settings.MAP_DEFAULT_ZOOM)
     except ViewportError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    filters = IssueFilters.from_params(request.GET)
+    # The box is the map's own (already read, and clamped); the shared filters must not read it
+    # again as a "figure" bbox.
+    params = request.GET.copy()
+    params.pop("bbox", None)
+    filters = IssueFilters.from_params(params)
     if filters.errors:
         return JsonResponse(
             {"error": " ".join(filters.errors.values()), "errors": filters.errors}, status=400

@@ -1,0 +1,97 @@
+/* The report form's extras: a map to drop and drag a pin (which fills latitude/longitude),
+ * "use my location", the chosen type's questions, and "Is this it?" for nearby reports.
+ * Without this file the form still works: address and coordinates are typed. */
+(function () {
+  "use strict";
+  var config = CivicMap.readConfig();
+  var form = document.getElementById("report-form");
+  if (!config || !form) { return; }
+  var latInput = document.getElementById("id_latitude");
+  var lonInput = document.getElementById("id_longitude");
+  var typeSelect = document.getElementById("id_service_code");
+  var questions = document.getElementById("questions");
+  var nearbyBox = document.getElementById("nearby-live");
+  var notDuplicate = form.querySelector("input[name=not_duplicate]");
+  var marker = null;
+  var map = null;
+
+  function currentPoint() {
+    var lat = parseFloat(latInput.value), lon = parseFloat(lonInput.value);
+    return isFinite(lat) && isFinite(lon) ? [lat, lon] : null;
+  }
+
+  function setPoint(latlng, pan) {
+    latInput.value = latlng.lat.toFixed(6);
+    lonInput.value = latlng.lng.toFixed(6);
+    if (map) {
+      if (!marker) {
+        marker = L.marker(latlng, { draggable: true, keyboard: true, title: "Pin", alt: "Pin" }).addTo(map);
+        marker.on("dragend", function () { setPoint(marker.getLatLng(), false); });
+      } else {
+        marker.setLatLng(latlng);
+      }
+      if (pan) { map.setView(latlng, Math.max(map.getZoom(), 17)); }
+    }
+    checkNearby();
+  }
+
+  if (window.L) {
+    var wrap = document.getElementById("report-map-wrap");
+    wrap.hidden = false;
+    var start = currentPoint();
+    map = CivicMap.baseMap("report-map", config).setView(start || config.center, start ? 17 : config.zoom);
+    CivicMap.addWards(map, config);
+    if (start) { setPoint(L.latLng(start[0], start[1]), false); }
+    map.on("click", function (e) { setPoint(e.latlng, false); });
+    [latInput, lonInput].forEach(function (input) {
+      input.addEventListener("change", function () {
+        var p = currentPoint();
+        if (p) { setPoint(L.latLng(p[0], p[1]), true); }
+      });
+    });
+  }
+
+  var locate = document.getElementById("locate");
+  var locateStatus = document.getElementById("locate-status");
+  if (locate) {
+    if (!navigator.geolocation) { locate.hidden = true; }
+    locate.addEventListener("click", function () {
+      locateStatus.textContent = locate.getAttribute("data-finding") || "…";
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        locateStatus.textContent = "";
+        setPoint(L.latLng(pos.coords.latitude, pos.coords.longitude), true);
+      }, function (err) {
+        locateStatus.textContent = err.message || "";
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  function loadQuestions() {
+    var code = typeSelect.value;
+    fetch(config.questionsUrl + "?type=" + encodeURIComponent(code), { headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) { questions.innerHTML = html; })
+      .catch(function () {});
+  }
+
+  var nearbyTimer = null;
+  function checkNearby() {
+    clearTimeout(nearbyTimer);
+    nearbyTimer = setTimeout(function () {
+      var p = currentPoint();
+      if (!p || !typeSelect.value) { nearbyBox.innerHTML = ""; return; }
+      var params = new URLSearchParams({ type: typeSelect.value, latitude: p[0], longitude: p[1] });
+      fetch(config.nearbyUrl + "?" + params.toString())
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) {
+          nearbyBox.innerHTML = html;
+          // The resident has now seen what is nearby: the server need not ask again.
+          if (notDuplicate && html.trim()) { notDuplicate.value = "True"; }
+        })
+        .catch(function () {});
+    }, 300);
+  }
+
+  typeSelect.addEventListener("change", function () { loadQuestions(); checkNearby(); });
+  if (currentPoint() && typeSelect.value) { checkNearby(); }
+})();
