@@ -1,4 +1,9 @@
-"""The Celery app. Broker is Redis from REDIS_URL; with none set, tasks run eagerly in-process."""
+"""The Celery app. Broker is Redis from REDIS_URL; with none set, tasks run eagerly in-process
+(settings.CELERY_TASK_ALWAYS_EAGER), so the embedded default prints its mail on the console.
+
+Processes: `celery -A config worker` sends the outbox and runs the nightly jobs; exactly one
+`celery -A config beat` triggers the schedule below. Both read the same environment as the web.
+"""
 
 import os
 
@@ -9,24 +14,32 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("civicfix")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Several sites (or test runs) can share one Redis: each consumes its own queue name.
+app.conf.task_default_queue = os.environ.get("CELERY_QUEUE", "celery")
 app.autodiscover_tasks()
 
-# Periodic jobs live here, in one place, so `celery beat` needs no database scheduler.
+# Periodic jobs live here, in one place, so `celery beat` needs no database scheduler. Times are
+# in CELERY_TIMEZONE (the city's). `expires` drops a run that waited in the queue past its next
+# one (workers were down): the next run does the same work.
 app.conf.beat_schedule = {
     "outbox-requeue-pending": {
         "task": "issues.tasks.requeue_pending_notifications",
         "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "ward-daily-digest": {
         "task": "issues.tasks.send_ward_digests",
         "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 6 * 3600},
     },
     "closed-issue-followups": {
         "task": "issues.tasks.send_fixed_followups",
         "schedule": crontab(hour=10, minute=0),
+        "options": {"expires": 6 * 3600},
     },
     "hotspot-alerts": {
         "task": "issues.tasks.detect_hotspots",
         "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 3600},
     },
 }

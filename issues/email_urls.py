@@ -8,4 +8,6 @@ app_name = "notifications"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", email_views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe/<str:token>/undo/", email_views.resubscribe, name="resubscribe"),
+    path("fixed/<str:token>/<str:answer>/", email_views.fixed_answer, name="fixed"),
 ]

@@ -1,33 +1,56 @@
-"""Delivering outbox rows: exactly once, retried with backoff, never lost.
+"""Delivering outbox rows: at most once per row, retried with backoff, never lost.
 
 `deliver` takes the row under a lock (skipping rows another worker holds), sends it, and marks it
 sent in the same transaction, so two workers cannot both send it. Temporary SMTP failures are
 retried with exponential backoff; permanent ones (the server refuses the address) are marked failed
 and shown in the admin, where staff can re-send them.
+
+The one gap no outbox closes without the mail server's help: if the process dies after the SMTP
+server accepted a message but before the database commit, that row is sent again after the
+re-queue. Everything else (broker down, worker killed before sending, SMTP down) only delays mail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
 import smtplib
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from issues.models import Notification, NotificationState
+from issues import notifications
+from issues.models import (
+    Comment,
+    EmailOptOut,
+    Notification,
+    NotificationEvent,
+    NotificationState,
+    Subscription,
+)
 
 log = logging.getLogger(__name__)
 
+WITHDRAWN = "Withdrawn: "
+BATCH = 100
+
 
 def build_message(row: Notification, connection=None) -> EmailMultiAlternatives:
-    headers = {}
+    headers = {
+        "X-CivicFix-Event": row.event,
+        # Autoresponders (holiday replies) must not answer a notification (RFC 3834).
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
     if row.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    headers["X-CivicFix-Event"] = row.event
     message = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
@@ -42,36 +65,87 @@ def build_message(row: Notification, connection=None) -> EmailMultiAlternatives:
 
 
 def is_permanent(exc: Exception) -> bool:
-    """5xx answers about the recipient are final; everything else may pass."""
+    """True when sending again cannot help: the server refused the address or the message.
+
+    Refusals of our sender address and authentication failures are configuration problems that
+    an operator fixes, so those keep retrying; 500-504 are protocol errors, not verdicts."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
-        return all(500 <= code < 600 for code in codes)
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
+        return False
     if isinstance(exc, smtplib.SMTPResponseException):
-        return 500 <= exc.smtp_code < 600 and exc.smtp_code not in (500, 502, 503, 504)
-    return False
+        return 500 <= exc.smtp_code < 600 and exc.smtp_code not in (500, 501, 502, 503, 504)
+    # A header Django refuses (BadHeaderError) or text that cannot be encoded never gets better.
+    return isinstance(exc, ValueError | UnicodeError)
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+    """1, 2, 4, ... minutes (capped at 6 hours), with jitter so a recovered server is not hit by
+    every retry in the same second."""
+    seconds = min(60 * 2 ** max(attempts - 1, 0), 6 * 3600)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def _ref(row: Notification) -> str:
+    # dedupe_key is "<event>:<ref>:<address>" (notifications.dedupe_key).
+    parts = row.dedupe_key.split(":")
+    return parts[1] if len(parts) >= 3 else ""
+
+
+def withdrawn_reason(row: Notification) -> str:
+    """Why a row queued earlier must not go out any more, or "" to send it.
+
+    Between queueing and sending a moderator may hide the comment or the issue, and the recipient
+    may unsubscribe; the row was right when written, but sending it now would leak or annoy."""
+    if EmailOptOut.objects.filter(email=row.recipient_email).exists():
+        return "the address unsubscribed from everything."
+    if row.event == NotificationEvent.COMMENT_ADDED:
+        ref = _ref(row)
+        comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+        if comment is None or comment.is_hidden or comment.is_internal:
+            return "the comment was hidden or deleted."
+    issue = row.issue
+    if issue is None:
+        return ""
+    if row.event in notifications.STAFF_EVENTS:
+        return ""
+    if issue.is_hidden and row.recipient_email != (issue.contact_email or "").lower():
+        return "the issue was hidden by a moderator."
+    if row.event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
+        follows = Subscription.objects.filter(
+            Q(email=row.recipient_email) | Q(user__email=row.recipient_email), issue=issue
+        )
+        if not follows.exists():
+            return "the recipient stopped following the issue."
+    return ""
 
 
 def deliver(notification_id: int, connection=None) -> str:
     """Send one pending row. Returns its state afterwards ('skipped' if not due or held)."""
     with transaction.atomic():
         row = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # of=self: PostgreSQL cannot lock the nullable side of the issue join.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=notification_id, state=NotificationState.PENDING)
+            .select_related("issue", "issue__reporter")
             .first()
         )
         if row is None:
             return "skipped"
         now = timezone.now()
-        if row.next_attempt_at > now and row.attempts > 0:
+        if row.attempts > 0 and row.next_attempt_at > now:
             return "skipped"
+        reason = withdrawn_reason(row)
+        if reason:
+            row.state = NotificationState.FAILED
+            row.last_error = WITHDRAWN + reason
+            row.save(update_fields=["state", "last_error"])
+            return row.state
         row.attempts += 1
         try:
             build_message(row, connection=connection).send(fail_silently=False)
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        except Exception as exc:
             row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if is_permanent(exc) or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 row.state = NotificationState.FAILED
@@ -90,6 +164,28 @@ def deliver(notification_id: int, connection=None) -> str:
         return row.state
 
 
+def deliver_many(ids: Iterable[int]) -> dict[str, int]:
+    """Send rows over one SMTP connection (a new one after any failure, since the server may have
+    dropped it). Returns how many ended in each state."""
+    counts: dict[str, int] = {}
+    connection = get_connection(fail_silently=False)
+    try:
+        for notification_id in ids:
+            state = deliver(notification_id, connection=connection)
+            if state in (NotificationState.PENDING, NotificationState.FAILED):
+                _close_quietly(connection)
+            counts[state] = counts.get(state, 0) + 1
+    finally:
+        _close_quietly(connection)
+    return counts
+
+
+def _close_quietly(connection) -> None:
+    # A dead connection has nothing left to close.
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
 def _schedule_retry(row: Notification) -> None:
     def _send() -> None:
         from issues.tasks import send_notifications
@@ -104,10 +200,12 @@ def _schedule_retry(row: Notification) -> None:
     transaction.on_commit(_send)
 
 
-def requeue_pending(older_than_seconds: int | None = None) -> int:
-    """Hand every due pending row to a worker again (broker was down, a worker died)."""
-    from issues.tasks import send_notifications
+def requeue_pending(older_than_seconds: int | None = None, limit: int = 5000) -> int:
+    """Hand every due pending row to a worker again (the broker was down, a worker died).
 
+    A row that has never been tried is pushed back by the re-queue interval as it is handed over,
+    so a backlog bigger than a worker clears in a minute is not queued again every minute.
+    Returns the number of rows handed over."""
     age = (
         settings.OUTBOX_REQUEUE_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
     )
@@ -118,17 +216,28 @@ def requeue_pending(older_than_seconds: int | None = None) -> int:
             next_attempt_at__lte=now,
             created_at__lte=now - timedelta(seconds=age),
         )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:5000]
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
     )
-    for start in range(0, len(ids), 100):
-        send_notifications.delay(ids[start : start + 100])
-    return len(ids)
+    handed = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        Notification.objects.filter(pk__in=batch, attempts=0).update(
+            next_attempt_at=now + timedelta(seconds=max(age, 60))
+        )
+        if not notifications.publish(batch):
+            # Undo the push-back, so the next run tries these again straight away.
+            Notification.objects.filter(pk__in=batch, attempts=0).update(next_attempt_at=now)
+            break
+        handed += len(batch)
+    return handed
 
 
 def resend(rows) -> int:
-    """Admin action: put failed rows back in the queue."""
-    count = rows.filter(state=NotificationState.FAILED).update(
-        state=NotificationState.PENDING, next_attempt_at=timezone.now(), attempts=0
+    """Admin action: put failed rows back in the queue and hand them to a worker."""
+    ids = list(rows.filter(state=NotificationState.FAILED).values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=ids).update(
+        state=NotificationState.PENDING, next_attempt_at=timezone.now(), attempts=0, last_error=""
     )
-    return count
+    notifications.schedule_delivery(ids)
+    return len(ids)

@@ -1,0 +1,36 @@
+"""An email backend whose failures a test chooses, to exercise retries and permanent failures."""
+
+from __future__ import annotations
+
+import smtplib
+
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+
+
+class ScriptedBackend(LocmemBackend):
+    """Pops one outcome per message from `script` (an exception to raise, or None to deliver);
+    delivers normally once the script is empty. Counts the connections it opened."""
+
+    script: list[Exception | None] = []
+    opened = 0
+
+    def open(self):
+        ScriptedBackend.opened += 1
+        return super().open()
+
+    def send_messages(self, messages):
+        for message in messages:
+            if ScriptedBackend.script:
+                outcome = ScriptedBackend.script.pop(0)
+                if outcome is not None:
+                    raise outcome
+            super().send_messages([message])
+        return len(messages)
+
+
+def refused(address: str, code: int = 550) -> smtplib.SMTPRecipientsRefused:
+    return smtplib.SMTPRecipientsRefused({address: (code, b"5.1.1 No such user")})
+
+
+def server_gone() -> smtplib.SMTPServerDisconnected:
+    return smtplib.SMTPServerDisconnected("Connection unexpectedly closed")

@@ -1,0 +1,79 @@
+"""Fixtures for the notification tests: people around an issue, and a mailbox helper."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from departments.models import Ward
+from issues import notifications, services
+from issues.models import Notification
+from tests.factories import CITY_HALL, make_issue, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Real password hashing costs most of a second per account; these tests make many accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """Run what a commit would schedule (eager Celery), and return the messages sent."""
+
+    def run(action, *args, **kwargs):
+        before = len(mail.outbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = action(*args, **kwargs)
+        return result, mail.outbox[before:]
+
+    return run
+
+
+def _square(lat: float, lon: float, half: float = 0.01) -> dict:
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
+    return {"type": "MultiPolygon", "coordinates": [[ring]]}
+
+
+FAR_POINT = (41.95, -87.70)
+
+
+@pytest.fixture
+def wards(db) -> dict[int, Ward]:
+    """Two small square wards (42 around City Hall, 1 far away): the real 50-ward map takes
+    seconds to load and these tests only need "in the ward" and "not in it"."""
+    return {
+        42: Ward.objects.create(number=42, name="Ward 42", boundary=_square(*CITY_HALL)),
+        1: Ward.objects.create(number=1, name="Ward 1", boundary=_square(*FAR_POINT)),
+    }
+
+
+@pytest.fixture
+def issue(service_type, resident, wards):
+    """Rosa's report at City Hall (ward 42), created quietly so tests start with an empty box."""
+    with notifications.suppressed():
+        return make_issue(service_type, point=CITY_HALL, reporter=resident)
+
+
+@pytest.fixture
+def follower(issue):
+    person = make_user("follower@example.org", display_name="Fran")
+    services.follow_issue(issue=issue, user=person)
+    return person
+
+
+def rows_for(issue, event=None):
+    rows = Notification.objects.filter(issue=issue)
+    if event:
+        rows = rows.filter(event=event)
+    return rows
+
+
+def addresses(messages) -> list[str]:
+    return sorted(addr for m in messages for addr in m.to)
