@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.services import issue_api_key
+from departments.models import Ward
 from issues import services
 from issues.models import Status
 from tests.factories import CITY_HALL, make_attribute, make_issue, make_service_type, make_user
@@ -12,6 +13,33 @@ SECRET_PHONE = "+1 312 555 0199"
 SECRET_NAME = "Prudence Private"
 SECRET_NOTE = "INTERNAL: caller sounded upset, check the CCTV"
 HIDDEN_TEXT = "HIDDEN-ISSUE-TEXT"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every fixture user would otherwise cost a full PBKDF2 run (~1 s each on CI machines).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _square(lat: float, lon: float, half: float) -> dict:
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
+    return {"type": "MultiPolygon", "coordinates": [[ring]]}
+
+
+@pytest.fixture
+def wards(db):
+    """Two small square wards (the real 50 take a second per test to load): 42 around City Hall
+    and 47 around the closed issue's point."""
+    return [
+        Ward.objects.create(number=42, name="42nd Ward", boundary=_square(*CITY_HALL, 0.05)),
+        Ward.objects.create(number=47, name="47th Ward", boundary=_square(41.95, -87.70, 0.01)),
+    ]
 
 
 @pytest.fixture
@@ -57,7 +85,7 @@ def api_key(db):
 
 
 @pytest.fixture
-def city(chicago_wards, pothole, graffiti, staff_user):
+def city(wards, pothole, graffiti, staff_user):
     """Public issues, one with private contact data and an internal note, one hidden."""
     public = make_issue(
         pothole,

@@ -241,7 +241,7 @@ def test_radius_search_in_metres(client, city):
     assert len(get_json(client, "/requests.json", lat=lat, long=lon, radius=9_500)) == 2
 
 
-def test_radius_is_a_circle_not_the_bounding_box(client, pothole, chicago_wards):
+def test_radius_is_a_circle_not_the_bounding_box(client, pothole, wards):
     centre = (41.88, -87.63)
     # 700 m north and 700 m east: inside the 800 m box's corner, ~990 m away.
     corner = make_issue(
@@ -258,7 +258,7 @@ def test_ward_filter(client, city):
     assert ids(get_json(client, "/requests.json", ward=str(ward))) == {city["public"].public_id}
 
 
-def test_pages_default_to_50_and_allow_500(client, graffiti, chicago_wards):
+def test_pages_default_to_50_and_allow_500(client, graffiti, wards):
     from issues import notifications
 
     with notifications.suppressed():
@@ -291,7 +291,7 @@ def test_extensions_add_ward_channel_photos_and_public_notes_only(client, city):
 
 
 def test_request_list_query_count_is_constant(
-    client, graffiti, chicago_wards, django_assert_max_num_queries
+    client, graffiti, wards, django_assert_max_num_queries
 ):
     from issues import notifications
 
@@ -313,7 +313,7 @@ def test_token_is_the_request_id_for_a_realtime_server(client, city):
     get_xml(client, f"/tokens/{city['hidden'].public_id}.xml", expect=404)
 
 
-def test_control_characters_never_break_the_xml(client, graffiti, chicago_wards):
+def test_control_characters_never_break_the_xml(client, graffiti, wards):
     issue = make_issue(graffiti, description="bell\x07 and <b>tags</b> & ampersands")
     root = get_xml(client, f"/requests/{issue.public_id}.xml")
     assert root.findtext("request/description") == "bell and <b>tags</b> & ampersands"
