@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -114,3 +115,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             form.user.email_verified = True
             form.user.save(update_fields=["email_verified"])
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, with links built from SITE_URL rather than the request's Host header."""
+
+    def form_valid(self, form):
+        self.extra_email_context = {
+            "SITE_URL": settings.SITE_URL,
+            "SITE_NAME": settings.SITE_NAME,
+        }
+        return super().form_valid(form)

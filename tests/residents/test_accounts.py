@@ -1,0 +1,132 @@
+"""Accounts: sign-up with a verified email, sign-in, password reset, the profile."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import User
+from issues import services
+from tests.factories import make_issue, make_user
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a-long-unusual-passphrase"
+
+
+def _signup(client, email="new@example.org", **extra):
+    data = {"email": email, "display_name": "Newbie", "password1": PASSWORD, "password2": PASSWORD}
+    return client.post(reverse("accounts:signup"), {**data, **extra})
+
+
+def _link(message) -> str:
+    return re.search(r"https?://\S+", message.body).group(0).replace("http://127.0.0.1:8000", "")
+
+
+def test_signup_sends_a_link_and_the_account_works_only_after_it(client):
+    response = _signup(client, email="New@Example.org")
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:signup_sent")
+    user = User.objects.get(email="new@example.org")
+    assert not user.email_verified
+    login = {"username": "new@example.org", "password": PASSWORD}
+    refused = client.post(reverse("accounts:login"), login)
+    assert "confirm your email first" in refused.content.decode()
+    [message] = mail.outbox
+    assert message.to == ["new@example.org"]
+    link = _link(message)
+    assert client.get(link)["Location"] == reverse("accounts:login")
+    user.refresh_from_db()
+    assert user.email_verified
+    assert client.get(link).status_code == 400  # single use
+    assert client.post(reverse("accounts:login"), login)["Location"] == reverse("accounts:profile")
+
+
+def test_signup_with_a_known_address_reveals_nothing_but_tells_its_owner(client, resident):
+    response = _signup(client, email="resident@example.org")
+    assert response["Location"] == reverse("accounts:signup_sent")
+    [message] = mail.outbox
+    assert "already have" in message.subject
+    assert User.objects.filter(email="resident@example.org").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"password2": "different-passphrase"}, "The two passwords differ"),
+        ({"password1": "12345678", "password2": "12345678"}, "entirely numeric"),
+        ({"email": "nope"}, "Enter a valid email address"),
+        ({"website": "spam"}, "leave the last field empty"),
+    ],
+)
+def test_signup_errors(client, changes, message):
+    response = _signup(client, **changes)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not User.objects.exists() and not mail.outbox
+
+
+def test_signup_rate_limit(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signup": (1, 3600)}
+    _signup(client, email="one@example.org")
+    response = _signup(client, email="two@example.org")
+    assert response.status_code == 429
+    assert 'value="two@example.org"' in response.content.decode()
+
+
+def test_bad_verification_link(client):
+    assert client.get(reverse("accounts:verify", args=["xx", "yy"])).status_code == 400
+
+
+def test_resend_link(client):
+    _signup(client)
+    client.post(reverse("accounts:resend"), {"email": "new@example.org"})
+    assert len(mail.outbox) == 2
+
+
+def test_password_reset_round_trip_uses_our_pages(client, settings):
+    settings.SITE_URL = "https://civicfix.example"
+    user = make_user("forgetful@example.org", email_verified=True)
+    response = client.post(reverse("accounts:password_reset"), {"email": user.email})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    [message] = mail.outbox
+    link = re.search(r"https://civicfix\.example(\S+)", message.body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"},
+    )
+    assert done["Location"] == reverse("accounts:password_reset_complete")
+    assert client.login(username=user.email, password="another-long-passphrase")
+
+
+def test_wrong_password_message(client, resident):
+    response = client.post(
+        reverse("accounts:login"), {"username": resident.email, "password": "nope"}
+    )
+    assert "do not match an account" in response.content.decode()
+
+
+def test_profile_shows_my_reports_follows_and_saves_settings(client, service_type, resident):
+    resident.email_verified = True
+    resident.save()
+    mine = make_issue(service_type, reporter=resident)
+    other = make_issue(service_type)
+    services.follow_issue(issue=other, user=resident)
+    assert client.get(reverse("accounts:profile"))["Location"].startswith("/accounts/login/")
+    client.force_login(resident)
+    html = client.get(reverse("accounts:profile")).content.decode()
+    assert mine.public_id in html and other.public_id in html
+    response = client.post(
+        reverse("accounts:profile"), {"display_name": "Rosa P.", "notify_updates": ""}
+    )
+    assert response.status_code == 302
+    resident.refresh_from_db()
+    assert resident.display_name == "Rosa P."
+    assert not resident.notify_updates and not resident.notify_ward_digest
+
+
+def test_sign_out_is_a_post(client, resident):
+    client.force_login(resident)
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
