@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, User, _hash_key
 
 # A raw key is ~32 characters; anything much longer is not a key, so it is not hashed or looked up.
 MAX_RAW_KEY_LENGTH = 200
@@ -14,6 +16,15 @@ MAX_RAW_KEY_LENGTH = 200
 def issue_api_key(*, owner: User, name: str) -> tuple[ApiKey, str]:
     """Create a key for `owner`; returns the key and its raw secret, shown to a person once."""
     return ApiKey.issue(owner=owner, name=name.strip()[:100])
+
+
+def set_new_secret(key: ApiKey) -> str:
+    """Give a key (unsaved, or one being replaced) a fresh secret and return the raw value, to be
+    shown to a person once: only the hash is kept, so a lost key is replaced, never recovered."""
+    raw = secrets.token_urlsafe(24)
+    key.prefix = raw[:8]
+    key.key_hash = _hash_key(raw)
+    return raw
 
 
 def use_api_key(*, raw: str) -> ApiKey | None:
