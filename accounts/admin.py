@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
+from accounts import roles
 from accounts.models import ApiKey, User
 
 
@@ -27,10 +29,46 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    readonly_fields = ["roles_held"]
+
+    # People and their access are the admins' business alone: a staff member who could edit
+    # users could make themselves a superuser.
+    def has_module_permission(self, request):
+        return roles.is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.is_admin(request.user)
+
+    def has_add_permission(self, request):
+        return roles.is_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.is_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.is_admin(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, (_("Roles"), {"fields": ("roles_held",)}))
+
+    @admin.display(description=_("departments and wards"))
+    def roles_held(self, obj):
+        departments = ", ".join(d.name for d in obj.departments.all()) or "—"
+        wards = ", ".join(str(w.number) for w in obj.wards.all()) or "—"
+        return _(
+            "Staff of: %(d)s. Alderman of ward(s): %(w)s. Change these on the department or "
+            "ward pages, which also grant or remove workbench access."
+        ) % {"d": departments, "w": wards}
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    """Open311 API keys. The server makes the secret and shows it once, on the page after the key
+    is saved; only its hash is stored, so a lost key is replaced (new key, old one deactivated)."""
+
     list_display = [
         "name",
         "prefix",
@@ -41,5 +79,43 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "request_count",
     ]
     list_filter = ["active"]
+    list_select_related = ["owner"]
     search_fields = ["name", "prefix", "owner__email"]
+    autocomplete_fields = ["owner"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "request_count"]
+    actions = ["deactivate_keys"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:  # the secret does not exist yet: it is made on save
+            return ["owner", "name", "active"]
+        return ["owner", "name", "active", "prefix", "created_at", "last_used_at", "request_count"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            from accounts.services import set_new_secret
+
+            # Kept on the request only, for response_add: never in a message cookie or the log.
+            request._new_api_key = set_new_secret(obj)
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw = getattr(request, "_new_api_key", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        from django.template.response import TemplateResponse
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "key": obj,
+            "raw_key": raw,
+            "title": _("API key created"),
+        }
+        response = TemplateResponse(request, "open311/admin_key_created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Deactivate the selected keys"), permissions=["change"])
+    def deactivate_keys(self, request, queryset):
+        count = queryset.filter(active=True).update(active=False)
+        self.message_user(request, _("%(n)d key(s) deactivated.") % {"n": count})
