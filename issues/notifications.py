@@ -295,6 +295,8 @@ def _render(draft: Draft, email: str) -> Notification:
     unsubscribe = unsubscribe_url(email=email, scope=scope, target_id=target)
     issue = draft.issue
     ctx = {
+        "issue": issue,
+        "ward": draft.ward,
         **draft.context,
         "recipient": draft.recipient,
         "site_name": settings.SITE_NAME,
@@ -386,7 +388,7 @@ def publish(ids: list[int]) -> bool:
         send_notifications.delay(ids)
     except Exception:
         _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
-        log.warning("Broker unavailable; %d notification(s) left pending", len(ids))
+        log.warning("Broker unavailable; %d notification(s) left pending", len(ids), exc_info=True)
         return False
     _broker_down_until = 0.0
     return True

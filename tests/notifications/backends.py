@@ -9,14 +9,14 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 class ScriptedBackend(LocmemBackend):
     """Pops one outcome per message from `script` (an exception to raise, or None to deliver);
-    delivers normally once the script is empty. Counts the connections it opened."""
+    delivers normally once the script is empty. Counts the connections made."""
 
     script: list[Exception | None] = []
     opened = 0
 
-    def open(self):
+    def __init__(self, *args, **kwargs):
         ScriptedBackend.opened += 1
-        return super().open()
+        super().__init__(*args, **kwargs)
 
     def send_messages(self, messages):
         for message in messages:

@@ -7,7 +7,7 @@ from django.core import mail
 
 from departments.models import Ward
 from issues import notifications, services
-from issues.models import Notification
+from issues.models import Notification, Status
 from tests.factories import CITY_HALL, make_issue, make_user
 
 
@@ -77,3 +77,15 @@ def rows_for(issue, event=None):
 
 def addresses(messages) -> list[str]:
     return sorted(addr for m in messages for addr in m.to)
+
+
+def fifty_events(*, service_type, reporter, follower, staff) -> list:
+    """20 reports, 15 public comments and 15 status changes, as people make them. Returns the
+    issues. Every call must succeed whatever the state of the broker."""
+    issues = [make_issue(service_type, reporter=reporter) for _ in range(20)]
+    for issue in issues[:15]:
+        services.follow_issue(issue=issue, user=follower)
+        services.add_comment(issue=issue, author=follower, body="Same problem on my block")
+    for issue in issues[:15]:
+        services.change_status(issue=issue, to=Status.CLOSED, by=staff, message="Filled")
+    return issues
