@@ -104,14 +104,7 @@ def update_rows(model, rows: list[dict], fields: Sequence[str]) -> int:
     if not rows:
         return 0
     if not is_postgres():
-        objects = []
-        for row in rows:
-            obj = model(id=row["id"])
-            for name in fields:
-                setattr(obj, name, row[name])
-            objects.append(obj)
-        model.objects.bulk_update(objects, fields, batch_size=ORM_BATCH)
-        return len(objects)
+        return _update_many(model, rows, fields)
     meta = model._meta
     by_name = {f.attname: f for f in meta.concrete_fields}
     cols = [meta.pk, *(by_name[name] for name in fields)]
@@ -133,6 +126,24 @@ def update_rows(model, rows: list[dict], fields: Sequence[str]) -> int:
         count = cursor.rowcount
         cursor.execute(f"DROP TABLE {stage}")
     return count
+
+
+def _update_many(model, rows: list[dict], fields: Sequence[str]) -> int:
+    """One prepared UPDATE run for every row (executemany): bulk_update's CASE expressions grow
+    with the batch and crawl on SQLite."""
+    meta = model._meta
+    by_name = {f.attname: f for f in meta.concrete_fields}
+    targets = [by_name[name] for name in fields]
+    q = connection.ops.quote_name
+    assignments = ", ".join(f"{q(f.column)} = %s" for f in targets)
+    sql = f"UPDATE {q(meta.db_table)} SET {assignments} WHERE {q(meta.pk.column)} = %s"  # noqa: S608
+    params = [
+        [f.get_db_prep_save(row[f.attname], connection) for f in targets] + [row["id"]]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(rows)
 
 
 def defer_reference_checks(references: dict[type, Iterable[int]]) -> bool:

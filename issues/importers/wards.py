@@ -139,17 +139,18 @@ def reassign_issue_wards(chunk: int = REASSIGN_CHUNK) -> int:
     located = Issue.objects.filter(latitude__isnull=False).order_by("pk")
     while True:
         rows = list(
-            located.filter(pk__gt=last_id).values_list("pk", "latitude", "longitude", "ward_id")[
+            located.filter(pk__gt=last_id).values_list("pk", "latitude", "longitude", "ward_id", "needs_triage")[
                 :chunk
             ]
         )
         if not rows:
             break
         last_id = rows[-1][0]
-        new_ids = index.ward_ids_for((lat, lon) for _pk, lat, lon, _ward in rows)
+        new_ids = index.ward_ids_for((lat, lon) for _pk, lat, lon, _ward, _triage in rows)
         moves: dict[int | None, list[int]] = defaultdict(list)
-        for (pk, _lat, _lon, old), new in zip(rows, new_ids, strict=True):
-            if old != new:
+        for (pk, _lat, _lon, old, triage), new in zip(rows, new_ids, strict=True):
+            # A deleted ward already nulled ward_id (SET_NULL): the triage flag tells it apart.
+            if old != new or triage != (new is None):
                 moves[new].append(pk)
         for ward_id, pks in moves.items():
             changed += Issue.objects.filter(pk__in=pks).update(
