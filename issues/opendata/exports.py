@@ -1,0 +1,134 @@
+"""The open dataset: its fields (documented on /data/ from this same list), and CSV and GeoJSON
+streamed row by row over a server-side cursor, so a million issues go out in constant memory.
+
+Only public columns are ever selected: no reporter, no contact details, no internal notes, and the
+rows come from selectors.public_issues(), which leaves hidden issues out.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from issues import selectors
+from issues.filters import IssueFilters
+from issues.models import OPEN_STATUSES
+
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    source: str  # the Issue lookup read with .values_list()
+    description: str
+    kind: str = "text"  # text | free_text | number | datetime | status
+
+
+COLUMNS = [
+    Column("service_request_id", "public_id", _("The request's public id, as on its page.")),
+    Column("status", "status", _("open, acknowledged, in_progress, closed or archived.")),
+    Column("status_group", "status", _("open or closed (Open311 words)."), "status"),
+    Column("service_code", "service_type__service_code", _("The service type's code.")),
+    Column("service_name", "service_type__name", _("The service type.")),
+    Column("agency_responsible", "department__name", _("The department working it.")),
+    Column(
+        "ward", "ward__number", _("Council ward number; empty when outside every ward."), "number"
+    ),
+    Column("description", "description", _("What the reporter wrote."), "free_text"),
+    Column("status_notes", "status_notes", _("The city's latest public note."), "free_text"),
+    Column("address", "address", _("Address as given."), "free_text"),
+    Column("zipcode", "zipcode", _("ZIP code, when known.")),
+    Column("latitude", "latitude", _("WGS84 latitude."), "number"),
+    Column("longitude", "longitude", _("WGS84 longitude."), "number"),
+    Column("requested_datetime", "requested_at", _("When it was reported."), "datetime"),
+    Column("updated_datetime", "updated_at", _("Last public change."), "datetime"),
+    Column("expected_datetime", "expected_at", _("When a response is due."), "datetime"),
+    Column("closed_datetime", "closed_at", _("When it was closed."), "datetime"),
+    Column("channel", "source", _("web, open311, import or staff.")),
+    Column("votes", "vote_count", _("Residents who said “I have this too”."), "number"),
+]
+SOURCES = [c.source for c in COLUMNS]
+# A cell starting with these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_queryset(filters: IssueFilters) -> QuerySet:
+    # Oldest first: the order a downstream system appends in, and stable while new rows arrive.
+    return filters.apply(selectors.public_issues()).order_by("requested_at", "id")
+
+
+def _rows(filters: IssueFilters) -> Iterator[tuple]:
+    return export_queryset(filters).values_list(*SOURCES).iterator(chunk_size=CHUNK_SIZE)
+
+
+def _iso(value) -> str | None:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def _record(row: tuple) -> dict:
+    record = {}
+    for column, value in zip(COLUMNS, row, strict=True):
+        if column.kind == "datetime":
+            value = _iso(value)
+        elif column.kind == "status":
+            value = "open" if value in OPEN_STATUSES else "closed"
+        elif value == "":
+            value = None
+        record[column.name] = value
+    return record
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so each row can be yielded."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(column: Column, value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    if column.kind == "free_text" and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_lines(filters: IssueFilters) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # a BOM, so spreadsheet programs read the file as UTF-8
+    yield writer.writerow([c.name for c in COLUMNS])
+    for row in _rows(filters):
+        record = _record(row)
+        yield writer.writerow([_cell(c, record[c.name]) for c in COLUMNS])
+
+
+def geojson_chunks(filters: IssueFilters) -> Iterator[str]:
+    base = settings.SITE_URL
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for row in _rows(filters):
+        record = _record(row)
+        lat, lon = record["latitude"], record["longitude"]
+        feature = {
+            "type": "Feature",
+            "id": record["service_request_id"],
+            "geometry": None if lat is None else {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                **record,
+                "url": base
+                + reverse("issues:detail", kwargs={"public_id": record["service_request_id"]}),
+            },
+        }
+        yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+        first = False
+    yield "]}"

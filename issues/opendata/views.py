@@ -1,0 +1,122 @@
+"""Open data pages: the dataset description, streamed downloads and the embeddable map."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Max, Min
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from departments.models import ServiceType, Ward
+from issues.filters import IssueFilters
+from issues.opendata import exports
+
+
+def _filter_error(filters: IssueFilters) -> HttpResponse:
+    lines = [_("These filters could not be used:")] + [
+        f"- {name}: {message}" for name, message in filters.errors.items()
+    ]
+    return HttpResponse(
+        "\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
+def _filename(extension: str) -> str:
+    return f"{settings.SITE_NAME.lower()}-issues-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+def _download(chunks, content_type: str, extension: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(extension)}"'
+    # Open data: anyone's scripts may fetch it from any site.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def data_page(request):
+    filters = IssueFilters.from_params(request.GET)
+    querystring = filters.querystring()
+    return render(
+        request,
+        "opendata/data.html",
+        {
+            "filters": filters,
+            "querystring": querystring,
+            "columns": exports.COLUMNS,
+            "service_types": ServiceType.objects.order_by("name").only("service_code", "name"),
+            "wards": Ward.objects.order_by("number").only("number", "name"),
+            "statuses": [("open", _("Open")), ("closed", _("Closed"))],
+            "feeds_wards": Ward.objects.order_by("number").only("number", "name"),
+        },
+        status=400 if filters.errors else 200,
+    )
+
+
+@require_GET
+def issues_csv(request):
+    filters = IssueFilters.from_params(request.GET)
+    if filters.errors:
+        return _filter_error(filters)
+    return _download(exports.csv_lines(filters), "text/csv; charset=utf-8", "csv")
+
+
+@require_GET
+def issues_geojson(request):
+    filters = IssueFilters.from_params(request.GET)
+    if filters.errors:
+        return _filter_error(filters)
+    return _download(exports.geojson_chunks(filters), "application/geo+json", "geojson")
+
+
+def viewport_url() -> str:
+    """The residents' map endpoint, which the embed shares; the full GeoJSON download stands in
+    wherever that endpoint is not installed."""
+    try:
+        return reverse("issues:viewport")
+    except NoReverseMatch:
+        return reverse("opendata:issues_geojson")
+
+
+@require_GET
+@xframe_options_exempt  # the one page other sites may frame; every other page stays DENY
+def embed(request):
+    filters = IssueFilters.from_params(request.GET)
+    params = filters.as_params()
+    params.pop("bbox", None)  # the embed's own viewport decides the box
+    config = {
+        "center": [settings.MAP_CENTER_LAT, settings.MAP_CENTER_LON],
+        "zoom": settings.MAP_DEFAULT_ZOOM,
+        "tileUrl": settings.MAP_TILE_URL,
+        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "viewportUrl": viewport_url(),
+        "filters": params,
+        "siteUrl": request.build_absolute_uri(reverse("issues:home")),
+        "strings": {
+            "tilesFailed": _("Map tiles could not load; issues are shown on a plain background."),
+            "loadFailed": _("Issues could not be loaded."),
+            "issues": _("%(n)s issues here: zoom in to see them."),
+            "open": _("Open the issue"),
+        },
+    }
+    if filters.wards:
+        # A ward's embed opens on that ward, not on the whole city.
+        box = Ward.objects.filter(number__in=filters.wards).aggregate(
+            s=Min("min_lat"), w=Min("min_lon"), n=Max("max_lat"), e=Max("max_lon")
+        )
+        if box["s"] is not None:
+            config["bounds"] = [[box["s"], box["w"]], [box["n"], box["e"]]]
+    response = render(
+        request,
+        "opendata/embed.html",
+        {"config": config, "filters": filters, "querystring": filters.querystring()},
+        status=400 if filters.errors else 200,
+    )
+    response["Content-Security-Policy"] = "frame-ancestors *"
+    return response
