@@ -423,7 +423,7 @@ class IssueAdmin(admin.ModelAdmin):
         "ward_number",
         "address",
         "department",
-        "assignee",
+        "assignee_name",
         "vote_count",
     ]
     list_display_links = ["public_id"]
@@ -606,6 +606,10 @@ class IssueAdmin(admin.ModelAdmin):
         if obj.ward_id is None:
             return format_html('<span class="cf-triage">{}</span>', _("none – triage"))
         return obj.ward.number
+
+    @admin.display(description=_("assignee"), ordering="assignee__display_name")
+    def assignee_name(self, obj):
+        return obj.assignee.get_full_name() if obj.assignee_id else "—"
 
     @admin.display(description=_("answers"))
     def answers(self, obj):

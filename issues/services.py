@@ -8,7 +8,7 @@ notifications in the outbox (rows in the same transaction; delivery is scheduled
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -126,7 +126,7 @@ def create_issue(
         raise ValidationError(errors)
 
     now = timezone.now()
-    requested_at = requested_at or now
+    requested_at = _as_utc(requested_at or now)
     with transaction.atomic():
         issue = Issue(
             service_type=service_type,
@@ -168,6 +168,15 @@ def create_issue(
         if source != Source.IMPORT:
             notifications.queue_event(NotificationEvent.ISSUE_CREATED, issue=issue)
     return issue
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A time in UTC. A naive one is read in the city's time zone. Python adds a timedelta to
+    an aware local time on the wall clock, so an SLA of 24 hours from a Chicago time would be 25
+    real hours across the autumn DST change; in UTC it is always 24."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(UTC)
 
 
 def _city_name() -> str:
@@ -214,7 +223,7 @@ def change_status(
                 _("An issue that is %(from)s cannot become %(to)s.")
                 % {"from": Status(current).label.lower(), "to": Status(to).label.lower()}
             )
-        now = at or timezone.now()
+        now = _as_utc(at) if at else timezone.now()
         locked.status = to
         locked.updated_at = now
         if message:
