@@ -180,7 +180,7 @@ def test_open_issue_feed_lists_only_public_open_issues(client, scenario):
     assert ids == exp
 
 
-def test_unknown_ward_is_404(client, chicago_wards):
+def test_unknown_ward_is_404(client, some_wards):
     assert client.get("/wards/ward-999/").status_code == 404
 
 

@@ -1,0 +1,147 @@
+"""The league table at /wards/: figures per ward, sorting, the choropleth's data and outlines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.utils import timezone
+
+from departments import charts, selectors
+from tests.dashboards import expected
+from tests.dashboards.test_ward_dashboard import count_behind
+from tests.factories import make_issue
+
+
+def test_every_ward_is_listed_with_figures_matching_the_rows(client, scenario):
+    response = client.get("/wards/")
+    assert response.status_code == 200
+    now = timezone.now()
+    rows = {t["row"].number: t for t in response.context["table"]}
+    assert sorted(rows) == [1, 2, 3, 11]
+    issues = scenario.refreshed()
+    for ward in (scenario.ward, scenario.other_ward):
+        exp = expected.ward_figures(issues, ward, now)
+        t = rows[ward.number]
+        assert t["open"].value == exp["open"]
+        assert t["opened_recent"].value == exp["opened_recent"]
+        assert t["overdue"].value == exp["overdue"]
+        assert t["row"].closed_recent == exp["closed_recent"]
+        if exp["median_days"] is None:
+            assert t["median_days"].value is None
+        else:
+            assert t["median_days"].value == pytest.approx(exp["median_days"], abs=1e-4)
+        if exp["sla_share"] is None:
+            assert t["sla_share"].value is None
+        else:
+            assert t["sla_share"].value == pytest.approx(exp["sla_share"])
+    quiet = rows[3]
+    assert (quiet["open"].value, quiet["overdue"].value, quiet["median_days"].value) == (0, 0, None)
+    assert quiet["median_days"].display == "–"
+
+
+def test_league_links_reproduce_each_count(client, scenario):
+    response = client.get("/wards/")
+    for t in response.context["table"][:3]:
+        for key in ("open", "opened_recent", "overdue"):
+            assert count_behind(t[key].list_url) == t[key].value
+    totals = response.context["totals"]
+    assert totals["open"].value == sum(t["open"].value for t in response.context["table"])
+    assert count_behind(totals["open"].list_url) == totals["open"].value
+
+
+def test_hidden_issues_do_not_change_the_league(client, scenario):
+    before = {r.number: r for r in selectors.league_table()}
+    make_issue(scenario.pothole, point=(scenario.issues[0].latitude, scenario.issues[0].longitude))
+    from issues import services
+    from issues.models import Issue
+
+    services.set_hidden(
+        target=Issue.objects.latest("pk"), hidden=True, by=scenario.staff, reason="x"
+    )
+    after = {r.number: r for r in selectors.league_table()}
+    n = scenario.ward.number
+    assert (after[n].open, after[n].opened_recent) == (before[n].open, before[n].opened_recent)
+
+
+@pytest.mark.parametrize(
+    ("sort", "direction", "attr", "reverse"),
+    [
+        ("open", "", "open", True),
+        ("open", "asc", "open", False),
+        ("overdue", "desc", "overdue", True),
+        ("opened_recent", "", "opened_recent", True),
+        ("number", "", "number", False),
+    ],
+)
+def test_sorting_without_javascript(client, scenario, sort, direction, attr, reverse):
+    response = client.get("/wards/", {"sort": sort, "dir": direction})
+    assert response.status_code == 200
+    values = [getattr(t["row"], attr) for t in response.context["table"]]
+    assert values == sorted(values, reverse=reverse)
+    assert response.context["measure"] == (sort if sort != "number" else "open")
+
+
+def test_sorting_by_median_puts_wards_without_closures_last(client, scenario):
+    response = client.get("/wards/", {"sort": "median_days", "dir": "asc"})
+    values = [t["row"].median_days for t in response.context["table"]]
+    present = [v for v in values if v is not None]
+    assert present and values[: len(present)] == sorted(present)
+    assert all(v is None for v in values[len(present) :])
+
+
+@pytest.mark.parametrize("query", [{"sort": "drop table"}, {"sort": "open", "dir": "sideways"}])
+def test_bad_sort_is_a_400_that_explains(client, some_wards, query):
+    response = client.get("/wards/", query)
+    assert response.status_code == 400
+    assert "sort" in response.content.decode().lower()
+
+
+def test_choropleth_data_colours_each_ward_and_has_a_legend(client, scenario):
+    response = client.get("/wards/", {"sort": "overdue"})
+    data = response.context["map_data"]
+    assert data["measure"] == "overdue"
+    colours = data["colours"]["overdue"]
+    assert len(colours) == 4
+    top = max(response.context["table"], key=lambda t: t["row"].overdue)["row"].number
+    assert colours[top] == charts.PALETTE[-1]
+    assert data["legends"]["overdue"]
+    html = response.content.decode()
+    assert 'id="wards-map-data"' in html and 'id="wards-legend"' in html
+    # The SLA share is better when higher, so its palette runs the other way.
+    _legend, cols = charts.classify([0.2, 0.9, None], fmt=str, higher_is_worse=False)
+    assert cols == [charts.PALETTE[-1], charts.PALETTE[0], charts.NO_DATA]
+
+
+def test_outlines_are_compact_geojson_and_cacheable(client, chicago_wards):
+    response = client.get("/wards/outlines.geojson")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    data = json.loads(response.content)
+    assert len(data["features"]) == 50
+    assert {f["properties"]["number"] for f in data["features"]} == set(range(1, 51))
+    raw = sum(len(json.dumps(w.boundary)) for w in chicago_wards)
+    assert len(response.content) < raw * 0.6
+    again = client.get("/wards/outlines.geojson", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_outlines_follow_a_changed_boundary(client, chicago_wards):
+    first = client.get("/wards/outlines.geojson")["ETag"]
+    ward = chicago_wards[0]
+    ward.name = "Ward One"
+    ward.save()
+    second = client.get("/wards/outlines.geojson")
+    assert second["ETag"] != first
+    assert "Ward One" in second.content.decode()
+
+
+def test_league_query_count_is_constant(client, scenario, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        client.get("/wards/")
+    for _ in range(10):
+        make_issue(
+            scenario.graffiti, point=(scenario.issues[1].latitude, scenario.issues[1].longitude)
+        )
+    with django_assert_max_num_queries(12):
+        client.get("/wards/")
