@@ -7,7 +7,6 @@ default, so a field another engineer adds later (with a default) does not break 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
@@ -33,9 +32,31 @@ def _defaults(fields: Sequence[models.Field]) -> dict[str, object]:
     return constant
 
 
+# Binary COPY is several times faster than text for timestamps and floats; psycopg needs each
+# column's type by name for it.
+_PG_TYPES = {
+    "timestamp with time zone": "timestamptz",
+    "double precision": "float8",
+    "integer": "int4",
+    "bigint": "int8",
+    "smallint": "int2",
+    "boolean": "bool",
+    "jsonb": "jsonb",
+    "date": "date",
+    "uuid": "uuid",
+}
+
+
+def _pg_type(field: models.Field) -> str:
+    db_type = (field.db_type(connection) or "text").split("(")[0].strip().lower()
+    return _PG_TYPES.get(db_type, "text")
+
+
 def _converter(field: models.Field):
     if isinstance(field, models.JSONField):
-        return lambda value: None if value is None else json.dumps(value)
+        from psycopg.types.json import Jsonb
+
+        return lambda value: None if value is None else Jsonb(value)
     return None
 
 
@@ -67,7 +88,8 @@ def copy_into(table: str, fields: Sequence[models.Field], rows: Iterable[dict]) 
     written = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([_pg_type(f) for f in fields])
             for row in rows:
                 values = []
                 for attname, field, convert, has_constant in plan:

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from departments.models import Ward
+from departments.models import Department, ServiceType, Ward
 from issues import notifications
 from issues.importers import bulk
 from issues.importers.catalogue import Catalogue
@@ -220,6 +220,14 @@ class RequestImporter:
                 new_issues.append(values)
                 new_rows.append(row)
         assign_public_ids(new_issues)
+        written = new_issues + updates
+        bulk.defer_reference_checks(
+            {
+                ServiceType: [v["service_type_id"] for v in written],
+                Department: [v["department_id"] for v in written],
+                Ward: [v["ward_id"] for v in written],
+            }
+        )
         new_ids = bulk.insert_rows(Issue, new_issues)
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(

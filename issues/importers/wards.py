@@ -139,9 +139,9 @@ def reassign_issue_wards(chunk: int = REASSIGN_CHUNK) -> int:
     located = Issue.objects.filter(latitude__isnull=False).order_by("pk")
     while True:
         rows = list(
-            located.filter(pk__gt=last_id).values_list("pk", "latitude", "longitude", "ward_id", "needs_triage")[
-                :chunk
-            ]
+            located.filter(pk__gt=last_id).values_list(
+                "pk", "latitude", "longitude", "ward_id", "needs_triage"
+            )[:chunk]
         )
         if not rows:
             break

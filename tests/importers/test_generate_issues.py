@@ -48,7 +48,9 @@ def test_the_type_mix_follows_the_catalogue_weights(run_command):
     assert potholes > 5 * meters
 
 
-def test_generating_costs_queries_per_batch_not_per_issue(run_command, django_assert_max_num_queries):
+def test_generating_costs_queries_per_batch_not_per_issue(
+    run_command, django_assert_max_num_queries
+):
     run_command("generate_issues", "10", "--no-progress")  # the demo city first
     with django_assert_max_num_queries(150):
         run_command("generate_issues", "1200", "--batch-size", "600", "--no-progress")

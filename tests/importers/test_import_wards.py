@@ -90,8 +90,14 @@ def square(x, y, size=0.01):
 @pytest.mark.parametrize(
     ("features", "message"),
     [
-        ([{"properties": {"name": "A"}, "geometry": square(-87.6, 41.8)}], "feature 1 has no “ward” property"),
-        ([{"properties": {"ward": "north"}, "geometry": square(-87.6, 41.8)}], "“north” is not a ward number"),
+        (
+            [{"properties": {"name": "A"}, "geometry": square(-87.6, 41.8)}],
+            "feature 1 has no “ward” property",
+        ),
+        (
+            [{"properties": {"ward": "north"}, "geometry": square(-87.6, 41.8)}],
+            "“north” is not a ward number",
+        ),
         (
             [
                 {"properties": {"ward": "1"}, "geometry": square(-87.6, 41.8)},
@@ -100,7 +106,10 @@ def square(x, y, size=0.01):
             "ward 1 appears twice",
         ),
         ([{"properties": {"ward": "1"}, "geometry": square(1160000, 1900000, 500)}], "not WGS84"),
-        ([{"properties": {"ward": "1"}, "geometry": {"type": "Point", "coordinates": [0, 1]}}], "not a polygon"),
+        (
+            [{"properties": {"ward": "1"}, "geometry": {"type": "Point", "coordinates": [0, 1]}}],
+            "not a polygon",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_whole_and_changes_nothing(
@@ -116,9 +125,13 @@ def test_a_bad_file_is_refused_whole_and_changes_nothing(
 def test_a_self_touching_polygon_is_repaired_not_refused(run_command, tmp_path):
     bowtie = {
         "type": "Polygon",
-        "coordinates": [[[-87.6, 41.8], [-87.5, 41.9], [-87.5, 41.8], [-87.6, 41.9], [-87.6, 41.8]]],
+        "coordinates": [
+            [[-87.6, 41.8], [-87.5, 41.9], [-87.5, 41.8], [-87.6, 41.9], [-87.6, 41.8]]
+        ],
     }
-    run_command("import_wards", write(tmp_path, [{"properties": {"ward": "5"}, "geometry": bowtie}]))
+    run_command(
+        "import_wards", write(tmp_path, [{"properties": {"ward": "5"}, "geometry": bowtie}])
+    )
     WardIndex.invalidate()
     assert Ward.objects.containing(41.85, -87.58).number == 5
 
