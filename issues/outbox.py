@@ -169,15 +169,30 @@ def deliver_many(ids: Iterable[int]) -> dict[str, int]:
     dropped it). Returns how many ended in each state."""
     counts: dict[str, int] = {}
     connection = get_connection(fail_silently=False)
+    opened = False
     try:
         for notification_id in ids:
+            if not opened:
+                # Opened lazily: a batch of rows that are all skipped needs no SMTP session. An
+                # unopened connection would make each send open and close its own.
+                opened = _open_quietly(connection)
             state = deliver(notification_id, connection=connection)
             if state in (NotificationState.PENDING, NotificationState.FAILED):
                 _close_quietly(connection)
+                opened = False
             counts[state] = counts.get(state, 0) + 1
     finally:
         _close_quietly(connection)
     return counts
+
+
+def _open_quietly(connection) -> bool:
+    # If the server is down, the send itself fails next and the row records why.
+    try:
+        connection.open()
+    except Exception:
+        return False
+    return True
 
 
 def _close_quietly(connection) -> None:

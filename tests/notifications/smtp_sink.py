@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -32,6 +33,8 @@ class _Collector:
 
 class SmtpSink:
     def __init__(self):
+        # aiosmtpd logs every SMTP command at INFO; the tests only care about what arrived.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.port = free_port()
         self._collector = _Collector()
         self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
