@@ -12,6 +12,11 @@ from tests.residents.conftest import SIZES, jpeg_bytes
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def city(transactional_db):
     from issues.demo import WARDS_FILE, DemoReport, load_wards
