@@ -157,6 +157,28 @@ class Issue(models.Model):
             models.Index(fields=["requested_at"], name="issue_requested"),
             models.Index(fields=["updated_at"], name="issue_updated"),
             models.Index(fields=["status", "expected_at"], name="issue_status_expected"),
+            # Ward dashboards and the league table (departments/selectors.py): public rows only,
+            # so counts by status/type are index-only and time windows are index range scans.
+            models.Index(
+                fields=["ward", "status", "service_type"],
+                condition=models.Q(is_hidden=False),
+                name="issue_pub_ward_status_type",
+            ),
+            models.Index(
+                fields=["ward", "requested_at"],
+                condition=models.Q(is_hidden=False),
+                name="issue_pub_ward_requested",
+            ),
+            models.Index(
+                fields=["ward", "closed_at"],
+                condition=models.Q(is_hidden=False, closed_at__isnull=False),
+                name="issue_pub_ward_closed",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(is_hidden=False, closed_at__isnull=False),
+                name="issue_pub_closed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
