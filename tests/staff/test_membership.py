@@ -1,0 +1,101 @@
+"""Departments' people and aldermen: membership is the role, and workbench access follows it."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+from departments import services
+from issues.models import Issue
+from tests.factories import make_issue, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_add_staff_grants_workbench_access(client, streets, streets_issue):
+    user = make_user("new@city.example")
+    assert not user.is_staff
+    services.add_staff(department=streets, user=user)
+    user.refresh_from_db()
+    assert user.is_staff
+    client.force_login(user)
+    assert client.get("/admin/issues/issue/").status_code == 200
+
+
+def test_removing_the_last_role_takes_access_away_and_frees_their_issues(
+    streets, sam, pothole, wards
+):
+    from issues import services as issue_services
+
+    issue = make_issue(pothole)
+    issue_services.assign_issue(issue=issue, assignee=sam, by=sam)
+    services.remove_staff(department=streets, user=sam)
+    sam.refresh_from_db()
+    assert not sam.is_staff
+    assert Issue.objects.get(pk=issue.pk).assignee is None
+
+
+def test_someone_with_another_role_keeps_access(streets, water, sam):
+    services.add_staff(department=water, user=sam)
+    services.remove_staff(department=streets, user=sam)
+    sam.refresh_from_db()
+    assert sam.is_staff
+
+
+def test_superusers_keep_access_without_departments(streets, boss):
+    services.add_staff(department=streets, user=boss)
+    services.remove_staff(department=streets, user=boss)
+    boss.refresh_from_db()
+    assert boss.is_staff
+
+
+def test_deactivated_accounts_cannot_be_made_staff(streets):
+    user = make_user("gone@city.example", is_active=False)
+    with pytest.raises(ValidationError):
+        services.add_staff(department=streets, user=user)
+
+
+def test_aldermen_follow_the_ward_page(wards):
+    user = make_user("alder@city.example")
+    services.set_aldermen(ward=wards[2], users=[user])
+    assert User.objects.get(pk=user.pk).is_staff
+    services.set_aldermen(ward=wards[2], users=[])
+    assert not User.objects.get(pk=user.pk).is_staff
+
+
+def test_department_page_sets_members_and_their_access(client, boss, streets):
+    newcomer = make_user("newcomer@city.example")
+    client.force_login(boss)
+    response = client.post(
+        f"/admin/departments/department/{streets.pk}/change/",
+        {
+            "name": streets.name,
+            "slug": streets.slug,
+            "contact_email": streets.contact_email,
+            "notify_new_issues": "on",
+            "members": [newcomer.pk],
+        },
+    )
+    assert response.status_code == 302
+    assert list(streets.staff.all()) == [newcomer]
+    assert User.objects.get(pk=newcomer.pk).is_staff
+
+
+def test_response_template_status_must_be_a_real_status(client, boss, streets):
+    client.force_login(boss)
+    response = client.post(
+        "/admin/departments/responsetemplate/add/",
+        {"department": streets.pk, "title": "Odd", "status": "fixed", "body": "x", "active": "on"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_sla_hours_must_be_positive(pothole):
+    with pytest.raises(ValidationError):
+        services.set_sla_hours(service_type=pothole, hours=0)
+
+
+def test_user_page_shows_roles(client, boss, sam):
+    client.force_login(boss)
+    page = client.get(f"/admin/accounts/user/{sam.pk}/change/").content.decode()
+    assert "Staff of: Streets and Sanitation" in page
