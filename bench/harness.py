@@ -405,6 +405,8 @@ def measure_import(args, out: Path) -> dict:
     output = manage(
         args,
         "import_311",
+        "-v",
+        "2",
         str(path),
         "--format",
         "boston",
@@ -416,6 +418,7 @@ def measure_import(args, out: Path) -> dict:
     match = re.search(r"([\d,]+) rows read in ([\d.]+)s", output)
     rows = int(match.group(1).replace(",", "")) if match else args.import_rows
     seconds = float(match.group(2)) if match else wall
+    split = re.search(r"([\d.]+)s writing .*?, ([\d.]+)s reading", output)
     result = {
         "rows": rows,
         "raw_copy_seconds": raw_seconds,
@@ -424,7 +427,9 @@ def measure_import(args, out: Path) -> dict:
         "import_wall_seconds": wall,
         "import_rows_per_second": rows / seconds,
         "ratio": (rows / seconds) / (rows / raw_seconds),
-        "summary": output.strip().splitlines()[:3],
+        "write_seconds": float(split.group(1)) if split else None,
+        "read_clean_seconds": float(split.group(2)) if split else None,
+        "summary": output.strip().splitlines()[:4],
     }
     print(
         f"  import {rows:,} rows: {result['import_rows_per_second']:,.0f} rows/s vs raw COPY "

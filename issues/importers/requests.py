@@ -61,6 +61,7 @@ class ImportSummary:
     duplicates: int = 0
     needs_triage: int = 0
     seconds: float = 0.0
+    write_seconds: float = 0.0  # of `seconds`, the time spent in the database
     rejects_path: str = ""
     created_departments: list[str] = field(default_factory=list)
     created_service_types: list[str] = field(default_factory=list)
@@ -155,6 +156,7 @@ class RequestImporter:
             for index, (row, raw) in enumerate(batch)
             if not row.external_id or latest[row.external_id] == index
         ]
+        started = time.monotonic()
         try:
             with transaction.atomic(), notifications.suppressed():
                 self._write([row for row, _raw in rows])
@@ -167,6 +169,7 @@ class RequestImporter:
                 except DatabaseError as exc:
                     message = str(exc).strip().splitlines()[0][:200]
                     self._reject(rejects, Reject(row.line, f"database refused: {message}", raw))
+        self.summary.write_seconds += time.monotonic() - started
 
     def _write(self, rows: list[ImportRow]) -> None:
         self._place(rows)

@@ -3,7 +3,7 @@
 The shape follows the real data we have: the demo catalogue's mix of types (potholes, lights and
 graffiti dominate, as in Chicago's 311), a few busy wards and many quiet ones, ages that thin out
 over three years, and the NYC sample's lifecycle (most requests closed within days, the rest open,
-acknowledged or in progress; old closed ones archived). Points are drawn inside the ward polygons,
+acknowledged or in progress; old closed ones archived), with a steady flow over the years. Points are drawn inside the ward polygons,
 so every issue lands in the ward it was generated for.
 
 Rows are written through COPY on PostgreSQL (a million in a few minutes) and bulk inserts
@@ -165,12 +165,9 @@ def _batch(n, rng, now, types, type_weights, wards, ward_weights, sampler, descr
     for w in np.unique(ward_idx):
         where = np.nonzero(ward_idx == w)[0]
         lat[where], lon[where] = sampler.points(int(w), len(where))
-    # Ages: a third in the last month, the rest thinning out over the years.
-    age_days = np.where(
-        rng.random(n) < 0.33,
-        rng.uniform(0, 30, n),
-        np.minimum(rng.exponential(300, n), YEARS * 365),
-    )
+    # Ages spread over the years with a mild tilt to recent ones (use of the service grows):
+    # about 6% in the last month and 14% in the last quarter, as a steady city would have.
+    age_days = YEARS * 365 * rng.random(n) ** 1.25
     roll = rng.random(n)
     # Days to close: lognormal around a week (NYC's sample closes most within days).
     close_days = rng.lognormal(math.log(5), 1.0, n)
@@ -187,7 +184,8 @@ def _batch(n, rng, now, types, type_weights, wards, ward_weights, sampler, descr
         service_type = types[type_idx[i]]
         requested_at = now - timedelta(days=float(age_days[i]))
         age = float(age_days[i])
-        closed = close_days[i] < age and roll[i] < 0.92
+        # A few requests are never closed; fewer the older they are (backlogs get cleaned up).
+        closed = close_days[i] < age and roll[i] < (0.92 if age < 90 else 0.98)
         history: list[tuple[str, object]] = []
         at = requested_at
         if closed or roll[i] < 0.97:

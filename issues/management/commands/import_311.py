@@ -83,6 +83,11 @@ class Command(BaseCommand):
             f"({summary.rows_per_second:,.0f} rows/s): {summary.created:,} created, "
             f"{summary.updated:,} updated, {summary.rejected:,} rejected"
         )
+        if options["verbosity"] > 1:
+            out(
+                f"  {summary.write_seconds:.1f}s writing (matching, wards, COPY, commit), "
+                f"{summary.seconds - summary.write_seconds:.1f}s reading and cleaning"
+            )
         if summary.duplicates:
             out(f"  {summary.duplicates:,} rows repeated an earlier row's id (the later one kept)")
         if summary.needs_triage:
