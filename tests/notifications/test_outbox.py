@@ -218,3 +218,25 @@ def test_broker_outage_delays_mail_and_loses_none(
     assert len(mail.outbox) == expected
     assert len({(m.to[0], m.subject) for m in mail.outbox}) == expected
     assert not Notification.objects.exclude(state=NotificationState.SENT).exists()
+
+
+def test_admins_see_failures_and_send_them_again_from_the_workbench(
+    client, admin_user, pending, scripted, django_capture_on_commit_callbacks
+):
+    row = pending[0]
+    scripted.script = [refused(row.recipient_email)]
+    outbox.deliver(row.pk)
+    client.force_login(admin_user)
+    listing = client.get("/admin/issues/notification/?state=failed")
+    assert listing.status_code == 200 and row.recipient_email in listing.text
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/issues/notification/",
+            {"action": "resend", "_selected_action": [row.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    row.refresh_from_db()
+    assert row.state == NotificationState.SENT
+    assert [m.to for m in mail.outbox] == [[row.recipient_email]]
