@@ -254,7 +254,7 @@ REQUEST_FILTERS = [
 
 POST_FORM = {
     "type": "object",
-    "required": ["api_key", "service_code"],
+    "required": ["service_code"],
     "properties": {
         "api_key": {"type": "string"},
         "jurisdiction_id": {"type": "string"},
@@ -275,7 +275,14 @@ POST_FORM = {
 }
 
 
-def _operations() -> dict:
+def _operations(service_codes: list[str]) -> dict:
+    # The live catalogue's codes: documentation that is always current, and test generators
+    # that reach past the 404 of an unknown code.
+    code_schema = {"type": "string", "enum": service_codes} if service_codes else {"type": "string"}
+    post_form = {
+        **POST_FORM,
+        "properties": {**POST_FORM["properties"], "service_code": code_schema},
+    }
     return {
         "/open311/v2/discovery.json": {
             "get": {
@@ -300,7 +307,7 @@ def _operations() -> dict:
                 "operationId": "serviceDefinition",
                 "summary": "Service definition",
                 "parameters": [
-                    _param("service_code", {"type": "string"}, "The service type.", "path"),
+                    _param("service_code", code_schema, "The service type.", "path"),
                     JURISDICTION,
                 ],
                 "responses": {
@@ -326,15 +333,22 @@ def _operations() -> dict:
                     "Form-encoded or multipart (a `media` file is a photo). Attributes as "
                     "attribute[CODE]=value or attribute[CODE][]=value (repeated)."
                 ),
+                "parameters": [
+                    _param(
+                        "api_key",
+                        {"type": "string"},
+                        "The key may come in the query string instead of the body.",
+                    )
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/x-www-form-urlencoded": {"schema": POST_FORM},
+                        "application/x-www-form-urlencoded": {"schema": post_form},
                         "multipart/form-data": {
                             "schema": {
-                                **POST_FORM,
+                                **post_form,
                                 "properties": {
-                                    **POST_FORM["properties"],
+                                    **post_form["properties"],
                                     "media": {"type": "string", "format": "binary"},
                                 },
                             }
@@ -382,6 +396,11 @@ def _operations() -> dict:
 def document(request) -> dict:
     from django.conf import settings
 
+    from departments.models import ServiceType
+
+    codes = list(
+        ServiceType.objects.active().order_by("service_code").values_list("service_code", flat=True)
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -394,6 +413,6 @@ def document(request) -> dict:
             ),
         },
         "servers": [{"url": request.build_absolute_uri("/").rstrip("/")}],
-        "paths": _operations(),
+        "paths": _operations(codes),
         "components": {"schemas": SCHEMAS},
     }
