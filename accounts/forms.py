@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from issues.forms import HoneypotMixin
+from issues.forms import HoneypotMixin, NoColonMixin
 
 
 class SignupForm(HoneypotMixin, forms.Form):
@@ -64,6 +64,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     """Django's sign-in form, speaking of email, and refusing addresses not yet confirmed."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Email")
         self.fields["username"].widget = forms.EmailInput(
@@ -75,7 +76,8 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        if not user.email_verified:
+        # Staff accounts are made by an administrator, who vouches for the address.
+        if not user.email_verified and not user.is_staff:
             raise ValidationError(
                 format_html(
                     '{} <a href="{}">{}</a>',
@@ -87,13 +89,13 @@ class EmailAuthenticationForm(AuthenticationForm):
             )
 
 
-class ResendVerificationForm(forms.Form):
+class ResendVerificationForm(NoColonMixin, forms.Form):
     email = forms.EmailField(
         label=gettext_lazy("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(NoColonMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "notify_updates", "notify_ward_digest"]

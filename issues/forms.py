@@ -105,7 +105,15 @@ def _service_type_choices() -> list:
     return choices
 
 
-class HoneypotMixin(forms.Form):
+class NoColonMixin:
+    """Labels without Django's trailing colon: checkbox labels read as sentences."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class HoneypotMixin(NoColonMixin, forms.Form):
     # Hidden from people (off-screen, out of the tab order, no autofill); bots fill every field.
     website = forms.CharField(
         required=False,

@@ -44,6 +44,7 @@ def _map_config(request, **extra) -> dict:
         "tileUrl": settings.MAP_TILE_URL,
         "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
         "viewportUrl": reverse("issues:viewport"),
+        "reportUrl": reverse("issues:report"),
         "wardsUrl": reverse("issues:ward_outlines"),
         "strings": {
             "tilesFailed": _(
@@ -53,6 +54,7 @@ def _map_config(request, **extra) -> dict:
             "issues": _("issues"),
             "zoomIn": _("Zoom in to see them"),
             "view": _("View issue"),
+            "reportHere": _("Report a problem here"),
         },
         **extra,
     }

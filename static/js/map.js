@@ -82,6 +82,16 @@
     history.replaceState(null, "", "#" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5));
   }
 
+  if (config.reportUrl) {
+    // Clicking an empty spot offers to report a problem there.
+    map.on("click", function (e) {
+      var params = new URLSearchParams({ latitude: e.latlng.lat.toFixed(6), longitude: e.latlng.lng.toFixed(6) });
+      L.popup().setLatLng(e.latlng)
+        .setContent('<a class="button button--small" href="' + config.reportUrl + "?" + params.toString() + '">' + escapeHtml(strings.reportHere) + "</a>")
+        .openOn(map);
+    });
+  }
+
   map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 150); });
   load();
 })();

@@ -51,6 +51,12 @@
     });
   }
 
+  // Keyboard users pan with the arrow keys, then place the pin where the map is centred.
+  var centre = document.getElementById("pin-centre");
+  if (centre && map) {
+    centre.addEventListener("click", function () { setPoint(map.getCenter(), false); });
+  }
+
   var locate = document.getElementById("locate");
   var locateStatus = document.getElementById("locate-status");
   if (locate) {

@@ -130,3 +130,25 @@ def test_sign_out_is_a_post(client, resident):
     client.force_login(resident)
     assert client.post(reverse("accounts:logout")).status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_staff_made_by_an_administrator_sign_in_without_the_link(client):
+    make_user("crew@city.example", is_staff=True)
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "crew@city.example", "password": "correct-horse-battery"},
+    )
+    assert response.status_code == 302
+
+
+def test_completed_password_reset_confirms_the_address(client):
+    user = make_user("unconfirmed@example.org")
+    client.post(reverse("accounts:password_reset"), {"email": user.email})
+    link = re.search(r"https?://[^/\s]+(\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"},
+    )
+    user.refresh_from_db()
+    assert user.email_verified
