@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from issues.models import DESCRIPTION_MAX
 from issues.selectors import BBox
@@ -325,6 +326,27 @@ class AttributeQuestions:
     @property
     def has_errors(self) -> bool:
         return bool(self.errors)
+
+    def validate(self) -> None:
+        """Judge the answers now (the same function create_issue uses), so a refused form lists
+        every problem at once rather than the questions only after the rest is fixed."""
+        if self.service_type is None:
+            return
+        try:
+            clean_attribute_answers(
+                self.service_type, self.answers, list(self.service_type.attributes.all())
+            )
+        except ValidationError as exc:
+            self.errors.update(exc.message_dict)
+
+    @property
+    def error_items(self) -> list[tuple[str, str, str]]:
+        """(anchor, question, message) for the error summary's links."""
+        items = []
+        for q in self.questions:
+            anchor = f"{q.html_id}_0" if q.widget in ("radio", "checkbox") else q.html_id
+            items.extend((anchor, q.attribute.description, m) for m in q.errors)
+        return items
 
 
 class CommentForm(HoneypotMixin, forms.Form):

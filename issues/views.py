@@ -55,6 +55,8 @@ def _map_config(request, **extra) -> dict:
             "zoomIn": _("Zoom in to see them"),
             "view": _("View issue"),
             "reportHere": _("Report a problem here"),
+            "statuses": {value: str(label) for value, label in Status.choices},
+            "cluster": _("Group of issues (number inside)"),
         },
         **extra,
     }
@@ -167,6 +169,8 @@ def _submit_report(request):
         return again(429, rate_limited=True)
 
     valid = form.is_valid()
+    questions.validate()
+    valid = valid and not questions.has_errors
     uploads = request.FILES.getlist("photos")
     if uploads:
         if len(kept) + len([u for u in uploads if u]) > settings.PHOTO_MAX_PER_ISSUE:

@@ -82,6 +82,18 @@
     history.replaceState(null, "", "#" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5));
   }
 
+  var legend = L.control({ position: "bottomleft" });
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "map-legend");
+    var rows = Object.keys(strings.statuses).filter(function (k) { return k !== "archived"; }).map(function (k) {
+      return '<span style="background:' + CivicMap.STATUS_COLOURS[k] + '"></span>' + escapeHtml(strings.statuses[k]);
+    });
+    rows.push('<span style="background:#0b5cad"></span>' + escapeHtml(strings.cluster));
+    div.innerHTML = rows.join("<br>");
+    return div;
+  };
+  legend.addTo(map);
+
   if (config.reportUrl) {
     // Clicking an empty spot offers to report a problem there.
     map.on("click", function (e) {

@@ -288,3 +288,11 @@ def test_script_in_every_field_is_escaped_everywhere(client, chicago_wards, depa
         html = page.content.decode()
         assert evil not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].content.decode()
+
+
+def test_a_refused_form_lists_every_problem_at_once(client, pothole, chicago_wards):
+    response = client.post(URL, report_data(pothole, email="", **{"attribute[SIZE]": ""}))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required" in html
+    assert '<a href="#id_attr_SIZE_0">About how big is it?</a>' in html
