@@ -181,6 +181,8 @@ class HeatRect:
     opacity: float
     count: int
     rank: int | None
+    cx: float
+    cy: float
     cell: HeatCell
 
 
@@ -234,6 +236,8 @@ def heat_map(
                 opacity=round(0.2 + 0.75 * c.count / most, 2),
                 count=c.count,
                 rank=ranks.get((c.row, c.col)),
+                cx=round((x1 + x2) / 2, 1),
+                cy=round((y1 + y2) / 2, 1),
                 cell=c,
             )
         )
@@ -264,10 +268,11 @@ NO_DATA = "#d9d9d9"
 
 
 def classify(
-    values: Sequence[float | None], *, fmt, higher_is_worse: bool = True
+    values: Sequence[float | None], *, fmt, higher_is_worse: bool = True, integer: bool = False
 ) -> tuple[list[LegendClass], list[str]]:
     """Equal-interval classes over the present values; returns the legend and each value's
-    colour (grey for none). When higher is better (the SLA share) the palette is reversed."""
+    colour (grey for none). When higher is better (the SLA share) the palette is reversed.
+    Counts (`integer`) get whole-number classes, never "0.6 – 1.2"."""
     palette = PALETTE if higher_is_worse else tuple(reversed(PALETTE))
     present = [v for v in values if v is not None]
     if not present:
@@ -276,6 +281,21 @@ def classify(
     if hi == lo:
         legend = [LegendClass(lo, hi, palette[2], fmt(lo))]
         return legend, [palette[2] if v is not None else NO_DATA for v in values]
+    if integer:
+        lo, hi = int(lo), int(hi)
+        n = min(len(palette), hi - lo + 1)
+        step = math.ceil((hi - lo + 1) / n)
+        n = math.ceil((hi - lo + 1) / step)
+        colours_used = [palette[round(i * (len(palette) - 1) / max(1, n - 1))] for i in range(n)]
+        legend = []
+        for i in range(n):
+            first, last = lo + i * step, min(hi, lo + (i + 1) * step - 1)
+            label = fmt(first) if first == last else f"{fmt(first)} – {fmt(last)}"
+            legend.append(LegendClass(first, last, colours_used[i], label))
+        return legend, [
+            NO_DATA if v is None else colours_used[min(n - 1, int((v - lo) // step))]
+            for v in values
+        ]
     n = len(palette)
     step = (hi - lo) / n
     legend = [

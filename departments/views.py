@@ -90,12 +90,13 @@ def _share(value: float | None) -> str:
 
 # --- the league table -----------------------------------------------------------------------
 
+# measure: (format, higher is worse, whole numbers)
 MEASURES = {
-    "open": (_count, True),
-    "opened_recent": (_count, True),
-    "median_days": (_days, True),
-    "sla_share": (_share, False),
-    "overdue": (_count, True),
+    "open": (_count, True, True),
+    "opened_recent": (_count, True, True),
+    "median_days": (_days, True, False),
+    "sla_share": (_share, False, False),
+    "overdue": (_count, True, True),
 }
 
 
@@ -141,9 +142,9 @@ def league(request: HttpRequest) -> HttpResponse:
     closed_since = clock.days_back(selectors.CLOSED_WINDOW_DAYS)
 
     colours_by_measure, legends = {}, {}
-    for key, (fmt, worse_high) in MEASURES.items():
+    for key, (fmt, worse_high, integer) in MEASURES.items():
         legend, colours = charts.classify(
-            [getattr(r, key) for r in rows], fmt=fmt, higher_is_worse=worse_high
+            [getattr(r, key) for r in rows], fmt=fmt, higher_is_worse=worse_high, integer=integer
         )
         legends[key] = [{"colour": c.colour, "label": c.label} for c in legend]
         colours_by_measure[key] = {

@@ -57,6 +57,10 @@ SOME_WARDS = (1, 2, 3, 11)
 
 @pytest.fixture
 def some_wards(db) -> list[Ward]:
+    return load_some_wards()
+
+
+def load_some_wards() -> list[Ward]:
     """Four real wards (not all fifty): enough for every figure, and quick to set up."""
     data = json.loads(WARDS_FILE.read_text())
     for feature in data["features"]:
@@ -107,6 +111,10 @@ HISTORY = [
 
 @pytest.fixture
 def scenario(some_wards, department) -> Scenario:
+    return build_scenario(some_wards, department)
+
+
+def build_scenario(some_wards, department) -> Scenario:
     ward, other = some_wards[0], some_wards[1]
     pothole = make_service_type(department, code="pothole", name="Pothole in Street", sla_hours=72)
     graffiti = make_service_type(department, code="graffiti", name="Graffiti", sla_hours=None)

@@ -145,3 +145,12 @@ def test_league_query_count_is_constant(client, scenario, django_assert_max_num_
         )
     with django_assert_max_num_queries(12):
         client.get("/wards/")
+
+
+def test_count_legends_have_whole_number_classes():
+    legend, colours = charts.classify([0, 1, 2, 3, None], fmt=str, integer=True)
+    assert [c.label for c in legend] == ["0", "1", "2", "3"]
+    assert colours[0] == charts.PALETTE[0] and colours[3] == charts.PALETTE[-1]
+    assert colours[4] == charts.NO_DATA
+    legend, _colours = charts.classify(list(range(0, 101)), fmt=str, integer=True)
+    assert legend[0].label == "0 – 20" and legend[-1].label.endswith("100")
