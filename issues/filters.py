@@ -25,7 +25,9 @@ STATUS_GROUPS = {
 
 
 def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+    # NUL can never match a code, and PostgreSQL refuses it in a query (a 500, not "no match").
+    value = (value or "").replace("\x00", "")
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 @dataclass
