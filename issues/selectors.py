@@ -37,7 +37,14 @@ def public_issues() -> QuerySet[Issue]:
     return Issue.objects.public().select_related("service_type", "department", "ward")
 
 
+def _usable(text: str) -> bool:
+    # PostgreSQL refuses NUL in a query; no id or code contains one, so it simply matches nothing.
+    return bool(text) and "\x00" not in text
+
+
 def public_issue(public_id: str) -> Issue | None:
+    if not _usable(public_id):
+        return None
     return public_issues().filter(public_id=normalize_public_id(public_id)).first()
 
 
@@ -59,6 +66,8 @@ def issue_list(filters: IssueFilters) -> QuerySet[Issue]:
 
 def issue_page(public_id: str) -> Issue | None:
     """One public issue with everything its page shows: photos, ward and its aldermen."""
+    if not _usable(public_id):
+        return None
     return (
         public_issues()
         .filter(public_id=normalize_public_id(public_id))
@@ -161,6 +170,8 @@ def service_types_grouped() -> list[tuple[str, list[ServiceType]]]:
 
 
 def service_type_with_attributes(service_code: str) -> ServiceType | None:
+    if not _usable(service_code):
+        return None
     return (
         ServiceType.objects.active()
         .filter(service_code=service_code)
