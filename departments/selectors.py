@@ -165,6 +165,29 @@ def _closed_since(clock: Clock, days: int) -> Q:
     return Q(status__in=CLOSED_STATUSES, closed_at__gte=clock.midnight(clock.days_back(days)))
 
 
+def city_figures(*, now: datetime | None = None) -> WardFigures:
+    """The same figures for the whole city, including reports not placed in a ward yet."""
+    clock = Clock.at(now)
+    city = WardFigures(ward_id=0, number=0, name="", slug="")
+    public = Issue.objects.public().order_by()
+    agg = public.open().aggregate(
+        n=Count("id"), late=Count("id", filter=Q(expected_at__lt=clock.now))
+    )
+    city.open, city.overdue = agg["n"], agg["late"]
+    since = clock.midnight(clock.days_back(OPENED_WINDOW_DAYS))
+    city.opened_recent = public.filter(requested_at__gte=since).count()
+    closed = public.filter(_closed_since(clock, CLOSED_WINDOW_DAYS))
+    agg = closed.aggregate(
+        n=Count("id"),
+        with_sla=Count("id", filter=Q(expected_at__isnull=False)),
+        within=Count("id", filter=Q(expected_at__isnull=False, closed_at__lte=F("expected_at"))),
+    )
+    city.closed_recent, city.closed_with_sla = agg["n"], agg["with_sla"]
+    city.closed_within_sla = agg["within"]
+    city.median_days = median_by(closed, None, DaysToClose())[None]
+    return city
+
+
 def league_table(*, now: datetime | None = None) -> list[WardFigures]:
     """Every ward with its public figures, in ward-number order. Four grouped queries."""
     clock = Clock.at(now)
@@ -562,7 +585,7 @@ def ward_open_issue_points(*, ward: Ward, limit: int = 1000) -> list[dict]:
                 "id": public_id,
                 "type": type_name,
                 "status": status,
-                "requested": requested_at.date().isoformat(),
+                "requested": timezone.localtime(requested_at, city_tz()).date().isoformat(),
             },
         }
         for public_id, lat, lon, status, requested_at, type_name in rows

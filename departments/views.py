@@ -182,14 +182,27 @@ def league(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
+    city = selectors.city_figures()
     totals = {
-        "open": links.figure(sum(r.open for r in rows), labels["open"], status_param="open"),
+        "open": links.figure(city.open, labels["open"], status_param="open"),
         "opened_recent": links.figure(
-            sum(r.opened_recent for r in rows), labels["opened_recent"], start=opened_since
+            city.opened_recent, labels["opened_recent"], start=opened_since
         ),
-        "overdue": links.figure(
-            sum(r.overdue for r in rows), labels["overdue"], status_param="open", overdue=True
+        "median_days": links.figure(
+            city.median_days,
+            labels["median_days"],
+            display=_days(city.median_days),
+            status_param="closed",
+            closed_start=closed_since,
         ),
+        "sla_share": links.figure(
+            city.sla_share,
+            labels["sla_share"],
+            display=_share(city.sla_share),
+            status_param="closed",
+            closed_start=closed_since,
+        ),
+        "overdue": links.figure(city.overdue, labels["overdue"], status_param="open", overdue=True),
     }
     columns = [
         (key, labels[key], key == sort, "asc" if key == sort and descending else "desc")

@@ -127,24 +127,40 @@ def candidate_points(*, service_type: ServiceType, since: datetime, until: datet
     ]
 
 
-def find_clusters(points: list[Point], *, min_reports: int, radius_m: float) -> list[Point]:
+def find_clusters(points: list[Point], *, min_reports: int, radius_m: float) -> list[list[Point]]:
     """Greedy: the point with the most neighbours within R seeds a cluster of those neighbours;
-    they are taken out and the search repeats. Returns lists of member points."""
-    remaining = list(points)
+    they are taken out and the search repeats. Neighbours are found once, through a grid of
+    R-sized cells, so a dense night costs about n x (neighbours), not n squared per cluster."""
+    if len(points) < min_reports:
+        return []
+    lat_step, lon_step = heat_steps(radius_m)
+    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+    cells = []
+    for i, p in enumerate(points):
+        cell = (math.floor(p.lat / lat_step), math.floor(p.lon / lon_step))
+        cells.append(cell)
+        buckets[cell].append(i)
+    neighbours: list[set[int]] = []
+    for i, p in enumerate(points):
+        r, c = cells[i]
+        near = set()
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                for j in buckets.get((r + dr, c + dc), ()):
+                    q = points[j]
+                    if distance_m(p.lat, p.lon, q.lat, q.lon) <= radius_m:
+                        near.add(j)
+        neighbours.append(near)
+    remaining = set(range(len(points)))
     clusters = []
     while len(remaining) >= min_reports:
-        best: list[Point] = []
-        for seed in remaining:
-            near = [
-                p for p in remaining if distance_m(seed.lat, seed.lon, p.lat, p.lon) <= radius_m
-            ]
-            if len(near) > len(best):
-                best = near
-        if len(best) < min_reports:
+        # Most neighbours first; ties go to the earliest report, so runs are repeatable.
+        seed = max(remaining, key=lambda i: (len(neighbours[i] & remaining), -i))
+        members = neighbours[seed] & remaining
+        if len(members) < min_reports:
             break
-        clusters.append(best)
-        taken = {p.issue_id for p in best}
-        remaining = [p for p in remaining if p.issue_id not in taken]
+        clusters.append([points[i] for i in sorted(members)])
+        remaining -= members
     return clusters
 
 

@@ -47,7 +47,30 @@ def test_league_links_reproduce_each_count(client, scenario):
             assert count_behind(t[key].list_url) == t[key].value
     totals = response.context["totals"]
     assert totals["open"].value == sum(t["open"].value for t in response.context["table"])
+    for key in ("open", "opened_recent", "overdue"):
+        assert count_behind(totals[key].list_url) == totals[key].value
+
+
+def test_city_row_counts_reports_outside_every_ward(client, scenario):
+    from tests.factories import LAKE_MICHIGAN
+
+    make_issue(scenario.pothole, point=LAKE_MICHIGAN)  # kept for triage, in no ward
+    response = client.get("/wards/")
+    totals = response.context["totals"]
+    in_wards = sum(t["open"].value for t in response.context["table"])
+    assert totals["open"].value == in_wards + 1
     assert count_behind(totals["open"].list_url) == totals["open"].value
+    now = timezone.now()
+    issues = scenario.refreshed()
+    closed = [
+        i
+        for i in issues
+        if not i.is_hidden
+        and expected.closed_since(i, expected.today(now) - timezone.timedelta(days=89))
+    ]
+    assert totals["median_days"].value == pytest.approx(
+        expected.median(expected.days_to_close(i) for i in closed), abs=1e-4
+    )
 
 
 def test_hidden_issues_do_not_change_the_league(client, scenario):
