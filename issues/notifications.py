@@ -283,6 +283,13 @@ def dedupe_key(event: str, ref: str, email: str) -> str:
 def _default_scope(draft: Draft) -> tuple[str, int | None]:
     if draft.unsubscribe_scope is not None:
         return draft.unsubscribe_scope
+    if draft.event == NotificationEvent.HOTSPOT:
+        # Alerts go to the department's address and the ward's aldermen, not to followers: the
+        # link stops the department's feed, or the alderman's ward mail.
+        service_type = draft.context.get("service_type")
+        if draft.recipient.user is None and service_type is not None:
+            return ("department", service_type.department_id)
+        return ("digest", None)
     if draft.issue is not None:
         return ("issue", draft.issue.pk)
     if draft.ward is not None:

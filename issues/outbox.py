@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from departments.models import Department
 from issues import notifications
 from issues.models import (
     Comment,
@@ -100,6 +101,8 @@ def withdrawn_reason(row: Notification) -> str:
     may unsubscribe; the row was right when written, but sending it now would leak or annoy."""
     if EmailOptOut.objects.filter(email=row.recipient_email).exists():
         return "the address unsubscribed from everything."
+    if row.event == NotificationEvent.HOTSPOT:
+        return _hotspot_unwanted(row)
     if row.event == NotificationEvent.COMMENT_ADDED:
         ref = _ref(row)
         comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
@@ -121,6 +124,18 @@ def withdrawn_reason(row: Notification) -> str:
     return ""
 
 
+def _hotspot_unwanted(row: Notification) -> str:
+    # The hotspot job chooses its recipients; their unsubscribe links ("digest" for aldermen,
+    # "department" for a department's address) are honoured here.
+    user = row.recipient_user
+    if user is not None:
+        return "" if user.notify_ward_digest else "the alderman turned ward mail off."
+    wanted = Department.objects.filter(
+        contact_email__iexact=row.recipient_email, notify_new_issues=True
+    )
+    return "" if wanted.exists() else "the department turned its feed off."
+
+
 def deliver(notification_id: int, connection=None) -> str:
     """Send one pending row. Returns its state afterwards ('skipped' if not due or held)."""
     with transaction.atomic():
@@ -128,7 +143,7 @@ def deliver(notification_id: int, connection=None) -> str:
             # of=self: PostgreSQL cannot lock the nullable side of the issue join.
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=notification_id, state=NotificationState.PENDING)
-            .select_related("issue", "issue__reporter")
+            .select_related("issue", "issue__reporter", "recipient_user")
             .first()
         )
         if row is None:

@@ -240,3 +240,46 @@ def test_admins_see_failures_and_send_them_again_from_the_workbench(
     row.refresh_from_db()
     assert row.state == NotificationState.SENT
     assert [m.to for m in mail.outbox] == [[row.recipient_email]]
+
+
+def test_hotspot_alerts_honour_the_aldermans_and_the_departments_choice(department, wards):
+    from issues.models import NotificationEvent
+    from tests.factories import make_user
+
+    alderman = make_user("ald@city.example", notify_ward_digest=False)
+
+    def hotspot_row(email, user=None):
+        return Notification.objects.create(
+            event=NotificationEvent.HOTSPOT,
+            dedupe_key=f"hotspot:k:{email}",
+            recipient_email=email,
+            recipient_user=user,
+            subject="Hotspot",
+            body_text="5 reports",
+        )
+
+    to_alderman = hotspot_row(alderman.email, alderman)
+    to_department = hotspot_row(department.contact_email)
+    department.notify_new_issues = False
+    department.save()
+    assert outbox.deliver(to_alderman.pk) == NotificationState.FAILED
+    assert outbox.deliver(to_department.pk) == NotificationState.FAILED
+    assert mail.outbox == []
+
+
+def test_hotspot_unsubscribe_links_stop_ward_mail_or_the_department_feed(service_type):
+    from issues.models import NotificationEvent
+
+    def scope(recipient):
+        draft = notifications.Draft(
+            event=NotificationEvent.HOTSPOT,
+            ref="k",
+            recipient=recipient,
+            context={"service_type": service_type},
+        )
+        return notifications._default_scope(draft)
+
+    contact = notifications.Recipient(email="streets@city.example")
+    alderman = notifications.Recipient(email="ald@city.example", user=object())
+    assert scope(contact) == ("department", service_type.department_id)
+    assert scope(alderman) == ("digest", None)
