@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Min, Prefetch, QuerySet
 from django.db.models.functions import Floor
 from django.urls import reverse
@@ -29,6 +31,7 @@ STREET_ZOOM = 16
 # Cells per 256 px tile side: 4 gives clusters roughly 64 px apart on screen.
 CELLS_PER_TILE = 4
 NEARBY_RADIUS_M = 50
+CLUSTER_CACHE_SECONDS = 60
 EARTH_RADIUS_M = 6_371_000
 
 
@@ -311,6 +314,18 @@ def _clusters(queryset: QuerySet[Issue], zoom: int) -> list[dict]:
     return features
 
 
+def _snap_to_cells(bbox: BBox, zoom: int) -> BBox:
+    """Grow the box to whole grid cells, so a cell at the edge counts all its issues (counts do
+    not change while panning) and nearby viewports share one cached answer."""
+    size = cell_size(zoom)
+    return BBox(
+        west=max(-180.0, math.floor(bbox.west / size) * size),
+        south=max(-90.0, math.floor(bbox.south / size) * size),
+        east=min(180.0, math.ceil(bbox.east / size) * size),
+        north=min(90.0, math.ceil(bbox.north / size) * size),
+    )
+
+
 def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     """The public issues in a viewport as a GeoJSON FeatureCollection.
 
@@ -318,17 +333,30 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     from STREET_ZOOM on they come one by one, unless the box still holds more than the cap, in
     which case they are clustered on that zoom's finer grid. Never more than MAP_FEATURE_CAP
     features, so the response size does not grow with the data.
+
+    Cluster answers are cached for CLUSTER_CACHE_SECONDS: a zoomed-out view aggregates every
+    issue in the city, is the same for everyone, and a minute's delay in a count is harmless.
     """
-    located = _located(filters, bbox)
     clustered = zoom < STREET_ZOOM
+    features: list[dict] = []
     if not clustered:
-        issues = _individual(located, MAP_FEATURE_CAP + 1)
+        issues = _individual(_located(filters, bbox), MAP_FEATURE_CAP + 1)
         if len(issues) <= MAP_FEATURE_CAP:
             features = [_issue_feature(i) for i in issues]
         else:
             clustered = True
     if clustered:
-        features = _clusters(located, zoom)
+        snapped = _snap_to_cells(bbox, zoom)
+        key = (
+            "map-clusters:"
+            + hashlib.sha256(
+                repr((zoom, snapped, sorted(filters.as_params().items()), MAP_FEATURE_CAP)).encode()
+            ).hexdigest()
+        )
+        features = cache.get(key)
+        if features is None:
+            features = _clusters(_located(filters, snapped), zoom)
+            cache.set(key, features, CLUSTER_CACHE_SECONDS)
     return {
         "type": "FeatureCollection",
         "features": features,

@@ -137,3 +137,25 @@ def test_viewport_query_count_is_constant(client, service_type, django_assert_ma
     for zoom in (10, 13, 18):
         with django_assert_max_num_queries(3):
             assert client.get(URL, {"bbox": CHICAGO, "zoom": zoom}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_cell_at_the_edge_of_the_view_counts_all_its_issues(client, service_type):
+    size = selectors.cell_size(10)
+    # Two issues in one cell, one each side of the view's western edge.
+    cell_west = (-87.70 // size) * size
+    make_issue(service_type, point=(41.88, cell_west + size * 0.2))
+    make_issue(service_type, point=(41.88, cell_west + size * 0.8))
+    edge = cell_west + size * 0.5
+    data = client.get(URL, {"bbox": f"{edge},41.6,-87.5,42.1", "zoom": 10}).json()
+    assert [f["properties"]["count"] for f in data["features"]] == [2]
+
+
+@pytest.mark.django_db
+def test_zoomed_out_answers_are_cached_briefly(client, service_type, django_assert_num_queries):
+    make_issue(service_type, point=CITY_HALL)
+    make_issue(service_type, point=(41.8837, -87.6321))
+    client.get(URL, {"bbox": CHICAGO, "zoom": 10})
+    with django_assert_num_queries(0):
+        data = client.get(URL, {"bbox": CHICAGO, "zoom": 10}).json()
+    assert data["properties"]["count"] == 2
