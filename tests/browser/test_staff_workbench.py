@@ -1,0 +1,116 @@
+"""The staff workbench in a real browser: sign in, work an issue from its page (map, template,
+status, timeline), close several from the queue with a bulk action, and place a lost report by
+clicking the map. Accessibility is checked with axe on the pages staff live in."""
+
+import pytest
+
+from departments import services as department_services
+from departments.models import ResponseTemplate, Ward
+from issues.models import Issue, Status, StatusChange
+from tests.browser.conftest import serious_axe_violations
+from tests.factories import CITY_HALL, make_department, make_issue, make_service_type, make_user
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def desk(transactional_db):
+    ring = [[-87.65, 41.87], [-87.61, 41.87], [-87.61, 41.895], [-87.65, 41.895], [-87.65, 41.87]]
+    Ward.objects.create(
+        number=42, name="Ward 42", boundary={"type": "Polygon", "coordinates": [ring]}
+    )
+    streets = make_department("Streets and Sanitation")
+    pothole = make_service_type(streets, code="pothole", name="Pothole in Street", sla_hours=72)
+    sam = make_user("sam@city.example", password=PASSWORD, display_name="Sam Streets")
+    department_services.add_staff(department=streets, user=sam)
+    template = ResponseTemplate.objects.create(
+        department=streets,
+        title="Pothole filled",
+        body="A crew filled this pothole.",
+        status="closed",
+    )
+    issues = [
+        make_issue(
+            pothole,
+            point=CITY_HALL,
+            description=f"Pothole number {n}",
+            reporter_email=f"r{n}@example.net",
+        )
+        for n in range(3)
+    ]
+    return {"sam": sam, "template": template, "issues": issues, "pothole": pothole}
+
+
+def sign_in(page, live_server, email):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/admin/login/?next=/admin/issues/issue/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/issues/issue/")
+
+
+def test_staff_close_an_issue_from_its_page_with_a_template(page, live_server, desk):
+    sign_in(page, live_server, "sam@city.example")
+    issue = desk["issues"][0]
+    page.click(f"text={issue.public_id}")
+    page.wait_for_selector("#cf-issue-map.leaflet-container")
+    assert page.locator("#cf-issue-map path.leaflet-interactive").count() == 1  # the point
+    violations = serious_axe_violations(page)
+    assert violations == [], violations
+
+    page.select_option("#cf-status-form select[name=to]", "closed")
+    page.select_option("#cf-status-form select[name=template]", str(desk["template"].pk))
+    assert (
+        page.input_value("#cf-status-form textarea[name=message]") == "A crew filled this pothole."
+    )
+    page.click("#cf-status-form button[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "Status is now closed." in page.inner_text(".messagelist")
+    assert "A crew filled this pothole." in page.inner_text(".cf-timeline")
+    assert Issue.objects.get(pk=issue.pk).status == Status.CLOSED
+
+
+def test_staff_bulk_close_from_the_queue(page, live_server, desk):
+    sign_in(page, live_server, "sam@city.example")
+    violations = serious_axe_violations(page)
+    assert violations == [], violations
+    for issue in desk["issues"][:2]:
+        page.check(f"input[name=_selected_action][value='{issue.pk}']")
+    page.select_option("select[name=action]", "close_with_template")
+    page.click("button[name=index]")
+    page.wait_for_selector("#cf-bulk-form")
+    page.select_option("#cf-bulk-form select[name=template]", str(desk["template"].pk))
+    assert page.input_value("#cf-bulk-form textarea[name=message]") == "A crew filled this pothole."
+    page.click("#cf-bulk-form input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "2 issues are now closed." in page.inner_text(".messagelist")
+    assert StatusChange.objects.filter(to_status=Status.CLOSED).count() == 2
+    assert Issue.objects.get(pk=desk["issues"][2].pk).status == Status.OPEN
+
+
+def test_staff_place_a_lost_report_by_clicking_the_map(page, live_server, desk):
+    lost = make_issue(
+        desk["pothole"], point=(41.5, -88.5), source="open311", description="Lost one"
+    )
+    sign_in(page, live_server, "sam@city.example")
+    page.goto(f"{live_server.url}/admin/issues/issue/?triage=yes")
+    page.click(f"text={lost.public_id}")
+    page.wait_for_selector("#cf-issue-map.leaflet-container")
+    page.click("#cf-issue-map", position={"x": 100, "y": 100})
+    assert page.input_value("#cf-place-form input[name=latitude]") != "41.5"
+    # The map shows the issue's old point; type the new one to be sure where it lands.
+    page.fill("#cf-place-form input[name=latitude]", str(CITY_HALL[0]))
+    page.fill("#cf-place-form input[name=longitude]", str(CITY_HALL[1]))
+    page.click("#cf-place-form button[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "Placed in Ward 42." in page.inner_text(".messagelist")
+    lost.refresh_from_db()
+    assert not lost.needs_triage and lost.ward.number == 42
