@@ -180,3 +180,32 @@ def test_home_list_is_filtered_paginated_and_constant_in_queries(
 def test_ward_outlines_are_geojson(client, chicago_wards):
     data = client.get(reverse("issues:ward_outlines")).json()
     assert len(data["features"]) == 50
+
+
+def test_issue_page_query_count_does_not_grow_with_its_history(
+    client, issue, staff_user, resident, django_assert_max_num_queries
+):
+    from issues.photos import prepare_photo
+    from tests.residents.conftest import jpeg_bytes, upload
+
+    for n in range(6):
+        services.add_comment(issue=issue, author=resident, body=f"Comment {n}")
+    services.change_status(issue=issue, to="acknowledged", by=staff_user, message="Seen")
+    from issues.photos import store_photo
+
+    for _ in range(3):
+        store_photo(issue=issue, prepared=prepare_photo(upload("p.jpg", jpeg_bytes())))
+    client.force_login(resident)
+    with django_assert_max_num_queries(12):
+        response = client.get(issue.get_absolute_url())
+    assert response.status_code == 200 and "Comment 5" in response.content.decode()
+
+
+def test_profile_query_count_is_constant(
+    client, service_type, resident, django_assert_max_num_queries
+):
+    for _ in range(8):
+        services.follow_issue(issue=make_issue(service_type, reporter=resident), user=resident)
+    client.force_login(resident)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("accounts:profile")).status_code == 200
