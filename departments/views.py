@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
 from accounts.models import User
@@ -118,7 +118,7 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return HttpResponseBadRequest(html)
 
 
-@require_GET
+@require_safe
 def league(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "number")
     direction = request.GET.get("dir", "")
@@ -248,7 +248,7 @@ def _map_settings() -> dict:
     }
 
 
-@require_GET
+@require_safe
 def outlines(request: HttpRequest) -> HttpResponse:
     """Every ward's simplified outline; changes only when a boundary does, so cache hard."""
     version, data = selectors.ward_outlines()
@@ -267,7 +267,7 @@ def outlines(request: HttpRequest) -> HttpResponse:
 # --- one ward -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ward = get_object_or_404(Ward, slug=slug)
     board = selectors.ward_dashboard(ward=ward)
@@ -443,7 +443,8 @@ def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "lat": a.latitude,
                 "lon": a.longitude,
                 "radius": a.radius_m,
-                "label": str(a),
+                "label": _("%(n)d × %(type)s within %(r)d m")
+                % {"n": a.report_count, "type": a.service_type.name, "r": a.radius_m},
             }
             for a in board.alerts
         ],
@@ -499,7 +500,7 @@ def _open_issues_url(ward: Ward) -> str:
     return f"{base}?bbox={bbox}&zoom=15&ward={ward.number}&status=open"
 
 
-@require_GET
+@require_safe
 def open_issues(request: HttpRequest, slug: str) -> JsonResponse:
     ward = get_object_or_404(Ward, slug=slug)
     features = selectors.ward_open_issue_points(ward=ward)
@@ -560,7 +561,7 @@ def digest(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def my_wards(request: HttpRequest) -> HttpResponse:
     held = roles.ward_ids(request.user)
     watched = set(
@@ -568,7 +569,19 @@ def my_wards(request: HttpRequest) -> HttpResponse:
             "ward_id", flat=True
         )
     )
-    rows = [r for r in selectors.league_table() if r.ward_id in held | watched]
+    clock = selectors.Clock.at()
+    opened_since = clock.days_back(selectors.OPENED_WINDOW_DAYS)
+    rows = []
+    for r in selectors.league_table():
+        if r.ward_id not in held | watched:
+            continue
+        links = Links(ward_number=r.number)
+        r.figures = [
+            links.figure(r.open, _("Open"), status_param="open"),
+            links.figure(r.opened_recent, _("Opened recently"), start=opened_since),
+            links.figure(r.overdue, _("Overdue"), status_param="open", overdue=True),
+        ]
+        rows.append(r)
     return render(
         request,
         "departments/my_wards.html",

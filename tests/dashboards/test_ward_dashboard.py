@@ -244,6 +244,8 @@ def test_alderman_sets_digest_and_sees_my_wards(client, scenario):
     mine = client.get("/wards/mine/")
     assert mine.status_code == 200
     assert [r.ward_id for r in mine.context["held"]] == [scenario.ward.pk]
+    for figure in mine.context["held"][0].figures:
+        assert count_behind(figure.list_url) == figure.value
     assert "My wards" in client.get("/wards/").content.decode()
 
 
@@ -272,3 +274,8 @@ def test_closed_and_archived_both_count_as_closed(scenario, status):
     )
     assert board.closed_recent == exp["closed_recent"]
     assert board.closed_this_week == exp["closed_this_week"]
+
+
+def test_pages_answer_head_requests(client, scenario):
+    assert client.head("/wards/").status_code == 200
+    assert client.head(f"/wards/{scenario.ward.slug}/").status_code == 200
