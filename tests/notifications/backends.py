@@ -34,3 +34,13 @@ def refused(address: str, code: int = 550) -> smtplib.SMTPRecipientsRefused:
 
 def server_gone() -> smtplib.SMTPServerDisconnected:
     return smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class SlowBackend(LocmemBackend):
+    """Takes its time over each message, so two senders surely overlap."""
+
+    def send_messages(self, messages):
+        import time
+
+        time.sleep(0.3)
+        return super().send_messages(messages)
