@@ -86,7 +86,9 @@ def copy_into(table: str, fields: Sequence[models.Field], rows: Iterable[dict]) 
     constant = _defaults(fields)
     plan = [(f.attname, f, _converter(f), f.attname in constant) for f in fields]
     written = 0
-    with connection.cursor() as cursor:
+    # The raw psycopg cursor bypasses Django's error translation; restore it so callers can
+    # catch IntegrityError as everywhere else.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types([_pg_type(f) for f in fields])

@@ -21,7 +21,7 @@ from issues.importers import bulk
 from issues.importers.catalogue import Catalogue
 from issues.importers.formats import ColumnMapping
 from issues.importers.progress import Progress
-from issues.importers.publicids import assign_public_ids
+from issues.importers.publicids import insert_issues
 from issues.importers.readers import Source
 from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, Reject, RowError, to_row
 from issues.importers.rejects import RejectsFile
@@ -176,9 +176,13 @@ class RequestImporter:
         ids = [row.external_id for row in rows if row.external_id]
         existing = {
             external_id: (pk, status)
+            # The exclude repeats the unique index's condition: with more than 100 ids PostgreSQL
+            # cannot prove the IN list implies it, and scanned the whole table per batch.
             for external_id, pk, status in Issue.objects.filter(
                 external_source=self.source_label, external_id__in=ids
-            ).values_list("external_id", "id", "status")
+            )
+            .exclude(external_id="")
+            .values_list("external_id", "id", "status")
         }
         new_issues, new_rows, updates, changes = [], [], [], []
         for row in rows:
@@ -222,7 +226,6 @@ class RequestImporter:
                 )
                 new_issues.append(values)
                 new_rows.append(row)
-        assign_public_ids(new_issues)
         written = new_issues + updates
         bulk.defer_reference_checks(
             {
@@ -231,7 +234,7 @@ class RequestImporter:
                 Ward: [v["ward_id"] for v in written],
             }
         )
-        new_ids = bulk.insert_rows(Issue, new_issues)
+        new_ids = insert_issues(new_issues)
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(
                 {

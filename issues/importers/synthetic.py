@@ -27,8 +27,8 @@ from departments.models import Department, ServiceType, Ward
 from departments.wards import shape_from_geojson
 from issues.demo import DESCRIPTIONS, STREETS, DemoReport, load_catalogue, load_wards
 from issues.importers import bulk
-from issues.importers.publicids import assign_public_ids
-from issues.models import Issue, Source, Status, StatusChange
+from issues.importers.publicids import insert_issues
+from issues.models import Source, Status, StatusChange
 
 SYNTHETIC_SOURCE = "synthetic"
 BATCH = 50_000
@@ -144,7 +144,7 @@ def generate_issues(
                 n, rng, now, types, type_weights, wards, ward_weights, sampler, descriptions
             )
             bulk.defer_reference_checks(references)
-            ids = bulk.insert_rows(Issue, issues)
+            ids = insert_issues(issues)
             for change in changes:
                 change["issue_id"] = ids[change.pop("_row")]
             bulk.insert_rows(StatusChange, changes)
@@ -248,5 +248,4 @@ def _batch(n, rng, now, types, type_weights, wards, ward_weights, sampler, descr
                 }
             )
             previous = to
-    assign_public_ids(issues)
     return issues, changes

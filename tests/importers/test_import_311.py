@@ -356,3 +356,29 @@ def test_progress_bar_shows_rate_and_eta_on_a_terminal_and_nothing_otherwise():
     quiet = StringIO()  # StringIO is not a terminal
     Progress("file.csv", stream=quiet).update(5000, 50, 100, force=True)
     assert quiet.getvalue() == ""
+
+
+def test_a_public_id_clash_is_redrawn_not_rejected(run_command, data_dir, monkeypatch):
+    from issues.importers import publicids
+
+    taken = make_service_type()
+    existing = Issue.objects.create(
+        service_type=taken, department=taken.department, address="1 Main St"
+    )
+    real_draw = publicids.draw_public_ids
+    calls = []
+
+    def clashing_first(count):
+        ids = real_draw(count)
+        if not calls:
+            ids[0] = existing.public_id  # the unique index must catch this one
+        calls.append(count)
+        return ids
+
+    monkeypatch.setattr(publicids, "draw_public_ids", clashing_first)
+
+    output = run_command("import_311", str(data_dir / "nyc311_sample.csv"), "--format", "nyc")
+
+    assert "235 created" in output
+    assert len(calls) >= 2
+    assert Issue.objects.filter(public_id=existing.public_id).count() == 1
