@@ -25,10 +25,7 @@ class Open311Error(Exception):
 
 
 def error_response(fmt: str, error: Open311Error) -> HttpResponse:
-    response = render(fmt, "errors", error.as_list(), status=error.status)
-    if error.status == 405:
-        response["Allow"] = "GET, POST"
-    return response
+    return render(fmt, "errors", error.as_list(), status=error.status)
 
 
 def from_validation_error(exc: ValidationError) -> Open311Error:

@@ -228,6 +228,8 @@ def service_requests(query: RequestQuery) -> tuple[list[Issue], bool]:
     queryset = with_api_relations(
         queryset.order_by("-requested_at", "-id"), extensions=query.extensions
     )
+    if query.ids:  # asked for by id: all of them (at most MAX_IDS), whatever the page size
+        return list(queryset), False
     offset = (query.page - 1) * query.page_size
     # One row more than asked tells whether a next page exists without a COUNT over everything.
     rows = list(queryset[offset : offset + query.page_size + 1])

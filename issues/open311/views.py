@@ -32,7 +32,7 @@ from issues.open311.render import FORMATS, render
 from issues.photos import prepare_photos
 
 
-def open311_endpoint(methods=("GET",)):
+def open311_endpoint(methods=("GET", "HEAD")):
     """Method check, jurisdiction check and error rendering shared by every endpoint."""
 
     def decorator(view):
@@ -49,15 +49,20 @@ def open311_endpoint(methods=("GET",)):
                         405, _("This resource answers %(m)s.") % {"m": ", ".join(methods)}
                     )
                 check_jurisdiction(request)
-                return view(request, *args, fmt=fmt, **kwargs)
+                response = view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:
-                return error_response(fmt, error)
+                response = error_response(fmt, error)
+                if error.status == 405:
+                    response["Allow"] = ", ".join(methods)
             except (RequestDataTooBig, TooManyFieldsSent):
                 return error_response(fmt, Open311Error(400, _("The request body is too large.")))
             except (MultiPartParserError, SuspiciousOperation, BadRequest):
-                return error_response(
+                response = error_response(
                     fmt, Open311Error(400, _("The request body could not be read."))
                 )
+            # Public data, and keys are not cookies: apps on any site may call the API.
+            response["Access-Control-Allow-Origin"] = "*"
+            return response
 
         return wrapper
 
@@ -108,7 +113,7 @@ def service_definition(request, service_code: str, fmt: str):
 
 
 @csrf_exempt  # key-authenticated, never cookie-authenticated, so CSRF does not apply
-@open311_endpoint(methods=("GET", "POST"))
+@open311_endpoint(methods=("GET", "HEAD", "POST"))
 def requests_collection(request, fmt: str):
     if request.method == "POST":
         return create_request(request, fmt)

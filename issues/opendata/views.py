@@ -53,7 +53,6 @@ def data_page(request):
             "service_types": ServiceType.objects.order_by("name").only("service_code", "name"),
             "wards": Ward.objects.order_by("number").only("number", "name"),
             "statuses": [("open", _("Open")), ("closed", _("Closed"))],
-            "feeds_wards": Ward.objects.order_by("number").only("number", "name"),
         },
         status=400 if filters.errors else 200,
     )

@@ -78,7 +78,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_mismatches(
             "--request-timeout",
             "10",
             "--max-time",
-            "30",
+            "20",
             "--suppress-health-check",
             "all",
         ],

@@ -317,3 +317,21 @@ def test_control_characters_never_break_the_xml(client, graffiti, wards):
     issue = make_issue(graffiti, description="bell\x07 and <b>tags</b> & ampersands")
     root = get_xml(client, f"/requests/{issue.public_id}.xml")
     assert root.findtext("request/description") == "bell and <b>tags</b> & ampersands"
+
+
+def test_ids_beyond_a_page_all_come_back(client, graffiti, wards):
+    from issues import notifications
+
+    with notifications.suppressed():
+        wanted = [make_issue(graffiti).public_id for _ in range(55)]
+    data = get_json(client, "/requests.json", service_request_id=",".join(wanted))
+    assert ids(data) == set(wanted)
+
+
+def test_api_answers_cross_origin_reads_and_head(client, pothole):
+    response = client.get(API + "/services.json")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert client.head(API + "/services.json").status_code == 200
+    refused = client.put(API + "/requests.json")
+    assert refused.status_code == 405
+    assert refused["Allow"] == "GET, HEAD, POST"
