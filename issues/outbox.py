@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from departments.models import Department
@@ -99,7 +99,10 @@ def withdrawn_reason(row: Notification) -> str:
 
     Between queueing and sending a moderator may hide the comment or the issue, and the recipient
     may unsubscribe; the row was right when written, but sending it now would leak or annoy."""
-    if EmailOptOut.objects.filter(email=row.recipient_email).exists():
+    opted_out = getattr(row, "opted_out", None)  # annotated by deliver(): one query fewer
+    if opted_out is None:
+        opted_out = EmailOptOut.objects.filter(email=row.recipient_email).exists()
+    if opted_out:
         return "the address unsubscribed from everything."
     if row.event == NotificationEvent.HOTSPOT:
         return _hotspot_unwanted(row)
@@ -144,6 +147,9 @@ def deliver(notification_id: int, connection=None) -> str:
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=notification_id, state=NotificationState.PENDING)
             .select_related("issue", "issue__reporter", "recipient_user")
+            .annotate(
+                opted_out=Exists(EmailOptOut.objects.filter(email=OuterRef("recipient_email")))
+            )
             .first()
         )
         if row is None:
