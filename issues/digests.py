@@ -23,7 +23,6 @@ from departments.models import Ward
 from issues import notifications
 from issues.models import (
     OPEN_STATUSES,
-    EmailOptOut,
     Issue,
     NotificationEvent,
     Source,
@@ -112,7 +111,7 @@ def queue_ward_digests(now: datetime | None = None) -> int:
     aldermen = list(
         get_user_model()
         .objects.filter(is_active=True, notify_ward_digest=True, wards__isnull=False)
-        .exclude(email__in=EmailOptOut.objects.values("email"))
+        .exclude(email__in=notifications.opt_outs().values("address"))
         .distinct()
         .prefetch_related(Prefetch("wards", queryset=Ward.objects.order_by("number")))
     )

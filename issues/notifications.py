@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
@@ -118,6 +119,11 @@ def unsubscribe_url(*, email: str, scope: str, target_id: int | None = None) -> 
 # Recipients ------------------------------------------------------------------------------------
 
 
+def opt_outs():
+    """Opt-outs by lower-cased `address`: staff may type one in the admin with capitals."""
+    return EmailOptOut.objects.annotate(address=Lower("email"))
+
+
 def _issue_followers(issue: Issue) -> list[Recipient]:
     subs = Subscription.objects.filter(issue=issue).select_related("user").order_by("pk")
     return [Recipient(email=s.address, user=s.user, subscription=s) for s in subs]
@@ -158,7 +164,7 @@ def _allowed(
     emails = {r.email.lower() for r in recipients if r.email}
     if not emails:
         return []
-    opted_out = set(EmailOptOut.objects.filter(email__in=emails).values_list("email", flat=True))
+    opted_out = set(opt_outs().filter(address__in=emails).values_list("address", flat=True))
     # An address-only follower may also own an account; that account's settings still apply.
     users = get_user_model().objects.filter(email__in=emails)
     unwilling = set(
@@ -451,6 +457,8 @@ def unsubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
             pk=target_id, contact_email__iexact=email, notify_new_issues=True
         ).update(notify_new_issues=False)
     if scope == "all":
+        if opt_outs().filter(address=email).exists():
+            return 0
         return int(EmailOptOut.objects.get_or_create(email=email)[1])
     raise ValueError(f"unknown unsubscribe scope {scope!r}")
 
@@ -480,5 +488,5 @@ def resubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
             notify_new_issues=True
         )
     if scope == "all":
-        return EmailOptOut.objects.filter(email=email).delete()[0]
+        return EmailOptOut.objects.filter(email__iexact=email).delete()[0]
     raise ValueError(f"unknown unsubscribe scope {scope!r}")

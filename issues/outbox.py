@@ -101,7 +101,7 @@ def withdrawn_reason(row: Notification) -> str:
     may unsubscribe; the row was right when written, but sending it now would leak or annoy."""
     opted_out = getattr(row, "opted_out", None)  # annotated by deliver(): one query fewer
     if opted_out is None:
-        opted_out = EmailOptOut.objects.filter(email=row.recipient_email).exists()
+        opted_out = EmailOptOut.objects.filter(email__iexact=row.recipient_email).exists()
     if opted_out:
         return "the address unsubscribed from everything."
     if row.event == NotificationEvent.HOTSPOT:
@@ -148,7 +148,9 @@ def deliver(notification_id: int, connection=None) -> str:
             .filter(pk=notification_id, state=NotificationState.PENDING)
             .select_related("issue", "issue__reporter", "recipient_user")
             .annotate(
-                opted_out=Exists(EmailOptOut.objects.filter(email=OuterRef("recipient_email")))
+                opted_out=Exists(
+                    notifications.opt_outs().filter(address=OuterRef("recipient_email"))
+                )
             )
             .first()
         )

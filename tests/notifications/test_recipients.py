@@ -191,3 +191,9 @@ def test_queueing_for_many_followers_takes_a_constant_number_of_queries(issue, s
     many = queries_for_a_change(Status.IN_PROGRESS)
     assert many == few
     assert rows_for(issue, NotificationEvent.STATUS_CHANGED).count() == 2 + 42
+
+
+def test_an_opt_out_typed_with_capitals_still_counts(issue, follower, staff_user, deliver):
+    EmailOptOut.objects.create(email="Follower@Example.ORG")  # entered by staff in the admin
+    _, sent = deliver(services.change_status, issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
+    assert addresses(sent) == ["resident@example.org"]
