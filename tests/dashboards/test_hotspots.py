@@ -180,3 +180,24 @@ def test_candidates_are_narrowed_in_the_database(syringe, ward_and_spot, some_wa
         service_type=syringe, since=now - timedelta(days=7), until=now
     )
     assert len(points) == 3
+
+
+def test_alert_email_carries_no_reporter_details(syringe, ward_and_spot, alderman):
+    _ward, spot = ward_and_spot
+    for k, dn in enumerate((0, 20, 40)):
+        make_issue(
+            syringe,
+            point=offset(spot, dn, 0),
+            reporter_email=f"private{k}@example.net",
+            reporter_phone=f"312-555-010{k}",
+            reporter_name=f"Private Person {k}",
+        )
+    hotspots.detect_and_alert()
+    rows = list(hotspot_rows())
+    assert rows
+    for row in rows:
+        for text in (row.subject, row.body_text, row.body_html):
+            assert "@example.net" not in text
+            assert "312-555" not in text
+            assert "Private Person" not in text
+        assert row.unsubscribe_url
