@@ -21,18 +21,26 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from departments.models import Department, Ward
-from issues.models import EmailOptOut, Issue, Notification, NotificationEvent, Subscription
+from issues.models import (
+    EmailOptOut,
+    Issue,
+    Notification,
+    NotificationEvent,
+    NotificationState,
+    Subscription,
+)
 
 log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "civicfix.unsubscribe"
+NOT_RENDERED = "Not rendered: "
 # What an unsubscribe link can stop: one issue, one watched ward, the aldermen's digest, a
 # department's feed of new issues, or everything sent to the address.
 SCOPES = ("issue", "ward", "digest", "department", "all")
@@ -321,19 +329,30 @@ def _render(draft: Draft, email: str) -> Notification:
             unsubscribe if scope == "all" else unsubscribe_url(email=email, scope="all")
         ),
     }
-    subject = " ".join(render_to_string(f"emails/{draft.event}_subject.txt", ctx).split())
-    return Notification(
+    row = Notification(
         event=draft.event,
         dedupe_key=dedupe_key(draft.event, draft.ref, email),
         recipient_email=email,
         recipient_user=draft.recipient.user,
         issue=issue,
         ward=draft.ward or (issue.ward if issue is not None and issue.ward_id else None),
-        subject=subject[:255],
-        body_text=render_to_string(f"emails/{draft.event}.txt", ctx),
-        body_html=render_to_string(f"emails/{draft.event}.html", ctx),
         unsubscribe_url=unsubscribe,
     )
+    try:
+        subject = " ".join(render_to_string(f"emails/{draft.event}_subject.txt", ctx).split())
+        row.subject = subject[:255]
+        row.body_text = render_to_string(f"emails/{draft.event}.txt", ctx)
+        row.body_html = render_to_string(f"emails/{draft.event}.html", ctx)
+    except DatabaseError:
+        raise  # the transaction is broken: the event must fail as a whole
+    except Exception as exc:
+        # A broken template must not refuse a resident's report or a status change: the event is
+        # stored, and the failed row (visible in the admin) says which email could not be made.
+        log.exception("Could not render %s email for %s", draft.event, email)
+        row.subject, row.body_text, row.body_html = (f"({draft.event})", "", "")
+        row.state = NotificationState.FAILED
+        row.last_error = f"{NOT_RENDERED}{type(exc).__name__}: {exc}"[:2000]
+    return row
 
 
 def write_rows(drafts: Iterable[Draft]) -> list[int]:

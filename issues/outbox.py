@@ -18,6 +18,7 @@ import random
 import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -49,6 +50,13 @@ def build_message(row: Notification, connection=None) -> EmailMultiAlternatives:
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
     }
+    if row.issue_id:
+        # Every email about one issue refers to the same (never sent) root message, so mail
+        # clients show an issue's updates as one conversation.
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        thread = f"<issue.{row.issue.public_id}@{host}>"
+        headers["References"] = thread
+        headers["In-Reply-To"] = thread
     if row.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -99,6 +107,8 @@ def withdrawn_reason(row: Notification) -> str:
 
     Between queueing and sending a moderator may hide the comment or the issue, and the recipient
     may unsubscribe; the row was right when written, but sending it now would leak or annoy."""
+    if not row.body_text:
+        return "the email could not be rendered (see the log); re-sending cannot help."
     opted_out = getattr(row, "opted_out", None)  # annotated by deliver(): one query fewer
     if opted_out is None:
         opted_out = EmailOptOut.objects.filter(email__iexact=row.recipient_email).exists()

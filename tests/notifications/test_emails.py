@@ -114,3 +114,32 @@ def test_unsubscribe_links_match_what_the_email_is_about(issue, wards, deliver, 
         NotificationEvent.DEPARTMENT_NEW_ISSUE: "department",
         NotificationEvent.WARD_NEW_ISSUE: "ward",
     }
+
+
+def test_emails_about_one_issue_thread_together(issue, staff_user, deliver):
+    _, first = deliver(services.change_status, issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
+    _, second = deliver(services.change_status, issue=issue, to=Status.CLOSED, by=staff_user)
+    thread = f"<issue.{issue.public_id}@127.0.0.1>"
+    for message in first + second:
+        assert message.extra_headers["References"] == thread
+        assert message.extra_headers["In-Reply-To"] == thread
+
+
+def test_a_broken_template_never_refuses_the_event(issue):
+    from issues import outbox
+
+    draft = notifications.Draft(
+        event="no_such_event",  # no templates exist for it
+        ref="1",
+        recipient=notifications.Recipient(email="someone@example.org"),
+        issue=issue,
+    )
+    (row_id,) = notifications.write_rows([draft])
+    row = Notification.objects.get(pk=row_id)
+    assert row.state == "failed" and row.last_error.startswith(notifications.NOT_RENDERED)
+    # Re-sending it from the admin cannot send an empty email.
+    outbox.resend(Notification.objects.filter(pk=row_id))
+    outbox.deliver(row_id)
+    row.refresh_from_db()
+    assert row.state == "failed" and "could not be rendered" in row.last_error
+    assert mail.outbox == []
