@@ -31,6 +31,8 @@ def test_league_table_draws_the_choropleth_and_passes_axe(page, live_server, sce
     }
     assert len(fills) >= 2  # coloured by the measure, not one flat colour
     assert page.locator("#wards-legend li").count() >= 2
+    # On a phone the wide table scrolls inside its box; the page itself never scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator("th[aria-sort='descending']").inner_text().startswith("Overdue")
     assert serious_axe_violations(page) == []
 
@@ -44,6 +46,7 @@ def test_ward_dashboard_shows_charts_map_and_passes_axe(page, live_server, scena
     page.goto(live_server.url + f"/wards/{scenario.ward.slug}/")
     assert page.locator("svg.wards-chart[role='img']").count() >= 5
     assert page.locator(".wards-headline .wards-fig").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # The outline, the heat grid and the open issues (fetched from their feed) are drawn.
     page.wait_for_selector("#wards-map path.leaflet-interactive")
     expected_open = len(
