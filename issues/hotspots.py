@@ -36,6 +36,7 @@ WINDOW_DAYS = 7
 # An alert this recent still "owns" its spot: reports there extend it rather than alert anew.
 REALERT_AFTER_DAYS = 14
 EARTH_RADIUS_M = 6_371_000.0
+MIN_RADIUS_M = 10
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ class Cluster:
         return f"{self.service_type.service_code}:{self.issue_ids[0]}"[:120]
 
 
+def radius_of(service_type: ServiceType) -> int:
+    """The type's radius, at least MIN_RADIUS_M: a 0 typed in the admin must not divide by zero."""
+    return max(service_type.hotspot_radius_m or 0, MIN_RADIUS_M)
+
+
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance (haversine): exact enough at city scale, and cheap."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -95,7 +101,7 @@ def candidate_points(*, service_type: ServiceType, since: datetime, until: datet
         requested_at__lte=until,
         latitude__isnull=False,
     )
-    radius = service_type.hotspot_radius_m
+    radius = radius_of(service_type)
     counts = {(int(r), int(c)): n for r, c, n in grid_counts(window, cell_m=radius)}
     need = service_type.hotspot_min_reports
     # Any cluster fits in the 3x3 block around its seed's cell (cells are R wide).
@@ -170,7 +176,7 @@ def _recent_alert_for(cluster: Cluster, recent: list[HotspotAlert]) -> HotspotAl
         if ids & set(alert.issue_ids):
             return alert
         far = distance_m(alert.latitude, alert.longitude, cluster.latitude, cluster.longitude)
-        if far <= cluster.service_type.hotspot_radius_m:
+        if far <= radius_of(cluster.service_type):
             return alert
     return None
 
@@ -188,7 +194,7 @@ def detect_and_alert(*, now: datetime | None = None) -> list[HotspotAlert]:
         groups = find_clusters(
             points,
             min_reports=service_type.hotspot_min_reports,
-            radius_m=service_type.hotspot_radius_m,
+            radius_m=radius_of(service_type),
         )
         if not groups:
             continue
@@ -232,7 +238,7 @@ def _store_and_notify(cluster: Cluster, *, since: datetime, now: datetime) -> Ho
                 ward=ward,
                 latitude=round(cluster.latitude, 6),
                 longitude=round(cluster.longitude, 6),
-                radius_m=service_type.hotspot_radius_m,
+                radius_m=radius_of(service_type),
                 report_count=len(cluster.members),
                 window_start=since,
                 window_end=now,

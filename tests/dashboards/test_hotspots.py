@@ -201,3 +201,12 @@ def test_alert_email_carries_no_reporter_details(syringe, ward_and_spot, alderma
             assert "312-555" not in text
             assert "Private Person" not in text
         assert row.unsubscribe_url
+
+
+def test_a_zero_radius_is_treated_as_a_small_one(department, ward_and_spot):
+    _ward, spot = ward_and_spot
+    tight = make_service_type(department, code="tight", hotspot_min_reports=2, hotspot_radius_m=0)
+    report(tight, spot)
+    report(tight, offset(spot, 3, 0))
+    (alert,) = hotspots.detect_and_alert()
+    assert alert.radius_m == hotspots.MIN_RADIUS_M
