@@ -16,6 +16,7 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import smtplib
@@ -85,13 +86,15 @@ def start_worker(args, env: dict[str, str], queue: str, log_path: Path) -> subpr
 
 
 def stop(process: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM to the main process lets pool children finish their task), then
+    SIGKILL to the whole group if it lingers."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def make_rows(n: int, run: str) -> list[int]:

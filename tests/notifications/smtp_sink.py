@@ -55,6 +55,10 @@ class SmtpSink:
         with self._collector.lock:
             return list(self._collector.messages)
 
+    def clear(self) -> None:
+        with self._collector.lock:
+            self._collector.messages.clear()
+
     def wait_for(self, count: int, timeout: float = 30.0) -> list[tuple[list[str], Message]]:
         """Wait until `count` messages arrived (or the timeout passed); returns what arrived."""
         deadline = time.monotonic() + timeout
