@@ -50,6 +50,7 @@ class Figure:
     list_url: str
     csv_url: str
     label: str
+    csv_label: str = ""
 
 
 class Links:
@@ -59,6 +60,8 @@ class Links:
         self.list_base = reverse("issues:home")
         self.csv_base = _csv_base()
         self.ward_number = ward_number
+        # Translated once per page, not once per figure: the league table has hundreds.
+        self.csv_template = _("of “%(label)s”")
 
     def query(self, **params) -> str:
         if self.ward_number is not None:
@@ -73,6 +76,7 @@ class Links:
             list_url=f"{self.list_base}?{q}",
             csv_url=f"{self.csv_base}?{q}",
             label=label,
+            csv_label=self.csv_template % {"label": label},
         )
 
 
