@@ -152,8 +152,13 @@ def test_status_change_email_arrives_exactly_once_through_a_real_worker(
         issue=issue, to=Status.ACKNOWLEDGED, by=staff_user, message="Crew booked"
     )
     assert len(sink.wait_for(1)) == 1
-    # The broker delivers a task twice, beat re-queues: still one email.
+    # The SMTP server has it a moment before the worker commits "sent".
     row = Notification.objects.get(issue=issue)
+    deadline = time.monotonic() + 10
+    while row.state != NotificationState.SENT and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row.refresh_from_db()
+    # The broker delivers a task twice, beat re-queues: still one email.
     send_notifications.delay([row.pk])
     assert outbox.requeue_pending(older_than_seconds=0) == 0
     # A later event queued behind the duplicate: once it arrives, the duplicate was handled.
