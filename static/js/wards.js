@@ -4,6 +4,13 @@
 (function () {
   "use strict";
 
+  // Printing shows every table, including those folded away under "The figures as a table".
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) {
+      d.open = true;
+    });
+  });
+
   var el = document.getElementById("wards-map");
   var dataEl = document.getElementById("wards-map-data");
   if (!el || !dataEl || typeof L === "undefined") return;
