@@ -269,7 +269,10 @@ def _individual(queryset: QuerySet[Issue], limit: int) -> list[Issue]:
             "service_type__name",
             "service_type__service_code",
         )
-        .order_by("-requested_at", "-id")[:limit]
+        # No ORDER BY: with one, PostgreSQL walks the requested_at index and filters by the box,
+        # which slows as issues accumulate; without, it reads the box through the
+        # (latitude, longitude) index. Any `limit` rows will do: more than the cap means clusters.
+        .order_by()[:limit]
     )
 
 
@@ -342,6 +345,9 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     if not clustered:
         issues = _individual(_located(filters, bbox), MAP_FEATURE_CAP + 1)
         if len(issues) <= MAP_FEATURE_CAP:
+            issues.sort(
+                key=lambda i: (i.requested_at, i.pk), reverse=True
+            )  # newest first, like the list
             features = [_issue_feature(i) for i in issues]
         else:
             clustered = True
