@@ -74,6 +74,13 @@ def issues_geojson(request):
     return _download(exports.geojson_chunks(filters), "application/geo+json", "geojson")
 
 
+def _optional_url(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 def viewport_url() -> str:
     """The residents' map endpoint, which the embed shares; the full GeoJSON download stands in
     wherever that endpoint is not installed."""
@@ -95,6 +102,8 @@ def embed(request):
         "tileUrl": settings.MAP_TILE_URL,
         "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
         "viewportUrl": viewport_url(),
+        # Ward outlines give a place to the points where map tiles cannot load.
+        "wardsUrl": _optional_url("issues:ward_outlines"),
         "filters": params,
         "siteUrl": request.build_absolute_uri(reverse("issues:home")),
         "strings": {

@@ -28,6 +28,19 @@
     tiles.addTo(map);
   }
 
+  if (config.wardsUrl) {
+    fetch(config.wardsUrl, { headers: { Accept: "application/geo+json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        L.geoJSON(data, {
+          interactive: false,
+          style: { color: "#12355b", weight: 1, opacity: 0.55, fillOpacity: 0.03 }
+        }).addTo(map).bringToBack();
+      })
+      .catch(function () { /* outlines are a nicety; the issues still show */ });
+  }
+
   var layer = L.layerGroup().addTo(map);
   var pending = null;
   var timer = null;
