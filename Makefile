@@ -46,6 +46,7 @@ worker: $(VENV)/.installed
 	$(VENV)/bin/celery -A config worker --loglevel=info
 
 beat: $(VENV)/.installed
+	mkdir -p var
 	$(VENV)/bin/celery -A config beat --loglevel=info --schedule var/celerybeat-schedule
 
 check: $(VENV)/.installed
