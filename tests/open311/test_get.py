@@ -337,3 +337,11 @@ def test_api_answers_cross_origin_reads_and_head(client, pothole):
     refused = client.put(API + "/requests.json")
     assert refused.status_code == 405
     assert refused["Allow"] == "GET, HEAD, POST"
+
+
+def test_service_without_attributes_answers_an_empty_definition(client, graffiti):
+    assert get_json(client, "/services/graffiti.json") == {
+        "service_code": "graffiti",
+        "attributes": [],
+    }
+    assert get_xml(client, "/services/graffiti.xml").find("attributes") is not None

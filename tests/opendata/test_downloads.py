@@ -126,3 +126,8 @@ def test_data_page_explains_bad_filters(client, db):
     response = client.get("/data/", {"end": "tomorrow-ish"})
     assert response.status_code == 400
     assert "tomorrow-ish" in response.content.decode()
+
+
+def test_data_page_advertises_its_feeds(client, db):
+    page = client.get("/data/").content.decode()
+    assert 'type="application/atom+xml"' in page and "/feeds/issues/new/" in page
