@@ -104,6 +104,14 @@
     });
   }
 
+  // Changing the filters keeps the map where the person left it.
+  var filterForm = document.getElementById("filters");
+  if (filterForm) {
+    filterForm.addEventListener("submit", function () {
+      filterForm.action = filterForm.action.split("#")[0] + window.location.hash;
+    });
+  }
+
   map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 150); });
   load();
 })();
