@@ -136,3 +136,25 @@ def test_report_form_errors_are_announced_and_reachable(page, live_server, city)
     summary.wait_for()
     assert "Please check your report" in summary.inner_text()
     assert serious_axe_violations(page) == []
+
+
+def test_with_javascript_off_a_resident_reports_by_typing_the_place(browser, live_server, city):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    context.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/report/")
+        assert page.locator("#report-map-wrap").is_hidden()
+        page.locator("#id_service_code").select_option("pothole")
+        page.get_by_role("button", name="Show the questions for this type").click()
+        page.get_by_label("Smaller than a plate").check()
+        page.locator("details#coords summary").click()
+        page.locator("#id_latitude").fill(str(CITY_HALL[0]))
+        page.locator("#id_longitude").fill(str(CITY_HALL[1]))
+        page.locator("#id_address").fill("121 N LaSalle St")
+        page.locator("#id_email").fill("offline@example.net")
+        page.get_by_role("button", name="Send report").click()
+        page.wait_for_url("**/issues/*/?new=1")
+        assert "Smaller than a plate" in page.content()
+    finally:
+        context.close()
