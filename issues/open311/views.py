@@ -90,13 +90,19 @@ def check_jurisdiction(request) -> None:
 
 @open311_endpoint()
 def discovery(request, fmt: str):
-    return render(fmt, "discovery", serializers.discovery(request))
+    return _cacheable(render(fmt, "discovery", serializers.discovery(request)))
+
+
+def _cacheable(response: HttpResponse) -> HttpResponse:
+    # The catalogue changes rarely and apps fetch it on every start; requests are never cached.
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @open311_endpoint()
 def service_list(request, fmt: str):
     types = ServiceType.objects.active().with_metadata_flag().order_by("group", "name")
-    return render(fmt, "services", [serializers.service(t) for t in types])
+    return _cacheable(render(fmt, "services", [serializers.service(t) for t in types]))
 
 
 @open311_endpoint()
@@ -109,7 +115,9 @@ def service_definition(request, service_code: str, fmt: str):
     )
     if service_type is None:
         raise Open311Error(404, _("service_code “%(c)s” was not found.") % {"c": service_code[:80]})
-    return render(fmt, "service_definition", serializers.service_definition(service_type))
+    return _cacheable(
+        render(fmt, "service_definition", serializers.service_definition(service_type))
+    )
 
 
 @csrf_exempt  # key-authenticated, never cookie-authenticated, so CSRF does not apply
