@@ -427,6 +427,9 @@ class IssueAdmin(admin.ModelAdmin):
         "vote_count",
     ]
     list_display_links = ["public_id"]
+    # Empty, not False: False makes the changelist add select_related() for the FK columns,
+    # undoing the prefetch in get_queryset.
+    list_select_related = ()
     list_filter = [
         StatusFilter,
         DepartmentFilter,
@@ -505,9 +508,12 @@ class IssueAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         now = timezone.now()
         # Not super(): its ordering names the annotations below before they exist.
+        # prefetch, not select_related: with joins PostgreSQL joins every open issue before it
+        # sorts and keeps 50 (2.7 s at 100k issues); without, it sorts the issue table alone and
+        # four small queries fetch the names for the page.
         queryset = (
             self.model._default_manager.get_queryset()
-            .select_related("service_type", "department", "ward", "assignee")
+            .prefetch_related("service_type", "department", "ward", "assignee")
             .annotate(
                 queue_rank=Case(
                     When(status__in=OPEN_STATUSES, then=Value(0)),
@@ -525,7 +531,11 @@ class IssueAdmin(admin.ModelAdmin):
         return roles.visible_issues_for_staff(request.user, queryset)
 
     def get_ordering(self, request):
-        # Oldest open first: the head of the queue is what has waited longest.
+        # Oldest open first: the head of the queue is what has waited longest. When the status
+        # filter already keeps one side only, the rank is constant; leaving it out lets
+        # PostgreSQL walk the requested_at index instead of sorting every row.
+        if request.GET.get("status", "") in ("open", *Status.values):
+            return ["requested_at", "pk"]
         return ["queue_rank", "requested_at", "pk"]
 
     def has_module_permission(self, request):

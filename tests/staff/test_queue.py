@@ -54,24 +54,25 @@ def test_oldest_open_first_then_closed(client, sam, pothole, wards):
 
 
 def _seed_queue(n, *, pothole, sam, sam2, wards):
-    """n issues with every column filled differently: assignees, wards, votes, statuses."""
+    """n issues with every column filled, differently: assignees, wards, statuses, ages."""
     with notifications.suppressed():
         for k in range(n):
             issue = make_issue(
                 pothole,
                 point=WARD_2_POINT if k % 2 else (41.88365, -87.63201),
-                requested_at=timezone.now() - timedelta(hours=k * 7),
+                requested_at=timezone.now() - timedelta(hours=40 * k),
                 reporter_email=f"r{k}@example.net",
             )
-            if k % 3 == 0:
-                services.assign_issue(issue=issue, assignee=sam if k % 2 else sam2, by=sam)
+            # Everyone assigned: an empty column skips its prefetch query, and this test is
+            # about rows, not about which columns happen to be empty.
+            services.assign_issue(issue=issue, assignee=sam if k % 3 else sam2, by=sam)
             if k % 4 == 0:
                 services.change_status(issue=issue, to=Status.ACKNOWLEDGED, by=sam)
 
 
 QUEUE_VIEWS = [
     "",
-    "?status=open&assigned=none",
+    "?status=open&assigned=me",
     "?overdue=yes&ward=42",
     "?q=LaSalle",
     "?triage=yes",
@@ -98,7 +99,7 @@ def test_queue_stays_under_a_fixed_query_budget(
 ):
     _seed_queue(50, pothole=pothole, sam=sam, sam2=sam2, wards=wards)
     client.force_login(sam)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         response = client.get(changelist_url())
     assert len(response.context["cl"].result_list) == 50
 
