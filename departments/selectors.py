@@ -386,7 +386,9 @@ def _heat_cells(queryset: QuerySet, types: dict[int, ServiceType]) -> list[HeatC
     return cells
 
 
-def ward_dashboard(*, ward: Ward, now: datetime | None = None) -> WardDashboard:
+def ward_dashboard(
+    *, ward: Ward, now: datetime | None = None, with_lists: bool = True
+) -> WardDashboard:
     """All public figures of one ward; a constant number of grouped queries (about a dozen)."""
     clock = Clock.at(now)
     board = WardDashboard(ward=ward, clock=clock)
@@ -494,15 +496,67 @@ def ward_dashboard(*, ward: Ward, now: datetime | None = None) -> WardDashboard:
     heat_since = clock.midnight(clock.days_back(HEAT_WINDOW_DAYS))
     board.heat_cells = _heat_cells(public.filter(requested_at__gte=heat_since), types)
 
+    if with_lists:
+        _add_lists(board)
+    return board
+
+
+# --- caching ---------------------------------------------------------------------------------
+
+CACHE_SECONDS = 60
+
+
+def _cache_key(kind: str, *parts) -> str:
+    """Versioned by the newest change to any issue (max updated_at, max id: two index lookups)
+    and by the minute, so a report, a status change or a comment shows at once, and what only
+    time changes (overdue, day windows) is at most a minute late. Hiding does not touch
+    updated_at: counts may lag a minute, and lists of issues are never served from this cache."""
+    from django.db.models import Max
+
+    agg = Issue.objects.aggregate(u=Max("updated_at"), i=Max("id"))
+    changed = agg["u"].timestamp() if agg["u"] else 0
+    minute = int(timezone.now().timestamp() // 60)
+    return ":".join(str(p) for p in ("wards", kind, changed, agg["i"] or 0, minute, *parts))
+
+
+def cached_league() -> tuple[list[WardFigures], WardFigures]:
+    """The league rows and the whole-city row, computed at most once a minute per change."""
+    from django.core.cache import cache
+
+    key = _cache_key("league", Ward.objects.count())
+    value = cache.get(key)
+    if value is None:
+        value = (league_table(), city_figures())
+        cache.set(key, value, CACHE_SECONDS * 2)
+    return value
+
+
+def cached_ward_dashboard(*, ward: Ward) -> WardDashboard:
+    """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
+    so a hidden issue leaves the page at once."""
+    from django.core.cache import cache
+
+    key = _cache_key("ward", ward.pk, ward.updated_at.timestamp())
+    board = cache.get(key)
+    if board is None:
+        board = ward_dashboard(ward=ward, with_lists=False)
+        cache.set(key, board, CACHE_SECONDS * 2)
+    board.ward = ward
+    _add_lists(board)
+    return board
+
+
+def _add_lists(board: WardDashboard) -> None:
+    public = Issue.objects.public().filter(ward=board.ward).order_by()
+    heat_since = board.clock.midnight(board.clock.days_back(HEAT_WINDOW_DAYS))
     board.oldest_open = list(
         public.open().select_related("service_type").order_by("requested_at", "pk")[:OLDEST_LIMIT]
     )
     board.alerts = list(
-        HotspotAlert.objects.filter(ward=ward, window_end__gte=heat_since)
+        HotspotAlert.objects.filter(ward=board.ward, window_end__gte=heat_since)
         .select_related("service_type")
         .order_by("-created_at")[:20]
     )
-    return board
 
 
 def _as_date(value, tz) -> date:

@@ -137,7 +137,8 @@ def league(request: HttpRequest) -> HttpResponse:
     # Measures read best "worst first"; the SLA share is the one where low is bad.
     default_desc = sort in ("open", "opened_recent", "median_days", "overdue")
     descending = direction == "desc" if direction else default_desc
-    rows = selectors.sort_league(selectors.league_table(), by=sort, descending=descending)
+    rows, city = selectors.cached_league()
+    rows = selectors.sort_league(rows, by=sort, descending=descending)
     measure = sort if sort in MEASURES else "open"
     labels = _measure_labels()
     links = Links()
@@ -186,7 +187,6 @@ def league(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
-    city = selectors.city_figures()
     totals = {
         "open": links.figure(city.open, labels["open"], status_param="open"),
         "opened_recent": links.figure(
@@ -274,7 +274,7 @@ def outlines(request: HttpRequest) -> HttpResponse:
 @require_safe
 def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ward = get_object_or_404(Ward, slug=slug)
-    board = selectors.ward_dashboard(ward=ward)
+    board = selectors.cached_ward_dashboard(ward=ward)
     clock = board.clock
     links = Links(ward_number=ward.number)
     week_start = clock.week_start

@@ -279,3 +279,25 @@ def test_closed_and_archived_both_count_as_closed(scenario, status):
 def test_pages_answer_head_requests(client, scenario):
     assert client.head("/wards/").status_code == 200
     assert client.head(f"/wards/{scenario.ward.slug}/").status_code == 200
+
+
+def test_cached_pages_show_a_new_report_at_once_and_drop_a_hidden_one(client, scenario):
+    from issues import services
+
+    url = f"/wards/{scenario.ward.slug}/"
+    first = client.get(url).context["board"]
+    issue = make_issue(
+        scenario.pothole,
+        point=(scenario.issues[0].latitude, scenario.issues[0].longitude),
+        requested_at=timezone.now() - timezone.timedelta(days=500),
+    )
+    second = client.get(url).context
+    assert second["board"].open == first.open + 1
+    assert second["oldest"][0].pk == issue.pk
+    league = client.get("/wards/").context["table"]
+    assert next(t for t in league if t["row"].number == scenario.ward.number)["open"].value == (
+        first.open + 1
+    )
+    services.set_hidden(target=issue, hidden=True, by=scenario.staff, reason="Abuse")
+    third = client.get(url).context
+    assert issue.pk not in [i.pk for i in third["oldest"]]
