@@ -576,7 +576,7 @@ def my_wards(request: HttpRequest) -> HttpResponse:
     clock = selectors.Clock.at()
     opened_since = clock.days_back(selectors.OPENED_WINDOW_DAYS)
     rows = []
-    for r in selectors.league_table():
+    for r in selectors.cached_league()[0]:
         if r.ward_id not in held | watched:
             continue
         links = Links(ward_number=r.number)
