@@ -568,6 +568,10 @@ class IssueAdmin(admin.ModelAdmin):
             fieldsets = [fs for fs in fieldsets if "reporter_email" not in fs[1]["fields"]]
         return fieldsets
 
+    def view_on_site(self, obj):
+        # A hidden issue has no public page: no link that would only lead to a 404.
+        return None if obj.is_hidden else obj.get_absolute_url()
+
     def _visible_or_404(self, request, object_id) -> Issue:
         """The issue if this person may see it; otherwise 404, the same answer as for an id that
         does not exist, so typing another department's URL reveals nothing."""

@@ -276,3 +276,12 @@ def test_placing_outside_every_ward_is_refused_and_keeps_the_old_point(client, s
 def test_placing_with_bad_numbers_is_a_400(client, sam, streets_issue, bad):
     client.force_login(sam)
     assert client.post(work_url(streets_issue, "place"), bad).status_code == 400
+
+
+def test_view_on_site_link_only_for_public_issues(client, sam, streets_issue):
+    client.force_login(sam)
+    assert (
+        streets_issue.get_absolute_url() in client.get(change_url(streets_issue)).content.decode()
+    )
+    services.set_hidden(target=streets_issue, hidden=True, by=sam, reason="Abuse")
+    assert 'class="viewsitelink"' not in client.get(change_url(streets_issue)).content.decode()
