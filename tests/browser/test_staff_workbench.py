@@ -7,7 +7,7 @@ import pytest
 from departments import services as department_services
 from departments.models import ResponseTemplate, Ward
 from issues.models import Issue, Status, StatusChange
-from tests.browser.conftest import serious_axe_violations
+from tests.browser_support import serious_axe_violations
 from tests.factories import CITY_HALL, make_department, make_issue, make_service_type, make_user
 
 pytestmark = pytest.mark.browser
