@@ -261,3 +261,12 @@ def test_admin_index_shows_each_role_only_its_sections(client, sam, alderman, bo
         m["object_name"] for app in client.get("/admin/").context["app_list"] for m in app["models"]
     }
     assert models_for_alderman == {"Issue"}
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/issues/issue/abc/change/", "/admin/issues/issue/abc/work/status/"]
+)
+def test_garbage_ids_are_404_not_500(client, sam, url):
+    client.force_login(sam)
+    response = client.post(url, {"to": "closed"}) if "/work/" in url else client.get(url)
+    assert response.status_code == 404
