@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run under
 # one unless told it is safe (it is: the loop is Playwright's, not ours).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -31,3 +33,40 @@ def _eager_tasks_and_clean_cache(settings):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs about half a second per account; tests make hundreds of accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# One Chromium for the whole run, defined here only: a second definition in another conftest
+# would start a second Playwright inside the first one's event loop, which Playwright refuses.
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(INSTALL_HINT)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test (no cookies shared), phone-sized by default.
+    Requests to anything but the live server are refused, so map tiles never leave the machine."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    context.route(
+        lambda url: not url.startswith(live_server.url),
+        lambda route: route.abort(),
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()

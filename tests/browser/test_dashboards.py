@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import serious_axe_violations
+from tests.browser_support import serious_axe_violations
 from tests.dashboards.conftest import build_scenario, load_some_wards
 from tests.factories import make_department
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -5,16 +5,11 @@ import pytest
 
 from departments.models import Department
 from issues import services
-from tests.browser.conftest import serious_axe_violations
+from tests.browser_support import serious_axe_violations
 from tests.factories import CITY_HALL, make_attribute, make_issue, make_service_type, make_user
 from tests.residents.conftest import SIZES, jpeg_bytes
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

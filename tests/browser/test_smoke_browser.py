@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import serious_axe_violations
+from tests.browser_support import serious_axe_violations
 
 pytestmark = pytest.mark.browser
 

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def desk(transactional_db):
     ring = [[-87.65, 41.87], [-87.61, 41.87], [-87.61, 41.895], [-87.65, 41.895], [-87.65, 41.87]]

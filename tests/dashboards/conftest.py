@@ -46,12 +46,6 @@ def points_in(ward: Ward, n: int, spacing: float = 0.006) -> list[tuple[float, f
     return found
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Django's default hasher takes about a second per user; these tests are not about passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 SOME_WARDS = (1, 2, 3, 11)
 
 

@@ -8,14 +8,7 @@ from django.core import mail
 from departments.models import Ward
 from issues import notifications, services
 from issues.models import Notification, Status
-from tests.browser.conftest import browser, page  # noqa: F401  (the browser fixtures, shared)
 from tests.factories import CITY_HALL, make_issue, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Real password hashing costs most of a second per account; these tests make many accounts.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from issues import digests, notifications, services
 from issues.models import Status, Subscription
-from tests.browser.conftest import serious_axe_violations
+from tests.browser_support import serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,12 +15,6 @@ SECRET_NOTE = "INTERNAL: caller sounded upset, check the CCTV"
 HIDDEN_TEXT = "HIDDEN-ISSUE-TEXT"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every fixture user would otherwise cost a full PBKDF2 run (~1 s each on CI machines).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _square(lat: float, lon: float, half: float) -> dict:
     ring = [
         [lon - half, lat - half],

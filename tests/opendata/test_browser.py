@@ -3,7 +3,7 @@ code, and see the embedded map working inside another page's iframe (and only th
 
 import pytest
 
-from tests.browser.conftest import serious_axe_violations
+from tests.browser_support import serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

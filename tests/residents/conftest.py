@@ -12,13 +12,6 @@ from PIL import Image
 
 from tests.factories import CITY_HALL, make_attribute, make_service_type
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's deliberate slowness costs about half a second per account; tests need no secrecy.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 SIZES = [
     {"key": "small", "name": "Smaller than a plate"},
     {"key": "large", "name": "Larger than a tyre"},

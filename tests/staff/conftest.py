@@ -17,12 +17,6 @@ WARD_2_POINT = (41.91, -87.63)
 NO_WARD_POINT = (41.5, -88.5)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """PBKDF2 takes about a second per account here; these tests are about roles, not hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def square(south: float, west: float, north: float, east: float) -> dict:
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     return {"type": "Polygon", "coordinates": [ring]}
