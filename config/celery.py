@@ -14,8 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("civicfix")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Several sites (or test runs) can share one Redis: each consumes its own queue name.
-app.conf.task_default_queue = os.environ.get("CELERY_QUEUE", "celery")
 app.autodiscover_tasks()
 
 # Periodic jobs live here, in one place, so `celery beat` needs no database scheduler. Times are

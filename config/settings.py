@@ -132,6 +132,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Several CivicFix sites may share one Redis: each names its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="America/Chicago")
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by config/celery.py from the apps' schedules
 

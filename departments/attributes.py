@@ -39,8 +39,11 @@ def parse_w3c_datetime(text: str):
 
 
 def _clean_one(attribute: ServiceAttribute, values: Sequence[str]):
-    values = [v.strip() for v in values if v is not None and str(v).strip() != ""]
+    values = [str(v).strip() for v in values if v is not None and str(v).strip() != ""]
     label = attribute.description or attribute.code
+    if any("\x00" in v for v in values):
+        # PostgreSQL cannot store NUL in text or JSON; no real answer contains one.
+        raise ValidationError(_("The answer to “%(q)s” contains a null character.") % {"q": label})
     if not values:
         if attribute.required:
             raise ValidationError(_("“%(q)s” needs an answer.") % {"q": label})

@@ -332,12 +332,6 @@ class AttributeQuestions:
         every problem at once rather than the questions only after the rest is fixed."""
         if self.service_type is None:
             return
-        for code, values in self.answers.items():
-            if any("\x00" in v for v in values):
-                # PostgreSQL cannot store NUL in JSON text; no real answer contains one.
-                self.errors[code] = [_("Null characters are not allowed.")]
-        if self.errors:
-            return
         try:
             clean_attribute_answers(
                 self.service_type, self.answers, list(self.service_type.attributes.all())

@@ -37,7 +37,13 @@ EARTH_RADIUS_M = 6_371_000
 
 def public_issues() -> QuerySet[Issue]:
     """Issues anyone may see, with what every list shows joined in one query."""
-    return Issue.objects.public().select_related("service_type", "department", "ward")
+    # The ward's boundary is a large GeoJSON document: decoding it for every row was most of
+    # an API page's time, and no list shows it.
+    return (
+        Issue.objects.public()
+        .select_related("service_type", "department", "ward")
+        .defer("ward__boundary")
+    )
 
 
 def _usable(text: str) -> bool:

@@ -106,6 +106,20 @@ def create_issue(
             _("The description is %(n)d characters; at most %(max)d are allowed.")
             % {"n": len(description), "max": DESCRIPTION_MAX}
         ]
+    texts = {
+        "description": description,
+        "address_string": address,
+        "name": reporter_name,
+        "email": reporter_email,
+        "phone": reporter_phone,
+        "zipcode": zipcode,
+        "media_url": media_url,
+    }
+    for field, text in texts.items():
+        if text and "\x00" in text:
+            # PostgreSQL cannot store NUL in text; refuse it here so every door (form, API,
+            # import) answers with a message instead of a database error.
+            errors.setdefault(field, []).append(_("Null characters are not allowed."))
     if latitude is None and not address.strip():
         errors["location"] = [_("Say where the problem is: a point on the map or an address.")]
     try:

@@ -116,6 +116,10 @@ def test_unknown_service_code_is_404_and_missing_is_400(client, pothole, api_key
         ({"email": "not-an-address"}, "email"),
         ({"media_url": "javascript:alert(1)"}, "media_url"),
         ({"lat": None, "long": None, "address_id": "123"}, "address_id"),
+        # PostgreSQL cannot store NUL: refused with a reason, never a database error (500).
+        ({"description": "deep\x00hole"}, "Null characters"),
+        ({"first_name": "Ro\x00sa"}, "Null characters"),
+        ({"attribute[SIZE]": "large\x00"}, "null character"),
     ],
 )
 def test_invalid_requests_are_400_with_reasons(client, pothole, api_key, extra, needle):
