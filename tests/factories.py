@@ -23,6 +23,19 @@ OUTSIDE_CITY = (41.5, -88.5)  # farmland west of Joliet
 LAKE_MICHIGAN = (41.9, -87.5)  # in the lake, outside every ward
 
 
+def square_boundary(lat: float, lon: float, half: float = 0.01) -> dict:
+    """A small square ward around a point: for tests that need "in the ward" and "not in it"
+    without loading the real 50-ward map."""
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
+    return {"type": "MultiPolygon", "coordinates": [[ring]]}
+
+
 def make_user(email: str | None = None, password: str = "correct-horse-battery", **extra) -> User:
     email = email or f"user{next(_seq)}@example.org"
     return User.objects.create_user(email=email, password=password, **extra)

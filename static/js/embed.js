@@ -1,15 +1,12 @@
 /* The embeddable map (/embed/): Leaflet from django-leaflet's static files, issues from the
  * site's viewport endpoint (clusters when zoomed out, issues when zoomed in) with the embed's
- * filters. Self-contained: it runs inside other people's pages, so it loads nothing else. */
+ * filters. It runs inside other people's pages, so it loads only Leaflet and civicmap.js. */
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("embed-config").textContent);
   var status = document.getElementById("embed-status");
-  var COLOURS = {
-    open: "#c2410c", acknowledged: "#a16207", in_progress: "#0b5cad",
-    closed: "#1d6b36", archived: "#6b7378"
-  };
+  var COLOURS = window.CivicMap.STATUS_COLOURS;
 
   var map = L.map("embed-map", { zoomControl: true, keyboard: true });
   if (config.bounds) {
@@ -28,18 +25,7 @@
     tiles.addTo(map);
   }
 
-  if (config.wardsUrl) {
-    fetch(config.wardsUrl, { headers: { Accept: "application/geo+json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        if (!data) { return; }
-        L.geoJSON(data, {
-          interactive: false,
-          style: { color: "#12355b", weight: 1, opacity: 0.55, fillOpacity: 0.03 }
-        }).addTo(map).bringToBack();
-      })
-      .catch(function () { /* outlines are a nicety; the issues still show */ });
-  }
+  window.CivicMap.addWards(map, config);
 
   var layer = L.layerGroup().addTo(map);
   var pending = null;

@@ -8,7 +8,7 @@ from django.core import mail
 from departments.models import Ward
 from issues import notifications, services
 from issues.models import Notification, Status
-from tests.factories import CITY_HALL, make_issue, make_user
+from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
 
 
 @pytest.fixture
@@ -24,17 +24,6 @@ def deliver(django_capture_on_commit_callbacks):
     return run
 
 
-def _square(lat: float, lon: float, half: float = 0.01) -> dict:
-    ring = [
-        [lon - half, lat - half],
-        [lon + half, lat - half],
-        [lon + half, lat + half],
-        [lon - half, lat + half],
-        [lon - half, lat - half],
-    ]
-    return {"type": "MultiPolygon", "coordinates": [[ring]]}
-
-
 FAR_POINT = (41.95, -87.70)
 
 
@@ -43,8 +32,8 @@ def wards(db) -> dict[int, Ward]:
     """Two small square wards (42 around City Hall, 1 far away): the real 50-ward map takes
     seconds to load and these tests only need "in the ward" and "not in it"."""
     return {
-        42: Ward.objects.create(number=42, name="Ward 42", boundary=_square(*CITY_HALL)),
-        1: Ward.objects.create(number=1, name="Ward 1", boundary=_square(*FAR_POINT)),
+        42: Ward.objects.create(number=42, name="Ward 42", boundary=square_boundary(*CITY_HALL)),
+        1: Ward.objects.create(number=1, name="Ward 1", boundary=square_boundary(*FAR_POINT)),
     }
 
 

@@ -6,7 +6,14 @@ from accounts.services import issue_api_key
 from departments.models import Ward
 from issues import services
 from issues.models import Status
-from tests.factories import CITY_HALL, make_attribute, make_issue, make_service_type, make_user
+from tests.factories import (
+    CITY_HALL,
+    make_attribute,
+    make_issue,
+    make_service_type,
+    make_user,
+    square_boundary,
+)
 
 SECRET_EMAIL = "private.reporter@example.org"
 SECRET_PHONE = "+1 312 555 0199"
@@ -15,24 +22,17 @@ SECRET_NOTE = "INTERNAL: caller sounded upset, check the CCTV"
 HIDDEN_TEXT = "HIDDEN-ISSUE-TEXT"
 
 
-def _square(lat: float, lon: float, half: float) -> dict:
-    ring = [
-        [lon - half, lat - half],
-        [lon + half, lat - half],
-        [lon + half, lat + half],
-        [lon - half, lat + half],
-        [lon - half, lat - half],
-    ]
-    return {"type": "MultiPolygon", "coordinates": [[ring]]}
-
-
 @pytest.fixture
 def wards(db):
     """Two small square wards (the real 50 take a second per test to load): 42 around City Hall
     and 47 around the closed issue's point."""
     return [
-        Ward.objects.create(number=42, name="42nd Ward", boundary=_square(*CITY_HALL, 0.05)),
-        Ward.objects.create(number=47, name="47th Ward", boundary=_square(41.95, -87.70, 0.01)),
+        Ward.objects.create(
+            number=42, name="42nd Ward", boundary=square_boundary(*CITY_HALL, 0.05)
+        ),
+        Ward.objects.create(
+            number=47, name="47th Ward", boundary=square_boundary(41.95, -87.70, 0.01)
+        ),
     ]
 
 
