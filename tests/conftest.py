@@ -21,6 +21,10 @@ def _eager_tasks_and_clean_cache(settings):
 
     from config.celery import app
 
+    # The test client and the live servers speak plain HTTP, whatever DEBUG says.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
