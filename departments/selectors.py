@@ -509,8 +509,8 @@ CACHE_SECONDS = 60
 def _cache_key(kind: str, *parts) -> str:
     """Versioned by the newest change to any issue (max updated_at, max id: two index lookups)
     and by the minute, so a report, a status change or a comment shows at once, and what only
-    time changes (overdue, day windows) is at most a minute late. Hiding does not touch
-    updated_at: counts may lag a minute, and lists of issues are never served from this cache."""
+    time changes (overdue, day windows) is at most a minute late. Hiding touches updated_at too
+    (services.set_hidden), so a hidden issue leaves the counts at once."""
     from django.db.models import Max
 
     agg = Issue.objects.aggregate(u=Max("updated_at"), i=Max("id"))

@@ -451,6 +451,9 @@ def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
         target.is_hidden = hidden
         target.hidden_reason = reason if hidden else ""
         target.save(update_fields=["is_hidden", "hidden_reason"])
+        # A moderation is a change of the issue's public face: caches keyed on updated_at
+        # (dashboards) and feed readers asking for updated issues must see it at once.
+        Issue.objects.filter(pk=issue.pk).update(updated_at=timezone.now())
 
 
 def add_vote(*, issue: Issue, user) -> bool:

@@ -301,3 +301,17 @@ def test_cached_pages_show_a_new_report_at_once_and_drop_a_hidden_one(client, sc
     services.set_hidden(target=issue, hidden=True, by=scenario.staff, reason="Abuse")
     third = client.get(url).context
     assert issue.pk not in [i.pk for i in third["oldest"]]
+
+
+def test_hiding_an_issue_leaves_the_cached_counts_at_once(some_wards, department, admin_user):
+    from departments.selectors import cached_ward_dashboard
+    from issues import services
+    from tests.dashboards.conftest import points_in
+    from tests.factories import make_issue, make_service_type
+
+    ward = some_wards[0]
+    service_type = make_service_type(department)
+    issues = [make_issue(service_type, point=p) for p in points_in(ward, 3)]
+    assert cached_ward_dashboard(ward=ward).open == 3
+    services.set_hidden(target=issues[0], hidden=True, by=admin_user, reason="Abusive text")
+    assert cached_ward_dashboard(ward=ward).open == 2
