@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import roles
 from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from issues.models import DESCRIPTION_MAX
@@ -197,13 +198,29 @@ class ReportForm(HoneypotMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["service_code"].choices = _service_type_choices()
-        if user is not None and user.is_authenticated:
+        self.staff_entry = roles.is_department_staff(user) or roles.is_admin(user)
+        if self.staff_entry:
+            # Staff taking a report over the phone enter the caller's details; left empty, the
+            # report is the staff member's own.
+            self.fields["name"].label = gettext_lazy("Caller's name")
+            self.fields["email"].label = gettext_lazy("Caller's email")
+            self.fields["email"].help_text = gettext_lazy(
+                "The caller is emailed about progress. Leave the caller's fields empty to report it yourself."
+            )
+            self.fields["phone"].label = gettext_lazy("Caller's phone (optional)")
+        elif user is not None and user.is_authenticated:
             for name in ("name", "email", "phone"):
                 del self.fields[name]
         else:
             self.fields["email"].required = True
         # The honeypot goes last so a bot filling fields in order reaches it.
         self.order_fields([f for f in self.fields if f != "website"] + ["website"])
+
+    @property
+    def for_caller(self) -> bool:
+        """A staff member entering someone else's report (a phone call)."""
+        data = getattr(self, "cleaned_data", {})
+        return self.staff_entry and any(data.get(f) for f in ("name", "email", "phone"))
 
     def clean(self):
         data = super().clean()

@@ -31,7 +31,7 @@ from issues.forms import (
     ViewportError,
     parse_viewport,
 )
-from issues.models import Status
+from issues.models import Source, Status
 from issues.photos import prepare_photos
 
 LIST_PAGE_SIZE = 20
@@ -202,6 +202,8 @@ def _submit_report(request):
             form.data["not_duplicate"] = "1"
             return again(200, nearby=nearby, duplicate_check=True)
     user = request.user if request.user.is_authenticated else None
+    if form.for_caller:
+        user = None  # the caller is the reporter; the staff member only typed it in
     try:
         issue = services.create_issue(
             service_type=service_type,
@@ -216,7 +218,10 @@ def _submit_report(request):
             reporter_phone=data.get("phone", ""),
             hide_reporter_name=data.get("hide_name", False),
             photos=kept.prepared(),
-            require_ward=True,
+            source=Source.STAFF if form.staff_entry else Source.WEB,
+            # Staff may take a report just outside the wards (a city-owned lot, a boundary
+            # road): it is kept for triage. Residents are told to pick a place in the city.
+            require_ward=not form.staff_entry,
         )
     except ValidationError as exc:
         form.apply_service_errors(exc, questions)

@@ -296,3 +296,34 @@ def test_a_refused_form_lists_every_problem_at_once(client, pothole, chicago_war
     assert response.status_code == 400
     assert "This field is required" in html
     assert '<a href="#id_attr_SIZE_0">About how big is it?</a>' in html
+
+
+def test_staff_enter_a_callers_report_for_them(client, pothole, chicago_wards, staff_user):
+    """A phone call taken by staff: the caller is the reporter and hears about progress."""
+    client.force_login(staff_user)
+    form = client.get(URL).content.decode()
+    assert "Caller&#x27;s email" in form or "Caller's email" in form
+    response = client.post(
+        URL, report_data(pothole, name="Caller Carla", email="carla@example.net")
+    )
+    assert response.status_code == 302
+    issue = Issue.objects.get()
+    assert issue.source == "staff"
+    assert issue.reporter is None
+    assert (issue.reporter_name, issue.reporter_email) == ("Caller Carla", "carla@example.net")
+    assert Notification.objects.filter(
+        issue=issue, event=NotificationEvent.ISSUE_CREATED, recipient_email="carla@example.net"
+    ).exists()
+    assert not Notification.objects.filter(recipient_email=staff_user.email).exists()
+
+
+def test_staff_report_of_their_own_outside_the_wards_is_kept_for_triage(
+    client, pothole, chicago_wards, staff_user
+):
+    client.force_login(staff_user)
+    response = client.post(
+        URL, report_data(pothole, point=OUTSIDE_CITY, name=None, email=None, phone=None)
+    )
+    assert response.status_code == 302
+    issue = Issue.objects.get()
+    assert (issue.source, issue.reporter, issue.needs_triage) == ("staff", staff_user, True)
