@@ -300,36 +300,44 @@ def _int_or_refuse(value: str) -> int:
         raise admin.options.IncorrectLookupParameters(value) from None
 
 
-class DepartmentFilter(admin.SimpleListFilter):
+class _ScopedChoiceFilter(admin.SimpleListFilter):
+    """A filter whose choices a staff member sees only for their own departments (admins and
+    aldermen see all), so the sidebar never names another department's work."""
+
+    field: str  # the Issue column filtered on
+    scope: str  # the choice model's path to its department's id
+
+    def choices_queryset(self):
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        choices = self.choices_queryset().order_by("name")
+        if not roles.is_admin(request.user) and not roles.is_alderman(request.user):
+            choices = choices.filter(**{f"{self.scope}__in": roles.department_ids(request.user)})
+        return [(c.pk, c.name) for c in choices]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field: _int_or_refuse(self.value())})
+        return queryset
+
+
+class DepartmentFilter(_ScopedChoiceFilter):
     title = _("department")
     parameter_name = "department"
+    field, scope = "department_id", "pk"
 
-    def lookups(self, request, model_admin):
-        departments = Department.objects.order_by("name")
-        if not roles.is_admin(request.user) and not roles.is_alderman(request.user):
-            departments = departments.filter(pk__in=roles.department_ids(request.user))
-        return [(d.pk, d.name) for d in departments]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(department_id=_int_or_refuse(self.value()))
-        return queryset
+    def choices_queryset(self):
+        return Department.objects.all()
 
 
-class ServiceTypeFilter(admin.SimpleListFilter):
+class ServiceTypeFilter(_ScopedChoiceFilter):
     title = _("type")
     parameter_name = "type"
+    field, scope = "service_type_id", "department_id"
 
-    def lookups(self, request, model_admin):
-        types = ServiceType.objects.order_by("name")
-        if not roles.is_admin(request.user) and not roles.is_alderman(request.user):
-            types = types.filter(department_id__in=roles.department_ids(request.user))
-        return [(t.pk, t.name) for t in types]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(service_type_id=_int_or_refuse(self.value()))
-        return queryset
+    def choices_queryset(self):
+        return ServiceType.objects.all()
 
 
 class WardFilter(admin.SimpleListFilter):

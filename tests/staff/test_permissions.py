@@ -185,6 +185,17 @@ def test_filtering_by_another_department_shows_nothing(client, sam, water, issue
     assert shown_ids(response) == set()
 
 
+def test_filter_sidebar_names_only_own_departments_and_types(client, sam, boss, issues):
+    client.force_login(sam)
+    sidebar = client.get(changelist_url()).content.decode()
+    assert "Streets and Sanitation" in sidebar and "Pothole in Street" in sidebar
+    assert "Water Management" not in sidebar
+    assert issues["water"].service_type.name not in sidebar
+    client.force_login(boss)
+    everything = client.get(changelist_url()).content.decode()
+    assert "Water Management" in everything and issues["water"].service_type.name in everything
+
+
 def test_alderman_reads_without_private_contact_or_internal_notes(client, sam, alderman, issues):
     from issues import services
 
