@@ -122,6 +122,29 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return HttpResponseBadRequest(html)
 
 
+def _league_figures(links: Links, r, labels, opened_since, closed_since) -> dict[str, Figure]:
+    """One league row's figures (a ward's, or the whole city's) with their list and CSV links."""
+    return {
+        "open": links.figure(r.open, labels["open"], status_param="open"),
+        "opened_recent": links.figure(r.opened_recent, labels["opened_recent"], start=opened_since),
+        "median_days": links.figure(
+            r.median_days,
+            labels["median_days"],
+            display=_days(r.median_days),
+            status_param="closed",
+            closed_start=closed_since,
+        ),
+        "sla_share": links.figure(
+            r.sla_share,
+            labels["sla_share"],
+            display=_share(r.sla_share),
+            status_param="closed",
+            closed_start=closed_since,
+        ),
+        "overdue": links.figure(r.overdue, labels["overdue"], status_param="open", overdue=True),
+    }
+
+
 @require_safe
 def league(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "number")
@@ -164,50 +187,10 @@ def league(request: HttpRequest) -> HttpResponse:
                 "row": r,
                 "url": reverse("wards:detail", kwargs={"slug": r.slug}),
                 "colour": colours_by_measure[measure][r.number],
-                "open": ward_links.figure(r.open, labels["open"], status_param="open"),
-                "opened_recent": ward_links.figure(
-                    r.opened_recent, labels["opened_recent"], start=opened_since
-                ),
-                "median_days": ward_links.figure(
-                    r.median_days,
-                    labels["median_days"],
-                    display=_days(r.median_days),
-                    status_param="closed",
-                    closed_start=closed_since,
-                ),
-                "sla_share": ward_links.figure(
-                    r.sla_share,
-                    labels["sla_share"],
-                    display=_share(r.sla_share),
-                    status_param="closed",
-                    closed_start=closed_since,
-                ),
-                "overdue": ward_links.figure(
-                    r.overdue, labels["overdue"], status_param="open", overdue=True
-                ),
+                **_league_figures(ward_links, r, labels, opened_since, closed_since),
             }
         )
-    totals = {
-        "open": links.figure(city.open, labels["open"], status_param="open"),
-        "opened_recent": links.figure(
-            city.opened_recent, labels["opened_recent"], start=opened_since
-        ),
-        "median_days": links.figure(
-            city.median_days,
-            labels["median_days"],
-            display=_days(city.median_days),
-            status_param="closed",
-            closed_start=closed_since,
-        ),
-        "sla_share": links.figure(
-            city.sla_share,
-            labels["sla_share"],
-            display=_share(city.sla_share),
-            status_param="closed",
-            closed_start=closed_since,
-        ),
-        "overdue": links.figure(city.overdue, labels["overdue"], status_param="open", overdue=True),
-    }
+    totals = _league_figures(links, city, labels, opened_since, closed_since)
     columns = [
         (key, labels[key], key == sort, "asc" if key == sort and descending else "desc")
         for key in ("number", *MEASURES)
