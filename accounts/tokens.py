@@ -7,14 +7,15 @@ or the address has changed, and it expires after PASSWORD_RESET_TIMEOUT like Dja
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import User
+from issues import notifications
 
 
 class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
@@ -52,7 +53,9 @@ def _send(template: str, user_email: str, context: dict) -> None:
     context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
     subject = render_to_string(f"accounts/emails/{template}_subject.txt", context).strip()
     body = render_to_string(f"accounts/emails/{template}.txt", context)
-    send_mail(" ".join(subject.split()), body, None, [user_email])
+    notifications.queue_account_email(
+        email=user_email, kind=template, subject=subject, body_text=body
+    )
 
 
 def send_verification_email(user: User) -> None:
@@ -65,3 +68,22 @@ def send_already_registered_email(user: User) -> None:
     reset = f"{settings.SITE_URL}{reverse('accounts:password_reset')}"
     login = f"{settings.SITE_URL}{reverse('accounts:login')}"
     _send("already_registered", user.email, {"user": user, "reset_url": reset, "login_url": login})
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its email sent through the outbox instead of SMTP in the request."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = render_to_string(subject_template_name, context)
+        body = render_to_string(email_template_name, context)
+        notifications.queue_account_email(
+            email=to_email, kind="reset", subject=subject, body_text=body, user=context.get("user")
+        )

@@ -118,7 +118,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset, with links built from SITE_URL rather than the request's Host header."""
+    """Django's reset, with links built from SITE_URL rather than the request's Host header,
+    sent through the outbox."""
+
+    form_class = tokens.OutboxPasswordResetForm
 
     def form_valid(self, form):
         self.extra_email_context = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterable
@@ -509,3 +510,22 @@ def resubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
     if scope == "all":
         return EmailOptOut.objects.filter(email__iexact=email).delete()[0]
     raise ValueError(f"unknown unsubscribe scope {scope!r}")
+
+
+def queue_account_email(*, email: str, kind: str, subject: str, body_text: str, user=None) -> int:
+    """An account email (verification, password reset) through the outbox like every other, so a
+    dead SMTP server delays it instead of failing the sign-up. These are what the person just
+    asked for: no unsubscribe link, and an opt-out from notifications does not stop them."""
+    row = Notification.objects.create(
+        event=NotificationEvent.ACCOUNT,
+        # Each request is its own email (a second "resend" is meant to send again).
+        dedupe_key=f"{NotificationEvent.ACCOUNT}:{kind}-{secrets.token_hex(8)}:{email.lower()}"[
+            :200
+        ],
+        recipient_email=email.lower(),
+        recipient_user=user,
+        subject=" ".join(subject.split())[:255],
+        body_text=body_text,
+    )
+    schedule_delivery([row.pk])
+    return row.pk

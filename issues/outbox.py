@@ -109,6 +109,8 @@ def withdrawn_reason(row: Notification) -> str:
     may unsubscribe; the row was right when written, but sending it now would leak or annoy."""
     if not row.body_text:
         return "the email could not be rendered (see the log); re-sending cannot help."
+    if row.event == NotificationEvent.ACCOUNT:
+        return ""  # asked for just now (a sign-up link, a reset): never withdrawn
     opted_out = getattr(row, "opted_out", None)  # annotated by deliver(): one query fewer
     if opted_out is None:
         opted_out = EmailOptOut.objects.filter(email__iexact=row.recipient_email).exists()

@@ -14,6 +14,34 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-unusual-passphrase"
 
 
+@pytest.fixture
+def client(client, django_capture_on_commit_callbacks):
+    """Account emails go through the outbox, delivered when the request's transaction commits:
+    run what each POST's commit schedules, as production does."""
+    post = client.post
+
+    def post_and_deliver(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post(*args, **kwargs)
+
+    client.post = post_and_deliver
+    return client
+
+
+def test_dead_mail_server_delays_the_signup_email_and_loses_nothing(client, settings):
+    from issues.models import Notification, NotificationEvent
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    response = _signup(client)
+    assert response.status_code == 302
+    assert User.objects.filter(email="new@example.org").exists()
+    row = Notification.objects.get(event=NotificationEvent.ACCOUNT)
+    assert (row.recipient_email, row.state) == ("new@example.org", "pending")
+    assert row.attempts == 1 and row.last_error
+    assert "/accounts/verify/" in row.body_text
+
+
 def _signup(client, email="new@example.org", **extra):
     data = {"email": email, "display_name": "Newbie", "password1": PASSWORD, "password2": PASSWORD}
     return client.post(reverse("accounts:signup"), {**data, **extra})
