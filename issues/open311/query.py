@@ -24,6 +24,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_IDS = 500
 MAX_RADIUS_M = 100_000
+MAX_WARD_NUMBER = 32_767
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = 111_320.0
 STATUS_MAP = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
@@ -143,11 +144,15 @@ class RequestQuery:
         q.updated_before = _datetime(params, "updated_before")
         for part in _split(_param(params, "ward")):
             try:
-                q.wards.append(int(part))
+                number = int(part)
             except ValueError:
+                number = -1
+            # Ward.number is a small integer: a huge one overflows the database's, a 500.
+            if not 0 <= number <= MAX_WARD_NUMBER:
                 raise Open311Error(
                     400, _("ward must be a ward number, not “%(w)s”.") % {"w": part[:40]}
-                ) from None
+                )
+            q.wards.append(number)
         q.lat = _float(params, "lat", -90, 90)
         q.lon = _float(params, "long", -180, 180)
         q.radius = _float(params, "radius", 0, MAX_RADIUS_M)

@@ -214,6 +214,7 @@ def test_dates_accept_z_offsets_fractions_and_a_space(client, city, text):
         {"lat": "41.8", "long": "-87.6", "radius": "-5"},
         {"lat": "nan", "long": "-87.6", "radius": "5"},
         {"ward": "first"},
+        {"ward": "99999999999999999999"},
         {"extensions": "maybe"},
         {"start_date": "2026-05-02T00:00:00Z", "end_date": "2026-05-01T00:00:00Z"},
     ],
