@@ -260,10 +260,12 @@ def recipients_for(alert: HotspotAlert) -> list[tuple[notifications.Recipient, t
     usual rules; an alert is official business, so "updates about my reports" does not apply."""
     people: list[tuple[notifications.Recipient, tuple]] = []
     department = alert.service_type.department
-    if department.contact_email:
-        people.append(
-            (notifications.Recipient(email=department.contact_email), ("department", department.pk))
-        )
+    # The department's feed switch (notify_new_issues) also stops alerts, as its unsubscribe link
+    # says: checked here, so a switched-off department gets no row, not a withdrawn one.
+    people.extend(
+        (recipient, ("department", department.pk))
+        for recipient in notifications._department_contact(department)
+    )
     if alert.ward_id:
         # Aldermen get their wards' mail (digest and alerts) under one switch, so the link that
         # stops the digest also stops these.

@@ -138,6 +138,17 @@ def test_department_without_contact_or_opted_out_of_new_issues_gets_nothing(
         assert addresses(sent) == ["resident@example.org"]
 
 
+def test_hotspot_alert_skips_a_department_that_turned_its_feed_off(wards):
+    from issues.hotspots import recipients_for
+    from issues.models import HotspotAlert
+    from tests.factories import make_service_type
+
+    unwilling = make_service_type(make_department(notify_new_issues=False))
+    alert = HotspotAlert(service_type=unwilling, ward=None)
+    # No row at all: a row written only to be withdrawn at delivery shows up as a failure.
+    assert recipients_for(alert) == []
+
+
 def test_transfer_tells_the_receiving_department_not_the_followers(
     issue, follower, staff_user, deliver
 ):
