@@ -6,6 +6,7 @@ keeps workbench access in step with the roles."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -91,8 +92,37 @@ class ServiceAttributeInline(admin.TabularInline):
     extra = 0
 
 
+class ServiceTypeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceType
+        fields = [
+            "service_code",
+            "name",
+            "description",
+            "group",
+            "keywords",
+            "department",
+            "active",
+            "sla_hours",
+            "service_notice",
+            "hotspot_min_reports",
+            "hotspot_radius_m",
+        ]
+
+    def clean_sla_hours(self):
+        # Checked here, before the row is saved: save_model's set_sla_hours would refuse it
+        # only after the type was already written, as a 500.
+        hours = self.cleaned_data.get("sla_hours")
+        try:
+            services.check_sla_hours(hours)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["sla_hours"]) from None
+        return hours
+
+
 @admin.register(ServiceType)
 class ServiceTypeAdmin(CatalogueAdmin):
+    form = ServiceTypeForm
     list_display = ["name", "service_code", "group", "department", "sla_hours", "active"]
     list_filter = ["active", "group", "department"]
     search_fields = ["name", "service_code", "keywords"]

@@ -92,15 +92,21 @@ def set_aldermen(*, ward: Ward, users: Iterable[User]) -> None:
                 revoke_admin_access_if_roleless(user)
 
 
+def check_sla_hours(hours: int | None) -> None:
+    """An expected response time is some hours, or none at all; zero would make every new
+    issue overdue the moment it is reported."""
+    if hours is not None and hours <= 0:
+        raise ValidationError(
+            {"sla_hours": _("Give a number of hours above zero, or leave it empty.")}
+        )
+
+
 def set_sla_hours(*, service_type: ServiceType, hours: int | None) -> int:
     """Change a type's expected response time. Open issues of the type follow the new promise
     (see issues.services.reschedule_open_issues); returns how many were rescheduled."""
     from issues import services as issue_services
 
-    if hours is not None and hours <= 0:
-        raise ValidationError(
-            {"sla_hours": _("Give a number of hours above zero, or leave it empty.")}
-        )
+    check_sla_hours(hours)
     with transaction.atomic():
         service_type.sla_hours = hours
         service_type.save(update_fields=["sla_hours"])

@@ -274,3 +274,30 @@ def test_removing_the_sla_clears_open_issues_due_time(pothole, wards):
     assert department_services.set_sla_hours(service_type=pothole, hours=None) == 1
     issue.refresh_from_db()
     assert issue.expected_at is None
+
+
+def test_zero_sla_hours_is_a_form_error_and_changes_nothing(client, boss, pothole, wards):
+    before = pothole.sla_hours
+    client.force_login(boss)
+    response = client.post(
+        f"/admin/departments/servicetype/{pothole.pk}/change/",
+        {
+            "service_code": pothole.service_code,
+            "name": pothole.name,
+            "description": "",
+            "group": pothole.group,
+            "keywords": "",
+            "department": pothole.department_id,
+            "active": "on",
+            "sla_hours": "0",
+            "service_notice": "",
+            "hotspot_min_reports": 5,
+            "hotspot_radius_m": 150,
+            "attributes-TOTAL_FORMS": 0,
+            "attributes-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "above zero" in response.content.decode()
+    pothole.refresh_from_db()
+    assert pothole.sla_hours == before
