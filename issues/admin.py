@@ -359,19 +359,26 @@ class WardFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OverdueFilter(admin.SimpleListFilter):
-    title = _("overdue")
-    parameter_name = "overdue"
+class _YesNoFilter(admin.SimpleListFilter):
+    """A filter on one boolean column: "yes" keeps the true rows, "no" the false ones."""
+
+    field: str
+    yes_label: str
+    no_label: str
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+        return [("yes", self.yes_label), ("no", self.no_label)]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(queue_overdue=True)
-        if self.value() == "no":
-            return queryset.filter(queue_overdue=False)
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{self.field: self.value() == "yes"})
         return queryset
+
+
+class OverdueFilter(_YesNoFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+    field, yes_label, no_label = "queue_overdue", _("Overdue"), _("Not overdue")
 
 
 class AssignmentFilter(admin.SimpleListFilter):
@@ -396,19 +403,10 @@ class AssignmentFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TriageFilter(admin.SimpleListFilter):
+class TriageFilter(_YesNoFilter):
     title = _("triage")
     parameter_name = "triage"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Needs a place (no ward)")), ("no", _("Placed"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(needs_triage=True)
-        if self.value() == "no":
-            return queryset.filter(needs_triage=False)
-        return queryset
+    field, yes_label, no_label = "needs_triage", _("Needs a place (no ward)"), _("Placed")
 
 
 class OpenedFilter(admin.DateFieldListFilter):
