@@ -130,13 +130,15 @@ def withdrawn_reason(row: Notification) -> str:
         return ""
     if issue.is_hidden and row.recipient_email != (issue.contact_email or "").lower():
         return "the issue was hidden by a moderator."
+    # An unsubscribe link (the issue's or the ward's) also stops mail already queued.
     if row.event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
-        follows = Subscription.objects.filter(
-            Q(email=row.recipient_email) | Q(user__email=row.recipient_email), issue=issue
-        )
-        if not follows.exists():
-            return "the recipient stopped following the issue."
-    return ""
+        target, reason = {"issue": issue}, "the recipient stopped following the issue."
+    elif row.event == NotificationEvent.WARD_NEW_ISSUE:
+        target, reason = {"ward_id": row.ward_id}, "the recipient stopped watching the ward."
+    else:
+        return ""
+    mine = Q(email=row.recipient_email) | Q(user__email=row.recipient_email)
+    return "" if Subscription.objects.filter(mine, **target).exists() else reason
 
 
 def _hotspot_unwanted(row: Notification) -> str:

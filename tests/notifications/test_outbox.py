@@ -152,6 +152,21 @@ def test_unfollowing_before_delivery_withdraws_the_update(pending, issue, follow
     assert [m.to for m in mail.outbox] == [["resident@example.org"]]
 
 
+def test_unwatching_the_ward_before_delivery_withdraws_the_new_issue_email(
+    service_type, resident, wards
+):
+    from issues.models import NotificationEvent
+    from tests.factories import CITY_HALL, make_issue, make_user
+
+    neighbour = make_user("neighbour@example.org")
+    services.watch_ward(ward=wards[42], user=neighbour)
+    make_issue(service_type, point=CITY_HALL, reporter=resident)  # on_commit not run: pending
+    row = Notification.objects.get(event=NotificationEvent.WARD_NEW_ISSUE)
+    notifications.unsubscribe(email=neighbour.email, scope="ward", target_id=wards[42].pk)
+    assert outbox.deliver(row.pk) == NotificationState.FAILED
+    assert mail.outbox == []
+
+
 def test_requeue_skips_fresh_rows_and_does_not_republish_a_backlog_every_run(pending):
     assert outbox.requeue_pending() == 0  # younger than OUTBOX_REQUEUE_AFTER_SECONDS
     app.conf.task_always_eager = False  # publish nowhere useful: count hand-overs only
