@@ -57,7 +57,8 @@ def public_issue(public_id: str) -> Issue | None:
     return public_issues().filter(public_id=normalize_public_id(public_id)).first()
 
 
-def _public_photos() -> Prefetch:
+def public_photos() -> Prefetch:
+    """An issue's visible photos as `public_photos`: what lists, pages and the API show."""
     return Prefetch(
         "photos", queryset=Photo.objects.filter(is_hidden=False), to_attr="public_photos"
     )
@@ -69,7 +70,7 @@ def issue_list(filters: IssueFilters) -> QuerySet[Issue]:
     return (
         filters.apply(public_issues())
         .order_by("-requested_at", "-id")
-        .prefetch_related(_public_photos())
+        .prefetch_related(public_photos())
     )
 
 
@@ -81,7 +82,7 @@ def issue_page(public_id: str) -> Issue | None:
         public_issues()
         .filter(public_id=normalize_public_id(public_id))
         .select_related("reporter")
-        .prefetch_related(_public_photos(), "ward__aldermen")
+        .prefetch_related(public_photos(), "ward__aldermen")
         .first()
     )
 
@@ -402,7 +403,7 @@ def profile_reports(user) -> QuerySet[Issue]:
         public_issues()
         .filter(reporter=user)
         .order_by("-requested_at")
-        .prefetch_related(_public_photos())
+        .prefetch_related(public_photos())
     )
 
 
