@@ -127,7 +127,7 @@ def withdrawn_reason(row: Notification) -> str:
     if issue is None:
         return ""
     if row.event in notifications.STAFF_EVENTS:
-        return ""
+        return _department_unwanted(row)
     if issue.is_hidden and row.recipient_email != (issue.contact_email or "").lower():
         return "the issue was hidden by a moderator."
     # An unsubscribe link (the issue's or the ward's) also stops mail already queued.
@@ -147,6 +147,11 @@ def _hotspot_unwanted(row: Notification) -> str:
     user = row.recipient_user
     if user is not None:
         return "" if user.notify_ward_digest else "the alderman turned ward mail off."
+    return _department_unwanted(row)
+
+
+def _department_unwanted(row: Notification) -> str:
+    # A department's address hears only while its feed is on (its unsubscribe link turns it off).
     wanted = Department.objects.filter(
         contact_email__iexact=row.recipient_email, notify_new_issues=True
     )

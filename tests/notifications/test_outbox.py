@@ -167,6 +167,22 @@ def test_unwatching_the_ward_before_delivery_withdraws_the_new_issue_email(
     assert mail.outbox == []
 
 
+def test_turning_the_department_feed_off_before_delivery_withdraws_its_new_issue_email(
+    service_type, resident, wards
+):
+    from issues.models import NotificationEvent
+    from tests.factories import CITY_HALL, make_issue
+
+    make_issue(service_type, point=CITY_HALL, reporter=resident)  # on_commit not run: pending
+    row = Notification.objects.get(event=NotificationEvent.DEPARTMENT_NEW_ISSUE)
+    department = service_type.department
+    notifications.unsubscribe(
+        email=department.contact_email, scope="department", target_id=department.pk
+    )
+    assert outbox.deliver(row.pk) == NotificationState.FAILED
+    assert mail.outbox == []
+
+
 def test_requeue_skips_fresh_rows_and_does_not_republish_a_backlog_every_run(pending):
     assert outbox.requeue_pending() == 0  # younger than OUTBOX_REQUEUE_AFTER_SECONDS
     app.conf.task_always_eager = False  # publish nowhere useful: count hand-overs only
