@@ -202,7 +202,13 @@ def deliver(notification_id: int, connection=None) -> str:
         row.state = NotificationState.SENT
         row.sent_at = now
         row.last_error = ""
-        row.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+        fields = ["attempts", "state", "sent_at", "last_error"]
+        if row.event == NotificationEvent.ACCOUNT:
+            # Account emails carry live sign-in links (verification, password reset): once
+            # sent, the outbox keeps that it went, not the link.
+            row.body_text = row.body_html = ""
+            fields += ["body_text", "body_html"]
+        row.save(update_fields=fields)
         return row.state
 
 

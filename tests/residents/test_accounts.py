@@ -42,6 +42,16 @@ def test_dead_mail_server_delays_the_signup_email_and_loses_nothing(client, sett
     assert "/accounts/verify/" in row.body_text
 
 
+def test_sent_account_email_does_not_keep_its_link(client):
+    from issues.models import Notification, NotificationEvent
+
+    client.post(reverse("accounts:password_reset"), {"email": make_user("f@example.org").email})
+    [message] = mail.outbox
+    assert "/accounts/" in message.body
+    row = Notification.objects.get(event=NotificationEvent.ACCOUNT)
+    assert (row.state, row.body_text, row.body_html) == ("sent", "", "")
+
+
 def _signup(client, email="new@example.org", **extra):
     data = {"email": email, "display_name": "Newbie", "password1": PASSWORD, "password2": PASSWORD}
     return client.post(reverse("accounts:signup"), {**data, **extra})
