@@ -33,7 +33,8 @@ FALSE_WORDS = {"false", "0", "no"}
 
 
 def _param(params, name: str) -> str:
-    return (params.get(name) or "").strip()
+    # NUL can never match an id or a code, and PostgreSQL refuses it in a query (a 500).
+    return (params.get(name) or "").replace("\x00", "").strip()
 
 
 def _split(text: str) -> list[str]:
@@ -240,5 +241,7 @@ def service_requests(query: RequestQuery) -> tuple[list[Issue], bool]:
 def service_request(public_id: str, *, extensions: bool = False) -> Issue | None:
     from issues.models import normalize_public_id
 
+    if "\x00" in public_id:  # PostgreSQL refuses NUL in a query; no id contains one
+        return None
     queryset = selectors.public_issues().filter(public_id=normalize_public_id(public_id))
     return with_api_relations(queryset, extensions=extensions).first()

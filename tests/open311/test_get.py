@@ -346,3 +346,19 @@ def test_service_without_attributes_answers_an_empty_definition(client, graffiti
         "attributes": [],
     }
     assert get_xml(client, "/services/graffiti.xml").find("attributes") is not None
+
+
+@pytest.mark.parametrize("path", ["/requests/AB%00CD.json", "/tokens/AB%00CD.json"])
+def test_nul_in_a_request_id_is_a_404_without_a_query(client, db, path, django_assert_num_queries):
+    # PostgreSQL refuses NUL in a query: reaching the database with one would be a 500.
+    with django_assert_num_queries(0):
+        get_json(client, path, expect=404)
+
+
+def test_nul_in_query_string_ids_never_reaches_the_database(client, city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        get_json(client, "/requests.json", service_request_id="\x00", service_code="A\x00")
+    assert not any("\x00" in q["sql"] for q in queries.captured_queries)
