@@ -74,7 +74,7 @@ class IssueFeed(Feed):
         return f"{home}?{scope.params}" if scope.params else home
 
     def items(self, scope: Scope):
-        queryset = selectors.public_issues().defer("ward__boundary")  # a large JSON per row
+        queryset = selectors.public_issues()  # which already defers the ward boundary
         if scope.ward:
             queryset = queryset.filter(ward=scope.ward)
         if scope.service_type:
