@@ -64,9 +64,14 @@ class IssueFilters:
         f.service_codes = _split(get("type") or get("service_code"))
         for part in _split(get("ward")):
             try:
-                f.wards.append(int(part))
+                number = int(part)
             except ValueError:
-                f.errors["ward"] = _("Ward must be a number, not “%(w)s”.") % {"w": part}
+                number = -1
+            # Ward.number is a small integer: a huge number would overflow the query (a 500).
+            if 0 <= number <= 32767:
+                f.wards.append(number)
+            else:
+                f.errors["ward"] = _("Ward must be a ward number, not “%(w)s”.") % {"w": part}
         for name in ("start", "end", "closed_start", "closed_end"):
             raw = (get(name) or "").strip()
             if not raw:

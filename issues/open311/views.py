@@ -72,11 +72,13 @@ def open311_endpoint(methods=("GET", "HEAD")):
 def _arg(request, name: str) -> str:
     """A POST may carry an argument in its body or its query string (the `open311` client sends
     api_key in the query string); the body wins."""
+    # NUL is dropped here, once for every argument: PostgreSQL refuses it in a query (a 500), and
+    # no code, key or id contains one.
     if request.method == "POST":
         value = request.POST.get(name)
         if value not in (None, ""):
-            return value.strip()
-    return (request.GET.get(name) or "").strip()
+            return value.replace("\x00", "").strip()
+    return (request.GET.get(name) or "").replace("\x00", "").strip()
 
 
 def check_jurisdiction(request) -> None:
@@ -109,7 +111,7 @@ def service_list(request, fmt: str):
 def service_definition(request, service_code: str, fmt: str):
     service_type = (
         ServiceType.objects.active()
-        .filter(service_code=service_code)
+        .filter(service_code=service_code.replace("\x00", ""))
         .prefetch_related("attributes")
         .first()
     )
