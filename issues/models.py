@@ -243,7 +243,9 @@ class Issue(models.Model):
             return str(_("a resident"))
         if self.reporter_id:
             return str(self.reporter.public_name)
-        return self.reporter_name.strip() or str(_("a resident"))
+        # An anonymous reporter's name is contact detail, kept for the city like their email
+        # and phone; only an account's chosen display name is ever public.
+        return str(_("a resident"))
 
     @property
     def contact_email(self) -> str:
