@@ -78,17 +78,33 @@ class IssueQuerySet(models.QuerySet):
 class Issue(models.Model):
     """A reported problem at a place: the Open311 service request."""
 
+    # Unique through Meta.constraints rather than unique=True: on PostgreSQL unique=True also
+    # builds a varchar_pattern_ops index for LIKE, which nothing here uses (the admin's search is
+    # a case-insensitive contains), and every import paid for maintaining it.
     public_id = models.CharField(
-        _("service request id"), max_length=9, unique=True, default=new_public_id, editable=False
+        _("service request id"), max_length=9, default=new_public_id, editable=False
     )
+    # No single-column indexes on these three: the (ward|service_type|department, status)
+    # indexes below lead with the same column, and serve the same lookups and FK checks.
     service_type = models.ForeignKey(
-        "departments.ServiceType", on_delete=models.PROTECT, related_name="issues"
+        "departments.ServiceType",
+        on_delete=models.PROTECT,
+        related_name="issues",
+        db_index=False,
     )
     department = models.ForeignKey(
-        "departments.Department", on_delete=models.PROTECT, related_name="issues"
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="issues",
+        db_index=False,
     )
     ward = models.ForeignKey(
-        "departments.Ward", on_delete=models.SET_NULL, null=True, blank=True, related_name="issues"
+        "departments.Ward",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issues",
+        db_index=False,
     )
     needs_triage = models.BooleanField(
         default=False, help_text=_("Its point is in no ward (or it has none): staff must place it.")
@@ -192,6 +208,7 @@ class Issue(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="issue_public_id_unique"),
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True)
                 | models.Q(latitude__gte=-90, latitude__lte=90),
@@ -332,7 +349,10 @@ class Comment(Moderated):
 class StatusChange(models.Model):
     """One step of an issue's history: a status change and/or a transfer between departments."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="status_changes")
+    # Indexed by change_issue_created (issue, created_at) below, which leads with the issue.
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
     from_department = models.ForeignKey(
