@@ -6,12 +6,18 @@ hidden comments or hidden photos (the selectors prefetch only the public ones).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.models import ServiceAttribute, ServiceType
-from issues.models import OPEN_STATUSES, Issue, Status
+from issues.models import OPEN_STATUSES, Issue, Photo, Status
+
+if TYPE_CHECKING:
+    from issues.open311.query import RequestPage
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # Discovery's changeset: when this API's shape last changed (bump it with the code). The catalogue
@@ -70,69 +76,100 @@ def _absolute(request, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
-def public_photo_urls(issue: Issue, request) -> list[str]:
-    # `public_photos` is prefetched by the selector with hidden photos left out.
-    return [_absolute(request, p.image.url) for p in getattr(issue, "public_photos", [])]
+class _RowWriter:
+    """What every row of a page shares, worked out once per page: the city's time zone (one
+    ZoneInfo instead of a `timezone.localtime` per value), the photo storage, the issue-page URL
+    (one reverse() for the page, not one per row)."""
+
+    PLACEHOLDER = "PUBLICID0"
+
+    def __init__(self, request):
+        self.request = request
+        self.tz = timezone.get_current_timezone()
+        self.storage = Photo._meta.get_field("image").storage
+        self.url_head, self.url_tail = reverse(
+            "issues:detail", kwargs={"public_id": self.PLACEHOLDER}
+        ).split(self.PLACEHOLDER)
+
+    def w3c(self, value) -> str | None:
+        # The same text as w3c() below, without asgiref's Local lookup per value.
+        if value is None:
+            return None
+        return value.astimezone(self.tz).isoformat(timespec="seconds")
+
+    def photo_urls(self, names: list[str]) -> list[str]:
+        return [_absolute(self.request, self.storage.url(name)) for name in names]
 
 
-def service_request(issue: Issue, request=None, *, extensions: bool = False) -> dict:
-    photos = public_photo_urls(issue, request)
-    data = {
-        "service_request_id": issue.public_id,
-        "status": open311_status(issue.status),
-        "status_notes": _or_null(issue.status_notes),
-        "service_name": issue.service_type.name,
-        "service_code": issue.service_type.service_code,
-        "description": _or_null(issue.description),
-        "agency_responsible": issue.department.name,
-        "service_notice": _or_null(issue.service_type.service_notice),
-        "requested_datetime": w3c(issue.requested_at),
-        "updated_datetime": w3c(issue.updated_at),
-        "expected_datetime": w3c(issue.expected_at),
-        "address": _or_null(issue.address),
-        "address_id": None,
-        "zipcode": _or_null(issue.zipcode),
-        "lat": issue.latitude,
-        "long": issue.longitude,
-        # A photo uploaded with the report is its media; a client-supplied media_url wins.
-        "media_url": issue.media_url or (photos[0] if photos else None),
-    }
-    if extensions:
-        data["extended_attributes"] = {
-            "ward": issue.ward.number if issue.ward_id else None,
-            "channel": issue.source,
-            "detailed_status": issue.status,
-            "url": _absolute(request, issue.get_absolute_url()),
-            "photos": photos,
+def service_requests(page: RequestPage, request=None, *, extensions: bool = False) -> list[dict]:
+    """A page of service requests (plain values from issues/open311/query.py) as GeoReport
+    dicts, in the page's order."""
+    writer = _RowWriter(request)
+    w3c_ = writer.w3c
+    out = []
+    for row in page.rows:
+        photos = writer.photo_urls(page.photos.get(row["id"], ()))
+        data = {
+            "service_request_id": row["public_id"],
+            "status": open311_status(row["status"]),
+            "status_notes": row["status_notes"] or None,
+            "service_name": row["service_type__name"],
+            "service_code": row["service_type__service_code"],
+            "description": row["description"] or None,
+            "agency_responsible": row["department__name"],
+            "service_notice": row["service_type__service_notice"] or None,
+            "requested_datetime": w3c_(row["requested_at"]),
+            "updated_datetime": w3c_(row["updated_at"]),
+            "expected_datetime": w3c_(row["expected_at"]),
+            "address": row["address"] or None,
+            "address_id": None,
+            "zipcode": row["zipcode"] or None,
+            "lat": row["latitude"],
+            "long": row["longitude"],
+            # A photo uploaded with the report is its media; a client-supplied media_url wins.
+            "media_url": row["media_url"] or (photos[0] if photos else None),
         }
-        data["notes"] = notes(issue)
-    return data
+        if extensions:
+            public_id = row["public_id"]
+            data["extended_attributes"] = {
+                "ward": row["ward__number"],
+                "channel": row["source"],
+                "detailed_status": row["status"],
+                "url": _absolute(request, f"{writer.url_head}{public_id}{writer.url_tail}"),
+                "photos": photos,
+            }
+            data["notes"] = notes(
+                page.changes.get(row["id"], ()), page.comments.get(row["id"], ()), w3c_
+            )
+        out.append(data)
+    return out
 
 
 def _status_label(status: str) -> str:
     return str(Status(status).label) if status in Status.values else status
 
 
-def notes(issue: Issue) -> list[dict]:
+def notes(changes, comments, w3c_=w3c) -> list[dict]:
     """The public timeline: status changes with their public messages, and public comments.
-    Internal notes and hidden comments are filtered out by the selector's prefetch."""
+    Internal notes and hidden comments are filtered out by the query (issues/open311/query.py)."""
     items = []
-    for change in getattr(issue, "public_changes", []):
-        if not change.from_status:
+    for change in changes:
+        before, after = change["from_status"], change["to_status"]
+        if not before:
             kind, summary = "submitted", _("Request submitted")
-        elif change.from_status == change.to_status:
+        elif before == after:
             kind, summary = "transferred", _("Request transferred")
-        elif change.to_status in OPEN_STATUSES and change.from_status not in OPEN_STATUSES:
+        elif after in OPEN_STATUSES and before not in OPEN_STATUSES:
             kind, summary = "opened", _("Request reopened")
         else:
-            kind = "activity" if change.to_status in OPEN_STATUSES else "closed"
-            summary = _("Status: %(s)s") % {"s": _status_label(change.to_status)}
-        items.append((change.created_at, kind, summary, change.message))
-    for comment in getattr(issue, "public_comments", []):
-        items.append((comment.created_at, "comment", _("Comment added"), comment.body))
+            kind = "activity" if after in OPEN_STATUSES else "closed"
+            summary = _("Status: %(s)s") % {"s": _status_label(after)}
+        items.append((change["created_at"], kind, summary, change["message"]))
+    for comment in comments:
+        items.append((comment["created_at"], "comment", _("Comment added"), comment["body"]))
     items.sort(key=lambda item: item[0])
     return [
-        {"datetime": w3c(at), "type": kind, "summary": summary, "description": _or_null(text)}
+        {"datetime": w3c_(at), "type": kind, "summary": summary, "description": _or_null(text)}
         for at, kind, summary, text in items
     ]
 
@@ -145,8 +182,8 @@ def created(issue: Issue) -> dict:
     }
 
 
-def token(issue: Issue) -> dict:
-    return {"service_request_id": issue.public_id, "token": issue.public_id}
+def token(public_id: str) -> dict:
+    return {"service_request_id": public_id, "token": public_id}
 
 
 def discovery(request) -> dict:

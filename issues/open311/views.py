@@ -126,52 +126,65 @@ def requests_collection(request, fmt: str):
     if request.method == "POST":
         return create_request(request, fmt)
     params = query.RequestQuery.from_params(request.GET)
-    issues, has_next = query.service_requests(params)
-    data = [serializers.service_request(i, request, extensions=params.extensions) for i in issues]
+    page = query.service_requests(params)
+    data = serializers.service_requests(page, request, extensions=params.extensions)
     response = render(fmt, "service_requests", data)
-    _pagination_headers(request, response, params, has_next)
+    _pagination_headers(request, response, params, page.next_cursor)
     return response
 
 
-def _pagination_headers(request, response: HttpResponse, params, has_next: bool) -> None:
+def _pagination_headers(request, response: HttpResponse, params, next_cursor: str | None) -> None:
+    """X-Page(-Size), X-Next/Previous-Page-URL and Link. A page read by `after` links on by
+    `after`; a numbered page links by number, and offers the cursor too (X-Next-Cursor), so a
+    harvester can switch to reading by cursor at any page."""
     response["X-Page"] = str(params.page)
     response["X-Page-Size"] = str(params.page_size)
+    if next_cursor:
+        response["X-Next-Cursor"] = next_cursor
     base = request.build_absolute_uri(request.path)
-    links = []
-    for rel, page in (
-        ("next", params.page + 1 if has_next else None),
-        ("prev", params.page - 1 if params.page > 1 else None),
-    ):
-        if page is None:
+    if params.after is not None:
+        links = [("next", {"after": next_cursor, "page": None})] if next_cursor else []
+    else:
+        links = [
+            ("next", {"page": str(params.page + 1)} if next_cursor else None),
+            ("prev", {"page": str(params.page - 1)} if params.page > 1 else None),
+        ]
+    header = []
+    for rel, changes in links:
+        if changes is None:
             continue
         args = request.GET.copy()
-        args["page"] = str(page)
+        for name, value in changes.items():
+            if value is None:
+                args.pop(name, None)
+            else:
+                args[name] = value
         url = f"{base}?{urlencode(sorted(args.items()))}"
         response["X-Next-Page-URL" if rel == "next" else "X-Previous-Page-URL"] = url
-        links.append(f'<{url}>; rel="{rel}"')
-    if links:
-        response["Link"] = ", ".join(links)
+        header.append(f'<{url}>; rel="{rel}"')
+    if header:
+        response["Link"] = ", ".join(header)
 
 
 @open311_endpoint()
 def request_detail(request, service_request_id: str, fmt: str):
     extensions = query.read_bool(request.GET, "extensions")
-    issue = query.service_request(service_request_id, extensions=extensions)
-    if issue is None:
+    page = query.service_request(service_request_id, extensions=extensions)
+    if page is None:
         raise Open311Error(
             404, _("service_request_id “%(i)s” was not found.") % {"i": service_request_id[:40]}
         )
-    data = [serializers.service_request(issue, request, extensions=extensions)]
+    data = serializers.service_requests(page, request, extensions=extensions)
     return render(fmt, "service_requests", data)
 
 
 @open311_endpoint()
 def token_detail(request, token: str, fmt: str):
     # We are realtime: a request's id is known at once, so every token is its request's id.
-    issue = query.service_request(token)
-    if issue is None:
+    page = query.service_request(token)
+    if page is None:
         raise Open311Error(404, _("token “%(t)s” was not found.") % {"t": token[:40]})
-    return render(fmt, "service_requests", [serializers.token(issue)])
+    return render(fmt, "service_requests", [serializers.token(page.rows[0]["public_id"])])
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
