@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from issues.open311 import views
+from issues.pagecache import cache_public
 
 app_name = "open311"
 
@@ -10,18 +11,18 @@ FMT = r"\.(?P<fmt>[A-Za-z0-9]+)$"
 
 urlpatterns = [
     path("v2/openapi.json", views.openapi_document, name="openapi"),
-    re_path(r"^v2/discovery" + FMT, views.discovery, name="discovery"),
-    re_path(r"^discovery" + FMT, views.discovery, name="discovery_root"),
-    re_path(r"^v2/services" + FMT, views.service_list, name="services"),
+    re_path(r"^v2/discovery" + FMT, cache_public(views.discovery), name="discovery"),
+    re_path(r"^discovery" + FMT, cache_public(views.discovery), name="discovery_root"),
+    re_path(r"^v2/services" + FMT, cache_public(views.service_list), name="services"),
     re_path(
         r"^v2/services/(?P<service_code>[^/]+)" + FMT,
-        views.service_definition,
+        cache_public(views.service_definition),
         name="service_definition",
     ),
-    re_path(r"^v2/requests" + FMT, views.requests_collection, name="requests"),
+    re_path(r"^v2/requests" + FMT, cache_public(views.requests_collection), name="requests"),
     re_path(
         r"^v2/requests/(?P<service_request_id>[^/]+)" + FMT,
-        views.request_detail,
+        cache_public(views.request_detail, issue_kwarg="service_request_id"),
         name="request",
     ),
     re_path(r"^v2/tokens/(?P<token>[^/]+)" + FMT, views.token_detail, name="token"),

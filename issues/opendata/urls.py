@@ -3,22 +3,29 @@
 from django.urls import path
 
 from issues.opendata import feeds, views
+from issues.pagecache import cache_public
 
 app_name = "opendata"
 
 urlpatterns = [
-    path("data/", views.data_page, name="data"),
+    path("data/", cache_public(views.data_page), name="data"),
     path("data/issues.csv", views.issues_csv, name="issues_csv"),
     path("data/issues.geojson", views.issues_geojson, name="issues_geojson"),
-    path("feeds/issues/new/", feeds.IssueFeed(), name="feed_new"),
-    path("feeds/issues/updated/", feeds.UpdatedIssueFeed(), name="feed_updated"),
-    path("feeds/wards/<int:ward>/new/", feeds.IssueFeed(), name="ward_feed_new"),
-    path("feeds/wards/<int:ward>/updated/", feeds.UpdatedIssueFeed(), name="ward_feed_updated"),
-    path("feeds/types/<str:service_code>/new/", feeds.IssueFeed(), name="type_feed_new"),
+    path("feeds/issues/new/", cache_public(feeds.IssueFeed()), name="feed_new"),
+    path("feeds/issues/updated/", cache_public(feeds.UpdatedIssueFeed()), name="feed_updated"),
+    path("feeds/wards/<int:ward>/new/", cache_public(feeds.IssueFeed()), name="ward_feed_new"),
+    path(
+        "feeds/wards/<int:ward>/updated/",
+        cache_public(feeds.UpdatedIssueFeed()),
+        name="ward_feed_updated",
+    ),
+    path(
+        "feeds/types/<str:service_code>/new/", cache_public(feeds.IssueFeed()), name="type_feed_new"
+    ),
     path(
         "feeds/types/<str:service_code>/updated/",
-        feeds.UpdatedIssueFeed(),
+        cache_public(feeds.UpdatedIssueFeed()),
         name="type_feed_updated",
     ),
-    path("embed/", views.embed, name="embed"),
+    path("embed/", cache_public(views.embed), name="embed"),
 ]

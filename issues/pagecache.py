@@ -1,0 +1,274 @@
+"""The public response cache: what an anonymous reader sees, rendered once per data version.
+
+Most readers of CivicFix are anonymous (residents on phones, open-data clients, aldermen
+browsing), and for them a page is a function of the data and the clock only. Rendering a
+template or serialising 100 requests costs 10-50 times a view that renders nothing, so the
+answer is kept in the cache under a key that changes whenever what it shows may have changed:
+
+- **global** pages (lists, maps, dashboards, Open311 lists, feeds) are keyed by the newest
+  change to any issue (Max(updated_at), Max(id): two index lookups, which also see bulk imports
+  that bypass the ORM) and by a version counter bumped whenever a public-facing row is saved or
+  deleted through the ORM (issues, comments, photos, votes, history, wards and their aldermen,
+  service types, departments, accounts' public names);
+- **issue** pages (the issue page, an Open311 single request) are keyed by that issue's row
+  (updated_at, vote count, hidden) and the counters of that issue and of the catalogue (types,
+  departments, wards, people's names), so a report elsewhere does not throw them away;
+- both by the minute, because pages show relative times ("3 days ago") and overdue flags: what
+  only the clock changes is at most a minute late, and a write path the counters miss would be
+  too (entries also expire after ENTRY_SECONDS).
+
+Only anonymous GET/HEAD requests are served or stored (no session, messages or Authorization),
+and only 200 responses that set no cookie, queued no message and used no CSRF token
+(Django 5 flags that as CSRF_COOKIE_NEEDS_UPDATE). Responses
+carry a weak ETag of the key, answered with 304 when a client sends it back.
+
+The counters are bumped twice per write: at once (so a write shows inside its own transaction,
+as in tests) and again after commit, because a reader between the two could have rendered the
+old rows under the new counter.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
+
+GLOBAL = "pagecache:v:global"
+CATALOGUE = "pagecache:v:catalogue"
+# Long enough to serve a busy page many times, short enough that a change no counter sees
+# (a raw SQL fix, an import updating rows in place) is not kept for long.
+ENTRY_SECONDS = 120
+MESSAGES_COOKIE = "messages"
+
+
+def _issue_counter(issue_id: int) -> str:
+    return f"pagecache:v:issue:{issue_id}"
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+def bump(*names: str) -> None:
+    """Move the counters on; see the module docstring for why twice."""
+    _bump_now(names)
+    transaction.on_commit(lambda: _bump_now(names))
+
+
+def _bump_now(names) -> None:
+    for name in names:
+        try:
+            cache.incr(name)
+        except ValueError:
+            # Missing (never read, or evicted): start from a value no earlier key can hold.
+            cache.set(name, time.time_ns(), None)
+
+
+def _counters(*names: str) -> tuple:
+    found = cache.get_many(names)
+    for name in names:
+        if name not in found:
+            # A fresh start (a clock reading) cannot collide with keys made before an eviction.
+            cache.add(name, time.time_ns(), None)
+            found[name] = cache.get(name)
+    return tuple(found[name] for name in names)
+
+
+def global_version() -> tuple:
+    from issues.models import Issue
+
+    newest = Issue.objects.aggregate(u=Max("updated_at"), i=Max("id"))
+    changed = newest["u"].timestamp() if newest["u"] else 0
+    return (changed, newest["i"] or 0, *_counters(GLOBAL))
+
+
+def issue_version(public_id: str) -> tuple | None:
+    """The version of one issue's public face, or None when there is no such issue."""
+    from issues.models import Issue, normalize_public_id
+
+    if not public_id or "\x00" in public_id:
+        return None
+    row = (
+        Issue.objects.filter(public_id=normalize_public_id(public_id))
+        .values_list("pk", "updated_at", "vote_count", "is_hidden")
+        .first()
+    )
+    if row is None:
+        return None
+    pk, updated_at, votes, hidden = row
+    return (pk, updated_at.timestamp(), votes, hidden, *_counters(_issue_counter(pk), CATALOGUE))
+
+
+# --- the decorator ---------------------------------------------------------------------------
+
+
+def is_anonymous_read(request: HttpRequest) -> bool:
+    """Whether the request can be answered from the cache without looking at who sent it."""
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and MESSAGES_COOKIE not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
+        return False  # the page holds a token (get_token); CsrfViewMiddleware sets its cookie
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False  # SessionMiddleware will set a cookie
+    storage = getattr(request, "_messages", None)
+    if storage is not None and getattr(storage, "added_new", False):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    control = response.get("Cache-Control", "")
+    return "private" not in control and "no-store" not in control
+
+
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
+def _key(request: HttpRequest, version: tuple) -> str:
+    raw = repr(
+        (
+            version,
+            _minute(),
+            request.scheme,
+            request.get_host(),
+            getattr(request, "LANGUAGE_CODE", ""),
+            request.get_full_path(),
+        )
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _finish(response: HttpResponse, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    if "Cache-Control" not in response:
+        # Browsers keep the page and ask again each time; the ETag makes that a 304.
+        patch_cache_control(response, no_cache=True)
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    return response
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    wanted = etag.removeprefix("W/")
+    return any(tag == "*" or tag.removeprefix("W/") == wanted for tag in parse_etags(header))
+
+
+def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Callable:
+    """Serve a public view's anonymous GETs from the cache (see the module docstring).
+
+    `issue_kwarg` names the URL argument holding an issue's public id: the page is then keyed
+    by that issue's version instead of the global one. Signed-in users, POSTs and anything not
+    safe to share always reach the view.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not is_anonymous_read(request):
+                response = view(request, *args, **kwargs)
+                if "Cache-Control" not in response:
+                    patch_cache_control(response, private=True)
+                patch_vary_headers(response, ("Cookie",))
+                return response
+            if issue_kwarg:
+                version = issue_version(kwargs.get(issue_kwarg, ""))
+                if version is None:
+                    return view(request, *args, **kwargs)
+            else:
+                version = global_version()
+            key = _key(request, version)
+            etag = f'W/"{key[:32]}"'
+            if _not_modified(request, etag):
+                entry = cache.get("pagecache:h:" + key)
+                response = HttpResponseNotModified()
+                if entry is not None:
+                    # A 304 repeats the caching headers the 200 had.
+                    for name, value in entry[1]:
+                        if name.lower() in ("cache-control", "vary", "expires"):
+                            response[name] = value
+                return _finish(response, etag)
+            entry = cache.get("pagecache:h:" + key)
+            if entry is not None:
+                content, headers, frame_exempt = entry
+                response = HttpResponse(content)
+                for name, value in headers:
+                    response[name] = value
+                if frame_exempt:
+                    response.xframe_options_exempt = True
+                response["X-Page-Cache"] = "hit"
+                return _finish(response, etag)
+            response = view(request, *args, **kwargs)
+            if request.method == "GET" and _storable(request, response):
+                entry = (
+                    response.content,
+                    [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
+                    getattr(response, "xframe_options_exempt", False),
+                )
+                cache.set("pagecache:h:" + key, entry, ENTRY_SECONDS)
+                response["X-Page-Cache"] = "miss"
+                return _finish(response, etag)
+            return response
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
+
+
+# --- invalidation ----------------------------------------------------------------------------
+
+
+def _issue_row_changed(sender, instance, **kwargs) -> None:
+    issue_id = instance.pk if sender.__name__ == "Issue" else getattr(instance, "issue_id", None)
+    names = [GLOBAL]
+    if issue_id:
+        names.append(_issue_counter(issue_id))
+    bump(*names)
+
+
+def _catalogue_changed(sender, instance=None, **kwargs) -> None:
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= {"last_login", "password"}:
+        return  # signing in changes nothing anyone else sees
+    if kwargs.get("action", "post_").startswith("pre_"):
+        return  # m2m_changed: count the change once, when it is done
+    bump(GLOBAL, CATALOGUE)
+
+
+def connect() -> None:
+    """Called from IssuesConfig.ready(). Signals, not calls in the services, because the admin,
+    imports and other apps save these rows too; they only expire cache entries, they decide
+    nothing (the services stay the one place where writes are decided)."""
+    from departments.models import Department, ServiceAttribute, ServiceType, Ward
+    from issues.models import Comment, Issue, Photo, StatusChange, Vote
+
+    for model in (Issue, Comment, Photo, StatusChange, Vote):
+        post_save.connect(_issue_row_changed, sender=model, dispatch_uid=f"pagecache-{model}")
+        post_delete.connect(_issue_row_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")
+    for model in (ServiceType, ServiceAttribute, Department, Ward, get_user_model()):
+        post_save.connect(_catalogue_changed, sender=model, dispatch_uid=f"pagecache-{model}")
+        post_delete.connect(_catalogue_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")
+    m2m_changed.connect(
+        _catalogue_changed, sender=Ward.aldermen.through, dispatch_uid="pagecache-aldermen"
+    )

@@ -1,0 +1,286 @@
+"""The public response cache (issues/pagecache.py): same bytes on a hit, every public write
+shows on the next GET, and nothing personal is ever stored or served."""
+
+import pytest
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.test import RequestFactory
+from django.urls import reverse
+
+from departments.models import Ward
+from issues import pagecache, services
+from issues.photos import prepare_photo, store_photo
+from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
+from tests.residents.conftest import jpeg_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ward(db):
+    return Ward.objects.create(number=42, name="Ward 42", boundary=square_boundary(*CITY_HALL))
+
+
+@pytest.fixture
+def issue(service_type, ward):
+    return make_issue(service_type, description="Huge hole by the bus stop")
+
+
+def _get(client, url, **headers):
+    response = client.get(url, **headers)
+    return response, response.get("X-Page-Cache")
+
+
+PUBLIC_PAGES = [
+    lambda issue: issue.get_absolute_url(),
+    lambda issue: reverse("issues:home"),
+    lambda issue: reverse("issues:viewport") + "?bbox=-87.7,41.8,-87.6,41.9&zoom=16",
+    lambda issue: reverse("wards:index"),
+    lambda issue: reverse("wards:detail", kwargs={"slug": "ward-42"}),
+    lambda issue: "/open311/v2/requests.json",
+    lambda issue: f"/open311/v2/requests/{issue.public_id}.xml",
+    lambda issue: "/open311/v2/services.json",
+    lambda issue: reverse("opendata:feed_new"),
+    lambda issue: reverse("opendata:data"),
+]
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_a_hit_returns_the_same_bytes_as_the_miss(client, issue, page):
+    url = page(issue)
+    first, state = _get(client, url)
+    assert (first.status_code, state) == (200, "miss")
+    second, state = _get(client, url)
+    assert state == "hit"
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["ETag"] == first["ETag"]
+
+
+def test_the_query_string_is_part_of_the_key(client, issue):
+    _get(client, "/open311/v2/requests.json")
+    other, state = _get(client, "/open311/v2/requests.json?status=closed")
+    assert state == "miss"
+    assert issue.public_id not in other.content.decode()
+
+
+def test_a_status_change_shows_on_the_issue_page_and_lists(client, issue, staff_user):
+    urls = [issue.get_absolute_url(), reverse("issues:home"), "/open311/v2/requests.json"]
+    for url in urls:
+        _get(client, url)
+    services.change_status(issue=issue, to="closed", by=staff_user, message="Filled this morning")
+    page, state = _get(client, issue.get_absolute_url())
+    assert state == "miss"
+    assert "Filled this morning" in page.content.decode()
+    api, state = _get(client, "/open311/v2/requests.json")
+    assert state == "miss"
+    assert '"status":"closed"' in api.content.decode().replace(" ", "")
+
+
+def test_a_comment_shows_at_once(client, issue, resident):
+    _get(client, issue.get_absolute_url())
+    services.add_comment(issue=issue, author=resident, body="Still there on Monday")
+    page, _ = _get(client, issue.get_absolute_url())
+    assert "Still there on Monday" in page.content.decode()
+
+
+def test_hiding_a_comment_or_a_photo_removes_it_at_once(client, issue, resident, staff_user):
+    comment = services.add_comment(issue=issue, author=resident, body="Rude words here")
+    photo = store_photo(issue=issue, prepared=prepare_photo(upload("p.jpg", jpeg_bytes())))
+    page, _ = _get(client, issue.get_absolute_url())
+    assert "Rude words here" in page.content.decode()
+    assert photo.thumbnail.url in page.content.decode()
+    services.set_hidden(target=comment, hidden=True, by=staff_user, reason="abuse")
+    services.set_hidden(target=photo, hidden=True, by=staff_user, reason="a face")
+    page, state = _get(client, issue.get_absolute_url())
+    assert state == "miss"
+    assert "Rude words here" not in page.content.decode()
+    assert photo.thumbnail.url not in page.content.decode()
+
+
+def test_hiding_an_issue_removes_it_from_its_page_lists_and_api(client, issue, staff_user):
+    detail = f"/open311/v2/requests/{issue.public_id}.json"
+    for url in (issue.get_absolute_url(), reverse("issues:home"), detail):
+        assert client.get(url).status_code == 200
+    services.set_hidden(target=issue, hidden=True, by=staff_user, reason="duplicate")
+    assert client.get(issue.get_absolute_url()).status_code == 404
+    assert client.get(detail).status_code == 404
+    assert issue.public_id not in client.get(reverse("issues:home")).content.decode()
+
+
+def test_a_vote_moves_the_count_at_once(client, issue, resident):
+    _get(client, issue.get_absolute_url())
+    services.add_vote(issue=issue, user=resident)
+    page, state = _get(client, issue.get_absolute_url())
+    assert state == "miss"
+    assert "person has this too" in page.content.decode()
+
+
+def test_a_new_report_shows_on_lists_maps_and_the_league(client, issue, service_type):
+    urls = [
+        reverse("issues:home"),
+        reverse("issues:viewport") + "?bbox=-87.7,41.8,-87.6,41.9&zoom=16",
+        "/open311/v2/requests.json",
+        reverse("wards:index"),
+        reverse("opendata:feed_new"),
+    ]
+    for url in urls:
+        _get(client, url)
+    new = make_issue(service_type, description="Second hole")
+    for url in urls:
+        _, state = _get(client, url)
+        assert state == "miss", url
+    assert new.public_id in client.get("/open311/v2/requests.json").content.decode()
+
+
+def test_a_report_elsewhere_keeps_an_issue_page_cached(client, issue, service_type):
+    _get(client, issue.get_absolute_url())
+    make_issue(service_type, description="Somewhere else")
+    _, state = _get(client, issue.get_absolute_url())
+    assert state == "hit"
+
+
+def test_renaming_a_service_type_shows_on_the_issue_page(client, issue, service_type):
+    _get(client, issue.get_absolute_url())
+    service_type.name = "Crater in Street"
+    service_type.save()
+    page, _ = _get(client, issue.get_absolute_url())
+    assert "Crater in Street" in page.content.decode()
+
+
+def test_a_new_alderman_shows_on_the_issue_page(client, issue, ward):
+    _get(client, issue.get_absolute_url())
+    ward.aldermen.add(make_user(display_name="Alderman Reilly"))
+    page, _ = _get(client, issue.get_absolute_url())
+    assert "Alderman Reilly" in page.content.decode()
+
+
+def test_a_signed_in_user_never_gets_the_cached_page(client, issue, resident):
+    anonymous, _ = _get(client, issue.get_absolute_url())
+    client.force_login(resident)
+    page, state = _get(client, issue.get_absolute_url())
+    assert state is None
+    assert "Post comment" in page.content.decode()
+    assert page.content != anonymous.content
+    assert "private" in page["Cache-Control"]
+    assert "ETag" not in page
+
+
+def test_a_signed_in_users_page_is_never_stored_for_others(client, issue, resident):
+    client.force_login(resident)
+    client.get(issue.get_absolute_url())
+    client.logout()
+    client.cookies.clear()
+    page, state = _get(client, issue.get_absolute_url())
+    assert state == "miss"
+    assert "Post comment" not in page.content.decode()
+    assert "Sign out" not in page.content.decode()
+
+
+def test_pending_messages_bypass_the_cache(client, issue):
+    _get(client, issue.get_absolute_url())
+    client.cookies["messages"] = "anything"
+    _, state = _get(client, issue.get_absolute_url())
+    assert state is None
+
+
+def test_staff_only_content_never_reaches_the_cached_page(client, issue, staff_user):
+    services.add_comment(issue=issue, author=staff_user, body="Internal: call back", internal=True)
+    client.force_login(staff_user)
+    client.get(issue.get_absolute_url())
+    client.get(f"/open311/v2/requests/{issue.public_id}.json?extensions=true")
+    client.logout()
+    client.cookies.clear()
+    for url in (issue.get_absolute_url(), f"/open311/v2/requests/{issue.public_id}.json"):
+        assert "Internal: call back" not in client.get(url).content.decode()
+        assert "Internal: call back" not in client.get(url).content.decode()
+
+
+def _view_with(response_factory):
+    calls = []
+
+    def view(request):
+        calls.append(1)
+        return response_factory(request)
+
+    return pagecache.cache_public(view), calls
+
+
+def test_a_response_setting_a_cookie_is_never_stored():
+    def answer(request):
+        response = HttpResponse("hello")
+        response.set_cookie("seen", "1")
+        return response
+
+    view, calls = _view_with(answer)
+    for _ in range(2):
+        view(RequestFactory().get("/somewhere/"))
+    assert len(calls) == 2
+
+
+def test_a_response_using_a_csrf_token_is_never_stored():
+    def answer(request):
+        return HttpResponse(f"<input value='{get_token(request)}'>")
+
+    view, calls = _view_with(answer)
+    for _ in range(2):
+        view(RequestFactory().get("/form/"))
+    assert len(calls) == 2
+
+
+def test_an_error_response_is_never_stored():
+    view, calls = _view_with(lambda request: HttpResponse("no", status=400))
+    for _ in range(2):
+        view(RequestFactory().get("/bad/"))
+    assert len(calls) == 2
+
+
+def test_a_post_always_reaches_the_view():
+    view, calls = _view_with(lambda request: HttpResponse("ok"))
+    view(RequestFactory().get("/x/"))
+    view(RequestFactory().post("/x/"))
+    assert len(calls) == 2
+
+
+def test_a_matching_etag_gets_a_304_and_a_stale_one_the_page(client, issue, staff_user):
+    first = client.get(issue.get_absolute_url())
+    again = client.get(issue.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+    services.change_status(issue=issue, to="acknowledged", by=staff_user)
+    changed = client.get(issue.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_pages_can_be_revalidated_by_browsers(client, issue):
+    page = client.get(issue.get_absolute_url())
+    assert "no-cache" in page["Cache-Control"]
+    assert "Cookie" in page["Vary"]
+
+
+def test_the_embed_stays_frameable_when_served_from_the_cache(client, issue):
+    client.get(reverse("opendata:embed"))
+    hit = client.get(reverse("opendata:embed"))
+    assert hit["X-Page-Cache"] == "hit"
+    assert "X-Frame-Options" not in hit
+
+
+def test_a_nul_in_an_issue_id_is_a_404_not_a_500(client, issue):
+    assert client.get("/issues/AB%00C/").status_code == 404
+
+
+def test_an_evicted_counter_starts_at_a_new_value(issue):
+    before = pagecache.global_version()
+    cache.delete(pagecache.GLOBAL)
+    assert pagecache.global_version() != before
+
+
+def test_the_next_minute_renders_again(client, issue, monkeypatch):
+    """Relative times ("3 days ago") and overdue flags are at most a minute old."""
+    _get(client, issue.get_absolute_url())
+    monkeypatch.setattr(pagecache, "_minute", lambda: 29_000_001)
+    _, state = _get(client, issue.get_absolute_url())
+    assert state == "miss"
