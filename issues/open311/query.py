@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
 from django.db.models.functions import Cos, Power, Radians, Sin
 from django.utils.translation import gettext as _
 
@@ -302,22 +302,42 @@ def _values(queryset: QuerySet[Issue], *, extensions: bool, limit: int | None = 
     return list(rows[:limit] if limit is not None else rows)
 
 
+class AnyOf(Lookup):
+    """`column = ANY(%s)` with the ids as one array parameter on PostgreSQL (an `IN` list of a
+    page's 100 ids costs psycopg 2-4 ms of query parsing, more than the query itself); a plain
+    `IN` list elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        ids = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, ids]
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
+
+
 def _attach(page: RequestPage, *, extensions: bool) -> RequestPage:
     """Photos (and with extensions the public timeline) of the page's rows: one query each,
     whatever the page size."""
     ids = [row["id"] for row in page.rows]
     if not ids:
         return page
-    photos = selectors.public_photos().queryset.filter(issue_id__in=ids)
+    photos = selectors.public_photos().queryset.filter(AnyOf(F("issue_id"), ids))
     for issue_id, image in photos.order_by("created_at", "id").values_list("issue_id", "image"):
         page.photos.setdefault(issue_id, []).append(image)
     if extensions:
-        changes = StatusChange.objects.filter(issue_id__in=ids).order_by("created_at", "id")
+        changes = StatusChange.objects.filter(AnyOf(F("issue_id"), ids)).order_by(
+            "created_at", "id"
+        )
         for change in changes.values(
             "issue_id", "created_at", "from_status", "to_status", "message"
         ):
             page.changes.setdefault(change["issue_id"], []).append(change)
-        comments = Comment.objects.filter(issue_id__in=ids, is_internal=False, is_hidden=False)
+        comments = Comment.objects.filter(
+            AnyOf(F("issue_id"), ids), is_internal=False, is_hidden=False
+        )
         for comment in comments.order_by("created_at", "id").values(
             "issue_id", "created_at", "body"
         ):
