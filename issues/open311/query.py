@@ -349,27 +349,27 @@ def service_requests(query: RequestQuery) -> RequestPage:
     """One page of public requests, newest first, and whether another page follows.
 
     `after` (a cursor) reads on from a row through the requested_at index: any depth costs the
-    same. A deep `page` still has to count its way past the rows before it, but only through
-    ids (a deferred join): the joins and wide rows are read for the page's rows alone."""
+    same. A deep `page` still has to count its way past the rows before it, and a radius search
+    to sort all its matches, but only as ids and sort keys (a deferred join): the joins and wide
+    rows are read for the page's rows alone."""
     queryset = _filtered(query)
     if query.ids:  # asked for by id: all of them (at most MAX_IDS), whatever the page size
         rows = _values(queryset, extensions=query.extensions)
         return _attach(RequestPage(rows), extensions=query.extensions)
     # One row more than asked tells whether a next page exists without a COUNT over everything.
     size = query.page_size + 1
+    offset = (query.page - 1) * query.page_size
     if query.after is not None:
         at, pk = query.after
         # The redundant `<= at` is what lets the index scan start at the cursor.
         queryset = queryset.filter(requested_at__lte=at).filter(
             Q(requested_at__lt=at) | Q(id__lt=pk)
         )
-        rows = _values(queryset, extensions=query.extensions, limit=size)
-    else:
-        offset = (query.page - 1) * query.page_size
-        if offset:
-            page_ids = queryset.order_by(*NEWEST_FIRST).values("id")[offset : offset + size]
-            queryset = Issue.objects.filter(id__in=page_ids)
-        rows = _values(queryset, extensions=query.extensions, limit=size)
+        offset = 0
+    # The page's ids first, then its rows: the rows passed over (a deep page's offset, a radius
+    # search's matches beyond the page) are read as ids and sort keys only, never joined.
+    page_ids = queryset.order_by(*NEWEST_FIRST).values("id")[offset : offset + size]
+    rows = _values(Issue.objects.filter(id__in=page_ids), extensions=query.extensions)
     page = RequestPage(rows[: query.page_size], has_next=len(rows) > query.page_size)
     return _attach(page, extensions=query.extensions)
 
