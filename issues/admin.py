@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -30,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
+from departments import rollups
 from departments.models import Department, ResponseTemplate, ServiceType, Ward
 from issues import outbox, services
 from issues.models import (
@@ -683,6 +685,18 @@ class IssueAdmin(admin.ModelAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         self._visible_or_404(request, object_id)
         return super().delete_view(request, object_id, extra_context)
+
+    # An admin's delete is the one write here that is not a service call: the dashboards'
+    # rollup (departments/rollups.py) must uncount the rows in the same transaction.
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            rollups.subtract_issues([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            rollups.subtract_issues(list(queryset.values_list("pk", flat=True)))
+            super().delete_queryset(request, queryset)
 
     def get_urls(self):
         urls = [

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from departments import rollups
 from departments.attributes import clean_attribute_answers
 from departments.models import Department, ServiceType, Ward
 from issues import notifications
@@ -165,6 +166,8 @@ def create_issue(
         )
         issue.expected_at = issue.sla_due()
         issue.save()
+        # Dashboards' rollup (departments/rollups.py): counted in the same transaction.
+        rollups.issue_changed(before=None, after=rollups.state_of(issue))
         for prepared in photos:
             store_photo(issue=issue, prepared=prepared, uploaded_by=issue.reporter)
         StatusChange.objects.create(
@@ -238,6 +241,7 @@ def change_status(
                 % {"from": Status(current).label.lower(), "to": Status(to).label.lower()}
             )
         now = _as_utc(at) if at else timezone.now()
+        before = rollups.state_of(locked)
         locked.status = to
         locked.updated_at = now
         if message:
@@ -250,6 +254,7 @@ def change_status(
         locked.save(
             update_fields=["status", "updated_at", "status_notes", "closed_at", "followup_sent_at"]
         )
+        rollups.issue_changed(before=before, after=rollups.state_of(locked))
         change = StatusChange.objects.create(
             issue=locked,
             from_status=current,
@@ -360,6 +365,7 @@ def place_issue(*, issue: Issue, latitude: float, longitude: float, by, address:
         locked = _lock(issue)
         _require_worker(by, locked)
         before = (locked.latitude, locked.longitude, locked.address, locked.ward)
+        counted = rollups.state_of(locked)
         locked.latitude, locked.longitude = float(latitude), float(longitude)
         if address:
             locked.address = address
@@ -376,6 +382,7 @@ def place_issue(*, issue: Issue, latitude: float, longitude: float, by, address:
                 "updated_at",
             ]
         )
+        rollups.issue_changed(before=counted, after=rollups.state_of(locked))
         Comment.objects.create(
             issue=locked,
             author=by,
@@ -403,13 +410,20 @@ def reschedule_open_issues(*, service_type: ServiceType) -> int:
     (reported time + new hours); closed and archived issues keep the due time they were judged
     by. With no SLA any more, open issues have no due time. Returns how many issues moved."""
     open_issues = Issue.objects.open().filter(service_type=service_type)
-    if not service_type.sla_hours:
-        return open_issues.exclude(expected_at=None).update(expected_at=None)
-    due = ExpressionWrapper(
-        F("requested_at") + timedelta(hours=service_type.sla_hours),
-        output_field=DateTimeField(),
-    )
-    return open_issues.update(expected_at=due)
+    with transaction.atomic():
+        # The dashboards' rollup counts open issues by due day: uncount, move, count again.
+        ids = list(open_issues.select_for_update().values_list("pk", flat=True))
+        rollups.subtract_issues(ids)
+        if not service_type.sla_hours:
+            moved = open_issues.exclude(expected_at=None).update(expected_at=None)
+        else:
+            due = ExpressionWrapper(
+                F("requested_at") + timedelta(hours=service_type.sla_hours),
+                output_field=DateTimeField(),
+            )
+            moved = open_issues.update(expected_at=due)
+        rollups.add_issues(ids)
+    return moved
 
 
 def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> Comment:
@@ -448,9 +462,13 @@ def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
     if len(reason) > 255:
         raise ValidationError({"reason": _("Keep the reason under 255 characters.")})
     with transaction.atomic():
+        # The dashboards' rollup counts public issues only: read what it counted under a lock.
+        counted = rollups.state_of(_lock(target)) if isinstance(target, Issue) else None
         target.is_hidden = hidden
         target.hidden_reason = reason if hidden else ""
         target.save(update_fields=["is_hidden", "hidden_reason"])
+        if counted is not None:
+            rollups.issue_changed(before=counted, after=counted._replace(is_hidden=hidden))
         # A moderation is a change of the issue's public face: caches keyed on updated_at
         # (dashboards) and feed readers asking for updated issues must see it at once.
         Issue.objects.filter(pk=issue.pk).update(updated_at=timezone.now())

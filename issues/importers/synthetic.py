@@ -23,6 +23,7 @@ import shapely
 from django.db import transaction
 from django.utils import timezone
 
+from departments import rollups
 from departments.models import Department, ServiceType, Ward
 from departments.wards import shape_from_geojson
 from issues.demo import DESCRIPTIONS, STREETS, DemoReport, load_catalogue, load_wards
@@ -145,6 +146,8 @@ def generate_issues(
             )
             bulk.defer_reference_checks(references)
             ids = insert_issues(issues)
+            # The dashboards' rollup, set-wise for the batch (departments/rollups.py).
+            rollups.add_states(tuple(row.get(f) for f in rollups.STATE_FIELDS) for row in issues)
             for change in changes:
                 change["issue_id"] = ids[change.pop("_row")]
             bulk.insert_rows(StatusChange, changes)

@@ -17,6 +17,7 @@ import shapely
 from django.db import transaction
 from shapely.geometry import mapping as to_geojson
 
+from departments import rollups
 from departments.models import Ward
 from departments.wards import WardIndex, shape_from_geojson
 from issues.importers.records import parse_ward_number
@@ -126,6 +127,9 @@ def load_ward_file(
                     summary.removed += 1
         WardIndex.invalidate()
         summary.reassigned = reassign_issue_wards()
+        # Issues changed wards in bulk: recount the dashboards' rollup (departments/rollups.py).
+        if summary.reassigned:
+            rollups.rebuild()
     summary.seconds = time.monotonic() - started
     return summary
 
