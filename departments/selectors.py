@@ -1,31 +1,32 @@
-"""Reads behind the ward dashboards and the league table: aggregate SQL only.
+"""Reads behind the ward dashboards and the league table.
 
-Every figure is a COUNT/PERCENTILE over indexed columns, grouped in the database; Python only
-arranges the aggregated rows (26 weeks, 4 age buckets, a few hundred grid cells). Public figures
-exclude hidden issues. Time windows are whole days in the city's time zone, so that each figure
-can be reproduced exactly by the public list's `start`/`end` date filters it links to.
+The figures come from the rollup (departments/rollups.py: counters per ward, type, status and
+city-time day, kept in step with every write), so a page costs the same at 10k and 1M issues.
+Only three things still read issues: the heat grid (90 days of points, an index-only range scan
+of the ward's recent reports), the issues due earlier today (for "overdue", which moves by the
+minute) and the lists of oldest open issues and alerts (index range scans with LIMIT). Public
+figures exclude hidden issues. Time windows are whole days in the city's time zone, so that each
+figure can be reproduced exactly by the public list's `start`/`end` date filters it links to.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import NotSupportedError, connections
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
-from django.db.models.functions import Floor, TruncWeek
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Floor
 from django.utils import timezone
 
-from departments.models import ServiceType, Ward
+from departments.models import CloseHistogram, DayTally, ServiceType, StatusTally, Ward
+from departments.rollups import ALL_TYPES, CLOSED, NO_WARD, OPEN, median_from_bins
 from departments.wards import shape_from_geojson
-from issues.models import CLOSED_STATUSES, OPEN_STATUSES, HotspotAlert, Issue, Status
+from issues.models import OPEN_STATUSES, HotspotAlert, Issue, Status
 
 OPENED_WINDOW_DAYS = 30
 CLOSED_WINDOW_DAYS = 90
@@ -41,64 +42,6 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("31-90", 31, 90),
     ("90+", 91, None),
 )
-
-
-# --- SQL building blocks ---------------------------------------------------------------------
-
-
-class DaysToClose(Func):
-    """closed_at - requested_at in fractional days, as a float the database can aggregate."""
-
-    output_field = FloatField()
-
-    def __init__(self, **extra):
-        super().__init__(F("closed_at"), F("requested_at"), **extra)
-
-    def as_sql(self, compiler, connection, **extra):
-        end, end_params = compiler.compile(self.source_expressions[0])
-        start, start_params = compiler.compile(self.source_expressions[1])
-        sql = f"(EXTRACT(EPOCH FROM ({end} - {start}))::double precision / 86400.0)"
-        return sql, (*end_params, *start_params)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        end, end_params = compiler.compile(self.source_expressions[0])
-        start, start_params = compiler.compile(self.source_expressions[1])
-        return f"(julianday({end}) - julianday({start}))", (*end_params, *start_params)
-
-
-class Median(Aggregate):
-    """PostgreSQL's exact median (percentile_cont). SQLite has none: see `median_by`."""
-
-    function = "PERCENTILE_CONT"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        raise NotSupportedError("SQLite has no percentile_cont; use median_by().")
-
-
-def median_by(queryset: QuerySet, group: str | None, value: Func) -> dict:
-    """Median of `value` per `group` (or {None: median} when group is None).
-
-    PostgreSQL computes it in the database. SQLite (local development) gets the values already
-    sorted by the database, one float per row, and picks the middle ones: the same answer.
-    """
-    queryset = queryset.order_by()
-    if connections[queryset.db].vendor == "postgresql":
-        if group is None:
-            return {None: queryset.aggregate(m=Median(value))["m"]}
-        rows = queryset.values(group).annotate(m=Median(value)).values_list(group, "m")
-        return dict(rows)
-    keys = [group] if group else []
-    rows = queryset.annotate(_v=value).order_by(*keys, "_v").values_list(*(keys or ["pk"]), "_v")
-    if group is None:
-        values = [v for _, v in rows]
-        return {None: statistics.median(values) if values else None}
-    return {
-        key: statistics.median([v for _, v in chunk])
-        for key, chunk in groupby(rows, key=lambda r: r[0])
-    }
 
 
 # --- time windows ---------------------------------------------------------------------------
@@ -161,77 +104,121 @@ LEAGUE_MEASURES = ("open", "opened_recent", "median_days", "sla_share", "overdue
 LEAGUE_SORTS = ("number", "name", *LEAGUE_MEASURES)
 
 
-def _closed_since(clock: Clock, days: int) -> Q:
-    return Q(status__in=CLOSED_STATUSES, closed_at__gte=clock.midnight(clock.days_back(days)))
-
-
-def city_figures(*, now: datetime | None = None) -> WardFigures:
-    """The same figures for the whole city, including reports not placed in a ward yet."""
-    clock = Clock.at(now)
-    city = WardFigures(ward_id=0, number=0, name="", slug="")
-    public = Issue.objects.public().order_by()
-    agg = public.open().aggregate(
-        n=Count("id"), late=Count("id", filter=Q(expected_at__lt=clock.now))
+def _due_earlier_today(clock: Clock) -> QuerySet:
+    """Open public issues due between local midnight and now: overdue, but counted by the
+    rollup under today's due day (which is otherwise still to come). A day's worth of rows at
+    most, through the open issues' due-time index."""
+    return (
+        Issue.objects.public()
+        .open()
+        .filter(expected_at__gte=clock.midnight(clock.today), expected_at__lt=clock.now)
+        .order_by()
     )
-    city.open, city.overdue = agg["n"], agg["late"]
-    since = clock.midnight(clock.days_back(OPENED_WINDOW_DAYS))
-    city.opened_recent = public.filter(requested_at__gte=since).count()
-    closed = public.filter(_closed_since(clock, CLOSED_WINDOW_DAYS))
-    agg = closed.aggregate(
-        n=Count("id"),
-        with_sla=Count("id", filter=Q(expected_at__isnull=False)),
-        within=Count("id", filter=Q(expected_at__isnull=False, closed_at__lte=F("expected_at"))),
+
+
+Bins = dict[int, tuple[int, float, float]]
+
+
+def _merge_bins(into: Bins, extra: Bins) -> None:
+    for index, (n, s, q) in extra.items():
+        m, t, r = into.get(index, (0, 0.0, 0.0))
+        into[index] = (m + n, t + s, r + q)
+
+
+def _figures_by_ward(clock: Clock) -> tuple[dict[int, WardFigures], dict[int, Bins]]:
+    """Every ward's figures (key 0: issues in no ward) and its close-time bins, from the rollup's
+    all-types rows: four small grouped queries whatever the number of issues."""
+    figures: dict[int, WardFigures] = defaultdict(
+        lambda: WardFigures(ward_id=0, number=0, name="", slug="")
     )
-    city.closed_recent, city.closed_with_sla = agg["n"], agg["with_sla"]
-    city.closed_within_sla = agg["within"]
-    city.median_days = median_by(closed, None, DaysToClose())[None]
-    return city
-
-
-def league_table(*, now: datetime | None = None) -> list[WardFigures]:
-    """Every ward with its public figures, in ward-number order. Four grouped queries."""
-    clock = Clock.at(now)
-    rows = {
-        w.pk: WardFigures(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
-        for w in Ward.objects.only("pk", "number", "name", "slug").order_by("number")
-    }
-    public = Issue.objects.public().filter(ward__isnull=False).order_by()
-    for ward_id, n_open, n_overdue in (
-        public.open()
-        .values("ward_id")
-        .annotate(n=Count("id"), late=Count("id", filter=Q(expected_at__lt=clock.now)))
-        .values_list("ward_id", "n", "late")
+    for key, n, with_due in (
+        StatusTally.objects.filter(status__in=OPEN)
+        .values("ward_key")
+        .annotate(n=Sum("n"), due=Sum("with_due"))
+        .values_list("ward_key", "n", "due")
     ):
-        if ward_id in rows:
-            rows[ward_id].open, rows[ward_id].overdue = n_open, n_overdue
-    since = clock.midnight(clock.days_back(OPENED_WINDOW_DAYS))
+        figures[key].open = n
+        figures[key].overdue = with_due
+    opened_since = clock.days_back(OPENED_WINDOW_DAYS)
+    closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
+    recent = Q(day__gte=opened_since)
+    for key, opened, closed, with_sla, within, due_later in (
+        DayTally.objects.filter(type_key=ALL_TYPES, day__gte=min(opened_since, closed_since))
+        .values("ward_key")
+        .annotate(
+            opened=Sum("opened", filter=recent),
+            closed=Sum("closed", filter=Q(day__gte=closed_since)),
+            with_sla=Sum("closed_with_sla", filter=Q(day__gte=closed_since)),
+            within=Sum("closed_within_sla", filter=Q(day__gte=closed_since)),
+            due_later=Sum("open_due", filter=Q(day__gte=clock.today)),
+        )
+        .values_list("ward_key", "opened", "closed", "with_sla", "within", "due_later")
+    ):
+        row = figures[key]
+        row.opened_recent = opened or 0
+        row.closed_recent, row.closed_with_sla = closed or 0, with_sla or 0
+        row.closed_within_sla = within or 0
+        # Open with a due time, less those due from today on: due before today.
+        row.overdue -= due_later or 0
     for ward_id, n in (
-        public.filter(requested_at__gte=since)
+        _due_earlier_today(clock)
         .values("ward_id")
         .annotate(n=Count("id"))
         .values_list("ward_id", "n")
     ):
-        if ward_id in rows:
-            rows[ward_id].opened_recent = n
-    closed = public.filter(_closed_since(clock, CLOSED_WINDOW_DAYS))
-    for ward_id, n, with_sla, within in (
-        closed.values("ward_id")
-        .annotate(
-            n=Count("id"),
-            with_sla=Count("id", filter=Q(expected_at__isnull=False)),
-            within=Count(
-                "id", filter=Q(expected_at__isnull=False, closed_at__lte=F("expected_at"))
-            ),
-        )
-        .values_list("ward_id", "n", "with_sla", "within")
+        figures[ward_id or NO_WARD].overdue += n
+    bins: dict[int, Bins] = defaultdict(dict)
+    for key, index, n, s, q in (
+        CloseHistogram.objects.filter(type_key=ALL_TYPES, day__gte=closed_since)
+        .values("ward_key", "bin")
+        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
+        .values_list("ward_key", "bin", "n", "s", "q")
     ):
-        if ward_id in rows:
-            row = rows[ward_id]
-            row.closed_recent, row.closed_with_sla, row.closed_within_sla = n, with_sla, within
-    for ward_id, median in median_by(closed, "ward_id", DaysToClose()).items():
-        if ward_id in rows:
-            rows[ward_id].median_days = median
-    return list(rows.values())
+        bins[key][index] = (n, s, q)
+    for key, ward_bins in bins.items():
+        figures[key].median_days = median_from_bins(ward_bins)
+    return dict(figures), dict(bins)
+
+
+_FIGURES = (
+    "open",
+    "overdue",
+    "opened_recent",
+    "closed_recent",
+    "closed_with_sla",
+    "closed_within_sla",
+)
+
+
+def city_figures(*, now: datetime | None = None) -> WardFigures:
+    """The same figures for the whole city, including reports not placed in a ward yet."""
+    return league_and_city(now=now)[1]
+
+
+def league_table(*, now: datetime | None = None) -> list[WardFigures]:
+    """Every ward with its public figures, in ward-number order, from the rollup."""
+    return league_and_city(now=now)[0]
+
+
+def league_and_city(*, now: datetime | None = None) -> tuple[list[WardFigures], WardFigures]:
+    """The league rows and the whole-city row from one read of the rollup."""
+    figures, bins = _figures_by_ward(Clock.at(now))
+    rows = []
+    for w in Ward.objects.only("pk", "number", "name", "slug").order_by("number"):
+        row = WardFigures(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
+        found = figures.get(w.pk)
+        if found is not None:
+            for name in (*_FIGURES, "median_days"):
+                setattr(row, name, getattr(found, name))
+        rows.append(row)
+    city = WardFigures(ward_id=0, number=0, name="", slug="")
+    merged: Bins = {}
+    for key, row in figures.items():
+        for name in _FIGURES:
+            setattr(city, name, getattr(city, name) + getattr(row, name))
+        _merge_bins(merged, bins.get(key, {}))
+    city.median_days = median_from_bins(merged)
+    return rows, city
 
 
 def sort_league(rows: list[WardFigures], *, by: str, descending: bool) -> list[WardFigures]:
@@ -389,89 +376,47 @@ def _heat_cells(queryset: QuerySet, types: dict[int, ServiceType]) -> list[HeatC
 def ward_dashboard(
     *, ward: Ward, now: datetime | None = None, with_lists: bool = True
 ) -> WardDashboard:
-    """All public figures of one ward; a constant number of grouped queries (about a dozen)."""
+    """All public figures of one ward, from the rollup: a constant number of small queries."""
     clock = Clock.at(now)
     board = WardDashboard(ward=ward, clock=clock)
-    public = Issue.objects.public().filter(ward=ward).order_by()
     types = {t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name")}
 
-    # Counts by status: every public issue of the ward, ever.
-    status_counts = dict(public.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    # Counts by status and type: every public issue of the ward, ever.
+    status_counts: dict[str, int] = defaultdict(int)
+    type_rows: dict[int, TypeRow] = {}
+    open_with_due = 0
+    for type_id, status, n, with_due in StatusTally.objects.filter(ward_key=ward.pk).values_list(
+        "type_key", "status", "n", "with_due"
+    ):
+        if not n:
+            continue
+        status_counts[status] += n
+        if type_id not in type_rows:
+            t = types.get(type_id)
+            type_rows[type_id] = TypeRow(
+                service_type_id=type_id,
+                code=t.service_code if t else "",
+                name=t.name if t else "",
+            )
+        type_rows[type_id].total += n
+        if status in OPEN:
+            type_rows[type_id].open += n
+            open_with_due += with_due
     # Archived is a closed issue filed away: the public list's "closed" means both, so does this.
     board.by_status = [(s.value, s.label, status_counts.get(s.value, 0)) for s in OPEN_STATUSES] + [
-        ("closed", Status.CLOSED.label, sum(status_counts.get(s.value, 0) for s in CLOSED_STATUSES))
+        ("closed", Status.CLOSED.label, sum(status_counts.get(s, 0) for s in CLOSED))
     ]
-    board.open = sum(status_counts.get(s.value, 0) for s in OPEN_STATUSES)
-    board.overdue = public.overdue(clock.now).count()
+    board.open = sum(status_counts.get(s, 0) for s in OPEN)
 
-    # By type: total, open, recently closed, and the median time to close of the latter.
-    closed_recent = public.filter(_closed_since(clock, CLOSED_WINDOW_DAYS))
-    type_rows: dict[int, TypeRow] = {}
-    for type_id, total, n_open in (
-        public.values("service_type_id")
-        .annotate(total=Count("id"), n_open=Count("id", filter=Q(status__in=OPEN_STATUSES)))
-        .values_list("service_type_id", "total", "n_open")
-    ):
-        t = types.get(type_id)
-        type_rows[type_id] = TypeRow(
-            service_type_id=type_id,
-            code=t.service_code if t else "",
-            name=t.name if t else "",
-            total=total,
-            open=n_open,
-        )
-    for type_id, n in (
-        closed_recent.values("service_type_id")
-        .annotate(n=Count("id"))
-        .values_list("service_type_id", "n")
-    ):
-        if type_id in type_rows:
-            type_rows[type_id].closed_recent = n
-    for type_id, median in median_by(closed_recent, "service_type_id", DaysToClose()).items():
-        if type_id in type_rows:
-            type_rows[type_id].median_days = median
-    board.by_type = sorted(type_rows.values(), key=lambda r: (-r.total, r.name))
-    board.closed_recent = sum(r.closed_recent for r in board.by_type)
-    board.median_days = median_by(closed_recent, None, DaysToClose())[None]
-
-    # This week (Monday to today, city time).
-    week_start = clock.midnight(clock.week_start)
-    board.opened_this_week = public.filter(requested_at__gte=week_start).count()
-    board.closed_this_week = public.filter(
-        status__in=CLOSED_STATUSES, closed_at__gte=week_start
-    ).count()
-
-    # Opened and closed per week, 26 weeks, weeks starting on Monday in the city's time zone.
+    # Day rows: all types for the 26 weeks, the week, aging and overdue; per type for the
+    # closures of the last 90 days.
     first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
+    closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
+    aging_since = clock.today - timedelta(days=AGING_BUCKETS[-1][1] - 1)
     weeks = {
         first_week + timedelta(weeks=i): WeekRow(start=first_week + timedelta(weeks=i))
         for i in range(WEEKS)
     }
-    since = clock.midnight(first_week)
-    tz = city_tz()
-    for week, n in (
-        public.filter(requested_at__gte=since)
-        .annotate(week=TruncWeek("requested_at", tzinfo=tz))
-        .values("week")
-        .annotate(n=Count("id"))
-        .values_list("week", "n")
-    ):
-        key = _as_date(week, tz)
-        if key in weeks:
-            weeks[key].opened = n
-    for week, n in (
-        public.filter(status__in=CLOSED_STATUSES, closed_at__gte=since)
-        .annotate(week=TruncWeek("closed_at", tzinfo=tz))
-        .values("week")
-        .annotate(n=Count("id"))
-        .values_list("week", "n")
-    ):
-        key = _as_date(week, tz)
-        if key in weeks:
-            weeks[key].closed = n
-    board.weeks = list(weeks.values())
-
-    # Aging of open issues, by whole days since the report (city calendar).
     board.aging = [
         AgingBucket(
             label=label,
@@ -482,17 +427,56 @@ def ward_dashboard(
         )
         for label, lo, hi in AGING_BUCKETS
     ]
-    aggregates = {}
-    for i, bucket in enumerate(board.aging):
-        condition = Q(requested_at__lt=clock.midnight(bucket.end + timedelta(days=1)))
-        if bucket.start is not None:
-            condition &= Q(requested_at__gte=clock.midnight(bucket.start))
-        aggregates[f"b{i}"] = Count("id", filter=condition)
-    counts = public.open().aggregate(**aggregates)
-    for i, bucket in enumerate(board.aging):
-        bucket.count = counts[f"b{i}"]
+    recent_open = due_later = 0
+    days = DayTally.objects.filter(ward_key=ward.pk).filter(
+        Q(type_key=ALL_TYPES, day__gte=min(first_week, closed_since, aging_since))
+        | Q(day__gte=closed_since, closed__gt=0)
+    )
+    for type_id, day, opened, closed, open_requested, open_due in days.values_list(
+        "type_key", "day", "opened", "closed", "open_requested", "open_due"
+    ):
+        if type_id != ALL_TYPES:
+            if day >= closed_since and type_id in type_rows:
+                type_rows[type_id].closed_recent += closed
+            continue
+        week = day - timedelta(days=day.weekday())
+        if week in weeks:
+            weeks[week].opened += opened
+            weeks[week].closed += closed
+        if day >= clock.week_start:
+            board.opened_this_week += opened
+            board.closed_this_week += closed
+        if day >= closed_since:
+            board.closed_recent += closed
+        if day >= clock.today:
+            due_later += open_due
+        if day >= aging_since:
+            recent_open += open_requested
+            for bucket in board.aging[:-1]:
+                if bucket.start <= day <= bucket.end:
+                    bucket.count += open_requested
+    # Reported more than 90 days ago: every open issue not reported since (nor in the future).
+    board.aging[-1].count = board.open - recent_open
+    board.weeks = list(weeks.values())
+    # Open with a due time, less those due from today on, plus those due earlier today.
+    board.overdue = open_with_due - due_later + _due_earlier_today(clock).filter(ward=ward).count()
 
-    # Hotspots: a grid of the last 90 days.
+    # Median days to close of the last 90 days, per type and for the ward.
+    bins: dict[int, Bins] = defaultdict(dict)
+    for type_id, index, n, s, q in (
+        CloseHistogram.objects.filter(ward_key=ward.pk, day__gte=closed_since)
+        .values("type_key", "bin")
+        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
+        .values_list("type_key", "bin", "n", "s", "q")
+    ):
+        bins[type_id][index] = (n, s, q)
+    for type_id, row in type_rows.items():
+        row.median_days = median_from_bins(bins.get(type_id, {}))
+    board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))
+    board.by_type = sorted(type_rows.values(), key=lambda r: (-r.total, r.name))
+
+    # Hotspots: a grid of the last 90 days (an index-only scan of the ward's recent reports).
+    public = Issue.objects.public().filter(ward=ward).order_by()
     heat_since = clock.midnight(clock.days_back(HEAT_WINDOW_DAYS))
     board.heat_cells = _heat_cells(public.filter(requested_at__gte=heat_since), types)
 
@@ -526,7 +510,7 @@ def cached_league() -> tuple[list[WardFigures], WardFigures]:
     key = _cache_key("league", Ward.objects.count())
     value = cache.get(key)
     if value is None:
-        value = (league_table(), city_figures())
+        value = league_and_city()
         cache.set(key, value, CACHE_SECONDS * 2)
     return value
 
@@ -557,14 +541,6 @@ def _add_lists(board: WardDashboard) -> None:
         .select_related("service_type")
         .order_by("-created_at")[:20]
     )
-
-
-def _as_date(value, tz) -> date:
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(tz)
-        return value.date()
-    return value
 
 
 # --- geometry for maps ----------------------------------------------------------------------

@@ -1,0 +1,172 @@
+"""The dashboards' rollup (departments/rollups.py): kept equal to a recount through every write,
+and the figures read it instead of the issues."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from departments import rollups, selectors
+from departments import services as department_services
+from departments.models import CloseHistogram, DayTally, StatusTally
+from issues import services
+from issues.importers.synthetic import generate_issues
+from issues.models import Issue, Status
+from tests.dashboards.conftest import points_in
+from tests.factories import make_issue, make_user
+
+
+def snapshot() -> dict:
+    """Every non-zero counter of the three tables, by key."""
+    tables = {
+        StatusTally: (("ward_key", "type_key", "status"), ("n", "with_due")),
+        DayTally: (
+            ("ward_key", "type_key", "day"),
+            (
+                "opened",
+                "closed",
+                "closed_with_sla",
+                "closed_within_sla",
+                "open_requested",
+                "open_due",
+            ),
+        ),
+        CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
+    }
+    found = {}
+    for model, (keys, values) in tables.items():
+        for row in model.objects.values_list(*keys, *values):
+            counts = tuple(round(v, 6) if isinstance(v, float) else v for v in row[len(keys) :])
+            if any(counts):
+                found[(model.__name__, *row[: len(keys)])] = counts
+    return found
+
+
+def assert_equals_rebuild() -> None:
+    maintained = snapshot()
+    rollups.rebuild()
+    rebuilt = snapshot()
+    assert rebuilt, "a rebuild of a city with issues has counters"
+    assert maintained == rebuilt
+
+
+def test_rollup_equals_a_rebuild_after_every_kind_of_write(scenario, admin_user):
+    s = scenario
+    assert_equals_rebuild()  # create, close, archive, reopen, hide (the scenario)
+
+    open_issue = next(i for i in s.refreshed() if i.status == Status.OPEN and not i.is_hidden)
+    lat, lon = points_in(s.other_ward, 1)[0]
+    services.place_issue(issue=open_issue, latitude=lat, longitude=lon, by=s.staff)  # new ward
+    services.change_status(issue=open_issue, to=Status.ACKNOWLEDGED, by=s.staff)
+    hidden = next(i for i in s.refreshed() if i.is_hidden)
+    services.set_hidden(target=hidden, hidden=False, by=s.staff)
+    unplaced = make_issue(s.pothole, point=None, address="Somewhere")  # no ward: the city's
+    services.change_status(issue=unplaced, to=Status.CLOSED, by=s.staff)
+    department_services.set_sla_hours(service_type=s.pothole, hours=24)  # open issues' due days
+    generate_issues(40, seed=3)  # the generator's set-wise batch
+    assert_equals_rebuild()
+
+    # The admin refuses deletes while history rows exist (their admin has no delete), but its
+    # delete hooks uncount the rows should that ever change.
+    request = RequestFactory().post("/")
+    request.user = admin_user
+    doomed = s.refreshed()[:2]
+    issue_admin = admin.site._registry[Issue]
+    issue_admin.delete_model(request, doomed[0])
+    issue_admin.delete_queryset(request, Issue.objects.filter(pk=doomed[1].pk))
+    assert not Issue.objects.filter(pk__in=[i.pk for i in doomed]).exists()
+    s.other_ward.delete()  # its issues now have no ward
+    assert_equals_rebuild()
+
+
+def test_rebuild_command_restores_a_damaged_rollup(scenario, capsys):
+    good = snapshot()
+    DayTally.objects.all().delete()
+    StatusTally.objects.update(n=99)
+    call_command("rebuild_rollups")
+    assert snapshot() == good
+    call_command("rebuild_rollups", ward=[scenario.ward.pk])
+    assert snapshot() == good
+    assert "Rollup rebuilt" in capsys.readouterr().out
+
+
+def test_hidden_issues_are_not_counted(scenario):
+    issue = make_issue(scenario.graffiti, point=points_in(scenario.ward, 1)[0])
+    before = selectors.ward_dashboard(ward=scenario.ward).open
+    services.set_hidden(target=issue, hidden=True, by=scenario.staff, reason="Abuse")
+    assert selectors.ward_dashboard(ward=scenario.ward).open == before - 1
+
+
+def test_figures_read_the_rollup_not_the_issues(scenario):
+    """Only the heat grid and the issues due earlier today still touch the issue table."""
+    with CaptureQueriesContext(connection) as queries:
+        selectors.ward_dashboard(ward=scenario.ward, with_lists=False)
+    assert sum('"issues_issue"' in q["sql"] for q in queries.captured_queries) == 2
+    with CaptureQueriesContext(connection) as queries:
+        selectors.league_table()
+        selectors.city_figures()
+    assert sum('"issues_issue"' in q["sql"] for q in queries.captured_queries) == 2
+
+
+def test_an_issue_due_earlier_today_is_overdue_and_one_due_later_is_not(db, scenario):
+    now = timezone.now()
+    due_soon = make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
+    before = selectors.ward_dashboard(ward=scenario.ward, now=now).overdue
+    # Due one second ago, then a day ahead: the rollup files both under a day, the figure
+    # must still tell them apart.
+    Issue.objects.filter(pk=due_soon.pk).update(expected_at=now - timedelta(seconds=1))
+    rollups.rebuild()
+    assert selectors.ward_dashboard(ward=scenario.ward, now=now).overdue == before + 1
+    assert selectors.league_table(now=now)[0].overdue == before + 1
+    Issue.objects.filter(pk=due_soon.pk).update(expected_at=now + timedelta(days=1))
+    rollups.rebuild()
+    assert selectors.ward_dashboard(ward=scenario.ward, now=now).overdue == before
+
+
+def _bins(values: list[float]) -> dict:
+    found: dict[int, tuple[int, float, float]] = {}
+    for v in values:
+        n, s, q = found.get(rollups.close_bin(v), (0, 0.0, 0.0))
+        found[rollups.close_bin(v)] = (n + 1, s + v, q + v * v)
+    return found
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[3.0], [0.2, 7.5], [1.0, 1.01], [0.01, 2.0, 2.02, 40.0], [5.0, 5.0, 5.0], [0.5, 1, 2, 9, 400]],
+)
+def test_median_is_exact_when_the_middle_values_have_a_bin_to_themselves_or_share_it_by_two(
+    values,
+):
+    assert rollups.median_from_bins(_bins(values)) == pytest.approx(
+        statistics.median(values), abs=1e-6
+    )
+
+
+def test_median_of_many_is_within_two_percent():
+    rng = random.Random(5)
+    for size in (101, 1000, 20_000):
+        values = [rng.lognormvariate(1.6, 1.0) for _ in range(size)]
+        exact = statistics.median(values)
+        assert rollups.median_from_bins(_bins(values)) == pytest.approx(exact, rel=0.02)
+
+
+def test_no_closures_have_no_median():
+    assert rollups.median_from_bins({}) is None
+    assert rollups.median_from_bins({4: (0, 0.0, 0.0)}) is None
+
+
+def test_votes_and_comments_leave_the_rollup_alone(scenario):
+    before = snapshot()
+    services.add_vote(issue=scenario.issues[0], user=make_user())
+    services.add_comment(issue=scenario.issues[0], author=scenario.staff, body="On it")
+    assert snapshot() == before
