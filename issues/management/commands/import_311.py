@@ -84,9 +84,11 @@ class Command(BaseCommand):
             f"{summary.updated:,} updated, {summary.rejected:,} rejected"
         )
         if options["verbosity"] > 1:
+            # On PostgreSQL the writing runs on its own thread while the next batch is read
+            # and cleaned, so the two overlap and need not add up to the total.
             out(
                 f"  {summary.write_seconds:.1f}s writing (matching, wards, COPY, commit), "
-                f"{summary.seconds - summary.write_seconds:.1f}s reading and cleaning"
+                f"{summary.read_seconds:.1f}s reading and cleaning"
             )
         if summary.duplicates:
             out(f"  {summary.duplicates:,} rows repeated an earlier row's id (the later one kept)")

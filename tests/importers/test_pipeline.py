@@ -1,0 +1,64 @@
+"""The import's background writer: batches written in order on their own connection while the
+reader cleans the next, errors raised in the reader, and on PostgreSQL outside a transaction the
+same result as writing inline."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from issues.importers.pipeline import BackgroundWriter, InlineWriter, writer_for
+from issues.models import Issue, StatusChange
+
+
+def test_batches_are_written_in_order_on_another_thread():
+    seen: list[tuple[int, str]] = []
+    writer = BackgroundWriter(lambda batch: seen.append((batch, threading.current_thread().name)))
+    for n in range(10):
+        writer.submit(n)
+    writer.close()
+
+    assert [n for n, _ in seen] == list(range(10))
+    assert {name for _, name in seen} == {"import-writer"}
+
+
+def test_an_error_in_the_writer_is_raised_in_the_reader_and_stops_later_batches():
+    written = []
+
+    def write(batch):
+        if batch == 2:
+            raise ValueError("disk full")
+        written.append(batch)
+
+    writer = BackgroundWriter(write, depth=1)
+    with pytest.raises(ValueError, match="disk full"):
+        for n in range(50):
+            writer.submit(n)
+        writer.close()
+    writer.abort()
+    assert written == [0, 1]
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_batches_are_written_inline():
+    # A second connection could not see the caller's uncommitted rows (a test's, or an
+    # operator's who wants the whole import atomic).
+    assert isinstance(writer_for(print), InlineWriter)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_threaded_import_stores_the_same_as_an_inline_one(run_command, data_dir, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the writer thread is used on PostgreSQL only (DATABASE_URL=postgres://...)")
+    path = str(data_dir / "boston311_sample.csv")
+
+    output = run_command("import_311", path, "--format", "boston", "--batch-size", "50")
+
+    assert "598 created, 0 updated, 2 rejected" in output
+    assert Issue.objects.filter(external_source="boston311").count() == 598
+    # Every issue has its "reported" row, written by the thread in the same batch.
+    assert StatusChange.objects.filter(from_status="").count() == 598
+
+    output = run_command("import_311", path, "--format", "boston", "--batch-size", "50")
+    assert "0 created, 598 updated, 2 rejected" in output
+    assert Issue.objects.count() == 598
