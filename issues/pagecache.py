@@ -3,24 +3,27 @@
 Most readers of CivicFix are anonymous (residents on phones, open-data clients, aldermen
 browsing), and for them a page is a function of the data and the clock only. Rendering a
 template or serialising 100 requests costs 10-50 times a view that renders nothing, so the
-answer is kept in the cache under a key that changes whenever what it shows may have changed:
+answer is kept in the cache together with the data version it was rendered at, and served again
+while that version is current:
 
-- **global** pages (lists, maps, dashboards, Open311 lists, feeds) are keyed by the newest
-  change to any issue (Max(updated_at), Max(id): two index lookups, which also see bulk imports
-  that bypass the ORM) and by a version counter bumped whenever a public-facing row is saved or
-  deleted through the ORM (issues, comments, photos, votes, history, wards and their aldermen,
-  service types, departments, accounts' public names);
-- **issue** pages (the issue page, an Open311 single request) are keyed by that issue's row
-  (updated_at, vote count, hidden) and the counters of that issue and of the catalogue (types,
-  departments, wards, people's names), so a report elsewhere does not throw them away;
-- both by the minute, because pages show relative times ("3 days ago") and overdue flags: what
-  only the clock changes is at most a minute late, and a write path the counters miss would be
-  too (entries also expire after ENTRY_SECONDS).
+- **global** pages (lists, maps, dashboards, Open311 lists, feeds) carry a counter bumped
+  whenever a public-facing row is saved or deleted through the ORM (issues, comments, photos,
+  votes, history, wards and their aldermen, service types, departments, people's names);
+- **issue** pages (the issue page, an Open311 single request) carry that issue's counter (it,
+  its comments, photos, votes and history) and the catalogue's (types, departments, wards,
+  people), so a report elsewhere does not throw them away;
+- every key changes with the minute, because pages show relative times ("3 days ago") and
+  overdue flags: what only the clock changes is at most a minute late, and so is a write no
+  counter sees (raw SQL; bulk imports should call bump_all()). Entries expire after
+  ENTRY_SECONDS.
+
+A hit is one cache round trip (the entry and the counters in one get_many) and no query: on a
+2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view.
 
 Only anonymous GET/HEAD requests are served or stored (no session, messages or Authorization),
 and only 200 responses that set no cookie, queued no message and used no CSRF token
-(Django 5 flags that as CSRF_COOKIE_NEEDS_UPDATE). Responses
-carry a weak ETag of the key, answered with 304 when a client sends it back.
+(Django 5 flags that as CSRF_COOKIE_NEEDS_UPDATE). Responses carry a weak ETag of the key and
+version, answered with 304 when a client sends it back.
 
 The counters are bumped twice per write: at once (so a write shows inside its own transaction,
 as in tests) and again after commit, because a reader between the two could have rendered the
@@ -38,7 +41,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -46,14 +48,16 @@ from django.utils.http import parse_etags
 
 GLOBAL = "pagecache:v:global"
 CATALOGUE = "pagecache:v:catalogue"
+ENTRY = "pagecache:h:"
 # Long enough to serve a busy page many times, short enough that a change no counter sees
-# (a raw SQL fix, an import updating rows in place) is not kept for long.
+# is not kept for long.
 ENTRY_SECONDS = 120
 MESSAGES_COOKIE = "messages"
 
 
-def _issue_counter(issue_id: int) -> str:
-    return f"pagecache:v:issue:{issue_id}"
+def issue_counter(public_id: str) -> str:
+    """Keyed by the public id, which the URL holds, so a hit needs no query to find the pk."""
+    return f"pagecache:v:issue:{public_id}"
 
 
 # --- versions --------------------------------------------------------------------------------
@@ -65,48 +69,29 @@ def bump(*names: str) -> None:
     transaction.on_commit(lambda: _bump_now(names))
 
 
+def bump_all() -> None:
+    """For bulk writes that bypass the ORM (COPY imports): every cached page renders again."""
+    bump(GLOBAL, CATALOGUE)
+
+
 def _bump_now(names) -> None:
     for name in names:
         try:
             cache.incr(name)
         except ValueError:
-            # Missing (never read, or evicted): start from a value no earlier key can hold.
+            # Missing (never read, or evicted): start from a value no earlier entry can hold.
             cache.set(name, time.time_ns(), None)
 
 
-def _counters(*names: str) -> tuple:
-    found = cache.get_many(names)
+def current(names: list[str], found: dict | None = None) -> tuple:
+    """The counters' values (from `found`, a get_many that already asked for them, if given)."""
+    found = dict(found) if found is not None else cache.get_many(names)
     for name in names:
-        if name not in found:
-            # A fresh start (a clock reading) cannot collide with keys made before an eviction.
+        if found.get(name) is None:
+            # A fresh start (a clock reading) cannot match an entry stored before an eviction.
             cache.add(name, time.time_ns(), None)
             found[name] = cache.get(name)
     return tuple(found[name] for name in names)
-
-
-def global_version() -> tuple:
-    from issues.models import Issue
-
-    newest = Issue.objects.aggregate(u=Max("updated_at"), i=Max("id"))
-    changed = newest["u"].timestamp() if newest["u"] else 0
-    return (changed, newest["i"] or 0, *_counters(GLOBAL))
-
-
-def issue_version(public_id: str) -> tuple | None:
-    """The version of one issue's public face, or None when there is no such issue."""
-    from issues.models import Issue, normalize_public_id
-
-    if not public_id or "\x00" in public_id:
-        return None
-    row = (
-        Issue.objects.filter(public_id=normalize_public_id(public_id))
-        .values_list("pk", "updated_at", "vote_count", "is_hidden")
-        .first()
-    )
-    if row is None:
-        return None
-    pk, updated_at, votes, hidden = row
-    return (pk, updated_at.timestamp(), votes, hidden, *_counters(_issue_counter(pk), CATALOGUE))
 
 
 # --- the decorator ---------------------------------------------------------------------------
@@ -144,10 +129,9 @@ def _minute() -> int:
     return int(time.time() // 60)
 
 
-def _key(request: HttpRequest, version: tuple) -> str:
+def _key(request: HttpRequest) -> str:
     raw = repr(
         (
-            version,
             _minute(),
             request.scheme,
             request.get_host(),
@@ -175,43 +159,52 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     return any(tag == "*" or tag.removeprefix("W/") == wanted for tag in parse_etags(header))
 
 
+def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
+    if not issue_kwarg:
+        return [GLOBAL]
+    from issues.models import normalize_public_id
+
+    public_id = kwargs.get(issue_kwarg, "")
+    if not public_id or "\x00" in public_id:
+        return None
+    return [issue_counter(normalize_public_id(public_id)), CATALOGUE]
+
+
 def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Callable:
     """Serve a public view's anonymous GETs from the cache (see the module docstring).
 
     `issue_kwarg` names the URL argument holding an issue's public id: the page is then keyed
-    by that issue's version instead of the global one. Signed-in users, POSTs and anything not
+    by that issue's counter instead of the global one. Signed-in users, POSTs and anything not
     safe to share always reach the view.
     """
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not is_anonymous_read(request):
+            counters = _counters_for(issue_kwarg, kwargs)
+            if counters is None or not is_anonymous_read(request):
                 response = view(request, *args, **kwargs)
                 if "Cache-Control" not in response:
                     patch_cache_control(response, private=True)
                 patch_vary_headers(response, ("Cookie",))
                 return response
-            if issue_kwarg:
-                version = issue_version(kwargs.get(issue_kwarg, ""))
-                if version is None:
-                    return view(request, *args, **kwargs)
-            else:
-                version = global_version()
-            key = _key(request, version)
-            etag = f'W/"{key[:32]}"'
+            key = ENTRY + _key(request)
+            found = cache.get_many([key, *counters])
+            version = current(counters, found)
+            etag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
+            entry = found.get(key)
+            if entry is not None and entry[0] != version:
+                entry = None
             if _not_modified(request, etag):
-                entry = cache.get("pagecache:h:" + key)
                 response = HttpResponseNotModified()
                 if entry is not None:
                     # A 304 repeats the caching headers the 200 had.
-                    for name, value in entry[1]:
+                    for name, value in entry[2]:
                         if name.lower() in ("cache-control", "vary", "expires"):
                             response[name] = value
                 return _finish(response, etag)
-            entry = cache.get("pagecache:h:" + key)
             if entry is not None:
-                content, headers, frame_exempt = entry
+                _version, content, headers, frame_exempt = entry
                 response = HttpResponse(content)
                 for name, value in headers:
                     response[name] = value
@@ -222,11 +215,12 @@ def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Call
             response = view(request, *args, **kwargs)
             if request.method == "GET" and _storable(request, response):
                 entry = (
+                    version,
                     response.content,
                     [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
                     getattr(response, "xframe_options_exempt", False),
                 )
-                cache.set("pagecache:h:" + key, entry, ENTRY_SECONDS)
+                cache.set(key, entry, ENTRY_SECONDS)
                 response["X-Page-Cache"] = "miss"
                 return _finish(response, etag)
             return response
@@ -239,11 +233,23 @@ def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Call
 # --- invalidation ----------------------------------------------------------------------------
 
 
+def _public_id_of(sender, instance) -> str:
+    if sender.__name__ == "Issue":
+        return instance.public_id
+    issue = instance._state.fields_cache.get("issue")
+    if issue is not None:
+        return issue.public_id
+    from issues.models import Issue
+
+    found = Issue.objects.filter(pk=instance.issue_id).values_list("public_id", flat=True)
+    return found.first() or ""
+
+
 def _issue_row_changed(sender, instance, **kwargs) -> None:
-    issue_id = instance.pk if sender.__name__ == "Issue" else getattr(instance, "issue_id", None)
     names = [GLOBAL]
-    if issue_id:
-        names.append(_issue_counter(issue_id))
+    public_id = _public_id_of(sender, instance)
+    if public_id:
+        names.append(issue_counter(public_id))
     bump(*names)
 
 

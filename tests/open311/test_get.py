@@ -299,12 +299,11 @@ def test_request_list_query_count_is_constant(
     with notifications.suppressed():
         for _ in range(30):
             issue = make_issue(graffiti)
-    # Each count is the view's plus one: the page cache's data version (issues/pagecache.py).
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         assert len(get_json(client, "/requests.json", extensions="true", page_size=100)) == 30
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         assert len(get_json(client, "/requests.json", page_size=100)) == 30
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         assert len(get_json(client, f"/requests/{issue.public_id}.json", extensions="true")) == 1
 
 

@@ -272,10 +272,31 @@ def test_a_nul_in_an_issue_id_is_a_404_not_a_500(client, issue):
     assert client.get("/issues/AB%00C/").status_code == 404
 
 
-def test_an_evicted_counter_starts_at_a_new_value(issue):
-    before = pagecache.global_version()
+def test_an_evicted_counter_starts_at_a_new_value(client, issue):
+    url = reverse("issues:home")
+    _get(client, url)
+    before = pagecache.current([pagecache.GLOBAL])
     cache.delete(pagecache.GLOBAL)
-    assert pagecache.global_version() != before
+    assert pagecache.current([pagecache.GLOBAL]) != before
+    _, state = _get(client, url)
+    assert state == "miss"
+
+
+def test_a_hit_costs_no_query(client, issue, django_assert_num_queries):
+    _get(client, issue.get_absolute_url())
+    _get(client, reverse("issues:home"))
+    with django_assert_num_queries(0):
+        assert _get(client, issue.get_absolute_url())[1] == "hit"
+        assert _get(client, reverse("issues:home"))[1] == "hit"
+
+
+def test_bump_all_renders_every_page_again(client, issue):
+    """What bulk writers (COPY imports) call, since no signal sees their rows."""
+    for url in (issue.get_absolute_url(), reverse("issues:home")):
+        _get(client, url)
+    pagecache.bump_all()
+    for url in (issue.get_absolute_url(), reverse("issues:home")):
+        assert _get(client, url)[1] == "miss"
 
 
 def test_the_next_minute_renders_again(client, issue, monkeypatch):

@@ -1,0 +1,118 @@
+"""In-process timings of the public pages: without the page cache, on a miss, on a hit, and a 304.
+
+Runs the Django test client against an existing bench database (bench/run leaves it in place),
+so the figures are CPU time in Django without gunicorn or the network, and the four modes are
+measured side by side in one process (ratios hold even on a busy machine).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/civicfix_bench_pages \\
+    REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/pages.py [--repeat 50] [--profile issue]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import itertools
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+
+
+def endpoints() -> dict[str, list[str]]:
+    from django.db.models import Count
+
+    from departments.models import Ward
+    from issues.models import Issue
+
+    ids = list(Issue.objects.public().order_by("?").values_list("public_id", flat=True)[:20])
+    busiest = (
+        Ward.objects.annotate(n=Count("issues")).order_by("-n").values_list("slug", flat=True)
+    )[0]
+    lat, lon = 41.88365, -87.63201
+    return {
+        "healthz": ["/healthz"],
+        "issue page": [f"/issues/{i}/" for i in ids],
+        "public list": ["/"],
+        "viewport in": [
+            f"/map/issues.geojson?bbox={lon - 0.006},{lat - 0.0045},{lon + 0.006},{lat + 0.0045}&zoom=16"
+        ],
+        "ward dashboard": [f"/wards/{busiest}/"],
+        "league": ["/wards/"],
+        "open311 100": ["/open311/v2/requests.json?page_size=100"],
+        "open311 radius": [f"/open311/v2/requests.json?lat={lat}&long={lon}&radius=500"],
+        "feed": ["/feeds/issues/new/"],
+    }
+
+
+def timed(client, urls, repeat: int, **headers) -> float:
+    samples = []
+    for url in itertools.islice(itertools.cycle(urls), repeat):
+        start = time.perf_counter()
+        response = client.get(url, **headers)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code in (200, 304), (url, response.status_code)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--only", default="", help="Comma-separated endpoint names.")
+    parser.add_argument("--profile", default="", help="cProfile this endpoint uncached.")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    from issues import pagecache
+
+    client = Client()
+    pages = endpoints()
+    if args.only:
+        pages = {k: v for k, v in pages.items() if k in args.only.split(",")}
+    real_anonymous, real_minute = pagecache.is_anonymous_read, pagecache._minute
+    if args.profile:
+        pagecache.is_anonymous_read = lambda request: False
+        urls = pages[args.profile]
+        timed(client, urls, 3)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        timed(client, urls, args.repeat)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        return
+    print(
+        f"{'':16} {'no cache':>9} {'miss':>9} {'hit':>9} {'304':>9}  (ms, median of {args.repeat})"
+    )
+    for name, urls in pages.items():
+        pagecache.is_anonymous_read = lambda request: False
+        off = timed(client, urls, args.repeat)
+        pagecache.is_anonymous_read = real_anonymous
+        # Every request a new minute, so a new key: each one is a miss.
+        pagecache._minute = functools.partial(next, itertools.count(10**9))
+        miss = timed(client, urls, args.repeat)
+        pagecache._minute = real_minute
+        for url in urls:
+            client.get(url)
+        hit = timed(client, urls, args.repeat)
+        etag = client.get(urls[0]).get("ETag")
+        revalidated = timed(client, urls[:1], args.repeat, HTTP_IF_NONE_MATCH=etag) if etag else 0
+        print(f"{name:16} {off:9.2f} {miss:9.2f} {hit:9.2f} {revalidated:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
