@@ -232,8 +232,11 @@ class Issue(models.Model):
                 condition=models.Q(status__in=[s.value for s in Status]),
                 name="issue_status_valid",
             ),
+            # The id first: the importer looks up 5,000 ids of one source at a time, and with
+            # the source first PostgreSQL read every row of that source per batch, filtering
+            # the ids (EXPLAIN: "Rows Removed by Filter: 94683"), so imports grew quadratic.
             models.UniqueConstraint(
-                fields=["external_source", "external_id"],
+                fields=["external_id", "external_source"],
                 condition=~models.Q(external_id=""),
                 name="issue_external_id_unique",
             ),

@@ -197,6 +197,7 @@ class RequestImporter:
                 external_source=self.source_label, external_id__in=ids
             )
             .exclude(external_id="")
+            .order_by()
             .values_list("external_id", "id", "status")
         }
         new_issues, new_rows, updates, changes = [], [], [], []
