@@ -7,12 +7,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
 from accounts.models import User
-from departments import services
+from departments import rollups, services
 from departments.models import Department, ResponseTemplate, ServiceAttribute, ServiceType, Ward
 from issues.models import Status
 
@@ -215,6 +216,14 @@ class WardAdmin(CatalogueAdmin):
     def has_add_permission(self, request, *args):
         # A ward is a boundary; boundaries come from the city's file (load_demo / an import).
         return False
+
+    def delete_queryset(self, request, queryset):
+        # A bulk delete skips Ward.delete: move the wards' issues to "no ward" in the
+        # dashboards' rollup here instead.
+        with transaction.atomic():
+            ward_ids = list(queryset.values_list("pk", flat=True))
+            super().delete_queryset(request, queryset)
+            rollups.rebuild_for_wards([*ward_ids, None])
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

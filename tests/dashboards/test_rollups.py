@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from departments import rollups, selectors
 from departments import services as department_services
-from departments.models import CloseHistogram, DayTally, StatusTally
+from departments.models import CloseHistogram, DayTally, StatusTally, Ward
 from issues import services
 from issues.importers.synthetic import generate_issues
 from issues.models import Issue, Status
@@ -85,6 +85,9 @@ def test_rollup_equals_a_rebuild_after_every_kind_of_write(scenario, admin_user)
     issue_admin.delete_queryset(request, Issue.objects.filter(pk=doomed[1].pk))
     assert not Issue.objects.filter(pk__in=[i.pk for i in doomed]).exists()
     s.other_ward.delete()  # its issues now have no ward
+    third = Ward.objects.get(number=3)
+    make_issue(s.pothole, point=points_in(third, 1)[0])
+    admin.site._registry[Ward].delete_queryset(request, Ward.objects.filter(pk=third.pk))
     assert_equals_rebuild()
 
 
