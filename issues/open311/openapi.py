@@ -233,6 +233,13 @@ REQUEST_FILTERS = [
     _param("updated_before", {"type": "string", "format": "date-time"}, "Extension."),
     _param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "1-based page."),
     _param(
+        "after",
+        {"type": "string"},
+        "Extension: a cursor, the X-Next-Cursor header of the page before. Reads on from that "
+        "request, newest first, at the same cost at any depth, and never repeats or skips a "
+        "request while new ones arrive; the next page is in Link rel=next. Not with page.",
+    ),
+    _param(
         "page_size",
         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
         f"Default {DEFAULT_PAGE_SIZE}.",
