@@ -265,7 +265,7 @@ class RequestImporter:
             if row.status != OPEN:
                 changes.append(self._change(pk, OPEN, row, values))
         bulk.update_rows(Issue, updates, UPDATED_FIELDS)
-        bulk.insert_rows(StatusChange, changes)
+        bulk.add_rows(StatusChange, changes)
         self.summary.created += len(new_issues)
         self.summary.updated += len(updates)
         self.summary.needs_triage += sum(1 for row in rows if row.ward_id is None)
