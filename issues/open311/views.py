@@ -133,12 +133,17 @@ def requests_collection(request, fmt: str):
     return response
 
 
+PAGING_HEADERS = "Link, X-Next-Cursor, X-Next-Page-URL, X-Previous-Page-URL, X-Page, X-Page-Size"
+
+
 def _pagination_headers(request, response: HttpResponse, params, next_cursor: str | None) -> None:
     """X-Page(-Size), X-Next/Previous-Page-URL and Link. A page read by `after` links on by
     `after`; a numbered page links by number, and offers the cursor too (X-Next-Cursor), so a
     harvester can switch to reading by cursor at any page."""
     response["X-Page"] = str(params.page)
     response["X-Page-Size"] = str(params.page_size)
+    # Without this a harvester running in a browser on another site cannot read its next page.
+    response["Access-Control-Expose-Headers"] = PAGING_HEADERS
     if next_cursor:
         response["X-Next-Cursor"] = next_cursor
     base = request.build_absolute_uri(request.path)

@@ -90,6 +90,9 @@ def test_cursor_link_headers_lead_on_by_after(client, backlog):
     last = page(client, page_size=5, after=second["X-Next-Cursor"])
     assert len(last.json()) == 2
     assert "X-Next-Cursor" not in last and "Link" not in last
+    # A browser app on another site may read them.
+    assert "X-Next-Cursor" in first["Access-Control-Expose-Headers"]
+    assert "Link" in first["Access-Control-Expose-Headers"]
 
 
 def test_cursor_keeps_the_filters_and_works_in_xml(client, backlog, pothole):
