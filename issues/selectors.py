@@ -91,6 +91,8 @@ def attribute_answers(issue: Issue) -> list[tuple[str, str]]:
     """The answers to the type's questions as (question, answer) text, in question order;
     list answers show their choice names rather than keys."""
     answers = issue.attributes or {}
+    if not answers:
+        return []  # most issues answer nothing: no query for the type's questions
     rows = []
     for attribute in issue.service_type.attributes.all():
         if attribute.code not in answers:

@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,6 +36,23 @@ from issues.models import Source, Status
 from issues.photos import prepare_photos
 
 LIST_PAGE_SIZE = 20
+# The list counts at most this many issues ("more than 10,000"): an exact COUNT(*) over every
+# public issue grows with the city's history (23 ms at 100k issues, ten times that at 1M).
+LIST_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at LIST_COUNT_CAP + 1, so the list costs the same at any
+    size; beyond the cap, filters (or the CSV export) reach older issues."""
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered: any LIST_COUNT_CAP + 1 rows will do for counting, and ORDER BY would sort.
+        return self.object_list.order_by()[: LIST_COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > LIST_COUNT_CAP
 
 
 def _map_config(request, **extra) -> dict:
@@ -65,7 +83,7 @@ def _map_config(request, **extra) -> dict:
 def home(request):
     """The map and, beside it, the same filtered issues as a paginated list."""
     filters = IssueFilters.from_params(request.GET)
-    page = Paginator(selectors.issue_list(filters), LIST_PAGE_SIZE).get_page(
+    page = CappedPaginator(selectors.issue_list(filters), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -75,6 +93,7 @@ def home(request):
         "wards": selectors.wards_for_filter(),
         "statuses": Status.choices,
         "map_config": _map_config(request, filters=filters.as_params()),
+        "count_cap": LIST_COUNT_CAP,
     }
     return render(request, "issues/home.html", context, status=400 if filters.errors else 200)
 
