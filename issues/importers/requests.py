@@ -16,6 +16,7 @@ from pathlib import Path
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from departments import rollups
 from departments.models import Department, ServiceType, Ward
 from issues import notifications
 from issues.importers import bulk
@@ -251,6 +252,19 @@ class RequestImporter:
             }
         )
         new_ids = insert_issues(new_issues)
+        # The dashboards' counters (departments/rollups.py), in this batch's transaction.
+        rollups.add_states(
+            (
+                v["ward_id"],
+                v["service_type_id"],
+                v["status"],
+                False,
+                v["requested_at"],
+                v["expected_at"],
+                v["closed_at"],
+            )
+            for v in new_issues
+        )
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(
                 {
@@ -264,7 +278,10 @@ class RequestImporter:
             )
             if row.status != OPEN:
                 changes.append(self._change(pk, OPEN, row, values))
+        updated_ids = [row["id"] for row in updates]
+        rollups.subtract_issues(updated_ids)
         bulk.update_rows(Issue, updates, UPDATED_FIELDS)
+        rollups.add_issues(updated_ids)
         bulk.add_rows(StatusChange, changes)
         self.summary.created += len(new_issues)
         self.summary.updated += len(updates)

@@ -12,6 +12,7 @@ from django.core.management import CommandError
 from departments.models import Department, ServiceType
 from issues.importers.progress import Progress
 from issues.models import Issue, Notification, StatusChange
+from tests.dashboards.test_rollups import assert_equals_rebuild
 from tests.factories import CITY_HALL, LAKE_MICHIGAN, make_department, make_service_type
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,8 @@ def test_a_reimport_that_closes_a_request_records_the_change(run_command, data_d
     assert issue.closed_at == datetime(2025, 3, 27, 13, 0, tzinfo=UTC)
     last = issue.status_changes.order_by("created_at", "id").last()
     assert (last.from_status, last.to_status) == ("in_progress", "closed")
+    # The dashboards' counters followed both imports, the second one's closure included.
+    assert_equals_rebuild()
 
 
 def test_nyc_statuses_and_times_are_mapped(run_command, data_dir):
