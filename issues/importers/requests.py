@@ -173,6 +173,13 @@ class RequestImporter:
             if not row.external_id or latest[row.external_id] == index
         ]
         started = time.monotonic()
+        # Service types and departments the batch needs are created (and committed) before the
+        # batch's transaction: created inside it, a refused batch would roll them back while
+        # the catalogue still held them, and the row-by-row retry would point at nothing.
+        for row, _raw in rows:
+            self.catalogue.service_type(
+                name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
+            )
         try:
             with transaction.atomic(), notifications.suppressed():
                 self._write([row for row, _raw in rows])

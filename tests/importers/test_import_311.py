@@ -385,3 +385,26 @@ def test_a_public_id_clash_is_redrawn_not_rejected(run_command, data_dir, monkey
     assert "235 created" in output
     assert len(calls) >= 2
     assert Issue.objects.filter(public_id=existing.public_id).count() == 1
+
+
+def test_a_refused_batch_keeps_the_service_types_its_rows_need(run_command, data_dir, monkeypatch):
+    """The batch is written again row by row after the database refuses it; the service types it
+    created must still exist for those rows (they are created outside the batch's transaction)."""
+    from django.db import DatabaseError
+
+    from issues.importers import bulk
+
+    real_add_rows = bulk.add_rows
+
+    def refuse_whole_batches(model, rows):
+        if len(rows) > 2:  # one issue writes at most two history rows
+            raise DatabaseError("simulated: the server refused the batch")
+        return real_add_rows(model, rows)
+
+    monkeypatch.setattr(bulk, "add_rows", refuse_whole_batches)
+
+    output = run_command("import_311", str(data_dir / "boston311_sample.csv"), "--format", "boston")
+
+    assert "598 created" in output
+    type_ids = set(Issue.objects.values_list("service_type_id", flat=True))
+    assert type_ids and ServiceType.objects.filter(pk__in=type_ids).count() == len(type_ids)
