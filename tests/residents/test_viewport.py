@@ -159,3 +159,37 @@ def test_zoomed_out_answers_are_cached_briefly(client, service_type, django_asse
     with django_assert_num_queries(0):
         data = client.get(URL, {"bbox": CHICAGO, "zoom": 10}).json()
     assert data["properties"]["count"] == 2
+
+
+@pytest.mark.django_db
+def test_street_zoom_lists_newest_first_and_ties_by_the_later_report(
+    client, service_type, staff_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from issues.models import Issue, Status
+
+    older, tie_a, tie_b = _spread(service_type, 3, step=0.0002)
+    at = timezone.now() - timedelta(days=1)
+    Issue.objects.filter(pk__in=[tie_a.pk, tie_b.pk]).update(requested_at=at)
+    Issue.objects.filter(pk=older.pk).update(requested_at=at - timedelta(hours=1))
+    services.change_status(issue=older, to=Status.IN_PROGRESS, by=staff_user)
+    features = client.get(URL, {"bbox": LOOP, "zoom": 18}).json()["features"]
+    assert [f["properties"]["id"] for f in features] == [
+        tie_b.public_id,
+        tie_a.public_id,
+        older.public_id,
+    ]
+    assert features[2]["properties"]["status_label"] == str(Status.IN_PROGRESS.label)
+    assert features[0]["properties"]["requested"] == at.isoformat()
+
+
+@pytest.mark.django_db
+def test_a_lone_issue_in_a_cluster_view_has_the_street_view_properties(client, service_type):
+    issue = make_issue(service_type, point=CITY_HALL, address="121 N LaSalle St")
+    street = client.get(URL, {"bbox": LOOP, "zoom": 18}).json()["features"]
+    clustered = client.get(URL, {"bbox": CHICAGO, "zoom": 10}).json()["features"]
+    assert clustered == street
+    assert street[0]["properties"]["url"] == issue.get_absolute_url()
