@@ -63,10 +63,29 @@ def issue_counter(public_id: str) -> str:
 # --- versions --------------------------------------------------------------------------------
 
 
+class AfterCommitBump:
+    """The second bump, run on commit: one per transaction, however many rows it wrote (a bulk
+    close of 500 issues is one callback here, not 1,000)."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def __call__(self) -> None:
+        _bump_now(sorted(self.names))
+
+
 def bump(*names: str) -> None:
     """Move the counters on; see the module docstring for why twice."""
     _bump_now(names)
-    transaction.on_commit(lambda: _bump_now(names))
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return  # autocommit: the row is already committed, once is enough
+    pending = getattr(connection, "_pagecache_after_commit", None)
+    # A savepoint rolled back takes its callbacks with it: then register a new one.
+    if pending is None or not any(entry[1] is pending for entry in connection.run_on_commit):
+        pending = connection._pagecache_after_commit = AfterCommitBump()
+        transaction.on_commit(pending)
+    pending.names.update(names)
 
 
 def bump_all() -> None:

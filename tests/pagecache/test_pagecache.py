@@ -3,6 +3,7 @@ shows on the next GET, and nothing personal is ever stored or served."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
@@ -305,3 +306,36 @@ def test_the_next_minute_renders_again(client, issue, monkeypatch):
     monkeypatch.setattr(pagecache, "_minute", lambda: 29_000_001)
     _, state = _get(client, issue.get_absolute_url())
     assert state == "miss"
+
+
+def _after_commit_bumps() -> list:
+    return [
+        entry[1]
+        for entry in connection.run_on_commit
+        if isinstance(entry[1], pagecache.AfterCommitBump)
+    ]
+
+
+def test_one_transaction_schedules_one_after_commit_bump(issue, staff_user, resident):
+    # The test runs inside one transaction, as a bulk action's request would.
+    services.add_comment(issue=issue, author=resident, body="One")
+    services.add_comment(issue=issue, author=resident, body="Two")
+    services.set_hidden(target=issue, hidden=True, by=staff_user, reason="duplicate")
+    bumps = _after_commit_bumps()
+    assert len(bumps) == 1
+    assert {pagecache.GLOBAL, pagecache.issue_counter(issue.public_id)} <= bumps[0].names
+
+
+def test_a_rolled_back_savepoint_does_not_lose_the_after_commit_bump(issue, resident):
+    connection._pagecache_after_commit = None  # as at the start of a transaction
+    connection.run_on_commit.clear()
+    try:
+        with transaction.atomic():
+            services.add_comment(issue=issue, author=resident, body="Undone")
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    assert _after_commit_bumps() == []
+    services.add_comment(issue=issue, author=resident, body="Kept")
+    bumps = _after_commit_bumps()
+    assert len(bumps) == 1 and pagecache.GLOBAL in bumps[0].names

@@ -7,7 +7,7 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from issues import services
+from issues import pagecache, services
 from issues.models import (
     Issue,
     Notification,
@@ -75,7 +75,8 @@ def test_bulk_closing_500_issues_makes_one_change_and_one_email_batch_each(
         .annotate(n=Count("id"))
     )
     assert len(per_issue_mail) == 500 and {row["n"] for row in per_issue_mail} == {1}
-    assert len(callbacks) == 500  # one delivery batch scheduled per issue, on commit
+    deliveries = [c for c in callbacks if not isinstance(c, pagecache.AfterCommitBump)]
+    assert len(deliveries) == 500  # one delivery batch scheduled per issue, on commit
     assert set(
         StatusChange.objects.filter(to_status=Status.CLOSED).values_list("message", flat=True)
     ) == {"A crew filled this pothole."}
