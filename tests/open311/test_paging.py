@@ -158,3 +158,28 @@ def test_an_empty_page_after_a_cursor_reads_no_photos(client, backlog):
     with CaptureQueriesContext(connection) as captured:
         assert page(client, after=encode_cursor(last.requested_at, last.pk)).json() == []
     assert not [q for q in captured.captured_queries if "issues_photo" in q["sql"]]
+
+
+@pytest.mark.parametrize(
+    "params", [{"ward": "99"}, {"service_code": "no-such-code"}, {"ward": "99", "page": "900"}]
+)
+def test_a_filter_that_matches_nothing_never_scans_the_requests(
+    backlog, params, django_assert_num_queries
+):
+    # Joined in the query, PostgreSQL walked every request looking for ward 99 (5 s at 1M).
+    from issues.open311.query import RequestQuery, service_requests
+
+    with django_assert_num_queries(1):  # the ward or the service type, nothing else
+        page_ = service_requests(RequestQuery.from_params(params))
+    assert page_.rows == [] and not page_.has_next
+
+
+def test_code_and_ward_filters_still_combine_as_lists(client, backlog, graffiti, pothole):
+    with notifications.suppressed():
+        other = make_issue(pothole, attributes={"SIZE": ["small"]})
+    ward = str(other.ward.number)
+    both = page(client, service_code="nope,pothole,graffiti", ward=f"99,{ward}", page_size=50)
+    assert len(both.json()) == len(backlog) + 1
+    assert [r["service_request_id"] for r in page(client, service_code="pothole").json()] == [
+        other.public_id
+    ]
