@@ -53,6 +53,7 @@ NO_WARD = 0  # ward_key of issues in no ward (they count for the city)
 BINS_PER_DOUBLING = 4
 LAST_BIN = 80  # 2^(79/4) hours is about 100 years: everything beyond shares the last bin
 CHUNK = 5000
+UPSERT_ROWS = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
 
 STATE_FIELDS = (
     "ward_id",
@@ -193,13 +194,13 @@ class Delta:
 
     def write(self) -> None:
         _upsert(
-            StatusTally._meta.db_table,
+            StatusTally,
             ("ward_key", "type_key", "status"),
             ("n", "with_due"),
             self.status,
         )
         _upsert(
-            DayTally._meta.db_table,
+            DayTally,
             ("ward_key", "type_key", "day"),
             (
                 "opened",
@@ -212,30 +213,45 @@ class Delta:
             self.days,
         )
         _upsert(
-            CloseHistogram._meta.db_table,
+            CloseHistogram,
             ("ward_key", "type_key", "day", "bin"),
             ("n", "days_sum", "days_sq_sum"),
             self.bins,
         )
 
 
-def _upsert(table: str, keys: Sequence[str], values: Sequence[str], changes: dict) -> None:
-    # Only the rows that change, in key order (no deadlock between two writers).
+def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) -> None:
+    # Only the rows that change, in key order (no deadlock between two writers), set-wise: a
+    # generator batch spreads over thousands of days, and a statement per row would cost more
+    # than the batch itself.
     rows = [(*key, *vals) for key, vals in sorted(changes.items()) if any(vals)]
     if not rows:
         return
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(c) for c in (*keys, *values))
-    marks = ", ".join(["%s"] * (len(keys) + len(values)))
-    updates = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + EXCLUDED.{qn(c)}" for c in values)
-    conflict = ", ".join(qn(k) for k in keys)
+    table = qn(model._meta.db_table)
+    names = (*keys, *values)
+    columns = ", ".join(qn(c) for c in names)
+    updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in values)
+    conflict = f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET {updates}"
     # Names are our own models' columns, quoted; every value is a parameter.
-    sql = (
-        f"INSERT INTO {qn(table)} ({columns}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # One statement, one array per column: planned once whatever the number of rows.
+            arrays = ", ".join(
+                f"%s::{model._meta.get_field(c).db_type(connection)}[]" for c in names
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        one = "(" + ", ".join(["%s"] * len(names)) + ")"
+        for start in range(0, len(rows), UPSERT_ROWS):
+            chunk = rows[start : start + UPSERT_ROWS]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} {conflict}",  # noqa: S608
+                [v for row in chunk for v in row],
+            )
 
 
 # --- maintenance -------------------------------------------------------------------------------
