@@ -216,7 +216,9 @@ def decode_cursor(token: str) -> tuple[datetime, int]:
     return requested_at, pk
 
 
-def within_radius(queryset: QuerySet[Issue], lat: float, lon: float, radius_m: float):
+def within_radius(
+    queryset: QuerySet[Issue], lat: float, lon: float, radius_m: float
+) -> QuerySet[Issue]:
     """Issues within `radius_m` metres of a point: a bounding box on the indexed lat/lon columns
     first, then the exact great-circle test (haversine, compared without the arcsine)."""
     dlat = radius_m / METRES_PER_DEGREE_LAT
@@ -286,8 +288,8 @@ def _filtered(query: RequestQuery) -> QuerySet[Issue]:
     # looking for one (ward=99 at 1M issues: 5 s), and a rare type was estimated as common.
     type_ids = ward_ids = None
     if query.service_codes:
-        type_ids = ServiceType.objects.filter(service_code__in=query.service_codes)
-        type_ids = list(type_ids.values_list("id", flat=True))
+        types = ServiceType.objects.filter(service_code__in=query.service_codes)
+        type_ids = list(types.values_list("id", flat=True))
     if query.wards:
         ward_ids = list(Ward.objects.filter(number__in=query.wards).values_list("id", flat=True))
     if type_ids == [] or ward_ids == []:
