@@ -339,3 +339,11 @@ def test_a_rolled_back_savepoint_does_not_lose_the_after_commit_bump(issue, resi
     services.add_comment(issue=issue, author=resident, body="Kept")
     bumps = _after_commit_bumps()
     assert len(bumps) == 1 and pagecache.GLOBAL in bumps[0].names
+
+
+def test_head_is_served_from_the_gets_entry_and_never_stores_one(client, issue):
+    url = issue.get_absolute_url()
+    assert client.head(url).get("X-Page-Cache") is None  # a HEAD alone stores nothing
+    _get(client, url)
+    head = client.head(url)
+    assert head.status_code == 200 and head["X-Page-Cache"] == "hit"
