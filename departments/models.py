@@ -329,3 +329,27 @@ class CloseHistogram(models.Model):
 
     def __str__(self) -> str:
         return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
+
+
+class HeatTally(models.Model):
+    """Public issues with a point reported on `day` (city time), per heat-grid square
+    (departments.selectors.heat_steps: FLOOR(lat / step), FLOOR(lon / step)) and type: the ward
+    dashboard's 90-day hotspot grid."""
+
+    ward_key = models.PositiveIntegerField()
+    day = models.DateField()
+    cell_row = models.IntegerField()
+    cell_col = models.IntegerField()
+    type_key = models.PositiveIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward_key", "day", "cell_row", "cell_col", "type_key"],
+                name="heat_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ward {self.ward_key} {self.day} ({self.cell_row}, {self.cell_col}): {self.n}"

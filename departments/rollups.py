@@ -1,11 +1,11 @@
 """The dashboards' rollup: counters of public issues kept in step with every write.
 
-The ward dashboard and the league table read three small tables (departments.models:
-StatusTally, DayTally, CloseHistogram) instead of aggregating a ward's or the city's whole
+The ward dashboard and the league table read four small tables (departments.models:
+StatusTally, DayTally, CloseHistogram, HeatTally) instead of aggregating a ward's or the city's whole
 history, so an uncached page costs the same at 10k and at 1M issues: the tables' size depends on
 wards x service types x days (x statuses, x close-time bins), never on the number of issues.
 
-What one issue contributes is defined once, in `Delta.add`, from seven columns (`STATE_FIELDS`).
+What one issue contributes is defined once, in `Delta.add`, from nine columns (`STATE_FIELDS`).
 Every write that changes one of them applies the difference in the write's own transaction:
 
 - one issue (issues/services.py): `before = state_of(issue)` before the change, then
@@ -44,7 +44,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 
-from departments.models import CloseHistogram, DayTally, StatusTally
+from departments.models import CloseHistogram, DayTally, HeatTally, StatusTally
+
+TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
 
 OPEN = ("open", "acknowledged", "in_progress")
 CLOSED = ("closed", "archived")
@@ -63,6 +65,8 @@ STATE_FIELDS = (
     "requested_at",
     "expected_at",
     "closed_at",
+    "latitude",
+    "longitude",
 )
 
 
@@ -76,6 +80,8 @@ class IssueState(NamedTuple):
     requested_at: datetime
     expected_at: datetime | None
     closed_at: datetime | None
+    latitude: float | None
+    longitude: float | None
 
 
 def state_of(issue) -> IssueState:
@@ -145,13 +151,17 @@ def _city_tz() -> ZoneInfo:
 
 
 class Delta:
-    """Signed changes to the three tables, accumulated by key."""
+    """Signed changes to the rollup's tables, accumulated by key."""
 
     def __init__(self) -> None:
         self.tz = _city_tz()
         self.status: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         self.bins: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        self.heat: dict[tuple, list[int]] = defaultdict(lambda: [0])
+        from departments.selectors import heat_steps
+
+        self.lat_step, self.lon_step = heat_steps()
 
     def _day(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
@@ -159,7 +169,7 @@ class Delta:
     def add(self, state: IssueState | Sequence | None, sign: int = 1) -> None:
         if state is None:
             return
-        ward, type_id, status, hidden, requested, expected, closed = state
+        ward, type_id, status, hidden, requested, expected, closed, lat, lon = state
         if hidden:
             return
         ward = ward or NO_WARD
@@ -168,6 +178,10 @@ class Delta:
         counts[1] += sign if expected is not None else 0
         is_open = status in OPEN
         requested_day = self._day(requested)
+        if lat is not None and lon is not None:
+            # The same square as SQL's FLOOR(latitude / step): one IEEE division either way.
+            cell = (math.floor(lat / self.lat_step), math.floor(lon / self.lon_step))
+            self.heat[(ward, requested_day, *cell, type_id)][0] += sign
         due_day = self._day(expected) if is_open and expected is not None else None
         closed_day = self._day(closed) if status in CLOSED and closed is not None else None
         if closed_day is not None:
@@ -217,6 +231,12 @@ class Delta:
             ("ward_key", "type_key", "day", "bin"),
             ("n", "days_sum", "days_sq_sum"),
             self.bins,
+        )
+        _upsert(
+            HeatTally,
+            ("ward_key", "day", "cell_row", "cell_col", "type_key"),
+            ("n",),
+            self.heat,
         )
 
 
@@ -308,7 +328,7 @@ def rebuild_for_wards(ward_ids: Iterable[int | None]) -> None:
     keys = sorted({w or NO_WARD for w in ward_ids})
     with transaction.atomic():
         _lock_tables()
-        for model in (StatusTally, DayTally, CloseHistogram):
+        for model in TABLES:
             model.objects.filter(ward_key__in=keys).delete()
         for key in keys:
             issues = Issue.objects.public().order_by()
@@ -325,7 +345,7 @@ def rebuild() -> None:
 
     with transaction.atomic():
         _lock_tables()
-        for model in (StatusTally, DayTally, CloseHistogram):
+        for model in TABLES:
             model.objects.all().delete()
         # Issue.ward is a foreign key: every ward an issue names is in Ward.
         rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD])
@@ -338,6 +358,6 @@ def _lock_tables() -> None:
     if connection.vendor != "postgresql":
         return
     qn = connection.ops.quote_name
-    tables = ", ".join(qn(m._meta.db_table) for m in (StatusTally, DayTally, CloseHistogram))
+    tables = ", ".join(qn(m._meta.db_table) for m in TABLES)
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")

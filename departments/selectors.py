@@ -2,9 +2,8 @@
 
 The figures come from the rollup (departments/rollups.py: counters per ward, type, status and
 city-time day, kept in step with every write), so a page costs the same at 10k and 1M issues.
-Only three things still read issues: the heat grid (90 days of points, an index-only range scan
-of the ward's recent reports), the issues due earlier today (for "overdue", which moves by the
-minute) and the lists of oldest open issues and alerts (index range scans with LIMIT). Public
+Only two things still read issues: the issues due earlier today (for "overdue", which moves by
+the minute) and the lists of oldest open issues and alerts (index range scans with LIMIT). Public
 figures exclude hidden issues. Time windows are whole days in the city's time zone, so that each
 figure can be reproduced exactly by the public list's `start`/`end` date filters it links to.
 """
@@ -23,7 +22,14 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Floor
 from django.utils import timezone
 
-from departments.models import CloseHistogram, DayTally, ServiceType, StatusTally, Ward
+from departments.models import (
+    CloseHistogram,
+    DayTally,
+    HeatTally,
+    ServiceType,
+    StatusTally,
+    Ward,
+)
 from departments.rollups import ALL_TYPES, CLOSED, NO_WARD, OPEN, median_from_bins
 from departments.wards import shape_from_geojson
 from issues.models import OPEN_STATUSES, HotspotAlert, Issue, Status
@@ -341,11 +347,12 @@ def grid_counts(
     )
 
 
-def _heat_cells(queryset: QuerySet, types: dict[int, ServiceType]) -> list[HeatCell]:
+def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[HeatCell]:
+    """Cells from (row, col, service type id, count) rows."""
     lat_step, lon_step = heat_steps()
     totals: dict[tuple[int, int], int] = defaultdict(int)
     dominant: dict[tuple[int, int], tuple[int, int]] = {}
-    for row, col, type_id, n in grid_counts(queryset, by_type=True):
+    for row, col, type_id, n in counts:
         key = (int(row), int(col))
         totals[key] += n
         best = dominant.get(key)
@@ -475,10 +482,15 @@ def ward_dashboard(
     board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))
     board.by_type = sorted(type_rows.values(), key=lambda r: (-r.total, r.name))
 
-    # Hotspots: a grid of the last 90 days (an index-only scan of the ward's recent reports).
-    public = Issue.objects.public().filter(ward=ward).order_by()
-    heat_since = clock.midnight(clock.days_back(HEAT_WINDOW_DAYS))
-    board.heat_cells = _heat_cells(public.filter(requested_at__gte=heat_since), types)
+    # Hotspots: a grid of the last 90 days.
+    heat = (
+        HeatTally.objects.filter(ward_key=ward.pk, day__gte=clock.days_back(HEAT_WINDOW_DAYS))
+        .values("cell_row", "cell_col", "type_key")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .values_list("cell_row", "cell_col", "type_key", "total")
+    )
+    board.heat_cells = _heat_cells(heat, types)
 
     if with_lists:
         _add_lists(board)

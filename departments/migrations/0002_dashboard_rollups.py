@@ -3,14 +3,6 @@
 from django.db import migrations, models
 
 
-def count_existing_issues(apps, schema_editor):
-    # A database with issues already in it gets its rollup at once; the dashboards read nothing
-    # else. Reads only the seven columns in departments.rollups.STATE_FIELDS.
-    from departments import rollups
-
-    rollups.rebuild()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("departments", "0001_initial"),
@@ -95,5 +87,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(count_existing_issues, migrations.RunPython.noop),
     ]
