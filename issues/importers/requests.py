@@ -260,17 +260,9 @@ class RequestImporter:
         )
         new_ids = insert_issues(new_issues)
         # The dashboards' counters (departments/rollups.py), in this batch's transaction.
+        # New imported issues are never hidden; every other state field is in the row.
         rollups.add_states(
-            (
-                v["ward_id"],
-                v["service_type_id"],
-                v["status"],
-                False,
-                v["requested_at"],
-                v["expected_at"],
-                v["closed_at"],
-            )
-            for v in new_issues
+            tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
         )
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(
