@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from departments import rollups
 from departments.models import Department, ServiceType, Ward
-from issues import notifications
+from issues import notifications, pagecache
 from issues.importers import bulk
 from issues.importers.catalogue import Catalogue
 from issues.importers.formats import ColumnMapping
@@ -198,15 +198,15 @@ class RequestImporter:
         self._place(rows)
         ids = [row.external_id for row in rows if row.external_id]
         existing = {
-            external_id: (pk, status)
+            external_id: (pk, status, public_id)
             # The exclude repeats the unique index's condition: with more than 100 ids PostgreSQL
             # cannot prove the IN list implies it, and scanned the whole table per batch.
-            for external_id, pk, status in Issue.objects.filter(
+            for external_id, pk, status, public_id in Issue.objects.filter(
                 external_source=self.source_label, external_id__in=ids
             )
             .exclude(external_id="")
             .order_by()
-            .values_list("external_id", "id", "status")
+            .values_list("external_id", "id", "status", "public_id")
         }
         new_issues, new_rows, updates, changes = [], [], [], []
         for row in rows:
@@ -238,7 +238,7 @@ class RequestImporter:
             }
             found = existing.get(row.external_id) if row.external_id else None
             if found is not None:
-                pk, old_status = found
+                pk, old_status, _public_id = found
                 updates.append({"id": pk, **values})
                 if old_status != row.status:
                     changes.append(self._change(pk, old_status, row, values))
@@ -277,6 +277,12 @@ class RequestImporter:
             )
             if row.status != OPEN:
                 changes.append(self._change(pk, OPEN, row, values))
+        # COPY bypasses the signals that move the public page cache's counters on: move them
+        # here, for the lists and for each updated issue's own page (after this batch commits).
+        pagecache.bump(
+            pagecache.GLOBAL,
+            *(pagecache.issue_counter(found[2]) for found in existing.values()),
+        )
         updated_ids = [row["id"] for row in updates]
         rollups.subtract_issues(updated_ids)
         bulk.update_rows(Issue, updates, UPDATED_FIELDS)

@@ -408,3 +408,36 @@ def test_a_refused_batch_keeps_the_service_types_its_rows_need(run_command, data
     assert "598 created" in output
     type_ids = set(Issue.objects.values_list("service_type_id", flat=True))
     assert type_ids and ServiceType.objects.filter(pk__in=type_ids).count() == len(type_ids)
+
+
+def test_public_pages_cached_before_a_reimport_show_its_changes(
+    run_command, data_dir, tmp_path, client, monkeypatch
+):
+    """COPY bypasses the signals that invalidate the public page cache; the importer moves the
+    counters itself, for the lists and for each updated issue's page."""
+    from issues import pagecache
+
+    monkeypatch.setattr(pagecache, "_minute", lambda: 29_000_000)  # no minute boundary mid-test
+    source = data_dir / "nyc311_sample.csv"
+    run_command("import_311", str(source), "--format", "nyc")
+    issue = Issue.objects.get(external_source="nyc311", external_id="64454142")
+    url = issue.get_absolute_url()
+    client.get(url)
+    cached = client.get(url)
+    assert cached["X-Page-Cache"] == "hit"
+
+    rows = list(csv.reader(StringIO(source.read_text(encoding="utf-8"))))
+    header = rows[0]
+    for row in rows[1:]:
+        if row[0] == "64454142":
+            row[header.index("Status")] = "Closed"
+            row[header.index("Closed Date")] = "03/27/2025 09:00:00 AM"
+    changed = tmp_path / "nyc-later.csv"
+    with open(changed, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    run_command("import_311", str(changed), "--format", "nyc")
+
+    fresh = client.get(url)
+    assert fresh["X-Page-Cache"] == "miss"
+    # The timeline now ends with the closure the second import brought.
+    assert fresh.content.count(b"Closed") > cached.content.count(b"Closed")
