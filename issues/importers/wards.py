@@ -20,6 +20,7 @@ from shapely.geometry import mapping as to_geojson
 from departments import rollups
 from departments.models import Ward
 from departments.wards import WardIndex, shape_from_geojson
+from issues import pagecache
 from issues.importers.records import parse_ward_number
 from issues.models import Issue
 
@@ -130,6 +131,8 @@ def load_ward_file(
         # Issues changed wards in bulk: recount the dashboards' rollup (departments/rollups.py).
         if summary.reassigned:
             rollups.rebuild()
+        # Issues moved wards by a bulk UPDATE, which no save signal sees.
+        pagecache.bump_all()
     summary.seconds = time.monotonic() - started
     return summary
 
