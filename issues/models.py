@@ -184,24 +184,14 @@ class Issue(models.Model):
             ),
             models.Index(fields=["updated_at"], name="issue_updated"),
             models.Index(fields=["status", "expected_at"], name="issue_status_expected"),
-            # Ward dashboards and the league table (departments/selectors.py): public rows only,
-            # and covering (INCLUDE, PostgreSQL), so every figure is an index-only range scan.
-            models.Index(
-                fields=["ward", "status", "service_type"],
-                condition=models.Q(is_hidden=False),
-                name="issue_pub_ward_status_type",
-            ),
+            # Public rows only, covering (INCLUDE, PostgreSQL). The dashboards' counts come from
+            # the rollup (departments/rollups.py); what still reads issues: a ward's oldest open
+            # issues, the public list's closed-date filters, and "due earlier today".
             models.Index(
                 fields=["ward", "requested_at"],
                 include=["service_type", "latitude", "longitude"],
                 condition=models.Q(is_hidden=False),
                 name="issue_pub_ward_requested_cov",
-            ),
-            models.Index(
-                fields=["ward", "closed_at"],
-                include=["service_type", "requested_at", "status"],
-                condition=models.Q(is_hidden=False, closed_at__isnull=False),
-                name="issue_pub_ward_closed_cov",
             ),
             models.Index(
                 fields=["closed_at"],
