@@ -146,6 +146,13 @@ def test_svg_charts_carry_their_numbers_as_text(client, scenario):
     for _value, label, n in board.by_status:
         if n:
             assert f"{label}: {n}" in status
+    # The heat map (written out in Python, departments.charts.HeatMap.svg): one shaded cell
+    # per grid square with its count as a plural title, the top squares numbered.
+    heat = next(s for s in svgs if 'id="chart-heat-title"' in s)
+    cells = re.findall(r'<rect class="cell"[^>]*><title>(\d+) reports?</title></rect>', heat)
+    assert sorted(int(n) for n in cells) == sorted(c.count for c in board.heat_cells)
+    assert "<title>1 reports</title>" not in heat
+    assert heat.count('<text class="rank"') == len(board.top_cells)
 
 
 def test_oldest_open_issues_come_first_and_hide_private_fields(client, scenario):
