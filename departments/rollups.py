@@ -47,6 +47,23 @@ from django.db import connection, transaction
 from departments.models import CloseHistogram, DayTally, HeatTally, StatusTally
 
 TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
+# Each table's key columns and its counters, in the order `Delta` keeps them.
+LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    StatusTally: (("ward_key", "type_key", "status"), ("n", "with_due")),
+    DayTally: (
+        ("ward_key", "type_key", "day"),
+        (
+            "opened",
+            "closed",
+            "closed_with_sla",
+            "closed_within_sla",
+            "open_requested",
+            "open_due",
+        ),
+    ),
+    CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
+    HeatTally: (("ward_key", "day", "cell_row", "cell_col", "type_key"), ("n",)),
+}
 
 OPEN = ("open", "acknowledged", "in_progress")
 CLOSED = ("closed", "archived")
@@ -207,37 +224,14 @@ class Delta:
                 cell[2] += sign * duration * duration
 
     def write(self) -> None:
-        _upsert(
-            StatusTally,
-            ("ward_key", "type_key", "status"),
-            ("n", "with_due"),
-            self.status,
-        )
-        _upsert(
-            DayTally,
-            ("ward_key", "type_key", "day"),
-            (
-                "opened",
-                "closed",
-                "closed_with_sla",
-                "closed_within_sla",
-                "open_requested",
-                "open_due",
-            ),
-            self.days,
-        )
-        _upsert(
-            CloseHistogram,
-            ("ward_key", "type_key", "day", "bin"),
-            ("n", "days_sum", "days_sq_sum"),
-            self.bins,
-        )
-        _upsert(
-            HeatTally,
-            ("ward_key", "day", "cell_row", "cell_col", "type_key"),
-            ("n",),
-            self.heat,
-        )
+        for model, changes in (
+            (StatusTally, self.status),
+            (DayTally, self.days),
+            (CloseHistogram, self.bins),
+            (HeatTally, self.heat),
+        ):
+            keys, values = LAYOUT[model]
+            _upsert(model, keys, values, changes)
 
 
 def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from departments import rollups, selectors
 from departments import services as department_services
-from departments.models import CloseHistogram, DayTally, HeatTally, StatusTally, Ward
+from departments.models import DayTally, StatusTally, Ward
 from issues import services
 from issues.importers.synthetic import generate_issues
 from issues.models import Issue, Status
@@ -26,25 +26,9 @@ from tests.factories import make_issue, make_user
 
 
 def snapshot() -> dict:
-    """Every non-zero counter of the three tables, by key."""
-    tables = {
-        StatusTally: (("ward_key", "type_key", "status"), ("n", "with_due")),
-        DayTally: (
-            ("ward_key", "type_key", "day"),
-            (
-                "opened",
-                "closed",
-                "closed_with_sla",
-                "closed_within_sla",
-                "open_requested",
-                "open_due",
-            ),
-        ),
-        CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
-        HeatTally: (("ward_key", "day", "cell_row", "cell_col", "type_key"), ("n",)),
-    }
+    """Every non-zero counter of the rollup's tables, by key."""
     found = {}
-    for model, (keys, values) in tables.items():
+    for model, (keys, values) in rollups.LAYOUT.items():
         for row in model.objects.values_list(*keys, *values):
             counts = tuple(round(v, 6) if isinstance(v, float) else v for v in row[len(keys) :])
             if any(counts):

@@ -87,14 +87,9 @@ def test_reimporting_the_same_file_updates_instead_of_duplicating(run_command, d
     assert StatusChange.objects.count() == changes
 
 
-def test_a_reimport_that_closes_a_request_records_the_change(run_command, data_dir, tmp_path):
-    source = data_dir / "nyc311_sample.csv"
-    run_command("import_311", str(source), "--format", "nyc")
-    issue = Issue.objects.get(external_source="nyc311", external_id="64454142")
-    assert issue.status == "in_progress"
-
-    text = source.read_text(encoding="utf-8")
-    rows = list(csv.reader(StringIO(text)))
+def nyc_with_64454142_closed(source, tmp_path) -> str:
+    """The NYC sample as a later export: request 64454142 closed on 27 March 2025."""
+    rows = list(csv.reader(StringIO(source.read_text(encoding="utf-8"))))
     header = rows[0]
     for row in rows[1:]:
         if row[0] == "64454142":
@@ -103,8 +98,16 @@ def test_a_reimport_that_closes_a_request_records_the_change(run_command, data_d
     changed = tmp_path / "nyc-later.csv"
     with open(changed, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
+    return str(changed)
 
-    run_command("import_311", str(changed), "--format", "nyc")
+
+def test_a_reimport_that_closes_a_request_records_the_change(run_command, data_dir, tmp_path):
+    source = data_dir / "nyc311_sample.csv"
+    run_command("import_311", str(source), "--format", "nyc")
+    issue = Issue.objects.get(external_source="nyc311", external_id="64454142")
+    assert issue.status == "in_progress"
+
+    run_command("import_311", nyc_with_64454142_closed(source, tmp_path), "--format", "nyc")
 
     issue.refresh_from_db()
     assert issue.status == "closed"
@@ -426,16 +429,7 @@ def test_public_pages_cached_before_a_reimport_show_its_changes(
     cached = client.get(url)
     assert cached["X-Page-Cache"] == "hit"
 
-    rows = list(csv.reader(StringIO(source.read_text(encoding="utf-8"))))
-    header = rows[0]
-    for row in rows[1:]:
-        if row[0] == "64454142":
-            row[header.index("Status")] = "Closed"
-            row[header.index("Closed Date")] = "03/27/2025 09:00:00 AM"
-    changed = tmp_path / "nyc-later.csv"
-    with open(changed, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
-    run_command("import_311", str(changed), "--format", "nyc")
+    run_command("import_311", nyc_with_64454142_closed(source, tmp_path), "--format", "nyc")
 
     fresh = client.get(url)
     assert fresh["X-Page-Cache"] == "miss"
