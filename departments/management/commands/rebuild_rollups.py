@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from departments import rollups
+from issues import pagecache
 
 
 class Command(BaseCommand):
@@ -26,4 +27,6 @@ class Command(BaseCommand):
             rollups.rebuild_for_wards(options["ward"])
         else:
             rollups.rebuild()
+        # The dashboards' figures may have changed: cached ward pages render again.
+        pagecache.bump_all()
         self.stdout.write(f"Rollup rebuilt in {time.monotonic() - started:.1f} s.")
