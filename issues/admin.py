@@ -97,8 +97,10 @@ def staff_timeline(issue: Issue, *, include_internal: bool) -> list[TimelineEntr
 # --- the work forms on the issue page ------------------------------------------------------
 
 
-class StatusForm(forms.Form):
-    to = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+class ResponseMessageForm(forms.Form):
+    """A public message to residents, written or taken from one of the department's response
+    templates: the status form and the bulk close share it."""
+
     template = forms.ModelChoiceField(
         label=_("Response template"),
         queryset=ResponseTemplate.objects.none(),
@@ -110,8 +112,19 @@ class StatusForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=DESCRIPTION_MAX,
-        help_text=_("Shown on the public page and emailed to the reporter and followers."),
     )
+
+    def message_or_template(self, data: dict) -> str:
+        """The written message, or the chosen template's text when none was written."""
+        message = (data.get("message") or "").strip()
+        if not message and data.get("template"):
+            message = data["template"].body
+        return message
+
+
+class StatusForm(ResponseMessageForm):
+    to = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    field_order = ["to", "template", "message"]
 
     def __init__(self, *args, issue: Issue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,11 +135,13 @@ class StatusForm(forms.Form):
             (s, Status(s).label) for s in STATUS_ORDER if s in allowed
         ]
         self.fields["template"].queryset = response_templates_for([issue.department_id])
+        self.fields["message"].help_text = _(
+            "Shown on the public page and emailed to the reporter and followers."
+        )
 
     def clean(self):
         data = super().clean()
-        if data.get("template") and not (data.get("message") or "").strip():
-            data["message"] = data["template"].body
+        data["message"] = self.message_or_template(data)
         return data
 
 
@@ -242,32 +257,17 @@ WORK_FORMS = {
 # --- the bulk actions' intermediate forms ---------------------------------------------------
 
 
-class BulkCloseForm(forms.Form):
-    template = forms.ModelChoiceField(
-        label=_("Response template"),
-        queryset=ResponseTemplate.objects.none(),
-        required=False,
-        empty_label=_("— write my own —"),
-    )
-    message = forms.CharField(
-        label=_("Public message"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-        max_length=DESCRIPTION_MAX,
-        help_text=_("Leave empty to send the template's text."),
-    )
-
+class BulkCloseForm(ResponseMessageForm):
     def __init__(self, *args, department_ids, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = response_templates_for(
             department_ids, status=Status.CLOSED
         )
+        self.fields["message"].help_text = _("Leave empty to send the template's text.")
 
     def clean(self):
         data = super().clean()
-        message = (data.get("message") or "").strip()
-        if not message and data.get("template"):
-            message = data["template"].body
+        message = self.message_or_template(data)
         if not message:
             raise ValidationError(
                 _("Pick a response template or write a message: residents are told why.")
