@@ -237,23 +237,19 @@ def test_opened_date_filter_uses_the_city_day(client, sam, pothole, wards):
     assert next_morning.public_id not in shown_ids(response)
 
 
-def test_editing_sla_hours_moves_open_issues_only(client, boss, sam, pothole, wards):
-    open_issue = make_issue(pothole)
-    closed_issue = make_issue(pothole)
-    services.change_status(issue=closed_issue, to=Status.CLOSED, by=sam)
-    closed_due = Issue.objects.get(pk=closed_issue.pk).expected_at
-    client.force_login(boss)
-    response = client.post(
-        f"/admin/departments/servicetype/{pothole.pk}/change/",
+def post_service_type_form(client, service_type, *, sla_hours: str):
+    """The admin's service type form as a person submits it, with a new SLA."""
+    return client.post(
+        f"/admin/departments/servicetype/{service_type.pk}/change/",
         {
-            "service_code": pothole.service_code,
-            "name": pothole.name,
+            "service_code": service_type.service_code,
+            "name": service_type.name,
             "description": "",
-            "group": pothole.group,
+            "group": service_type.group,
             "keywords": "",
-            "department": pothole.department_id,
+            "department": service_type.department_id,
             "active": "on",
-            "sla_hours": "24",
+            "sla_hours": sla_hours,
             "service_notice": "",
             "hotspot_min_reports": 5,
             "hotspot_radius_m": 150,
@@ -261,6 +257,15 @@ def test_editing_sla_hours_moves_open_issues_only(client, boss, sam, pothole, wa
             "attributes-INITIAL_FORMS": 0,
         },
     )
+
+
+def test_editing_sla_hours_moves_open_issues_only(client, boss, sam, pothole, wards):
+    open_issue = make_issue(pothole)
+    closed_issue = make_issue(pothole)
+    services.change_status(issue=closed_issue, to=Status.CLOSED, by=sam)
+    closed_due = Issue.objects.get(pk=closed_issue.pk).expected_at
+    client.force_login(boss)
+    response = post_service_type_form(client, pothole, sla_hours="24")
     assert response.status_code == 302, response.content.decode()[:2000]
     open_issue.refresh_from_db()
     assert open_issue.expected_at == open_issue.requested_at + timedelta(hours=24)
@@ -279,24 +284,7 @@ def test_removing_the_sla_clears_open_issues_due_time(pothole, wards):
 def test_zero_sla_hours_is_a_form_error_and_changes_nothing(client, boss, pothole, wards):
     before = pothole.sla_hours
     client.force_login(boss)
-    response = client.post(
-        f"/admin/departments/servicetype/{pothole.pk}/change/",
-        {
-            "service_code": pothole.service_code,
-            "name": pothole.name,
-            "description": "",
-            "group": pothole.group,
-            "keywords": "",
-            "department": pothole.department_id,
-            "active": "on",
-            "sla_hours": "0",
-            "service_notice": "",
-            "hotspot_min_reports": 5,
-            "hotspot_radius_m": 150,
-            "attributes-TOTAL_FORMS": 0,
-            "attributes-INITIAL_FORMS": 0,
-        },
-    )
+    response = post_service_type_form(client, pothole, sla_hours="0")
     assert response.status_code == 200
     assert "above zero" in response.content.decode()
     pothole.refresh_from_db()
