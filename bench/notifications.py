@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.harness import recreate_database  # noqa: E402
 from tests.notifications.smtp_sink import SmtpSink  # noqa: E402
 
 CELERY = Path(sys.executable).parent / "celery"
@@ -51,15 +52,6 @@ def environment(args, queue: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "CONN_MAX_AGE": "60",
     }
-
-
-def recreate_database(args) -> None:
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [args.db]
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
-        conn.execute(f'CREATE DATABASE "{args.db}"')
 
 
 def start_worker(args, env: dict[str, str], queue: str, log_path: Path) -> subprocess.Popen:
@@ -166,7 +158,7 @@ def main() -> int:
 
     queue = f"civicfix-bench-{uuid.uuid4().hex[:8]}"
     env = environment(args, queue)
-    recreate_database(args)
+    recreate_database(args.pg, args.db)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
     )

@@ -28,16 +28,7 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])  # noqa: S606 (re-run in the venv)
 sys.path.insert(0, str(ROOT))
 
-
-def recreate_database(pg: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from bench.harness import recreate_database  # noqa: E402
 
 
 def seed(n: int, service_type, now) -> list:
