@@ -303,21 +303,28 @@ def _individual(queryset: QuerySet[Issue], limit: int) -> list[tuple]:
     )
 
 
-def _clusters(queryset: QuerySet[Issue], zoom: int) -> list[dict]:
-    """One SQL GROUP BY over grid cells; the representative point is the cell's mean position,
-    which always lies among its issues' bounding box. Cells holding a single issue come back
-    as that issue, fetched in one more query."""
+def _cluster_cells(queryset: QuerySet[Issue], zoom: int) -> list[dict]:
+    """One SQL GROUP BY over grid cells: count, mean position (always inside its issues'
+    bounding box) and the lowest id, for at most MAP_FEATURE_CAP cells, busiest first."""
     size = cell_size(zoom)
-    cells = list(
+    return list(
         queryset.order_by()  # the model's default ordering would join the GROUP BY
         .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
         .values("cx", "cy")
         .annotate(n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"), first=Min("id"))
         .order_by("-n", "cy", "cx")[:MAP_FEATURE_CAP]
     )
+
+
+def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
+    """Cells as GeoJSON. A cell holding a single issue comes back as that issue, read now from
+    the public issues: the cells may be a minute old, and an issue hidden since then must not
+    show its address."""
+    size = cell_size(zoom)
     single_ids = [c["first"] for c in cells if c["n"] == 1]
     singles = {
-        row[0]: row for row in _individual(Issue.objects.filter(pk__in=single_ids), len(single_ids))
+        row[0]: row
+        for row in _individual(Issue.objects.public().filter(pk__in=single_ids), len(single_ids))
     }
     writer = _FeatureWriter()
     features = []
@@ -365,8 +372,10 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     which case they are clustered on that zoom's finer grid. Never more than MAP_FEATURE_CAP
     features, so the response size does not grow with the data.
 
-    Cluster answers are cached for CLUSTER_CACHE_SECONDS: a zoomed-out view aggregates every
-    issue in the city, is the same for everyone, and a minute's delay in a count is harmless.
+    Cluster counts are cached for CLUSTER_CACHE_SECONDS whatever is written: a zoomed-out view
+    aggregates every issue in the city (linear in their number), is the same for everyone, and
+    a minute's delay in a count is harmless. What a count of one shows (id, address) is read
+    fresh from the public issues every time, so a hidden issue leaves the map at once.
     """
     clustered = zoom < STREET_ZOOM
     features: list[dict] = []
@@ -382,15 +391,16 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     if clustered:
         snapped = _snap_to_cells(bbox, zoom)
         key = (
-            "map-clusters:"
+            "map-cells:"
             + hashlib.sha256(
                 repr((zoom, snapped, sorted(filters.as_params().items()), MAP_FEATURE_CAP)).encode()
             ).hexdigest()
         )
-        features = cache.get(key)
-        if features is None:
-            features = _clusters(_located(filters, snapped), zoom)
-            cache.set(key, features, CLUSTER_CACHE_SECONDS)
+        cells = cache.get(key)
+        if cells is None:
+            cells = _cluster_cells(_located(filters, snapped), zoom)
+            cache.set(key, cells, CLUSTER_CACHE_SECONDS)
+        features = _cluster_features(cells, zoom)
     return {
         "type": "FeatureCollection",
         "features": features,
