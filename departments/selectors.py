@@ -503,16 +503,16 @@ CACHE_SECONDS = 60
 
 
 def _cache_key(kind: str, *parts) -> str:
-    """Versioned by the newest change to any issue (max updated_at, max id: two index lookups)
-    and by the minute, so a report, a status change or a comment shows at once, and what only
-    time changes (overdue, day windows) is at most a minute late. Hiding touches updated_at too
-    (services.set_hidden), so a hidden issue leaves the counts at once."""
-    from django.db.models import Max
+    """Versioned by the public page cache's global counter (issues/pagecache.py), which every
+    write that can change a public figure moves on, bulk ones included (an SLA change that
+    reschedules open issues, imports), and by the minute, because what only time changes
+    (overdue, day windows) may be a minute late. Signed-in readers (aldermen) never get the
+    page cache, so this is what spares them recounting."""
+    from issues import pagecache
 
-    agg = Issue.objects.aggregate(u=Max("updated_at"), i=Max("id"))
-    changed = agg["u"].timestamp() if agg["u"] else 0
+    (version,) = pagecache.current([pagecache.GLOBAL])
     minute = int(timezone.now().timestamp() // 60)
-    return ":".join(str(p) for p in ("wards", kind, changed, agg["i"] or 0, minute, *parts))
+    return ":".join(str(p) for p in ("wards", kind, version, minute, *parts))
 
 
 def cached_league() -> tuple[list[WardFigures], WardFigures]:

@@ -178,3 +178,33 @@ def test_count_legends_have_whole_number_classes():
     assert colours[4] == charts.NO_DATA
     legend, _colours = charts.classify(list(range(0, 101)), fmt=str, integer=True)
     assert legend[0].label == "0 – 20" and legend[-1].label.endswith("100")
+
+
+def test_an_sla_change_shows_in_the_league_at_once(client, service_type, monkeypatch):
+    """Rescheduling open issues is a bulk UPDATE; the figures' cache follows the page cache's
+    counter, which the service type's save moves on, so the new overdue count shows at once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from departments import rollups
+    from departments import services as department_services
+    from departments.models import Ward
+    from issues import pagecache
+    from issues.models import Issue
+    from tests.factories import CITY_HALL, make_issue, square_boundary
+
+    monkeypatch.setattr(pagecache, "_minute", lambda: 29_000_000)
+    Ward.objects.create(number=42, name="Ward 42", boundary=square_boundary(*CITY_HALL))
+    issue = make_issue(service_type)
+    department_services.set_sla_hours(service_type=service_type, hours=None)
+    Issue.objects.filter(pk=issue.pk).update(requested_at=timezone.now() - timedelta(days=5))
+    rollups.rebuild()
+    before = client.get("/wards/")
+    assert before.context["totals"]["overdue"].value == 0
+
+    department_services.set_sla_hours(service_type=service_type, hours=1)
+
+    after = client.get("/wards/")
+    assert after["X-Page-Cache"] == "miss"
+    assert after.context["totals"]["overdue"].value == 1
