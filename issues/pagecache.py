@@ -129,7 +129,7 @@ def is_anonymous_read(request: HttpRequest) -> bool:
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
-    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") or request.META.get("CSRF_COOKIE_USED"):
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False  # the page holds a token (get_token); CsrfViewMiddleware sets its cookie
     session = getattr(request, "session", None)
     if session is not None and session.modified:
@@ -265,6 +265,12 @@ def _public_id_of(sender, instance) -> str:
 
 
 def _issue_row_changed(sender, instance, **kwargs) -> None:
+    origin = kwargs.get("origin")
+    origin_model = getattr(origin, "model", None) or type(origin)
+    if sender.__name__ != "Issue" and getattr(origin_model, "__name__", "") == "Issue":
+        # Rows deleted with their issue: the issue's own delete moves the counters, and
+        # looking up each comment's issue would be a query per row of the cascade.
+        return
     names = [GLOBAL]
     public_id = _public_id_of(sender, instance)
     if public_id:
@@ -272,10 +278,17 @@ def _issue_row_changed(sender, instance, **kwargs) -> None:
     bump(*names)
 
 
+# Of a person, only the display name is ever public (User.public_name).
+PUBLIC_USER_FIELDS = frozenset({"display_name"})
+
+
 def _catalogue_changed(sender, instance=None, **kwargs) -> None:
-    update_fields = kwargs.get("update_fields")
-    if update_fields and set(update_fields) <= {"last_login", "password"}:
-        return  # signing in changes nothing anyone else sees
+    if sender is get_user_model():
+        update_fields = kwargs.get("update_fields")
+        if kwargs.get("created"):
+            return  # a new account has written nothing public yet
+        if update_fields is not None and not (set(update_fields) & PUBLIC_USER_FIELDS):
+            return  # sign-ins, verified emails, passwords, staff flags: nothing anyone sees
     if kwargs.get("action", "post_").startswith("pre_"):
         return  # m2m_changed: count the change once, when it is done
     bump(GLOBAL, CATALOGUE)

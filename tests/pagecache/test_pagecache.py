@@ -347,3 +347,43 @@ def test_head_is_served_from_the_gets_entry_and_never_stores_one(client, issue):
     _get(client, url)
     head = client.head(url)
     assert head.status_code == 200 and head["X-Page-Cache"] == "hit"
+
+
+def test_deleting_an_issue_looks_up_no_issue_per_comment(service_type, staff_user):
+    """The cascade's comments and history rows go with their issue, whose own delete moves the
+    counters: no query per child row to find which issue it belonged to."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from issues.models import Issue
+    from tests.factories import make_issue
+
+    issue = make_issue(service_type)
+    for n in range(20):
+        services.add_comment(issue=issue, author=staff_user, body=f"note {n}")
+    with CaptureQueriesContext(connection) as queries:
+        Issue.objects.get(pk=issue.pk).delete()
+    lookups = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "issues_issue"."public_id"')
+    ]
+    assert lookups == []
+
+
+def test_signing_in_or_verifying_an_email_keeps_every_cached_page(client, service_type):
+    """Only a display name is public: account changes that touch nothing public must not throw
+    the whole city's cache away (a sign-up, a sign-in, a verified email)."""
+    before = pagecache.current([pagecache.GLOBAL, pagecache.CATALOGUE])
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        email="new@example.org", password="a long passphrase"
+    )
+    user.email_verified = True
+    user.save(update_fields=["email_verified"])
+    assert pagecache.current([pagecache.GLOBAL, pagecache.CATALOGUE]) == before
+
+    user.display_name = "Pat"
+    user.save(update_fields=["display_name"])
+    assert pagecache.current([pagecache.GLOBAL, pagecache.CATALOGUE]) != before
