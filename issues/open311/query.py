@@ -59,6 +59,13 @@ def _datetime(params, name: str) -> datetime | None:
     if not raw:
         return None
     value = parse_w3c_datetime(raw)
+    if value is not None:
+        try:
+            # Years 1 and 9999 with an offset fall outside what a datetime can hold once in UTC
+            # (SQLite's adapter converts; PostgreSQL's would too on some dates).
+            value.astimezone(UTC)
+        except OverflowError:
+            value = None
     if value is None:
         raise Open311Error(
             400,

@@ -217,6 +217,11 @@ def test_dates_accept_z_offsets_fractions_and_a_space(client, city, text):
         {"ward": "99999999999999999999"},
         {"extensions": "maybe"},
         {"start_date": "2026-05-02T00:00:00Z", "end_date": "2026-05-01T00:00:00Z"},
+        # Dates a datetime cannot hold once converted to UTC (were a 500 on SQLite).
+        {"start_date": "0001-01-01T00:00:00+05:00"},
+        {"end_date": "9999-12-31T23:59:59-05:00"},
+        {"updated_after": "0001-01-01T00:00:00+05:00"},
+        {"updated_before": "9999-12-31T23:59:59-05:00"},
     ],
 )
 def test_bad_arguments_are_400_with_an_explanation(client, db, params):
