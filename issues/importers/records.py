@@ -60,12 +60,17 @@ class Reject:
 
 
 def clean_text(value) -> str:
-    """Strip, decode HTML entities (twice: '&amp;amp;' is common) and squeeze runs of spaces."""
+    """Strip, decode HTML entities (twice: '&amp;amp;' is common), drop NUL characters and squeeze
+    runs of spaces."""
     if value is None:
         return ""
     text = str(value)
     if "&" in text:
         text = html.unescape(html.unescape(text))
+    if "\x00" in text:
+        # PostgreSQL refuses NUL in text: left in, it cost the whole batch a row-by-row retry
+        # and the row itself. Nothing a person wrote needs it.
+        text = text.replace("\x00", " ")
     return " ".join(text.split())
 
 

@@ -53,6 +53,11 @@ def test_a_coordinate_that_is_not_a_number_is_refused():
         parse_point("41.8N", "-87.6")
 
 
+def test_nul_characters_are_dropped_not_left_for_the_database_to_refuse():
+    # PostgreSQL refuses NUL in text; the row (and its batch's speed) would be lost.
+    assert clean_text("Pot\x00hole  on\x00Main") == "Pot hole on Main"
+
+
 def test_html_entities_are_decoded_even_when_double_escaped():
     assert clean_text("INTERSECTION of City Sq &amp; Harvard St  Charlestown") == (
         "INTERSECTION of City Sq & Harvard St Charlestown"
