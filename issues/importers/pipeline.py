@@ -37,7 +37,7 @@ class InlineWriter(Generic[Batch]):
     def close(self) -> None:
         pass
 
-    def abort(self) -> None:
+    def abort(self, *, keep_queued: bool = True) -> None:
         pass
 
 
@@ -82,13 +82,16 @@ class BackgroundWriter(Generic[Batch]):
         self._thread.join()
         self._raise_if_failed()
 
-    def abort(self) -> None:
-        """Stop after the batch in hand (the reader failed); what is committed stays."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
+    def abort(self, *, keep_queued: bool = True) -> None:
+        """The reader failed. Batches already cleaned and queued are still written, as the
+        inline writer would have written them, unless the operator interrupted the import
+        (keep_queued=False): then stop after the batch in hand. What is committed stays."""
+        if not keep_queued:
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
         self._queue.put(_DONE)
         self._thread.join()
 

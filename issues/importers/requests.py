@@ -137,8 +137,8 @@ class RequestImporter:
             if batch:
                 writer.submit(batch)
             writer.close()
-        except BaseException:
-            writer.abort()
+        except BaseException as exc:
+            writer.abort(keep_queued=not isinstance(exc, KeyboardInterrupt))
             raise
         finally:
             if rejects is not None:

@@ -62,3 +62,39 @@ def test_a_threaded_import_stores_the_same_as_an_inline_one(run_command, data_di
     output = run_command("import_311", path, "--format", "boston", "--batch-size", "50")
     assert "0 created, 598 updated, 2 rejected" in output
     assert Issue.objects.count() == 598
+
+
+def test_batches_queued_before_the_reader_fails_are_still_written():
+    """As inline: a file that breaks half way keeps every batch cleaned before the break."""
+    written = []
+    release = threading.Event()
+
+    def slow_write(batch):
+        release.wait(5)
+        written.append(batch)
+
+    writer = BackgroundWriter(slow_write, depth=2)
+    writer.submit(1)
+    writer.submit(2)  # queued while the first is being written
+    release.set()
+    writer.abort()
+    assert written == [1, 2]
+
+
+def test_an_interrupted_import_stops_after_the_batch_in_hand():
+    written = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow_write(batch):
+        started.set()
+        release.wait(5)
+        written.append(batch)
+
+    writer = BackgroundWriter(slow_write, depth=2)
+    writer.submit(1)
+    started.wait(5)
+    writer.submit(2)
+    # Let the first batch finish only once abort() has emptied the queue.
+    threading.Timer(0.3, release.set).start()
+    writer.abort(keep_queued=False)
+    assert written == [1]
