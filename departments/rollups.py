@@ -307,9 +307,12 @@ def _apply_ids(issue_ids: Iterable[int], sign: int) -> None:
     ids = list(issue_ids)
     for start in range(0, len(ids), CHUNK):
         delta = Delta()
-        for row in Issue.objects.filter(pk__in=ids[start : start + CHUNK]).values_list(
-            *STATE_FIELDS
-        ):
+        rows = Issue.objects.filter(pk__in=ids[start : start + CHUNK])
+        if sign < 0:
+            # Uncounting before a bulk write: lock the rows, or a status change committing
+            # between this read and the write would be subtracted twice.
+            rows = rows.select_for_update()
+        for row in rows.order_by("pk").values_list(*STATE_FIELDS):
             delta.add(row, sign)
         delta.write()
 

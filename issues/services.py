@@ -166,8 +166,6 @@ def create_issue(
         )
         issue.expected_at = issue.sla_due()
         issue.save()
-        # Dashboards' rollup (departments/rollups.py): counted in the same transaction.
-        rollups.issue_changed(before=None, after=rollups.state_of(issue))
         for prepared in photos:
             store_photo(issue=issue, prepared=prepared, uploaded_by=issue.reporter)
         StatusChange.objects.create(
@@ -184,6 +182,10 @@ def create_issue(
             follow_issue(issue=issue, email=issue.reporter_email)
         if source != Source.IMPORT:
             notifications.queue_event(NotificationEvent.ISSUE_CREATED, issue=issue)
+        # Dashboards' rollup (departments/rollups.py), in the same transaction but last: every
+        # report in a ward updates the same counter rows, and they stay locked until commit,
+        # so nothing slow (photo files) may come after.
+        rollups.issue_changed(before=None, after=rollups.state_of(issue))
     return issue
 
 

@@ -259,11 +259,6 @@ class RequestImporter:
             }
         )
         new_ids = insert_issues(new_issues)
-        # The dashboards' counters (departments/rollups.py), in this batch's transaction.
-        # New imported issues are never hidden; every other state field is in the row.
-        rollups.add_states(
-            tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
-        )
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(
                 {
@@ -283,11 +278,18 @@ class RequestImporter:
             pagecache.GLOBAL,
             *(pagecache.issue_counter(found[2]) for found in existing.values()),
         )
+        bulk.add_rows(StatusChange, changes)
+        # The dashboards' counters (departments/rollups.py), in this batch's transaction but
+        # last, as their rows stay locked until commit: re-imported issues are uncounted under
+        # a row lock, updated, and counted again; new ones are never hidden, and every other
+        # state field is in the row.
         updated_ids = [row["id"] for row in updates]
         rollups.subtract_issues(updated_ids)
         bulk.update_rows(Issue, updates, UPDATED_FIELDS)
         rollups.add_issues(updated_ids)
-        bulk.add_rows(StatusChange, changes)
+        rollups.add_states(
+            tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
+        )
         self.summary.created += len(new_issues)
         self.summary.updated += len(updates)
         self.summary.needs_triage += sum(1 for row in rows if row.ward_id is None)
