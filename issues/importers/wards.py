@@ -122,14 +122,16 @@ def load_ward_file(
                 summary.updated += 1
         if replace:
             keep = {f.number for f in features}
-            for number, ward in existing.items():
-                if number not in keep:
-                    ward.delete()  # issues keep their point; ward_id becomes NULL (SET_NULL)
-                    summary.removed += 1
+            gone = [ward.pk for number, ward in existing.items() if number not in keep]
+            # One queryset delete, not Ward.delete() each: that recounts the ward and every
+            # issue in no ward per ward, and the whole rollup is recounted below anyway.
+            # Issues keep their point; ward_id becomes NULL (SET_NULL).
+            Ward.objects.filter(pk__in=gone).delete()
+            summary.removed = len(gone)
         WardIndex.invalidate()
         summary.reassigned = reassign_issue_wards()
         # Issues changed wards in bulk: recount the dashboards' rollup (departments/rollups.py).
-        if summary.reassigned:
+        if summary.reassigned or summary.removed:
             rollups.rebuild()
         # Issues moved wards by a bulk UPDATE, which no save signal sees.
         pagecache.bump_all()

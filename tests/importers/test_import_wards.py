@@ -8,6 +8,7 @@ from django.core.management import CommandError
 from departments.models import Ward
 from departments.wards import WardIndex
 from issues.models import Issue
+from tests.dashboards.test_rollups import assert_equals_rebuild
 from tests.factories import CITY_HALL, make_issue
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,8 @@ def test_replacing_the_map_removes_missing_wards_and_flags_their_issues(
     assert (south.ward, south.needs_triage) == (None, True)
     assert Issue.objects.count() == 3
     assert Ward.objects.count() == 3
+    # The removed ward's issue now counts as "no ward" on the dashboards.
+    assert_equals_rebuild()
 
 
 def test_without_replace_other_wards_are_kept(run_command, data_dir, chicago_wards):
