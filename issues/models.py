@@ -330,6 +330,12 @@ class Photo(Moderated):
         return f"Photo {self.pk} of {self.issue_id}"
 
 
+class CommentQuerySet(models.QuerySet):
+    def public(self) -> "CommentQuerySet":
+        """What anyone may read: neither a staff-only note nor hidden by a moderator."""
+        return self.filter(is_internal=False, is_hidden=False)
+
+
 class Comment(Moderated):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
@@ -340,6 +346,8 @@ class Comment(Moderated):
         _("internal staff note"), default=False, help_text=_("Never shown outside the staff.")
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -125,7 +125,8 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
     Internal notes, hidden comments and who on the staff did what never appear."""
     changes = StatusChange.objects.filter(issue=issue).select_related("to_department")
     comments = (
-        Comment.objects.filter(issue=issue, is_internal=False, is_hidden=False)
+        Comment.objects.public()
+        .filter(issue=issue)
         .select_related("author")
         .order_by("created_at", "id")
     )

@@ -356,9 +356,7 @@ def _attach(page: RequestPage, *, extensions: bool) -> RequestPage:
             "issue_id", "created_at", "from_status", "to_status", "message"
         ):
             page.changes.setdefault(change["issue_id"], []).append(change)
-        comments = Comment.objects.filter(
-            AnyOf(F("issue_id"), ids), is_internal=False, is_hidden=False
-        )
+        comments = Comment.objects.public().filter(AnyOf(F("issue_id"), ids))
         for comment in comments.order_by("created_at", "id").values(
             "issue_id", "created_at", "body"
         ):
