@@ -33,28 +33,6 @@ from issues.models import Source as IssueSource
 
 BATCH_SIZE = 5000
 
-# Fields an import may overwrite when the same request is imported again. Moderation, votes,
-# reporters and the public id belong to this site and are never touched.
-UPDATED_FIELDS = [
-    "service_type_id",
-    "department_id",
-    "ward_id",
-    "needs_triage",
-    "status",
-    "status_notes",
-    "description",
-    "address",
-    "zipcode",
-    "latitude",
-    "longitude",
-    "media_url",
-    "requested_at",
-    "updated_at",
-    "closed_at",
-    "expected_at",
-]
-
-
 @dataclass
 class ImportSummary:
     read: int = 0
@@ -213,6 +191,9 @@ class RequestImporter:
             service_type = self.catalogue.service_type(
                 name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
             )
+            # What the source says about the request: written for a new issue, and all an
+            # import may overwrite when the same request comes again. Moderation, votes,
+            # reporters and the public id belong to this site and are never touched.
             values = {
                 "service_type_id": service_type.pk,
                 "department_id": service_type.department_id,
@@ -285,7 +266,9 @@ class RequestImporter:
         # state field is in the row.
         updated_ids = [row["id"] for row in updates]
         rollups.subtract_issues(updated_ids)
-        bulk.update_rows(Issue, updates, UPDATED_FIELDS)
+        if updates:
+            # Every value the source gave, as built above: a column added there is updated too.
+            bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
         rollups.add_states(
             tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
