@@ -33,6 +33,7 @@ from issues.models import Source as IssueSource
 
 BATCH_SIZE = 5000
 
+
 @dataclass
 class ImportSummary:
     read: int = 0
