@@ -1,4 +1,5 @@
-"""Account forms: sign-up, email + password sign-in, notification settings."""
+"""Account forms: sign-up, email + password sign-in, notification settings, and the two mixins
+every public form of the site shares (no label colons, a honeypot field for bots)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,30 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from issues.forms import HoneypotMixin, NoColonMixin
+
+
+class NoColonMixin:
+    """Labels without Django's trailing colon: checkbox labels read as sentences."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class HoneypotMixin(NoColonMixin, forms.Form):
+    # Hidden from people (off-screen, out of the tab order, no autofill); bots fill every field.
+    website = forms.CharField(
+        required=False,
+        label=gettext_lazy("Leave this empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(
+                _("This form could not be sent. If you are a person, leave the last field empty.")
+            )
+        return ""
 
 
 class SignupForm(HoneypotMixin, forms.Form):

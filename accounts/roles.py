@@ -10,11 +10,19 @@ Views, the admin, the API and services all ask these functions; none checks flag
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from accounts.models import User
-    from issues.models import Issue
+from django.db.models import Q
+
+from accounts.models import User
+
+
+class Routed(Protocol):
+    """What the role checks read of an issue: the department that works it and its ward. A
+    protocol, not the model, because issues sit above accounts."""
+
+    department_id: int
+    ward_id: int | None
 
 
 def is_admin(user: User | None) -> bool:
@@ -51,12 +59,12 @@ def is_alderman(user: User | None) -> bool:
     return bool(ward_ids(user))
 
 
-def can_work_issue(user: User | None, issue: Issue) -> bool:
+def can_work_issue(user: User | None, issue: Routed) -> bool:
     """May change status, assign, transfer, add notes, moderate this issue."""
     return is_admin(user) or issue.department_id in department_ids(user)
 
 
-def can_view_issue_in_admin(user: User | None, issue: Issue) -> bool:
+def can_view_issue_in_admin(user: User | None, issue: Routed) -> bool:
     """May open the issue in the staff workbench (aldermen read their wards' issues)."""
     return can_work_issue(user, issue) or (
         issue.ward_id is not None and issue.ward_id in ward_ids(user)
@@ -66,8 +74,6 @@ def can_view_issue_in_admin(user: User | None, issue: Issue) -> bool:
 def visible_issues_for_staff(user: User | None, queryset):
     """The workbench queryset: everything for admins, own departments for staff, own wards
     (read-only) for aldermen, nothing for anyone else."""
-    from django.db.models import Q
-
     if is_admin(user):
         return queryset
     depts, wards = department_ids(user), ward_ids(user)
@@ -103,12 +109,7 @@ def can_manage_catalogue(user: User | None) -> bool:
     return is_admin(user)
 
 
-def can_assign_to(user: User | None, issue: Issue) -> bool:
-    """Whether the issue may be given to `user`: only members of its department carry it."""
+def can_assign_to(user: User | None, issue: Routed) -> bool:
+    """Whether the issue may be given to `user`: only active members of its department carry it
+    (admins work every queue but are members of none, so they are not assignees)."""
     return bool(user and user.is_active and issue.department_id in department_ids(user))
-
-
-def can_reopen(user: User | None, issue: Issue) -> bool:
-    """Staff of the issue reopen closed issues; `None` is the system acting on the reporter's
-    "not fixed" answer, which the view asking on their behalf has already checked."""
-    return user is None or can_work_issue(user, issue)

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from accounts.mail import queue_account_email
 from accounts.models import User
-from issues import notifications
 
 
 class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
@@ -53,9 +53,7 @@ def _send(template: str, user_email: str, context: dict) -> None:
     context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
     subject = render_to_string(f"accounts/emails/{template}_subject.txt", context).strip()
     body = render_to_string(f"accounts/emails/{template}.txt", context)
-    notifications.queue_account_email(
-        email=user_email, kind=template, subject=subject, body_text=body
-    )
+    queue_account_email(email=user_email, kind=template, subject=subject, body_text=body)
 
 
 def send_verification_email(user: User) -> None:
@@ -84,6 +82,6 @@ class OutboxPasswordResetForm(PasswordResetForm):
     ):
         subject = render_to_string(subject_template_name, context)
         body = render_to_string(email_template_name, context)
-        notifications.queue_account_email(
+        queue_account_email(
             email=to_email, kind="reset", subject=subject, body_text=body, user=context.get("user")
         )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
@@ -21,7 +22,6 @@ urlpatterns = [
     path("signup/sent/", views.signup_sent, name="signup_sent"),
     path("verify/<str:uidb64>/<str:token>/", views.verify, name="verify"),
     path("verify/again/", views.resend, name="resend"),
-    path("profile/", views.profile, name="profile"),
     path(
         "password/reset/",
         views.PasswordResetView.as_view(
@@ -58,7 +58,7 @@ urlpatterns = [
         "password/change/",
         auth_views.PasswordChangeView.as_view(
             template_name="registration/password_change_form.html",
-            success_url=reverse_lazy("accounts:profile"),
+            success_url=reverse_lazy(settings.LOGIN_REDIRECT_URL),
         ),
         name="password_change",
     ),

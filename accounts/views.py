@@ -1,26 +1,28 @@
-"""Sign-up with a verified email, sign-in, the profile (my reports, what I follow, settings)."""
+"""Sign-up with a verified email, sign-in, password resets.
+
+The profile page (my reports, what I follow, my settings) is a page about reports, so it is
+served by issues (issues/views/profile.py) at /accounts/profile/; settings.LOGIN_REDIRECT_URL names it.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import tokens
-from accounts.forms import ResendVerificationForm, SettingsForm, SignupForm
+from accounts import ratelimit, tokens
+from accounts.forms import ResendVerificationForm, SignupForm
 from accounts.models import User
-from issues import ratelimit, selectors
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("accounts:profile")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST or None)
     if request.method == "POST":
         if not ratelimit.allow("signup", request):
@@ -85,25 +87,6 @@ def resend(request):
         request.session["signup_email"] = form.cleaned_data["email"]
         return redirect("accounts:signup_sent")
     return render(request, "accounts/resend.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def profile(request):
-    form = SettingsForm(request.POST or None, instance=request.user)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Your settings are saved."))
-            return redirect("accounts:profile")
-        status = 400
-    context = {
-        "form": form,
-        "reports": selectors.profile_reports(request.user)[:50],
-        "follows": selectors.profile_follows(request.user)[:100],
-    }
-    return render(request, "accounts/profile.html", context, status=status)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

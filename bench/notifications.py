@@ -168,15 +168,15 @@ def main() -> int:
 
     django.setup()
     from config.celery import app
-    from issues import outbox
     from issues.models import Notification, NotificationState
+    from issues.notify import delivery
     from issues.tasks import send_notifications
 
     app.conf.task_always_eager = False
 
     with SmtpSink() as sink:
         ids = make_rows(args.n, queue)
-        message = outbox.build_message(Notification.objects.get(pk=ids[0])).message()
+        message = delivery.build_message(Notification.objects.get(pk=ids[0])).message()
         sample = message.as_bytes(linesep="\r\n")  # as Django's SMTP backend sends it
         raw_one = raw_smtp(sink, [sample] * args.n, per_message=False)
         per_n = max(args.n // 4, 50)

@@ -115,8 +115,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:profile"
+LOGIN_REDIRECT_URL = "issues:profile"
 LOGOUT_REDIRECT_URL = "issues:home"
+# Account emails (verification, password reset) go through the notifications' outbox; accounts
+# sits below issues, so it is told where by name (accounts/mail.py).
+ACCOUNT_EMAIL_QUEUE = "issues.notify.account.queue_account_email"
 
 # Redis: the Celery broker and the shared cache (rate limits must be shared between workers).
 REDIS_URL = env.str("REDIS_URL", default="")

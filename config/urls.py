@@ -6,8 +6,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settings)
-import departments.admin  # noqa: F401
-import issues.admin  # noqa: F401
+import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
 
 admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
 admin.site.site_title = f"{settings.SITE_NAME} staff"
@@ -24,9 +23,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("open311/", include("issues.open311.urls")),
-    path("wards/", include("departments.urls")),
+    path("wards/", include("issues.dashboards.urls")),
     path("", include("issues.opendata.urls")),
-    path("", include("issues.email_urls")),
+    path("", include("issues.notify.urls")),
     path("", include("issues.urls")),
 ]
 

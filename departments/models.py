@@ -181,16 +181,31 @@ class ResponseTemplate(models.Model):
 
 
 class WardQuerySet(models.QuerySet):
+    def version(self) -> tuple:
+        """(count, newest change, largest id): changes whenever a ward is added, edited or
+        removed, also by another process, so caches of ward geometry know when to rebuild."""
+        agg = self.aggregate(
+            n=models.Count("id"), changed=models.Max("updated_at"), top=models.Max("id")
+        )
+        return (agg["n"], agg["changed"], agg["top"])
+
+    def index(self) -> WardIndex:
+        """The point-in-ward index of every ward, rebuilt only when the wards changed."""
+        return WardIndex.current(
+            Ward.objects.version(),
+            lambda: list(Ward.objects.order_by("number").values_list("id", "boundary")),
+        )
+
     def containing(self, lat: float | None, lon: float | None) -> "Ward | None":
         """The ward whose boundary contains the point, or None (outside the city, or no point)."""
-        ward_id = WardIndex.get().ward_id_at(lat, lon)
+        ward_id = self.index().ward_id_at(lat, lon)
         if ward_id is None:
             return None
         return self.filter(pk=ward_id).first()
 
     def ids_for_points(self, points) -> list[int | None]:
         """Ward ids for many (lat, lon) points at once, through a spatial index (imports)."""
-        return WardIndex.get().ward_ids_for(points)
+        return self.index().ward_ids_for(points)
 
 
 class Ward(models.Model):
@@ -224,13 +239,10 @@ class Ward(models.Model):
         WardIndex.invalidate()
 
     def delete(self, *args, **kwargs):
-        from departments import rollups
-
-        ward_key = self.pk
+        # Its issues keep no ward (SET_NULL); issues.services.delete_wards also moves them in the
+        # dashboards' counters, and is the way to delete a ward.
         result = super().delete(*args, **kwargs)
         WardIndex.invalidate()
-        # Its issues now have no ward (SET_NULL): the dashboards' rollup moves them with it.
-        rollups.rebuild_for_wards([ward_key, None])
         return result
 
     def clean(self):
@@ -244,112 +256,3 @@ class Ward(models.Model):
     @property
     def center(self) -> tuple[float, float]:
         return ((self.min_lat + self.max_lat) / 2, (self.min_lon + self.max_lon) / 2)
-
-
-# --- dashboard rollups (departments/rollups.py maintains them; selectors read them) ----------
-#
-# Counters of public (not hidden) issues, kept in step with every write, so that the ward
-# dashboards and the league table read a table whose size depends on wards x types x days and
-# never on how many issues are stored. `ward_key` is the ward's id, or 0 for issues in no ward
-# (they count for the city); `type_key` is the service type's id, or 0 on the per-ward rows the
-# league and the city read ("all types"). Plain integers, not foreign keys: 0 must be a value,
-# and a deleted ward's rows are rebuilt, not cascaded (Ward.delete).
-
-
-class StatusTally(models.Model):
-    """Public issues now in each (ward, type, status); `with_due` of them have an expected time."""
-
-    ward_key = models.PositiveIntegerField()
-    type_key = models.PositiveIntegerField()
-    status = models.CharField(max_length=20)
-    n = models.IntegerField(default=0)
-    with_due = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ward_key", "type_key", "status"], name="status_tally_key"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"ward {self.ward_key} type {self.type_key} {self.status}: {self.n}"
-
-
-class DayTally(models.Model):
-    """Per (ward, type, local day in the city's time zone):
-
-    - opened: public issues reported that day (any status);
-    - closed / closed_with_sla / closed_within_sla: issues now closed or archived whose
-      closed_at falls on that day; of them, those with an expected time, and those closed by it;
-    - open_requested: issues now open that were reported that day (aging);
-    - open_due: issues now open that are due that day (overdue = due before now).
-    """
-
-    ward_key = models.PositiveIntegerField()
-    type_key = models.PositiveIntegerField()
-    day = models.DateField()
-    opened = models.IntegerField(default=0)
-    closed = models.IntegerField(default=0)
-    closed_with_sla = models.IntegerField(default=0)
-    closed_within_sla = models.IntegerField(default=0)
-    open_requested = models.IntegerField(default=0)
-    open_due = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["ward_key", "type_key", "day"], name="day_tally_key")
-        ]
-        indexes = [models.Index(fields=["type_key", "day"], name="day_tally_type_day")]
-
-    def __str__(self) -> str:
-        return f"ward {self.ward_key} type {self.type_key} {self.day}"
-
-
-class CloseHistogram(models.Model):
-    """Issues now closed whose closed_at falls on `day`, by bin of days-to-close
-    (departments.rollups.close_bin): count, sum and sum of squares of the exact durations, from
-    which the median of any window of days is recovered (departments.rollups.median_from_bins)."""
-
-    ward_key = models.PositiveIntegerField()
-    type_key = models.PositiveIntegerField()
-    day = models.DateField()
-    bin = models.PositiveSmallIntegerField()
-    n = models.IntegerField(default=0)
-    days_sum = models.FloatField(default=0.0)
-    days_sq_sum = models.FloatField(default=0.0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ward_key", "type_key", "day", "bin"], name="close_histogram_key"
-            )
-        ]
-        indexes = [models.Index(fields=["type_key", "day"], name="close_hist_type_day")]
-
-    def __str__(self) -> str:
-        return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
-
-
-class HeatTally(models.Model):
-    """Public issues with a point reported on `day` (city time), per heat-grid square
-    (departments.selectors.heat_steps: FLOOR(lat / step), FLOOR(lon / step)) and type: the ward
-    dashboard's 90-day hotspot grid."""
-
-    ward_key = models.PositiveIntegerField()
-    day = models.DateField()
-    cell_row = models.IntegerField()
-    cell_col = models.IntegerField()
-    type_key = models.PositiveIntegerField()
-    n = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ward_key", "day", "cell_row", "cell_col", "type_key"],
-                name="heat_tally_key",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"ward {self.ward_key} {self.day} ({self.cell_row}, {self.cell_col}): {self.n}"

@@ -1,5 +1,8 @@
 """Writes on departments, wards and the catalogue that carry consequences beyond one row.
 
+Writes that also touch issues (a type's new SLA, a member leaving, a ward deleted) are issues
+services (issues/services/catalogue.py): they call these for the catalogue's part.
+
 Membership is a role (accounts/roles.py): putting someone in a department makes them staff, and
 staff need `is_staff` to sign in to the workbench at all. These functions keep the two in step, so
 nobody is a department member who cannot sign in, and nobody keeps workbench access after their
@@ -16,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
-from departments.models import Department, ServiceType, Ward
+from departments.models import Department, Ward
 
 
 def _forget_roles(user: User) -> None:
@@ -53,27 +56,13 @@ def add_staff(*, department: Department, user: User) -> None:
         _forget_roles(user)
 
 
-def remove_staff(*, department: Department, user: User) -> None:
-    """Take `user` out of `department`. Issues they were assigned there go back to the
-    department's unassigned queue rather than staying with someone who no longer sees them."""
-    from issues.models import Issue
-
+def leave_department(*, department: Department, user: User) -> None:
+    """Take `user` out of `department`'s staff, and out of the workbench if that was their last
+    role. What they were assigned there is the issues' business: issues.services.remove_staff
+    calls this and hands their issues back to the queue."""
     with transaction.atomic():
         department.staff.remove(user)
-        Issue.objects.filter(department=department, assignee=user).update(assignee=None)
         revoke_admin_access_if_roleless(user)
-
-
-def set_staff(*, department: Department, users: Iterable[User]) -> None:
-    """Make the department's staff exactly `users` (the admin's membership picker)."""
-    wanted = {u.pk: u for u in users}
-    current = {u.pk: u for u in department.staff.all()}
-    for pk, user in wanted.items():
-        if pk not in current:
-            add_staff(department=department, user=user)
-    for pk, user in current.items():
-        if pk not in wanted:
-            remove_staff(department=department, user=user)
 
 
 def set_aldermen(*, ward: Ward, users: Iterable[User]) -> None:
@@ -99,15 +88,3 @@ def check_sla_hours(hours: int | None) -> None:
         raise ValidationError(
             {"sla_hours": _("Give a number of hours above zero, or leave it empty.")}
         )
-
-
-def set_sla_hours(*, service_type: ServiceType, hours: int | None) -> int:
-    """Change a type's expected response time. Open issues of the type follow the new promise
-    (see issues.services.reschedule_open_issues); returns how many were rescheduled."""
-    from issues import services as issue_services
-
-    check_sla_hours(hours)
-    with transaction.atomic():
-        service_type.sla_hours = hours
-        service_type.save(update_fields=["sla_hours"])
-        return issue_services.reschedule_open_issues(service_type=service_type)

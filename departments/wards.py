@@ -3,13 +3,14 @@
 The prepared geometries are built once per process and rebuilt when the wards change. A change in
 this process clears the cache at once (Ward.save/delete); a change made by another process (an import,
 the admin on another worker) is noticed through a cheap version query (count, newest update, largest
-id) asked on every lookup, which also catches rows that vanished with a rolled-back transaction.
+id) asked on every lookup (Ward.objects.index()), which also catches rows that vanished with a
+rolled-back transaction. This module is geometry only: the ward rows come from departments.models.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import shapely
 from shapely.geometry import shape as to_shape
@@ -37,26 +38,17 @@ class WardIndex:
         self.prepared = [prep(g) for g in self.geoms]
         self.tree = shapely.STRtree(self.geoms) if self.geoms else None
 
-    @staticmethod
-    def _version() -> tuple:
-        from django.db.models import Count, Max
-
-        from departments.models import Ward
-
-        agg = Ward.objects.aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
-        return (agg["n"], agg["changed"], agg["top"])
-
     @classmethod
-    def get(cls) -> WardIndex:
-        from departments.models import Ward
-
-        version = cls._version()
+    def current(
+        cls, version: tuple, load_rows: Callable[[], Sequence[tuple[int, dict]]]
+    ) -> WardIndex:
+        """The index for the wards at `version`, built from `load_rows()` (id, boundary) when the
+        cached one is older."""
         current = cls._current
         if current is not None and current.version == version:
             return current
         with cls._lock:
-            rows = list(Ward.objects.order_by("number").values_list("id", "boundary"))
-            cls._current = WardIndex(version, rows)
+            cls._current = WardIndex(version, load_rows())
             return cls._current
 
     @classmethod

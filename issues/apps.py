@@ -6,7 +6,8 @@ class IssuesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Expire the public page cache when a public-facing row changes (issues/pagecache.py).
+        # Imported here, not at the top: Django loads an app's config before its models, and the
+        # page cache names them. It expires cached public pages when a public row changes.
         from issues import pagecache
 
         pagecache.connect()

@@ -1,41 +1,28 @@
-"""Demo data: the real 50 Chicago wards, a realistic 311 catalogue, and a few hundred issues with
-histories, spread over the wards. Running it again changes nothing: every row is found by a natural
-key (ward number, slug, service code, email, the demo issue's number) before it is created.
+"""Demo data: the demo city (departments/demo.py: wards, catalogue, accounts) and a few hundred
+issues with histories, spread over the wards. Running it again changes nothing: every row is found
+by a natural key (ward number, slug, service code, email, the demo issue's number) before it is
+created.
 """
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import shapely
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from departments.catalogue import DEPARTMENTS, RESPONSE_TEMPLATES, SERVICE_TYPES
-from departments.models import Department, ResponseTemplate, ServiceAttribute, ServiceType, Ward
+from departments.demo import SERVICE_TYPES, DemoReport, load_city
+from departments.models import Department, ServiceType, Ward
 from departments.wards import shape_from_geojson
-from issues import notifications, services
+from issues import services
 from issues.models import Issue, Source, Status
+from issues.notify.events import suppressed
 
-WARDS_FILE = (
-    Path(__file__).resolve().parent.parent
-    / "departments/data/chicago_wards_2023_simplified.geojson"
-)
 DEMO_SOURCE = "demo"
 DEMO_ISSUES = 400
-
-DEMO_USERS = {
-    "admin": ("admin@civicfix.local", "Ada Admin", "demo-admin-pass"),
-    "staff": ("staff@civicfix.local", "Sam Streets", "demo-staff-pass"),
-    "water": ("water@civicfix.local", "Wanda Water", "demo-water-pass"),
-    "alderman": ("alderman@civicfix.local", "Alderman of the 1st Ward", "demo-alderman-pass"),
-    "resident": ("resident@civicfix.local", "Rosa Resident", "demo-resident-pass"),
-}
 
 STREETS = [
     "W Division St",
@@ -99,101 +86,6 @@ ANSWERS = {
 }
 
 
-@dataclass
-class DemoReport:
-    created: dict[str, int] = field(default_factory=dict)
-
-    def add(self, what: str, n: int = 1) -> None:
-        if n:
-            self.created[what] = self.created.get(what, 0) + n
-
-
-def load_wards(report: DemoReport, path: Path = WARDS_FILE) -> None:
-    data = json.loads(path.read_text())
-    for feature in data["features"]:
-        number = int(str(feature["properties"]["ward"]).strip())
-        if Ward.objects.filter(number=number).exists():
-            continue
-        Ward.objects.create(
-            number=number,
-            name=f"Ward {number}",
-            slug=f"ward-{number}",
-            boundary=feature["geometry"],
-        )
-        report.add("wards")
-
-
-def load_catalogue(report: DemoReport) -> None:
-    for d in DEPARTMENTS:
-        _, created = Department.objects.get_or_create(
-            slug=d["slug"],
-            defaults={
-                "name": d["name"],
-                "contact_email": d["email"],
-                "notify_new_issues": d.get("notify", True),
-            },
-        )
-        report.add("departments", int(created))
-    departments = {d.slug: d for d in Department.objects.all()}
-    for t in SERVICE_TYPES:
-        service_type, created = ServiceType.objects.get_or_create(
-            service_code=t["code"],
-            defaults={
-                "name": t["name"],
-                "group": t["group"],
-                "description": t["description"],
-                "keywords": t["keywords"],
-                "department": departments[t["department"]],
-                "sla_hours": t["sla"],
-            },
-        )
-        report.add("service types", int(created))
-        for order, a in enumerate(t["attributes"], start=1):
-            _, created = ServiceAttribute.objects.get_or_create(
-                service_type=service_type,
-                code=a["code"],
-                defaults={
-                    "order": order,
-                    "description": a["description"],
-                    "datatype": a["datatype"],
-                    "datatype_description": a.get("datatype_description", ""),
-                    "required": a.get("required", False),
-                    "variable": a.get("variable", True),
-                    "values": a.get("values", []),
-                },
-            )
-            report.add("attributes", int(created))
-    for slug, status, title, body in RESPONSE_TEMPLATES:
-        _, created = ResponseTemplate.objects.get_or_create(
-            department=departments.get(slug) if slug else None,
-            title=title,
-            defaults={"body": body, "status": status},
-        )
-        report.add("response templates", int(created))
-
-
-def load_users(report: DemoReport) -> dict[str, User]:
-    users = {}
-    for role, (email, name, password) in DEMO_USERS.items():
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = User.objects.create_user(
-                email=email,
-                password=password,
-                display_name=name,
-                email_verified=True,
-                is_staff=role in ("admin", "staff", "water", "alderman"),
-                is_superuser=role == "admin",
-            )
-            report.add("users")
-        users[role] = user
-    Department.objects.get(slug="streets-sanitation").staff.add(users["staff"])
-    Department.objects.get(slug="transportation").staff.add(users["staff"])
-    Department.objects.get(slug="water-management").staff.add(users["water"])
-    Ward.objects.get(number=1).aldermen.add(users["alderman"])
-    return users
-
-
 def _point_in(rng: random.Random, geom) -> tuple[float, float]:
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     while True:
@@ -229,7 +121,7 @@ def load_issues(report: DemoReport, users: dict[str, User], count: int = DEMO_IS
         requested_at = now - age
         anonymous = rng.random() < 0.35
         reporter = None if anonymous else (users["resident"] if rng.random() < 0.3 else None)
-        with transaction.atomic(), notifications.suppressed():
+        with transaction.atomic(), suppressed():
             issue = services.create_issue(
                 service_type=service_type,
                 latitude=lat,
@@ -299,9 +191,6 @@ def _give_history(rng, issue: Issue, worker: User, requested_at, now) -> None:
 
 def load_demo(count: int = DEMO_ISSUES) -> DemoReport:
     report = DemoReport()
-    with transaction.atomic():
-        load_wards(report)
-        load_catalogue(report)
-        users = load_users(report)
+    users = load_city(report)
     load_issues(report, users, count=count)
     return report

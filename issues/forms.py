@@ -7,18 +7,24 @@ only turn typed text into values and service errors back into messages beside th
 
 from __future__ import annotations
 
+import base64
 import math
+import secrets
 from dataclasses import dataclass, field
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import roles
+from accounts.forms import HoneypotMixin
 from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
+from departments.selectors import service_types_grouped
 from issues.models import DESCRIPTION_MAX
+from issues.photos import photo_slots
 from issues.selectors import BBox
 
 MAX_ZOOM = 22
@@ -95,8 +101,6 @@ class MultipleFileField(forms.FileField):
 
 
 def _service_type_choices() -> list:
-    from issues.selectors import service_types_grouped
-
     choices: list = [("", _("Choose what kind of problem…"))]
     for group, types in service_types_grouped():
         options = [(t.service_code, t.name) for t in types]
@@ -105,30 +109,6 @@ def _service_type_choices() -> list:
         else:
             choices.extend(options)
     return choices
-
-
-class NoColonMixin:
-    """Labels without Django's trailing colon: checkbox labels read as sentences."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class HoneypotMixin(NoColonMixin, forms.Form):
-    # Hidden from people (off-screen, out of the tab order, no autofill); bots fill every field.
-    website = forms.CharField(
-        required=False,
-        label=gettext_lazy("Leave this empty"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-
-    def clean_website(self):
-        if self.cleaned_data.get("website"):
-            raise ValidationError(
-                _("This form could not be sent. If you are a person, leave the last field empty.")
-            )
-        return ""
 
 
 class ReportForm(HoneypotMixin, forms.Form):
@@ -397,11 +377,9 @@ class KeptPhotos:
     PREFIX = "kept-photo:"
 
     def __init__(self, tokens=()):
-        from django.core.cache import cache
-
         self._cache = cache
         self._items: dict[str, object] = {}
-        for token in list(dict.fromkeys(tokens))[:5]:
+        for token in list(dict.fromkeys(tokens))[: photo_slots()]:
             if token and len(token) < 80:
                 prepared = cache.get(self.PREFIX + token)
                 if prepared is not None:
@@ -419,8 +397,6 @@ class KeptPhotos:
         return len(self._items)
 
     def add(self, prepared_photos) -> None:
-        import secrets
-
         for prepared in prepared_photos:
             token = secrets.token_urlsafe(24)
             self._cache.set(self.PREFIX + token, prepared, timeout=self.TIMEOUT)
@@ -434,8 +410,6 @@ class KeptPhotos:
         self._items = {}
 
     def for_template(self) -> list[KeptPhoto]:
-        import base64
-
         return [
             KeptPhoto(
                 token=token,

@@ -46,6 +46,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 
+from departments.models import Department, ServiceAttribute, ServiceType, Ward
+from issues.models import Comment, Issue, Photo, StatusChange, Vote, normalize_public_id
+
 GLOBAL = "pagecache:v:global"
 CATALOGUE = "pagecache:v:catalogue"
 ENTRY = "pagecache:h:"
@@ -181,8 +184,6 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
     if not issue_kwarg:
         return [GLOBAL]
-    from issues.models import normalize_public_id
-
     public_id = kwargs.get(issue_kwarg, "")
     if not public_id or "\x00" in public_id:
         return None
@@ -258,8 +259,6 @@ def _public_id_of(sender, instance) -> str:
     issue = instance._state.fields_cache.get("issue")
     if issue is not None:
         return issue.public_id
-    from issues.models import Issue
-
     found = Issue.objects.filter(pk=instance.issue_id).values_list("public_id", flat=True)
     return found.first() or ""
 
@@ -298,9 +297,6 @@ def connect() -> None:
     """Called from IssuesConfig.ready(). Signals, not calls in the services, because the admin,
     imports and other apps save these rows too; they only expire cache entries, they decide
     nothing (the services stay the one place where writes are decided)."""
-    from departments.models import Department, ServiceAttribute, ServiceType, Ward
-    from issues.models import Comment, Issue, Photo, StatusChange, Vote
-
     for model in (Issue, Comment, Photo, StatusChange, Vote):
         post_save.connect(_issue_row_changed, sender=model, dispatch_uid=f"pagecache-{model}")
         post_delete.connect(_issue_row_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")

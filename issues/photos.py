@@ -18,6 +18,8 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from issues.models import Photo
+
 MAX_EDGE = 2048
 THUMB_EDGE = 320
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phones call their JPEGs
@@ -120,10 +122,17 @@ def prepare_photo(upload) -> PreparedPhoto:
     )
 
 
-def prepare_photos(uploads) -> list[PreparedPhoto]:
-    """Prepare several files; every bad file is reported, not only the first."""
+def photo_slots(already: int = 0) -> int:
+    """How many more photos a report holding `already` may take: the one place that knows a
+    report carries at most settings.PHOTO_MAX_PER_ISSUE, whichever door they come through."""
+    return max(0, settings.PHOTO_MAX_PER_ISSUE - already)
+
+
+def prepare_photos(uploads, *, already: int = 0) -> list[PreparedPhoto]:
+    """Prepare several files for a report that holds `already` photos; every bad file is
+    reported, not only the first."""
     uploads = [u for u in uploads if u]
-    if len(uploads) > settings.PHOTO_MAX_PER_ISSUE:
+    if len(uploads) > photo_slots(already):
         raise ValidationError(
             _("At most %(n)d photos per report.") % {"n": settings.PHOTO_MAX_PER_ISSUE}
         )
@@ -138,9 +147,7 @@ def prepare_photos(uploads) -> list[PreparedPhoto]:
     return prepared
 
 
-def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None):
-    from issues.models import Photo
-
+def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None) -> Photo:
     photo = Photo(issue=issue, uploaded_by=uploaded_by, size=len(prepared.image))
     photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)

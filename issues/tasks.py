@@ -1,40 +1,41 @@
-"""Celery tasks: thin wrappers around the outbox and the periodic jobs."""
+"""Celery tasks: thin wrappers around the notification jobs, which beat runs (config/celery.py).
+
+The worker's main task, sending outbox rows, is `send_notifications` in issues/notify/delivery.py
+(it is named issues.tasks.send_notifications): delivery schedules it itself, so it lives there.
+Importing it here registers it when Celery looks for this module.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from issues import outbox
+from issues.notify import delivery, digests, hotspots
+from issues.notify.delivery import send_notifications
 
-
-@shared_task(name="issues.tasks.send_notifications", ignore_result=True)
-def send_notifications(ids: list[int]) -> dict[str, int]:
-    """Send these outbox rows (the row, not the task, remembers what was sent: a task delivered
-    twice by the broker sends nothing twice)."""
-    return outbox.deliver_many(ids)
+__all__ = [
+    "detect_hotspots",
+    "requeue_pending_notifications",
+    "send_fixed_followups",
+    "send_notifications",
+    "send_ward_digests",
+]
 
 
 @shared_task(name="issues.tasks.requeue_pending_notifications", ignore_result=True)
 def requeue_pending_notifications() -> int:
-    return outbox.requeue_pending()
+    return delivery.requeue_pending()
 
 
 @shared_task(name="issues.tasks.send_ward_digests", ignore_result=True)
 def send_ward_digests() -> int:
-    from issues.digests import queue_ward_digests
-
-    return queue_ward_digests()
+    return digests.queue_ward_digests()
 
 
 @shared_task(name="issues.tasks.send_fixed_followups", ignore_result=True)
 def send_fixed_followups() -> int:
-    from issues.digests import queue_fixed_followups
-
-    return queue_fixed_followups()
+    return digests.queue_fixed_followups()
 
 
 @shared_task(name="issues.tasks.detect_hotspots", ignore_result=True)
 def detect_hotspots() -> int:
-    from issues.hotspots import detect_and_alert
-
-    return len(detect_and_alert())
+    return len(hotspots.detect_and_alert())

@@ -1,24 +1,29 @@
 from django.urls import path
 
-from issues import views
 from issues.pagecache import cache_public
+from issues.views import followup, home, issue, profile, report
 
 app_name = "issues"
 
 urlpatterns = [
-    path("", cache_public(views.home), name="home"),
-    path("map/issues.geojson", cache_public(views.viewport), name="viewport"),
-    path("map/wards.geojson", views.ward_outlines, name="ward_outlines"),
-    path("report/", views.report, name="report"),
-    path("report/questions/", views.report_questions, name="report_questions"),
-    path("report/nearby/", views.report_nearby, name="report_nearby"),
-    path("track/", views.track, name="track"),
+    path("", cache_public(home.home), name="home"),
+    path("map/issues.geojson", cache_public(home.viewport), name="viewport"),
+    path("map/wards.geojson", home.ward_outlines, name="ward_outlines"),
+    path("report/", report.report, name="report"),
+    path("report/questions/", report.report_questions, name="report_questions"),
+    path("report/nearby/", report.report_nearby, name="report_nearby"),
+    path("track/", issue.track, name="track"),
     path(
         "issues/<str:public_id>/",
-        cache_public(views.issue_detail, issue_kwarg="public_id"),
+        cache_public(issue.issue_detail, issue_kwarg="public_id"),
         name="detail",
     ),
-    path("issues/<str:public_id>/vote/", views.vote, name="vote"),
-    path("issues/<str:public_id>/follow/", views.follow, name="follow"),
-    path("issues/<str:public_id>/comment/", views.comment, name="comment"),
+    path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
+    path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
+    path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
+    # The answers to "Is it fixed?" (notify/digests.py sends the question).
+    path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
+    # A person's own page; under /accounts/ where people look for it (accounts/views.py says why
+    # it is served from here).
+    path("accounts/profile/", profile.profile, name="profile"),
 ]

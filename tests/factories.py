@@ -11,8 +11,8 @@ import itertools
 import pytest
 
 from accounts.models import User
+from departments.demo import WARDS_FILE, DemoReport, load_wards
 from departments.models import Department, ServiceAttribute, ServiceType, Ward
-from issues.demo import WARDS_FILE, DemoReport, load_wards
 
 _seq = itertools.count(1)
 

@@ -17,10 +17,10 @@ import shapely
 from django.db import transaction
 from shapely.geometry import mapping as to_geojson
 
-from departments import rollups
 from departments.models import Ward
 from departments.wards import WardIndex, shape_from_geojson
 from issues import pagecache
+from issues.dashboards import rollups
 from issues.importers.records import parse_ward_number
 from issues.models import Issue
 
@@ -130,7 +130,7 @@ def load_ward_file(
             summary.removed = len(gone)
         WardIndex.invalidate()
         summary.reassigned = reassign_issue_wards()
-        # Issues changed wards in bulk: recount the dashboards' rollup (departments/rollups.py).
+        # Issues changed wards in bulk: recount the dashboards' rollup (issues/dashboards/rollups.py).
         if summary.reassigned or summary.removed:
             rollups.rebuild()
         # Issues moved wards by a bulk UPDATE, which no save signal sees.
@@ -142,7 +142,7 @@ def load_ward_file(
 def reassign_issue_wards(chunk: int = REASSIGN_CHUNK) -> int:
     """Put every issue with a point in the ward containing it; flag those now in no ward.
     Issues without a point keep whatever ward staff gave them."""
-    index = WardIndex.get()
+    index = Ward.objects.index()
     changed = 0
     last_id = 0
     located = Issue.objects.filter(latitude__isnull=False).order_by("pk")

@@ -1,11 +1,14 @@
 """The OpenAPI 3 description of the GeoReport v2 API, served at /open311/v2/openapi.json.
 
 Written by hand from the same field lists as the serialisers, and checked against the running
-server by schemathesis in tests/open311/test_openapi.py, so the two cannot drift apart unnoticed.
+server by schemathesis in tests/open311/test_clients.py, so the two cannot drift apart unnoticed.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+
+from departments.models import ServiceType
 from issues.open311.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_M
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -401,10 +404,6 @@ def _operations(service_codes: list[str]) -> dict:
 
 
 def document(request) -> dict:
-    from django.conf import settings
-
-    from departments.models import ServiceType
-
     codes = list(
         ServiceType.objects.active().order_by("service_code").values_list("service_code", flat=True)
     )

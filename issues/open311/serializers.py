@@ -6,8 +6,6 @@ hidden comments or hidden photos (the selectors prefetch only the public ones).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -15,9 +13,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import ServiceAttribute, ServiceType
 from issues.models import OPEN_STATUSES, Issue, Photo, Status
-
-if TYPE_CHECKING:
-    from issues.open311.query import RequestPage
+from issues.open311.query import RequestPage
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # Discovery's changeset: when this API's shape last changed (bump it with the code). The catalogue

@@ -22,9 +22,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import ratelimit
 from accounts.services import use_api_key
 from departments.models import ServiceType
-from issues import ratelimit, services
+from issues import services
 from issues.models import DESCRIPTION_MAX, Source
 from issues.open311 import openapi, query, serializers
 from issues.open311.errors import Open311Error, error_response, from_validation_error

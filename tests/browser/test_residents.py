@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def city(transactional_db):
-    from issues.demo import WARDS_FILE, DemoReport, load_wards
+    from departments.demo import WARDS_FILE, DemoReport, load_wards
 
     load_wards(DemoReport(), WARDS_FILE)
     department = Department.objects.create(name="Transportation", slug="cdot")

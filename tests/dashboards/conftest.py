@@ -10,10 +10,10 @@ import pytest
 import shapely
 from django.utils import timezone
 
+from departments.demo import WARDS_FILE
 from departments.models import ServiceType, Ward
-from departments.wards import WardIndex, shape_from_geojson
+from departments.wards import shape_from_geojson
 from issues import services
-from issues.demo import WARDS_FILE
 from issues.models import Issue, Status
 from tests.factories import make_issue, make_service_type, make_staff
 
@@ -26,7 +26,7 @@ def points_in(ward: Ward, n: int, spacing: float = 0.006) -> list[tuple[float, f
     if inner.is_empty:
         inner = geom
     start = inner.representative_point()
-    index = WardIndex.get()
+    index = Ward.objects.index()
 
     def fits(lat: float, lon: float) -> bool:
         return inner.contains(shapely.Point(lon, lat)) and index.ward_id_at(lat, lon) == ward.pk

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from issues import hotspots, services
+from issues import geo, services
 from issues.models import EmailOptOut, HotspotAlert, Notification, NotificationEvent
+from issues.notify import hotspots, subscriptions
 from issues.tasks import detect_hotspots
 from tests.dashboards.conftest import points_in
 from tests.factories import make_issue, make_service_type, make_user
@@ -63,7 +64,7 @@ def test_cluster_is_found_once_and_alerted_to_department_and_aldermen(
 ):
     ward, spot = ward_and_spot
     watcher = make_user("neighbour@example.org")
-    services.watch_ward(ward=ward, user=watcher)
+    subscriptions.watch_ward(ward=ward, user=watcher)
     members = [report(syringe, offset(spot, dn, de)) for dn, de in [(0, 0), (40, 10), (-30, 50)]]
     report(syringe, offset(spot, 2000, 0))  # far away: not part of it
 
@@ -74,7 +75,7 @@ def test_cluster_is_found_once_and_alerted_to_department_and_aldermen(
     assert alert.ward == ward
     assert alert.report_count == 3
     assert sorted(alert.issue_ids) == sorted(i.pk for i in members)
-    assert hotspots.distance_m(alert.latitude, alert.longitude, *spot) < 150
+    assert geo.distance_m(alert.latitude, alert.longitude, *spot) < 150
     rows = hotspot_rows()
     assert sorted(r.recipient_email for r in rows) == sorted(
         [syringe.department.contact_email, alderman.email]

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from departments import charts, selectors
+from issues.dashboards import charts, league
 from tests.dashboards import expected
 from tests.dashboards.test_ward_dashboard import count_behind
 from tests.factories import make_issue
@@ -74,7 +74,7 @@ def test_city_row_counts_reports_outside_every_ward(client, scenario):
 
 
 def test_hidden_issues_do_not_change_the_league(client, scenario):
-    before = {r.number: r for r in selectors.league_table()}
+    before = {r.number: r for r in league.league_table()}
     make_issue(scenario.pothole, point=(scenario.issues[0].latitude, scenario.issues[0].longitude))
     from issues import services
     from issues.models import Issue
@@ -82,7 +82,7 @@ def test_hidden_issues_do_not_change_the_league(client, scenario):
     services.set_hidden(
         target=Issue.objects.latest("pk"), hidden=True, by=scenario.staff, reason="x"
     )
-    after = {r.number: r for r in selectors.league_table()}
+    after = {r.number: r for r in league.league_table()}
     n = scenario.ward.number
     assert (after[n].open, after[n].opened_recent) == (before[n].open, before[n].opened_recent)
 
@@ -187,23 +187,22 @@ def test_an_sla_change_shows_in_the_league_at_once(client, service_type, monkeyp
 
     from django.utils import timezone
 
-    from departments import rollups
-    from departments import services as department_services
     from departments.models import Ward
-    from issues import pagecache
+    from issues import pagecache, services
+    from issues.dashboards import rollups
     from issues.models import Issue
     from tests.factories import CITY_HALL, make_issue, square_boundary
 
     monkeypatch.setattr(pagecache, "_minute", lambda: 29_000_000)
     Ward.objects.create(number=42, name="Ward 42", boundary=square_boundary(*CITY_HALL))
     issue = make_issue(service_type)
-    department_services.set_sla_hours(service_type=service_type, hours=None)
+    services.set_sla_hours(service_type=service_type, hours=None)
     Issue.objects.filter(pk=issue.pk).update(requested_at=timezone.now() - timedelta(days=5))
     rollups.rebuild()
     before = client.get("/wards/")
     assert before.context["totals"]["overdue"].value == 0
 
-    department_services.set_sla_hours(service_type=service_type, hours=1)
+    services.set_sla_hours(service_type=service_type, hours=1)
 
     after = client.get("/wards/")
     assert after["X-Page-Cache"] == "miss"

@@ -1,4 +1,4 @@
-"""The dashboards' rollup (departments/rollups.py): kept equal to a recount through every write,
+"""The dashboards' rollup (issues/dashboards/rollups.py): kept equal to a recount through every write,
 and the figures read it instead of the issues."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from departments import rollups, selectors
-from departments import services as department_services
-from departments.models import DayTally, StatusTally, Ward
+from departments.models import Ward
 from issues import services
+from issues.dashboards import league, rollups
+from issues.dashboards import ward as ward_figures
 from issues.importers.synthetic import generate_issues
-from issues.models import Issue, Status
+from issues.models import DayTally, Issue, Status, StatusTally
 from tests.dashboards.conftest import points_in
 from tests.factories import make_issue, make_user
 
@@ -56,7 +56,7 @@ def test_rollup_equals_a_rebuild_after_every_kind_of_write(scenario, admin_user)
     services.set_hidden(target=hidden, hidden=False, by=s.staff)
     unplaced = make_issue(s.pothole, point=None, address="Somewhere")  # no ward: the city's
     services.change_status(issue=unplaced, to=Status.CLOSED, by=s.staff)
-    department_services.set_sla_hours(service_type=s.pothole, hours=24)  # open issues' due days
+    services.set_sla_hours(service_type=s.pothole, hours=24)  # open issues' due days
     # Checked before the generator, which ends with a full recount of its own.
     assert_equals_rebuild()
     generate_issues(40, seed=3)
@@ -71,7 +71,7 @@ def test_rollup_equals_a_rebuild_after_every_kind_of_write(scenario, admin_user)
     issue_admin.delete_model(request, doomed[0])
     issue_admin.delete_queryset(request, Issue.objects.filter(pk=doomed[1].pk))
     assert not Issue.objects.filter(pk__in=[i.pk for i in doomed]).exists()
-    s.other_ward.delete()  # its issues now have no ward
+    services.delete_wards([s.other_ward])  # its issues now have no ward
     third = Ward.objects.get(number=3)
     make_issue(s.pothole, point=points_in(third, 1)[0])
     admin.site._registry[Ward].delete_queryset(request, Ward.objects.filter(pk=third.pk))
@@ -91,35 +91,35 @@ def test_rebuild_command_restores_a_damaged_rollup(scenario, capsys):
 
 def test_hidden_issues_are_not_counted(scenario):
     issue = make_issue(scenario.graffiti, point=points_in(scenario.ward, 1)[0])
-    before = selectors.ward_dashboard(ward=scenario.ward).open
+    before = ward_figures.ward_dashboard(ward=scenario.ward).open
     services.set_hidden(target=issue, hidden=True, by=scenario.staff, reason="Abuse")
-    assert selectors.ward_dashboard(ward=scenario.ward).open == before - 1
+    assert ward_figures.ward_dashboard(ward=scenario.ward).open == before - 1
 
 
 def test_figures_read_the_rollup_not_the_issues(scenario):
     """Only the issues due earlier today still touch the issue table."""
     with CaptureQueriesContext(connection) as queries:
-        selectors.ward_dashboard(ward=scenario.ward, with_lists=False)
+        ward_figures.ward_dashboard(ward=scenario.ward, with_lists=False)
     assert sum('"issues_issue"' in q["sql"] for q in queries.captured_queries) == 1
     with CaptureQueriesContext(connection) as queries:
-        selectors.league_table()
-        selectors.city_figures()
+        league.league_table()
+        league.city_figures()
     assert sum('"issues_issue"' in q["sql"] for q in queries.captured_queries) == 2
 
 
 def test_an_issue_due_earlier_today_is_overdue_and_one_due_later_is_not(db, scenario):
     now = timezone.now()
     due_soon = make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
-    before = selectors.ward_dashboard(ward=scenario.ward, now=now).overdue
+    before = ward_figures.ward_dashboard(ward=scenario.ward, now=now).overdue
     # Due one second ago, then a day ahead: the rollup files both under a day, the figure
     # must still tell them apart.
     Issue.objects.filter(pk=due_soon.pk).update(expected_at=now - timedelta(seconds=1))
     rollups.rebuild()
-    assert selectors.ward_dashboard(ward=scenario.ward, now=now).overdue == before + 1
-    assert selectors.league_table(now=now)[0].overdue == before + 1
+    assert ward_figures.ward_dashboard(ward=scenario.ward, now=now).overdue == before + 1
+    assert league.league_table(now=now)[0].overdue == before + 1
     Issue.objects.filter(pk=due_soon.pk).update(expected_at=now + timedelta(days=1))
     rollups.rebuild()
-    assert selectors.ward_dashboard(ward=scenario.ward, now=now).overdue == before
+    assert ward_figures.ward_dashboard(ward=scenario.ward, now=now).overdue == before
 
 
 def _bins(values: list[float]) -> dict:

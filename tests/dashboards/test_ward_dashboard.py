@@ -10,8 +10,9 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from departments import selectors
-from departments.views import Figure
+from issues import geo
+from issues.dashboards import ward as ward_figures
+from issues.dashboards.links import Figure
 from issues.filters import IssueFilters
 from issues.models import Issue, Status
 from tests.dashboards import expected
@@ -28,7 +29,7 @@ def count_behind(url: str) -> int:
 
 def test_selector_figures_match_rows(scenario):
     now = timezone.now()
-    board = selectors.ward_dashboard(ward=scenario.ward, now=now)
+    board = ward_figures.ward_dashboard(ward=scenario.ward, now=now)
     exp = expected.ward_figures(scenario.refreshed(), scenario.ward, now)
     _assert_scenario_exercises_every_figure(exp)
 
@@ -65,7 +66,7 @@ def _assert_scenario_exercises_every_figure(exp):
 
 def test_hidden_issues_are_not_counted(scenario):
     now = timezone.now()
-    before = selectors.ward_dashboard(ward=scenario.ward, now=now)
+    before = ward_figures.ward_dashboard(ward=scenario.ward, now=now)
     visible_open = next(
         i
         for i in scenario.issues
@@ -74,7 +75,7 @@ def test_hidden_issues_are_not_counted(scenario):
     from issues import services
 
     services.set_hidden(target=visible_open, hidden=True, by=scenario.staff, reason="Spam")
-    after = selectors.ward_dashboard(ward=scenario.ward, now=now)
+    after = ward_figures.ward_dashboard(ward=scenario.ward, now=now)
     assert after.open == before.open - 1
     assert sum(c.count for c in after.heat_cells) == sum(c.count for c in before.heat_cells) - 1
     assert visible_open.pk not in [i.pk for i in after.oldest_open]
@@ -112,8 +113,8 @@ def test_median_links_reproduce_the_set_it_is_computed_over(client, scenario):
 
 def test_heat_grid_matches_points_and_names_the_dominant_type(scenario):
     now = timezone.now()
-    board = selectors.ward_dashboard(ward=scenario.ward, now=now)
-    lat_step, lon_step = selectors.heat_steps()
+    board = ward_figures.ward_dashboard(ward=scenario.ward, now=now)
+    lat_step, lon_step = geo.heat_steps()
     exp = expected.heat_cells(scenario.refreshed(), scenario.ward, now, lat_step, lon_step)
     got = {(c.row, c.col): c for c in board.heat_cells}
     assert set(got) == set(exp)
@@ -146,7 +147,7 @@ def test_svg_charts_carry_their_numbers_as_text(client, scenario):
     for _value, label, n in board.by_status:
         if n:
             assert f"{label}: {n}" in status
-    # The heat map (written out in Python, departments.charts.HeatMap.svg): one shaded cell
+    # The heat map (written out in Python, issues.dashboards.charts.HeatMap.svg): one shaded cell
     # per grid square with its count as a plural title, the top squares numbered.
     heat = next(s for s in svgs if 'id="chart-heat-title"' in s)
     cells = re.findall(r'<rect class="cell"[^>]*><title>(\d+) reports?</title></rect>', heat)
@@ -275,7 +276,7 @@ def test_closed_and_archived_both_count_as_closed(scenario, status):
     services.change_status(issue=issue, to=Status.CLOSED)
     if status == Status.ARCHIVED:
         services.change_status(issue=issue, to=Status.ARCHIVED)
-    board = selectors.ward_dashboard(ward=scenario.ward, now=timezone.now())
+    board = ward_figures.ward_dashboard(ward=scenario.ward, now=timezone.now())
     exp = expected.ward_figures(
         [*scenario.refreshed(), Issue.objects.get(pk=issue.pk)], scenario.ward, now
     )
@@ -311,8 +312,8 @@ def test_cached_pages_show_a_new_report_at_once_and_drop_a_hidden_one(client, sc
 
 
 def test_hiding_an_issue_leaves_the_cached_counts_at_once(some_wards, department, admin_user):
-    from departments.selectors import cached_ward_dashboard
     from issues import services
+    from issues.dashboards.ward import cached_ward_dashboard
     from tests.dashboards.conftest import points_in
     from tests.factories import make_issue, make_service_type
 

@@ -3,7 +3,6 @@
 import pytest
 
 from departments.models import Ward
-from departments.wards import WardIndex
 from tests.factories import LAKE_MICHIGAN, OUTSIDE_CITY
 
 KNOWN_POINTS = [
@@ -43,10 +42,10 @@ def test_many_points_at_once_match_one_at_a_time(chicago_wards):
 def test_index_is_rebuilt_when_wards_change(chicago_wards):
     city_hall = KNOWN_POINTS[0][0]
     assert Ward.objects.containing(*city_hall).number == 42
-    before = WardIndex.get()
+    before = Ward.objects.index()
     Ward.objects.get(number=42).delete()
     assert Ward.objects.containing(*city_hall) is None
-    assert WardIndex.get() is not before
+    assert Ward.objects.index() is not before
 
 
 def test_change_by_another_process_is_noticed(chicago_wards):

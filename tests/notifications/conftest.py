@@ -6,8 +6,9 @@ import pytest
 from django.core import mail
 
 from departments.models import Ward
-from issues import notifications, services
+from issues import services
 from issues.models import Notification, Status
+from issues.notify import events, subscriptions
 from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
 
 
@@ -40,14 +41,14 @@ def wards(db) -> dict[int, Ward]:
 @pytest.fixture
 def issue(service_type, resident, wards):
     """Rosa's report at City Hall (ward 42), created quietly so tests start with an empty box."""
-    with notifications.suppressed():
+    with events.suppressed():
         return make_issue(service_type, point=CITY_HALL, reporter=resident)
 
 
 @pytest.fixture
 def follower(issue):
     person = make_user("follower@example.org", display_name="Fran")
-    services.follow_issue(issue=issue, user=person)
+    subscriptions.follow_issue(issue=issue, user=person)
     return person
 
 
@@ -67,7 +68,7 @@ def fifty_events(*, service_type, reporter, follower, staff) -> list:
     issues. Every call must succeed whatever the state of the broker."""
     issues = [make_issue(service_type, reporter=reporter) for _ in range(20)]
     for issue in issues[:15]:
-        services.follow_issue(issue=issue, user=follower)
+        subscriptions.follow_issue(issue=issue, user=follower)
         services.add_comment(issue=issue, author=follower, body="Same problem on my block")
     for issue in issues[:15]:
         services.change_status(issue=issue, to=Status.CLOSED, by=staff, message="Filled")

@@ -8,8 +8,9 @@ import pytest
 from django.core import mail
 from django.db import connection, connections
 
-from issues import outbox, services
+from issues import services
 from issues.models import Notification, NotificationState, Status
+from issues.notify import delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +29,7 @@ def test_two_workers_delivering_the_same_row_send_it_once(issue, staff_user, set
     def worker():
         try:
             start.wait()
-            results.append(outbox.deliver(row.pk))
+            results.append(delivery.deliver(row.pk))
         finally:
             connections.close_all()
 

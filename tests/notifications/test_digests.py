@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from issues import digests, notifications, services, tasks
+from issues import services, tasks
 from issues.models import (
     EmailOptOut,
     Issue,
@@ -16,6 +16,7 @@ from issues.models import (
     Status,
     StatusChange,
 )
+from issues.notify import digests, events, links, subscriptions
 from tests.factories import CITY_HALL, make_issue, make_user
 from tests.notifications.conftest import FAR_POINT, addresses
 
@@ -30,7 +31,7 @@ def alderman(wards):
 
 
 def quietly(**kwargs):
-    with notifications.suppressed():
+    with events.suppressed():
         return make_issue(**kwargs)
 
 
@@ -50,7 +51,7 @@ def test_digest_tells_the_alderman_what_happened_in_the_ward(
     now = timezone.now()
     old = quietly(service_type=service_type, requested_at=now - timedelta(days=30))
     closed = quietly(service_type=service_type, requested_at=now - timedelta(days=3))
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(issue=closed, to=Status.CLOSED, by=staff_user)
     fresh = quietly(service_type=service_type, address="5 Fresh St")
     quietly(service_type=service_type, point=FAR_POINT)  # ward 1: not this alderman's
@@ -123,7 +124,7 @@ def test_one_digest_for_an_alderman_of_several_wards_in_constant_queries(
 def closed_issue(issue, staff_user, settings):
     """Rosa's issue, closed FOLLOWUP_AFTER_DAYS + 1 days ago."""
     when = timezone.now() - timedelta(days=settings.FOLLOWUP_AFTER_DAYS + 1)
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(issue=issue, to=Status.CLOSED, by=staff_user, at=when)
     issue.refresh_from_db()
     return issue
@@ -146,7 +147,7 @@ def test_not_asked_too_early_too_late_or_after_unfollowing(
     issue, staff_user, resident, settings, service_type
 ):
     now = timezone.now()
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(issue=issue, to=Status.CLOSED, by=staff_user, at=now)
         ancient = make_issue(service_type, reporter=resident)
         services.change_status(
@@ -159,12 +160,12 @@ def test_not_asked_too_early_too_late_or_after_unfollowing(
             by=staff_user,
             at=now - timedelta(days=settings.FOLLOWUP_AFTER_DAYS + 1),
         )
-        services.unfollow_issue(issue=unfollowed, user=resident)
+        subscriptions.unfollow_issue(issue=unfollowed, user=resident)
     assert digests.queue_fixed_followups() == 0
 
 
 def test_anonymous_reporter_with_email_is_asked_too(service_type, staff_user, wards, settings):
-    with notifications.suppressed():
+    with events.suppressed():
         issue = make_issue(service_type, reporter_email="anon@example.org")
         services.change_status(
             issue=issue,
@@ -179,9 +180,7 @@ def test_anonymous_reporter_with_email_is_asked_too(service_type, staff_user, wa
 
 
 def answer_url(issue: Issue, answer: str) -> str:
-    return reverse(
-        "notifications:fixed", kwargs={"token": digests.followup_token(issue), "answer": answer}
-    )
+    return reverse("issues:fixed", kwargs={"token": links.followup_token(issue), "answer": answer})
 
 
 def test_yes_just_says_thank_you(client, closed_issue):
@@ -210,7 +209,7 @@ def test_no_asks_first_then_reopens_through_the_service(client, closed_issue, fo
 
 def test_an_old_answer_cannot_reopen_a_later_closing(client, closed_issue, staff_user):
     url = answer_url(closed_issue, "no")
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(issue=closed_issue, to=Status.OPEN, by=staff_user)
         services.change_status(issue=closed_issue, to=Status.CLOSED, by=staff_user)
     response = client.post(url)
@@ -222,7 +221,7 @@ def test_an_old_answer_cannot_reopen_a_later_closing(client, closed_issue, staff
 
 def test_archived_issue_cannot_be_reopened(client, closed_issue, staff_user):
     url = answer_url(closed_issue, "no")
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(issue=closed_issue, to=Status.ARCHIVED, by=staff_user)
     response = client.post(url)
     assert response.status_code == 409 and "report it again" in response.text
@@ -241,7 +240,7 @@ def test_bad_answers_get_clear_errors(client, closed_issue):
 def test_reopened_and_closed_again_is_asked_again(closed_issue, staff_user, settings):
     assert digests.queue_fixed_followups() == 1
     later = timezone.now() + timedelta(days=settings.FOLLOWUP_AFTER_DAYS + 1)
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(issue=closed_issue, to=Status.OPEN, by=staff_user)
         services.change_status(issue=closed_issue, to=Status.CLOSED, by=staff_user)
     assert digests.queue_fixed_followups(now=later) == 1

@@ -5,16 +5,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from issues import digests, notifications, services
+from issues import services
 from issues.models import Status, Subscription
+from issues.notify import events, links
 from tests.browser_support import serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_unsubscribe_link_asks_then_unsubscribes_on_the_button(page, live_server, issue, resident):
-    url = notifications.unsubscribe_url(email=resident.email, scope="issue", target_id=issue.pk)
-    page.goto(live_server.url + url.removeprefix(notifications.absolute("")))
+    url = links.unsubscribe_url(email=resident.email, scope="issue", target_id=issue.pk)
+    page.goto(live_server.url + url.removeprefix(links.absolute("")))
     assert issue.public_id in page.locator("main").inner_text()
     assert serious_axe_violations(page) == []
     assert Subscription.objects.filter(issue=issue, user=resident).exists()
@@ -36,7 +37,7 @@ def test_not_fixed_answer_reopens_the_issue_with_the_reporters_words(
     staff_user,
     settings,
 ):
-    with notifications.suppressed():
+    with events.suppressed():
         services.change_status(
             issue=issue,
             to=Status.CLOSED,
@@ -44,7 +45,7 @@ def test_not_fixed_answer_reopens_the_issue_with_the_reporters_words(
             at=timezone.now() - timedelta(days=settings.FOLLOWUP_AFTER_DAYS + 1),
         )
     issue.refresh_from_db()
-    token = digests.followup_token(issue)
+    token = links.followup_token(issue)
     page.goto(f"{live_server.url}/fixed/{token}/no/")
     assert serious_axe_violations(page) == []
     page.get_by_label("What is still wrong?").fill("The hole is back after the rain")

@@ -6,8 +6,9 @@ import re
 import pytest
 from django.core import mail
 
-from issues import notifications, services
+from issues import services
 from issues.models import Notification, NotificationEvent, Status
+from issues.notify import delivery, drafts, events, links, recipients, subscriptions
 from tests.factories import make_issue, make_service_type, make_user
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def anonymous_issue(service_type, wards):
-    with notifications.suppressed():
+    with events.suppressed():
         return make_issue(
             service_type,
             reporter_name="Private Person",
@@ -56,7 +57,7 @@ def test_each_message_has_one_recipient_and_one_click_unsubscribe_headers(
 
 def test_anonymous_reporters_details_never_reach_other_people(anonymous_issue, staff_user, deliver):
     person = make_user("neighbour@example.org")
-    services.follow_issue(issue=anonymous_issue, user=person)
+    subscriptions.follow_issue(issue=anonymous_issue, user=person)
     _, sent = deliver(services.add_comment, issue=anonymous_issue, author=person, body="Me too")
     _, more = deliver(
         services.change_status, issue=anonymous_issue, to=Status.CLOSED, by=staff_user
@@ -103,12 +104,12 @@ def test_receipt_tells_the_reporter_the_id_and_where_to_follow_it(
 
 
 def test_unsubscribe_links_match_what_the_email_is_about(issue, wards, deliver, resident):
-    services.watch_ward(ward=wards[42], email="watcher@example.org")
+    subscriptions.watch_ward(ward=wards[42], email="watcher@example.org")
     issue, _ = deliver(make_issue, issue.service_type, reporter=resident)
     scopes = {}
     for row in Notification.objects.filter(issue=issue):
         token = row.unsubscribe_url.rstrip("/").rsplit("/", 1)[1]
-        scopes[row.event] = notifications.read_unsubscribe_token(token)["s"]
+        scopes[row.event] = links.read_unsubscribe_token(token)["s"]
     assert scopes == {
         NotificationEvent.ISSUE_CREATED: "issue",
         NotificationEvent.DEPARTMENT_NEW_ISSUE: "department",
@@ -126,20 +127,19 @@ def test_emails_about_one_issue_thread_together(issue, staff_user, deliver):
 
 
 def test_a_broken_template_never_refuses_the_event(issue):
-    from issues import outbox
 
-    draft = notifications.Draft(
+    draft = drafts.Draft(
         event="no_such_event",  # no templates exist for it
         ref="1",
-        recipient=notifications.Recipient(email="someone@example.org"),
+        recipient=recipients.Recipient(email="someone@example.org"),
         issue=issue,
     )
-    (row_id,) = notifications.write_rows([draft])
+    (row_id,) = drafts.write_rows([draft])
     row = Notification.objects.get(pk=row_id)
-    assert row.state == "failed" and row.last_error.startswith(notifications.NOT_RENDERED)
+    assert row.state == "failed" and row.last_error.startswith(drafts.NOT_RENDERED)
     # Re-sending it from the admin cannot send an empty email.
-    outbox.resend(Notification.objects.filter(pk=row_id))
-    outbox.deliver(row_id)
+    delivery.resend(Notification.objects.filter(pk=row_id))
+    delivery.deliver(row_id)
     row.refresh_from_db()
     assert row.state == "failed" and "could not be rendered" in row.last_error
     assert mail.outbox == []

@@ -9,8 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from config.celery import app
-from issues import notifications, outbox, services
+from issues import services
 from issues.models import EmailOptOut, Notification, NotificationState, Status
+from issues.notify import delivery, drafts, recipients, subscriptions, withdrawal
 from tests.notifications.backends import ScriptedBackend, refused, server_gone
 from tests.notifications.conftest import fifty_events
 from tests.notifications.smtp_sink import free_port
@@ -38,16 +39,16 @@ def pending(issue, follower, staff_user):
 
 def test_a_row_is_sent_once_however_often_it_is_delivered(pending):
     row = pending[0]
-    assert outbox.deliver(row.pk) == NotificationState.SENT
-    assert outbox.deliver(row.pk) == "skipped"
-    outbox.deliver_many([row.pk, row.pk])
+    assert delivery.deliver(row.pk) == NotificationState.SENT
+    assert delivery.deliver(row.pk) == "skipped"
+    delivery.deliver_many([row.pk, row.pk])
     assert len(mail.outbox) == 1
     row.refresh_from_db()
     assert row.attempts == 1 and row.sent_at is not None
 
 
 def test_a_batch_shares_one_smtp_connection(pending, scripted):
-    counts = outbox.deliver_many([r.pk for r in pending])
+    counts = delivery.deliver_many([r.pk for r in pending])
     assert counts == {NotificationState.SENT: 2}
     assert scripted.opened == 1
 
@@ -55,38 +56,38 @@ def test_a_batch_shares_one_smtp_connection(pending, scripted):
 def test_temporary_failure_is_retried_later_with_backoff(pending, scripted):
     row = pending[0]
     scripted.script = [server_gone()]
-    assert outbox.deliver(row.pk) == NotificationState.PENDING
+    assert delivery.deliver(row.pk) == NotificationState.PENDING
     row.refresh_from_db()
     assert row.attempts == 1
     assert "SMTPServerDisconnected" in row.last_error
     wait = row.next_attempt_at - timezone.now()
     assert timedelta(seconds=40) < wait < timedelta(seconds=80)
-    assert outbox.deliver(row.pk) == "skipped"  # not due yet
+    assert delivery.deliver(row.pk) == "skipped"  # not due yet
 
     Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
-    assert outbox.requeue_pending(older_than_seconds=0) == 2  # eager: sends both now
+    assert delivery.requeue_pending(older_than_seconds=0) == 2  # eager: sends both now
     row.refresh_from_db()
     assert row.state == NotificationState.SENT and row.attempts == 2
     assert len(mail.outbox) == 2
 
 
 def test_backoff_doubles_and_is_capped():
-    firsts = [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)]
+    firsts = [delivery.backoff(n).total_seconds() for n in (1, 2, 3, 4)]
     assert all(lo * 0.8 <= s <= lo * 1.2 for s, lo in zip(firsts, (60, 120, 240, 480), strict=True))
-    assert outbox.backoff(30).total_seconds() <= 6 * 3600 * 1.2
+    assert delivery.backoff(30).total_seconds() <= 6 * 3600 * 1.2
 
 
 def test_refused_address_fails_for_good_and_can_be_resent(pending, scripted):
     row = pending[0]
     scripted.script = [refused(row.recipient_email)]
-    assert outbox.deliver(row.pk) == NotificationState.FAILED
+    assert delivery.deliver(row.pk) == NotificationState.FAILED
     row.refresh_from_db()
     assert "550" in row.last_error
-    assert outbox.requeue_pending(older_than_seconds=0) == 1  # only the other row
+    assert delivery.requeue_pending(older_than_seconds=0) == 1  # only the other row
     assert Notification.objects.get(pk=row.pk).state == NotificationState.FAILED
 
-    assert outbox.resend(Notification.objects.filter(pk=row.pk)) == 1
-    outbox.deliver(row.pk)
+    assert delivery.resend(Notification.objects.filter(pk=row.pk)) == 1
+    delivery.deliver(row.pk)
     row.refresh_from_db()
     assert row.state == NotificationState.SENT and row.last_error == ""
 
@@ -95,15 +96,15 @@ def test_too_many_temporary_failures_end_in_failed(pending, scripted, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 2
     row = pending[0]
     scripted.script = [server_gone(), server_gone()]
-    assert outbox.deliver(row.pk) == NotificationState.PENDING
+    assert delivery.deliver(row.pk) == NotificationState.PENDING
     Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
-    assert outbox.deliver(row.pk) == NotificationState.FAILED
+    assert delivery.deliver(row.pk) == NotificationState.FAILED
 
 
 def test_unexpected_errors_are_counted_not_left_pending_forever(pending, scripted):
     row = pending[0]
     scripted.script = [RuntimeError("backend bug")]
-    assert outbox.deliver(row.pk) == NotificationState.PENDING
+    assert delivery.deliver(row.pk) == NotificationState.PENDING
     row.refresh_from_db()
     assert row.attempts == 1 and "backend bug" in row.last_error
 
@@ -111,21 +112,21 @@ def test_unexpected_errors_are_counted_not_left_pending_forever(pending, scripte
 def test_is_permanent_knows_refusals_from_hiccups():
     import smtplib
 
-    assert outbox.is_permanent(refused("a@example.org", 550))
-    assert not outbox.is_permanent(refused("a@example.org", 450))
-    assert not outbox.is_permanent(smtplib.SMTPResponseException(421, b"try later"))
-    assert outbox.is_permanent(smtplib.SMTPDataError(554, b"rejected as spam"))
-    assert not outbox.is_permanent(smtplib.SMTPSenderRefused(550, b"bad sender", "x"))
-    assert not outbox.is_permanent(smtplib.SMTPAuthenticationError(535, b"bad login"))
-    assert not outbox.is_permanent(ConnectionRefusedError())
+    assert delivery.is_permanent(refused("a@example.org", 550))
+    assert not delivery.is_permanent(refused("a@example.org", 450))
+    assert not delivery.is_permanent(smtplib.SMTPResponseException(421, b"try later"))
+    assert delivery.is_permanent(smtplib.SMTPDataError(554, b"rejected as spam"))
+    assert not delivery.is_permanent(smtplib.SMTPSenderRefused(550, b"bad sender", "x"))
+    assert not delivery.is_permanent(smtplib.SMTPAuthenticationError(535, b"bad login"))
+    assert not delivery.is_permanent(ConnectionRefusedError())
 
 
 def test_opt_out_after_queueing_withdraws_the_row(pending):
     EmailOptOut.objects.create(email=pending[0].recipient_email)
-    outbox.deliver_many([r.pk for r in pending])
+    delivery.deliver_many([r.pk for r in pending])
     pending[0].refresh_from_db()
     assert pending[0].state == NotificationState.FAILED
-    assert pending[0].last_error.startswith(outbox.WITHDRAWN)
+    assert pending[0].last_error.startswith(withdrawal.WITHDRAWN)
     assert [m.to for m in mail.outbox] == [[pending[1].recipient_email]]
 
 
@@ -134,7 +135,7 @@ def test_hiding_a_comment_before_delivery_withdraws_its_emails(issue, follower, 
     services.set_hidden(target=comment, hidden=True, by=staff_user, reason="Spam")
     ids = list(Notification.objects.filter(issue=issue).values_list("pk", flat=True))
     assert ids
-    outbox.deliver_many(ids)
+    delivery.deliver_many(ids)
     assert mail.outbox == []
 
 
@@ -142,13 +143,13 @@ def test_hiding_the_issue_before_delivery_keeps_only_the_reporters_email(
     pending, issue, staff_user
 ):
     services.set_hidden(target=issue, hidden=True, by=staff_user, reason="Abusive photo")
-    outbox.deliver_many([r.pk for r in pending])
+    delivery.deliver_many([r.pk for r in pending])
     assert [m.to for m in mail.outbox] == [["resident@example.org"]]
 
 
 def test_unfollowing_before_delivery_withdraws_the_update(pending, issue, follower):
-    services.unfollow_issue(issue=issue, user=follower)
-    outbox.deliver_many([r.pk for r in pending])
+    subscriptions.unfollow_issue(issue=issue, user=follower)
+    delivery.deliver_many([r.pk for r in pending])
     assert [m.to for m in mail.outbox] == [["resident@example.org"]]
 
 
@@ -159,11 +160,11 @@ def test_unwatching_the_ward_before_delivery_withdraws_the_new_issue_email(
     from tests.factories import CITY_HALL, make_issue, make_user
 
     neighbour = make_user("neighbour@example.org")
-    services.watch_ward(ward=wards[42], user=neighbour)
+    subscriptions.watch_ward(ward=wards[42], user=neighbour)
     make_issue(service_type, point=CITY_HALL, reporter=resident)  # on_commit not run: pending
     row = Notification.objects.get(event=NotificationEvent.WARD_NEW_ISSUE)
-    notifications.unsubscribe(email=neighbour.email, scope="ward", target_id=wards[42].pk)
-    assert outbox.deliver(row.pk) == NotificationState.FAILED
+    subscriptions.unsubscribe(email=neighbour.email, scope="ward", target_id=wards[42].pk)
+    assert delivery.deliver(row.pk) == NotificationState.FAILED
     assert mail.outbox == []
 
 
@@ -176,24 +177,24 @@ def test_turning_the_department_feed_off_before_delivery_withdraws_its_new_issue
     make_issue(service_type, point=CITY_HALL, reporter=resident)  # on_commit not run: pending
     row = Notification.objects.get(event=NotificationEvent.DEPARTMENT_NEW_ISSUE)
     department = service_type.department
-    notifications.unsubscribe(
+    subscriptions.unsubscribe(
         email=department.contact_email, scope="department", target_id=department.pk
     )
-    assert outbox.deliver(row.pk) == NotificationState.FAILED
+    assert delivery.deliver(row.pk) == NotificationState.FAILED
     assert mail.outbox == []
 
 
 def test_requeue_skips_fresh_rows_and_does_not_republish_a_backlog_every_run(pending):
-    assert outbox.requeue_pending() == 0  # younger than OUTBOX_REQUEUE_AFTER_SECONDS
+    assert delivery.requeue_pending() == 0  # younger than OUTBOX_REQUEUE_AFTER_SECONDS
     app.conf.task_always_eager = False  # publish nowhere useful: count hand-overs only
     published = []
-    original = notifications.publish
-    notifications.publish = lambda ids: published.append(list(ids)) or True
+    original = delivery.publish
+    delivery.publish = lambda ids: published.append(list(ids)) or True
     try:
-        assert outbox.requeue_pending(older_than_seconds=0) == 2
-        assert outbox.requeue_pending(older_than_seconds=0) == 0  # pushed back, not re-sent
+        assert delivery.requeue_pending(older_than_seconds=0) == 2
+        assert delivery.requeue_pending(older_than_seconds=0) == 0  # pushed back, not re-sent
     finally:
-        notifications.publish = original
+        delivery.publish = original
     assert published == [[r.pk for r in sorted(pending, key=lambda r: (r.created_at, r.pk))]]
 
 
@@ -203,7 +204,7 @@ def reset_broker_connections() -> None:
     keeps pools per URL in a global registry and would hand the closed one back."""
     app._pool = None
     app.amqp._producer_pool = None
-    notifications._broker_down_until = 0.0
+    delivery._broker_down_until = 0.0
 
 
 @pytest.fixture
@@ -244,8 +245,8 @@ def test_broker_outage_delays_mail_and_loses_none(
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     reset_broker_connections()
-    assert outbox.requeue_pending(older_than_seconds=0) == expected
-    assert outbox.requeue_pending(older_than_seconds=0) == 0
+    assert delivery.requeue_pending(older_than_seconds=0) == expected
+    assert delivery.requeue_pending(older_than_seconds=0) == 0
     assert len(mail.outbox) == expected
     assert len({(m.to[0], m.subject) for m in mail.outbox}) == expected
     assert not Notification.objects.exclude(state=NotificationState.SENT).exists()
@@ -256,7 +257,7 @@ def test_admins_see_failures_and_send_them_again_from_the_workbench(
 ):
     row = pending[0]
     scripted.script = [refused(row.recipient_email)]
-    outbox.deliver(row.pk)
+    delivery.deliver(row.pk)
     client.force_login(admin_user)
     listing = client.get("/admin/issues/notification/?state=failed")
     assert listing.status_code == 200 and row.recipient_email in listing.text
@@ -293,8 +294,8 @@ def test_hotspot_alerts_honour_the_aldermans_and_the_departments_choice(departme
     to_department = hotspot_row(department.contact_email)
     department.notify_new_issues = False
     department.save()
-    assert outbox.deliver(to_alderman.pk) == NotificationState.FAILED
-    assert outbox.deliver(to_department.pk) == NotificationState.FAILED
+    assert delivery.deliver(to_alderman.pk) == NotificationState.FAILED
+    assert delivery.deliver(to_department.pk) == NotificationState.FAILED
     assert mail.outbox == []
 
 
@@ -302,15 +303,15 @@ def test_hotspot_unsubscribe_links_stop_ward_mail_or_the_department_feed(service
     from issues.models import NotificationEvent
 
     def scope(recipient):
-        draft = notifications.Draft(
+        draft = drafts.Draft(
             event=NotificationEvent.HOTSPOT,
             ref="k",
             recipient=recipient,
             context={"service_type": service_type},
         )
-        return notifications._default_scope(draft)
+        return drafts._default_scope(draft)
 
-    contact = notifications.Recipient(email="streets@city.example")
-    alderman = notifications.Recipient(email="ald@city.example", user=object())
+    contact = recipients.Recipient(email="streets@city.example")
+    alderman = recipients.Recipient(email="ald@city.example", user=object())
     assert scope(contact) == ("department", service_type.department_id)
     assert scope(alderman) == ("digest", None)

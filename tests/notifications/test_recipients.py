@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from issues import notifications, services
+from issues import services
 from issues.models import EmailOptOut, Notification, NotificationEvent, Status
+from issues.notify import events, subscriptions
 from tests.factories import CITY_HALL, make_department, make_issue, make_staff, make_user
 from tests.notifications.conftest import addresses, rows_for
 
@@ -28,7 +29,7 @@ def test_status_change_reaches_reporter_and_followers_with_the_public_message(
 
 def test_status_change_never_goes_to_the_person_who_made_it(issue, follower, department, deliver):
     worker = make_staff(department, email="crew@city.example")
-    services.follow_issue(issue=issue, user=worker)
+    subscriptions.follow_issue(issue=issue, user=worker)
     _, sent = deliver(services.change_status, issue=issue, to=Status.IN_PROGRESS, by=worker)
     assert "crew@city.example" not in addresses(sent)
     assert addresses(sent) == ["follower@example.org", "resident@example.org"]
@@ -37,7 +38,7 @@ def test_status_change_never_goes_to_the_person_who_made_it(issue, follower, dep
 def test_anonymous_reporter_with_email_is_told_and_without_email_is_not(
     service_type, staff_user, wards, deliver
 ):
-    with notifications.suppressed():
+    with events.suppressed():
         with_email = make_issue(service_type, reporter_email="Anon@Example.org")
         without = make_issue(service_type)
     _, sent = deliver(services.change_status, issue=with_email, to=Status.CLOSED, by=staff_user)
@@ -50,9 +51,9 @@ def test_people_who_turned_updates_off_or_left_are_not_emailed(issue, staff_user
     quiet = make_user("quiet@example.org", notify_updates=False)
     gone = make_user("gone@example.org", is_active=False)
     for person in (quiet, gone):
-        services.follow_issue(issue=issue, user=person)
+        subscriptions.follow_issue(issue=issue, user=person)
     # An address-only follow by someone whose account says "no updates" is honoured too.
-    services.follow_issue(issue=issue, email="QUIET@example.org")
+    subscriptions.follow_issue(issue=issue, email="QUIET@example.org")
     _, sent = deliver(services.change_status, issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
     assert addresses(sent) == ["resident@example.org"]
 
@@ -61,14 +62,14 @@ def test_opted_out_addresses_and_unfollowed_issues_get_nothing(
     issue, follower, staff_user, resident, deliver
 ):
     EmailOptOut.objects.create(email="follower@example.org")
-    services.unfollow_issue(issue=issue, user=resident)
+    subscriptions.unfollow_issue(issue=issue, user=resident)
     _, sent = deliver(services.change_status, issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
     assert sent == []
     assert not rows_for(issue).exists()
 
 
 def test_one_email_per_address_even_when_following_twice(issue, follower, staff_user, deliver):
-    services.follow_issue(issue=issue, email="follower@example.org")
+    subscriptions.follow_issue(issue=issue, email="follower@example.org")
     _, sent = deliver(services.change_status, issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
     assert addresses(sent) == ["follower@example.org", "resident@example.org"]
 
@@ -102,11 +103,11 @@ def test_new_issue_tells_reporter_department_and_ward_watchers_once_each(
     neighbour = make_user("neighbour@example.org")
     alderman = make_user("ald42@city.example")
     ward42.aldermen.add(alderman)
-    services.watch_ward(ward=ward42, user=neighbour)
-    services.watch_ward(ward=ward42, user=alderman)
-    services.watch_ward(ward=ward42, email="block-club@example.org")
-    services.watch_ward(ward=ward42, user=resident)  # the reporter watches too: one email
-    services.watch_ward(ward=ward1, email="elsewhere@example.org")
+    subscriptions.watch_ward(ward=ward42, user=neighbour)
+    subscriptions.watch_ward(ward=ward42, user=alderman)
+    subscriptions.watch_ward(ward=ward42, email="block-club@example.org")
+    subscriptions.watch_ward(ward=ward42, user=resident)  # the reporter watches too: one email
+    subscriptions.watch_ward(ward=ward1, email="elsewhere@example.org")
 
     issue, sent = deliver(make_issue, service_type, point=CITY_HALL, reporter=resident)
 
@@ -139,8 +140,8 @@ def test_department_without_contact_or_opted_out_of_new_issues_gets_nothing(
 
 
 def test_hotspot_alert_skips_a_department_that_turned_its_feed_off(wards):
-    from issues.hotspots import recipients_for
     from issues.models import HotspotAlert
+    from issues.notify.hotspots import recipients_for
     from tests.factories import make_service_type
 
     unwilling = make_service_type(make_department(notify_new_issues=False))
@@ -172,7 +173,7 @@ def test_hidden_issue_only_reaches_its_reporter(issue, follower, staff_user, del
 
 
 def test_suppressed_history_and_imports_tell_nobody(service_type, resident, wards):
-    with notifications.suppressed():
+    with events.suppressed():
         issue = make_issue(service_type, reporter=resident)
         services.change_status(issue=issue, to=Status.CLOSED)
     imported = make_issue(service_type, reporter_email="someone@example.org", source="import")
@@ -181,7 +182,7 @@ def test_suppressed_history_and_imports_tell_nobody(service_type, resident, ward
 
 def test_the_same_event_queued_twice_writes_one_row_per_recipient(issue, follower, staff_user):
     change = services.change_status(issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
-    again = notifications.queue_event(
+    again = events.queue_event(
         NotificationEvent.STATUS_CHANGED, issue=issue, actor=staff_user, status_change=change
     )
     assert again == []
@@ -195,10 +196,10 @@ def test_queueing_for_many_followers_takes_a_constant_number_of_queries(issue, s
             services.change_status(issue=issue, to=to, by=by)
         return len(captured)
 
-    services.follow_issue(issue=issue, email="first@example.org")
+    subscriptions.follow_issue(issue=issue, email="first@example.org")
     few = queries_for_a_change(Status.ACKNOWLEDGED)
     for n in range(40):
-        services.follow_issue(issue=issue, email=f"f{n}@example.org")
+        subscriptions.follow_issue(issue=issue, email=f"f{n}@example.org")
     many = queries_for_a_change(Status.IN_PROGRESS)
     assert many == few
     assert rows_for(issue, NotificationEvent.STATUS_CHANGED).count() == 2 + 42

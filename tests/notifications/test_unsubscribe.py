@@ -5,8 +5,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from issues import notifications, services
+from issues import services
 from issues.models import EmailOptOut, Status, Subscription
+from issues.notify import events, links, subscriptions
 from tests.factories import make_department, make_user
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
 def link(email: str, scope: str, target_id=None) -> str:
-    token = notifications.unsubscribe_token(email=email, scope=scope, target_id=target_id)
+    token = links.unsubscribe_token(email=email, scope=scope, target_id=target_id)
     return reverse("notifications:unsubscribe", kwargs={"token": token})
 
 
@@ -53,8 +54,8 @@ def test_unsubscribed_reporter_gets_no_more_updates(
 
 
 def test_ward_link_stops_watching_that_ward_only(mail_client, wards):
-    services.watch_ward(ward=wards[42], email="watcher@example.org")
-    services.watch_ward(ward=wards[1], email="watcher@example.org")
+    subscriptions.watch_ward(ward=wards[42], email="watcher@example.org")
+    subscriptions.watch_ward(ward=wards[1], email="watcher@example.org")
     mail_client.post(link("watcher@example.org", "ward", wards[42].pk), ONE_CLICK)
     assert list(Subscription.objects.values_list("ward__number", flat=True)) == [1]
 
@@ -120,7 +121,7 @@ def test_pages_never_show_other_peoples_details(client, anonymous_issue_with_sec
 def anonymous_issue_with_secrets(service_type, wards):
     from tests.factories import make_issue
 
-    with notifications.suppressed():
+    with events.suppressed():
         return make_issue(
             service_type, reporter_email="secret-reporter@example.org", reporter_name="Hidden Name"
         )

@@ -24,8 +24,9 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from config.celery import app
-from issues import outbox, services
+from issues import services
 from issues.models import Notification, NotificationState, Status
+from issues.notify import delivery, subscriptions
 from issues.tasks import send_notifications
 from tests.notifications.conftest import fifty_events
 from tests.notifications.smtp_sink import SmtpSink, free_port
@@ -147,7 +148,7 @@ def celery_worker(queue: str, smtp_url: str, tmp_path: Path):
 def test_status_change_email_arrives_exactly_once_through_a_real_worker(
     sink, issue, follower, staff_user
 ):
-    services.unfollow_issue(issue=issue, user=follower)  # one recipient: Rosa
+    subscriptions.unfollow_issue(issue=issue, user=follower)  # one recipient: Rosa
     services.change_status(
         issue=issue, to=Status.ACKNOWLEDGED, by=staff_user, message="Crew booked"
     )
@@ -160,7 +161,7 @@ def test_status_change_email_arrives_exactly_once_through_a_real_worker(
         row.refresh_from_db()
     # The broker delivers a task twice, beat re-queues: still one email.
     send_notifications.delay([row.pk])
-    assert outbox.requeue_pending(older_than_seconds=0) == 0
+    assert delivery.requeue_pending(older_than_seconds=0) == 0
     # A later event queued behind the duplicate: once it arrives, the duplicate was handled.
     services.change_status(issue=issue, to=Status.IN_PROGRESS, by=staff_user)
     received = sink.wait_for(2)
@@ -202,9 +203,9 @@ def test_outage_then_recovery_delivers_every_email_once(
     # Redis is back; beat's re-queue runs (here called directly) and the worker sends.
     app.conf.broker_url = django_settings.CELERY_BROKER_URL
     reset_broker_connections()
-    assert outbox.requeue_pending(older_than_seconds=0) == expected
+    assert delivery.requeue_pending(older_than_seconds=0) == expected
     sink.wait_for(expected, timeout=90)
-    assert outbox.requeue_pending(older_than_seconds=0) == 0
+    assert delivery.requeue_pending(older_than_seconds=0) == 0
     time.sleep(0.5)  # anything extra would arrive now
     received = sink.messages
 

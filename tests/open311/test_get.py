@@ -265,9 +265,9 @@ def test_ward_filter(client, city):
 
 
 def test_pages_default_to_50_and_allow_500(client, graffiti, wards):
-    from issues import notifications
+    from issues.notify import events
 
-    with notifications.suppressed():
+    with events.suppressed():
         for _ in range(55):
             make_issue(graffiti)
     assert len(get_json(client, "/requests.json")) == 50
@@ -299,9 +299,9 @@ def test_extensions_add_ward_channel_photos_and_public_notes_only(client, city):
 def test_request_list_query_count_is_constant(
     client, graffiti, wards, django_assert_max_num_queries
 ):
-    from issues import notifications
+    from issues.notify import events
 
-    with notifications.suppressed():
+    with events.suppressed():
         for _ in range(30):
             issue = make_issue(graffiti)
     with django_assert_max_num_queries(4):
@@ -328,9 +328,9 @@ def test_control_characters_never_break_the_xml(client, graffiti, wards):
 
 
 def test_ids_beyond_a_page_all_come_back(client, graffiti, wards):
-    from issues import notifications
+    from issues.notify import events
 
-    with notifications.suppressed():
+    with events.suppressed():
         wanted = [make_issue(graffiti).public_id for _ in range(55)]
     data = get_json(client, "/requests.json", service_request_id=",".join(wanted))
     assert ids(data) == set(wanted)

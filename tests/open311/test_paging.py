@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from issues import notifications
 from issues.models import Issue, Photo
+from issues.notify import events
 from issues.open311.query import encode_cursor
 from tests.factories import make_issue
 
@@ -42,7 +42,7 @@ def walk(client, page_size, on_page=None, **params):
 def backlog(graffiti, wards):
     """Twelve requests, three of which share one requested_at to the microsecond (an import
     gives them that), so that the order is only decided by the id."""
-    with notifications.suppressed():
+    with events.suppressed():
         issues = [make_issue(graffiti) for _ in range(12)]
     base = timezone.now() - timedelta(days=3)
     for n, issue in enumerate(issues):
@@ -69,7 +69,7 @@ def test_requests_added_during_a_cursor_walk_are_neither_repeated_nor_skipped(
     client, backlog, graffiti
 ):
     def add_new_requests(pages):
-        with notifications.suppressed():
+        with events.suppressed():
             make_issue(graffiti)
             make_issue(graffiti)
 
@@ -96,7 +96,7 @@ def test_cursor_link_headers_lead_on_by_after(client, backlog):
 
 
 def test_cursor_keeps_the_filters_and_works_in_xml(client, backlog, pothole):
-    with notifications.suppressed():
+    with events.suppressed():
         other = make_issue(pothole, attributes={"SIZE": ["small"]})
     cursor = page(client, page_size=2, service_code="graffiti")["X-Next-Cursor"]
     rest = page(client, "xml", page_size=50, service_code="graffiti", after=cursor)
@@ -105,7 +105,7 @@ def test_cursor_keeps_the_filters_and_works_in_xml(client, backlog, pothole):
 
 
 def test_a_photo_is_the_media_url_and_hidden_photos_never_show(client, graffiti, wards):
-    with notifications.suppressed():
+    with events.suppressed():
         issue = make_issue(graffiti)
     # Sizes given, so that no file has to exist for these rows.
     for name, hidden in (("hidden.jpg", True), ("first é.jpg", False), ("second.jpg", False)):
@@ -175,7 +175,7 @@ def test_a_filter_that_matches_nothing_never_scans_the_requests(
 
 
 def test_code_and_ward_filters_still_combine_as_lists(client, backlog, graffiti, pothole):
-    with notifications.suppressed():
+    with events.suppressed():
         other = make_issue(pothole, attributes={"SIZE": ["small"]})
     ward = str(other.ward.number)
     both = page(client, service_code="nope,pothole,graffiti", ward=f"99,{ward}", page_size=50)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from issues import notifications
 from issues.models import Issue
+from issues.notify import events
 from tests.factories import make_issue
 
 
@@ -102,7 +102,7 @@ def test_geojson_of_nothing_is_still_valid(client, db):
 def test_export_reads_in_a_constant_number_of_queries(
     client, graffiti, wards, django_assert_max_num_queries
 ):
-    with notifications.suppressed():
+    with events.suppressed():
         for _ in range(25):
             make_issue(graffiti)
     with django_assert_max_num_queries(2):

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
-from issues import services
+from issues.notify import subscriptions
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_signup_sends_a_link_and_the_account_works_only_after_it(client):
     user.refresh_from_db()
     assert user.email_verified
     assert client.get(link).status_code == 400  # single use
-    assert client.post(reverse("accounts:login"), login)["Location"] == reverse("accounts:profile")
+    assert client.post(reverse("accounts:login"), login)["Location"] == reverse("issues:profile")
 
 
 def test_signup_with_a_known_address_reveals_nothing_but_tells_its_owner(client, resident):
@@ -150,13 +150,13 @@ def test_profile_shows_my_reports_follows_and_saves_settings(client, service_typ
     resident.save()
     mine = make_issue(service_type, reporter=resident)
     other = make_issue(service_type)
-    services.follow_issue(issue=other, user=resident)
-    assert client.get(reverse("accounts:profile"))["Location"].startswith("/accounts/login/")
+    subscriptions.follow_issue(issue=other, user=resident)
+    assert client.get(reverse("issues:profile"))["Location"].startswith("/accounts/login/")
     client.force_login(resident)
-    html = client.get(reverse("accounts:profile")).content.decode()
+    html = client.get(reverse("issues:profile")).content.decode()
     assert mine.public_id in html and other.public_id in html
     response = client.post(
-        reverse("accounts:profile"), {"display_name": "Rosa P.", "notify_updates": ""}
+        reverse("issues:profile"), {"display_name": "Rosa P.", "notify_updates": ""}
     )
     assert response.status_code == 302
     resident.refresh_from_db()

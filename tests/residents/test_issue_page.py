@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from issues import services
 from issues.models import Subscription, Vote
+from issues.notify import subscriptions
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_follow_and_unfollow(client, issue, resident):
     assert Subscription.objects.filter(user=resident, issue=issue).exists()
     assert "Unfollow" in client.get(issue.get_absolute_url()).content.decode()
     response = client.post(url, {"action": "unfollow", "next": "profile"})
-    assert response["Location"] == reverse("accounts:profile")
+    assert response["Location"] == reverse("issues:profile")
     assert not Subscription.objects.filter(user=resident, issue=issue).exists()
 
 
@@ -206,7 +207,7 @@ def test_profile_query_count_is_constant(
     client, service_type, resident, django_assert_max_num_queries
 ):
     for _ in range(8):
-        services.follow_issue(issue=make_issue(service_type, reporter=resident), user=resident)
+        subscriptions.follow_issue(issue=make_issue(service_type, reporter=resident), user=resident)
     client.force_login(resident)
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("accounts:profile")).status_code == 200
+        assert client.get(reverse("issues:profile")).status_code == 200

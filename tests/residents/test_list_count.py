@@ -3,15 +3,15 @@
 import pytest
 from django.urls import reverse
 
-from issues import views
+from issues.views import home
 from tests.factories import make_issue
 
 pytestmark = pytest.mark.django_db
 
 
 def test_beyond_the_cap_the_list_says_more_than_and_still_pages(client, service_type, monkeypatch):
-    monkeypatch.setattr(views, "LIST_COUNT_CAP", 3)
-    monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(home, "LIST_COUNT_CAP", 3)
+    monkeypatch.setattr(home, "LIST_PAGE_SIZE", 2)
     for _ in range(5):
         make_issue(service_type)
     html = client.get(reverse("issues:home")).content.decode()
@@ -21,7 +21,7 @@ def test_beyond_the_cap_the_list_says_more_than_and_still_pages(client, service_
 
 
 def test_under_the_cap_the_count_is_exact(client, service_type, monkeypatch):
-    monkeypatch.setattr(views, "LIST_COUNT_CAP", 3)
+    monkeypatch.setattr(home, "LIST_COUNT_CAP", 3)
     for _ in range(3):
         make_issue(service_type)
     html = client.get(reverse("issues:home")).content.decode()

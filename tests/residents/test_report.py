@@ -280,7 +280,7 @@ def test_script_in_every_field_is_escaped_everywhere(client, chicago_wards, depa
     pages = [
         client.get(issue.get_absolute_url()),
         client.get(reverse("issues:home")),
-        client.get(reverse("accounts:profile")),
+        client.get(reverse("issues:profile")),
         client.post(URL, {"service_code": "evil", "description": evil, "address": evil}),
     ]
     assert response.status_code == 302

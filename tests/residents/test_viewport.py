@@ -58,7 +58,7 @@ def test_low_zoom_aggregates_into_grid_clusters_with_counts(client, service_type
 
 @pytest.mark.django_db
 def test_never_more_features_than_the_cap(client, service_type, monkeypatch):
-    monkeypatch.setattr(selectors, "MAP_FEATURE_CAP", 3)
+    monkeypatch.setattr(selectors.map, "MAP_FEATURE_CAP", 3)
     _spread(service_type, 8, step=0.01)  # eight separate cells at zoom 12
     for zoom in (12, 18):
         data = client.get(URL, {"bbox": CHICAGO, "zoom": zoom}).json()

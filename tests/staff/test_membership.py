@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from departments import services
+from issues import services as issue_services
 from issues.models import Issue
 from tests.factories import make_issue, make_user
 
@@ -24,11 +25,9 @@ def test_add_staff_grants_workbench_access(client, streets, streets_issue):
 def test_removing_the_last_role_takes_access_away_and_frees_their_issues(
     streets, sam, pothole, wards
 ):
-    from issues import services as issue_services
-
     issue = make_issue(pothole)
     issue_services.assign_issue(issue=issue, assignee=sam, by=sam)
-    services.remove_staff(department=streets, user=sam)
+    issue_services.remove_staff(department=streets, user=sam)
     sam.refresh_from_db()
     assert not sam.is_staff
     assert Issue.objects.get(pk=issue.pk).assignee is None
@@ -36,14 +35,14 @@ def test_removing_the_last_role_takes_access_away_and_frees_their_issues(
 
 def test_someone_with_another_role_keeps_access(streets, water, sam):
     services.add_staff(department=water, user=sam)
-    services.remove_staff(department=streets, user=sam)
+    issue_services.remove_staff(department=streets, user=sam)
     sam.refresh_from_db()
     assert sam.is_staff
 
 
 def test_superusers_keep_access_without_departments(streets, boss):
     services.add_staff(department=streets, user=boss)
-    services.remove_staff(department=streets, user=boss)
+    issue_services.remove_staff(department=streets, user=boss)
     boss.refresh_from_db()
     assert boss.is_staff
 
@@ -92,7 +91,7 @@ def test_response_template_status_must_be_a_real_status(client, boss, streets):
 
 def test_sla_hours_must_be_positive(pothole):
     with pytest.raises(ValidationError):
-        services.set_sla_hours(service_type=pothole, hours=0)
+        issue_services.set_sla_hours(service_type=pothole, hours=0)
 
 
 def test_user_page_shows_roles(client, boss, sam):

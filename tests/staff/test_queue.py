@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from issues import notifications, services
+from issues import services
 from issues.models import Issue, Source, Status
+from issues.notify import events
 from tests.factories import make_issue, make_service_type
 from tests.staff.conftest import NO_WARD_POINT, WARD_2_POINT, changelist_url, shown_ids
 
@@ -55,7 +56,7 @@ def test_oldest_open_first_then_closed(client, sam, pothole, wards):
 
 def _seed_queue(n, *, pothole, sam, sam2, wards):
     """n issues with every column filled, differently: assignees, wards, statuses, ages."""
-    with notifications.suppressed():
+    with events.suppressed():
         for k in range(n):
             issue = make_issue(
                 pothole,
@@ -273,10 +274,8 @@ def test_editing_sla_hours_moves_open_issues_only(client, boss, sam, pothole, wa
 
 
 def test_removing_the_sla_clears_open_issues_due_time(pothole, wards):
-    from departments import services as department_services
-
     issue = make_issue(pothole)
-    assert department_services.set_sla_hours(service_type=pothole, hours=None) == 1
+    assert services.set_sla_hours(service_type=pothole, hours=None) == 1
     issue.refresh_from_db()
     assert issue.expected_at is None
 

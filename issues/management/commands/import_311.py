@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from issues.importers.formats import FORMATS, load_mapping
 from issues.importers.progress import Progress
 from issues.importers.readers import SourceError
-from issues.importers.requests import BATCH_SIZE, RequestImporter, default_rejects_path
+from issues.importers.service_requests import BATCH_SIZE, RequestImporter, default_rejects_path
 
 
 class Command(BaseCommand):

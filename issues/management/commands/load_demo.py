@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.demo import DEMO_ISSUES, DEMO_USERS, load_demo
+from departments.demo import DEMO_USERS
+from departments.models import Ward
+from issues.demo import DEMO_ISSUES, load_demo
 
 
 class Command(BaseCommand):
@@ -19,8 +21,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from departments.models import Ward
-
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
                 "load_demo creates users with known passwords; use --force outside DEBUG."

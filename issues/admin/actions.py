@@ -1,0 +1,86 @@
+"""The work done from an issue's page: each work form and the one service call it makes.
+
+The issue page posts each form to IssueAdmin.work_view (issues/admin/issue_page.py), which looks the
+form up in WORK_ACTIONS, validates it and calls its action; the action returns the message shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from issues import services
+from issues.admin.forms import (
+    AssignForm,
+    CommentForm,
+    ModerateForm,
+    PlaceForm,
+    StatusForm,
+    TransferForm,
+)
+from issues.models import Issue, Status
+
+
+def change_status(request, issue, data) -> str:
+    services.change_status(issue=issue, to=data["to"], by=request.user, message=data["message"])
+    return _("Status is now %(s)s.") % {"s": Status(data["to"]).label.lower()}
+
+
+def comment(request, issue, data) -> str:
+    internal = data["visibility"] == "internal"
+    services.add_comment(issue=issue, author=request.user, body=data["body"], internal=internal)
+    return _("Internal note added.") if internal else _("Public comment added.")
+
+
+def assign(request, issue, data) -> str:
+    services.assign_issue(issue=issue, assignee=data["assignee"], by=request.user)
+    if data["assignee"] is None:
+        return _("The issue is unassigned.")
+    return _("Assigned to %(who)s.") % {"who": data["assignee"].get_full_name()}
+
+
+def transfer(request, issue, data) -> str:
+    services.transfer_issue(
+        issue=issue, to_department=data["department"], by=request.user, message=data["message"]
+    )
+    return _("Transferred to %(d)s; they have been told.") % {"d": data["department"]}
+
+
+def moderate(request, issue, data) -> str:
+    services.set_hidden(
+        target=data["target"], hidden=data["hidden"], by=request.user, reason=data["reason"]
+    )
+    if data["hidden"]:
+        return _("Hidden from the public. Staff still see it.")
+    return _("Shown to the public again.")
+
+
+def place(request, issue, data) -> str:
+    placed = services.place_issue(
+        issue=issue,
+        latitude=data["latitude"],
+        longitude=data["longitude"],
+        address=data["address"],
+        by=request.user,
+    )
+    return _("Placed in %(w)s.") % {"w": placed.ward}
+
+
+@dataclass(frozen=True)
+class WorkAction:
+    form: type[forms.Form]
+    apply: Callable[[HttpRequest, Issue, dict], str]
+
+
+WORK_ACTIONS: dict[str, WorkAction] = {
+    "status": WorkAction(StatusForm, change_status),
+    "comment": WorkAction(CommentForm, comment),
+    "assign": WorkAction(AssignForm, assign),
+    "transfer": WorkAction(TransferForm, transfer),
+    "moderate": WorkAction(ModerateForm, moderate),
+    "place": WorkAction(PlaceForm, place),
+}

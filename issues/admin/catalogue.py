@@ -1,0 +1,227 @@
+"""The catalogue in the workbench: departments and their people, service types and their SLA
+hours, response templates, wards and their aldermen. Admins edit it; staff may read their own
+departments' response templates. Membership, SLA and ward changes go through issues/services
+(catalogue.py), which keep workbench access, issue assignments and the dashboards in step.
+The catalogue belongs to departments; its pages live here, with the rest of the workbench, because
+changing it moves issues."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts import roles
+from accounts.models import User
+from departments import services as catalogue
+from departments.models import Department, ResponseTemplate, ServiceAttribute, ServiceType, Ward
+from issues import services
+from issues.models import Status
+
+
+class CatalogueAdmin(admin.ModelAdmin):
+    """Admins only: a change here moves every department's queue."""
+
+    def has_module_permission(self, request):
+        return roles.can_manage_catalogue(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.can_manage_catalogue(request.user)
+
+    def has_add_permission(self, request, *args):
+        return roles.can_manage_catalogue(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.can_manage_catalogue(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.can_manage_catalogue(request.user)
+
+
+def _people_field(label: str, help_text: str) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("email"),
+        required=False,
+        label=label,
+        help_text=help_text,
+        widget=FilteredSelectMultiple(label, is_stacked=False),
+    )
+
+
+class DepartmentForm(forms.ModelForm):
+    members = _people_field(
+        _("staff"),
+        _(
+            "People who work this department's queue. They get workbench access; it is taken "
+            "away again when they hold no other role."
+        ),
+    )
+
+    class Meta:
+        model = Department
+        fields = ["name", "slug", "contact_email", "notify_new_issues"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["members"].initial = list(self.instance.staff.values_list("pk", flat=True))
+
+
+@admin.register(Department)
+class DepartmentAdmin(CatalogueAdmin):
+    form = DepartmentForm
+    list_display = ["name", "slug", "contact_email", "notify_new_issues", "staff_count"]
+    search_fields = ["name", "contact_email"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "contact_email", "notify_new_issues", "members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_staff=Count("staff", distinct=True))
+
+    @admin.display(description=_("staff"), ordering="n_staff")
+    def staff_count(self, obj):
+        return obj.n_staff
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.set_staff(department=form.instance, users=form.cleaned_data["members"])
+
+
+class ServiceAttributeInline(admin.TabularInline):
+    model = ServiceAttribute
+    extra = 0
+
+
+class ServiceTypeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceType
+        fields = [
+            "service_code",
+            "name",
+            "description",
+            "group",
+            "keywords",
+            "department",
+            "active",
+            "sla_hours",
+            "service_notice",
+            "hotspot_min_reports",
+            "hotspot_radius_m",
+        ]
+
+    def clean_sla_hours(self):
+        # Checked here, before the row is saved: save_model's set_sla_hours would refuse it
+        # only after the type was already written, as a 500.
+        hours = self.cleaned_data.get("sla_hours")
+        try:
+            catalogue.check_sla_hours(hours)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["sla_hours"]) from None
+        return hours
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(CatalogueAdmin):
+    form = ServiceTypeForm
+    list_display = ["name", "service_code", "group", "department", "sla_hours", "active"]
+    list_filter = ["active", "group", "department"]
+    search_fields = ["name", "service_code", "keywords"]
+    list_select_related = ["department"]
+    inlines = [ServiceAttributeInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "sla_hours" in form.changed_data:
+            moved = services.set_sla_hours(service_type=obj, hours=obj.sla_hours)
+            messages.info(
+                request,
+                ngettext(
+                    "%(n)d open issue of this type now has the new due time.",
+                    "%(n)d open issues of this type now have the new due time.",
+                    moved,
+                )
+                % {"n": moved},
+            )
+
+
+class ResponseTemplateForm(forms.ModelForm):
+    status = forms.ChoiceField(
+        label=_("for status"),
+        choices=[("", _("Any status")), *Status.choices],
+        required=False,
+        help_text=_("Offered when moving an issue to this status (bulk close offers “closed”)."),
+    )
+
+    class Meta:
+        model = ResponseTemplate
+        fields = ["department", "title", "status", "body", "active"]
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(CatalogueAdmin):
+    """Admins write templates; staff read their departments' (and the city-wide) ones."""
+
+    form = ResponseTemplateForm
+    list_display = ["title", "department", "status", "active"]
+    list_filter = ["active", "department", "status"]
+    search_fields = ["title", "body"]
+    list_select_related = ["department"]
+
+    def has_module_permission(self, request):
+        return roles.can_work_queue(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if roles.is_admin(request.user):
+            return True
+        if obj is None:
+            return roles.is_department_staff(request.user)
+        return obj.department_id is None or obj.department_id in roles.department_ids(request.user)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if roles.is_admin(request.user):
+            return queryset
+        return queryset.filter(
+            Q(department__isnull=True) | Q(department_id__in=roles.department_ids(request.user))
+        )
+
+
+class WardForm(forms.ModelForm):
+    aldermen_picked = _people_field(
+        _("aldermen"), _("They read their ward's issues in the workbench and get its digest.")
+    )
+
+    class Meta:
+        model = Ward
+        fields = ["number", "name", "slug"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["aldermen_picked"].initial = list(
+                self.instance.aldermen.values_list("pk", flat=True)
+            )
+
+
+@admin.register(Ward)
+class WardAdmin(CatalogueAdmin):
+    form = WardForm
+    list_display = ["number", "name", "slug"]
+    search_fields = ["name", "slug"]
+    fields = ["number", "name", "slug", "aldermen_picked"]
+
+    def has_add_permission(self, request, *args):
+        # A ward is a boundary; boundaries come from the city's file (load_demo / an import).
+        return False
+
+    def delete_model(self, request, obj):
+        services.delete_wards([obj])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_wards(list(queryset))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        catalogue.set_aldermen(ward=form.instance, users=form.cleaned_data["aldermen_picked"])

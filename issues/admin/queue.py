@@ -1,0 +1,267 @@
+"""The staff workbench: the Django admin as each department's work queue.
+
+Who sees what comes from accounts/roles.py alone: the queue is scoped in `get_queryset`, the
+per-object checks are the `has_*_permission` methods, and the work itself (status, assignment,
+transfer, notes, moderation, placing a point) goes through issues/services. No admin form ever
+saves an Issue row directly: the issue page (issue_page.py) is read-only and its work forms post to
+a small view that calls the services (actions.py), and the bulk actions (bulk.py) do the same, so
+the admin and every other door obey the same rules.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import BooleanField, Case, IntegerField, Value, When
+from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from issues.admin.bulk import BulkActionsMixin
+from issues.admin.filters import (
+    AssignmentFilter,
+    DepartmentFilter,
+    OpenedFilter,
+    OverdueFilter,
+    ServiceTypeFilter,
+    StatusFilter,
+    TriageFilter,
+    WardFilter,
+)
+from issues.admin.issue_page import IssuePageMixin
+from issues.models import OPEN_STATUSES, Issue, Status, normalize_public_id
+
+
+@admin.register(Issue)
+class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
+    list_display = [
+        "public_id",
+        "service_type",
+        "status_badge",
+        "age",
+        "due",
+        "ward_number",
+        "address",
+        "department",
+        "assignee_name",
+        "vote_count",
+    ]
+    list_display_links = ["public_id"]
+    # Empty, not False: False makes the changelist add select_related() for the FK columns,
+    # undoing the prefetch in get_queryset.
+    list_select_related = ()
+    list_filter = [
+        StatusFilter,
+        DepartmentFilter,
+        ServiceTypeFilter,
+        WardFilter,
+        OverdueFilter,
+        AssignmentFilter,
+        TriageFilter,
+        ("requested_at", OpenedFilter),
+        "is_hidden",
+        "source",
+    ]
+    search_fields = ["public_id", "address", "description"]
+    search_help_text = _("Search by request id (like K7M2-9QXR), address or description.")
+    list_per_page = 50
+    # A full count on every page load is a second COUNT over the whole queue; the filtered count
+    # is what staff read.
+    show_full_result_count = False
+    actions = ["acknowledge", "assign_to_me", "start_work", "close_with_template", "transfer"]
+    fieldsets = [
+        (
+            _("Request"),
+            {
+                "fields": [
+                    "public_id",
+                    "service_type",
+                    "department",
+                    "status",
+                    "status_notes",
+                    "ward",
+                    "needs_triage",
+                    "assignee",
+                    "vote_count",
+                ]
+            },
+        ),
+        (
+            _("Time"),
+            {"fields": ["requested_at", "expected_at", "updated_at", "closed_at", "source"]},
+        ),
+        (
+            _("The resident's report"),
+            {
+                "fields": [
+                    "description",
+                    "address",
+                    "zipcode",
+                    "latitude",
+                    "longitude",
+                    "answers",
+                    "media_url",
+                ]
+            },
+        ),
+        (
+            _("Reporter (private: never shown publicly)"),
+            {
+                "fields": [
+                    "reporter",
+                    "reporter_name",
+                    "reporter_email",
+                    "reporter_phone",
+                    "hide_reporter_name",
+                ]
+            },
+        ),
+        (_("Moderation"), {"fields": ["is_hidden", "hidden_reason"]}),
+    ]
+    readonly_fields = ["answers"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    # -- who sees what (all from accounts/roles.py) --
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        # Not super(): its ordering names the annotations below before they exist.
+        # prefetch, not select_related: with joins PostgreSQL joins every open issue before it
+        # sorts and keeps 50 (2.7 s at 100k issues); without, it sorts the issue table alone and
+        # four small queries fetch the names for the page.
+        queryset = (
+            self.model._default_manager.get_queryset()
+            .prefetch_related("service_type", "department", "ward", "assignee")
+            .annotate(
+                queue_rank=Case(
+                    When(status__in=OPEN_STATUSES, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                ),
+                queue_overdue=Case(
+                    When(status__in=OPEN_STATUSES, expected_at__lt=now, then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
+                ),
+            )
+        )
+        queryset = queryset.order_by(*self.get_ordering(request))
+        return roles.visible_issues_for_staff(request.user, queryset)
+
+    def get_ordering(self, request):
+        # Oldest open first: the head of the queue is what has waited longest. When the status
+        # filter already keeps one side only, the rank is constant; leaving it out lets
+        # PostgreSQL walk the requested_at index instead of sorting every row.
+        if request.GET.get("status", "") in ("open", *Status.values):
+            return ["requested_at", "pk"]
+        return ["queue_rank", "requested_at", "pk"]
+
+    def has_module_permission(self, request):
+        return roles.needs_admin_access(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return roles.needs_admin_access(request.user)
+        return roles.can_view_issue_in_admin(request.user, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # Never a raw row edit: every change is a service call from a work form or an action.
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.is_admin(request.user)
+
+    def has_work_permission(self, request, obj=None):
+        if obj is None:
+            return roles.can_work_queue(request.user)
+        return roles.can_work_issue(request.user, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not roles.can_work_issue(request.user, obj):
+            # Aldermen read the issue, not the reporter's private contact details.
+            fieldsets = [fs for fs in fieldsets if "reporter_email" not in fs[1]["fields"]]
+        return fieldsets
+
+    def view_on_site(self, obj):
+        # A hidden issue has no public page: no link that would only lead to a 404.
+        return None if obj.is_hidden else obj.get_absolute_url()
+
+    def _visible_or_404(self, request, object_id) -> Issue:
+        """The issue if this person may see it; otherwise 404, the same answer as for an id that
+        does not exist, so typing another department's URL reveals nothing."""
+        obj = self.get_object(request, unquote(str(object_id)))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404(_("No such issue in your queues."))
+        return obj
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            # People read ids over the phone: "k7m2 9qxr" and "K7M29QXR" find K7M2-9QXR.
+            results = results | queryset.filter(public_id=normalize_public_id(term))
+        return results, may_have_duplicates
+
+    # -- columns --
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return format_html(
+            '<span class="cf-status cf-status-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=_("age"), ordering="requested_at")
+    def age(self, obj):
+        end = obj.closed_at if obj.closed_at and not obj.is_open else timezone.now()
+        return timesince(obj.requested_at, end, depth=1)
+
+    @admin.display(description=_("due"), ordering="expected_at")
+    def due(self, obj):
+        if not obj.expected_at:
+            return "—"
+        when = date_format(timezone.localtime(obj.expected_at), "SHORT_DATETIME_FORMAT")
+        if getattr(obj, "queue_overdue", obj.is_overdue):
+            return format_html(
+                '<span class="cf-overdue" title="{}">⚠ {} <span class="cf-overdue-label">{}</span></span>',
+                _("Past the expected response time"),
+                when,
+                _("overdue"),
+            )
+        return when
+
+    @admin.display(description=_("ward"), ordering="ward__number")
+    def ward_number(self, obj):
+        if obj.ward_id is None:
+            return format_html('<span class="cf-triage">{}</span>', _("none – triage"))
+        return obj.ward.number
+
+    @admin.display(description=_("assignee"), ordering="assignee__display_name")
+    def assignee_name(self, obj):
+        return obj.assignee.get_full_name() if obj.assignee_id else "—"
+
+    @admin.display(description=_("answers"))
+    def answers(self, obj):
+        if not obj.attributes:
+            return "—"
+        labels = dict(obj.service_type.attributes.values_list("code", "description"))
+        return format_html_join(
+            "\n",
+            "<div><strong>{}</strong>: {}</div>",
+            (
+                (
+                    labels.get(code, code),
+                    ", ".join(map(str, v)) if isinstance(v, list) else v,
+                )
+                for code, v in obj.attributes.items()
+            ),
+        )

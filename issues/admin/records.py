@@ -1,0 +1,130 @@
+"""Rows that only services write (history, comments, photos, votes, subscriptions, the outbox,
+hotspot alerts): admins may look, nobody edits them by hand."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts import roles
+from issues.models import (
+    Comment,
+    EmailOptOut,
+    HotspotAlert,
+    Notification,
+    Photo,
+    StatusChange,
+    Subscription,
+    Vote,
+)
+from issues.notify import delivery
+
+
+class AdminOnly(admin.ModelAdmin):
+    """Rows that only services write (history, outbox): admins may look, nobody edits by hand."""
+
+    def has_module_permission(self, request):
+        return roles.is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.is_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(AdminOnly):
+    list_display = [
+        "issue",
+        "from_status",
+        "to_status",
+        "to_department",
+        "changed_by",
+        "created_at",
+    ]
+    list_filter = ["to_status"]
+    list_select_related = ["issue__service_type", "to_department", "changed_by"]
+    search_fields = ["issue__public_id"]
+
+
+@admin.register(Comment)
+class CommentAdmin(AdminOnly):
+    list_display = ["issue", "author", "is_internal", "is_hidden", "created_at"]
+    list_filter = ["is_internal", "is_hidden"]
+    list_select_related = ["issue__service_type", "author"]
+    search_fields = ["issue__public_id", "body"]
+
+
+@admin.register(Photo)
+class PhotoAdmin(AdminOnly):
+    list_display = ["pk", "issue", "width", "height", "size", "is_hidden", "created_at"]
+    list_filter = ["is_hidden"]
+    list_select_related = ["issue__service_type"]
+
+
+@admin.register(Vote)
+class VoteAdmin(AdminOnly):
+    list_display = ["issue", "user", "created_at"]
+    list_select_related = ["issue__service_type", "user"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(AdminOnly):
+    list_display = ["pk", "user", "email", "issue", "ward", "created_at"]
+    list_select_related = ["user", "issue__service_type", "ward"]
+    search_fields = ["email", "user__email", "issue__public_id"]
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.is_admin(request.user)  # a person asking to be forgotten
+
+
+@admin.register(EmailOptOut)
+class EmailOptOutAdmin(AdminOnly):
+    list_display = ["email", "created_at"]
+    search_fields = ["email"]
+
+    def has_add_permission(self, request):
+        return roles.is_admin(request.user)  # an opt-out received by phone or letter
+
+
+@admin.register(Notification)
+class NotificationAdmin(AdminOnly):
+    list_display = [
+        "event",
+        "recipient_email",
+        "issue",
+        "state",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["state", "event"]
+    list_select_related = ["issue__service_type"]
+    search_fields = ["recipient_email", "issue__public_id", "subject"]
+    actions = ["resend"]
+
+    def has_resend_permission(self, request):
+        return roles.is_admin(request.user)
+
+    @admin.action(description=_("Send failed emails again"), permissions=["resend"])
+    def resend(self, request, queryset):
+        count = delivery.resend(queryset)
+        messages.success(
+            request,
+            ngettext("%(n)d email queued again.", "%(n)d emails queued again.", count)
+            % {"n": count},
+        )
+
+
+@admin.register(HotspotAlert)
+class HotspotAlertAdmin(AdminOnly):
+    list_display = ["service_type", "ward", "report_count", "radius_m", "created_at"]
+    list_select_related = ["service_type", "ward"]

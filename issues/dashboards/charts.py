@@ -1,0 +1,352 @@
+"""Server-rendered SVG charts: geometry computed here, markup in templates/dashboards/_*.html.
+
+Charts are plain data (dataclasses of numbers and already-formatted labels) so that templates
+render them with autoescaping on, and a type's name cannot inject markup. One exception, for
+speed: the heat map's many cells are written out by `HeatMap.svg`, which escapes every text. Every chart is drawn with its numbers as text and is accompanied by a table with the same
+figures, so it reads without JavaScript, on paper and in a screen reader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
+
+from issues.dashboards.ward import HeatCell, WeekRow
+
+LABEL_MAX = 26
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
+
+
+def nice_max(value: float) -> float:
+    """A round axis maximum at or above value (1, 2, 5 × 10^n)."""
+    if value <= 0:
+        return 1
+    exponent = math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        candidate = step * 10**exponent
+        if candidate >= value:
+            return candidate
+    return 10 ** (exponent + 1)
+
+
+@dataclass
+class HBar:
+    label: str
+    short_label: str
+    value: float
+    display: str
+    href: str
+    y: float
+    width: float
+    text_x: float
+
+
+@dataclass
+class HBarChart:
+    """Horizontal bars: one row per category, the value written after the bar."""
+
+    slug: str
+    title: str
+    desc: str
+    bars: list[HBar]
+    width: int = 640
+    label_width: int = 210
+    row_height: int = 26
+    bar_height: int = 18
+
+    @property
+    def height(self) -> int:
+        return max(1, len(self.bars)) * self.row_height + 8
+
+    @property
+    def plot_width(self) -> int:
+        return self.width - self.label_width - 70
+
+
+def hbar_chart(
+    *,
+    slug: str,
+    title: str,
+    desc: str,
+    rows: Sequence[tuple[str, float | None, str, str]],
+) -> HBarChart:
+    """rows: (label, value, value as text, link). Rows without a value are left out."""
+    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[])
+    present = [r for r in rows if r[1] is not None]
+    top = max((float(r[1]) for r in present), default=0) or 1
+    for i, (label, value, display, href) in enumerate(present):
+        width = chart.plot_width * float(value) / top
+        chart.bars.append(
+            HBar(
+                label=label,
+                short_label=_short(label),
+                value=float(value),
+                display=display,
+                href=href,
+                y=4 + i * chart.row_height,
+                width=round(width, 1),
+                text_x=round(chart.label_width + width + 6, 1),
+            )
+        )
+    return chart
+
+
+@dataclass
+class WeekBars:
+    start: date
+    label: str
+    opened: int
+    closed: int
+    x: float
+    closed_x: float
+    opened_y: float
+    opened_h: float
+    closed_y: float
+    closed_h: float
+    tick: bool
+
+
+@dataclass
+class WeeklyChart:
+    """Opened (dark) beside closed (light) per week."""
+
+    title: str
+    desc: str
+    weeks: list[WeekBars]
+    ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value)
+    width: int = 680
+    height: int = 260
+    left: int = 40
+    top: int = 12
+    bottom: int = 40
+    bar_width: float = 0
+
+    @property
+    def plot_height(self) -> int:
+        return self.height - self.top - self.bottom
+
+    @property
+    def baseline(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def label_y(self) -> int:
+        return self.baseline + 16
+
+
+def weekly_chart(*, title: str, desc: str, weeks: Sequence[WeekRow]) -> WeeklyChart:
+    chart = WeeklyChart(title=title, desc=desc, weeks=[])
+    top = nice_max(max((max(w.opened, w.closed) for w in weeks), default=0))
+    slot = (chart.width - chart.left - 8) / max(1, len(weeks))
+    chart.bar_width = round(slot * 0.4, 2)
+    scale = chart.plot_height / top
+    for i, week in enumerate(weeks):
+        x = chart.left + i * slot + slot * 0.1
+        opened_h, closed_h = week.opened * scale, week.closed * scale
+        chart.weeks.append(
+            WeekBars(
+                start=week.start,
+                label=date_format(week.start, "M j"),
+                opened=week.opened,
+                closed=week.closed,
+                x=round(x, 2),
+                closed_x=round(x + chart.bar_width, 2),
+                opened_y=round(chart.baseline - opened_h, 2),
+                opened_h=round(opened_h, 2),
+                closed_y=round(chart.baseline - closed_h, 2),
+                closed_h=round(closed_h, 2),
+                tick=i % 4 == 0,
+            )
+        )
+    for fraction in (0, 0.5, 1):
+        value = top * fraction
+        if value == int(value):
+            chart.ticks.append((round(chart.baseline - value * scale, 2), int(value)))
+    return chart
+
+
+@dataclass
+class HeatRect:
+    x: float
+    y: float
+    w: float
+    h: float
+    opacity: float
+    count: int
+    rank: int | None
+    cx: float
+    cy: float
+    cell: HeatCell
+
+
+@dataclass
+class HeatMap:
+    """The ward's outline with the grid cells shaded by count; top cells numbered."""
+
+    title: str
+    desc: str
+    width: int
+    height: int
+    outline: list[str]
+    cells: list[HeatRect]
+
+    def svg(self) -> SafeString:
+        """The SVG, built here rather than in a template: a busy ward has hundreds of cells, and
+        a template loop with a plural {% blocktranslate %} per cell was most of an uncached
+        dashboard's render time. The markup is what dashboards/_heat_map.html produced."""
+        parts = [
+            f'<svg class="wards-chart" viewBox="0 0 {self.width} {self.height}" role="img" '
+            'aria-labelledby="chart-heat-title chart-heat-desc" '
+            f'xmlns="http://www.w3.org/2000/svg" style="max-width: {self.width}px">\n'
+            f'  <title id="chart-heat-title">{escape(self.title)}</title>\n'
+            f'  <desc id="chart-heat-desc">{escape(self.desc)}</desc>\n  ',
+        ]
+        parts.extend(f'<path class="outline" d="{d}"/>' for d in self.outline)
+        parts.append("\n  ")
+        labels: dict[int, str] = {}
+        for c in self.cells:
+            label = labels.get(c.count)
+            if label is None:
+                label = labels[c.count] = escape(
+                    ngettext("%(n)s report", "%(n)s reports", c.count) % {"n": c.count}
+                )
+            parts.append(
+                f'<rect class="cell" x="{c.x}" y="{c.y}" width="{c.w}" height="{c.h}" '
+                f'fill-opacity="{c.opacity}"><title>{label}</title></rect>'
+            )
+        parts.append("\n  ")
+        parts.extend(
+            f'<text class="rank" x="{c.cx}" y="{c.cy}" dy="4" text-anchor="middle">{c.rank}</text>'
+            for c in self.cells
+            if c.rank
+        )
+        parts.append("\n</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 (numbers we computed, and escaped text)
+
+
+def heat_map(
+    *, title: str, desc: str, outline: dict, cells: Sequence[HeatCell], top: Sequence[HeatCell]
+) -> HeatMap:
+    """Equirectangular projection of the ward (lon scaled by cos(latitude)) into the viewBox."""
+    rings = _rings(outline)
+    lons = [x for ring in rings for x, _ in ring] or [0.0, 1.0]
+    lats = [y for ring in rings for _, y in ring] or [0.0, 1.0]
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    kx = math.cos(math.radians((south + north) / 2))
+    span_x = max((east - west) * kx, 1e-9)
+    span_y = max(north - south, 1e-9)
+    width = 420
+    scale = (width - 10) / span_x
+    height = max(120, min(640, round(span_y * scale + 10)))
+    scale = min(scale, (height - 10) / span_y)
+
+    def project(lon: float, lat: float) -> tuple[float, float]:
+        return round(5 + (lon - west) * kx * scale, 1), round(5 + (north - lat) * scale, 1)
+
+    paths = []
+    for ring in rings:
+        points = [project(lon, lat) for lon, lat in ring]
+        paths.append("M" + " L".join(f"{x} {y}" for x, y in points) + " Z")
+    most = max((c.count for c in cells), default=1) or 1
+    ranks = {(c.row, c.col): i for i, c in enumerate(top, start=1)}
+    rects = []
+    for c in cells:
+        x1, y1 = project(c.west, c.north)
+        x2, y2 = project(c.east, c.south)
+        rects.append(
+            HeatRect(
+                x=x1,
+                y=y1,
+                w=round(x2 - x1, 1),
+                h=round(y2 - y1, 1),
+                opacity=round(0.2 + 0.75 * c.count / most, 2),
+                count=c.count,
+                rank=ranks.get((c.row, c.col)),
+                cx=round((x1 + x2) / 2, 1),
+                cy=round((y1 + y2) / 2, 1),
+                cell=c,
+            )
+        )
+    return HeatMap(title=title, desc=desc, width=width, height=height, outline=paths, cells=rects)
+
+
+def _rings(geometry: dict) -> list[list[tuple[float, float]]]:
+    if geometry.get("type") == "Polygon":
+        polygons = [geometry["coordinates"]]
+    elif geometry.get("type") == "MultiPolygon":
+        polygons = geometry["coordinates"]
+    else:
+        return []
+    return [[(p[0], p[1]) for p in ring] for polygon in polygons for ring in polygon]
+
+
+@dataclass
+class LegendClass:
+    low: float
+    high: float
+    colour: str
+    label: str
+
+
+# ColorBrewer "YlOrRd", 5 classes: readable in greyscale print and by most colour-blind readers.
+PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+NO_DATA = "#d9d9d9"
+
+
+def classify(
+    values: Sequence[float | None], *, fmt, higher_is_worse: bool = True, integer: bool = False
+) -> tuple[list[LegendClass], list[str]]:
+    """Equal-interval classes over the present values; returns the legend and each value's
+    colour (grey for none). When higher is better (the SLA share) the palette is reversed.
+    Counts (`integer`) get whole-number classes, never "0.6 – 1.2"."""
+    palette = PALETTE if higher_is_worse else tuple(reversed(PALETTE))
+    present = [v for v in values if v is not None]
+    if not present:
+        return [], [NO_DATA for _ in values]
+    lo, hi = min(present), max(present)
+    if hi == lo:
+        legend = [LegendClass(lo, hi, palette[2], fmt(lo))]
+        return legend, [palette[2] if v is not None else NO_DATA for v in values]
+    if integer:
+        lo, hi = int(lo), int(hi)
+        n = min(len(palette), hi - lo + 1)
+        step = math.ceil((hi - lo + 1) / n)
+        n = math.ceil((hi - lo + 1) / step)
+        colours_used = [palette[round(i * (len(palette) - 1) / max(1, n - 1))] for i in range(n)]
+        legend = []
+        for i in range(n):
+            first, last = lo + i * step, min(hi, lo + (i + 1) * step - 1)
+            label = fmt(first) if first == last else f"{fmt(first)} – {fmt(last)}"
+            legend.append(LegendClass(first, last, colours_used[i], label))
+        return legend, [
+            NO_DATA if v is None else colours_used[min(n - 1, int((v - lo) // step))]
+            for v in values
+        ]
+    n = len(palette)
+    step = (hi - lo) / n
+    legend = [
+        LegendClass(
+            lo + i * step,
+            lo + (i + 1) * step,
+            palette[i],
+            f"{fmt(lo + i * step)} – {fmt(lo + (i + 1) * step)}",
+        )
+        for i in range(n)
+    ]
+    colours = []
+    for v in values:
+        if v is None:
+            colours.append(NO_DATA)
+        else:
+            colours.append(palette[min(n - 1, int((v - lo) / step))])
+    return legend, colours

@@ -1,0 +1,174 @@
+"""The league table: every ward's public figures side by side, and the whole city's, from the
+rollup (issues/dashboards/rollups.py) in four small grouped queries whatever the number of issues."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Count, Q, Sum
+
+from departments.models import Ward
+from issues.dashboards.clock import (
+    CACHE_SECONDS,
+    CLOSED_WINDOW_DAYS,
+    OPENED_WINDOW_DAYS,
+    Clock,
+    cache_key,
+    due_earlier_today,
+)
+from issues.dashboards.rollups import ALL_TYPES, NO_WARD, OPEN, median_from_bins
+from issues.models import CloseHistogram, DayTally, StatusTally
+
+
+@dataclass
+class WardFigures:
+    ward_id: int
+    number: int
+    name: str
+    slug: str
+    open: int = 0
+    overdue: int = 0
+    opened_recent: int = 0
+    closed_recent: int = 0
+    closed_with_sla: int = 0
+    closed_within_sla: int = 0
+    median_days: float | None = None
+
+    @property
+    def sla_share(self) -> float | None:
+        """Share of recently closed issues (of types with an SLA) closed by their due time."""
+        if not self.closed_with_sla:
+            return None
+        return self.closed_within_sla / self.closed_with_sla
+
+
+LEAGUE_MEASURES = ("open", "opened_recent", "median_days", "sla_share", "overdue")
+LEAGUE_SORTS = ("number", "name", *LEAGUE_MEASURES)
+
+
+Bins = dict[int, tuple[int, float, float]]
+
+
+def _merge_bins(into: Bins, extra: Bins) -> None:
+    for index, (n, s, q) in extra.items():
+        m, t, r = into.get(index, (0, 0.0, 0.0))
+        into[index] = (m + n, t + s, r + q)
+
+
+def _figures_by_ward(clock: Clock) -> tuple[dict[int, WardFigures], dict[int, Bins]]:
+    """Every ward's figures (key 0: issues in no ward) and its close-time bins, from the rollup's
+    all-types rows: four small grouped queries whatever the number of issues."""
+    figures: dict[int, WardFigures] = defaultdict(
+        lambda: WardFigures(ward_id=0, number=0, name="", slug="")
+    )
+    for key, n, with_due in (
+        StatusTally.objects.filter(status__in=OPEN)
+        .values("ward_key")
+        .annotate(n=Sum("n"), due=Sum("with_due"))
+        .values_list("ward_key", "n", "due")
+    ):
+        figures[key].open = n
+        figures[key].overdue = with_due
+    opened_since = clock.days_back(OPENED_WINDOW_DAYS)
+    closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
+    recent = Q(day__gte=opened_since)
+    for key, opened, closed, with_sla, within, due_later in (
+        DayTally.objects.filter(type_key=ALL_TYPES, day__gte=min(opened_since, closed_since))
+        .values("ward_key")
+        .annotate(
+            opened=Sum("opened", filter=recent),
+            closed=Sum("closed", filter=Q(day__gte=closed_since)),
+            with_sla=Sum("closed_with_sla", filter=Q(day__gte=closed_since)),
+            within=Sum("closed_within_sla", filter=Q(day__gte=closed_since)),
+            due_later=Sum("open_due", filter=Q(day__gte=clock.today)),
+        )
+        .values_list("ward_key", "opened", "closed", "with_sla", "within", "due_later")
+    ):
+        row = figures[key]
+        row.opened_recent = opened or 0
+        row.closed_recent, row.closed_with_sla = closed or 0, with_sla or 0
+        row.closed_within_sla = within or 0
+        # Open with a due time, less those due from today on: due before today.
+        row.overdue -= due_later or 0
+    for ward_id, n in (
+        due_earlier_today(clock)
+        .values("ward_id")
+        .annotate(n=Count("id"))
+        .values_list("ward_id", "n")
+    ):
+        figures[ward_id or NO_WARD].overdue += n
+    bins: dict[int, Bins] = defaultdict(dict)
+    for key, index, n, s, q in (
+        CloseHistogram.objects.filter(type_key=ALL_TYPES, day__gte=closed_since)
+        .values("ward_key", "bin")
+        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
+        .values_list("ward_key", "bin", "n", "s", "q")
+    ):
+        bins[key][index] = (n, s, q)
+    for key, ward_bins in bins.items():
+        figures[key].median_days = median_from_bins(ward_bins)
+    return dict(figures), dict(bins)
+
+
+_FIGURES = (
+    "open",
+    "overdue",
+    "opened_recent",
+    "closed_recent",
+    "closed_with_sla",
+    "closed_within_sla",
+)
+
+
+def city_figures(*, now: datetime | None = None) -> WardFigures:
+    """The same figures for the whole city, including reports not placed in a ward yet."""
+    return league_and_city(now=now)[1]
+
+
+def league_table(*, now: datetime | None = None) -> list[WardFigures]:
+    """Every ward with its public figures, in ward-number order, from the rollup."""
+    return league_and_city(now=now)[0]
+
+
+def league_and_city(*, now: datetime | None = None) -> tuple[list[WardFigures], WardFigures]:
+    """The league rows and the whole-city row from one read of the rollup."""
+    figures, bins = _figures_by_ward(Clock.at(now))
+    rows = []
+    for w in Ward.objects.only("pk", "number", "name", "slug").order_by("number"):
+        row = WardFigures(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
+        found = figures.get(w.pk)
+        if found is not None:
+            for name in (*_FIGURES, "median_days"):
+                setattr(row, name, getattr(found, name))
+        rows.append(row)
+    city = WardFigures(ward_id=0, number=0, name="", slug="")
+    merged: Bins = {}
+    for key, row in figures.items():
+        for name in _FIGURES:
+            setattr(city, name, getattr(city, name) + getattr(row, name))
+        _merge_bins(merged, bins.get(key, {}))
+    city.median_days = median_from_bins(merged)
+    return rows, city
+
+
+def sort_league(rows: list[WardFigures], *, by: str, descending: bool) -> list[WardFigures]:
+    """Sort by a measure; wards without a value (no closures yet) always go last."""
+    if by not in LEAGUE_SORTS:
+        by = "number"
+    present = [r for r in rows if getattr(r, by) is not None]
+    missing = [r for r in rows if getattr(r, by) is None]
+    present.sort(key=lambda r: (getattr(r, by), r.number), reverse=descending)
+    return present + sorted(missing, key=lambda r: r.number)
+
+
+def cached_league() -> tuple[list[WardFigures], WardFigures]:
+    """The league rows and the whole-city row, computed at most once a minute per change."""
+    key = cache_key("league", Ward.objects.count())
+    value = cache.get(key)
+    if value is None:
+        value = league_and_city()
+        cache.set(key, value, CACHE_SECONDS * 2)
+    return value

@@ -1,0 +1,70 @@
+"""Every figure on a dashboard links to the rows behind it: the public list and the CSV, with the
+same IssueFilters query string on both, so a number can always be checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from issues.filters import IssueFilters
+
+
+def _csv_base() -> str:
+    # The open-data area owns the CSV; before it is mounted, its agreed path still works as a
+    # link target once it lands, so the dashboard never breaks on a missing URL name.
+    try:
+        return reverse("opendata:issues_csv")
+    except NoReverseMatch:
+        return "/data/issues.csv"
+
+
+def count_text(value) -> str:
+    return "–" if value is None else number_format(value, force_grouping=True)
+
+
+def days_text(value: float | None) -> str:
+    return "–" if value is None else number_format(round(value, 1), 1)
+
+
+def share_text(value: float | None) -> str:
+    return "–" if value is None else f"{round(value * 100)}%"
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float | int | None
+    display: str
+    list_url: str
+    csv_url: str
+    label: str
+    csv_label: str = ""
+
+
+class Links:
+    """Builds the list/CSV links for one page (the base URLs are resolved once)."""
+
+    def __init__(self, ward_number: int | None = None):
+        self.list_base = reverse("issues:home")
+        self.csv_base = _csv_base()
+        self.ward_number = ward_number
+        # Translated once per page, not once per figure: the league table has hundreds.
+        self.csv_template = _("of “%(label)s”")
+
+    def query(self, **params) -> str:
+        if self.ward_number is not None:
+            params.setdefault("wards", [self.ward_number])
+        return IssueFilters(**params).querystring()
+
+    def figure(self, value, label: str, *, display: str | None = None, **params) -> Figure:
+        q = self.query(**params)
+        return Figure(
+            value=value,
+            display=display if display is not None else count_text(value),
+            list_url=f"{self.list_base}?{q}",
+            csv_url=f"{self.csv_base}?{q}",
+            label=label,
+            csv_label=self.csv_template % {"label": label},
+        )

@@ -1,0 +1,163 @@
+"""Ward pages: the league table, each ward's dashboard, and what aldermen and watchers set there.
+
+Figures come from league.py and ward.py, and pages.py pairs each with the public list and the CSV
+that produce it; these views only read the request, pick a page and a template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts import roles
+from accounts.models import User
+from departments.models import Ward
+from departments.selectors import ward_outlines
+from issues.dashboards import pages
+from issues.dashboards.league import LEAGUE_SORTS
+from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
+from issues.models import Subscription
+from issues.notify import subscriptions
+
+
+class DigestForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["notify_ward_digest"]
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    html = render_to_string("dashboards/bad_request.html", {"message": message}, request=request)
+    return HttpResponseBadRequest(html)
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@require_safe
+def league(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "number")
+    direction = request.GET.get("dir", "")
+    if sort not in LEAGUE_SORTS:
+        return _bad_request(
+            request,
+            _("Cannot sort by “%(s)s”. Choose one of: %(all)s.")
+            % {"s": sort[:40], "all": ", ".join(LEAGUE_SORTS)},
+        )
+    if direction not in ("", "asc", "desc"):
+        return _bad_request(request, _("The sort direction is “asc” or “desc”."))
+    descending = direction == "desc" if direction else sort in pages.DESCENDING_BY_DEFAULT
+    context = pages.league_page(sort=sort, descending=descending)
+    return render(request, "dashboards/league.html", context)
+
+
+@require_safe
+def outlines(request: HttpRequest) -> HttpResponse:
+    """Every ward's simplified outline; changes only when a boundary does, so cache hard."""
+    version, data = ward_outlines()
+    etag = '"' + hashlib.sha256(version.encode()).hexdigest()[:16] + '"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(
+            json.dumps(data, separators=(",", ":")), content_type="application/geo+json"
+        )
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_safe
+def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    ward = get_object_or_404(Ward, slug=slug)
+    context = pages.ward_page(cached_ward_dashboard(ward=ward))
+    user = request.user
+    is_alderman = ward.pk in roles.ward_ids(user)
+    context.update(
+        is_alderman=is_alderman,
+        watching=user.is_authenticated
+        and Subscription.objects.filter(ward=ward, user=user).exists(),
+        digest_form=DigestForm(instance=user) if is_alderman else None,
+    )
+    return render(request, "dashboards/ward_detail.html", context)
+
+
+@require_safe
+def open_issues(request: HttpRequest, slug: str) -> JsonResponse:
+    ward = get_object_or_404(Ward, slug=slug)
+    features = ward_open_issue_points(ward=ward)
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+@require_POST
+def watch(request: HttpRequest, slug: str) -> HttpResponse:
+    ward = get_object_or_404(Ward, slug=slug)
+    action = request.POST.get("action", "")
+    if action == "watch":
+        subscriptions.watch_ward(ward=ward, user=request.user)
+        messages.success(
+            request,
+            _("You will get an email about each new report in %(ward)s.") % {"ward": ward.name},
+        )
+    elif action == "unwatch":
+        subscriptions.unwatch_ward(ward=ward, user=request.user)
+        messages.success(request, _("You no longer follow %(ward)s.") % {"ward": ward.name})
+    else:
+        return _bad_request(request, _("Choose to watch or to stop watching the ward."))
+    return redirect(_back(request, reverse("wards:detail", kwargs={"slug": ward.slug})))
+
+
+@login_required
+@require_POST
+def digest(request: HttpRequest) -> HttpResponse:
+    if not roles.is_alderman(request.user):
+        return _bad_request(request, _("The daily digest is for the aldermen of a ward."))
+    form = DigestForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return _bad_request(request, _("The digest setting could not be read."))
+    form.save()
+    if form.cleaned_data["notify_ward_digest"]:
+        messages.success(request, _("You will get a daily digest of your wards."))
+    else:
+        messages.success(request, _("The daily digest is off."))
+    return redirect(_back(request, reverse("wards:mine")))
+
+
+@login_required
+@require_safe
+def my_wards(request: HttpRequest) -> HttpResponse:
+    held = roles.ward_ids(request.user)
+    watched = set(
+        Subscription.objects.filter(user=request.user, ward__isnull=False).values_list(
+            "ward_id", flat=True
+        )
+    )
+    rows = pages.my_wards_rows(held=held, watched=watched)
+    return render(
+        request,
+        "dashboards/my_wards.html",
+        {
+            "held": [r for r in rows if r.ward_id in held],
+            "watched": [r for r in rows if r.ward_id in watched and r.ward_id not in held],
+            "digest_form": DigestForm(instance=request.user) if held else None,
+            "opened_days": pages.OPENED_WINDOW_DAYS,
+        },
+    )

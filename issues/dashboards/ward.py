@@ -1,0 +1,339 @@
+"""One ward's dashboard: counts by status and type, the weeks, the age of open issues, the
+heat grid, and its lists (oldest open issues, hotspot alerts), from the rollup except the lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from departments.models import ServiceType, Ward
+from issues.dashboards.clock import (
+    AGING_BUCKETS,
+    CACHE_SECONDS,
+    CLOSED_WINDOW_DAYS,
+    HEAT_WINDOW_DAYS,
+    OLDEST_LIMIT,
+    TOP_CELLS,
+    WEEKS,
+    Clock,
+    cache_key,
+    city_tz,
+    due_earlier_today,
+)
+from issues.dashboards.league import Bins
+from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins
+from issues.geo import heat_steps
+from issues.models import (
+    OPEN_STATUSES,
+    CloseHistogram,
+    DayTally,
+    HeatTally,
+    HotspotAlert,
+    Issue,
+    Status,
+    StatusTally,
+)
+
+
+@dataclass
+class WeekRow:
+    start: date
+    opened: int = 0
+    closed: int = 0
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+
+@dataclass
+class AgingBucket:
+    label: str
+    min_days: int
+    max_days: int | None
+    count: int = 0
+    start: date | None = None  # requested on or after (None: no lower bound)
+    end: date | None = None  # requested on or before
+
+
+@dataclass
+class TypeRow:
+    service_type_id: int
+    code: str
+    name: str
+    total: int = 0
+    open: int = 0
+    closed_recent: int = 0
+    median_days: float | None = None
+
+
+@dataclass
+class HeatCell:
+    row: int
+    col: int
+    count: int
+    south: float
+    west: float
+    north: float
+    east: float
+    dominant_code: str = ""
+    dominant_name: str = ""
+    dominant_count: int = 0
+
+    @property
+    def bbox(self) -> str:
+        return f"{self.west:.6f},{self.south:.6f},{self.east:.6f},{self.north:.6f}"
+
+
+@dataclass
+class WardDashboard:
+    ward: Ward
+    clock: Clock
+    open: int = 0
+    overdue: int = 0
+    opened_this_week: int = 0
+    closed_this_week: int = 0
+    closed_recent: int = 0
+    median_days: float | None = None
+    by_status: list[tuple[str, str, int]] = field(default_factory=list)
+    by_type: list[TypeRow] = field(default_factory=list)
+    weeks: list[WeekRow] = field(default_factory=list)
+    aging: list[AgingBucket] = field(default_factory=list)
+    heat_cells: list[HeatCell] = field(default_factory=list)
+    oldest_open: list[Issue] = field(default_factory=list)
+    alerts: list[HotspotAlert] = field(default_factory=list)
+
+    @property
+    def top_cells(self) -> list[HeatCell]:
+        return sorted(self.heat_cells, key=lambda c: (-c.count, c.row, c.col))[:TOP_CELLS]
+
+    @property
+    def heat_max(self) -> int:
+        return max((c.count for c in self.heat_cells), default=0)
+
+    @property
+    def types_with_median(self) -> list[TypeRow]:
+        return [t for t in self.by_type if t.median_days is not None]
+
+
+def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[HeatCell]:
+    """Cells from (row, col, service type id, count) rows."""
+    lat_step, lon_step = heat_steps()
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    dominant: dict[tuple[int, int], tuple[int, int]] = {}
+    for row, col, type_id, n in counts:
+        key = (int(row), int(col))
+        totals[key] += n
+        best = dominant.get(key)
+        # Ties go to the lower type id so the answer does not depend on row order.
+        if best is None or n > best[1] or (n == best[1] and type_id < best[0]):
+            dominant[key] = (type_id, n)
+    cells = []
+    for (row, col), n in totals.items():
+        type_id, type_n = dominant[(row, col)]
+        service_type = types.get(type_id)
+        cells.append(
+            HeatCell(
+                row=row,
+                col=col,
+                count=n,
+                south=row * lat_step,
+                north=(row + 1) * lat_step,
+                west=col * lon_step,
+                east=(col + 1) * lon_step,
+                dominant_code=service_type.service_code if service_type else "",
+                dominant_name=service_type.name if service_type else "",
+                dominant_count=type_n,
+            )
+        )
+    return cells
+
+
+def ward_dashboard(
+    *, ward: Ward, now: datetime | None = None, with_lists: bool = True
+) -> WardDashboard:
+    """All public figures of one ward, from the rollup: a constant number of small queries."""
+    board = WardDashboard(ward=ward, clock=Clock.at(now))
+    types = {t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name")}
+    type_rows, open_with_due = _count_statuses(board, types)
+    due_later = _count_days(board, type_rows)
+    # Open with a due time, less those due from today on, plus those due earlier today.
+    board.overdue = (
+        open_with_due - due_later + due_earlier_today(board.clock).filter(ward=ward).count()
+    )
+    _add_medians(board, type_rows)
+    board.by_type = sorted(type_rows.values(), key=lambda r: (-r.total, r.name))
+    heat = (
+        HeatTally.objects.filter(ward_key=ward.pk, day__gte=board.clock.days_back(HEAT_WINDOW_DAYS))
+        .values("cell_row", "cell_col", "type_key")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .values_list("cell_row", "cell_col", "type_key", "total")
+    )
+    board.heat_cells = _heat_cells(heat, types)
+    if with_lists:
+        _add_lists(board)
+    return board
+
+
+def _count_statuses(
+    board: WardDashboard, types: dict[int, ServiceType]
+) -> tuple[dict[int, TypeRow], int]:
+    """Counts by status and type of every public issue of the ward, ever; returns the per-type
+    rows and how many open issues have a due time."""
+    status_counts: dict[str, int] = defaultdict(int)
+    type_rows: dict[int, TypeRow] = {}
+    open_with_due = 0
+    for type_id, status, n, with_due in StatusTally.objects.filter(
+        ward_key=board.ward.pk
+    ).values_list("type_key", "status", "n", "with_due"):
+        if not n:
+            continue
+        status_counts[status] += n
+        if type_id not in type_rows:
+            t = types.get(type_id)
+            type_rows[type_id] = TypeRow(
+                service_type_id=type_id,
+                code=t.service_code if t else "",
+                name=t.name if t else "",
+            )
+        type_rows[type_id].total += n
+        if status in OPEN:
+            type_rows[type_id].open += n
+            open_with_due += with_due
+    # Archived is a closed issue filed away: the public list's "closed" means both, so does this.
+    board.by_status = [(s.value, s.label, status_counts.get(s.value, 0)) for s in OPEN_STATUSES] + [
+        ("closed", Status.CLOSED.label, sum(status_counts.get(s, 0) for s in CLOSED))
+    ]
+    board.open = sum(status_counts.get(s, 0) for s in OPEN)
+    return type_rows, open_with_due
+
+
+def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
+    """The day rows: all types for the 26 weeks, the week, aging and overdue; per type for the
+    closures of the last 90 days. Returns how many open issues are due from today on."""
+    clock = board.clock
+    first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
+    closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
+    aging_since = clock.today - timedelta(days=AGING_BUCKETS[-1][1] - 1)
+    weeks = {
+        first_week + timedelta(weeks=i): WeekRow(start=first_week + timedelta(weeks=i))
+        for i in range(WEEKS)
+    }
+    board.aging = [
+        AgingBucket(
+            label=label,
+            min_days=lo,
+            max_days=hi,
+            start=clock.today - timedelta(days=hi) if hi is not None else None,
+            end=clock.today - timedelta(days=lo),
+        )
+        for label, lo, hi in AGING_BUCKETS
+    ]
+    recent_open = due_later = 0
+    days = DayTally.objects.filter(ward_key=board.ward.pk).filter(
+        Q(type_key=ALL_TYPES, day__gte=min(first_week, closed_since, aging_since))
+        | Q(day__gte=closed_since, closed__gt=0)
+    )
+    for type_id, day, opened, closed, open_requested, open_due in days.values_list(
+        "type_key", "day", "opened", "closed", "open_requested", "open_due"
+    ):
+        if type_id != ALL_TYPES:
+            if day >= closed_since and type_id in type_rows:
+                type_rows[type_id].closed_recent += closed
+            continue
+        week = day - timedelta(days=day.weekday())
+        if week in weeks:
+            weeks[week].opened += opened
+            weeks[week].closed += closed
+        if day >= clock.week_start:
+            board.opened_this_week += opened
+            board.closed_this_week += closed
+        if day >= closed_since:
+            board.closed_recent += closed
+        if day >= clock.today:
+            due_later += open_due
+        if day >= aging_since:
+            recent_open += open_requested
+            for bucket in board.aging[:-1]:
+                if bucket.start <= day <= bucket.end:
+                    bucket.count += open_requested
+    # Reported more than 90 days ago: every open issue not reported since (nor in the future).
+    board.aging[-1].count = board.open - recent_open
+    board.weeks = list(weeks.values())
+    return due_later
+
+
+def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
+    """Median days to close of the last 90 days, per type and for the ward."""
+    bins: dict[int, Bins] = defaultdict(dict)
+    for type_id, index, n, s, q in (
+        CloseHistogram.objects.filter(
+            ward_key=board.ward.pk, day__gte=board.clock.days_back(CLOSED_WINDOW_DAYS)
+        )
+        .values("type_key", "bin")
+        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
+        .values_list("type_key", "bin", "n", "s", "q")
+    ):
+        bins[type_id][index] = (n, s, q)
+    for type_id, row in type_rows.items():
+        row.median_days = median_from_bins(bins.get(type_id, {}))
+    board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))
+
+
+def cached_ward_dashboard(*, ward: Ward) -> WardDashboard:
+    """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
+    so a hidden issue leaves the page at once."""
+    key = cache_key("ward", ward.pk, ward.updated_at.timestamp())
+    board = cache.get(key)
+    if board is None:
+        board = ward_dashboard(ward=ward, with_lists=False)
+        cache.set(key, board, CACHE_SECONDS * 2)
+    board.ward = ward
+    _add_lists(board)
+    return board
+
+
+def _add_lists(board: WardDashboard) -> None:
+    public = Issue.objects.public().filter(ward=board.ward).order_by()
+    heat_since = board.clock.midnight(board.clock.days_back(HEAT_WINDOW_DAYS))
+    board.oldest_open = list(
+        public.open().select_related("service_type").order_by("requested_at", "pk")[:OLDEST_LIMIT]
+    )
+    board.alerts = list(
+        HotspotAlert.objects.filter(ward=board.ward, window_end__gte=heat_since)
+        .select_related("service_type")
+        .order_by("-created_at")[:20]
+    )
+
+
+def ward_open_issue_points(*, ward: Ward, limit: int = 1000) -> list[dict]:
+    """Open public issues of the ward as GeoJSON features (the dashboard's own small map feed)."""
+    rows = (
+        Issue.objects.public()
+        .open()
+        .filter(ward=ward, latitude__isnull=False)
+        .order_by("requested_at")
+        .values_list(
+            "public_id", "latitude", "longitude", "status", "requested_at", "service_type__name"
+        )[:limit]
+    )
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+            "properties": {
+                "id": public_id,
+                "type": type_name,
+                "status": status,
+                "requested": timezone.localtime(requested_at, city_tz()).date().isoformat(),
+            },
+        }
+        for public_id, lat, lon, status, requested_at, type_name in rows
+    ]

@@ -1,0 +1,305 @@
+"""Import a city's 311 history: read, clean, match, place in wards, write in batches.
+
+One transaction per batch. A batch the database refuses is retried row by row, so one bad row
+becomes one reject instead of losing its neighbours. No notification is sent: these events
+happened in the past, and the reporters heard about them from the old system.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from departments.models import Department, ServiceType, Ward
+from issues import pagecache
+from issues.dashboards import rollups
+from issues.importers import bulk
+from issues.importers.formats import ColumnMapping
+from issues.importers.pipeline import writer_for
+from issues.importers.progress import Progress
+from issues.importers.publicids import insert_issues
+from issues.importers.readers import Source
+from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, Reject, RowError, to_row
+from issues.importers.rejects import RejectsFile
+from issues.importers.service_types import Catalogue
+from issues.models import Issue, StatusChange
+from issues.models import Source as IssueSource
+from issues.notify.events import suppressed
+
+BATCH_SIZE = 5000
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    needs_triage: int = 0
+    seconds: float = 0.0
+    write_seconds: float = 0.0  # time spent writing batches (matching, wards, COPY, commit)
+    read_seconds: float = 0.0  # time spent reading and cleaning rows
+    rejects_path: str = ""
+    created_departments: list[str] = field(default_factory=list)
+    created_service_types: list[str] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+
+class RequestImporter:
+    def __init__(
+        self,
+        mapping: ColumnMapping,
+        *,
+        rejects_path: str | Path,
+        default_department: str = "Imported",
+        activate_new_types: bool = False,
+        wards_from_column: bool = False,
+        batch_size: int = BATCH_SIZE,
+        progress: Progress | None = None,
+    ):
+        self.mapping = mapping
+        self.source_label = mapping.source_label
+        self.rejects_path = Path(rejects_path)
+        self.batch_size = batch_size
+        self.wards_from_column = wards_from_column
+        self.progress = progress or Progress("import", enabled=False)
+        self.catalogue_options = {
+            "default_department": default_department,
+            "activate_new_types": activate_new_types,
+        }
+        self.summary = ImportSummary()
+
+    def run(self, path: str | Path) -> ImportSummary:
+        started = time.monotonic()
+        source = Source(path, self.mapping.reader)
+        self.catalogue = Catalogue(**self.catalogue_options)
+        self.ward_numbers = dict(Ward.objects.values_list("number", "id"))
+        self._lock = threading.Lock()
+        rejects = None
+        batch: list[tuple[ImportRow, dict]] = []
+        writer = writer_for(lambda rows: self._flush(rows, rejects))
+        reading = time.monotonic()
+        try:
+            for line, record in source:
+                if rejects is None:
+                    rejects = RejectsFile(self.rejects_path, source.header)
+                self.summary.read += 1
+                if isinstance(record, Reject):
+                    self._reject(rejects, record)
+                    continue
+                try:
+                    batch.append((to_row(line, record, self.mapping), record))
+                except RowError as exc:
+                    self._reject(rejects, Reject(line, str(exc), record))
+                    continue
+                if len(batch) >= self.batch_size:
+                    self.summary.read_seconds += time.monotonic() - reading
+                    writer.submit(batch)
+                    reading = time.monotonic()
+                    batch = []
+                    self.progress.update(self.summary.read, source.done, source.total)
+            self.summary.read_seconds += time.monotonic() - reading
+            if batch:
+                writer.submit(batch)
+            writer.close()
+        except BaseException as exc:
+            writer.abort(keep_queued=not isinstance(exc, KeyboardInterrupt))
+            raise
+        finally:
+            if rejects is not None:
+                rejects.close()
+        self.progress.finish(self.summary.read)
+        self.summary.seconds = time.monotonic() - started
+        self.summary.created_departments = self.catalogue.created_departments
+        self.summary.created_service_types = self.catalogue.created_service_types
+        if rejects is not None and rejects.count:
+            self.summary.rejects_path = str(self.rejects_path)
+        return self.summary
+
+    def _reject(self, rejects: RejectsFile, reject: Reject) -> None:
+        # The reader and the writer thread (rows the database refused) both report here.
+        with self._lock:
+            rejects.add(reject)
+            self.summary.rejected += 1
+            reason = reject.reason.split("“")[0].strip()
+            self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
+
+    def _flush(self, batch: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
+        # The same request twice in one file: the later line is the newer state of it.
+        latest: dict[str, int] = {}
+        for index, (row, _raw) in enumerate(batch):
+            if row.external_id:
+                if row.external_id in latest:
+                    self.summary.duplicates += 1
+                latest[row.external_id] = index
+        rows = [
+            (row, raw)
+            for index, (row, raw) in enumerate(batch)
+            if not row.external_id or latest[row.external_id] == index
+        ]
+        started = time.monotonic()
+        # Service types and departments the batch needs are created (and committed) before the
+        # batch's transaction: created inside it, a refused batch would roll them back while
+        # the catalogue still held them, and the row-by-row retry would point at nothing.
+        for row, _raw in rows:
+            self.catalogue.service_type(
+                name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
+            )
+        try:
+            with transaction.atomic(), suppressed():
+                self._write([row for row, _raw in rows])
+        except DatabaseError:
+            # Find the row the database refused; keep every other one.
+            for row, raw in rows:
+                try:
+                    with transaction.atomic(), suppressed():
+                        self._write([row])
+                except DatabaseError as exc:
+                    message = str(exc).strip().splitlines()[0][:200]
+                    self._reject(rejects, Reject(row.line, f"database refused: {message}", raw))
+        self.summary.write_seconds += time.monotonic() - started
+
+    def _write(self, rows: list[ImportRow]) -> None:
+        self._place(rows)
+        ids = [row.external_id for row in rows if row.external_id]
+        existing = {
+            external_id: (pk, status, public_id)
+            # The exclude repeats the unique index's condition: with more than 100 ids PostgreSQL
+            # cannot prove the IN list implies it, and scanned the whole table per batch.
+            for external_id, pk, status, public_id in Issue.objects.filter(
+                external_source=self.source_label, external_id__in=ids
+            )
+            .exclude(external_id="")
+            .order_by()
+            .values_list("external_id", "id", "status", "public_id")
+        }
+        new_issues, new_rows, updates, changes = [], [], [], []
+        for row in rows:
+            service_type = self.catalogue.service_type(
+                name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
+            )
+            # What the source says about the request: written for a new issue, and all an
+            # import may overwrite when the same request comes again. Moderation, votes,
+            # reporters and the public id belong to this site and are never touched.
+            values = {
+                "service_type_id": service_type.pk,
+                "department_id": service_type.department_id,
+                "ward_id": row.ward_id,
+                "needs_triage": row.ward_id is None,
+                "status": row.status,
+                "status_notes": row.status_notes,
+                "description": row.description,
+                "address": row.address,
+                "zipcode": row.zipcode,
+                "latitude": row.latitude,
+                "longitude": row.longitude,
+                "media_url": row.media_url,
+                "requested_at": row.requested_at,
+                "updated_at": row.updated_at,
+                "closed_at": row.closed_at,
+                "expected_at": row.expected_at
+                or (
+                    row.requested_at + timedelta(hours=service_type.sla_hours)
+                    if service_type.sla_hours
+                    else None
+                ),
+            }
+            found = existing.get(row.external_id) if row.external_id else None
+            if found is not None:
+                pk, old_status, _public_id = found
+                updates.append({"id": pk, **values})
+                if old_status != row.status:
+                    changes.append(self._change(pk, old_status, row, values))
+            else:
+                values.update(
+                    source=IssueSource.IMPORT.value,
+                    external_source=self.source_label,
+                    external_id=row.external_id,
+                )
+                new_issues.append(values)
+                new_rows.append(row)
+        written = new_issues + updates
+        bulk.defer_reference_checks(
+            {
+                ServiceType: [v["service_type_id"] for v in written],
+                Department: [v["department_id"] for v in written],
+                Ward: [v["ward_id"] for v in written],
+            }
+        )
+        new_ids = insert_issues(new_issues)
+        for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
+            changes.append(
+                {
+                    "issue_id": pk,
+                    "from_status": "",
+                    "to_status": OPEN,
+                    "to_department_id": values["department_id"],
+                    "message": "",
+                    "created_at": row.requested_at,
+                }
+            )
+            if row.status != OPEN:
+                changes.append(self._change(pk, OPEN, row, values))
+        # COPY bypasses the signals that move the public page cache's counters on: move them
+        # here, for the lists and for each updated issue's own page (after this batch commits).
+        pagecache.bump(
+            pagecache.GLOBAL,
+            *(pagecache.issue_counter(found[2]) for found in existing.values()),
+        )
+        bulk.add_rows(StatusChange, changes)
+        # The dashboards' counters (issues/dashboards/rollups.py), in this batch's transaction but
+        # last, as their rows stay locked until commit: re-imported issues are uncounted under
+        # a row lock, updated, and counted again; new ones are never hidden, and every other
+        # state field is in the row.
+        updated_ids = [row["id"] for row in updates]
+        rollups.subtract_issues(updated_ids)
+        if updates:
+            # Every value the source gave, as built above: a column added there is updated too.
+            bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
+        rollups.add_issues(updated_ids)
+        rollups.add_states(
+            tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
+        )
+        self.summary.created += len(new_issues)
+        self.summary.updated += len(updates)
+        self.summary.needs_triage += sum(1 for row in rows if row.ward_id is None)
+
+    @staticmethod
+    def _change(pk: int, from_status: str, row: ImportRow, values: dict) -> dict:
+        at = row.closed_at if row.status in CLOSED_VALUES and row.closed_at else row.updated_at
+        return {
+            "issue_id": pk,
+            "from_status": from_status,
+            "to_status": row.status,
+            "message": row.status_notes,
+            "created_at": at,
+        }
+
+    def _place(self, rows: list[ImportRow]) -> None:
+        """Wards by point, for the whole batch in one STRtree query."""
+        ward_ids = Ward.objects.ids_for_points((row.latitude, row.longitude) for row in rows)
+        for row, ward_id in zip(rows, ward_ids, strict=True):
+            if ward_id is None and self.wards_from_column and row.source_ward is not None:
+                ward_id = self.ward_numbers.get(row.source_ward)
+            row.ward_id = ward_id
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """Next to where the command runs (the input may be on read-only media), stamped."""
+    stem = Path(path).stem
+    return Path.cwd() / f"{stem}.rejects-{timezone.now():%Y%m%d-%H%M%S}.csv"

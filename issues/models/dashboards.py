@@ -1,0 +1,154 @@
+"""What the ward dashboards read: counters kept in step with every write, and hotspot alerts.
+
+The four counter tables were made by the departments app (its migrations 0002 and 0003) and keep
+their names: they moved here, with the code that maintains them (issues/dashboards/rollups.py),
+without moving any data.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# --- the rollup (issues/dashboards/rollups.py keeps it; issues/dashboards/league.py and ward.py read it) --
+#
+# Counters of public (not hidden) issues, kept in step with every write, so that the ward
+# dashboards and the league table read a table whose size depends on wards x types x days and
+# never on how many issues are stored. `ward_key` is the ward's id, or 0 for issues in no ward
+# (they count for the city); `type_key` is the service type's id, or 0 on the per-ward rows the
+# league and the city read ("all types"). Plain integers, not foreign keys: 0 must be a value,
+# and a deleted ward's rows are rebuilt, not cascaded (issues.services.delete_wards).
+
+
+class StatusTally(models.Model):
+    """Public issues now in each (ward, type, status); `with_due` of them have an expected time."""
+
+    ward_key = models.PositiveIntegerField()
+    type_key = models.PositiveIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+    with_due = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "departments_statustally"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward_key", "type_key", "status"], name="status_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ward {self.ward_key} type {self.type_key} {self.status}: {self.n}"
+
+
+class DayTally(models.Model):
+    """Per (ward, type, local day in the city's time zone):
+
+    - opened: public issues reported that day (any status);
+    - closed / closed_with_sla / closed_within_sla: issues now closed or archived whose
+      closed_at falls on that day; of them, those with an expected time, and those closed by it;
+    - open_requested: issues now open that were reported that day (aging);
+    - open_due: issues now open that are due that day (overdue = due before now).
+    """
+
+    ward_key = models.PositiveIntegerField()
+    type_key = models.PositiveIntegerField()
+    day = models.DateField()
+    opened = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    closed_with_sla = models.IntegerField(default=0)
+    closed_within_sla = models.IntegerField(default=0)
+    open_requested = models.IntegerField(default=0)
+    open_due = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "departments_daytally"
+        constraints = [
+            models.UniqueConstraint(fields=["ward_key", "type_key", "day"], name="day_tally_key")
+        ]
+        indexes = [models.Index(fields=["type_key", "day"], name="day_tally_type_day")]
+
+    def __str__(self) -> str:
+        return f"ward {self.ward_key} type {self.type_key} {self.day}"
+
+
+class CloseHistogram(models.Model):
+    """Issues now closed whose closed_at falls on `day`, by bin of days-to-close
+    (issues.dashboards.rollups.close_bin): count, sum and sum of squares of the exact durations, from
+    which the median of any window of days is recovered (issues.dashboards.rollups.median_from_bins)."""
+
+    ward_key = models.PositiveIntegerField()
+    type_key = models.PositiveIntegerField()
+    day = models.DateField()
+    bin = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+    days_sum = models.FloatField(default=0.0)
+    days_sq_sum = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "departments_closehistogram"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward_key", "type_key", "day", "bin"], name="close_histogram_key"
+            )
+        ]
+        indexes = [models.Index(fields=["type_key", "day"], name="close_hist_type_day")]
+
+    def __str__(self) -> str:
+        return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
+
+
+class HeatTally(models.Model):
+    """Public issues with a point reported on `day` (city time), per heat-grid square
+    (issues.geo.heat_steps: FLOOR(lat / step), FLOOR(lon / step)) and type: the ward
+    dashboard's 90-day hotspot grid."""
+
+    ward_key = models.PositiveIntegerField()
+    day = models.DateField()
+    cell_row = models.IntegerField()
+    cell_col = models.IntegerField()
+    type_key = models.PositiveIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "departments_heattally"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward_key", "day", "cell_row", "cell_col", "type_key"],
+                name="heat_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ward {self.ward_key} {self.day} ({self.cell_row}, {self.cell_col}): {self.n}"
+
+
+class HotspotAlert(models.Model):
+    """A cluster of same-type reports found by the nightly job; alerted once."""
+
+    service_type = models.ForeignKey(
+        "departments.ServiceType", on_delete=models.CASCADE, related_name="hotspot_alerts"
+    )
+    ward = models.ForeignKey(
+        "departments.Ward",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hotspot_alerts",
+    )
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    radius_m = models.PositiveIntegerField()
+    report_count = models.PositiveIntegerField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    issue_ids = models.JSONField(default=list)
+    key = models.CharField(
+        max_length=120, unique=True, help_text=_("Makes re-alerting impossible.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.report_count}× {self.service_type} near {self.latitude:.4f},{self.longitude:.4f}"

@@ -1,0 +1,409 @@
+"""Reports and what happens to them: the issue, its photos, comments, history and votes."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DESCRIPTION_MAX = 4000  # Open311's limit, enforced by form, model and database alike.
+
+# Crockford's base32 without I, L, O, U: no letter reads like a digit over the phone.
+PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_public_id() -> str:
+    """A service request id like 'K7M2-9QXR': 8 random symbols, 10^12 possibilities, so ids
+    cannot be enumerated by counting, yet short enough to read out on the phone."""
+    raw = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_public_id(text: str) -> str:
+    """Accept what people type: lower case, spaces, no dash, O for 0, I/L for 1."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(cleaned) != 8:
+        return text.strip().upper()
+    return f"{cleaned[:4]}-{cleaned[4:]}"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+
+
+OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
+CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Web")
+    OPEN311 = "open311", _("Open311 API")
+    IMPORT = "import", _("Import")
+    STAFF = "staff", _("Staff")
+
+
+class IssueQuerySet(models.QuerySet):
+    def public(self):
+        """What anyone may see: not hidden by moderation."""
+        return self.filter(is_hidden=False)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def closed(self):
+        return self.filter(status__in=CLOSED_STATUSES)
+
+    def in_bbox(self, south: float, west: float, north: float, east: float):
+        return self.filter(
+            latitude__gte=south, latitude__lte=north, longitude__gte=west, longitude__lte=east
+        )
+
+    def for_departments(self, departments):
+        return self.filter(department__in=departments)
+
+    def overdue(self, now=None):
+        return self.open().filter(expected_at__lt=now or timezone.now())
+
+
+class Issue(models.Model):
+    """A reported problem at a place: the Open311 service request."""
+
+    # Unique through Meta.constraints rather than unique=True: on PostgreSQL unique=True also
+    # builds a varchar_pattern_ops index for LIKE, which nothing here uses (the admin's search is
+    # a case-insensitive contains), and every import paid for maintaining it.
+    public_id = models.CharField(
+        _("service request id"), max_length=9, default=new_public_id, editable=False
+    )
+    # No single-column indexes on these three: the (ward|service_type|department, status)
+    # indexes below lead with the same column, and serve the same lookups and FK checks.
+    service_type = models.ForeignKey(
+        "departments.ServiceType",
+        on_delete=models.PROTECT,
+        related_name="issues",
+        db_index=False,
+    )
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="issues",
+        db_index=False,
+    )
+    ward = models.ForeignKey(
+        "departments.Ward",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issues",
+        db_index=False,
+    )
+    needs_triage = models.BooleanField(
+        default=False, help_text=_("Its point is in no ward (or it has none): staff must place it.")
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    status_notes = models.TextField(_("public status notes"), blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    address = models.CharField(max_length=255, blank=True)
+    zipcode = models.CharField(max_length=16, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text=_("Answers to the service type's attributes by code.")
+    )
+    media_url = models.URLField(max_length=500, blank=True)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reported_issues",
+    )
+    # Contact details of anonymous reporters: private, never on a public page, API or export.
+    reporter_name = models.CharField(max_length=120, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    hide_reporter_name = models.BooleanField(_("don't show my name publicly"), default=False)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_issues",
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expected_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    followup_sent_at = models.DateTimeField(null=True, blank=True)
+
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    # Where an imported issue came from ("boston", "nyc", an Open311 endpoint) and its id there,
+    # so that importing the same file again updates instead of duplicating.
+    external_source = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=64, blank=True)
+
+    vote_count = models.PositiveIntegerField(default=0)
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    hidden_reason = models.CharField(max_length=255, blank=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            # Covering (INCLUDE, PostgreSQL): the map's clusters and Open311's radius search read
+            # the box from the index alone, hidden rows filtered there (25 -> 3 ms at 1M).
+            models.Index(
+                fields=["latitude", "longitude"],
+                include=["requested_at", "id", "is_hidden"],
+                name="issue_lat_lon_cov",
+            ),
+            models.Index(fields=["ward", "status"], name="issue_ward_status"),
+            models.Index(fields=["service_type", "status"], name="issue_type_status"),
+            models.Index(fields=["department", "status"], name="issue_dept_status"),
+            # Newest first with a tiebreak, as Open311 pages and the staff queue sort; is_hidden
+            # included so a deep public page counts past rows in the index only (1.6 s -> 23 ms
+            # for page 900 at 1M). Full, not partial: staff lists include hidden issues.
+            models.Index(
+                fields=["requested_at", "id"], include=["is_hidden"], name="issue_requested_id"
+            ),
+            models.Index(fields=["updated_at"], name="issue_updated"),
+            models.Index(fields=["status", "expected_at"], name="issue_status_expected"),
+            # Public rows only, covering (INCLUDE, PostgreSQL). The dashboards' counts come from
+            # the rollup (issues/dashboards/rollups.py); what still reads issues: a ward's oldest open
+            # issues, the public list's closed-date filters, and "due earlier today".
+            models.Index(
+                fields=["ward", "requested_at"],
+                include=["service_type", "latitude", "longitude"],
+                condition=models.Q(is_hidden=False),
+                name="issue_pub_ward_requested_cov",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                include=["ward", "requested_at", "expected_at", "status"],
+                condition=models.Q(is_hidden=False, closed_at__isnull=False),
+                name="issue_pub_closed_cov",
+            ),
+            models.Index(
+                fields=["ward", "expected_at"],
+                include=["requested_at", "status"],
+                condition=models.Q(
+                    is_hidden=False, status__in=["open", "acknowledged", "in_progress"]
+                ),
+                name="issue_pub_open_cov",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="issue_public_id_unique"),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="issue_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="issue_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__isnull=False, longitude__isnull=False),
+                name="issue_lat_lon_together",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX),
+                name="issue_description_max_4000",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in Status]),
+                name="issue_status_valid",
+            ),
+            # The id first: the importer looks up 5,000 ids of one source at a time, and with
+            # the source first PostgreSQL read every row of that source per batch, filtering
+            # the ids (EXPLAIN: "Rows Removed by Filter: 94683"), so imports grew quadratic.
+            models.UniqueConstraint(
+                fields=["external_id", "external_source"],
+                condition=~models.Q(external_id=""),
+                name="issue_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.service_type.name if self.service_type_id else ''}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("issues:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.is_open and self.expected_at and self.expected_at < timezone.now())
+
+    @property
+    def public_reporter_name(self) -> str:
+        """The reporter as the public sees them: never an email address or phone number."""
+        if self.hide_reporter_name:
+            return str(_("a resident"))
+        if self.reporter_id:
+            return str(self.reporter.public_name)
+        # An anonymous reporter's name is contact detail, kept for the city like their email
+        # and phone; only an account's chosen display name is ever public.
+        return str(_("a resident"))
+
+    @property
+    def contact_email(self) -> str:
+        """Where to tell the reporter about progress: their account, or the anonymous address."""
+        if self.reporter_id and self.reporter.email:
+            return self.reporter.email
+        return self.reporter_email
+
+    def sla_due(self):
+        hours = self.service_type.sla_hours if self.service_type_id else None
+        if not hours:
+            return None
+        return self.requested_at + timedelta(hours=hours)
+
+    def clean(self):
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["latitude"] = _("Give both latitude and longitude, or neither.")
+        if self.description and len(self.description) > DESCRIPTION_MAX:
+            errors["description"] = _("The description is %(n)s characters; at most %(max)s.") % {
+                "n": len(self.description),
+                "max": DESCRIPTION_MAX,
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+class Moderated(models.Model):
+    is_hidden = models.BooleanField(_("hidden"), default=False)
+    hidden_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def photo_path(instance: "Photo", filename: str) -> str:
+    # A random name: the original file name can carry personal information.
+    return f"photos/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.jpg"
+
+
+def thumbnail_path(instance: "Photo", filename: str) -> str:
+    return f"photos/{timezone.now():%Y/%m}/{secrets.token_hex(12)}_t.jpg"
+
+
+class Photo(Moderated):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=thumbnail_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    size = models.PositiveIntegerField(default=0, help_text=_("Stored size in bytes."))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} of {self.issue_id}"
+
+
+class CommentQuerySet(models.QuerySet):
+    def public(self) -> "CommentQuerySet":
+        """What anyone may read: neither a staff-only note nor hidden by a moderator."""
+        return self.filter(is_internal=False, is_hidden=False)
+
+
+class Comment(Moderated):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    body = models.TextField(validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    is_internal = models.BooleanField(
+        _("internal staff note"), default=False, help_text=_("Never shown outside the staff.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="comment_issue_created")]
+
+    def __str__(self) -> str:
+        kind = "note" if self.is_internal else "comment"
+        return f"{kind} {self.pk} on {self.issue_id}"
+
+
+class StatusChange(models.Model):
+    """One step of an issue's history: a status change and/or a transfer between departments."""
+
+    # Indexed by change_issue_created (issue, created_at) below, which leads with the issue.
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    from_department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    message = models.TextField(_("public message"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="change_issue_created")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def is_transfer(self) -> bool:
+        return bool(self.to_department_id and self.to_department_id != self.from_department_id)
+
+
+class Vote(models.Model):
+    """ "I have this too": one per account per issue."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "user"], name="vote_once")]
+
+    def __str__(self) -> str:
+        return f"vote {self.user_id} on {self.issue_id}"

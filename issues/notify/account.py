@@ -1,0 +1,29 @@
+"""Account emails (verification, password reset) through the outbox like every other, so a dead
+SMTP server delays them instead of failing a sign-up. accounts/mail.py calls this through
+settings.ACCOUNT_EMAIL_QUEUE, because accounts sits below issues."""
+
+from __future__ import annotations
+
+import secrets
+
+from issues.models import Notification, NotificationEvent
+from issues.notify.delivery import schedule_delivery
+
+
+def queue_account_email(*, email: str, kind: str, subject: str, body_text: str, user=None) -> int:
+    """An account email (verification, password reset) through the outbox like every other, so a
+    dead SMTP server delays it instead of failing the sign-up. These are what the person just
+    asked for: no unsubscribe link, and an opt-out from notifications does not stop them."""
+    row = Notification.objects.create(
+        event=NotificationEvent.ACCOUNT,
+        # Each request is its own email (a second "resend" is meant to send again).
+        dedupe_key=f"{NotificationEvent.ACCOUNT}:{kind}-{secrets.token_hex(8)}:{email.lower()}"[
+            :200
+        ],
+        recipient_email=email.lower(),
+        recipient_user=user,
+        subject=" ".join(subject.split())[:255],
+        body_text=body_text,
+    )
+    schedule_delivery([row.pk])
+    return row.pk

@@ -1,0 +1,121 @@
+"""Events on an issue and who is told: services call `queue_event` inside the event's
+transaction; it picks the recipients, writes one outbox row each (issues/notify/drafts.py) and
+schedules delivery for when the transaction commits (issues/notify/delivery.py). A dead broker only
+delays the mail: beat re-queues pending rows.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from django.urls import NoReverseMatch, reverse
+
+from issues.models import STAFF_EVENTS, Issue, NotificationEvent
+from issues.notify.delivery import schedule_delivery
+from issues.notify.drafts import Draft, write_rows
+from issues.notify.links import absolute
+from issues.notify.recipients import (
+    Recipient,
+    allowed,
+    department_contact,
+    issue_followers,
+    reporter_only,
+    ward_watchers,
+)
+
+_local = threading.local()
+
+
+@contextmanager
+def suppressed():
+    """Write history without telling anyone: demo data and imports of a city's past."""
+    previous = getattr(_local, "suppressed", False)
+    _local.suppressed = True
+    try:
+        yield
+    finally:
+        _local.suppressed = previous
+
+
+def is_suppressed() -> bool:
+    return getattr(_local, "suppressed", False)
+
+
+def _admin_url(issue: Issue) -> str:
+    try:
+        return absolute(reverse("admin:issues_issue_change", args=[issue.pk]))
+    except NoReverseMatch:
+        return ""
+
+
+def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[Draft]:
+    """Who is told about an event on an issue, as drafts (nothing written). The rules:
+
+    - issue created: a receipt to the reporter, the department's contact address (if it wants
+      them), and everyone watching the ward; one email per address even if they are several.
+    - status changed / public comment: the reporter and every follower, never the actor.
+    - transfer: the receiving department's contact address.
+    A hidden issue only ever reaches its reporter and its department.
+    """
+    drafts: list[Draft] = []
+    ctx = {**context, "issue": issue, "actor": actor}
+
+    def add(plan_event: str, recipients: list[Recipient], ref: str, scope=None) -> None:
+        plan_ctx = ctx
+        if recipients and plan_event in STAFF_EVENTS:
+            plan_ctx = {**ctx, "admin_url": _admin_url(issue)}
+        drafts.extend(
+            Draft(
+                event=plan_event,
+                ref=ref,
+                recipient=r,
+                issue=issue,
+                context=plan_ctx,
+                unsubscribe_scope=scope,
+            )
+            for r in recipients
+        )
+
+    if event == NotificationEvent.ISSUE_CREATED:
+        reporter = allowed(issue_followers(issue), actor=None)
+        add(event, reporter, f"{issue.pk}")
+        taken = [r.email for r in reporter]
+        department = allowed(department_contact(issue.department), personal=False, exclude=taken)
+        add(
+            NotificationEvent.DEPARTMENT_NEW_ISSUE,
+            department,
+            f"{issue.pk}",
+            ("department", issue.department_id),
+        )
+        if not issue.is_hidden:
+            taken += [r.email for r in department]
+            watchers = allowed(ward_watchers(issue), actor=actor, personal=False, exclude=taken)
+            add(NotificationEvent.WARD_NEW_ISSUE, watchers, f"{issue.pk}", ("ward", issue.ward_id))
+    elif event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
+        anchor = context[
+            "status_change" if event == NotificationEvent.STATUS_CHANGED else "comment"
+        ]
+        if getattr(anchor, "is_internal", False) or getattr(anchor, "is_hidden", False):
+            return []  # internal notes and hidden comments never leave the staff
+        followers = issue_followers(issue)
+        if issue.is_hidden:
+            followers = reporter_only(issue, followers)
+        add(event, allowed(followers, actor=actor), f"{anchor.pk}")
+    elif event == NotificationEvent.DEPARTMENT_TRANSFER:
+        change = context["status_change"]
+        contact = allowed(department_contact(change.to_department), actor=actor, personal=False)
+        add(event, contact, f"{change.pk}", ("department", change.to_department_id))
+    else:
+        raise ValueError(f"queue_event does not handle {event!r}; use the job that owns it")
+    return drafts
+
+
+def queue_event(event: str, *, issue: Issue | None = None, actor=None, **context) -> list[int]:
+    """Write the outbox rows for an event and schedule their delivery on commit."""
+    if is_suppressed():
+        return []
+    drafts = recipients_for(event, issue=issue, actor=actor, **context)
+    ids = write_rows(drafts)
+    schedule_delivery(ids)
+    return ids

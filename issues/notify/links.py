@@ -1,0 +1,73 @@
+"""Signed links in emails: unsubscribe (one issue, a ward, the digest, a department's feed or
+everything) and the "Is it fixed?" answers. Nobody signs in to use them: the signature is the proof.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from issues.models import Issue
+
+UNSUBSCRIBE_SALT = "civicfix.unsubscribe"
+FOLLOWUP_SALT = "civicfix.followup"
+# What an unsubscribe link can stop: one issue, one watched ward, the aldermen's digest, a
+# department's feed of new issues, or everything sent to the address.
+SCOPES = ("issue", "ward", "digest", "department", "all")
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def unsubscribe_token(*, email: str, scope: str, target_id: int | None = None) -> str:
+    """A signed, sign-in-free token. It never expires: an old email's link must keep working."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown unsubscribe scope {scope!r}")
+    return signing.dumps({"e": email.lower(), "s": scope, "t": target_id}, salt=UNSUBSCRIBE_SALT)
+
+
+def read_unsubscribe_token(token: str) -> dict:
+    """The token's content; raises signing.BadSignature for a forged or mangled token."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    if not isinstance(data, dict) or data.get("s") not in SCOPES or not data.get("e"):
+        raise signing.BadSignature("Not an unsubscribe token.")
+    return data
+
+
+def unsubscribe_url(*, email: str, scope: str, target_id: int | None = None) -> str:
+    token = unsubscribe_token(email=email, scope=scope, target_id=target_id)
+    return absolute(reverse("notifications:unsubscribe", kwargs={"token": token}))
+
+
+def followup_token(issue: Issue) -> str:
+    """Signed issue + closing time: an answer to an old closing cannot reopen a later one."""
+    return signing.dumps(
+        {"i": issue.pk, "c": issue.closed_at.isoformat() if issue.closed_at else ""},
+        salt=FOLLOWUP_SALT,
+    )
+
+
+def read_followup_token(token: str) -> tuple[Issue | None, bool]:
+    """(issue, current): the issue the token names (None if gone), and whether the token still
+    matches its latest closing. Raises signing.BadSignature for a forged or mangled token."""
+    data = signing.loads(token, salt=FOLLOWUP_SALT)
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        raise signing.BadSignature("Not a follow-up token.")
+    issue = Issue.objects.select_related("service_type").filter(pk=data["i"]).first()
+    if issue is None:
+        return None, False
+    current = bool(issue.closed_at) and issue.closed_at.isoformat() == data.get("c")
+    return issue, current
+
+
+def followup_urls(issue: Issue) -> dict[str, str]:
+    """The "yes, fixed" and "not fixed" links of a follow-up email (issues/views/followup.py)."""
+    token = followup_token(issue)
+    return {
+        f"{answer}_url": absolute(
+            reverse("issues:fixed", kwargs={"token": token, "answer": answer})
+        )
+        for answer in ("yes", "no")
+    }

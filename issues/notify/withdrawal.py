@@ -1,0 +1,81 @@
+"""Why a row queued earlier must not go out any more.
+
+Between queueing and sending a moderator may hide the comment or the issue, and the recipient may
+unsubscribe; the row was right when written, but sending it now would leak or annoy. Delivery asks
+`withdrawn_reason` under the row's lock, just before sending.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from departments.models import Department
+from issues.models import (
+    STAFF_EVENTS,
+    Comment,
+    EmailOptOut,
+    Notification,
+    NotificationEvent,
+    Subscription,
+)
+
+WITHDRAWN = "Withdrawn: "
+
+
+def _ref(row: Notification) -> str:
+    # dedupe_key is "<event>:<ref>:<address>" (issues.notify.drafts.dedupe_key).
+    parts = row.dedupe_key.split(":")
+    return parts[1] if len(parts) >= 3 else ""
+
+
+def withdrawn_reason(row: Notification) -> str:
+    """Why the row must not go out any more, or "" to send it."""
+    if not row.body_text:
+        return "the email could not be rendered (see the log); re-sending cannot help."
+    if row.event == NotificationEvent.ACCOUNT:
+        return ""  # asked for just now (a sign-up link, a reset): never withdrawn
+    opted_out = getattr(row, "opted_out", None)  # annotated by deliver(): one query fewer
+    if opted_out is None:
+        opted_out = EmailOptOut.objects.filter(email__iexact=row.recipient_email).exists()
+    if opted_out:
+        return "the address unsubscribed from everything."
+    if row.event == NotificationEvent.HOTSPOT:
+        return _hotspot_unwanted(row)
+    if row.event == NotificationEvent.COMMENT_ADDED:
+        ref = _ref(row)
+        comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+        if comment is None or comment.is_hidden or comment.is_internal:
+            return "the comment was hidden or deleted."
+    issue = row.issue
+    if issue is None:
+        return ""
+    if row.event in STAFF_EVENTS:
+        return _department_unwanted(row)
+    if issue.is_hidden and row.recipient_email != (issue.contact_email or "").lower():
+        return "the issue was hidden by a moderator."
+    # An unsubscribe link (the issue's or the ward's) also stops mail already queued.
+    if row.event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
+        target, reason = {"issue": issue}, "the recipient stopped following the issue."
+    elif row.event == NotificationEvent.WARD_NEW_ISSUE:
+        target, reason = {"ward_id": row.ward_id}, "the recipient stopped watching the ward."
+    else:
+        return ""
+    mine = Q(email=row.recipient_email) | Q(user__email=row.recipient_email)
+    return "" if Subscription.objects.filter(mine, **target).exists() else reason
+
+
+def _hotspot_unwanted(row: Notification) -> str:
+    # The hotspot job chooses its recipients; their unsubscribe links ("digest" for aldermen,
+    # "department" for a department's address) are honoured here.
+    user = row.recipient_user
+    if user is not None:
+        return "" if user.notify_ward_digest else "the alderman turned ward mail off."
+    return _department_unwanted(row)
+
+
+def _department_unwanted(row: Notification) -> str:
+    # A department's address hears only while its feed is on (its unsubscribe link turns it off).
+    wanted = Department.objects.filter(
+        contact_email__iexact=row.recipient_email, notify_new_issues=True
+    )
+    return "" if wanted.exists() else "the department turned its feed off."

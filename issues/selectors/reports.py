@@ -1,0 +1,234 @@
+"""Shared reads of reports: lists, one issue's page and timelines, nearby reports, a person's
+own. Pages, the API, exports and the workbench compose these, so they agree and stay at a
+constant query count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
+
+from departments.models import ServiceType
+from issues.filters import IssueFilters
+from issues.geo import degrees_around, distance_m
+from issues.models import (
+    Comment,
+    Issue,
+    Photo,
+    Status,
+    StatusChange,
+    Subscription,
+    Vote,
+    normalize_public_id,
+)
+
+NEARBY_RADIUS_M = 50
+
+
+def public_issues() -> QuerySet[Issue]:
+    """Issues anyone may see, with what every list shows joined in one query."""
+    # The ward's boundary is a large GeoJSON document: decoding it for every row was most of
+    # an API page's time, and no list shows it.
+    return (
+        Issue.objects.public()
+        .select_related("service_type", "department", "ward")
+        .defer("ward__boundary")
+    )
+
+
+def _usable(text: str) -> bool:
+    # PostgreSQL refuses NUL in a query; no id or code contains one, so it simply matches nothing.
+    return bool(text) and "\x00" not in text
+
+
+def public_issue(public_id: str) -> Issue | None:
+    if not _usable(public_id):
+        return None
+    return public_issues().filter(public_id=normalize_public_id(public_id)).first()
+
+
+def public_photos() -> Prefetch:
+    """An issue's visible photos as `public_photos`: what lists, pages and the API show."""
+    return Prefetch(
+        "photos", queryset=Photo.objects.filter(is_hidden=False), to_attr="public_photos"
+    )
+
+
+def issue_list(filters: IssueFilters) -> QuerySet[Issue]:
+    """The filtered public issues, newest first, each with its visible photos (for thumbnails).
+    A page of it costs two queries, however long the page."""
+    return (
+        filters.apply(public_issues())
+        .order_by("-requested_at", "-id")
+        .prefetch_related(public_photos())
+    )
+
+
+def issue_page(public_id: str) -> Issue | None:
+    """One public issue with everything its page shows: photos, ward and its aldermen."""
+    if not _usable(public_id):
+        return None
+    return (
+        public_issues()
+        .filter(public_id=normalize_public_id(public_id))
+        .select_related("reporter")
+        .prefetch_related(public_photos(), "ward__aldermen")
+        .first()
+    )
+
+
+def attribute_answers(issue: Issue) -> list[tuple[str, str]]:
+    """The answers to the type's questions as (question, answer) text, in question order;
+    list answers show their choice names rather than keys."""
+    answers = issue.attributes or {}
+    if not answers:
+        return []  # most issues answer nothing: no query for the type's questions
+    rows = []
+    for attribute in issue.service_type.attributes.all():
+        if attribute.code not in answers:
+            continue
+        value = answers[attribute.code]
+        names = {str(v.get("key")): v.get("name", "") for v in attribute.values or []}
+        values = value if isinstance(value, list) else [value]
+        rows.append(
+            (
+                attribute.description or attribute.code,
+                ", ".join(names.get(str(v), str(v)) for v in values),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "reported", "status", "transfer" or "comment"
+    at: object
+    status: str = ""
+    status_label: str = ""
+    department: str = ""
+    message: str = ""
+    author: str = ""
+
+
+def public_timeline(issue: Issue) -> list[TimelineEntry]:
+    """Status changes (with their public messages) and public comments, oldest first.
+    Internal notes, hidden comments and who on the staff did what never appear."""
+    changes = StatusChange.objects.filter(issue=issue).select_related("to_department")
+    comments = (
+        Comment.objects.public()
+        .filter(issue=issue)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    entries = []
+    for change in changes:
+        if not change.from_status:
+            kind = "reported"
+        elif change.is_transfer and change.from_status == change.to_status:
+            kind = "transfer"
+        else:
+            kind = "status"
+        entries.append(
+            TimelineEntry(
+                kind=kind,
+                at=change.created_at,
+                status=change.to_status,
+                status_label=Status(change.to_status).label,
+                department=str(change.to_department) if change.to_department_id else "",
+                message=change.message,
+            )
+        )
+    for comment in comments:
+        author = comment.author.public_name if comment.author_id else _a_resident()
+        entries.append(
+            TimelineEntry(
+                kind="comment", at=comment.created_at, message=comment.body, author=author
+            )
+        )
+    return sorted(entries, key=lambda e: e.at)
+
+
+@dataclass(frozen=True)
+class StaffTimelineEntry:
+    """One step of an issue's history as the workbench shows it: the row itself, with who."""
+
+    at: datetime
+    kind: str  # "change" | "transfer" | "comment" | "note"
+    item: StatusChange | Comment
+
+
+def staff_timeline(issue: Issue, *, include_internal: bool) -> list[StaffTimelineEntry]:
+    """Status changes, transfers, comments and (for the department) internal notes, oldest
+    first, hidden ones included: staff must see what the public no longer does."""
+    changes = issue.status_changes.select_related("changed_by", "from_department", "to_department")
+    comments = issue.comments.select_related("author")
+    if not include_internal:
+        comments = comments.filter(is_internal=False)
+    entries = [
+        StaffTimelineEntry(
+            c.created_at, "transfer" if c.is_transfer and c.from_status else "change", c
+        )
+        for c in changes
+    ]
+    entries += [
+        StaffTimelineEntry(c.created_at, "note" if c.is_internal else "comment", c)
+        for c in comments
+    ]
+    entries.sort(key=lambda e: (e.at, 0 if e.kind in ("change", "transfer") else 1, e.item.pk))
+    return entries
+
+
+def _a_resident() -> str:
+    return gettext("a resident")
+
+
+def viewer_state(issue: Issue, user) -> dict[str, bool]:
+    """Whether the signed-in person has voted for and follows the issue."""
+    if not (user and user.is_authenticated):
+        return {"voted": False, "following": False}
+    return {
+        "voted": Vote.objects.filter(issue=issue, user=user).exists(),
+        "following": Subscription.objects.filter(issue=issue, user=user).exists(),
+    }
+
+
+def nearby_open_issues(
+    *, service_type: ServiceType, latitude: float, longitude: float, radius_m: int = NEARBY_RADIUS_M
+) -> list[Issue]:
+    """Open public issues of the same type within `radius_m`, nearest first (at most 5).
+    A bounding box narrows the search through the (latitude, longitude) index; the exact
+    distance is then measured on the few rows left."""
+    dlat, dlon = degrees_around(latitude, radius_m)
+    candidates = (
+        public_issues()
+        .open()
+        .filter(service_type=service_type)
+        .in_bbox(latitude - dlat, longitude - dlon, latitude + dlat, longitude + dlon)
+        .order_by("-requested_at")[:50]
+    )
+    found = []
+    for issue in candidates:
+        d = distance_m(latitude, longitude, issue.latitude, issue.longitude)
+        if d <= radius_m:
+            issue.distance_m = round(d)
+            found.append(issue)
+    return sorted(found, key=lambda i: i.distance_m)[:5]
+
+
+def profile_reports(user) -> QuerySet[Issue]:
+    return (
+        public_issues()
+        .filter(reporter=user)
+        .order_by("-requested_at")
+        .prefetch_related(public_photos())
+    )
+
+
+def profile_follows(user) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(user=user, issue__isnull=False, issue__is_hidden=False)
+        .select_related("issue", "issue__service_type")
+        .order_by("-created_at")
+    )

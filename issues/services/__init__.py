@@ -1,0 +1,50 @@
+"""Every multi-step write on issues. Views, the workbench, the Open311 API, imports and tasks call
+these; nothing else changes an issue's status, assignment, department or place.
+
+Each function validates, writes inside `transaction.atomic()`, records history, keeps the
+dashboards' counters in step, and queues notifications in the outbox (rows in the same
+transaction; delivery is scheduled on commit). One module per subject; this face lists them all.
+"""
+
+from issues.services.catalogue import (
+    delete_wards,
+    remove_staff,
+    reschedule_open_issues,
+    set_sla_hours,
+    set_staff,
+)
+from issues.services.engagement import add_comment, add_vote, remove_vote
+from issues.services.reports import create_issue, place_issue, route, set_hidden
+from issues.services.workflow import (
+    ALLOWED_TRANSITIONS,
+    TransitionError,
+    assign_issue,
+    bulk_assign,
+    bulk_change_status,
+    bulk_transfer,
+    change_status,
+    transfer_issue,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "TransitionError",
+    "add_comment",
+    "add_vote",
+    "assign_issue",
+    "bulk_assign",
+    "bulk_change_status",
+    "bulk_transfer",
+    "change_status",
+    "create_issue",
+    "delete_wards",
+    "place_issue",
+    "remove_staff",
+    "remove_vote",
+    "reschedule_open_issues",
+    "route",
+    "set_hidden",
+    "set_sla_hours",
+    "set_staff",
+    "transfer_issue",
+]

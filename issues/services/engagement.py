@@ -1,0 +1,54 @@
+"""What residents add to a report: comments (and staff's internal notes) and votes."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from issues.models import DESCRIPTION_MAX, Comment, Issue, NotificationEvent, Vote
+from issues.notify.events import queue_event
+
+
+def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> Comment:
+    """A public comment (anyone signed in) or an internal note (staff of the issue only)."""
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationError({"body": _("Write something first.")})
+    if len(body) > DESCRIPTION_MAX:
+        raise ValidationError(
+            {"body": _("Comments can be at most %(max)d characters.") % {"max": DESCRIPTION_MAX}}
+        )
+    if internal and not roles.can_work_issue(author, issue):
+        raise PermissionDenied(_("Only the issue's department can write internal notes."))
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            issue=issue, author=author, body=body, is_internal=internal
+        )
+        if not internal:
+            Issue.objects.filter(pk=issue.pk).update(updated_at=comment.created_at)
+            queue_event(NotificationEvent.COMMENT_ADDED, issue=issue, actor=author, comment=comment)
+    return comment
+
+
+def add_vote(*, issue: Issue, user) -> bool:
+    """ "I have this too". Returns False when the user had already voted."""
+    try:
+        with transaction.atomic():
+            Vote.objects.create(issue=issue, user=user)
+            Issue.objects.filter(pk=issue.pk).update(vote_count=F("vote_count") + 1)
+    except IntegrityError:
+        return False
+    issue.refresh_from_db(fields=["vote_count"])
+    return True
+
+
+def remove_vote(*, issue: Issue, user) -> bool:
+    with transaction.atomic():
+        deleted, _ = Vote.objects.filter(issue=issue, user=user).delete()
+        if deleted:
+            Issue.objects.filter(pk=issue.pk).update(vote_count=F("vote_count") - 1)
+    issue.refresh_from_db(fields=["vote_count"])
+    return bool(deleted)

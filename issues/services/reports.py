@@ -1,0 +1,286 @@
+"""Reports: creating one (from the web form, the API, imports, staff taking a call), placing it
+on the map, and hiding it (or one of its comments or photos) by moderation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.attributes import clean_attribute_answers
+from departments.models import Department, ServiceType, Ward
+from issues.dashboards import rollups
+from issues.models import (
+    DESCRIPTION_MAX,
+    Comment,
+    Issue,
+    NotificationEvent,
+    Photo,
+    Source,
+    Status,
+    StatusChange,
+)
+from issues.notify.events import queue_event
+from issues.notify.subscriptions import follow_issue
+from issues.photos import PreparedPhoto, store_photo
+from issues.services.workflow import as_utc, lock_issue, require_worker
+
+
+def _validate_location(latitude: float | None, longitude: float | None) -> dict[str, str]:
+    errors = {}
+    if (latitude is None) != (longitude is None):
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    if latitude is not None and not -90 <= latitude <= 90:
+        errors["latitude"] = _("Latitude must be between -90 and 90.")
+    if longitude is not None and not -180 <= longitude <= 180:
+        errors["longitude"] = _("Longitude must be between -180 and 180.")
+    return errors
+
+
+def route(
+    *, service_type: ServiceType, latitude: float | None, longitude: float | None
+) -> tuple[Department, Ward | None]:
+    """Department from the type, ward from the point."""
+    return service_type.department, Ward.objects.containing(latitude, longitude)
+
+
+def create_issue(
+    *,
+    service_type: ServiceType,
+    latitude: float | None,
+    longitude: float | None,
+    address: str = "",
+    description: str = "",
+    attributes: Mapping[str, Sequence[str]] | None = None,
+    reporter=None,
+    reporter_name: str = "",
+    reporter_email: str = "",
+    reporter_phone: str = "",
+    hide_reporter_name: bool = False,
+    source: str = Source.WEB,
+    photos: Sequence[PreparedPhoto] = (),
+    media_url: str = "",
+    zipcode: str = "",
+    require_ward: bool = False,
+    requested_at: datetime | None = None,
+) -> Issue:
+    """Create a report, routed to its department and ward.
+
+    `attributes` are the raw answers {code: [values]} and are validated against the type's
+    attributes. A point in no ward is refused when `require_ward` (the resident form) and otherwise
+    kept, flagged for triage. Raises ValidationError with per-field messages.
+    """
+    description = (description or "").replace("\r\n", "\n").strip()
+    texts = {
+        "description": description,
+        "address_string": address,
+        "name": reporter_name,
+        "email": reporter_email,
+        "phone": reporter_phone,
+        "zipcode": zipcode,
+        "media_url": media_url,
+    }
+    errors = _report_errors(service_type, latitude, longitude, texts)
+    answers = _attribute_answers(service_type, attributes, errors)
+    if reporter is None and reporter_email and len(reporter_email) > 254:
+        errors["email"] = [_("That email address is too long.")]
+    department, ward = route(service_type=service_type, latitude=latitude, longitude=longitude)
+    if ward is None and latitude is not None and require_ward:
+        errors.setdefault("location", []).append(
+            _("That point is outside %(city)s's wards. Please choose a place inside the city.")
+            % {"city": settings.CITY_NAME}
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    requested_at = as_utc(requested_at or now)
+    with transaction.atomic():
+        issue = Issue(
+            service_type=service_type,
+            department=department,
+            ward=ward,
+            needs_triage=ward is None,
+            latitude=latitude,
+            longitude=longitude,
+            address=address.strip()[:255],
+            zipcode=zipcode.strip()[:16],
+            description=description,
+            attributes=answers,
+            reporter=reporter if reporter and reporter.is_authenticated else None,
+            reporter_name=reporter_name.strip()[:120],
+            reporter_email=(reporter_email or "").strip().lower(),
+            reporter_phone=reporter_phone.strip()[:40],
+            hide_reporter_name=hide_reporter_name,
+            source=source,
+            media_url=media_url[:500],
+            requested_at=requested_at,
+            updated_at=requested_at,
+        )
+        issue.expected_at = issue.sla_due()
+        issue.save()
+        _record_new(issue, photos=photos, notify=source != Source.IMPORT)
+    return issue
+
+
+def _report_errors(
+    service_type: ServiceType,
+    latitude: float | None,
+    longitude: float | None,
+    texts: dict[str, str],
+) -> dict[str, list[str]]:
+    """What is wrong with a report before anything is stored, by field."""
+    errors: dict[str, list[str]] = {}
+    if not service_type.active:
+        errors["service_code"] = [_("This service type is no longer accepting reports.")]
+    for field, message in _validate_location(latitude, longitude).items():
+        errors.setdefault(field, []).append(message)
+    if len(texts["description"]) > DESCRIPTION_MAX:
+        errors["description"] = [
+            _("The description is %(n)d characters; at most %(max)d are allowed.")
+            % {"n": len(texts["description"]), "max": DESCRIPTION_MAX}
+        ]
+    for field, text in texts.items():
+        if text and "\x00" in text:
+            # PostgreSQL cannot store NUL in text; refuse it here so every door (form, API,
+            # import) answers with a message instead of a database error.
+            errors.setdefault(field, []).append(_("Null characters are not allowed."))
+    if latitude is None and not texts["address_string"].strip():
+        errors["location"] = [_("Say where the problem is: a point on the map or an address.")]
+    return errors
+
+
+def _attribute_answers(
+    service_type: ServiceType,
+    attributes: Mapping[str, Sequence[str]] | None,
+    errors: dict[str, list[str]],
+) -> dict:
+    """The answers checked against the type's questions; their errors are added to `errors`."""
+    try:
+        return clean_attribute_answers(service_type, attributes or {})
+    except ValidationError as exc:
+        for code, messages in exc.message_dict.items():
+            errors[f"attribute[{code}]"] = messages
+        return {}
+
+
+def _record_new(issue: Issue, *, photos: Sequence[PreparedPhoto], notify: bool) -> None:
+    """What follows a new report inside its transaction: photos, the first step of its history,
+    the reporter following it, the notifications, and the dashboards' counters."""
+    for prepared in photos:
+        store_photo(issue=issue, prepared=prepared, uploaded_by=issue.reporter)
+    StatusChange.objects.create(
+        issue=issue,
+        from_status="",
+        to_status=Status.OPEN,
+        to_department=issue.department,
+        changed_by=issue.reporter,
+        created_at=issue.requested_at,
+    )
+    if issue.reporter_id:
+        follow_issue(issue=issue, user=issue.reporter)
+    elif issue.reporter_email:
+        follow_issue(issue=issue, email=issue.reporter_email)
+    if notify:
+        queue_event(NotificationEvent.ISSUE_CREATED, issue=issue)
+    # The dashboards' rollup, in the same transaction but last: every report in a ward updates
+    # the same counter rows, and they stay locked until commit, so nothing slow (photo files)
+    # may come after.
+    rollups.issue_changed(before=None, after=rollups.state_of(issue))
+
+
+def place_issue(*, issue: Issue, latitude: float, longitude: float, by, address: str = "") -> Issue:
+    """Staff set (or correct) an issue's point: the ward follows from it and the triage flag
+    clears. A point in no ward is refused, so a placed issue is always on some alderman's map.
+    The old and new place are kept as an internal note: the move must be traceable."""
+    errors = _validate_location(latitude, longitude)
+    if latitude is None or longitude is None:
+        errors.setdefault("latitude", _("Give both latitude and longitude."))
+    if errors:
+        raise ValidationError(errors)
+    address = (address or "").strip()
+    if len(address) > 255:
+        raise ValidationError({"address": _("The address can be at most 255 characters.")})
+    ward = Ward.objects.containing(latitude, longitude)
+    if ward is None:
+        raise ValidationError(
+            {
+                "latitude": _(
+                    "That point is outside %(city)s's wards. Pick a place inside the city, "
+                    "or close the issue if it is not the city's to fix."
+                )
+                % {"city": settings.CITY_NAME}
+            }
+        )
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        require_worker(by, locked)
+        before = (locked.latitude, locked.longitude, locked.address, locked.ward)
+        counted = rollups.state_of(locked)
+        locked.latitude, locked.longitude = float(latitude), float(longitude)
+        if address:
+            locked.address = address
+        locked.ward = ward
+        locked.needs_triage = False
+        locked.updated_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "latitude",
+                "longitude",
+                "address",
+                "ward",
+                "needs_triage",
+                "updated_at",
+            ]
+        )
+        rollups.issue_changed(before=counted, after=rollups.state_of(locked))
+        Comment.objects.create(
+            issue=locked,
+            author=by,
+            is_internal=True,
+            body=_("Moved from %(old)s to %(lat).6f, %(lon).6f (%(ward)s).")
+            % {
+                "old": (
+                    f"{before[0]:.6f}, {before[1]:.6f} ({before[3] or _('no ward')})"
+                    if before[0] is not None
+                    else before[2] or _("no point")
+                ),
+                "lat": locked.latitude,
+                "lon": locked.longitude,
+                "ward": ward,
+            },
+        )
+    for field in ("latitude", "longitude", "address", "ward_id", "needs_triage", "updated_at"):
+        setattr(issue, field, getattr(locked, field))
+    issue._state.fields_cache.pop("ward", None)
+    return locked
+
+
+def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
+    """Moderation: hide or show an issue, a comment or a photo. Hidden things vanish from every
+    public page, the API and exports, and stay visible to staff."""
+    if not isinstance(target, Issue | Comment | Photo):
+        raise ValidationError(_("Only issues, comments and photos can be hidden."))
+    issue = target if isinstance(target, Issue) else target.issue
+    require_worker(by, issue)
+    reason = (reason or "").strip()
+    if hidden and not reason:
+        raise ValidationError({"reason": _("Say why it is hidden.")})
+    if len(reason) > 255:
+        raise ValidationError({"reason": _("Keep the reason under 255 characters.")})
+    with transaction.atomic():
+        # The dashboards' rollup counts public issues only: read what it counted under a lock.
+        counted = rollups.state_of(lock_issue(target)) if isinstance(target, Issue) else None
+        target.is_hidden = hidden
+        target.hidden_reason = reason if hidden else ""
+        target.save(update_fields=["is_hidden", "hidden_reason"])
+        if counted is not None:
+            rollups.issue_changed(before=counted, after=counted._replace(is_hidden=hidden))
+        # A moderation is a change of the issue's public face: caches keyed on updated_at
+        # (dashboards) and feed readers asking for updated issues must see it at once.
+        Issue.objects.filter(pk=issue.pk).update(updated_at=timezone.now())

@@ -1,0 +1,232 @@
+"""The workflow: every change of an issue's status, department or assignee.
+
+`change_status` is the one door for a status change (staff, the API, imports, the reporter's "not
+fixed"): it checks the workflow and the actor's role, records the step in the history, keeps the
+dashboards' counters in step and queues the notifications, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from departments.models import Department
+from issues.dashboards import rollups
+from issues.models import DESCRIPTION_MAX, Issue, NotificationEvent, Status, StatusChange
+from issues.notify.events import queue_event
+
+# The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
+# from open); a closed issue may be reopened, by its department's staff or by the system on the
+# reporter's behalf ("not fixed" answer to the follow-up, by=None); archived is final. Every other
+# move is refused with a reason a person can read (docs/staff.md has the table).
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Status.OPEN: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.CLOSED},
+    Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.CLOSED},
+    Status.CLOSED: {Status.ARCHIVED, Status.OPEN},
+    Status.ARCHIVED: set(),
+}
+
+
+class TransitionError(ValidationError):
+    """A status change the workflow does not allow; its message says why."""
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time in UTC. A naive one is read in the city's time zone. Python adds a timedelta to
+    an aware local time on the wall clock, so an SLA of 24 hours from a Chicago time would be 25
+    real hours across the autumn DST change; in UTC it is always 24."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(UTC)
+
+
+def lock_issue(issue: Issue) -> Issue:
+    """Re-read the issue under a row lock so concurrent changes serialise."""
+    return Issue.objects.select_for_update().get(pk=issue.pk)
+
+
+def require_worker(user, issue: Issue) -> None:
+    if user is not None and not roles.can_work_issue(user, issue):
+        raise PermissionDenied(_("You do not work on this department's issues."))
+
+
+def change_status(
+    *, issue: Issue, to: str, by=None, message: str = "", at: datetime | None = None
+) -> StatusChange:
+    """Move an issue along the workflow, recording who, when and the public message.
+
+    `by=None` is the system acting for someone (e.g. the reporter answering "not fixed").
+    `at` backdates the change (imports and demo history); it defaults to now.
+    Raises TransitionError for a move the workflow does not allow, PermissionDenied when `by`
+    does not work on the issue's department.
+    """
+    if to not in Status.values:
+        raise TransitionError(_("“%(s)s” is not a status.") % {"s": to})
+    message = (message or "").strip()
+    if len(message) > DESCRIPTION_MAX:
+        raise ValidationError({"message": _("The message is too long.")})
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        require_worker(by, locked)
+        current = locked.status
+        if to == current:
+            raise TransitionError(
+                _("The issue is already %(s)s.") % {"s": Status(current).label.lower()}
+            )
+        if to not in ALLOWED_TRANSITIONS[current]:
+            raise TransitionError(
+                _("An issue that is %(from)s cannot become %(to)s.")
+                % {"from": Status(current).label.lower(), "to": Status(to).label.lower()}
+            )
+        now = as_utc(at) if at else timezone.now()
+        before = rollups.state_of(locked)
+        locked.status = to
+        locked.updated_at = now
+        if message:
+            locked.status_notes = message
+        if to == Status.CLOSED:
+            locked.closed_at = now
+        elif to == Status.OPEN:  # reopened: the clock for the follow-up starts again
+            locked.closed_at = None
+            locked.followup_sent_at = None
+        locked.save(
+            update_fields=["status", "updated_at", "status_notes", "closed_at", "followup_sent_at"]
+        )
+        rollups.issue_changed(before=before, after=rollups.state_of(locked))
+        change = StatusChange.objects.create(
+            issue=locked,
+            from_status=current,
+            to_status=to,
+            changed_by=by,
+            message=message,
+            created_at=now,
+        )
+        queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, actor=by, status_change=change)
+    _refresh(issue, locked)
+    return change
+
+
+def transfer_issue(
+    *, issue: Issue, to_department: Department, by=None, message: str = ""
+) -> StatusChange:
+    """Move an issue to another department's queue; recorded, and the new department is told."""
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        require_worker(by, locked)
+        if to_department is None or to_department.pk is None:
+            raise ValidationError({"department": _("Pick the department to send it to.")})
+        if locked.department_id == to_department.pk:
+            raise ValidationError(
+                {"department": _("The issue is already with %(d)s.") % {"d": to_department}}
+            )
+        if locked.status == Status.ARCHIVED:
+            raise ValidationError(
+                {"department": _("An archived issue is final; it cannot be transferred.")}
+            )
+        message = (message or "").strip()
+        if len(message) > DESCRIPTION_MAX:
+            raise ValidationError({"message": _("The message is too long.")})
+        now = timezone.now()
+        from_department_id = locked.department_id
+        locked.department = to_department
+        locked.assignee = None  # the old department's assignee no longer works it
+        locked.updated_at = now
+        locked.save(update_fields=["department", "assignee", "updated_at"])
+        change = StatusChange.objects.create(
+            issue=locked,
+            from_status=locked.status,
+            to_status=locked.status,
+            from_department_id=from_department_id,
+            to_department=to_department,
+            changed_by=by,
+            message=message,
+            created_at=now,
+        )
+        queue_event(
+            NotificationEvent.DEPARTMENT_TRANSFER, issue=locked, actor=by, status_change=change
+        )
+    _refresh(issue, locked)
+    return change
+
+
+def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
+    """Give an issue to a member of its department (or to nobody, with None)."""
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        require_worker(by, locked)
+        if assignee is not None and not roles.can_assign_to(assignee, locked):
+            # Admins work every queue but are not members of the department: an issue assigned
+            # to someone outside the department would sit in nobody's "assigned to me" list.
+            raise ValidationError(
+                {
+                    "assignee": _("%(who)s does not work for %(d)s.")
+                    % {"who": assignee, "d": locked.department}
+                }
+            )
+        if locked.assignee_id == getattr(assignee, "pk", None):
+            return locked
+        locked.assignee = assignee
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["assignee", "updated_at"])
+    _refresh(issue, locked)
+    return locked
+
+
+def bulk_change_status(
+    *, issues: Iterable[Issue], to: str, by, message: str = ""
+) -> tuple[list[Issue], list[tuple[Issue, str]]]:
+    """Apply change_status to many issues; each succeeds or fails on its own (its own
+    transaction, its own notifications), so one refusal never undoes the others.
+    Returns (changed, [(issue, reason), ...])."""
+    return _each(issues, lambda issue: change_status(issue=issue, to=to, by=by, message=message))
+
+
+def bulk_assign(
+    *, issues: Iterable[Issue], assignee, by
+) -> tuple[list[Issue], list[tuple[Issue, str]]]:
+    return _each(issues, lambda issue: assign_issue(issue=issue, assignee=assignee, by=by))
+
+
+def bulk_transfer(
+    *, issues: Iterable[Issue], to_department: Department, by, message: str = ""
+) -> tuple[list[Issue], list[tuple[Issue, str]]]:
+    return _each(
+        issues,
+        lambda issue: transfer_issue(
+            issue=issue, to_department=to_department, by=by, message=message
+        ),
+    )
+
+
+def _each(issues: Iterable[Issue], apply) -> tuple[list[Issue], list[tuple[Issue, str]]]:
+    changed, refused = [], []
+    for issue in issues:
+        try:
+            apply(issue)
+            changed.append(issue)
+        except (ValidationError, PermissionDenied) as exc:
+            refused.append((issue, " ".join(getattr(exc, "messages", None) or [str(exc)])))
+    return changed, refused
+
+
+def _refresh(stale: Issue, fresh: Issue) -> None:
+    """Bring the caller's instance up to date without another query."""
+    for field in (
+        "status",
+        "updated_at",
+        "closed_at",
+        "status_notes",
+        "department_id",
+        "assignee_id",
+        "followup_sent_at",
+    ):
+        setattr(stale, field, getattr(fresh, field))
+    for cached in ("department", "assignee"):
+        stale._state.fields_cache.pop(cached, None)

@@ -1,0 +1,117 @@
+"""The map and the list: the home page, the viewport's GeoJSON, and the wards drawn under it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from departments import selectors as departments_selectors
+from departments.selectors import service_types_grouped, wards_for_filter
+from issues import selectors
+from issues.filters import IssueFilters
+from issues.forms import ViewportError, parse_viewport
+from issues.models import Status
+
+LIST_PAGE_SIZE = 20
+# The list counts at most this many issues ("more than 10,000"): an exact COUNT(*) over every
+# public issue grows with the city's history (23 ms at 100k issues, ten times that at 1M).
+LIST_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at LIST_COUNT_CAP + 1, so the list costs the same at any
+    size; beyond the cap, filters (or the CSV export) reach older issues."""
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered: any LIST_COUNT_CAP + 1 rows will do for counting, and ORDER BY would sort.
+        return self.object_list.order_by()[: LIST_COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > LIST_COUNT_CAP
+
+
+def map_config(request, **extra) -> dict:
+    """What civicmap.js needs to draw the map: centre, tiles, feeds and its strings."""
+    return {
+        "center": [settings.MAP_CENTER_LAT, settings.MAP_CENTER_LON],
+        "zoom": settings.MAP_DEFAULT_ZOOM,
+        "tileUrl": settings.MAP_TILE_URL,
+        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "viewportUrl": reverse("issues:viewport"),
+        "reportUrl": reverse("issues:report"),
+        "wardsUrl": reverse("issues:ward_outlines"),
+        "strings": {
+            "tilesFailed": _(
+                "Map pictures could not load. Issues and ward outlines are still shown."
+            ),
+            "loadFailed": _("Issues could not be loaded for this area. Try again in a moment."),
+            "issues": _("issues"),
+            "zoomIn": _("Zoom in to see them"),
+            "view": _("View issue"),
+            "reportHere": _("Report a problem here"),
+            "statuses": {value: str(label) for value, label in Status.choices},
+            "cluster": _("Group of issues (number inside)"),
+        },
+        **extra,
+    }
+
+
+def home(request):
+    """The map and, beside it, the same filtered issues as a paginated list."""
+    filters = IssueFilters.from_params(request.GET)
+    page = CappedPaginator(selectors.issue_list(filters), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "filters": filters,
+        "page": page,
+        "service_groups": service_types_grouped(),
+        "wards": wards_for_filter(),
+        "statuses": Status.choices,
+        "map_config": map_config(request, filters=filters.as_params()),
+        "count_cap": LIST_COUNT_CAP,
+    }
+    return render(request, "issues/home.html", context, status=400 if filters.errors else 200)
+
+
+@require_GET
+def viewport(request):
+    """GeoJSON for the visible box: clusters when zoomed out, issues when zoomed in."""
+    try:
+        bbox, zoom = parse_viewport(request.GET, settings.MAP_DEFAULT_ZOOM)
+    except ViewportError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    # The box is the map's own (already read, and clamped); the shared filters must not read it
+    # again as a "figure" bbox.
+    params = request.GET.copy()
+    params.pop("bbox", None)
+    filters = IssueFilters.from_params(params)
+    if filters.errors:
+        return JsonResponse(
+            {"error": " ".join(filters.errors.values()), "errors": filters.errors}, status=400
+        )
+    response = JsonResponse(
+        selectors.map_features(bbox, zoom, filters), content_type="application/geo+json"
+    )
+    # Public data: short caching smooths panning back and forth; other sites may draw it.
+    response["Cache-Control"] = "public, max-age=30"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def ward_outlines(request):
+    """The wards drawn under the issues, so the map means something even when no tiles load:
+    the same compact outlines as the ward pages' (departments.selectors.ward_outlines)."""
+    _version, outlines = departments_selectors.ward_outlines()
+    return JsonResponse(outlines, content_type="application/geo+json")

@@ -1,0 +1,130 @@
+"""One issue's public page, what signed-in residents do there (vote, follow, comment), and the
+tracker that finds an issue by its request id."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import ratelimit
+from issues import selectors, services
+from issues.forms import CommentForm
+from issues.notify import subscriptions
+from issues.views.home import map_config
+
+
+def _not_found(request, public_id: str = ""):
+    return render(request, "issues/not_found.html", {"public_id": public_id}, status=404)
+
+
+def _detail_context(request, issue, comment_form=None, **extra) -> dict:
+    return {
+        "issue": issue,
+        "photos": issue.public_photos,
+        "timeline": selectors.public_timeline(issue),
+        "answers": selectors.attribute_answers(issue),
+        "aldermen": list(issue.ward.aldermen.all()) if issue.ward_id else [],
+        "viewer": selectors.viewer_state(issue, request.user),
+        "comment_form": comment_form or CommentForm(),
+        "is_new": request.GET.get("new") == "1",
+        "map_config": map_config(request, pin=[issue.latitude, issue.longitude], zoom=17)
+        if issue.latitude is not None
+        else None,
+        **extra,
+    }
+
+
+def issue_detail(request, public_id: str):
+    issue = selectors.issue_page(public_id)
+    if issue is None:
+        return _not_found(request, public_id)
+    return render(request, "issues/detail.html", _detail_context(request, issue))
+
+
+def _rate_limited(request, issue, what: str):
+    return render(request, "issues/rate_limited.html", {"issue": issue, "what": what}, status=429)
+
+
+@require_POST
+def vote(request, public_id: str):
+    """ "I have this too" (or take it back): one vote per account."""
+    issue = selectors.public_issue(public_id)
+    if issue is None:
+        return _not_found(request, public_id)
+    if not request.user.is_authenticated:
+        return redirect_to_login(issue.get_absolute_url())
+    if not ratelimit.allow("vote", request):
+        return _rate_limited(request, issue, _("votes"))
+    if request.POST.get("action") == "remove":
+        services.remove_vote(issue=issue, user=request.user)
+        messages.info(request, _("Your vote is taken back."))
+    else:
+        if services.add_vote(issue=issue, user=request.user):
+            messages.success(request, _("Thanks: the city sees that you have this problem too."))
+        else:
+            messages.info(request, _("You had already said you have this too."))
+    return redirect(issue.get_absolute_url())
+
+
+@require_POST
+def follow(request, public_id: str):
+    issue = selectors.public_issue(public_id)
+    if issue is None:
+        return _not_found(request, public_id)
+    if not request.user.is_authenticated:
+        return redirect_to_login(issue.get_absolute_url())
+    if request.POST.get("action") == "unfollow":
+        subscriptions.unfollow_issue(issue=issue, user=request.user)
+        messages.info(request, _("You no longer follow this issue."))
+    else:
+        subscriptions.follow_issue(issue=issue, user=request.user)
+        messages.success(request, _("You follow this issue: we will email you about updates."))
+    if request.POST.get("next") == "profile":
+        return redirect("issues:profile")
+    return redirect(issue.get_absolute_url())
+
+
+@login_required
+@require_POST
+def comment(request, public_id: str):
+    issue = selectors.issue_page(public_id)
+    if issue is None:
+        return _not_found(request, public_id)
+    form = CommentForm(request.POST)
+
+    def again(status: int, **extra):
+        context = _detail_context(request, issue, comment_form=form, **extra)
+        return render(request, "issues/detail.html", context, status=status)
+
+    if not ratelimit.allow("comment", request):
+        return again(429, comment_rate_limited=True)
+    if not form.is_valid():
+        return again(400)
+    try:
+        created = services.add_comment(
+            issue=issue, author=request.user, body=form.cleaned_data["body"]
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        form.add_error("body", getattr(exc, "messages", [str(exc)]))
+        return again(400)
+    messages.success(request, _("Your comment is posted."))
+    return redirect(f"{issue.get_absolute_url()}#comment-{created.pk}")
+
+
+@require_GET
+def track(request):
+    """The service tracker: a request id in, its page out; an unknown id gets a kind 404."""
+    raw = (request.GET.get("id") or "").strip()
+    if not raw:
+        return render(request, "issues/track.html", {})
+    issue = selectors.public_issue(raw[:40])
+    if issue is None:
+        return render(
+            request, "issues/track.html", {"query": raw[:40], "not_found": True}, status=404
+        )
+    return redirect(issue.get_absolute_url())
