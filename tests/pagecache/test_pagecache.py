@@ -13,7 +13,7 @@ from departments.models import Ward
 from issues import pagecache, services
 from issues.photos import prepare_photo, store_photo
 from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
-from tests.residents.conftest import jpeg_bytes, upload
+from tests.pages.conftest import jpeg_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

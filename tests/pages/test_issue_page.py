@@ -163,7 +163,7 @@ def test_home_list_is_filtered_paginated_and_constant_in_queries(
     client, service_type, staff_user, django_assert_max_num_queries
 ):
     from issues.photos import prepare_photo
-    from tests.residents.conftest import jpeg_bytes, upload
+    from tests.pages.conftest import jpeg_bytes, upload
 
     photo = prepare_photo(upload("a.jpg", jpeg_bytes()))
     issues = [make_issue(service_type, photos=[photo]) for _ in range(25)]
@@ -188,7 +188,7 @@ def test_issue_page_query_count_does_not_grow_with_its_history(
     client, issue, staff_user, resident, django_assert_max_num_queries
 ):
     from issues.photos import prepare_photo
-    from tests.residents.conftest import jpeg_bytes, upload
+    from tests.pages.conftest import jpeg_bytes, upload
 
     for n in range(6):
         services.add_comment(issue=issue, author=resident, body=f"Comment {n}")

@@ -18,7 +18,7 @@ from issues.models import (
 )
 from issues.notify import digests, events, links, subscriptions
 from tests.factories import CITY_HALL, make_issue, make_user
-from tests.notifications.conftest import FAR_POINT, addresses
+from tests.notify.conftest import FAR_POINT, addresses
 
 pytestmark = pytest.mark.django_db
 

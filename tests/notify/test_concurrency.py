@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_workers_delivering_the_same_row_send_it_once(issue, staff_user, settings):
     if connection.vendor != "postgresql":
         pytest.skip("Row locks need PostgreSQL (set DATABASE_URL=postgres://...)")
-    settings.EMAIL_BACKEND = "tests.notifications.backends.SlowBackend"
+    settings.EMAIL_BACKEND = "tests.notify.backends.SlowBackend"
     services.change_status(issue=issue, to=Status.ACKNOWLEDGED, by=staff_user)
     row = Notification.objects.get(issue=issue)
     # With autocommit the eager on-commit delivery already sent it: make it pending again.

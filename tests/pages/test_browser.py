@@ -7,7 +7,7 @@ from departments.models import Department
 from issues import services
 from tests.browser_support import serious_axe_violations
 from tests.factories import CITY_HALL, make_attribute, make_issue, make_service_type, make_user
-from tests.residents.conftest import SIZES, jpeg_bytes
+from tests.pages.conftest import SIZES, jpeg_bytes
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from issues.models import Issue, Source, Status
+from tests.admin.conftest import NO_WARD_POINT, WARD_2_POINT, changelist_url, shown_ids
 from tests.factories import make_issue
-from tests.staff.conftest import NO_WARD_POINT, WARD_2_POINT, changelist_url, shown_ids
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from issues.models import Issue
 from tests.factories import make_issue
-from tests.residents.conftest import report_data
+from tests.pages.conftest import report_data
 
 pytestmark = pytest.mark.django_db
 NUL = "a\x00b"

@@ -12,16 +12,16 @@ from config.celery import app
 from issues import services
 from issues.models import EmailOptOut, Notification, NotificationState, Status
 from issues.notify import delivery, drafts, recipients, subscriptions, withdrawal
-from tests.notifications.backends import ScriptedBackend, refused, server_gone
-from tests.notifications.conftest import fifty_events
-from tests.notifications.smtp_sink import free_port
+from tests.notify.backends import ScriptedBackend, refused, server_gone
+from tests.notify.conftest import fifty_events
+from tests.notify.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scripted(settings):
-    settings.EMAIL_BACKEND = "tests.notifications.backends.ScriptedBackend"
+    settings.EMAIL_BACKEND = "tests.notify.backends.ScriptedBackend"
     ScriptedBackend.script = []
     ScriptedBackend.opened = 0
     yield ScriptedBackend
@@ -241,7 +241,7 @@ def test_broker_outage_delays_mail_and_loses_none(
     assert expected == 20 + 20 + 15 + 30
 
     # The broker is back: beat's re-queue hands everything over (eager here; a real worker in
-    # tests/notifications/test_worker_integration.py).
+    # tests/notify/test_worker_integration.py).
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     reset_broker_connections()

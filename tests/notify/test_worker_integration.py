@@ -28,9 +28,9 @@ from issues import services
 from issues.models import Notification, NotificationState, Status
 from issues.notify import delivery, subscriptions
 from issues.tasks import send_notifications
-from tests.notifications.conftest import fifty_events
-from tests.notifications.smtp_sink import SmtpSink, free_port
-from tests.notifications.test_outbox import reset_broker_connections
+from tests.notify.conftest import fifty_events
+from tests.notify.smtp_sink import SmtpSink, free_port
+from tests.notify.test_outbox import reset_broker_connections
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from issues.models import Issue, Notification, NotificationEvent, Photo
 from tests.factories import CITY_HALL, OUTSIDE_CITY, make_issue, make_user
-from tests.residents.conftest import jpeg_bytes, jpeg_with_gps, png_bomb, report_data, upload
+from tests.pages.conftest import jpeg_bytes, jpeg_with_gps, png_bomb, report_data, upload
 
 URL = reverse("issues:report")
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from issues.models import (
     StatusChange,
     Subscription,
 )
+from tests.admin.conftest import changelist_url
 from tests.factories import make_issue
-from tests.staff.conftest import changelist_url
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from issues import services
 from issues.models import EmailOptOut, Notification, NotificationEvent, Status
 from issues.notify import events, subscriptions
 from tests.factories import CITY_HALL, make_department, make_issue, make_staff, make_user
-from tests.notifications.conftest import addresses, rows_for
+from tests.notify.conftest import addresses, rows_for
 
 pytestmark = pytest.mark.django_db
 

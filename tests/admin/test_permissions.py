@@ -8,7 +8,7 @@ always answers like a missing issue (404), so URLs cannot be used to probe anoth
 import pytest
 
 from issues.models import Issue, Status, StatusChange
-from tests.staff.conftest import change_url, changelist_url, shown_ids, work_url
+from tests.admin.conftest import change_url, changelist_url, shown_ids, work_url
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from issues.models import (
     StatusChange,
 )
 from issues.photos import prepare_photo, store_photo
+from tests.admin.conftest import NO_WARD_POINT, WARD_2_POINT, change_url, changelist_url, work_url
 from tests.factories import make_issue
-from tests.staff.conftest import NO_WARD_POINT, WARD_2_POINT, change_url, changelist_url, work_url
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from issues import services
 from issues.models import Issue, Source, Status
 from issues.notify import events
+from tests.admin.conftest import NO_WARD_POINT, WARD_2_POINT, changelist_url, shown_ids
 from tests.factories import make_issue, make_service_type
-from tests.staff.conftest import NO_WARD_POINT, WARD_2_POINT, changelist_url, shown_ids
 
 pytestmark = pytest.mark.django_db
 
