@@ -176,49 +176,10 @@ class RequestImporter:
 
     def _write(self, rows: list[ImportRow]) -> None:
         self._place(rows)
-        ids = [row.external_id for row in rows if row.external_id]
-        existing = {
-            external_id: (pk, status, public_id)
-            # The exclude repeats the unique index's condition: with more than 100 ids PostgreSQL
-            # cannot prove the IN list implies it, and scanned the whole table per batch.
-            for external_id, pk, status, public_id in Issue.objects.filter(
-                external_source=self.source_label, external_id__in=ids
-            )
-            .exclude(external_id="")
-            .order_by()
-            .values_list("external_id", "id", "status", "public_id")
-        }
+        existing = self._existing(rows)
         new_issues, new_rows, updates, changes = [], [], [], []
         for row in rows:
-            service_type = self.catalogue.service_type(
-                name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
-            )
-            # What the source says about the request: written for a new issue, and all an
-            # import may overwrite when the same request comes again. Moderation, votes,
-            # reporters and the public id belong to this site and are never touched.
-            values = {
-                "service_type_id": service_type.pk,
-                "department_id": service_type.department_id,
-                "ward_id": row.ward_id,
-                "needs_triage": row.ward_id is None,
-                "status": row.status,
-                "status_notes": row.status_notes,
-                "description": row.description,
-                "address": row.address,
-                "zipcode": row.zipcode,
-                "latitude": row.latitude,
-                "longitude": row.longitude,
-                "media_url": row.media_url,
-                "requested_at": row.requested_at,
-                "updated_at": row.updated_at,
-                "closed_at": row.closed_at,
-                "expected_at": row.expected_at
-                or (
-                    row.requested_at + timedelta(hours=service_type.sla_hours)
-                    if service_type.sla_hours
-                    else None
-                ),
-            }
+            values = self._source_values(row)
             found = existing.get(row.external_id) if row.external_id else None
             if found is not None:
                 pk, old_status, _public_id = found
@@ -241,6 +202,68 @@ class RequestImporter:
                 Ward: [v["ward_id"] for v in written],
             }
         )
+        changes += self._insert(new_issues, new_rows)
+        # COPY bypasses the signals that move the public page cache's counters on: move them
+        # here, for the lists and for each updated issue's own page (after this batch commits).
+        pagecache.bump(
+            pagecache.GLOBAL,
+            *(pagecache.issue_counter(found[2]) for found in existing.values()),
+        )
+        bulk.add_rows(StatusChange, changes)
+        self._update_and_count(updates, new_issues)
+        self.summary.created += len(new_issues)
+        self.summary.updated += len(updates)
+        self.summary.needs_triage += sum(1 for row in rows if row.ward_id is None)
+
+    def _existing(self, rows: list[ImportRow]) -> dict[str, tuple[int, str, str]]:
+        """The batch's requests already imported from this source: (pk, status, public id)."""
+        ids = [row.external_id for row in rows if row.external_id]
+        return {
+            external_id: (pk, status, public_id)
+            # The exclude repeats the unique index's condition: with more than 100 ids PostgreSQL
+            # cannot prove the IN list implies it, and scanned the whole table per batch.
+            for external_id, pk, status, public_id in Issue.objects.filter(
+                external_source=self.source_label, external_id__in=ids
+            )
+            .exclude(external_id="")
+            .order_by()
+            .values_list("external_id", "id", "status", "public_id")
+        }
+
+    def _source_values(self, row: ImportRow) -> dict:
+        service_type = self.catalogue.service_type(
+            name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
+        )
+        # What the source says about the request: written for a new issue, and all an
+        # import may overwrite when the same request comes again. Moderation, votes,
+        # reporters and the public id belong to this site and are never touched.
+        return {
+            "service_type_id": service_type.pk,
+            "department_id": service_type.department_id,
+            "ward_id": row.ward_id,
+            "needs_triage": row.ward_id is None,
+            "status": row.status,
+            "status_notes": row.status_notes,
+            "description": row.description,
+            "address": row.address,
+            "zipcode": row.zipcode,
+            "latitude": row.latitude,
+            "longitude": row.longitude,
+            "media_url": row.media_url,
+            "requested_at": row.requested_at,
+            "updated_at": row.updated_at,
+            "closed_at": row.closed_at,
+            "expected_at": row.expected_at
+            or (
+                row.requested_at + timedelta(hours=service_type.sla_hours)
+                if service_type.sla_hours
+                else None
+            ),
+        }
+
+    def _insert(self, new_issues: list[dict], new_rows: list[ImportRow]) -> list[dict]:
+        """Insert the new issues; return their history: opened, then at the source's status."""
+        changes = []
         new_ids = insert_issues(new_issues)
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
             changes.append(
@@ -255,13 +278,10 @@ class RequestImporter:
             )
             if row.status != OPEN:
                 changes.append(self._change(pk, OPEN, row, values))
-        # COPY bypasses the signals that move the public page cache's counters on: move them
-        # here, for the lists and for each updated issue's own page (after this batch commits).
-        pagecache.bump(
-            pagecache.GLOBAL,
-            *(pagecache.issue_counter(found[2]) for found in existing.values()),
-        )
-        bulk.add_rows(StatusChange, changes)
+        return changes
+
+    @staticmethod
+    def _update_and_count(updates: list[dict], new_issues: list[dict]) -> None:
         # The dashboards' counters (issues/dashboards/rollups.py), in this batch's transaction but
         # last, as their rows stay locked until commit: re-imported issues are uncounted under
         # a row lock, updated, and counted again; new ones are never hidden, and every other
@@ -269,15 +289,13 @@ class RequestImporter:
         updated_ids = [row["id"] for row in updates]
         rollups.subtract_issues(updated_ids)
         if updates:
-            # Every value the source gave, as built above: a column added there is updated too.
+            # Every value the source gave, as _source_values builds them: a column added there is
+            # updated too.
             bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
         rollups.add_states(
             tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
         )
-        self.summary.created += len(new_issues)
-        self.summary.updated += len(updates)
-        self.summary.needs_triage += sum(1 for row in rows if row.ward_id is None)
 
     @staticmethod
     def _change(pk: int, from_status: str, row: ImportRow, values: dict) -> dict:
