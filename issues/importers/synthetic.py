@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import shapely
@@ -192,24 +192,14 @@ def _batch(n, rng, now, types, type_weights, wards, ward_weights, sampler, descr
     for i in range(n):
         service_type = types[type_idx[i]]
         requested_at = now - timedelta(days=float(age_days[i]))
-        age = float(age_days[i])
-        # A few requests are never closed; fewer the older they are (backlogs get cleaned up).
-        closed = close_days[i] < age and roll[i] < (0.92 if age < 90 else 0.98)
-        history: list[tuple[str, object]] = []
-        at = requested_at
-        if closed or roll[i] < 0.97:
-            if age * 24 > step_hours[i, 0]:
-                at = requested_at + timedelta(hours=float(step_hours[i, 0]))
-                history.append((Status.ACKNOWLEDGED.value, at))
-            if (closed or roll[i] < 0.95) and age * 24 > step_hours[i, 0] + step_hours[i, 1]:
-                at = at + timedelta(hours=float(step_hours[i, 1]))
-                history.append((Status.IN_PROGRESS.value, at))
-        closed_at = None
-        if closed:
-            closed_at = max(requested_at + timedelta(days=float(close_days[i])), at)
-            history.append((Status.CLOSED.value, closed_at))
-            if age > 365 and roll[i] < 0.5:
-                history.append((Status.ARCHIVED.value, min(closed_at + timedelta(days=90), now)))
+        history, closed_at = _lifecycle(
+            requested_at,
+            now,
+            age=float(age_days[i]),
+            roll=roll[i],
+            close_days=close_days[i],
+            step_hours=step_hours[i],
+        )
         status = history[-1][0] if history else Status.OPEN.value
         options = descriptions[service_type.pk]
         issues.append(
@@ -236,25 +226,71 @@ def _batch(n, rng, now, types, type_weights, wards, ward_weights, sampler, descr
                 "attributes": {},
             }
         )
+        changes += _timeline(i, service_type, requested_at, history)
+    return issues, changes
+
+
+def _lifecycle(
+    requested_at: datetime,
+    now: datetime,
+    *,
+    age: float,
+    roll: float,
+    close_days: float,
+    step_hours: np.ndarray,
+) -> tuple[list[tuple[str, datetime]], datetime | None]:
+    """The statuses one request moved through after opening, with when, and when it closed.
+
+    `roll` is the request's one uniform draw, `step_hours` the hours to acknowledge and then to
+    start work, `close_days` the days it would take to close.
+    """
+    # A few requests are never closed; fewer the older they are (backlogs get cleaned up).
+    closed = close_days < age and roll < (0.92 if age < 90 else 0.98)
+    history: list[tuple[str, datetime]] = []
+    at = requested_at
+    if closed or roll < 0.97:
+        if age * 24 > step_hours[0]:
+            at = requested_at + timedelta(hours=float(step_hours[0]))
+            history.append((Status.ACKNOWLEDGED.value, at))
+        if (closed or roll < 0.95) and age * 24 > step_hours[0] + step_hours[1]:
+            at = at + timedelta(hours=float(step_hours[1]))
+            history.append((Status.IN_PROGRESS.value, at))
+    closed_at = None
+    if closed:
+        closed_at = max(requested_at + timedelta(days=float(close_days)), at)
+        history.append((Status.CLOSED.value, closed_at))
+        if age > 365 and roll < 0.5:
+            history.append((Status.ARCHIVED.value, min(closed_at + timedelta(days=90), now)))
+    return history, closed_at
+
+
+def _timeline(
+    row: int,
+    service_type: ServiceType,
+    requested_at: datetime,
+    history: list[tuple[str, datetime]],
+) -> list[dict]:
+    """One issue's StatusChange rows: opened, then each step of its history. `_row` is its place
+    in the batch, swapped for its id once the batch is inserted."""
+    changes = [
+        {
+            "_row": row,
+            "from_status": "",
+            "to_status": Status.OPEN.value,
+            "to_department_id": service_type.department_id,
+            "created_at": requested_at,
+        }
+    ]
+    previous = Status.OPEN.value
+    for to, when in history:
         changes.append(
             {
-                "_row": i,
-                "from_status": "",
-                "to_status": Status.OPEN.value,
-                "to_department_id": service_type.department_id,
-                "created_at": requested_at,
+                "_row": row,
+                "from_status": previous,
+                "to_status": to,
+                "message": NOTES[to],
+                "created_at": when,
             }
         )
-        previous = Status.OPEN.value
-        for to, when in history:
-            changes.append(
-                {
-                    "_row": i,
-                    "from_status": previous,
-                    "to_status": to,
-                    "message": NOTES[to],
-                    "created_at": when,
-                }
-            )
-            previous = to
-    return issues, changes
+        previous = to
+    return changes
