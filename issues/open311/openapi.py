@@ -6,6 +6,8 @@ server by schemathesis in tests/open311/test_clients.py, so the two cannot drift
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 
 from departments.models import ServiceType
@@ -285,120 +287,147 @@ POST_FORM = {
 }
 
 
+@dataclass(frozen=True)
+class Operation:
+    """One call of the API, as the paths table declares it."""
+
+    path: str
+    method: str
+    operation_id: str
+    summary: str
+    ok: dict  # the 200 response
+    errors: tuple[int, ...] = ()
+    parameters: tuple[dict, ...] = ()
+    description: str = ""
+    takes_request_form: bool = False  # the POST_FORM body, as form fields or multipart
+
+
+# Its schema is filled in per document with the live catalogue's codes (see _operations).
+SERVICE_CODE_IN_PATH = _param("service_code", {"type": "string"}, "The service type.", "path")
+
+OPERATIONS = (
+    Operation(
+        "/open311/v2/discovery.json",
+        "get",
+        "discovery",
+        "Service discovery",
+        ok=_json("Discovery", "Endpoints and formats."),
+    ),
+    Operation(
+        "/open311/v2/services.json",
+        "get",
+        "services",
+        "Service list",
+        parameters=(JURISDICTION,),
+        ok=_json_list("Service", "Active service types."),
+        errors=(400, 404),
+    ),
+    Operation(
+        "/open311/v2/services/{service_code}.json",
+        "get",
+        "serviceDefinition",
+        "Service definition",
+        parameters=(SERVICE_CODE_IN_PATH, JURISDICTION),
+        ok=_json("ServiceDefinition", "Attributes and their values."),
+        errors=(400, 404),
+    ),
+    Operation(
+        "/open311/v2/requests.json",
+        "get",
+        "listRequests",
+        "Service requests, newest first",
+        parameters=(JURISDICTION, *REQUEST_FILTERS),
+        ok=_json_list("ServiceRequest", "A page of public requests."),
+        errors=(400, 404),
+    ),
+    Operation(
+        "/open311/v2/requests.json",
+        "post",
+        "createRequest",
+        "Create a service request (api_key required)",
+        description=(
+            "Form-encoded or multipart (a `media` file is a photo). Attributes as "
+            "attribute[CODE]=value or attribute[CODE][]=value (repeated)."
+        ),
+        parameters=(
+            _param(
+                "api_key",
+                {"type": "string"},
+                "The key may come in the query string instead of the body.",
+            ),
+        ),
+        takes_request_form=True,
+        ok=_json_list("CreatedRequest", "The new request's id."),
+        errors=(400, 403, 404, 429),
+    ),
+    Operation(
+        "/open311/v2/requests/{service_request_id}.json",
+        "get",
+        "getRequest",
+        "One service request (a one-element array)",
+        parameters=(
+            _param("service_request_id", {"type": "string"}, "The request's id.", "path"),
+            JURISDICTION,
+            REQUEST_FILTERS[-1],
+        ),
+        ok=_json_list("ServiceRequest", "The request."),
+        errors=(400, 404),
+    ),
+    Operation(
+        "/open311/v2/tokens/{token}.json",
+        "get",
+        "getToken",
+        "Request id from a token (every token is its request's id here)",
+        parameters=(_param("token", {"type": "string"}, "The token.", "path"), JURISDICTION),
+        ok=_json_list("Token", "The request id."),
+        errors=(400, 404),
+    ),
+)
+
+
 def _operations(service_codes: list[str]) -> dict:
     # The live catalogue's codes: documentation that is always current, and test generators
     # that reach past the 404 of an unknown code.
     code_schema = {"type": "string", "enum": service_codes} if service_codes else {"type": "string"}
+    paths: dict[str, dict] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method] = _operation(operation, code_schema)
+    return paths
+
+
+def _operation(operation: Operation, code_schema: dict) -> dict:
+    described = {"operationId": operation.operation_id, "summary": operation.summary}
+    if operation.description:
+        described["description"] = operation.description
+    if operation.parameters:
+        described["parameters"] = [
+            {**parameter, "schema": code_schema} if parameter is SERVICE_CODE_IN_PATH else parameter
+            for parameter in operation.parameters
+        ]
+    if operation.takes_request_form:
+        described["requestBody"] = _request_form(code_schema)
+    described["responses"] = {"200": operation.ok, **_errors(*operation.errors)}
+    return described
+
+
+def _request_form(code_schema: dict) -> dict:
     post_form = {
         **POST_FORM,
         "properties": {**POST_FORM["properties"], "service_code": code_schema},
     }
     return {
-        "/open311/v2/discovery.json": {
-            "get": {
-                "operationId": "discovery",
-                "summary": "Service discovery",
-                "responses": {"200": _json("Discovery", "Endpoints and formats.")},
-            }
-        },
-        "/open311/v2/services.json": {
-            "get": {
-                "operationId": "services",
-                "summary": "Service list",
-                "parameters": [JURISDICTION],
-                "responses": {
-                    "200": _json_list("Service", "Active service types."),
-                    **_errors(400, 404),
-                },
-            }
-        },
-        "/open311/v2/services/{service_code}.json": {
-            "get": {
-                "operationId": "serviceDefinition",
-                "summary": "Service definition",
-                "parameters": [
-                    _param("service_code", code_schema, "The service type.", "path"),
-                    JURISDICTION,
-                ],
-                "responses": {
-                    "200": _json("ServiceDefinition", "Attributes and their values."),
-                    **_errors(400, 404),
-                },
-            }
-        },
-        "/open311/v2/requests.json": {
-            "get": {
-                "operationId": "listRequests",
-                "summary": "Service requests, newest first",
-                "parameters": [JURISDICTION, *REQUEST_FILTERS],
-                "responses": {
-                    "200": _json_list("ServiceRequest", "A page of public requests."),
-                    **_errors(400, 404),
-                },
-            },
-            "post": {
-                "operationId": "createRequest",
-                "summary": "Create a service request (api_key required)",
-                "description": (
-                    "Form-encoded or multipart (a `media` file is a photo). Attributes as "
-                    "attribute[CODE]=value or attribute[CODE][]=value (repeated)."
-                ),
-                "parameters": [
-                    _param(
-                        "api_key",
-                        {"type": "string"},
-                        "The key may come in the query string instead of the body.",
-                    )
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {"schema": post_form},
-                        "multipart/form-data": {
-                            "schema": {
-                                **post_form,
-                                "properties": {
-                                    **post_form["properties"],
-                                    "media": {"type": "string", "format": "binary"},
-                                },
-                            }
-                        },
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": post_form},
+            "multipart/form-data": {
+                "schema": {
+                    **post_form,
+                    "properties": {
+                        **post_form["properties"],
+                        "media": {"type": "string", "format": "binary"},
                     },
-                },
-                "responses": {
-                    "200": _json_list("CreatedRequest", "The new request's id."),
-                    **_errors(400, 403, 404, 429),
-                },
+                }
             },
-        },
-        "/open311/v2/requests/{service_request_id}.json": {
-            "get": {
-                "operationId": "getRequest",
-                "summary": "One service request (a one-element array)",
-                "parameters": [
-                    _param("service_request_id", {"type": "string"}, "The request's id.", "path"),
-                    JURISDICTION,
-                    REQUEST_FILTERS[-1],
-                ],
-                "responses": {
-                    "200": _json_list("ServiceRequest", "The request."),
-                    **_errors(400, 404),
-                },
-            }
-        },
-        "/open311/v2/tokens/{token}.json": {
-            "get": {
-                "operationId": "getToken",
-                "summary": "Request id from a token (every token is its request's id here)",
-                "parameters": [
-                    _param("token", {"type": "string"}, "The token.", "path"),
-                    JURISDICTION,
-                ],
-                "responses": {
-                    "200": _json_list("Token", "The request id."),
-                    **_errors(400, 404),
-                },
-            }
         },
     }
 
