@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.harness import recreate_database  # noqa: E402
+from bench.database import recreate_database  # noqa: E402
 from tests.notify.smtp_sink import SmtpSink  # noqa: E402
 
 CELERY = Path(sys.executable).parent / "celery"

@@ -28,7 +28,7 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])  # noqa: S606 (re-run in the venv)
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import recreate_database  # noqa: E402
+from bench.database import recreate_database  # noqa: E402
 
 
 def seed(n: int, service_type, now) -> list:

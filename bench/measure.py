@@ -1,0 +1,151 @@
+"""The measurements at one size: each endpoint warm and cold against /healthz, the CSV
+export's time and memory, and mixed throughput."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import time
+
+from bench.database import query
+from bench.server import Server, reset_peak, rss_peak_kb
+from bench.timing import cache_flusher, get, median_time, throughput
+
+CITY_BBOX = (-87.94, 41.64, -87.52, 42.03)  # w, s, e, n: Chicago
+DOWNTOWN = (41.88365, -87.63201)  # City Hall
+
+
+def pick_targets(args) -> dict:
+    ids = [
+        r[0]
+        for r in query(
+            args,
+            "SELECT public_id FROM issues_issue TABLESAMPLE SYSTEM (5) "
+            "WHERE NOT is_hidden AND latitude IS NOT NULL LIMIT 20",
+        )
+    ] or [r[0] for r in query(args, "SELECT public_id FROM issues_issue LIMIT 20")]
+    ward = query(
+        args,
+        "SELECT w.slug FROM departments_ward w JOIN issues_issue i ON i.ward_id = w.id "
+        "GROUP BY w.slug ORDER BY count(*) DESC LIMIT 1",
+    )
+    rows = query(
+        args,
+        "SELECT requested_at FROM issues_issue ORDER BY requested_at DESC OFFSET %s LIMIT 1",
+        [args.export_rows - 1],
+    )
+    start = (rows[0][0] if rows else dt.datetime(2000, 1, 1)).date().isoformat()
+    lat, lon = DOWNTOWN
+    return {
+        "ids": ids,
+        "ward": ward[0][0] if ward else "ward-1",
+        "export_start": start,
+        "bbox_out": ",".join(str(v) for v in CITY_BBOX),
+        "bbox_in": f"{lon - 0.006},{lat - 0.004},{lon + 0.006},{lat + 0.004}",
+        "point": (lat, lon),
+    }
+
+
+def endpoints(t: dict) -> dict[str, list[str]]:
+    lat, lon = t["point"]
+    return {
+        "healthz": ["/healthz"],
+        "map viewport, zoomed out": [f"/map/issues.geojson?bbox={t['bbox_out']}&zoom=11"],
+        "map viewport, zoomed in": [f"/map/issues.geojson?bbox={t['bbox_in']}&zoom=16"],
+        "issue page": [f"/issues/{public_id}/" for public_id in t["ids"]],
+        "ward dashboard": [f"/wards/{t['ward']}/"],
+        "ward league table": ["/wards/"],
+        "open311 requests (page of 100)": ["/open311/v2/requests.json?page_size=100"],
+        "open311 requests (lat/long/radius)": [
+            f"/open311/v2/requests.json?lat={lat}&long={lon}&radius=500"
+        ],
+    }
+
+
+def measure_size(args, size: int) -> dict:
+    targets = pick_targets(args)
+    result: dict = {"issues": size, "endpoints": {}}
+    with Server(args) as server:
+        routes = endpoints(targets)
+        present = {}
+        for name, paths in routes.items():
+            status = get(args.port, paths[0])[0]
+            if status == 404 and name != "healthz":
+                result["endpoints"][name] = {"missing": True}
+            elif status >= 400:
+                result["endpoints"][name] = {"error": status}
+            else:
+                present[name] = paths
+        # Interleave the trivial view with each endpoint so both see the same machine load.
+        flush = cache_flusher(args)
+        for name, paths in present.items():
+            if name == "healthz":
+                continue
+            health = median_time(args.port, routes["healthz"], args.repeat)
+            timing = median_time(args.port, paths, args.repeat)
+            timing["healthz_ms"] = health["median_ms"]
+            timing["ratio"] = timing["median_ms"] / health["median_ms"]
+            # Cold: the shared cache emptied before every request, so nothing rendered or
+            # aggregated earlier is reused: what the first visitor after a change waits for.
+            cold = median_time(args.port, paths, args.repeat, before=flush)
+            timing["cold_ms"] = cold["median_ms"]
+            timing["cold_ratio"] = cold["median_ms"] / health["median_ms"]
+            result["endpoints"][name] = timing
+            print(
+                f"  {size:>9,} {name:<36} {timing['median_ms']:9.1f} ms  {timing['ratio']:6.1f}x"
+                f"   cold {timing['cold_ms']:9.1f} ms  {timing['cold_ratio']:6.1f}x"
+            )
+        result["healthz_ms"] = median_time(args.port, routes["healthz"], args.repeat)["median_ms"]
+        result["export"] = measure_export(args, server, targets)
+        mixed = [p for name, paths in present.items() if name != "healthz" for p in paths]
+        if mixed:
+            trivial = throughput(args.port, ["/healthz"], args.threads, args.duration)
+            load = throughput(args.port, mixed, args.threads, args.duration)
+            result["throughput"] = {
+                "healthz_rps": trivial["rps"],
+                "mixed_rps": load["rps"],
+                "ratio": load["rps"] / trivial["rps"] if trivial["rps"] else 0,
+                "errors": load["errors"] + trivial["errors"],
+            }
+            print(
+                f"  {size:>9,} throughput mixed {load['rps']:.0f}/s vs healthz "
+                f"{trivial['rps']:.0f}/s"
+            )
+    return result
+
+
+def measure_export(args, server: Server, targets: dict) -> dict:
+    path = f"/data/issues.csv?start={targets['export_start']}"
+    status = get(args.port, "/data/issues.csv?status=nonsense-probe")[0]
+    if status == 404:
+        return {"missing": True}
+    pids = server.worker_pids()
+    before = {pid: rss_peak_kb(pid) for pid in pids}
+    resettable = all(reset_peak(pid) for pid in pids)
+    baseline = {pid: rss_peak_kb(pid) for pid in pids}
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=600)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    rows, size = -1, 0
+    while chunk := response.read(1 << 16):
+        size += len(chunk)
+        rows += chunk.count(b"\n")
+    conn.close()
+    seconds = time.perf_counter() - started
+    after = {pid: rss_peak_kb(pid) for pid in pids}
+    grown = max((after[p] - baseline[p]) for p in pids) if pids else 0
+    health = median_time(args.port, ["/healthz"], args.repeat)["median_ms"]
+    print(f"  {'':>9} export {rows:,} rows {seconds:.1f}s, worker peak RSS +{grown / 1024:.1f} MB")
+    return {
+        "status": response.status,
+        "rows": rows,
+        "bytes": size,
+        "seconds": seconds,
+        "rows_per_second": rows / seconds if seconds else 0,
+        "peak_rss_growth_mb": grown / 1024,
+        "peak_rss_mb": max(after.values()) / 1024 if after else 0,
+        "rss_before_mb": max(before.values()) / 1024 if before else 0,
+        "peak_reset": resettable,
+        "ratio_to_healthz": seconds * 1000 / health,
+    }

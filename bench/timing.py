@@ -1,0 +1,82 @@
+"""Timed HTTP against the bench server: one GET, the median of many, and a load generator."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import random
+import statistics
+import threading
+import time
+
+
+def get(port: int, path: str, timeout: float = 300) -> tuple[int, int, float]:
+    """(status, bytes, seconds) for one GET on a new connection (gunicorn's sync workers close
+    connections after each response, so every client pays the same connect cost)."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+        response = conn.getresponse()
+        size = 0
+        while chunk := response.read(65536):
+            size += len(chunk)
+        return response.status, size, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def median_time(port: int, paths: list[str], repeat: int, before=None) -> dict:
+    """Median over `repeat` requests cycling through `paths` (after one warm-up each);
+    `before()`, if given, runs before each timed request, outside the timing."""
+    for path in paths:
+        get(port, path)
+    times, statuses, sizes = [], set(), []
+    for path in itertools.islice(itertools.cycle(paths), repeat):
+        if before is not None:
+            before()
+        status, size, seconds = get(port, path)
+        statuses.add(status)
+        times.append(seconds)
+        sizes.append(size)
+    return {
+        "median_ms": statistics.median(times) * 1000,
+        "p90_ms": sorted(times)[int(len(times) * 0.9) - 1 if len(times) > 1 else 0] * 1000,
+        "status": sorted(statuses),
+        "bytes": int(statistics.median(sizes)),
+    }
+
+
+def throughput(port: int, paths: list[str], threads: int, seconds: float) -> dict:
+    stop = time.monotonic() + seconds
+    counts = [0] * threads
+    errors = [0] * threads
+
+    def worker(n: int) -> None:
+        cycle = itertools.cycle(random.Random(n).sample(paths, len(paths)))
+        while time.monotonic() < stop:
+            try:
+                status, _size, _t = get(port, next(cycle), timeout=60)
+                if status < 400:
+                    counts[n] += 1
+                else:
+                    errors[n] += 1
+            except OSError:
+                errors[n] += 1
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    started = time.monotonic()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.monotonic() - started
+    return {"rps": sum(counts) / elapsed, "errors": sum(errors)}
+
+
+def cache_flusher(args):
+    """FLUSHDB on the bench's own Redis database (the server's cache; nothing else uses it)."""
+    import redis
+
+    client = redis.Redis.from_url(args.redis)
+    return client.flushdb
