@@ -19,8 +19,9 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -29,6 +30,10 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
 sys.path.insert(0, str(ROOT))
 
 from bench.database import recreate_database  # noqa: E402
+
+if TYPE_CHECKING:  # the models load only after django.setup()
+    from accounts.models import User
+    from departments.models import ServiceType
 
 
 def seed(n: int, service_type, now) -> list:
@@ -55,7 +60,7 @@ def seed(n: int, service_type, now) -> list:
     return issues
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -65,8 +70,11 @@ def main() -> None:
     parser.add_argument("--close", type=int, default=500)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/4")
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def start_django(args: argparse.Namespace) -> None:
+    """Django on a fresh, migrated bench database."""
     recreate_database(args.pg, args.db)
     os.environ.update(
         {
@@ -85,18 +93,16 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
 
+    call_command("migrate", verbosity=0)
+
+
+def create_department() -> tuple[ServiceType, User]:
+    """One department with one service type and one staff member to work its queue."""
     from accounts.models import User
     from departments import services as department_services
     from departments.models import Department, ServiceType
-    from issues import services
-    from issues.models import Issue, Status
 
-    call_command("migrate", verbosity=0)
     department = Department.objects.create(
         name="Streets", slug="streets", contact_email="d@x.example"
     )
@@ -105,7 +111,14 @@ def main() -> None:
     )
     staff = User.objects.create_user(email="sam@city.example", password=None, display_name="Sam")
     department_services.add_staff(department=department, user=staff)
-    now = timezone.now()
+    return service_type, staff
+
+
+def time_bulk_close(
+    args: argparse.Namespace, service_type: ServiceType, staff: User, now: datetime
+) -> None:
+    from issues import services
+    from issues.models import Status
 
     issues = seed(args.close, service_type, now)
     started = time.perf_counter()
@@ -117,6 +130,17 @@ def main() -> None:
         f"bulk close: {len(changed)} issues in {elapsed:.2f} s = "
         f"{1000 * elapsed / max(len(changed), 1):.1f} ms per issue ({len(refused)} refused)"
     )
+
+
+def time_queue(
+    args: argparse.Namespace, service_type: ServiceType, staff: User, now: datetime
+) -> None:
+    """The queue page at each size, open issues and all: median time and SQL query count."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from issues.models import Issue
 
     client = Client()
     client.force_login(staff)
@@ -140,6 +164,17 @@ def main() -> None:
                     raise SystemExit(f"queue page answered {response.status_code}")
             median = 1000 * statistics.median(timings)
             print(f"{size:>12} {view or '(all)':>14} {median:>10.1f} {len(queries):>8}")
+
+
+def main() -> None:
+    args = parse_args()
+    start_django(args)
+    from django.utils import timezone
+
+    service_type, staff = create_department()
+    now = timezone.now()
+    time_bulk_close(args, service_type, staff, now)
+    time_queue(args, service_type, staff, now)
     import redis
 
     redis.Redis.from_url(args.redis).flushdb()  # the unconsumed delivery messages
