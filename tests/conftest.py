@@ -1,6 +1,7 @@
 """Shared fixtures. Tests run against a real database (SQLite locally, PostgreSQL on CI)."""
 
 import os
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,10 +14,39 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from tests.factories import *  # noqa: F403  (fixtures made from the factories)
 
 
+def pytest_configure(config):
+    """Parallel workers (pytest -n) share one Redis: each gets a database of its own for the cache,
+    so one worker's cache.clear() (a FLUSHDB) or page-cache counters never reach another's, nor
+    the broker's queues. Runs before anything has opened the cache."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not (worker and settings.REDIS_URL):
+        return
+    number = int(worker.removeprefix("gw") or 0)
+    location = urlsplit(settings.CACHES["default"]["LOCATION"])
+    db = int(location.path.strip("/") or 0)
+    settings.CACHES["default"]["LOCATION"] = location._replace(
+        path=f"/{(db + 1 + number) % 16}"
+    ).geturl()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long fuzz runs take minutes: CI runs them (CI=true), `make fuzz` (-m fuzz) runs only
+    them, and a developer's `make test` runs the smoke runs beside them instead."""
+    if os.environ.get("CI") == "true" or "fuzz" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="long fuzz run: CI runs it, or `make fuzz`")
+    for item in items:
+        if "fuzz" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _eager_tasks_and_clean_cache(settings):
     """Tests see delivery in-process unless they start a real worker themselves; rate limits and
     other cached state never leak from one test to the next."""
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     from config.celery import app
@@ -29,6 +59,9 @@ def _eager_tasks_and_clean_cache(settings):
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     cache.clear()
+    # Django keeps content types for the process's life: emptied, so a test's exact query
+    # counts do not depend on which tests ran before it in this worker.
+    ContentType.objects.clear_cache()
     yield
     app.conf.task_always_eager = previous
     cache.clear()

@@ -297,18 +297,18 @@ def test_extensions_add_ward_channel_photos_and_public_notes_only(client, city):
 
 
 def test_request_list_query_count_is_constant(
-    client, graffiti, wards, django_assert_max_num_queries
+    client, graffiti, wards, django_assert_num_queries
 ):
     from issues.notify import events
 
     with events.suppressed():
         for _ in range(30):
             issue = make_issue(graffiti)
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(4):
         assert len(get_json(client, "/requests.json", extensions="true", page_size=100)) == 30
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         assert len(get_json(client, "/requests.json", page_size=100)) == 30
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(4):
         assert len(get_json(client, f"/requests/{issue.public_id}.json", extensions="true")) == 1
 
 

@@ -100,14 +100,14 @@ def test_geojson_of_nothing_is_still_valid(client, db):
 
 
 def test_export_reads_in_a_constant_number_of_queries(
-    client, graffiti, wards, django_assert_max_num_queries
+    client, graffiti, wards, django_assert_num_queries
 ):
     with events.suppressed():
         for _ in range(25):
             make_issue(graffiti)
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(1):
         assert len(csv_rows(client)) == 25
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(1):
         assert len(json.loads(body(client.get("/data/issues.geojson")))["features"]) == 25
 
 

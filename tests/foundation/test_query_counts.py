@@ -1,0 +1,296 @@
+"""Exact query counts for every page, list and API answer, as Zulip keeps them: a budget ("at
+most 22") lets an N+1 from 9 to 19 queries pass review unseen; an exact number makes any new query
+show up in review, where someone decides whether it is worth it.
+
+Each is counted on a city with several rows of everything a page lists (issues with photos,
+comments and history, hidden ones, wards, types with questions), so a query per row shows as a
+changed count; and each request is the first of its test, so the public page cache misses and the
+view really runs. The counts are the same on SQLite and PostgreSQL (CI runs both).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from departments.models import Ward
+from issues import services
+from issues.models import Issue, Status
+from issues.notify import links
+from issues.notify.events import suppressed
+from issues.photos import prepare_photo, store_photo
+from tests.factories import (
+    CITY_HALL,
+    make_attribute,
+    make_department,
+    make_service_type,
+    make_staff,
+    make_user,
+    square_boundary,
+)
+from tests.pages.conftest import jpeg_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+POINTS = [(CITY_HALL[0] + 0.001 * i, CITY_HALL[1] + 0.001 * i) for i in range(6)]
+
+
+@pytest.fixture
+def city(db):
+    """Two wards, two departments, three types (one with questions), six issues with history,
+    photos, comments and votes (one hidden, one closed), and the people who use them."""
+    ward = Ward.objects.create(number=42, name="Ward 42", boundary=square_boundary(*CITY_HALL))
+    Ward.objects.create(number=2, name="Ward 2", boundary=square_boundary(41.8, -87.7))
+    streets = make_department("Streets")
+    water = make_department("Water")
+    pothole = make_service_type(streets, code="pothole", name="Pothole")
+    make_attribute(pothole, "SIZE", "singlevaluelist", values=[{"key": "s", "name": "Small"}])
+    make_attribute(pothole, "WHERE", "string")
+    make_service_type(streets, code="graffiti", name="Graffiti")
+    make_service_type(water, code="leak", name="Leak")
+    staff = make_staff(streets, email="staff@city.example")
+    alderman = make_user("alderman@city.example", is_staff=True)
+    ward.aldermen.add(alderman)
+    resident = make_user("resident@example.org", display_name="Rosa", email_verified=True)
+    admin = get_user_model().objects.create_superuser(email="admin@city.example", password="x")
+    issues = []
+    with suppressed():
+        for n, point in enumerate(POINTS):
+            issue = services.create_issue(
+                service_type=pothole,
+                latitude=point[0],
+                longitude=point[1],
+                address=f"{100 + n} N LaSalle St",
+                description=f"Pothole number {n}",
+                attributes={"SIZE": ["s"], "WHERE": ["lane"]},
+                reporter=resident if n % 2 else None,
+                reporter_email="" if n % 2 else f"anon{n}@example.net",
+                photos=[prepare_photo(upload("p.jpg", jpeg_bytes()))],
+            )
+            services.add_comment(issue=issue, author=resident, body=f"Still there {n}")
+            services.add_comment(issue=issue, author=staff, body="Crew note", internal=True)
+            services.add_vote(issue=issue, user=resident)
+            services.change_status(issue=issue, to=Status.ACKNOWLEDGED, by=staff, message="Seen")
+            store_photo(issue=issue, prepared=prepare_photo(upload("q.jpg", jpeg_bytes())))
+            issues.append(issue)
+        services.change_status(issue=issues[0], to=Status.CLOSED, by=staff, message="Filled")
+        services.set_hidden(target=issues[5], hidden=True, by=staff, reason="Private data")
+    Issue.objects.filter(pk=issues[0].pk).update(closed_at=timezone.now() - timedelta(days=8))
+    return {
+        "ward": ward,
+        "issues": issues,
+        "pothole": pothole,
+        "staff": staff,
+        "alderman": alderman,
+        "resident": resident,
+        "admin": admin,
+    }
+
+
+BBOX = f"{CITY_HALL[1] - 0.05},{CITY_HALL[0] - 0.05},{CITY_HALL[1] + 0.05},{CITY_HALL[0] + 0.05}"
+
+
+def public_pages(city) -> dict[str, str]:
+    issue = city["issues"][1]
+    closed = city["issues"][0]
+    return {
+        "home": reverse("issues:home"),
+        "home, filtered": reverse("issues:home") + "?status=open&type=pothole&ward=42",
+        "map, zoomed out": reverse("issues:viewport") + f"?bbox={BBOX}&zoom=11",
+        "map, zoomed in": reverse("issues:viewport") + f"?bbox={BBOX}&zoom=17",
+        "map, ward outlines": reverse("issues:ward_outlines"),
+        "report form": reverse("issues:report"),
+        "report form, type chosen": reverse("issues:report") + "?type=pothole",
+        "report questions": reverse("issues:report_questions") + "?type=pothole",
+        "report nearby": reverse("issues:report_nearby")
+        + f"?type=pothole&latitude={POINTS[1][0]}&longitude={POINTS[1][1]}",
+        "tracker": reverse("issues:track"),
+        "issue page": issue.get_absolute_url(),
+        "is it fixed? yes": links.followup_urls(closed)["yes_url"],
+        "is it fixed? no": links.followup_urls(closed)["no_url"],
+        "unsubscribe": links.unsubscribe_url(
+            email="anon0@example.net", scope="issue", target_id=closed.pk
+        ),
+        "wards league": reverse("wards:index"),
+        "ward dashboard": reverse("wards:detail", kwargs={"slug": city["ward"].slug}),
+        "ward outlines": reverse("wards:outlines"),
+        "ward open issues": reverse("wards:open_issues", kwargs={"slug": city["ward"].slug}),
+        "open data": reverse("opendata:data"),
+        "csv": reverse("opendata:issues_csv"),
+        "geojson": reverse("opendata:issues_geojson"),
+        "feed, new": reverse("opendata:feed_new"),
+        "feed, updated": reverse("opendata:feed_updated"),
+        "feed, ward": reverse("opendata:ward_feed_new", kwargs={"ward": 42}),
+        "feed, type": reverse("opendata:type_feed_new", kwargs={"service_code": "pothole"}),
+        "embed": reverse("opendata:embed"),
+        "open311 discovery": "/open311/v2/discovery.json",
+        "open311 services": "/open311/v2/services.json",
+        "open311 services xml": "/open311/v2/services.xml",
+        "open311 definition": "/open311/v2/services/pothole.json",
+        "open311 requests": "/open311/v2/requests.json",
+        "open311 requests xml": "/open311/v2/requests.xml",
+        "open311 requests, radius": "/open311/v2/requests.json"
+        + f"?lat={CITY_HALL[0]}&long={CITY_HALL[1]}&radius=500",
+        "open311 request": f"/open311/v2/requests/{issue.public_id}.json",
+        "openapi": "/open311/v2/openapi.json",
+        "sign in": reverse("accounts:login"),
+        "sign up": reverse("accounts:signup"),
+    }
+
+
+def signed_in_pages(city) -> dict[str, tuple[str, str]]:
+    issue = city["issues"][1]
+    return {
+        "profile": ("resident", reverse("issues:profile")),
+        "my wards": ("alderman", reverse("wards:mine")),
+        "issue page, signed in": ("resident", issue.get_absolute_url()),
+        "ward dashboard, alderman": (
+            "alderman",
+            reverse("wards:detail", kwargs={"slug": city["ward"].slug}),
+        ),
+        "workbench queue, staff": ("staff", reverse("admin:issues_issue_changelist")),
+        "workbench queue, open": (
+            "staff",
+            reverse("admin:issues_issue_changelist") + "?status=open",
+        ),
+        "workbench queue, alderman": ("alderman", reverse("admin:issues_issue_changelist")),
+        "workbench queue, admin": ("admin", reverse("admin:issues_issue_changelist")),
+        "workbench issue page": ("staff", reverse("admin:issues_issue_change", args=[issue.pk])),
+        "workbench issue page, alderman": (
+            "alderman",
+            reverse("admin:issues_issue_change", args=[issue.pk]),
+        ),
+        "workbench home": ("staff", reverse("admin:index")),
+        "catalogue: departments": ("admin", reverse("admin:departments_department_changelist")),
+        "catalogue: service types": ("admin", reverse("admin:departments_servicetype_changelist")),
+        "catalogue: wards": ("admin", reverse("admin:departments_ward_changelist")),
+        "catalogue: templates": ("staff", reverse("admin:departments_responsetemplate_changelist")),
+        "records: outbox": ("admin", reverse("admin:issues_notification_changelist")),
+        "records: history": ("admin", reverse("admin:issues_statuschange_changelist")),
+    }
+
+
+# Queries per first request. A signed-in request adds two for its session and user.
+PUBLIC = {
+    "home": 5,
+    "home, filtered": 5,
+    "map, zoomed out": 1,
+    "map, zoomed in": 1,
+    "map, ward outlines": 2,
+    "report form": 1,
+    "report form, type chosen": 3,
+    "report questions": 2,
+    "report nearby": 3,
+    "tracker": 0,
+    "issue page": 6,
+    "is it fixed? yes": 1,
+    "is it fixed? no": 1,
+    "unsubscribe": 1,
+    "wards league": 6,
+    "ward dashboard": 9,
+    "ward outlines": 1,
+    "ward open issues": 2,
+    "open data": 2,
+    "csv": 1,
+    "geojson": 1,
+    "feed, new": 1,
+    "feed, updated": 1,
+    "feed, ward": 2,
+    "feed, type": 2,
+    "embed": 0,
+    "open311 discovery": 0,
+    "open311 services": 1,
+    "open311 services xml": 1,
+    "open311 definition": 2,
+    "open311 requests": 2,
+    "open311 requests xml": 2,
+    "open311 requests, radius": 2,
+    "open311 request": 2,
+    "openapi": 1,
+    "sign in": 0,
+    "sign up": 0,
+}
+SIGNED_IN = {
+    "profile": 6,
+    "my wards": 11,
+    "issue page, signed in": 11,
+    "ward dashboard, alderman": 14,
+    "workbench queue, staff": 14,
+    "workbench queue, open": 14,
+    "workbench queue, alderman": 14,
+    "workbench queue, admin": 10,
+    "workbench issue page": 24,
+    "workbench issue page, alderman": 20,
+    "workbench home": 6,
+    "catalogue: departments": 5,
+    "catalogue: service types": 7,
+    "catalogue: wards": 5,
+    "catalogue: templates": 10,
+    "records: outbox": 5,
+    "records: history": 5,
+}
+
+
+def count_queries(client, url: str) -> tuple[int, int]:
+    """(status, queries) of one GET, streamed answers (CSV, GeoJSON) read to the end. Django's
+    content-type cache lives as long as the process: emptied, so the count does not depend on
+    which tests ran before in this worker."""
+    ContentType.objects.clear_cache()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    return response.status_code, len(queries.captured_queries)
+
+
+def test_every_public_page_and_api_list_has_a_counted_number_of_queries(client, city):
+    pages = public_pages(city)
+    assert set(pages) == set(PUBLIC)
+    found = {}
+    for name, url in pages.items():
+        cache.clear()  # every page a cache miss: the view runs
+        status, queries = count_queries(client, url)
+        assert status == 200, name
+        found[name] = queries
+    assert found == PUBLIC
+
+
+def test_every_signed_in_page_has_a_counted_number_of_queries(client, city):
+    pages = signed_in_pages(city)
+    assert set(pages) == set(SIGNED_IN)
+    found = {}
+    for name, (who, url) in pages.items():
+        cache.clear()
+        client.force_login(city[who])
+        status, queries = count_queries(client, url)
+        assert status == 200, name
+        found[name] = queries
+    assert found == SIGNED_IN
+
+
+def test_counts_do_not_grow_with_the_rows_a_page_lists(client, city):
+    """Six more issues like the others change no count: nothing is asked per row."""
+    more = city["issues"][1]
+    for n in range(6):
+        issue = services.create_issue(
+            service_type=city["pothole"],
+            latitude=POINTS[n][0] + 0.0005,
+            longitude=POINTS[n][1],
+            description=f"Another {n}",
+            attributes={"SIZE": ["s"]},
+            reporter=city["resident"],
+        )
+        services.add_comment(issue=issue, author=city["resident"], body="Me too")
+        services.change_status(issue=issue, to=Status.ACKNOWLEDGED, by=city["staff"])
+    services.add_comment(issue=more, author=city["resident"], body="And again")
+    test_every_public_page_and_api_list_has_a_counted_number_of_queries(client, city)
+    test_every_signed_in_page_has_a_counted_number_of_queries(client, city)
+
