@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The embedded default is a developer's machine: DEBUG on unless the environment says otherwise.
 export DEBUG ?= true
 
-.PHONY: run test lint format worker beat migrate demo shell check bench clean
+.PHONY: run test fuzz lint format worker beat migrate demo shell check bench clean
 
 $(VENV)/bin/python:
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,8 +31,14 @@ run: demo
 	@echo "CivicFix on http://$(HOST):$(PORT)/  (staff workbench: /admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# -n auto: one pytest worker per core (pytest-xdist); each gets its own test database.
+PYTEST_ARGS ?= -q -n auto
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The long generated-input runs alone (CI runs them inside `make test`).
+fuzz: $(VENV)/.installed-dev
+	$(PY) -m pytest -m fuzz $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
