@@ -293,4 +293,3 @@ def test_counts_do_not_grow_with_the_rows_a_page_lists(client, city):
     services.add_comment(issue=more, author=city["resident"], body="And again")
     test_every_public_page_and_api_list_has_a_counted_number_of_queries(client, city)
     test_every_signed_in_page_has_a_counted_number_of_queries(client, city)
-

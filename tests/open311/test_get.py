@@ -296,9 +296,7 @@ def test_extensions_add_ward_channel_photos_and_public_notes_only(client, city):
     assert len(root.findall("request/notes/note")) == 2
 
 
-def test_request_list_query_count_is_constant(
-    client, graffiti, wards, django_assert_num_queries
-):
+def test_request_list_query_count_is_constant(client, graffiti, wards, django_assert_num_queries):
     from issues.notify import events
 
     with events.suppressed():

@@ -203,9 +203,7 @@ def test_issue_page_query_count_does_not_grow_with_its_history(
     assert response.status_code == 200 and "Comment 5" in response.content.decode()
 
 
-def test_profile_query_count_is_constant(
-    client, service_type, resident, django_assert_num_queries
-):
+def test_profile_query_count_is_constant(client, service_type, resident, django_assert_num_queries):
     for _ in range(8):
         subscriptions.follow_issue(issue=make_issue(service_type, reporter=resident), user=resident)
     client.force_login(resident)
