@@ -67,6 +67,21 @@ def _eager_tasks_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """Run what a commit would schedule (eager Celery), and return the messages sent."""
+
+    from django.core import mail
+
+    def run(action, *args, **kwargs):
+        before = len(mail.outbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = action(*args, **kwargs)
+        return result, mail.outbox[before:]
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

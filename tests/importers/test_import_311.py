@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError
+from django.db import connection
 
 from departments.models import Department, ServiceType
 from issues.importers.progress import Progress
@@ -322,7 +323,9 @@ def test_reimport_costs_a_constant_number_of_queries_not_one_per_row(
 ):
     path = str(data_dir / "nyc311_sample.csv")
     run_command("import_311", path, "--format", "nyc")
-    with django_assert_num_queries(20):
+    # PostgreSQL writes through COPY and a staging step (issues/importers/bulk.py); SQLite
+    # through batched INSERTs: a different, but fixed, number of statements.
+    with django_assert_num_queries(27 if connection.vendor == "postgresql" else 20):
         run_command("import_311", path, "--format", "nyc")
 
 

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 
 from departments.models import Ward
 from issues import services
 from issues.models import Notification, Status
 from issues.notify import events, subscriptions
 from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
-
-
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """Run what a commit would schedule (eager Celery), and return the messages sent."""
-
-    def run(action, *args, **kwargs):
-        before = len(mail.outbox)
-        with django_capture_on_commit_callbacks(execute=True):
-            result = action(*args, **kwargs)
-        return result, mail.outbox[before:]
-
-    return run
-
 
 FAR_POINT = (41.95, -87.70)
 

@@ -4,19 +4,16 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.urls import reverse
 from django.utils import timezone
 
 from issues import services, tasks
 from issues.models import (
     EmailOptOut,
-    Issue,
     Notification,
     NotificationEvent,
     Status,
-    StatusChange,
 )
-from issues.notify import digests, events, links, subscriptions
+from issues.notify import digests, events, subscriptions
 from tests.factories import CITY_HALL, make_issue, make_user
 from tests.notify.conftest import FAR_POINT, addresses
 
@@ -177,64 +174,6 @@ def test_anonymous_reporter_with_email_is_asked_too(service_type, staff_user, wa
     assert Notification.objects.get(event=NotificationEvent.FIXED_FOLLOWUP).recipient_email == (
         "anon@example.org"
     )
-
-
-def answer_url(issue: Issue, answer: str) -> str:
-    return reverse("issues:fixed", kwargs={"token": links.followup_token(issue), "answer": answer})
-
-
-def test_yes_just_says_thank_you(client, closed_issue):
-    response = client.get(answer_url(closed_issue, "yes"))
-    assert response.status_code == 200 and "glad it is fixed" in response.text
-    closed_issue.refresh_from_db()
-    assert closed_issue.status == Status.CLOSED
-
-
-def test_no_asks_first_then_reopens_through_the_service(client, closed_issue, follower, deliver):
-    url = answer_url(closed_issue, "no")
-    response = client.get(url)  # what a mail scanner does: nothing changes
-    assert response.status_code == 200 and "Reopen it" in response.text
-    closed_issue.refresh_from_db()
-    assert closed_issue.status == Status.CLOSED
-
-    response, sent = deliver(client.post, url, {"note": "Still a hole, now bigger"})
-    assert response.status_code == 200 and "Reopened" in response.text
-    closed_issue.refresh_from_db()
-    assert closed_issue.status == Status.OPEN and closed_issue.closed_at is None
-    change = StatusChange.objects.filter(issue=closed_issue).latest("created_at")
-    assert change.changed_by is None and "Still a hole, now bigger" in change.message
-    # The followers hear about it; the reporter, who just said so, does not.
-    assert addresses(sent) == ["follower@example.org"]
-
-
-def test_an_old_answer_cannot_reopen_a_later_closing(client, closed_issue, staff_user):
-    url = answer_url(closed_issue, "no")
-    with events.suppressed():
-        services.change_status(issue=closed_issue, to=Status.OPEN, by=staff_user)
-        services.change_status(issue=closed_issue, to=Status.CLOSED, by=staff_user)
-    response = client.post(url)
-    assert response.status_code == 409
-    assert "changed since" in response.text
-    closed_issue.refresh_from_db()
-    assert closed_issue.status == Status.CLOSED
-
-
-def test_archived_issue_cannot_be_reopened(client, closed_issue, staff_user):
-    url = answer_url(closed_issue, "no")
-    with events.suppressed():
-        services.change_status(issue=closed_issue, to=Status.ARCHIVED, by=staff_user)
-    response = client.post(url)
-    assert response.status_code == 409 and "report it again" in response.text
-
-
-def test_bad_answers_get_clear_errors(client, closed_issue):
-    assert client.get(answer_url(closed_issue, "maybe")).status_code == 404
-    response = client.get("/fixed/garbage/no/")
-    assert response.status_code == 400 and "damaged" in response.text
-    response = client.post(answer_url(closed_issue, "no"), {"note": "x" * 1001})
-    assert response.status_code == 400 and "under 1000 characters" in response.text
-    closed_issue.refresh_from_db()
-    assert closed_issue.status == Status.CLOSED
 
 
 def test_reopened_and_closed_again_is_asked_again(closed_issue, staff_user, settings):
