@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import ApiKey, User
+from accounts.services import set_new_secret
 
 
 @admin.register(User)
@@ -92,8 +94,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            from accounts.services import set_new_secret
-
             # Kept on the request only, for response_add: never in a message cookie or the log.
             request._new_api_key = set_new_secret(obj)
         super().save_model(request, obj, form, change)
@@ -102,8 +102,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         raw = getattr(request, "_new_api_key", None)
         if raw is None:
             return super().response_add(request, obj, post_url_continue)
-        from django.template.response import TemplateResponse
-
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -111,7 +109,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "raw_key": raw,
             "title": _("API key created"),
         }
-        response = TemplateResponse(request, "open311/admin_key_created.html", context)
+        response = TemplateResponse(request, "accounts/admin_key_created.html", context)
         response["Cache-Control"] = "no-store"
         return response
 

@@ -3,7 +3,7 @@ picker, response templates a department may use, wards and their outlines for ma
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from shapely.geometry import mapping
 
 from departments.models import ResponseTemplate, ServiceType, Ward
@@ -18,6 +18,24 @@ WARD_OUTLINE_TOLERANCE = 0.0001
 def _usable(text: str) -> bool:
     # PostgreSQL refuses NUL in a query; no code contains one, so it simply matches nothing.
     return bool(text) and "\x00" not in text
+
+
+def active_service_types() -> QuerySet[ServiceType]:
+    """The types residents can report, in the order a list shows them, each knowing whether it
+    has questions (Open311's `metadata`) without a query per type."""
+    return ServiceType.objects.active().with_metadata_flag().order_by("group", "name")
+
+
+def service_types_for_filter() -> QuerySet[ServiceType]:
+    """Every type, retired ones too: old reports are still filtered by them."""
+    return ServiceType.objects.order_by("name").only("service_code", "name")
+
+
+def service_type_by_code(service_code: str) -> ServiceType | None:
+    """A type by its code, retired or not (a report to a retired one is told so), or None."""
+    if not _usable(service_code):
+        return None
+    return ServiceType.objects.filter(service_code=service_code).first()
 
 
 def service_types_grouped() -> list[tuple[str, list[ServiceType]]]:
@@ -54,6 +72,14 @@ def response_templates_for(
 
 def wards_for_filter() -> QuerySet[Ward]:
     return Ward.objects.only("id", "number", "name").order_by("number")
+
+
+def wards_bounds(numbers) -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) around the wards with these numbers, or None for none."""
+    box = Ward.objects.filter(number__in=list(numbers)).aggregate(
+        s=Min("min_lat"), w=Min("min_lon"), n=Max("max_lat"), e=Max("max_lon")
+    )
+    return None if box["s"] is None else (box["s"], box["w"], box["n"], box["e"])
 
 
 # --- outlines for maps ------------------------------------------------------------------------

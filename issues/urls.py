@@ -1,5 +1,6 @@
 from django.urls import path
 
+from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
 from issues.views import followup, home, issue, profile, report
 
@@ -8,7 +9,8 @@ app_name = "issues"
 urlpatterns = [
     path("", cache_public(home.home), name="home"),
     path("map/issues.geojson", cache_public(home.viewport), name="viewport"),
-    path("map/wards.geojson", home.ward_outlines, name="ward_outlines"),
+    # The wards drawn under the map: the same outlines, and the same view, as the ward pages'.
+    path("map/wards.geojson", dashboards.outlines, name="ward_outlines"),
     path("report/", report.report, name="report"),
     path("report/questions/", report.report_questions, name="report_questions"),
     path("report/nearby/", report.report_nearby, name="report_nearby"),

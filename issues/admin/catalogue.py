@@ -1,7 +1,8 @@
 """The catalogue in the workbench: departments and their people, service types and their SLA
 hours, response templates, wards and their aldermen. Admins edit it; staff may read their own
-departments' response templates. Membership, SLA and ward changes go through issues/services
-(catalogue.py), which keep workbench access, issue assignments and the dashboards in step.
+departments' response templates. Changes with consequences for issues (staff leaving, a new SLA,
+a ward deleted) go through issues/services/catalogue.py, which keeps assignments and the
+dashboards in step; aldermen are the catalogue's alone (departments/services.py).
 The catalogue belongs to departments; its pages live here, with the rest of the workbench, because
 changing it moves issues."""
 

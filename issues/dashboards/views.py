@@ -24,10 +24,10 @@ from accounts import roles
 from accounts.models import User
 from departments.models import Ward
 from departments.selectors import ward_outlines
+from issues import selectors
 from issues.dashboards import pages
 from issues.dashboards.league import LEAGUE_SORTS
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
-from issues.models import Subscription
 from issues.notify import subscriptions
 
 
@@ -92,8 +92,7 @@ def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
     is_alderman = ward.pk in roles.ward_ids(user)
     context.update(
         is_alderman=is_alderman,
-        watching=user.is_authenticated
-        and Subscription.objects.filter(ward=ward, user=user).exists(),
+        watching=selectors.is_watching_ward(ward, user),
         digest_form=DigestForm(instance=user) if is_alderman else None,
     )
     return render(request, "dashboards/ward_detail.html", context)
@@ -145,11 +144,7 @@ def digest(request: HttpRequest) -> HttpResponse:
 @require_safe
 def my_wards(request: HttpRequest) -> HttpResponse:
     held = roles.ward_ids(request.user)
-    watched = set(
-        Subscription.objects.filter(user=request.user, ward__isnull=False).values_list(
-            "ward_id", flat=True
-        )
-    )
+    watched = selectors.watched_ward_ids(request.user)
     rows = pages.my_wards_rows(held=held, watched=watched)
     return render(
         request,

@@ -3,7 +3,13 @@ column mapping), ward polygons, and synthetic issues at scale.
 
 The pipeline is the same for every source: a reader yields (line number, raw record); `records`
 turns a raw record into an `ImportRow` or a `Reject` using a `ColumnMapping` (data, not code);
-`catalogue` matches or creates departments and service types by name; wards are assigned by point
-in one STRtree query per batch; `writer` stores a batch through COPY on PostgreSQL or batched
-bulk inserts elsewhere, updating rows already imported from the same source.
+`service_types` matches or creates departments and service types by name; wards are assigned by
+point in one STRtree query per batch; `service_requests` stores a batch (`bulk`: COPY on
+PostgreSQL, batched inserts elsewhere; `pipeline`: on a writer thread while the next batch is
+read), updating rows already imported from the same source.
+
+Imports write issues in bulk, not through issues.services: a city's history arrives already
+decided (statuses, closings), and one service call per row would cost an import of a million
+rows hours. They keep the dashboards' counters and the page cache in step themselves, and send
+no notifications (docs/import.md).
 """

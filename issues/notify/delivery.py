@@ -270,8 +270,8 @@ def schedule_delivery(ids: list[int]) -> None:
         if time.monotonic() < _broker_down_until:
             log.info("Broker recently down; %d notification(s) left to the re-queue", len(ids))
             return
-        for start in range(0, len(ids), 100):
-            if not publish(ids[start : start + 100]):
+        for start in range(0, len(ids), BATCH):
+            if not publish(ids[start : start + BATCH]):
                 return
 
     transaction.on_commit(_send)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from departments.models import Department, Ward
 from issues.models import Issue
 
 UNSUBSCRIBE_SALT = "civicfix.unsubscribe"
@@ -36,9 +37,23 @@ def read_unsubscribe_token(token: str) -> dict:
     return data
 
 
+def scope_target_label(scope: str, target_id: int | None) -> str:
+    """The public name of what an unsubscribe link is about: an issue's id, a ward's or a
+    department's name; "" for the digest, everything, or a target that is gone."""
+    model, field = {
+        "issue": (Issue, "public_id"),
+        "ward": (Ward, "name"),
+        "department": (Department, "name"),
+    }.get(scope, (None, ""))
+    if model is None:
+        return ""
+    found = model.objects.filter(pk=target_id).values_list(field, flat=True).first()
+    return found or ""
+
+
 def unsubscribe_url(*, email: str, scope: str, target_id: int | None = None) -> str:
     token = unsubscribe_token(email=email, scope=scope, target_id=target_id)
-    return absolute(reverse("notifications:unsubscribe", kwargs={"token": token}))
+    return absolute(reverse("notify:unsubscribe", kwargs={"token": token}))
 
 
 def followup_token(issue: Issue) -> str:

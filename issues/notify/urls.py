@@ -4,7 +4,7 @@ from django.urls import path
 
 from issues.notify import views
 
-app_name = "notifications"
+app_name = "notify"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),

@@ -18,8 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from departments.models import Department, Ward
-from issues.models import Issue
 from issues.notify import links, subscriptions
 
 log = logging.getLogger(__name__)
@@ -40,16 +38,11 @@ def _read_unsubscribe(request, token: str):
 def _scope_context(data: dict) -> dict:
     """What the link stops, in words a person understands (public facts only)."""
     scope, target_id = data["s"], data.get("t")
-    context = {"scope": scope, "email": data["e"], "target_label": ""}
-    if scope == "issue":
-        issue = Issue.objects.filter(pk=target_id).only("public_id").first()
-        context["target_label"] = issue.public_id if issue else ""
-    elif scope == "ward":
-        ward = Ward.objects.filter(pk=target_id).only("name").first()
-        context["target_label"] = ward.name if ward else ""
-    elif scope == "department":
-        department = Department.objects.filter(pk=target_id).only("name").first()
-        context["target_label"] = department.name if department else ""
+    context = {
+        "scope": scope,
+        "email": data["e"],
+        "target_label": links.scope_target_label(scope, target_id),
+    }
     if scope != "all":
         context["all_url"] = links.unsubscribe_url(email=data["e"], scope="all")
     return context

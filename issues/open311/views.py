@@ -24,7 +24,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts import ratelimit
 from accounts.services import use_api_key
-from departments.models import ServiceType
+from departments.selectors import (
+    active_service_types,
+    service_type_by_code,
+    service_type_with_attributes,
+)
 from issues import services
 from issues.models import DESCRIPTION_MAX, Source
 from issues.open311 import openapi, query, serializers
@@ -102,18 +106,13 @@ def _cacheable(response: HttpResponse) -> HttpResponse:
 
 @open311_endpoint()
 def service_list(request, fmt: str):
-    types = ServiceType.objects.active().with_metadata_flag().order_by("group", "name")
+    types = active_service_types()
     return _cacheable(render(fmt, "services", [serializers.service(t) for t in types]))
 
 
 @open311_endpoint()
 def service_definition(request, service_code: str, fmt: str):
-    service_type = (
-        ServiceType.objects.active()
-        .filter(service_code=service_code if "\x00" not in service_code else "")
-        .prefetch_related("attributes")
-        .first()
-    )
+    service_type = service_type_with_attributes(service_code)
     if service_type is None:
         raise Open311Error(404, _("service_code “%(c)s” was not found.") % {"c": service_code[:80]})
     return _cacheable(
@@ -222,10 +221,7 @@ def create_request(request, fmt: str):
     code = _arg(request, "service_code")
     if not code:
         raise Open311Error(400, _("service_code is required."))
-    # PostgreSQL refuses NUL in a query (a 500); no service code contains one, so it is a 404.
-    service_type = (
-        ServiceType.objects.filter(service_code=code).first() if "\x00" not in code else None
-    )
+    service_type = service_type_by_code(code)
     if service_type is None:
         raise Open311Error(404, _("service_code “%(c)s” was not found.") % {"c": code[:80]})
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Max, Min
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from departments.models import ServiceType, Ward
+from departments.selectors import service_types_for_filter, wards_bounds, wards_for_filter
 from issues.filters import IssueFilters
 from issues.opendata import exports
 
@@ -50,8 +49,8 @@ def data_page(request):
             "filters": filters,
             "querystring": querystring,
             "columns": exports.COLUMNS,
-            "service_types": ServiceType.objects.order_by("name").only("service_code", "name"),
-            "wards": Ward.objects.order_by("number").only("number", "name"),
+            "service_types": service_types_for_filter(),
+            "wards": wards_for_filter(),
             "statuses": [("open", _("Open")), ("closed", _("Closed"))],
         },
         status=400 if filters.errors else 200,
@@ -115,11 +114,10 @@ def embed(request):
     }
     if filters.wards:
         # A ward's embed opens on that ward, not on the whole city.
-        box = Ward.objects.filter(number__in=filters.wards).aggregate(
-            s=Min("min_lat"), w=Min("min_lon"), n=Max("max_lat"), e=Max("max_lon")
-        )
-        if box["s"] is not None:
-            config["bounds"] = [[box["s"], box["w"]], [box["n"], box["e"]]]
+        bounds = wards_bounds(filters.wards)
+        if bounds is not None:
+            south, west, north, east = bounds
+            config["bounds"] = [[south, west], [north, east]]
     response = render(
         request,
         "opendata/embed.html",

@@ -7,6 +7,7 @@ from issues.selectors.reports import (
     StaffTimelineEntry,
     TimelineEntry,
     attribute_answers,
+    is_watching_ward,
     issue_list,
     issue_page,
     nearby_open_issues,
@@ -18,6 +19,7 @@ from issues.selectors.reports import (
     public_timeline,
     staff_timeline,
     viewer_state,
+    watched_ward_ids,
 )
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "TimelineEntry",
     "attribute_answers",
     "cell_size",
+    "is_watching_ward",
     "issue_list",
     "issue_page",
     "map_features",
@@ -41,4 +44,5 @@ __all__ = [
     "public_timeline",
     "staff_timeline",
     "viewer_state",
+    "watched_ward_ids",
 ]

@@ -217,6 +217,21 @@ def nearby_open_issues(
     return sorted(found, key=lambda i: i.distance_m)[:5]
 
 
+def watched_ward_ids(user) -> set[int]:
+    """The wards a signed-in person watches (mail about each new report there)."""
+    if not (user and user.is_authenticated):
+        return set()
+    return set(
+        Subscription.objects.filter(user=user, ward__isnull=False).values_list("ward_id", flat=True)
+    )
+
+
+def is_watching_ward(ward, user) -> bool:
+    return bool(user and user.is_authenticated) and (
+        Subscription.objects.filter(ward=ward, user=user).exists()
+    )
+
+
 def profile_reports(user) -> QuerySet[Issue]:
     return (
         public_issues()

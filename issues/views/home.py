@@ -1,4 +1,5 @@
-"""The map and the list: the home page, the viewport's GeoJSON, and the wards drawn under it."""
+"""The map and the list: the home page and the viewport's GeoJSON. (The ward outlines drawn
+under the map are the ward pages' own, issues.dashboards.views.outlines.)"""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from departments import selectors as departments_selectors
 from departments.selectors import service_types_grouped, wards_for_filter
 from issues import selectors
 from issues.filters import IssueFilters
@@ -106,12 +105,3 @@ def viewport(request):
     response["Cache-Control"] = "public, max-age=30"
     response["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-@require_GET
-@cache_control(public=True, max_age=3600)
-def ward_outlines(request):
-    """The wards drawn under the issues, so the map means something even when no tiles load:
-    the same compact outlines as the ward pages' (departments.selectors.ward_outlines)."""
-    _version, outlines = departments_selectors.ward_outlines()
-    return JsonResponse(outlines, content_type="application/geo+json")

@@ -17,7 +17,7 @@ ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 def link(email: str, scope: str, target_id=None) -> str:
     token = links.unsubscribe_token(email=email, scope=scope, target_id=target_id)
-    return reverse("notifications:unsubscribe", kwargs={"token": token})
+    return reverse("notify:unsubscribe", kwargs={"token": token})
 
 
 @pytest.fixture
