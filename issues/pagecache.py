@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import time
 from collections.abc import Callable
 
@@ -47,7 +48,15 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 
 from departments.models import Department, ServiceAttribute, ServiceType, Ward
-from issues.models import Comment, Issue, Photo, StatusChange, Vote, normalize_public_id
+from issues.models import (
+    PUBLIC_ID_ALPHABET,
+    Comment,
+    Issue,
+    Photo,
+    StatusChange,
+    Vote,
+    normalize_public_id,
+)
 
 GLOBAL = "pagecache:v:global"
 CATALOGUE = "pagecache:v:catalogue"
@@ -56,6 +65,7 @@ ENTRY = "pagecache:h:"
 # is not kept for long.
 ENTRY_SECONDS = 120
 MESSAGES_COOKIE = "messages"
+PUBLIC_ID_SHAPE = re.compile(f"[{PUBLIC_ID_ALPHABET}]{{4}}-[{PUBLIC_ID_ALPHABET}]{{4}}")
 
 
 def issue_counter(public_id: str) -> str:
@@ -184,10 +194,12 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
     if not issue_kwarg:
         return [GLOBAL]
-    public_id = kwargs.get(issue_kwarg, "")
-    if not public_id or "\x00" in public_id:
+    public_id = normalize_public_id(kwargs.get(issue_kwarg, ""))
+    if not PUBLIC_ID_SHAPE.fullmatch(public_id):
+        # Not an id at all (a typo, a probe, control characters): nothing to cache, and no
+        # counter named after whatever was typed.
         return None
-    return [issue_counter(normalize_public_id(public_id)), CATALOGUE]
+    return [issue_counter(public_id), CATALOGUE]
 
 
 def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Callable:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from departments.models import Ward
 from issues import pagecache, services
+from issues.models import normalize_public_id
 from issues.photos import prepare_photo, store_photo
 from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
 from tests.pages.conftest import jpeg_bytes, upload
@@ -387,3 +388,13 @@ def test_signing_in_or_verifying_an_email_keeps_every_cached_page(client, servic
     user.display_name = "Pat"
     user.save(update_fields=["display_name"])
     assert pagecache.current([pagecache.GLOBAL, pagecache.CATALOGUE]) != before
+
+
+@pytest.mark.parametrize("typed", ["not-an-id", "K7M2-9QX\u202e", "\U00096a74\x0f", "K7M2-9QXR-1"])
+def test_what_is_not_a_request_id_is_never_cached_nor_names_a_counter(client, db, typed):
+    for path in (f"/issues/{typed}/", f"/open311/v2/requests/{typed}.json"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "X-Page-Cache" not in response
+    counter = pagecache.issue_counter(normalize_public_id(typed))
+    assert cache.get(counter) is None
