@@ -131,10 +131,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A web request must never hang on a dead broker: the outbox row is already written, beat re-queues it.
+# A web request must never hang on a dead or hung broker: the outbox row is already written and
+# beat re-queues it. Redis answers in milliseconds, so a second without an answer means it is down
+# (a hung broker costs one write a second, then delivery.py pauses publishing for 15 s).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
     "max_retries": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
@@ -143,12 +145,19 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="America/Chicago")
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by config/celery.py from the apps' schedules
 
+# The cache fails open (config/cache.py): with Redis down or hung, pages are served from the
+# database and rate limits let requests through; each call waits at most this long for Redis.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "civicfix",
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
         }
     }
 else:

@@ -32,6 +32,7 @@ def _report_context(request, form, questions, kept, **extra) -> dict:
         "form": form,
         "questions": questions,
         "kept_photos": kept.for_template(),
+        "lost_photos": kept.lost,
         "photo_slots": photo_slots(len(kept)),
         "map_config": map_config(
             request,
