@@ -140,6 +140,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Kombu's Redis transport with a fix that lets a worker survive a broker restart (config/broker.py).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+# When the broker drops, a task already running finishes (False, Celery 5's default, stated
+# because Celery 6 flips it): cancelling a delivery between the SMTP server's "accepted" and the
+# commit would send that email twice. Its message cannot be acknowledged on the lost connection
+# and comes back later; the outbox row, already marked sent, makes that a no-op.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Several CivicFix sites may share one Redis: each names its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="America/Chicago")
