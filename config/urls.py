@@ -8,6 +8,10 @@ import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settin
 import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
 from config.health import healthz, readyz
 
+# A failure of ours: the site's own page (503 with Retry-After when it passes), the API's own
+# error format under /open311/ (config/errors.py).
+handler500 = "config.errors.server_error"
+
 admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
 admin.site.site_title = f"{settings.SITE_NAME} staff"
 admin.site.index_title = "Work queues"

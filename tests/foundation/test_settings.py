@@ -147,3 +147,13 @@ def test_redis_cache_fails_open_with_short_timeouts():
     values = json.loads(result.stdout)
     assert values["backend"] == "config.cache.FailOpenRedisCache"
     assert values["options"] == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+
+
+def test_postgresql_connections_give_up_after_a_timeout():
+    """A database that accepts and never answers gets a 503 in seconds (config/errors.py)."""
+    code = PROBE.replace('"engine": db["ENGINE"]', '"timeout": db["OPTIONS"]["connect_timeout"]')
+    result = run_settings(
+        {"DATABASE_URL": "postgres://u:p@db:5432/civicfix", "SECRET_KEY": "k" * 50}, code=code
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["timeout"] == 5
