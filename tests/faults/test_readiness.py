@@ -23,7 +23,9 @@ def test_ready_when_database_cache_and_broker_answer(client, on_redis):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_embedded_mode_is_ready_with_no_cache_or_broker_to_ask(client):
+def test_embedded_mode_is_ready_with_no_cache_or_broker_to_ask(client, settings):
+    # As with no REDIS_URL: a cache per process, and tasks run in-process (as in every test).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     body = client.get(URL).json()
     assert body["status"] == "ok"
     assert body["cache"]["note"].startswith("in-process")
