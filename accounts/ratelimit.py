@@ -2,6 +2,10 @@
 
 Fixed windows in the shared cache (Redis in production, so every web worker counts together).
 Limits and windows come from settings.RATE_LIMITS.
+
+Limits fail open: while Redis is down or hung the cache keeps nothing (config/cache.py), so every
+count starts again at one and requests go through. Refusing everyone because the counter is away
+would take the site down with Redis; abuse for the length of an outage is the smaller harm.
 """
 
 from __future__ import annotations

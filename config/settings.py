@@ -97,6 +97,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that accepts connections and never answers must not hold every request until
+    # the web server kills it: past this, the request gets a 503 to retry (config/errors.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 # Tests on PostgreSQL get their own database name so parallel runs on one server do not collide.
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
@@ -131,24 +137,41 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A web request must never hang on a dead broker: the outbox row is already written, beat re-queues it.
+# A web request must never hang on a dead or hung broker: the outbox row is already written and
+# beat re-queues it. Redis answers in milliseconds, so a second without an answer means it is down
+# (a hung broker costs one write a second, then delivery.py pauses publishing for 15 s).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
     "max_retries": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Kombu's Redis transport with a fix that lets a worker survive a broker restart (config/broker.py).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+# When the broker drops, a task already running finishes (False, Celery 5's default, stated
+# because Celery 6 flips it): cancelling a delivery between the SMTP server's "accepted" and the
+# commit would send that email twice. Its message cannot be acknowledged on the lost connection
+# and comes back later; the outbox row, already marked sent, makes that a no-op.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Several CivicFix sites may share one Redis: each names its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="America/Chicago")
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by config/celery.py from the apps' schedules
 
+# The cache fails open (config/cache.py): with Redis down or hung, pages are served from the
+# database and rate limits let requests through; each call waits at most this long for Redis.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "civicfix",
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
@@ -193,6 +216,8 @@ PHOTO_MAX_PER_ISSUE = 5
 
 # Security: strict by default in production; the embedded dev server runs on plain HTTP.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe the processes directly over HTTP: a redirect would read as "unhealthy".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

@@ -1,25 +1,25 @@
 import django.contrib.auth.admin  # noqa: F401
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 from django.views.static import serve
 
 import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settings)
 import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
+from config.health import healthz, readyz
+
+# A failure of ours: the site's own page (503 with Retry-After when it passes), the API's own
+# error format under /open311/ (config/errors.py).
+handler500 = "config.errors.server_error"
 
 admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
 admin.site.site_title = f"{settings.SITE_NAME} staff"
 admin.site.index_title = "Work queues"
 
 
-def healthz(request):
-    """Liveness for load balancers, and the trivial view every benchmark compares against."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("open311/", include("issues.open311.urls")),

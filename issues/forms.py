@@ -371,6 +371,11 @@ class KeptPhotos:
     (say) a missing answer would have to find and attach the photos again. The prepared (already
     stripped) photos wait in the cache for two hours under unguessable tokens carried in hidden
     fields, and are used when the form finally goes through.
+
+    When the cache cannot keep them (Redis is down: config/cache.py keeps nothing) or has lost
+    them (expired), they are not shown as attached: `lost` counts them, and the form asks for
+    them again rather than sending the report without them unsaid. Photos attached to the
+    request at hand are used by it either way.
     """
 
     TIMEOUT = 2 * 3600
@@ -379,11 +384,15 @@ class KeptPhotos:
     def __init__(self, tokens=()):
         self._cache = cache
         self._items: dict[str, object] = {}
+        self._unkept: list = []
+        self.lost = 0
         for token in list(dict.fromkeys(tokens))[: photo_slots()]:
             if token and len(token) < 80:
                 prepared = cache.get(self.PREFIX + token)
                 if prepared is not None:
                     self._items[token] = prepared
+                else:
+                    self.lost += 1
 
     @classmethod
     def from_post(cls, data) -> KeptPhotos:
@@ -399,15 +408,21 @@ class KeptPhotos:
     def add(self, prepared_photos) -> None:
         for prepared in prepared_photos:
             token = secrets.token_urlsafe(24)
-            self._cache.set(self.PREFIX + token, prepared, timeout=self.TIMEOUT)
-            self._items[token] = prepared
+            # add(), not set(): it says whether the cache kept the photo (the token is new).
+            if self._cache.add(self.PREFIX + token, prepared, timeout=self.TIMEOUT):
+                self._items[token] = prepared
+            else:
+                self._unkept.append(prepared)
+                self.lost += 1
 
     def prepared(self) -> list:
-        return list(self._items.values())
+        return [*self._items.values(), *self._unkept]
 
     def discard(self) -> None:
         self._cache.delete_many([self.PREFIX + t for t in self._items])
         self._items = {}
+        self._unkept = []
+        self.lost = 0
 
     def for_template(self) -> list[KeptPhoto]:
         return [

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -57,6 +58,8 @@ from issues.models import (
     Vote,
     normalize_public_id,
 )
+
+log = logging.getLogger(__name__)
 
 GLOBAL = "pagecache:v:global"
 CATALOGUE = "pagecache:v:catalogue"
@@ -107,16 +110,23 @@ def bump_all() -> None:
 
 
 def _bump_now(names) -> None:
-    for name in names:
-        try:
-            cache.incr(name)
-        except ValueError:
-            # Missing (never read, or evicted): start from a value no earlier entry can hold.
-            cache.set(name, time.time_ns(), None)
+    try:
+        for name in names:
+            try:
+                cache.incr(name)
+            except ValueError:
+                # Missing (never read, or evicted): start from a value no earlier entry can hold.
+                cache.set(name, time.time_ns(), None)
+    except Exception:
+        # A bump must never fail the write it follows (it runs inside the write's transaction,
+        # and again on commit, where an error would skip the commit's other callbacks). A missed
+        # bump costs little: every key changes with the minute, so a stale page lasts a minute.
+        log.warning("Page cache counters %s not moved on", list(names), exc_info=True)
 
 
 def current(names: list[str], found: dict | None = None) -> tuple:
-    """The counters' values (from `found`, a get_many that already asked for them, if given)."""
+    """The counters' values (from `found`, a get_many that already asked for them, if given).
+    A value is None when the cache is unavailable (config/cache.py keeps nothing then)."""
     found = dict(found) if found is not None else cache.get_many(names)
     for name in names:
         if found.get(name) is None:
@@ -202,6 +212,14 @@ def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
     return [issue_counter(public_id), CATALOGUE]
 
 
+def _uncached(view: Callable, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    response = view(request, *args, **kwargs)
+    if "Cache-Control" not in response:
+        patch_cache_control(response, private=True)
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
 def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Callable:
     """Serve a public view's anonymous GETs from the cache (see the module docstring).
 
@@ -215,14 +233,14 @@ def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Call
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             counters = _counters_for(issue_kwarg, kwargs)
             if counters is None or not is_anonymous_read(request):
-                response = view(request, *args, **kwargs)
-                if "Cache-Control" not in response:
-                    patch_cache_control(response, private=True)
-                patch_vary_headers(response, ("Cookie",))
-                return response
+                return _uncached(view, request, *args, **kwargs)
             key = ENTRY + _key(request)
             found = cache.get_many([key, *counters])
             version = current(counters, found)
+            if None in version:
+                # The cache is unavailable: a version nobody can read vouches for no entry and
+                # no ETag, so the page is rendered from the database as if it were never cached.
+                return _uncached(view, request, *args, **kwargs)
             etag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
             entry = found.get(key)
             if entry is not None and entry[0] != version:

@@ -8,7 +8,9 @@ Everything is checked before anything is stored, so a bad file loses nothing els
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -19,6 +21,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from issues.models import Photo
+
+log = logging.getLogger(__name__)
 
 MAX_EDGE = 2048
 THUMB_EDGE = 320
@@ -147,10 +151,29 @@ def prepare_photos(uploads, *, already: int = 0) -> list[PreparedPhoto]:
     return prepared
 
 
+class PhotoNotStored(Exception):
+    """The photo store refused a file (an unwritable or full folder, an object store down):
+    nothing about the photo is wrong, and the same report may go through a little later."""
+
+    # Seconds to suggest before trying again (a 503's Retry-After): someone has to free the
+    # disk or fix the folder, which takes minutes rather than seconds.
+    retry_after = 300
+
+
 def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None) -> Photo:
+    """Write the files and the row. Raises PhotoNotStored, leaving no file behind, when the
+    store refuses them; the caller's transaction then takes the report back."""
     photo = Photo(issue=issue, uploaded_by=uploaded_by, size=len(prepared.image))
-    photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
-    photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+    try:
+        photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
+        photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+    except OSError as exc:
+        for stored in (photo.image, photo.thumbnail):
+            if stored.name:
+                with contextlib.suppress(OSError):
+                    stored.storage.delete(stored.name)
+        log.error("Photo store refused a file: %s", exc)
+        raise PhotoNotStored(str(exc)) from exc
     # ImageField's own dimension update reads None here (the saved file is not re-read), and
     # the columns are NOT NULL; the pipeline already knows the size.
     photo.width, photo.height = prepared.width, prepared.height

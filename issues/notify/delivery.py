@@ -28,11 +28,14 @@ from urllib.parse import urlsplit
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends import console, dummy, locmem
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from issues.models import Notification, NotificationEvent, NotificationState
+from issues.notify.background import BackgroundSender
 from issues.notify.recipients import opt_outs
 from issues.notify.withdrawal import WITHDRAWN, withdrawn_reason
 
@@ -189,7 +192,9 @@ def _close_quietly(connection) -> None:
 def _schedule_retry(row: Notification) -> None:
     def _send() -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            return  # in-process: beat's re-queue picks it up when due; never recurse here
+            # In-process: never recurse here. The background sender's sweep (or, with a local
+            # backend, `requeue_pending` by hand) picks it up when due.
+            return
         try:
             send_notifications.apply_async(args=[[row.pk]], eta=row.next_attempt_at)
         except Exception:
@@ -244,10 +249,34 @@ def resend(rows) -> int:
 # Handing rows to workers ----------------------------------------------------------------------
 
 
+# Backends that write on this machine (the console, a file, memory in tests) cannot hang.
+# filebased.EmailBackend is a console.EmailBackend.
+LOCAL_EMAIL_BACKENDS = (console.EmailBackend, locmem.EmailBackend, dummy.EmailBackend)
+
+
+def sends_in_background() -> bool:
+    """No broker (tasks run eagerly, in the process that asks) and mail leaves the machine: rows
+    go to the background sender, never through a resident's request (background.py)."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return False
+    return not issubclass(import_string(settings.EMAIL_BACKEND), LOCAL_EMAIL_BACKENDS)
+
+
+background = BackgroundSender(
+    send=lambda ids: deliver_many(ids),
+    sweep=lambda: requeue_pending(),
+    active=sends_in_background,
+)
+
+
 def publish(ids: list[int]) -> bool:
-    """Hand rows to a worker now. False (and a log line) when the broker is unreachable: the
-    rows stay pending and beat's re-queue delivers them once it is back."""
+    """Hand rows to a worker now (or, without a broker, to the background sender). False (and a
+    log line) when the broker is unreachable: the rows stay pending and beat's re-queue
+    delivers them once it is back."""
     global _broker_down_until
+    if sends_in_background():
+        background.hand_over(ids)
+        return True
     try:
         send_notifications.delay(ids)
     except Exception:

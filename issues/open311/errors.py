@@ -1,7 +1,8 @@
 """GeoReport errors: a list of {code, description} in the requested format, never an HTML page.
 
 404 unknown resource (service code, request id, token, jurisdiction), 403 missing or bad api_key,
-400 everything else a client can fix; 405 and 429 for the wrong method and a spent rate limit.
+400 everything else a client can fix; 405 and 429 for the wrong method and a spent rate limit;
+500 for a failure of ours and 503 (with Retry-After) when one passes (config/errors.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from issues.open311.render import render
 
@@ -51,3 +53,19 @@ _PARAMETER_NAMES = {
 
 def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def server_error_response(path: str, *, status: int, retry_after: int | None) -> HttpResponse:
+    """A failure on our side, in the API's format (the URL's suffix) instead of an HTML page:
+    503 when trying again later can help (config/errors.py decides), else 500."""
+    fmt = "xml" if path.lower().endswith(".xml") else "json"
+    if retry_after:
+        description = _(
+            "The service is unavailable for a moment; nothing was stored. Try again in "
+            "%(n)d seconds."
+        ) % {"n": retry_after}
+    else:
+        description = _("Something went wrong on our side; it is logged. Try again later.")
+    response = error_response(fmt, Open311Error(status, description))
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

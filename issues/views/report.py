@@ -21,7 +21,7 @@ from departments.selectors import service_type_with_attributes
 from issues import selectors, services
 from issues.forms import AttributeQuestions, KeptPhotos, ReportForm
 from issues.models import Source
-from issues.photos import photo_slots, prepare_photos
+from issues.photos import PhotoNotStored, photo_slots, prepare_photos
 from issues.views.home import map_config
 
 
@@ -32,6 +32,7 @@ def _report_context(request, form, questions, kept, **extra) -> dict:
         "form": form,
         "questions": questions,
         "kept_photos": kept.for_template(),
+        "lost_photos": kept.lost,
         "photo_slots": photo_slots(len(kept)),
         "map_config": map_config(
             request,
@@ -105,6 +106,12 @@ def _submit_report(request):
     except ValidationError as exc:
         form.apply_service_errors(exc, questions)
         return again(400)
+    except PhotoNotStored as exc:
+        # Nothing was stored; the form comes back as sent, photos kept, to try again later or
+        # without the photos.
+        response = again(503, photos_not_stored=True)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     kept.discard()
     messages.success(
         request,

@@ -27,14 +27,19 @@ def client(client, django_capture_on_commit_callbacks):
     return client
 
 
+@pytest.mark.django_db(transaction=True)  # the background sender must see the committed row
 def test_dead_mail_server_delays_the_signup_email_and_loses_nothing(client, settings):
     from issues.models import Notification, NotificationEvent
+    from issues.notify import delivery
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
     response = _signup(client)
     assert response.status_code == 302
     assert User.objects.filter(email="new@example.org").exists()
+    # Without a broker, SMTP is tried from a background thread, never in the request.
+    assert delivery.background.wait_idle(timeout=30)
+    delivery.background.stop()
     row = Notification.objects.get(event=NotificationEvent.ACCOUNT)
     assert (row.recipient_email, row.state) == ("new@example.org", "pending")
     assert row.attempts == 1 and row.last_error

@@ -143,6 +143,7 @@ def public_pages(city) -> dict[str, str]:
         "openapi": "/open311/v2/openapi.json",
         "sign in": reverse("accounts:login"),
         "sign up": reverse("accounts:signup"),
+        "readiness": reverse("readyz"),
     }
 
 
@@ -217,6 +218,7 @@ PUBLIC = {
     "openapi": 1,
     "sign in": 0,
     "sign up": 0,
+    "readiness": 1,  # SELECT 1: is the database there?
 }
 SIGNED_IN = {
     "profile": 6,

@@ -122,3 +122,38 @@ def test_check_deploy_passes_with_production_values(tmp_path):
 @pytest.mark.parametrize("flag", ["false", "0", "no"])
 def test_debug_flag_parsing(flag):
     assert read({"DEBUG": flag, "SECRET_KEY": "k" * 50})["debug"] is False
+
+
+CACHE_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+cache = settings.CACHES["default"]
+print(json.dumps({"backend": cache["BACKEND"], "options": cache.get("OPTIONS", {})}))
+"""
+
+
+def test_redis_cache_fails_open_with_short_timeouts():
+    """config/cache.py: with Redis down or hung, pages and reports go on without the cache."""
+    result = run_settings(
+        {
+            "REDIS_URL": "redis://cache.internal:6379/0",
+            "DEBUG": "true",
+            "CACHE_TIMEOUT_SECONDS": "0.25",
+        },
+        code=CACHE_PROBE,
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["backend"] == "config.cache.FailOpenRedisCache"
+    assert values["options"] == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+
+
+def test_postgresql_connections_give_up_after_a_timeout():
+    """A database that accepts and never answers gets a 503 in seconds (config/errors.py)."""
+    code = PROBE.replace('"engine": db["ENGINE"]', '"timeout": db["OPTIONS"]["connect_timeout"]')
+    result = run_settings(
+        {"DATABASE_URL": "postgres://u:p@db:5432/civicfix", "SECRET_KEY": "k" * 50}, code=code
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["timeout"] == 5

@@ -8,54 +8,29 @@ their tasks.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from config.celery import app
 from issues import services
 from issues.models import Notification, NotificationState, Status
 from issues.notify import delivery, subscriptions
 from issues.tasks import send_notifications
+from tests.fault_support import celery_worker, require_postgresql
 from tests.notify.conftest import fifty_events
 from tests.notify.smtp_sink import SmtpSink, free_port
 from tests.notify.test_outbox import reset_broker_connections
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-BASE_DIR = Path(django_settings.BASE_DIR)
-CELERY = Path(sys.executable).parent / "celery"
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
-
 
 def require_redis_and_postgresql() -> None:
     if not django_settings.REDIS_URL:
         pytest.skip("Needs a real Redis: set REDIS_URL (CI does), e.g. redis://127.0.0.1:6379/5")
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "Needs PostgreSQL: the worker process must share the test database, and SQLite's "
-            "test database lives in this process's memory. Set DATABASE_URL=postgres://..."
-        )
+    require_postgresql()
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +39,12 @@ def live_worker(django_db_setup, tmp_path_factory):
     worker consumes a queue no one else publishes to."""
     require_redis_and_postgresql()
     queue = f"civicfix-test-{uuid.uuid4().hex[:10]}"
-    with SmtpSink() as smtp, celery_worker(queue, smtp.url, tmp_path_factory.mktemp("worker")):
+    with (
+        SmtpSink() as smtp,
+        celery_worker(
+            queue, smtp.url, tmp_path_factory.mktemp("worker"), django_settings.CELERY_BROKER_URL
+        ),
+    ):
         yield queue, smtp
     import redis
 
@@ -85,64 +65,6 @@ def sink(live_worker, settings):
     yield smtp
     app.conf.broker_url, app.conf.task_always_eager, app.conf.task_default_queue = saved
     reset_broker_connections()
-
-
-@contextmanager
-def celery_worker(queue: str, smtp_url: str, tmp_path: Path):
-    """`celery worker --pool=solo` in its own process group, killed whatever happens."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        "CELERY_QUEUE": queue,
-        "EMAIL_URL": smtp_url,
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "SITE_URL": django_settings.SITE_URL,
-        "DEBUG": "true",
-        "CONN_MAX_AGE": "0",
-    }
-    env.pop("TEST_DATABASE_NAME", None)
-    log_path = tmp_path / f"{queue}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while b" ready." not in log_path.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("The Celery worker did not start:\n" + log_path.read_text()[-4000:])
-            time.sleep(0.1)
-        yield process
-    finally:
-        # Warm shutdown first (the worker finishes its task), then nothing of the group survives.
-        if process.poll() is None:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def test_status_change_email_arrives_exactly_once_through_a_real_worker(
