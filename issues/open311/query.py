@@ -353,7 +353,13 @@ def _attach(page: RequestPage, *, extensions: bool) -> RequestPage:
             "created_at", "id"
         )
         for change in changes.values(
-            "issue_id", "created_at", "from_status", "to_status", "message"
+            "issue_id",
+            "created_at",
+            "from_status",
+            "to_status",
+            "message",
+            "from_department_id",
+            "to_department_id",
         ):
             page.changes.setdefault(change["issue_id"], []).append(change)
         comments = Comment.objects.public().filter(AnyOf(F("issue_id"), ids))

@@ -30,8 +30,8 @@ from departments.selectors import (
     service_type_with_attributes,
 )
 from issues import services
-from issues.models import DESCRIPTION_MAX, Source
-from issues.open311 import openapi, query, serializers
+from issues.models import DESCRIPTION_MAX, CityUpdate, Source
+from issues.open311 import openapi, query, serializers, updates
 from issues.open311.errors import Open311Error, error_response, from_validation_error
 from issues.open311.render import FORMATS, render
 from issues.photos import prepare_photos
@@ -312,6 +312,43 @@ def attribute_answers(post) -> dict[str, list[str]]:
         if code:
             answers.setdefault(code, []).extend(post.getlist(key))
     return answers
+
+
+@csrf_exempt  # key-authenticated, never cookie-authenticated, so CSRF does not apply
+@open311_endpoint(methods=("GET", "HEAD", "POST"))
+def service_request_updates(request, fmt: str):
+    """mySociety's update extension: GET is the public feed of updates, oldest first; POST is a
+    department's own system pushing a status change or note (issues/open311/updates.py)."""
+    if request.method == "POST":
+        return push_update(request, fmt)
+    feed = updates.service_request_updates(updates.UpdateQuery.from_params(request.GET))
+    return render(fmt, "service_request_updates", feed)
+
+
+def push_update(request, fmt: str):
+    if request.content_type not in FORM_TYPES:
+        raise Open311Error(
+            400,
+            _("Send the update as application/x-www-form-urlencoded or multipart/form-data."),
+        )
+    key = use_api_key(raw=_arg(request, "api_key"))
+    if key is not None and not ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
+        raise Open311Error(429, _("This api_key has made too many requests; slow down."))
+    pushed = updates.read_push(key, lambda name: _arg(request, name))
+    try:
+        change = services.apply_city_update(
+            issue=pushed.issue,
+            update_key=pushed.update_id,
+            status_word=pushed.status,
+            text=pushed.description,
+            at=pushed.at,
+            source=pushed.source,
+            channel=CityUpdate.Channel.PUSH,
+        )
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+    update_id = f"s{change.pk}" if change else updates.known_update(pushed.issue, pushed.update_id)
+    return render(fmt, "service_request_updates", [{"update_id": update_id or None}])
 
 
 def openapi_document(request):
