@@ -309,9 +309,12 @@ class FaultProxy:
                     return self._answer(
                         200, "application/json", json.dumps([{"token": token}]).encode()
                     )
-                status, content_type, data = proxy._forward(
-                    self.command, self.path, self.headers, body
-                )
+                try:
+                    status, content_type, data = proxy._forward(
+                        self.command, self.path, self.headers, body
+                    )
+                except ConnectionRefusedError:  # the city's process is down: a gateway's 502
+                    return self._answer(502, "text/html", b"<h1>Bad Gateway</h1>")
                 if action == "forward_then_500":
                     return self._answer(500, "text/html", b"<h1>Internal Server Error</h1>")
                 if action == "forward_then_cut":
