@@ -268,6 +268,12 @@ class WardAdmin(CatalogueAdmin):
 class UpstreamEndpointForm(forms.ModelForm):
     """The API key is written here and never shown: only whether one is set."""
 
+    base_url = forms.URLField(
+        label=_("GeoReport v2 base URL"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=UpstreamEndpoint._meta.get_field("base_url").help_text,
+    )
     new_api_key = forms.CharField(
         label=_("API key"),
         required=False,

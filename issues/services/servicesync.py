@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from departments.models import (
@@ -77,9 +78,14 @@ def sync_services(
 
 
 def _sync_one(endpoint, department, service: dict, code: str, questions, report) -> str | None:
+    # Mapped to this endpoint by name, or through its department's endpoint.
     mapping = (
         ServiceTypeUpstream.objects.select_related("service_type")
-        .filter(endpoint=endpoint, service_code=code)
+        .filter(
+            Q(endpoint=endpoint)
+            | Q(endpoint__isnull=True, service_type__department__upstream=endpoint),
+            service_code=code,
+        )
         .first()
     )
     service_type = mapping.service_type if mapping else None
@@ -94,7 +100,7 @@ def _sync_one(endpoint, department, service: dict, code: str, questions, report)
             )
             return None
         service_type = ServiceType(service_code=_free_code(endpoint, code), department=home)
-    if mapping is None:
+    if mapping is None and service_type.pk:
         mapping = ServiceTypeUpstream.objects.filter(service_type=service_type).first()
     keeps = set((mapping.sync_keeps if mapping else None) or [])
     wanted = {
@@ -111,9 +117,12 @@ def _sync_one(endpoint, department, service: dict, code: str, questions, report)
         service_type.save()
     if questions is not None and "questions" not in keeps:
         changed = _set_questions(service_type, questions) or changed
-    if mapping is None or mapping.endpoint_id != endpoint.pk or mapping.service_code != code:
+    if mapping is None or mapping.service_code != code:
+        # A new mapping names the endpoint; one that reaches it through the department keeps
+        # doing so.
         ServiceTypeUpstream.objects.update_or_create(
-            service_type=service_type, defaults={"endpoint": endpoint, "service_code": code}
+            service_type=service_type,
+            defaults={"endpoint": mapping.endpoint if mapping else endpoint, "service_code": code},
         )
         changed = True
     if created:
