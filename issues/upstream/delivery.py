@@ -27,13 +27,13 @@ from enum import Enum
 from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from departments.models import ServiceTypeUpstream
 from issues.models import (
     CityUpdate,
-    Issue,
     UpstreamKind,
     UpstreamSend,
     UpstreamState,
@@ -199,7 +199,7 @@ def deliver(row_id: int) -> str:
         # A bug here must not leave the row claimed for good.
         log.exception("Sending %s to the city failed", row.pk)
         _retry(row, f"{type(exc).__name__}: {exc}")
-    return UpstreamSend.objects.filter(pk=row.pk).values_list("state", flat=True).first()
+    return row.state
 
 
 def _send_report(row: UpstreamSend) -> None:
@@ -336,10 +336,10 @@ def _send_update(row: UpstreamSend) -> None:
 def _mark_posting(row: UpstreamSend) -> None:
     """Committed before the POST: whatever happens next, the next attempt knows to look."""
     now = timezone.now()
-    UpstreamSend.objects.filter(pk=row.pk).update(maybe_sent=True)
-    UpstreamSend.objects.filter(pk=row.pk, first_posted_at__isnull=True).update(first_posted_at=now)
-    if row.first_posted_at is None:
-        row.first_posted_at = now
+    UpstreamSend.objects.filter(pk=row.pk).update(
+        maybe_sent=True, first_posted_at=Coalesce("first_posted_at", Value(now))
+    )
+    row.first_posted_at = row.first_posted_at or now
 
 
 def _sent(row: UpstreamSend, remote_id: str) -> None:
@@ -347,7 +347,9 @@ def _sent(row: UpstreamSend, remote_id: str) -> None:
     try:
         with transaction.atomic():
             if remote_id:
-                issue = Issue.objects.select_for_update().get(pk=row.issue_id)
+                # Only these two columns are written, so the loaded issue needs no lock; saved
+                # (not updated) so the issue's cached public page shows the reference.
+                issue = row.issue
                 issue.external_source = f"upstream:{row.endpoint_id}"
                 issue.external_id = remote_id[:64]
                 issue.save(update_fields=["external_source", "external_id"])
@@ -358,6 +360,7 @@ def _sent(row: UpstreamSend, remote_id: str) -> None:
 
 def _finish(row: UpstreamSend, *, state: str, remote_id: str = "", error: str = "") -> None:
     now = timezone.now()
+    row.state = state
     UpstreamSend.objects.filter(pk=row.pk).update(
         state=state,
         remote_id=remote_id[:100],
@@ -374,7 +377,7 @@ def _fail(row: UpstreamSend, error: str) -> None:
 
 
 def _retry(row: UpstreamSend, error: str) -> None:
-    attempts = UpstreamSend.objects.get(pk=row.pk).attempts
+    attempts = row.attempts  # counted by the claim
     if attempts >= settings.UPSTREAM_MAX_ATTEMPTS:
         _fail(row, f"Gave up after {attempts} attempts. Last: {error}")
         return

@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from django.conf import settings
-
-BASE_DIR = Path(settings.BASE_DIR)
+BASE_DIR = Path(__file__).resolve().parents[2]
 SEED = Path(__file__).with_name("seed_city.py")
 # Ports come from the range this branch may use; CIVICFIX_TEST_PORTS=8400-8499 by default.
 PORTS = os.environ.get("CIVICFIX_TEST_PORTS", "8400-8499")
@@ -129,6 +127,9 @@ class LiveCivicFix:
     port: int = 0
     seeded: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    # Empty: a SQLite file in the folder, copied from a migrated template. The benchmark gives a
+    # PostgreSQL database instead, migrated here.
+    database_url: str = ""
 
     @property
     def url(self) -> str:
@@ -141,14 +142,23 @@ class LiveCivicFix:
     def env(self) -> dict:
         return {
             **_base_env(),
-            "DATABASE_URL": f"sqlite:///{self.database}",
+            "DATABASE_URL": self.database_url or f"sqlite:///{self.database}",
             "SITE_URL": self.url,
             "MEDIA_ROOT": str(self.folder / "media"),
         }
 
     def prepare(self) -> None:
         self.port = self.port or free_port()
-        shutil.copyfile(_migrated_template(), self.database)
+        if self.database_url:
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+                cwd=BASE_DIR,
+                env=self.env(),
+                check=True,
+                timeout=900,
+            )
+        else:
+            shutil.copyfile(_migrated_template(), self.database)
         done = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", SEED.read_text()],
             cwd=BASE_DIR,
