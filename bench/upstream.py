@@ -90,7 +90,8 @@ def our_side(city: LiveCivicFix, n: int):
     )
     saved = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens: rows stay pending
-    logging.getLogger("issues.upstream.delivery").setLevel(logging.ERROR)
+    for name in ("issues.upstream.delivery", "issues.notify.delivery"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     for i in range(2 * n):
         services.create_issue(
             service_type=pothole,
