@@ -246,3 +246,22 @@ def test_an_issue_made_through_the_push_keys_department_can_be_reopened_by_it(
     assert response.status_code == 200
     issue.refresh_from_db()
     assert issue.status == Status.OPEN
+
+
+def test_a_pushed_note_is_emailed_as_news_not_as_a_change(
+    client, city, integration, django_capture_on_commit_callbacks
+):
+    public = city["public"]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        push(
+            client,
+            integration,
+            service_request_id=public.public_id,
+            update_id="n2",
+            status="open",
+            description="Materials ordered",
+        )
+    (email,) = mail.outbox
+    assert "News about" in email.body and "still acknowledged" in email.body
+    assert "Materials ordered" in email.body and "is now" not in email.body
