@@ -36,22 +36,8 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
 sys.path.insert(0, str(ROOT))
 
 from bench.database import recreate_database  # noqa: E402
-from bench.notifications import start_worker, stop  # noqa: E402
+from bench.notifications import environment, start_worker, stop  # noqa: E402
 from tests.upstream.live import LiveCivicFix  # noqa: E402
-
-
-def environment(args, queue: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"{args.pg}/{args.db}",
-        "REDIS_URL": args.redis,
-        "CELERY_QUEUE": queue,
-        "SECRET_KEY": "bench-only-not-a-secret",
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        "CONN_MAX_AGE": "60",
-    }
 
 
 def our_side(city: LiveCivicFix, n: int):

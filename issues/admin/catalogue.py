@@ -319,14 +319,6 @@ class ServiceTypeUpstreamAdmin(CatalogueAdmin):
     list_select_related = ["service_type", "endpoint"]
     search_fields = ["service_type__name", "service_type__service_code", "service_code"]
     autocomplete_fields = ["service_type"]
-    fields = [
-        "service_type",
-        "endpoint",
-        "never_send",
-        "service_code",
-        "attribute_map",
-        "sync_keeps",
-    ]
 
 
 @admin.register(IntegrationKey)

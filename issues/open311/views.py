@@ -195,28 +195,40 @@ def token_detail(request, token: str, fmt: str):
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def create_request(request, fmt: str):
-    """POST requests: authenticate the key, read the form, create through the service layer."""
+def _posted_key(request):
+    """A POST's api_key, counted (None for none or an unknown one), once the body is a form."""
     if request.content_type not in FORM_TYPES:
         raise Open311Error(
             400,
             _("Send the request as application/x-www-form-urlencoded or multipart/form-data."),
         )
-    key = use_api_key(raw=_arg(request, "api_key"))
+    return use_api_key(raw=_arg(request, "api_key"))
+
+
+def _rate_limited(fmt: str, key) -> HttpResponse | None:
+    """The 429 (with Retry-After) when the key has spent its POSTs for the window."""
+    if ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
+        return None
+    limit, window = settings.RATE_LIMITS["open311_post"]
+    response = error_response(
+        fmt,
+        Open311Error(
+            429,
+            _("This api_key has made %(n)d requests in the last %(m)d minutes; slow down.")
+            % {"n": limit, "m": window // 60},
+        ),
+    )
+    response["Retry-After"] = str(window)
+    return response
+
+
+def create_request(request, fmt: str):
+    """POST requests: authenticate the key, read the form, create through the service layer."""
+    key = _posted_key(request)
     if key is None:
         raise Open311Error(403, _("A valid api_key is required to create a service request."))
-    if not ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
-        limit, window = settings.RATE_LIMITS["open311_post"]
-        response = error_response(
-            fmt,
-            Open311Error(
-                429,
-                _("This api_key has made %(n)d requests in the last %(m)d minutes; slow down.")
-                % {"n": limit, "m": window // 60},
-            ),
-        )
-        response["Retry-After"] = str(window)
-        return response
+    if refusal := _rate_limited(fmt, key):
+        return refusal
 
     code = _arg(request, "service_code")
     if not code:
@@ -326,14 +338,9 @@ def service_request_updates(request, fmt: str):
 
 
 def push_update(request, fmt: str):
-    if request.content_type not in FORM_TYPES:
-        raise Open311Error(
-            400,
-            _("Send the update as application/x-www-form-urlencoded or multipart/form-data."),
-        )
-    key = use_api_key(raw=_arg(request, "api_key"))
-    if key is not None and not ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
-        raise Open311Error(429, _("This api_key has made too many requests; slow down."))
+    key = _posted_key(request)
+    if key is not None and (refusal := _rate_limited(fmt, key)):
+        return refusal
     pushed = updates.read_push(key, lambda name: _arg(request, name))
     try:
         change = services.apply_city_update(

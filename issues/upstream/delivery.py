@@ -26,7 +26,7 @@ from enum import Enum
 
 from celery import shared_task
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -89,7 +89,7 @@ def _deliver_in_thread(ids: list[int]) -> None:
     except Exception:
         log.exception("Sending to the city's system failed in the background")
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's own connections: nobody else will close them
 
 
 def requeue_due(limit: int = 1000) -> int:
@@ -97,7 +97,9 @@ def requeue_due(limit: int = 1000) -> int:
     time came). Returns how many were handed over."""
     now = timezone.now()
     ids = list(
-        UpstreamSend.objects.filter(state=UpstreamState.PENDING, next_attempt_at__lte=now)
+        UpstreamSend.objects.filter(
+            state=UpstreamState.PENDING, next_attempt_at__lte=now, endpoint__active=True
+        )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]

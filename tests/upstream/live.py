@@ -237,7 +237,28 @@ class Rule:
     times: int = 1
 
 
-class FaultProxy:
+class _LocalServer:
+    """A threaded HTTP server of the test process, on a port of the range."""
+
+    server: ThreadingHTTPServer
+    port: int
+
+    def _serve(self, handler) -> None:
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FaultProxy(_LocalServer):
     """A real HTTP server in front of the city's process that forwards requests and, when a rule
     says so, answers 500 without forwarding, forwards and then answers 500, cuts the answer off,
     answers garbage, turns the id into a token, or hangs after forwarding."""
@@ -247,19 +268,7 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.seen: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(self._handler())
 
     def add(self, *rules: Rule) -> None:
         with self.lock:
@@ -345,13 +354,12 @@ class FaultProxy:
         return Handler
 
 
-class FileServer:
+class FileServer(_LocalServer):
     """Serves fixed files at fixed paths (the Bloomington service list and requests), over a
     real socket; anything else is a 404 in GeoReport's error format."""
 
     def __init__(self, files: dict[str, bytes]):
         self.files = files
-        self.port = free_port()
         files_ = files
 
         class Handler(BaseHTTPRequestHandler):
@@ -370,13 +378,4 @@ class FileServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
