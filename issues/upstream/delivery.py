@@ -20,7 +20,9 @@ An endpoint that keeps failing tells its departments once per bad spell (alerts.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from datetime import timedelta
 from enum import Enum
 
@@ -51,6 +53,9 @@ SEARCH_MARGIN = timedelta(minutes=30)
 SEARCH_PAGE_SIZE = 100
 SEARCH_MAX_PAGES = 20
 WAIT_FOR_REPORT = timedelta(minutes=1)
+# How long a worker's claim lasts. No request starts unless it can end (the endpoint's timeout,
+# at most 300 s) before the claim does, so a second worker can never POST beside a slow first one.
+LEASE = timedelta(minutes=10)
 
 
 class Found(Enum):
@@ -157,7 +162,6 @@ def deliver_many(ids) -> dict[str, int]:
 
 def _claim(row_id: int) -> UpstreamSend | None:
     now = timezone.now()
-    lease = timedelta(seconds=3 * 60 + 4 * 60)  # longer than the four requests one attempt makes
     claimed = (
         UpstreamSend.objects.filter(
             pk=row_id,
@@ -166,17 +170,25 @@ def _claim(row_id: int) -> UpstreamSend | None:
             endpoint__active=True,
         )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + lease, attempts=F("attempts") + 1)
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
     )
     if not claimed:
         return None
-    return UpstreamSend.objects.select_related(
+    row = UpstreamSend.objects.select_related(
         "endpoint",
         "issue__service_type",
         "issue__reporter",
         "comment__author",
         "status_change",
     ).get(pk=row_id)
+    row.deadline = time.monotonic() + LEASE.total_seconds()
+    return row
+
+
+def _in_time(row: UpstreamSend) -> None:
+    """Refuse to start a request that could outlast the claim; the next attempt goes on."""
+    if time.monotonic() + row.endpoint.timeout_seconds > getattr(row, "deadline", math.inf):
+        raise Undecided("This attempt ran out of time; the next one goes on from here.")
 
 
 def deliver(row_id: int) -> str:
@@ -223,6 +235,7 @@ def _send_report(row: UpstreamSend) -> None:
             alerts.succeeded(row.endpoint)
             return
     form = payloads.report_form(row.issue, endpoint=row.endpoint, mapping=mapping)
+    _in_time(row)
     _mark_posting(row)
     try:
         answer = client.post_request(form)
@@ -243,7 +256,11 @@ def _send_report(row: UpstreamSend) -> None:
 
 
 def _resolve_token(row: UpstreamSend, client: Client) -> None:
-    answer = client.token(row.token)
+    _in_time(row)
+    try:
+        answer = client.token(row.token)
+    except Refused as exc:  # the report exists (it has a token): never fail it for this
+        raise Undecided(f"The city did not resolve token {row.token}: {exc}") from None
     first = answer[0] if answer and isinstance(answer[0], dict) else {}
     if not first.get("service_request_id"):
         raise Undecided(f"The city has not yet given an id for token {row.token}.")
@@ -254,19 +271,23 @@ def find_sent(client: Client, row: UpstreamSend, service_code: str):
     """Look for the report among the city's requests of its code since our first POST: the one
     whose description carries our reference. Its id, Found.ABSENT when the city lists requests
     with their descriptions and ours is not among them, Found.UNKNOWN when the list cannot tell
-    (it shows no descriptions)."""
+    (it shows no descriptions, or refuses to list)."""
     since = (row.first_posted_at or row.created_at) - SEARCH_MARGIN
     public_id = row.issue.public_id
     seen: set[str] = set()
     described = False
     for page in range(1, SEARCH_MAX_PAGES + 1):
-        requests = client.requests(
-            service_code=service_code,
-            start_date=since.isoformat(timespec="seconds"),
-            end_date=(timezone.now() + SEARCH_MARGIN).isoformat(timespec="seconds"),
-            page_size=SEARCH_PAGE_SIZE,
-            page=page,
-        )
+        _in_time(row)
+        try:
+            requests = client.requests(
+                service_code=service_code,
+                start_date=since.isoformat(timespec="seconds"),
+                end_date=(timezone.now() + SEARCH_MARGIN).isoformat(timespec="seconds"),
+                page_size=SEARCH_PAGE_SIZE,
+                page=page,
+            )
+        except Refused:
+            return Found.UNKNOWN  # a city that does not list its requests cannot be asked
         fresh = [r for r in requests if isinstance(r, dict)]
         ids = {str(r.get("service_request_id")) for r in fresh}
         if not fresh or ids <= seen:
@@ -316,6 +337,7 @@ def _send_update(row: UpstreamSend) -> None:
         author=author,
         endpoint=row.endpoint,
     )
+    _in_time(row)
     _mark_posting(row)
     answer = Client(row.endpoint).post_update(form)
     alerts.succeeded(row.endpoint)

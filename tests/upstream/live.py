@@ -232,7 +232,7 @@ class Rule:
 
     method: str
     path: str
-    action: str  # fail_500 | forward_then_500 | forward_then_cut | forward_then_garbage
+    action: str  # fail_500 | fail_404 | forward_then_500 | forward_then_cut | forward_then_garbage
     #              | forward_as_token | token_not_ready | forward_then_hang
     times: int = 1
 
@@ -323,6 +323,8 @@ class FaultProxy(_LocalServer):
                 action = proxy._take(self.command, self.path)
                 if action == "fail_500":
                     return self._answer(500, "text/html", b"<h1>Server Error</h1>")
+                if action == "fail_404":
+                    return self._answer(404, "text/html", b"<h1>Not Found</h1>")
                 if action == "token_not_ready":
                     token = self.path.rsplit("/", 1)[-1].split(".")[0]
                     return self._answer(

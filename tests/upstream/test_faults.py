@@ -2,6 +2,8 @@
 the answer off, answering garbage, hanging, handing out a token, refusing a type. Every report ends
 sent exactly once or visibly failed; none is lost and none is created twice upstream."""
 
+from datetime import timedelta
+
 import pytest
 
 from departments.models import ServiceTypeUpstream
@@ -195,3 +197,26 @@ def test_a_worker_that_died_mid_post_leaves_the_row_to_be_looked_for(ours, city_
     assert send_due() == {"sent": 1}
     assert_each_sent_exactly_once(city_system, [issue])
     assert proxy.posts(REQUESTS) == 1
+
+
+def test_a_city_that_will_not_list_its_requests_gets_no_second_post(ours, city_system, proxy):
+    (issue,) = report(ours.pothole)
+    proxy.add(Rule("POST", REQUESTS, "forward_then_500"), Rule("GET", REQUESTS, "fail_404"))
+    send_due()
+    time_passes()
+    assert send_due() == {"pending": 1}  # it cannot be asked: it waits, not posted again
+    assert "cannot say" in UpstreamSend.objects.get().last_error
+    assert proxy.posts(REQUESTS) == 1
+    time_passes()
+    assert send_due() == {"sent": 1}  # it lists again: found, adopted
+    assert_each_sent_exactly_once(city_system, [issue])
+
+
+def test_no_post_starts_that_could_outlast_the_workers_claim(ours, proxy, monkeypatch):
+    """A claim lapses after LEASE; a POST that might still be running then could meet a second
+    worker's. So none starts unless the endpoint's timeout fits in what is left."""
+    monkeypatch.setattr(delivery, "LEASE", timedelta(seconds=1))  # shorter than the 2 s timeout
+    report(ours.pothole)
+    assert send_due() == {"pending": 1}
+    assert "ran out of time" in UpstreamSend.objects.get().last_error
+    assert proxy.posts(REQUESTS) == 0
