@@ -5,10 +5,13 @@ import pytest
 
 from departments.models import UpstreamEndpoint
 from departments.secrets import UnreadableSecret
-from issues.models import DESCRIPTION_MAX
+from issues import services
+from issues.models import DESCRIPTION_MAX, UpstreamSend
+from issues.photos import prepare_photo
 from issues.upstream import payloads
 from issues.upstream.client import parse
 from tests.factories import make_issue, make_user
+from tests.pages.conftest import jpeg_bytes, upload
 
 SERVICES_XML = b"""<?xml version="1.0" encoding="utf-8"?>
 <services><service><service_code>001</service_code><service_name>Cans left out</service_name>
@@ -93,3 +96,28 @@ def test_a_long_description_is_cut_to_fit_and_keeps_our_reference(service_type):
     text = payloads.description(issue)
     assert len(text) == DESCRIPTION_MAX
     assert text.endswith(payloads.marker(issue)) and issue.public_id in text
+
+
+@pytest.mark.django_db
+def test_a_report_carries_its_first_public_photo_as_an_absolute_media_url(service_type, settings):
+    settings.SITE_URL = "https://civicfix.example"
+    issue = make_issue(
+        service_type, photos=[prepare_photo(upload("a.jpg", jpeg_bytes())) for _ in range(2)]
+    )
+    first, second = issue.photos.order_by("pk")
+    services.set_hidden(target=first, hidden=True, by=None, reason="A face")
+    form = dict(payloads.report_form(issue, endpoint=UpstreamEndpoint(name="c"), mapping=None))
+    assert form["media_url"] == f"https://civicfix.example{second.image.url}"
+
+
+@pytest.mark.django_db
+def test_comments_stay_here_when_the_city_takes_no_updates(service_type, resident):
+    endpoint = UpstreamEndpoint.objects.create(
+        name="City", base_url="https://x/", send_updates=False
+    )
+    service_type.department.upstream = endpoint
+    service_type.department.save()
+    issue = make_issue(service_type)
+    services.add_comment(issue=issue, author=resident, body="Still there")
+    services.change_status(issue=issue, to="closed", message="Filled")
+    assert list(UpstreamSend.objects.values_list("kind", flat=True)) == ["report"]
