@@ -62,8 +62,9 @@ def _datetime(params, name: str) -> datetime | None:
     if value is not None:
         try:
             # Years 1 and 9999 with an offset fall outside what a datetime can hold once in UTC
-            # (SQLite's adapter converts; PostgreSQL's would too on some dates).
-            value.astimezone(UTC)
+            # (SQLite's adapter converts; PostgreSQL's would too on some dates). In UTC, too:
+            # PostgreSQL refuses offsets past 15:59 ("+18:23") that Python accepts.
+            value = value.astimezone(UTC)
         except OverflowError:
             value = None
     if value is None:

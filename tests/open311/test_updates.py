@@ -265,3 +265,13 @@ def test_a_pushed_note_is_emailed_as_news_not_as_a_change(
     (email,) = mail.outbox
     assert "News about" in email.body and "still acknowledged" in email.body
     assert "Materials ordered" in email.body and "is now" not in email.body
+
+
+@pytest.mark.parametrize(
+    "path", ["/open311/v2/servicerequestupdates.json", "/open311/v2/requests.json"]
+)
+def test_a_date_with_an_offset_the_database_cannot_hold_is_read_in_utc(client, city, path):
+    # Python accepts offsets up to 23:59; PostgreSQL refuses past 15:59 (schemathesis found it).
+    response = client.get(path, {"end_date": "2000-01-01T13:08:36.06905+18:23"})
+    assert response.status_code == 200
+    assert response.json() == []
