@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,6 +25,16 @@ app.conf.beat_schedule = {
         "task": "issues.tasks.requeue_pending_notifications",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "city-outbox-requeue": {
+        "task": "issues.tasks.requeue_city_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "city-updates-poll": {
+        "task": "issues.tasks.poll_city_systems",
+        "schedule": float(settings.UPSTREAM_POLL_SECONDS),
+        "options": {"expires": max(settings.UPSTREAM_POLL_SECONDS - 5, 5)},
     },
     "ward-daily-digest": {
         "task": "issues.tasks.send_ward_digests",

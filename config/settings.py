@@ -264,6 +264,13 @@ OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=1
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 FOLLOWUP_AFTER_DAYS = env.int("FOLLOWUP_AFTER_DAYS", default=7)
 
+# The city's own Open311 system (docs/open311.md, "Connecting to the city's system"): how often
+# beat reads its updates, how many times a send is tried (1, 2, 4 ... minutes apart, at most 6 h)
+# before it fails for staff to see, and after how many failures in a row the department is told.
+UPSTREAM_POLL_SECONDS = env.int("UPSTREAM_POLL_SECONDS", default=300)
+UPSTREAM_MAX_ATTEMPTS = env.int("UPSTREAM_MAX_ATTEMPTS", default=20)
+UPSTREAM_ALERT_AFTER_FAILURES = env.int("UPSTREAM_ALERT_AFTER_FAILURES", default=5)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,12 +1,22 @@
 """Reads of the city's catalogue that pages, the workbench and the API share: service types for a
-picker, response templates a department may use, wards and their outlines for maps."""
+picker, response templates a department may use, wards and their outlines for maps, and where a
+report goes in the city's own system."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.db.models import Max, Min, Q, QuerySet
 from shapely.geometry import mapping
 
-from departments.models import ResponseTemplate, ServiceType, Ward
+from departments.models import (
+    Department,
+    ResponseTemplate,
+    ServiceType,
+    ServiceTypeUpstream,
+    UpstreamEndpoint,
+    Ward,
+)
 from departments.wards import shape_from_geojson
 
 # Simplified by about 20 m: the city map draws all 50 outlines at once, and at that zoom nobody
@@ -130,3 +140,32 @@ def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE) -> tuple[str, dict]
 def ward_outline(ward: Ward, tolerance: float = WARD_OUTLINE_TOLERANCE) -> dict:
     """One ward's outline, simplified less than the city map's: the ward page draws it large."""
     return _compact_geometry(ward.boundary, tolerance)
+
+
+@dataclass(frozen=True)
+class UpstreamRoute:
+    """Where a report of a type, worked by a department, goes in the city's system."""
+
+    endpoint: UpstreamEndpoint
+    service_code: str
+    attribute_map: dict = field(default_factory=dict)
+
+
+def upstream_route(*, service_type: ServiceType, department: Department) -> UpstreamRoute | None:
+    """The type's own endpoint if it names one, else the department's; None when the type is
+    kept local or nobody named an endpoint. A switched-off endpoint still gets its reports: they
+    wait in the outbox until it is switched on. Two queries at most."""
+    mapping_ = ServiceTypeUpstream.objects.filter(service_type=service_type).first()
+    if mapping_ is not None and mapping_.never_send:
+        return None
+    endpoint_id = (mapping_ and mapping_.endpoint_id) or department.upstream_id
+    if endpoint_id is None:
+        return None
+    endpoint = UpstreamEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return None
+    return UpstreamRoute(
+        endpoint=endpoint,
+        service_code=(mapping_ and mapping_.service_code) or service_type.service_code,
+        attribute_map=(mapping_ and mapping_.attribute_map) or {},
+    )

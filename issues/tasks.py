@@ -1,22 +1,29 @@
-"""Celery tasks: thin wrappers around the notification jobs, which beat runs (config/celery.py).
+"""Celery tasks: thin wrappers around the jobs beat runs (config/celery.py).
 
-The worker's main task, sending outbox rows, is `send_notifications` in issues/notify/delivery.py
-(it is named issues.tasks.send_notifications): delivery schedules it itself, so it lives there.
-Importing it here registers it when Celery looks for this module.
+The worker's main tasks, sending outbox rows, are `send_notifications` in
+issues/notify/delivery.py and `send_to_city` in issues/upstream/delivery.py (named under
+issues.tasks): delivery schedules them itself, so they live there. Importing them here registers
+them when Celery looks for this module.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from issues import services
 from issues.notify import delivery, digests, hotspots
 from issues.notify.delivery import send_notifications
+from issues.upstream import delivery as upstream
+from issues.upstream.delivery import send_to_city
 
 __all__ = [
     "detect_hotspots",
+    "poll_city_systems",
+    "requeue_city_outbox",
     "requeue_pending_notifications",
     "send_fixed_followups",
     "send_notifications",
+    "send_to_city",
     "send_ward_digests",
 ]
 
@@ -39,3 +46,13 @@ def send_fixed_followups() -> int:
 @shared_task(name="issues.tasks.detect_hotspots", ignore_result=True)
 def detect_hotspots() -> int:
     return len(hotspots.detect_and_alert())
+
+
+@shared_task(name="issues.tasks.requeue_city_outbox", ignore_result=True)
+def requeue_city_outbox() -> int:
+    return upstream.requeue_due()
+
+
+@shared_task(name="issues.tasks.poll_city_systems", ignore_result=True)
+def poll_city_systems() -> int:
+    return sum(result.applied for result in services.poll_all())

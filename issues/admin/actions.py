@@ -19,10 +19,12 @@ from issues.admin.forms import (
     CommentForm,
     ModerateForm,
     PlaceForm,
+    SendAgainForm,
     StatusForm,
     TransferForm,
 )
-from issues.models import Issue, Status
+from issues.models import Issue, Status, UpstreamSend
+from issues.upstream import delivery as city_outbox
 
 
 def change_status(request, issue, data) -> str:
@@ -70,6 +72,14 @@ def place(request, issue, data) -> str:
     return _("Placed in %(w)s.") % {"w": placed.ward}
 
 
+def send_again(request, issue, data) -> str:
+    city_outbox.send_again(
+        UpstreamSend.objects.filter(pk=data["send"].pk),
+        confirmed_absent=data["confirmed_absent"],
+    )
+    return _("Queued to be sent to %(city)s again.") % {"city": data["send"].endpoint}
+
+
 @dataclass(frozen=True)
 class WorkAction:
     form: type[forms.Form]
@@ -83,4 +93,5 @@ WORK_ACTIONS: dict[str, WorkAction] = {
     "transfer": WorkAction(TransferForm, transfer),
     "moderate": WorkAction(ModerateForm, moderate),
     "place": WorkAction(PlaceForm, place),
+    "send_again": WorkAction(SendAgainForm, send_again),
 }

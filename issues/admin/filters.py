@@ -4,11 +4,12 @@ name their own departments' types, never another department's work."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from departments.models import Department, ServiceType, Ward
-from issues.models import OPEN_STATUSES, Status
+from issues.models import OPEN_STATUSES, Status, UpstreamKind, UpstreamSend, UpstreamState
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -147,3 +148,26 @@ class OpenedFilter(admin.DateFieldListFilter):
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.title = _("opened")
+
+
+class CitySystemFilter(admin.SimpleListFilter):
+    """Reports and the city's own system: sent (with its reference), waiting, or failed (with
+    the city's reason on the issue page, and "Send again")."""
+
+    title = _("city's system")
+    parameter_name = "city"
+
+    def lookups(self, request, model_admin):
+        return [
+            (UpstreamState.SENT, _("Sent")),
+            (UpstreamState.PENDING, _("Waiting to be sent")),
+            (UpstreamState.FAILED, _("Failed: needs staff")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in UpstreamState.values:
+            return queryset
+        sends = UpstreamSend.objects.filter(
+            issue=OuterRef("pk"), kind=UpstreamKind.REPORT, state=self.value()
+        )
+        return queryset.filter(Exists(sends))

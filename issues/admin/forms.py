@@ -11,7 +11,15 @@ from accounts.models import User
 from departments.models import Department, ResponseTemplate
 from departments.selectors import response_templates_for
 from issues import services
-from issues.models import DESCRIPTION_MAX, Comment, Issue, Photo, Status
+from issues.models import (
+    DESCRIPTION_MAX,
+    Comment,
+    Issue,
+    Photo,
+    Status,
+    UpstreamSend,
+    UpstreamState,
+)
 
 # Statuses in workflow order, so menus read like the process.
 STATUS_ORDER = [s.value for s in Status]
@@ -160,6 +168,26 @@ class PlaceForm(forms.Form):
             {"latitude": issue.latitude, "longitude": issue.longitude, "address": issue.address},
         )
         super().__init__(*args, **kwargs)
+
+
+class SendAgainForm(forms.Form):
+    """Send a failed report (or update) to the city's system again, once the reason is fixed."""
+
+    send = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    confirmed_absent = forms.BooleanField(
+        label=_("I checked the city's system: it does not have this report"),
+        required=False,
+        help_text=_(
+            "Only needed when an earlier attempt may have reached the city and its list could "
+            "not tell: without it, CivicFix looks there again before sending."
+        ),
+    )
+
+    def __init__(self, *args, issue: Issue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["send"].queryset = UpstreamSend.objects.filter(
+            issue=issue, state=UpstreamState.FAILED
+        )
 
 
 class BulkCloseForm(ResponseMessageForm):

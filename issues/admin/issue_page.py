@@ -40,6 +40,7 @@ class IssuePageMixin:
             "work_forms": work_forms,
             "timeline": selectors.staff_timeline(issue, include_internal=can_work),
             "photos": list(issue.photos.all()),
+            "city_sends": list(issue.upstream_sends.select_related("endpoint").order_by("pk")),
             "template_bodies": {str(t.pk): t.body for t in templates},
             "map_tiles": {
                 "url": settings.MAP_TILE_URL,

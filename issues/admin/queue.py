@@ -24,6 +24,7 @@ from accounts import roles
 from issues.admin.bulk import BulkActionsMixin
 from issues.admin.filters import (
     AssignmentFilter,
+    CitySystemFilter,
     DepartmentFilter,
     OpenedFilter,
     OverdueFilter,
@@ -65,9 +66,12 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
         ("requested_at", OpenedFilter),
         "is_hidden",
         "source",
+        CitySystemFilter,
     ]
-    search_fields = ["public_id", "address", "description"]
-    search_help_text = _("Search by request id (like K7M2-9QXR), address or description.")
+    search_fields = ["public_id", "external_id", "address", "description"]
+    search_help_text = _(
+        "Search by request id (like K7M2-9QXR), the city's reference, address or description."
+    )
     list_per_page = 50
     # A full count on every page load is a second COUNT over the whole queue; the filtered count
     # is what staff read.

@@ -1,5 +1,5 @@
-"""Rows that only services write (history, comments, photos, votes, subscriptions, the outbox,
-hotspot alerts): admins may look, nobody edits them by hand."""
+"""Rows that only services write (history, comments, photos, votes, subscriptions, the outboxes,
+hotspot alerts, updates heard from the city): admins may look, nobody edits them by hand."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from accounts import roles
 from issues.models import (
+    CityUpdate,
     Comment,
     EmailOptOut,
     HotspotAlert,
@@ -16,9 +17,11 @@ from issues.models import (
     Photo,
     StatusChange,
     Subscription,
+    UpstreamSend,
     Vote,
 )
 from issues.notify import delivery
+from issues.upstream import delivery as city_outbox
 
 
 class AdminOnly(admin.ModelAdmin):
@@ -48,6 +51,7 @@ class StatusChangeAdmin(AdminOnly):
         "to_status",
         "to_department",
         "changed_by",
+        "source",
         "created_at",
     ]
     list_filter = ["to_status"]
@@ -128,3 +132,51 @@ class NotificationAdmin(AdminOnly):
 class HotspotAlertAdmin(AdminOnly):
     list_display = ["service_type", "ward", "report_count", "radius_m", "created_at"]
     list_select_related = ["service_type", "ward"]
+
+
+@admin.register(UpstreamSend)
+class UpstreamSendAdmin(AdminOnly):
+    """The city's outbox: what waits, what went (with the city's id) and what failed, and why."""
+
+    list_display = [
+        "issue",
+        "kind",
+        "endpoint",
+        "state",
+        "attempts",
+        "remote_id",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["state", "kind", "endpoint"]
+    list_select_related = ["issue__service_type", "endpoint"]
+    search_fields = ["issue__public_id", "remote_id", "token"]
+    actions = ["send_again", "send_again_confirmed_absent"]
+
+    def has_resend_permission(self, request):
+        return roles.is_admin(request.user)
+
+    def _queued(self, request, count: int) -> None:
+        messages.success(
+            request,
+            ngettext("%(n)d send queued again.", "%(n)d sends queued again.", count) % {"n": count},
+        )
+
+    @admin.action(description=_("Send failed ones again"), permissions=["resend"])
+    def send_again(self, request, queryset):
+        self._queued(request, city_outbox.send_again(queryset))
+
+    @admin.action(
+        description=_("Send failed ones again without looking: the city confirmed it lacks them"),
+        permissions=["resend"],
+    )
+    def send_again_confirmed_absent(self, request, queryset):
+        self._queued(request, city_outbox.send_again(queryset, confirmed_absent=True))
+
+
+@admin.register(CityUpdate)
+class CityUpdateAdmin(AdminOnly):
+    list_display = ["issue", "update_key", "channel", "status_change", "received_at"]
+    list_filter = ["channel"]
+    list_select_related = ["issue__service_type", "status_change"]
+    search_fields = ["issue__public_id", "update_key"]

@@ -33,6 +33,13 @@ from issues.models.reports import (
     photo_path,
     thumbnail_path,
 )
+from issues.models.upstream import (
+    CityUpdate,
+    UpstreamHealth,
+    UpstreamKind,
+    UpstreamSend,
+    UpstreamState,
+)
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -40,6 +47,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PUBLIC_ID_ALPHABET",
     "STAFF_EVENTS",
+    "CityUpdate",
     "CloseHistogram",
     "Comment",
     "DayTally",
@@ -56,6 +64,10 @@ __all__ = [
     "StatusChange",
     "StatusTally",
     "Subscription",
+    "UpstreamHealth",
+    "UpstreamKind",
+    "UpstreamSend",
+    "UpstreamState",
     "Vote",
     "new_public_id",
     "new_token",

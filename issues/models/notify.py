@@ -106,6 +106,7 @@ class NotificationEvent(models.TextChoices):
     WARD_DIGEST = "ward_digest", _("Daily ward digest")
     FIXED_FOLLOWUP = "fixed_followup", _("Is it fixed?")
     HOTSPOT = "hotspot", _("Hotspot alert")
+    UPSTREAM_FAILING = "upstream_failing", _("The city's system keeps failing")
     ACCOUNT = "account", _("Account email")
 
 

@@ -379,6 +379,9 @@ class StatusChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     message = models.TextField(_("public message"), blank=True)
+    # Set when the change came from the city's own system (polled or pushed): its name. Empty for
+    # changes made here, whose author is `changed_by` (or the system acting for the reporter).
+    source = models.CharField(_("from"), max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from departments.models import ServiceType
 from issues.open311.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_M
+from issues.open311.updates import OPENAPI_PUSH_FORM, OPENAPI_SCHEMAS, OPENAPI_WINDOW
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": "string", "format": "date-time"}
@@ -300,6 +301,7 @@ class Operation:
     parameters: tuple[dict, ...] = ()
     description: str = ""
     takes_request_form: bool = False  # the POST_FORM body, as form fields or multipart
+    form: dict | None = None  # another form body (urlencoded)
 
 
 # Its schema is filled in per document with the live catalogue's codes (see _operations).
@@ -374,6 +376,36 @@ OPERATIONS = (
         errors=(400, 404),
     ),
     Operation(
+        "/open311/v2/servicerequestupdates.json",
+        "get",
+        "listUpdates",
+        "Status changes and public comments, oldest first (mySociety's extension)",
+        parameters=(JURISDICTION, *OPENAPI_WINDOW),
+        ok=_json_list("ServiceRequestUpdate", "The updates in the window."),
+        errors=(400, 404),
+    ),
+    Operation(
+        "/open311/v2/servicerequestupdates.json",
+        "post",
+        "pushUpdate",
+        "A department's own system pushes a status change or note (integration key required)",
+        description=(
+            "Form-encoded. The api_key must be an integration key of the request's department; "
+            "service_request_id is ours or the city's own id. The same update_id twice changes "
+            "nothing."
+        ),
+        parameters=(
+            _param(
+                "api_key",
+                {"type": "string"},
+                "The key may come in the query string instead of the body.",
+            ),
+        ),
+        form=OPENAPI_PUSH_FORM,
+        ok=_json_list("PushedUpdate", "Our id of the update it made (null: nothing new)."),
+        errors=(400, 403, 404, 429),
+    ),
+    Operation(
         "/open311/v2/tokens/{token}.json",
         "get",
         "getToken",
@@ -406,6 +438,11 @@ def _operation(operation: Operation, code_schema: dict) -> dict:
         ]
     if operation.takes_request_form:
         described["requestBody"] = _request_form(code_schema)
+    elif operation.form is not None:
+        described["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": operation.form}},
+        }
     described["responses"] = {"200": operation.ok, **_errors(*operation.errors)}
     return described
 
@@ -449,5 +486,5 @@ def document(request) -> dict:
         },
         "servers": [{"url": request.build_absolute_uri("/").rstrip("/")}],
         "paths": _operations(codes),
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": {**SCHEMAS, **OPENAPI_SCHEMAS}},
     }

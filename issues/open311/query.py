@@ -62,8 +62,9 @@ def _datetime(params, name: str) -> datetime | None:
     if value is not None:
         try:
             # Years 1 and 9999 with an offset fall outside what a datetime can hold once in UTC
-            # (SQLite's adapter converts; PostgreSQL's would too on some dates).
-            value.astimezone(UTC)
+            # (SQLite's adapter converts; PostgreSQL's would too on some dates). In UTC, too:
+            # PostgreSQL refuses offsets past 15:59 ("+18:23") that Python accepts.
+            value = value.astimezone(UTC)
         except OverflowError:
             value = None
     if value is None:
@@ -353,7 +354,13 @@ def _attach(page: RequestPage, *, extensions: bool) -> RequestPage:
             "created_at", "id"
         )
         for change in changes.values(
-            "issue_id", "created_at", "from_status", "to_status", "message"
+            "issue_id",
+            "created_at",
+            "from_status",
+            "to_status",
+            "message",
+            "from_department_id",
+            "to_department_id",
         ):
             page.changes.setdefault(change["issue_id"], []).append(change)
         comments = Comment.objects.public().filter(AnyOf(F("issue_id"), ids))

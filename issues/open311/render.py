@@ -17,6 +17,7 @@ FORMATS = ("json", "xml")
 # Repeated children are named in the singular of their list's element, as in the spec's examples.
 SINGULAR = {
     "service_requests": "request",
+    "service_request_updates": "request_update",
     "services": "service",
     "attributes": "attribute",
     "values": "value",

@@ -153,8 +153,13 @@ def notes(changes, comments, w3c_=w3c) -> list[dict]:
         before, after = change["from_status"], change["to_status"]
         if not before:
             kind, summary = "submitted", _("Request submitted")
-        elif before == after:
+        elif before == after and change.get("to_department_id") not in (
+            None,
+            change.get("from_department_id"),
+        ):
             kind, summary = "transferred", _("Request transferred")
+        elif before == after:  # a note that left the status as it was (from the city's system)
+            kind, summary = "activity", _("Update")
         elif after in OPEN_STATUSES and before not in OPEN_STATUSES:
             kind, summary = "opened", _("Request reopened")
         else:

@@ -26,6 +26,11 @@ urlpatterns = [
         name="request",
     ),
     re_path(r"^v2/tokens/(?P<token>[^/]+)" + FMT, views.token_detail, name="token"),
+    re_path(
+        r"^v2/servicerequestupdates" + FMT,
+        cache_public(views.service_request_updates),
+        name="service_request_updates",
+    ),
     # Anything else under the API answers in the API's error format, not with an HTML page.
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

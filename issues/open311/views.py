@@ -30,8 +30,8 @@ from departments.selectors import (
     service_type_with_attributes,
 )
 from issues import services
-from issues.models import DESCRIPTION_MAX, Source
-from issues.open311 import openapi, query, serializers
+from issues.models import DESCRIPTION_MAX, CityUpdate, Source
+from issues.open311 import openapi, query, serializers, updates
 from issues.open311.errors import Open311Error, error_response, from_validation_error
 from issues.open311.render import FORMATS, render
 from issues.photos import prepare_photos
@@ -195,28 +195,40 @@ def token_detail(request, token: str, fmt: str):
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def create_request(request, fmt: str):
-    """POST requests: authenticate the key, read the form, create through the service layer."""
+def _posted_key(request):
+    """A POST's api_key, counted (None for none or an unknown one), once the body is a form."""
     if request.content_type not in FORM_TYPES:
         raise Open311Error(
             400,
             _("Send the request as application/x-www-form-urlencoded or multipart/form-data."),
         )
-    key = use_api_key(raw=_arg(request, "api_key"))
+    return use_api_key(raw=_arg(request, "api_key"))
+
+
+def _rate_limited(fmt: str, key) -> HttpResponse | None:
+    """The 429 (with Retry-After) when the key has spent its POSTs for the window."""
+    if ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
+        return None
+    limit, window = settings.RATE_LIMITS["open311_post"]
+    response = error_response(
+        fmt,
+        Open311Error(
+            429,
+            _("This api_key has made %(n)d requests in the last %(m)d minutes; slow down.")
+            % {"n": limit, "m": window // 60},
+        ),
+    )
+    response["Retry-After"] = str(window)
+    return response
+
+
+def create_request(request, fmt: str):
+    """POST requests: authenticate the key, read the form, create through the service layer."""
+    key = _posted_key(request)
     if key is None:
         raise Open311Error(403, _("A valid api_key is required to create a service request."))
-    if not ratelimit.allow("open311_post", identities=[f"key:{key.pk}"]):
-        limit, window = settings.RATE_LIMITS["open311_post"]
-        response = error_response(
-            fmt,
-            Open311Error(
-                429,
-                _("This api_key has made %(n)d requests in the last %(m)d minutes; slow down.")
-                % {"n": limit, "m": window // 60},
-            ),
-        )
-        response["Retry-After"] = str(window)
-        return response
+    if refusal := _rate_limited(fmt, key):
+        return refusal
 
     code = _arg(request, "service_code")
     if not code:
@@ -312,6 +324,38 @@ def attribute_answers(post) -> dict[str, list[str]]:
         if code:
             answers.setdefault(code, []).extend(post.getlist(key))
     return answers
+
+
+@csrf_exempt  # key-authenticated, never cookie-authenticated, so CSRF does not apply
+@open311_endpoint(methods=("GET", "HEAD", "POST"))
+def service_request_updates(request, fmt: str):
+    """mySociety's update extension: GET is the public feed of updates, oldest first; POST is a
+    department's own system pushing a status change or note (issues/open311/updates.py)."""
+    if request.method == "POST":
+        return push_update(request, fmt)
+    feed = updates.service_request_updates(updates.UpdateQuery.from_params(request.GET))
+    return render(fmt, "service_request_updates", feed)
+
+
+def push_update(request, fmt: str):
+    key = _posted_key(request)
+    if key is not None and (refusal := _rate_limited(fmt, key)):
+        return refusal
+    pushed = updates.read_push(key, lambda name: _arg(request, name))
+    try:
+        change = services.apply_city_update(
+            issue=pushed.issue,
+            update_key=pushed.update_id,
+            status_word=pushed.status,
+            text=pushed.description,
+            at=pushed.at,
+            source=pushed.source,
+            channel=CityUpdate.Channel.PUSH,
+        )
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+    update_id = f"s{change.pk}" if change else updates.known_update(pushed.issue, pushed.update_id)
+    return render(fmt, "service_request_updates", [{"update_id": update_id or None}])
 
 
 def openapi_document(request):

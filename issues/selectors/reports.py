@@ -49,6 +49,14 @@ def public_issue(public_id: str) -> Issue | None:
     return public_issues().filter(public_id=normalize_public_id(public_id)).first()
 
 
+def public_issue_by_reference(reference: str) -> Issue | None:
+    """An issue by the city's reference for it (the id its own 311 system gave it), newest
+    first should two systems have used the same number."""
+    if not _usable(reference):
+        return None
+    return public_issues().filter(external_id=reference.strip()[:64]).order_by("-pk").first()
+
+
 def public_photos() -> Prefetch:
     """An issue's visible photos as `public_photos`: what lists, pages and the API show."""
     return Prefetch(

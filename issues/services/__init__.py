@@ -13,11 +13,13 @@ from issues.services.catalogue import (
     set_sla_hours,
     set_staff,
 )
+from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
 from issues.services.engagement import add_comment, add_vote, remove_vote
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
     ALLOWED_TRANSITIONS,
     TransitionError,
+    add_status_note,
     assign_issue,
     bulk_assign,
     bulk_change_status,
@@ -30,7 +32,9 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "TransitionError",
     "add_comment",
+    "add_status_note",
     "add_vote",
+    "apply_city_update",
     "assign_issue",
     "bulk_assign",
     "bulk_change_status",
@@ -39,6 +43,8 @@ __all__ = [
     "create_issue",
     "delete_wards",
     "place_issue",
+    "poll_all",
+    "poll_endpoint",
     "remove_staff",
     "remove_vote",
     "reschedule_open_issues",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts import roles
 from issues.models import DESCRIPTION_MAX, Comment, Issue, NotificationEvent, Vote
 from issues.notify.events import queue_event
+from issues.upstream import outbox
 
 
 def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> Comment:
@@ -30,6 +31,7 @@ def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> C
         if not internal:
             Issue.objects.filter(pk=issue.pk).update(updated_at=comment.created_at)
             queue_event(NotificationEvent.COMMENT_ADDED, issue=issue, actor=author, comment=comment)
+            outbox.queue_update(issue=issue, comment=comment)
     return comment
 
 

@@ -29,6 +29,7 @@ from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
 from issues.services.workflow import as_utc, lock_issue, require_worker
+from issues.upstream import outbox
 
 
 def _validate_location(latitude: float | None, longitude: float | None) -> dict[str, str]:
@@ -188,6 +189,7 @@ def _record_new(issue: Issue, *, photos: Sequence[PreparedPhoto], notify: bool) 
         follow_issue(issue=issue, email=issue.reporter_email)
     if notify:
         queue_event(NotificationEvent.ISSUE_CREATED, issue=issue)
+        outbox.queue_report(issue)
     # The dashboards' rollup, in the same transaction but last: every report in a ward updates
     # the same counter rows, and they stay locked until commit, so nothing slow (photo files)
     # may come after.

@@ -20,6 +20,7 @@ from departments.models import Department
 from issues.dashboards import rollups
 from issues.models import DESCRIPTION_MAX, Issue, NotificationEvent, Status, StatusChange
 from issues.notify.events import queue_event
+from issues.upstream import outbox
 
 # The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
 # from open); a closed issue may be reopened, by its department's staff or by the system on the
@@ -58,12 +59,20 @@ def require_worker(user, issue: Issue) -> None:
 
 
 def change_status(
-    *, issue: Issue, to: str, by=None, message: str = "", at: datetime | None = None
+    *,
+    issue: Issue,
+    to: str,
+    by=None,
+    message: str = "",
+    at: datetime | None = None,
+    source: str = "",
 ) -> StatusChange:
     """Move an issue along the workflow, recording who, when and the public message.
 
     `by=None` is the system acting for someone (e.g. the reporter answering "not fixed").
     `at` backdates the change (imports and demo history); it defaults to now.
+    `source` names the city's system when the change came from there (issues/services/
+    cityupdates.py): it is recorded, and such a change is not sent back upstream.
     Raises TransitionError for a move the workflow does not allow, PermissionDenied when `by`
     does not work on the issue's department.
     """
@@ -106,9 +115,42 @@ def change_status(
             to_status=to,
             changed_by=by,
             message=message,
+            source=source[:120],
             created_at=now,
         )
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, actor=by, status_change=change)
+        if not source:
+            outbox.queue_update(issue=locked, status_change=change)
+    _refresh(issue, locked)
+    return change
+
+
+def add_status_note(
+    *, issue: Issue, message: str, source: str, at: datetime | None = None
+) -> StatusChange:
+    """A public note from the city's system that leaves the status as it is: recorded in the
+    history like a status change (same status before and after), and followers are told just as
+    they are of a change."""
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError({"message": _("A note needs words.")})
+    if len(message) > DESCRIPTION_MAX:
+        raise ValidationError({"message": _("The message is too long.")})
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        now = as_utc(at) if at else timezone.now()
+        locked.status_notes = message
+        locked.updated_at = now
+        locked.save(update_fields=["status_notes", "updated_at"])
+        change = StatusChange.objects.create(
+            issue=locked,
+            from_status=locked.status,
+            to_status=locked.status,
+            message=message,
+            source=source[:120],
+            created_at=now,
+        )
+        queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, status_change=change)
     _refresh(issue, locked)
     return change
 
@@ -152,6 +194,8 @@ def transfer_issue(
         queue_event(
             NotificationEvent.DEPARTMENT_TRANSFER, issue=locked, actor=by, status_change=change
         )
+        # The new department may send to a city system the old one did not.
+        outbox.queue_report(locked)
     _refresh(issue, locked)
     return change
 

@@ -118,11 +118,12 @@ def comment(request, public_id: str):
 
 @require_GET
 def track(request):
-    """The service tracker: a request id in, its page out; an unknown id gets a kind 404."""
+    """The service tracker: a request id (ours, or the city's reference) in, its page out; an
+    unknown id gets a kind 404."""
     raw = (request.GET.get("id") or "").strip()
     if not raw:
         return render(request, "issues/track.html", {})
-    issue = selectors.public_issue(raw[:40])
+    issue = selectors.public_issue(raw[:40]) or selectors.public_issue_by_reference(raw[:40])
     if issue is None:
         return render(
             request, "issues/track.html", {"query": raw[:40], "not_found": True}, status=404

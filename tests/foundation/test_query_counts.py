@@ -21,9 +21,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from departments.models import Ward
+from accounts.services import issue_api_key
+from departments.models import IntegrationKey, ServiceTypeUpstream, UpstreamEndpoint, Ward
 from issues import services
-from issues.models import Issue, Status
+from issues.models import CityUpdate, Issue, Status, UpstreamKind, UpstreamSend, UpstreamState
 from issues.notify import links
 from issues.notify.events import suppressed
 from issues.photos import prepare_photo, store_photo
@@ -84,6 +85,7 @@ def city(db):
         services.change_status(issue=issues[0], to=Status.CLOSED, by=staff, message="Filled")
         services.set_hidden(target=issues[5], hidden=True, by=staff, reason="Private data")
     Issue.objects.filter(pk=issues[0].pk).update(closed_at=timezone.now() - timedelta(days=8))
+    connect_to_a_city_system(pothole, streets, staff, issues)
     return {
         "ward": ward,
         "issues": issues,
@@ -93,6 +95,25 @@ def city(db):
         "resident": resident,
         "admin": admin,
     }
+
+
+def connect_to_a_city_system(pothole, streets, staff, issues) -> None:
+    """A city system the pothole type is sent to, with an integration key, and the outbox and
+    updates of half the issues (the other half's come from the reports made after)."""
+    endpoint = UpstreamEndpoint.objects.create(name="City 311", base_url="http://127.0.0.1:9/v2/")
+    ServiceTypeUpstream.objects.create(service_type=pothole, endpoint=endpoint, service_code="PH")
+    key, _raw = issue_api_key(owner=staff, name="Streets CRM")
+    IntegrationKey.objects.create(api_key=key, department=streets)
+    for n, issue in enumerate(issues[:3]):
+        UpstreamSend.objects.create(
+            issue=issue,
+            endpoint=endpoint,
+            kind=UpstreamKind.REPORT,
+            dedupe_key=f"report:{issue.pk}:{endpoint.pk}",
+            state=UpstreamState.SENT,
+            remote_id=f"PH-{n}",
+        )
+        CityUpdate.objects.create(issue=issue, update_key=f"u{n}", channel="poll")
 
 
 BBOX = f"{CITY_HALL[1] - 0.05},{CITY_HALL[0] - 0.05},{CITY_HALL[1] + 0.05},{CITY_HALL[0] + 0.05}"
@@ -141,6 +162,8 @@ def public_pages(city) -> dict[str, str]:
         + f"?lat={CITY_HALL[0]}&long={CITY_HALL[1]}&radius=500",
         "open311 request": f"/open311/v2/requests/{issue.public_id}.json",
         "openapi": "/open311/v2/openapi.json",
+        "open311 updates": "/open311/v2/servicerequestupdates.json",
+        "open311 updates xml": "/open311/v2/servicerequestupdates.xml",
         "sign in": reverse("accounts:login"),
         "sign up": reverse("accounts:signup"),
         "readiness": reverse("readyz"),
@@ -176,6 +199,24 @@ def signed_in_pages(city) -> dict[str, tuple[str, str]]:
         "catalogue: templates": ("staff", reverse("admin:departments_responsetemplate_changelist")),
         "records: outbox": ("admin", reverse("admin:issues_notification_changelist")),
         "records: history": ("admin", reverse("admin:issues_statuschange_changelist")),
+        "catalogue: city systems": (
+            "admin",
+            reverse("admin:departments_upstreamendpoint_changelist"),
+        ),
+        "catalogue: city mappings": (
+            "admin",
+            reverse("admin:departments_servicetypeupstream_changelist"),
+        ),
+        "catalogue: integration keys": (
+            "admin",
+            reverse("admin:departments_integrationkey_changelist"),
+        ),
+        "records: city outbox": ("admin", reverse("admin:issues_upstreamsend_changelist")),
+        "records: city updates": ("admin", reverse("admin:issues_cityupdate_changelist")),
+        "workbench queue, sent to the city": (
+            "staff",
+            reverse("admin:issues_issue_changelist") + "?city=sent",
+        ),
     }
 
 
@@ -216,6 +257,8 @@ PUBLIC = {
     "open311 requests, radius": 2,
     "open311 request": 2,
     "openapi": 1,
+    "open311 updates": 2,
+    "open311 updates xml": 2,
     "sign in": 0,
     "sign up": 0,
     "readiness": 1,  # SELECT 1: is the database there?
@@ -229,8 +272,8 @@ SIGNED_IN = {
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
     "workbench queue, admin": 10,
-    "workbench issue page": 24,
-    "workbench issue page, alderman": 20,
+    "workbench issue page": 25,
+    "workbench issue page, alderman": 21,
     "workbench home": 6,
     "catalogue: departments": 5,
     "catalogue: service types": 7,
@@ -238,6 +281,12 @@ SIGNED_IN = {
     "catalogue: templates": 10,
     "records: outbox": 5,
     "records: history": 5,
+    "catalogue: city systems": 5,
+    "catalogue: city mappings": 6,
+    "catalogue: integration keys": 6,
+    "records: city outbox": 6,
+    "records: city updates": 5,
+    "workbench queue, sent to the city": 14,
 }
 
 
