@@ -4,11 +4,19 @@ and the original columns, so it can be fixed in a spreadsheet and imported again
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from issues.importers.records import Reject
-
 LINE, REASON = "_line", "_reason"
+
+
+@dataclass(slots=True)
+class Reject:
+    """A row that was not imported: its line in the source, why, and its original columns."""
+
+    line: int
+    reason: str
+    raw: dict = field(default_factory=dict)
 
 
 class RejectsFile:
