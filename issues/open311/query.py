@@ -13,11 +13,11 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
-from django.db.models.functions import Cos, Power, Radians, Sin
+from django.db.models import F, Lookup, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from departments.attributes import parse_w3c_datetime
+from departments.geo import within_radius
 from departments.models import ServiceType, Ward
 from issues import selectors
 from issues.models import (
@@ -35,8 +35,6 @@ MAX_PAGE_SIZE = 1000
 MAX_IDS = 500
 MAX_RADIUS_M = 100_000
 MAX_WARD_NUMBER = 32_767
-EARTH_RADIUS_M = 6_371_008.8
-METRES_PER_DEGREE_LAT = 111_320.0
 STATUS_MAP = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
 TRUE_WORDS = {"true", "1", "yes"}
 FALSE_WORDS = {"false", "0", "no"}
@@ -221,25 +219,6 @@ def decode_cursor(token: str) -> tuple[datetime, int]:
             % {"v": token[:40]},
         ) from None
     return requested_at, pk
-
-
-def within_radius(
-    queryset: QuerySet[Issue], lat: float, lon: float, radius_m: float
-) -> QuerySet[Issue]:
-    """Issues within `radius_m` metres of a point: a bounding box on the indexed lat/lon columns
-    first, then the exact great-circle test (haversine, compared without the arcsine)."""
-    dlat = radius_m / METRES_PER_DEGREE_LAT
-    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-    dlon = min(radius_m / (METRES_PER_DEGREE_LAT * cos_lat), 180.0)
-    queryset = queryset.in_bbox(lat - dlat, lon - dlon, lat + dlat, lon + dlon)
-    half_angle = min(radius_m / (2 * EARTH_RADIUS_M), math.pi / 2)
-    limit = math.sin(half_angle) ** 2
-    haversine = Power(Sin((Radians(F("latitude")) - math.radians(lat)) / 2), 2) + Value(
-        math.cos(math.radians(lat)), output_field=FloatField()
-    ) * Cos(Radians(F("latitude"))) * Power(
-        Sin((Radians(F("longitude")) - math.radians(lon)) / 2), 2
-    )
-    return queryset.alias(haversine_a=haversine).filter(haversine_a__lte=limit)
 
 
 # What a service request shows, read as plain values: building four model instances per row
