@@ -106,6 +106,7 @@ class NotificationEvent(models.TextChoices):
     WARD_DIGEST = "ward_digest", _("Daily ward digest")
     FIXED_FOLLOWUP = "fixed_followup", _("Is it fixed?")
     HOTSPOT = "hotspot", _("Hotspot alert")
+    ADOPTION_REMINDER = "adoption_reminder", _("Adopted asset: a visit is due")
     ACCOUNT = "account", _("Account email")
 
 
