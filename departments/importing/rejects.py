@@ -7,6 +7,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils import timezone
+
 LINE, REASON = "_line", "_reason"
 
 
@@ -47,3 +49,9 @@ class RejectsFile:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """Next to where the command runs (the input may be on read-only media), stamped."""
+    stem = Path(path).stem
+    return Path.cwd() / f"{stem}.rejects-{timezone.now():%Y%m%d-%H%M%S}.csv"

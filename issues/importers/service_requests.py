@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
 from departments.importing import bulk
 from departments.importing.progress import Progress
@@ -315,9 +314,3 @@ class RequestImporter:
             if ward_id is None and self.wards_from_column and row.source_ward is not None:
                 ward_id = self.ward_numbers.get(row.source_ward)
             row.ward_id = ward_id
-
-
-def default_rejects_path(path: str | Path) -> Path:
-    """Next to where the command runs (the input may be on read-only media), stamped."""
-    stem = Path(path).stem
-    return Path.cwd() / f"{stem}.rejects-{timezone.now():%Y%m%d-%H%M%S}.csv"
