@@ -149,10 +149,16 @@ def prepare_photos(uploads, *, already: int = 0) -> list[PreparedPhoto]:
 
 def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None) -> Photo:
     photo = Photo(issue=issue, uploaded_by=uploaded_by, size=len(prepared.image))
-    photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
-    photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
-    # ImageField's own dimension update reads None here (the saved file is not re-read), and
-    # the columns are NOT NULL; the pipeline already knows the size.
-    photo.width, photo.height = prepared.width, prepared.height
+    attach_files(photo, prepared)
     photo.save()
     return photo
+
+
+def attach_files(record, prepared: PreparedPhoto) -> None:
+    """Store a prepared photo's files on a record with `image`, `thumbnail`, `width` and
+    `height` (an issue's photo, an adopter's visit); the caller saves the record."""
+    record.image.save("photo.jpg", ContentFile(prepared.image), save=False)
+    record.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+    # ImageField's own dimension update reads None here (the saved file is not re-read), and
+    # the columns are NOT NULL; the pipeline already knows the size.
+    record.width, record.height = prepared.width, prepared.height

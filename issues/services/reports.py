@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.attributes import clean_attribute_answers
-from departments.models import Department, ServiceType, Ward
+from departments.models import Asset, Department, ServiceType, Ward
 from issues.dashboards import rollups
 from issues.models import (
     DESCRIPTION_MAX,
@@ -68,14 +68,20 @@ def create_issue(
     zipcode: str = "",
     require_ward: bool = False,
     requested_at: datetime | None = None,
+    asset: Asset | None = None,
 ) -> Issue:
     """Create a report, routed to its department and ward.
 
     `attributes` are the raw answers {code: [values]} and are validated against the type's
     attributes. A point in no ward is refused when `require_ward` (the resident form) and otherwise
-    kept, flagged for triage. Raises ValidationError with per-field messages.
+    kept, flagged for triage. A report about an `asset` (one of the type's layer) is placed on
+    the asset's point, so the crew goes to that pole or stop. Raises ValidationError with
+    per-field messages.
     """
     description = (description or "").replace("\r\n", "\n").strip()
+    if asset is not None:
+        latitude, longitude = asset.latitude, asset.longitude
+        address = address or asset.name
     texts = {
         "description": description,
         "address_string": address,
@@ -86,6 +92,10 @@ def create_issue(
         "media_url": media_url,
     }
     errors = _report_errors(service_type, latitude, longitude, texts)
+    if asset is not None and asset.layer_id != service_type.asset_layer_id:
+        errors["asset"] = [
+            _("That is not something a %(type)s report can name.") % {"type": service_type.name}
+        ]
     answers = _attribute_answers(service_type, attributes, errors)
     if reporter is None and reporter_email and len(reporter_email) > 254:
         errors["email"] = [_("That email address is too long.")]
@@ -112,6 +122,7 @@ def create_issue(
             zipcode=zipcode.strip()[:16],
             description=description,
             attributes=answers,
+            asset=asset,
             reporter=reporter if reporter and reporter.is_authenticated else None,
             reporter_name=reporter_name.strip()[:120],
             reporter_email=(reporter_email or "").strip().lower(),
