@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from issues.notify import delivery, digests, hotspots
+from issues.notify import delivery, digests, hotspots, reminders
 from issues.notify.delivery import send_notifications
 
 __all__ = [
     "detect_hotspots",
     "requeue_pending_notifications",
+    "send_adoption_reminders",
     "send_fixed_followups",
     "send_notifications",
     "send_ward_digests",
@@ -39,3 +40,8 @@ def send_fixed_followups() -> int:
 @shared_task(name="issues.tasks.detect_hotspots", ignore_result=True)
 def detect_hotspots() -> int:
     return len(hotspots.detect_and_alert())
+
+
+@shared_task(name="issues.tasks.send_adoption_reminders", ignore_result=True)
+def send_adoption_reminders() -> int:
+    return reminders.queue_adoption_reminders()
