@@ -94,6 +94,8 @@ class ServiceType(models.Model):
     @property
     def metadata(self) -> bool:
         """Open311 `metadata`: true when the type has attributes a client must ask about."""
+        if self.asset_layer_id is not None:
+            return True  # the asset it is about is one (issues.models.ASSET_ATTRIBUTE)
         annotated = getattr(self, "has_attributes", None)
         if annotated is not None:
             return bool(annotated)

@@ -142,7 +142,7 @@ def ward_outline(ward: Ward, tolerance: float = WARD_OUTLINE_TOLERANCE) -> dict:
 
 NEAREST_COUNT = 5
 # The nearest assets are looked for in growing boxes: most pins find five in the first.
-NEAREST_RADII_M = (150, 600, 2400)
+NEAREST_RADII_M = (250, 1000, 4000)
 # What a map point of an asset shows, read as plain tuples (up to MAP_FEATURE_CAP per answer).
 ASSET_POINT_FIELDS = ("id", "source_id", "name", "kind", "latitude", "longitude", "adopter_count")
 

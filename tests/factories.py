@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import User
 from departments.demo import WARDS_FILE, DemoReport, load_wards
-from departments.models import Department, ServiceAttribute, ServiceType, Ward
+from departments.models import Asset, AssetLayer, Department, ServiceAttribute, ServiceType, Ward
 
 _seq = itertools.count(1)
 
@@ -91,6 +91,28 @@ def make_issue(service_type: ServiceType | None = None, point=CITY_HALL, **extra
         description=extra.pop("description", "A deep pothole"),
         **extra,
     )
+
+
+def make_layer(name: str | None = None, **extra) -> AssetLayer:
+    n = next(_seq)
+    extra.setdefault("asset_label", "street light")
+    extra.setdefault("asset_label_plural", "street lights")
+    return AssetLayer.objects.create(name=name or f"Layer {n}", slug=f"layer-{n}", **extra)
+
+
+def make_asset(layer: AssetLayer, source_id: str, point=CITY_HALL, **extra) -> Asset:
+    extra.setdefault("name", f"Pole {source_id}")
+    return Asset.objects.create(
+        layer=layer, source_id=source_id, latitude=point[0], longitude=point[1], **extra
+    )
+
+
+def assets_along(layer: AssetLayer, count: int, start=CITY_HALL, step: float = 0.0003):
+    """`count` assets in a line going north from `start`, about 33 m apart, ids "1", "2"..."""
+    return [
+        make_asset(layer, str(i + 1), point=(start[0] + i * step, start[1]))
+        for i in range(count)
+    ]
 
 
 @pytest.fixture

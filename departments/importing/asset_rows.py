@@ -159,7 +159,8 @@ def parse_point(raw: dict, columns: ChosenColumns) -> tuple[float, float]:
 
 
 def to_asset_row(line: int, raw: dict, columns: ChosenColumns) -> AssetRow:
-    source_id = clean(raw.get(columns.id))
+    # A GeoJSON feature without the id property may carry its own id ("@id").
+    source_id = clean(raw.get(columns.id)) or clean(raw.get("@id"))
     if not source_id:
         raise AssetRowError(f"no id (column {columns.id} is empty)")
     if len(source_id) > ID_MAX:
@@ -247,7 +248,7 @@ class AssetFile:
         if not isinstance(features, list):
             raise SourceError("expected a GeoJSON FeatureCollection")
         self._features, self.total = features, len(features)
-        keys: dict[str, None] = {"@id": None}
+        keys: dict[str, None] = dict.fromkeys(("@id", "@latitude", "@longitude"))
         for feature in features[:1000]:
             if isinstance(feature, dict) and isinstance(feature.get("properties"), dict):
                 keys.update(dict.fromkeys(feature["properties"]))

@@ -242,8 +242,14 @@ ROW_FIELDS = (
     "service_type__service_notice",
     "department__name",
 )
-# The ward is a LEFT JOIN: only joined when extensions ask for it.
-EXTENSION_FIELDS = ("ward__number", "source")
+# The ward and the asset are LEFT JOINs: only joined when extensions ask for them.
+EXTENSION_FIELDS = (
+    "ward__number",
+    "source",
+    "asset__source_id",
+    "asset__layer__slug",
+    "asset__name",
+)
 NEWEST_FIRST = ("-requested_at", "-id")
 
 
