@@ -21,6 +21,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from departments.models import Asset
 from issues.admin.bulk import BulkActionsMixin
 from issues.admin.filters import (
     AssignmentFilter,
@@ -67,7 +68,9 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
         "source",
     ]
     search_fields = ["public_id", "address", "description"]
-    search_help_text = _("Search by request id (like K7M2-9QXR), address or description.")
+    search_help_text = _(
+        "Search by request id (like K7M2-9QXR), address, description, or an asset's id."
+    )
     list_per_page = 50
     # A full count on every page load is a second COUNT over the whole queue; the filtered count
     # is what staff read.
@@ -84,6 +87,7 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
                     "status",
                     "status_notes",
                     "ward",
+                    "asset",
                     "needs_triage",
                     "assignee",
                     "vote_count",
@@ -208,8 +212,13 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if term:
-            # People read ids over the phone: "k7m2 9qxr" and "K7M29QXR" find K7M2-9QXR.
-            results = results | queryset.filter(public_id=normalize_public_id(term))
+            # People read ids over the phone: "k7m2 9qxr" and "K7M29QXR" find K7M2-9QXR. A
+            # pole's or stop's id finds the reports against it (the asset id's index).
+            results = (
+                results
+                | queryset.filter(public_id=normalize_public_id(term))
+                | queryset.filter(asset__in=Asset.objects.filter(source_id=term).values("id"))
+            )
         return results, may_have_duplicates
 
     # -- columns --
