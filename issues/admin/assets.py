@@ -127,7 +127,10 @@ class AdoptionAdmin(admin.ModelAdmin):
         return roles.is_admin(request.user) or roles.is_department_staff(request.user)
 
     def has_module_permission(self, request):
-        return self._may_see(request)
+        # Listed on the workbench's index for admins only: asking whether a staff member's
+        # departments have a layer would cost a query on every workbench page. Staff reach a
+        # layer's adoptions from an issue's asset (admin/issues/issue/_summary.html).
+        return roles.is_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
         if obj is None:

@@ -8,6 +8,7 @@ unsubscribe; the row was right when written, but sending it now would leak or an
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 
 from departments.models import Department
 from issues.models import (
@@ -69,13 +70,13 @@ def withdrawn_reason(row: Notification) -> str:
 
 def _reminder_unwanted(row: Notification) -> str:
     # The ref is "<adoption id>@<due date>" (issues/notify/reminders.py).
-    pk = _ref(row).split("@")[0]
+    pk, _at, due = _ref(row).partition("@")
     adoption = Adoption.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
     if adoption is None or not adoption.is_active:
         return "the adoption has ended."
     if not adoption.send_reminders:
         return "the adopter turned the reminders off."
-    if adoption.next_due_at > row.created_at:
+    if timezone.localdate(adoption.next_due_at).isoformat() > due:
         return "the adopter has logged a visit since."
     return ""
 
