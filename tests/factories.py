@@ -101,7 +101,10 @@ def make_layer(name: str | None = None, **extra) -> AssetLayer:
 
 
 def make_asset(layer: AssetLayer, source_id: str, point=CITY_HALL, **extra) -> Asset:
+    """An asset, in the ward its point is in (as the importer places them)."""
     extra.setdefault("name", f"Pole {source_id}")
+    if "ward" not in extra:
+        extra["ward"] = Ward.objects.containing(*point)
     return Asset.objects.create(
         layer=layer, source_id=source_id, latitude=point[0], longitude=point[1], **extra
     )

@@ -181,10 +181,10 @@ def adopt(request, layer: str, source_id: str):
     if asset is None:
         return _not_found(request, source_id)
     adopter = Adopter.objects.filter(user=request.user).first()
-    form = AdoptForm(
-        request.POST or None, initial={"show_name": bool(adopter and adopter.show_name)}
-    )
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    shown = bool(adopter and adopter.show_name)
+    form = AdoptForm(request.POST if posted else None, initial={"show_name": shown})
+    if posted and form.is_valid():
         try:
             services.adopt_asset(
                 asset=asset, user=request.user, show_name=form.cleaned_data["show_name"]
@@ -217,8 +217,13 @@ def visit(request, pk: int):
     adoption = _own_adoption(request, pk)
     asset = adoption.asset
     repair_types = list(asset.layer.service_types.filter(active=True).order_by("name"))
-    form = VisitForm(request.POST or None, request.FILES or None, repair_types=repair_types)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = VisitForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        repair_types=repair_types,
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         try:
             logged = services.log_visit(
@@ -251,8 +256,9 @@ def visit(request, pk: int):
 def give_up(request, pk: int):
     adoption = _own_adoption(request, pk)
     asset = adoption.asset
-    form = GiveUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = GiveUpForm(request.POST if posted else None)
+    if posted and form.is_valid():
         try:
             services.give_up_adoption(
                 adoption=adoption, by=request.user, note=form.cleaned_data["note"]
