@@ -33,7 +33,7 @@
           icon: L.divIcon({ className: "", html: '<div class="cluster-icon cluster-icon--asset" style="width:' + size + "px;height:" + size + 'px">' + p.count + "</div>", iconSize: [size, size] }),
           title: title, alt: title, keyboard: true
         });
-        cluster.on("click", function () {
+        cluster.on("click keypress", function () {
           var b = p.bbox;
           map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: map.getZoom() + 3 });
         });

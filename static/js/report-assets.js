@@ -77,7 +77,7 @@
         icon: L.divIcon({ className: "", html: '<div class="cluster-icon cluster-icon--asset" style="width:' + size + "px;height:" + size + 'px">' + p.count + "</div>", iconSize: [size, size] }),
         title: p.count + " – " + (config.strings.zoomIn || ""), keyboard: true
       });
-      cluster.on("click", function () {
+      cluster.on("click keypress", function () {
         var b = p.bbox;
         map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: map.getZoom() + 3 });
       });
@@ -91,7 +91,12 @@
       keyboard: true,
       riseOnHover: true
     });
-    marker.on("click", function () { pick(p, lat, lng); });
+    // Leaflet only opens popups on Enter: a focused marker is picked by Enter or Space here.
+    marker.on("click keypress", function (e) {
+      var key = e.originalEvent && e.originalEvent.key;
+      if (e.type === "keypress" && key !== "Enter" && key !== " ") { return; }
+      pick(p, lat, lng);
+    });
     return marker;
   }
 
