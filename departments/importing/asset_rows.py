@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from departments.importing.readers import Source, SourceError, bad_encoding
@@ -100,9 +101,12 @@ class ChosenColumns:
     geometry: str
     fixed_kind: str
 
-    @property
-    def used(self) -> set[str]:
-        return {self.id, self.name, self.kind, self.latitude, self.longitude, self.geometry} - {""}
+    @cached_property
+    def used(self) -> frozenset[str]:
+        """The columns read into fields: every other one is kept as an attribute."""
+        return frozenset(
+            {self.id, self.name, self.kind, self.latitude, self.longitude, self.geometry} - {""}
+        )
 
 
 @dataclass(slots=True)
@@ -168,8 +172,9 @@ def to_asset_row(line: int, raw: dict, columns: ChosenColumns) -> AssetRow:
     latitude, longitude = parse_point(raw, columns)
     kind = columns.fixed_kind or (clean(raw.get(columns.kind)) if columns.kind else "")
     attributes = {}
+    used = columns.used
     for key, value in raw.items():
-        if key in columns.used or key.startswith("@") or value in (None, ""):
+        if key in used or key.startswith("@") or value in (None, ""):
             continue
         attributes[clean(key)[:64]] = clean(value) if isinstance(value, str) else value
     return AssetRow(

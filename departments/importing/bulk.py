@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 ORM_BATCH = 2000
 
@@ -125,8 +125,11 @@ def _insert_many(model, rows: list[dict]) -> int:
     names = ", ".join(q(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {q(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+    # The connection itself, not Django's proxy: the proxy looks it up per attribute, once per
+    # value here.
+    db = connections[connection.alias]
     params = [
-        [f.get_db_prep_save(full[f.attname], connection) for f in fields]
+        [f.get_db_prep_save(full[f.attname], db) for f in fields]
         for full in _complete(fields, rows)
     ]
     with connection.cursor() as cursor:
