@@ -64,6 +64,18 @@ def service_type_with_attributes(service_code: str) -> ServiceType | None:
     )
 
 
+def service_type_with_layer(service_code: str) -> ServiceType | None:
+    """An active type by its code with its asset layer (no questions), or None."""
+    if not _usable(service_code):
+        return None
+    return (
+        ServiceType.objects.active()
+        .filter(service_code=service_code)
+        .select_related("asset_layer")
+        .first()
+    )
+
+
 def response_templates_for(
     department_ids, *, status: str | None = None
 ) -> QuerySet[ResponseTemplate]:

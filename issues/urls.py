@@ -26,16 +26,16 @@ urlpatterns = [
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
     # Asset layers and adoption (issues/views/assets.py). "adopt/" before the asset itself: an
     # asset's id may hold a slash, so the asset's pattern takes the rest of the path.
-    path("assets/", assets.layers, name="asset_layers"),
-    path("assets/<slug:layer>.geojson", assets.asset_map, name="asset_map"),
-    path("assets/<slug:layer>/", assets.layer_page, name="asset_layer"),
-    path("assets/<slug:layer>/wards/", assets.ward_figures, name="asset_wards"),
+    path("assets/", cache_public(assets.layers), name="asset_layers"),
+    path("assets/<slug:layer>.geojson", cache_public(assets.asset_map), name="asset_map"),
+    path("assets/<slug:layer>/", cache_public(assets.layer_page), name="asset_layer"),
+    path("assets/<slug:layer>/wards/", cache_public(assets.ward_figures), name="asset_wards"),
     path("assets/<slug:layer>/<path:source_id>/adopt/", assets.adopt, name="adopt"),
-    path("assets/<slug:layer>/<path:source_id>/", assets.asset_detail, name="asset"),
+    path("assets/<slug:layer>/<path:source_id>/", cache_public(assets.asset_detail), name="asset"),
     path("adoptions/<int:pk>/visit/", assets.visit, name="visit"),
     path("adoptions/<int:pk>/give-up/", assets.give_up, name="give_up"),
     path("adopters/mine/", assets.my_adoptions, name="my_adoptions"),
-    path("adopters/<str:public_id>/", assets.adopter, name="adopter"),
+    path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
     # A person's own page; under /accounts/ where people look for it (accounts/views.py says why

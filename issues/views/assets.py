@@ -22,7 +22,7 @@ from departments.selectors import (
     asset_layer,
     asset_layers,
     asset_map_features,
-    service_type_with_attributes,
+    service_type_with_layer,
 )
 from issues import selectors, services
 from issues.asset_forms import AdoptForm, GiveUpForm, VisitForm
@@ -85,7 +85,7 @@ def duplicates_for(choice: selectors.AssetChoice, service_type, latitude, longit
 @require_GET
 def report_assets(request):
     """The nearest assets of the chosen type's layer to the pin, as the report form shows them."""
-    service_type = service_type_with_attributes(request.GET.get("type", ""))
+    service_type = service_type_with_layer(request.GET.get("type", ""))
     if service_type is None and request.GET.get("type"):
         return HttpResponseBadRequest(_("Unknown service type."))
     choice = asset_choice_for(service_type, request.GET)

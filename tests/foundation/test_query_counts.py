@@ -297,7 +297,7 @@ PUBLIC = {
     # The type, its questions and the type list; two boxes for the five nearest shelters (the
     # first holds three), and what is open against them.
     "report form, type with assets": 6,
-    "report assets": 5,
+    "report assets": 4,
     "asset map, zoomed out": 2,
     "asset map, zoomed in": 2,
     "asset layers": 1,

@@ -177,3 +177,12 @@ def test_the_ward_figures_count_assets_adopted_adopters_and_recent_visits(
     rows = {(r.ward, r.assets, r.adopted, r.adopters, r.visits) for r in page.context["rows"]}
     assert rows == {(42, 2, 1, 2, 1), (None, 1, 0, 0, 0)}
     assert "1 of 3 bus shelters are adopted." in page.content.decode()
+
+
+def test_a_cached_asset_page_shows_a_new_adoption_at_once(client, shelter, neighbour):
+    """Asset pages are in the public page cache; an adoption moves its counter."""
+    assert (
+        "Nobody looks after this bus shelter yet" in client.get(asset_url(shelter)).content.decode()
+    )
+    services.adopt_asset(asset=shelter, user=neighbour)
+    assert "Looked after by" in client.get(asset_url(shelter)).content.decode()

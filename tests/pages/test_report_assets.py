@@ -99,6 +99,8 @@ def test_a_report_names_the_picked_light_and_sits_on_its_point(client, lights):
     assert response.status_code == 302
     assert issue.asset.source_id == "3" and issue.asset.layer == lights
     assert (issue.latitude, issue.longitude) == (issue.asset.latitude, issue.asset.longitude)
+    page = client.get(issue.get_absolute_url()).content.decode()
+    assert f'href="/assets/{lights.slug}/3/">Pole 3</a>' in page  # the public page names it
 
 
 def test_an_unknown_asset_is_refused_with_a_message_and_nothing_is_stored(client, lights):
