@@ -27,7 +27,6 @@ import csv
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
 import shapely  # noqa: E402
 
-from bench.database import PYTHON, recreate_database  # noqa: E402
+from bench.database import manage, recreate_database  # noqa: E402
 from bench.server import Server  # noqa: E402
 from bench.timing import get  # noqa: E402
 
@@ -67,37 +66,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=250)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     return parser.parse_args()
-
-
-def environment(args) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{args.pg}/{args.db}",
-        "SECRET_KEY": "bench-only-not-a-secret",
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)  # no Redis: each worker caches for itself
-    env.pop("CACHE_URL", None)
-    return env
-
-
-def manage(args, *command: str) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *command],
-        cwd=ROOT,
-        env=environment(args),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
 
 
 def city_shape():
@@ -146,7 +114,7 @@ def import_lights(args, path: Path) -> dict:
             "import_assets",
             str(path),
             "--layer",
-            LAYER,
+            "Street lights",  # the slug is LAYER
             "--label",
             "street light",
             "--no-progress",
@@ -234,6 +202,8 @@ def measure(args, city) -> dict[str, tuple[float, float]]:
 
 def main() -> None:
     args = parse_args()
+    # No Redis: each worker caches for itself (bench.database.environment reads an empty one so).
+    args.redis = ""
     print(f"Fresh database {args.db}; {args.lights:,} street lights")
     recreate_database(args.pg, args.db)
     manage(args, "migrate", "--no-input", "-v", "0")
@@ -257,9 +227,7 @@ def main() -> None:
         conn.execute("VACUUM ANALYZE")
     for run, figure in imported.items():
         print(f"import_assets ({run}): {figure['seconds']:.1f}s  {' / '.join(figure['summary'])}")
-    server_args = argparse.Namespace(**{**vars(args), "redis": ""})
-    os.environ.pop("REDIS_URL", None)
-    with Server(server_args) as _server:
+    with Server(args) as _server:
         results = measure(args, city)
     print(f"\n{'':34}{'median':>12}{'/healthz':>12}{'ratio':>9}")
     for name, (ms, ratio, healthz) in results.items():

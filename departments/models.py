@@ -9,7 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from departments.wards import WardIndex, shape_from_geojson
 
 
-class Department(models.Model):
+class SlugFromName(models.Model):
+    """A `slug` made from the `name` when none is given."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:120]
+        super().save(*args, **kwargs)
+
+
+class Department(SlugFromName):
     """A city department that works a queue of issues (Streets and Sanitation, Water, ...)."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -25,11 +37,6 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.name)[:120]
-        super().save(*args, **kwargs)
 
 
 class ServiceTypeQuerySet(models.QuerySet):
@@ -270,7 +277,7 @@ class Ward(models.Model):
         return ((self.min_lat + self.max_lat) / 2, (self.min_lon + self.max_lon) / 2)
 
 
-class AssetLayer(models.Model):
+class AssetLayer(SlugFromName):
     """A kind of city asset people can point at and adopt: bus stops, street lights, hydrants.
 
     Its service types (ServiceType.asset_layer) are the problems reported against its assets;
@@ -317,11 +324,6 @@ class AssetLayer(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = slugify(self.name)[:120]
-        super().save(*args, **kwargs)
 
 
 class AssetQuerySet(models.QuerySet):

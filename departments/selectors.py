@@ -51,29 +51,22 @@ def service_types_grouped() -> list[tuple[str, list[ServiceType]]]:
     return list(groups.items())
 
 
+def _active_type(service_code: str) -> QuerySet[ServiceType]:
+    if not _usable(service_code):
+        return ServiceType.objects.none()
+    return (
+        ServiceType.objects.active().filter(service_code=service_code).select_related("asset_layer")
+    )
+
+
 def service_type_with_attributes(service_code: str) -> ServiceType | None:
     """An active type by its code, with its questions and its asset layer, or None."""
-    if not _usable(service_code):
-        return None
-    return (
-        ServiceType.objects.active()
-        .filter(service_code=service_code)
-        .select_related("asset_layer")
-        .prefetch_related("attributes")
-        .first()
-    )
+    return _active_type(service_code).prefetch_related("attributes").first()
 
 
 def service_type_with_layer(service_code: str) -> ServiceType | None:
     """An active type by its code with its asset layer (no questions), or None."""
-    if not _usable(service_code):
-        return None
-    return (
-        ServiceType.objects.active()
-        .filter(service_code=service_code)
-        .select_related("asset_layer")
-        .first()
-    )
+    return _active_type(service_code).first()
 
 
 def response_templates_for(

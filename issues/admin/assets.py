@@ -16,6 +16,7 @@ from accounts import roles
 from departments.models import Asset, AssetLayer
 from issues import services
 from issues.admin.catalogue import CatalogueAdmin
+from issues.admin.records import AdminOnly
 from issues.models import Adoption
 
 
@@ -87,8 +88,9 @@ class AdoptionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Adoption)
-class AdoptionAdmin(admin.ModelAdmin):
-    """Adoptions of the layers a person's departments work; admins see them all."""
+class AdoptionAdmin(AdminOnly):
+    """Adoptions of the layers a person's departments work; admins see them all. Like the
+    records, nobody edits them here: ending one is services.end_adoption."""
 
     list_display = ["asset", "layer", "adopter_email", "started_at", "next_due_at", "ended_at"]
     list_filter = [AdoptionStateFilter, "asset__layer"]
@@ -126,25 +128,14 @@ class AdoptionAdmin(admin.ModelAdmin):
     def _may_see(self, request) -> bool:
         return roles.is_admin(request.user) or roles.is_department_staff(request.user)
 
-    def has_module_permission(self, request):
-        # Listed on the workbench's index for admins only: asking whether a staff member's
-        # departments have a layer would cost a query on every workbench page. Staff reach a
-        # layer's adoptions from an issue's asset (admin/issues/issue/_summary.html).
-        return roles.is_admin(request.user)
+    # Listed on the workbench's index for admins only (AdminOnly): asking whether a staff
+    # member's departments have a layer would cost a query on every workbench page. Staff
+    # reach a layer's adoptions from an issue's asset (admin/issues/issue/_summary.html).
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
             return self._may_see(request)
         return services.can_end_adoptions(request.user, obj.asset)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_end_permission(self, request):
         return self._may_see(request)

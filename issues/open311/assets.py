@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from departments.geo import within_radius
 from departments.models import Asset, AssetLayer, ServiceType
 from issues.open311.errors import Open311Error
-from issues.open311.query import _float, _int, _param, _split
+from issues.open311.query import _int, _param, _split, read_distance
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -60,14 +60,7 @@ class AssetQuery:
                 raise Open311Error(404, _("layer “%(l)s” was not found.") % {"l": missing[0][:60]})
         q.page = _int(params, "page", 1, 1, 1_000_000)
         q.page_size = _int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        q.lat = _float(params, "lat", -90, 90)
-        q.lon = _float(params, "long", -180, 180)
-        q.radius = _float(params, "radius", 0, MAX_RADIUS_M)
-        given = [v is not None for v in (q.lat, q.lon, q.radius)]
-        if any(given) and not all(given):
-            raise Open311Error(
-                400, _("A distance search needs lat, long and radius (in metres) together.")
-            )
+        q.lat, q.lon, q.radius = read_distance(params, MAX_RADIUS_M)
         return q
 
 

@@ -178,15 +178,21 @@ class RequestQuery:
                     400, _("ward must be a ward number, not “%(w)s”.") % {"w": part[:40]}
                 )
             q.wards.append(number)
-        q.lat = _float(params, "lat", -90, 90)
-        q.lon = _float(params, "long", -180, 180)
-        q.radius = _float(params, "radius", 0, MAX_RADIUS_M)
-        given = [v is not None for v in (q.lat, q.lon, q.radius)]
-        if any(given) and not all(given):
-            raise Open311Error(
-                400, _("A distance search needs lat, long and radius (in metres) together.")
-            )
+        q.lat, q.lon, q.radius = read_distance(params, MAX_RADIUS_M)
         return q
+
+
+def read_distance(params, max_radius: float) -> tuple[float | None, float | None, float | None]:
+    """lat, long and radius (metres) for a distance search: all three, or none."""
+    lat = _float(params, "lat", -90, 90)
+    lon = _float(params, "long", -180, 180)
+    radius = _float(params, "radius", 0, max_radius)
+    given = [v is not None for v in (lat, lon, radius)]
+    if any(given) and not all(given):
+        raise Open311Error(
+            400, _("A distance search needs lat, long and radius (in metres) together.")
+        )
+    return lat, lon, radius
 
 
 def encode_cursor(requested_at: datetime, pk: int) -> str:

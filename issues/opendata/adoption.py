@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from departments.models import Asset, AssetLayer
+from departments.selectors import asset_layer
 from issues.models import Adoption
 from issues.opendata.exports import CHUNK_SIZE, buffered, csv_table
 from issues.opendata.views import download
@@ -54,7 +55,7 @@ def _layer_filter(request) -> tuple[AssetLayer | None, HttpResponse | None]:
     slug = (request.GET.get("layer") or "").strip()
     if not slug:
         return None, None
-    layer = AssetLayer.objects.filter(slug=slug).first() if "\x00" not in slug else None
+    layer = asset_layer(slug)
     if layer is None:
         message = _("There is no asset layer “%(l)s”.") % {"l": slug[:60]}
         return None, HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

@@ -15,11 +15,7 @@
   var timer = null;
   var COLOURS = { adopted: "#1d6b36", available: "#0b5cad" };
 
-  function escapeHtml(text) {
-    var div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
-  }
+  var escapeHtml = CivicMap.escapeHtml;
 
   function draw(data) {
     layer.clearLayers();

@@ -19,6 +19,7 @@ from tests.factories import (
     square_boundary,
 )
 from tests.pages.conftest import jpeg_bytes
+from tests.pages.test_browser import _sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +38,6 @@ def lights(transactional_db):
     make_service_type(cdot, code="pothole", name="Pothole in Street")
     assets_along(layer, 8, start=CENTRE)
     return layer
-
-
-def _sign_in(page, live_server, user):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/accounts/profile/")
 
 
 def _checked_light(page) -> str:
