@@ -74,14 +74,10 @@ def create_issue(
 
     `attributes` are the raw answers {code: [values]} and are validated against the type's
     attributes. A point in no ward is refused when `require_ward` (the resident form) and otherwise
-    kept, flagged for triage. A report about an `asset` (one of the type's layer) is placed on
-    the asset's point, so the crew goes to that pole or stop. Raises ValidationError with
-    per-field messages.
+    kept, flagged for triage. Raises ValidationError with per-field messages.
     """
     description = (description or "").replace("\r\n", "\n").strip()
-    if asset is not None:
-        latitude, longitude = asset.latitude, asset.longitude
-        address = address or asset.name
+    latitude, longitude, address = _asset_place(asset, latitude, longitude, address)
     texts = {
         "description": description,
         "address_string": address,
@@ -91,11 +87,7 @@ def create_issue(
         "zipcode": zipcode,
         "media_url": media_url,
     }
-    errors = _report_errors(service_type, latitude, longitude, texts)
-    if asset is not None and asset.layer_id != service_type.asset_layer_id:
-        errors["asset"] = [
-            _("That is not something a %(type)s report can name.") % {"type": service_type.name}
-        ]
+    errors = _report_errors(service_type, latitude, longitude, texts, asset)
     answers = _attribute_answers(service_type, attributes, errors)
     if reporter is None and reporter_email and len(reporter_email) > 254:
         errors["email"] = [_("That email address is too long.")]
@@ -139,14 +131,27 @@ def create_issue(
     return issue
 
 
+def _asset_place(asset: Asset | None, latitude, longitude, address: str) -> tuple:
+    """A report about an asset (a pole, a stop: one of its type's layer) is placed on the
+    asset's point, so the crew goes to that one; its name stands in for a missing address."""
+    if asset is None:
+        return latitude, longitude, address
+    return asset.latitude, asset.longitude, address or asset.name
+
+
 def _report_errors(
     service_type: ServiceType,
     latitude: float | None,
     longitude: float | None,
     texts: dict[str, str],
+    asset: Asset | None,
 ) -> dict[str, list[str]]:
     """What is wrong with a report before anything is stored, by field."""
     errors: dict[str, list[str]] = {}
+    if asset is not None and asset.layer_id != service_type.asset_layer_id:
+        errors["asset"] = [
+            _("That is not something a %(type)s report can name.") % {"type": service_type.name}
+        ]
     if not service_type.active:
         errors["service_code"] = [_("This service type is no longer accepting reports.")]
     for field, message in _validate_location(latitude, longitude).items():
