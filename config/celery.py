@@ -46,6 +46,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=10, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    "adoption-reminders": {
+        "task": "issues.tasks.send_adoption_reminders",
+        "schedule": crontab(hour=9, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
     "hotspot-alerts": {
         "task": "issues.tasks.detect_hotspots",
         "schedule": crontab(hour=2, minute=30),

@@ -12,15 +12,26 @@ cities ask.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 
 from accounts.models import User
-from departments.models import Department, ResponseTemplate, ServiceAttribute, ServiceType, Ward
+from departments.importing.asset_rows import AssetFile
+from departments.importing.assets import AssetImporter
+from departments.models import (
+    AssetLayer,
+    Department,
+    ResponseTemplate,
+    ServiceAttribute,
+    ServiceType,
+    Ward,
+)
 
 WARDS_FILE = Path(__file__).resolve().parent / "data/chicago_wards_2023_simplified.geojson"
+BUS_STOPS_FILE = Path(__file__).resolve().parent / "data/chicago_cta_bus_stops.csv"
 
 DEMO_USERS = {
     "admin": ("admin@civicfix.local", "Ada Admin", "demo-admin-pass"),
@@ -437,3 +448,34 @@ def load_city(report: DemoReport) -> dict[str, User]:
         load_wards(report)
         load_catalogue(report)
         return load_users(report)
+
+
+BUS_STOPS = {
+    "slug": "cta-bus-stops",
+    "name": "CTA bus stops",
+    "asset_label": "bus stop",
+    "asset_label_plural": "bus stops",
+    "description": "Every CTA bus stop in and around the city, one per direction of travel.",
+    "adoptable": True,
+    "max_adopters": 2,
+    "care_task": "Keep the stop tidy: pick up litter, and tell the city what needs repairing",
+    "care_every_days": 30,
+}
+
+
+def load_assets(report: DemoReport, path: Path = BUS_STOPS_FILE) -> AssetLayer:
+    """The real CTA bus stops as an adoptable layer, reported against as "Dirty Bus Shelter".
+    Imported like any city's layer (departments/importing/assets.py), so a second run finds
+    every stop unchanged and writes nothing."""
+    layer, created = AssetLayer.objects.get_or_create(
+        slug=BUS_STOPS["slug"], defaults={k: v for k, v in BUS_STOPS.items() if k != "slug"}
+    )
+    ServiceType.objects.filter(service_code="dirty-bus-shelter", asset_layer__isnull=True).update(
+        asset_layer=layer
+    )
+    if created or not layer.assets.exists():
+        # The file has no bad line; if a changed copy had one, it is set aside in the temp dir.
+        rejects = Path(tempfile.gettempdir()) / "civicfix-demo-stops.rejects.csv"
+        summary = AssetImporter(layer, rejects_path=rejects).run(AssetFile(path))
+        report.add("bus stops", summary.created)
+    return layer

@@ -1,15 +1,20 @@
 """Reads of the city's catalogue that pages, the workbench and the API share: service types for a
-picker, response templates a department may use, wards and their outlines for maps, and where a
-report goes in the city's own system."""
+picker, response templates a department may use, wards and their outlines for maps, where a report
+goes in the city's own system, and asset layers: the assets nearest a point and a layer's map."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import F, FloatField, Max, Min, Q, QuerySet, Value
+from django.db.models.functions import Power
 from shapely.geometry import mapping
 
+from departments.geo import BBox, cluster_feature, distance_m, rows_or_cells, within_radius
 from departments.models import (
+    Asset,
+    AssetLayer,
     Department,
     ResponseTemplate,
     ServiceType,
@@ -56,16 +61,22 @@ def service_types_grouped() -> list[tuple[str, list[ServiceType]]]:
     return list(groups.items())
 
 
-def service_type_with_attributes(service_code: str) -> ServiceType | None:
-    """An active type by its code, with its questions, or None."""
+def _active_type(service_code: str) -> QuerySet[ServiceType]:
     if not _usable(service_code):
-        return None
+        return ServiceType.objects.none()
     return (
-        ServiceType.objects.active()
-        .filter(service_code=service_code)
-        .prefetch_related("attributes")
-        .first()
+        ServiceType.objects.active().filter(service_code=service_code).select_related("asset_layer")
     )
+
+
+def service_type_with_attributes(service_code: str) -> ServiceType | None:
+    """An active type by its code, with its questions and its asset layer, or None."""
+    return _active_type(service_code).prefetch_related("attributes").first()
+
+
+def service_type_with_layer(service_code: str) -> ServiceType | None:
+    """An active type by its code with its asset layer (no questions), or None."""
+    return _active_type(service_code).first()
 
 
 def response_templates_for(
@@ -169,3 +180,112 @@ def upstream_route(*, service_type: ServiceType, department: Department) -> Upst
         service_code=(mapping_ and mapping_.service_code) or service_type.service_code,
         attribute_map=(mapping_ and mapping_.attribute_map) or {},
     )
+
+
+# --- asset layers -----------------------------------------------------------------------------
+
+NEAREST_COUNT = 5
+# The nearest assets are looked for in growing boxes: most pins find five in the first.
+NEAREST_RADII_M = (250, 1000, 4000)
+# What a map point of an asset shows, read as plain tuples (up to MAP_FEATURE_CAP per answer).
+ASSET_POINT_FIELDS = ("id", "source_id", "name", "kind", "latitude", "longitude", "adopter_count")
+
+
+def asset_layers() -> QuerySet[AssetLayer]:
+    return AssetLayer.objects.order_by("name")
+
+
+def asset_layer(slug: str) -> AssetLayer | None:
+    return AssetLayer.objects.filter(slug=slug).first() if _usable(slug) else None
+
+
+def asset_in_layer(layer: AssetLayer, source_id: str) -> Asset | None:
+    """One asset of a layer by its source id, with its ward, or None."""
+    if not _usable(source_id):
+        return None
+    return (
+        Asset.objects.filter(layer=layer, source_id=source_id)
+        .select_related("layer", "ward")
+        .defer("ward__boundary")
+        .first()
+    )
+
+
+def nearest_assets(
+    layer: AssetLayer, latitude: float, longitude: float, *, count: int = NEAREST_COUNT
+) -> list[Asset]:
+    """The layer's `count` assets nearest a point, nearest first, each with `distance_m`.
+
+    Each try reads a box around the point through the (layer, latitude, longitude) index and
+    lets the database sort the few rows in it by a flat-earth distance (exact enough to rank
+    at city scale); only when the box holds fewer than `count` does a wider box follow."""
+    scale = math.cos(math.radians(latitude))
+    flat = Power(F("latitude") - Value(latitude, FloatField()), 2) + Power(
+        (F("longitude") - Value(longitude, FloatField())) * Value(scale, FloatField()), 2
+    )
+    found: list[Asset] = []
+    for radius in NEAREST_RADII_M:
+        box = within_radius(Asset.objects.filter(layer=layer), latitude, longitude, radius)
+        found = list(box.annotate(flat=flat).order_by("flat", "id")[:count])
+        if len(found) >= count:
+            break
+    for asset in found:
+        asset.distance_m = round(distance_m(latitude, longitude, asset.latitude, asset.longitude))
+    return found
+
+
+def _asset_point(layer: AssetLayer, row: tuple) -> dict:
+    _pk, source_id, name, kind, latitude, longitude, adopters = row
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
+        "properties": {
+            "id": source_id,
+            "name": name,
+            "kind": kind,
+            "adopters": adopters,
+            "available": layer.adoptable and adopters < layer.max_adopters,
+        },
+    }
+
+
+def asset_map_features(layer: AssetLayer, bbox: BBox, zoom: int) -> dict:
+    """A layer's assets in a viewport as a GeoJSON FeatureCollection: clustered like the
+    issues' map when zoomed out (each cluster also counting its adopted assets), one by one
+    from street zoom, never more than MAP_FEATURE_CAP features."""
+
+    def located(box: BBox) -> QuerySet[Asset]:
+        return Asset.objects.filter(layer=layer).in_bbox(box.south, box.west, box.north, box.east)
+
+    def individual(queryset: QuerySet[Asset], limit: int) -> list[tuple]:
+        return list(queryset.order_by().values_list(*ASSET_POINT_FIELDS)[:limit])
+
+    clustered, found = rows_or_cells(
+        bbox,
+        zoom,
+        located=located,
+        individual=individual,
+        cache_key=("assets", layer.pk),
+        adopted=Q(adopter_count__gt=0),
+    )
+    if not clustered:
+        features = [_asset_point(layer, row) for row in sorted(found, key=lambda r: r[1])]
+    else:
+        single_ids = [cell["first"] for cell in found if cell["n"] == 1]
+        singles = {row[0]: row for row in individual(Asset.objects.filter(pk__in=single_ids), 500)}
+        features = [
+            _asset_point(layer, singles[cell["first"]])
+            if cell["n"] == 1 and cell["first"] in singles
+            else cluster_feature(cell, zoom, adopted=cell["adopted"])
+            for cell in found
+        ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "properties": {
+            "layer": layer.slug,
+            "zoom": zoom,
+            "clustered": clustered,
+            "count": sum(f["properties"].get("count", 1) for f in features),
+        },
+    }

@@ -14,11 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from departments.demo import SERVICE_TYPES, DemoReport, load_city
-from departments.models import Department, ServiceType, Ward
+from departments.demo import SERVICE_TYPES, DemoReport, load_assets, load_city
+from departments.models import AssetLayer, Department, ServiceType, Ward
+from departments.selectors import nearest_assets
 from departments.wards import shape_from_geojson
 from issues import services
-from issues.models import Issue, Source, Status
+from issues.models import Adoption, Issue, Source, Status, VisitOutcome
 from issues.notify.events import suppressed
 
 DEMO_SOURCE = "demo"
@@ -189,8 +190,32 @@ def _give_history(rng, issue: Issue, worker: User, requested_at, now) -> None:
         services.change_status(issue=issue, to=to, by=worker, message=message, at=at)
 
 
+# Two stops by City Hall that the demo resident looks after.
+ADOPTED_NEAR = (41.88365, -87.63201)
+
+
+def load_adoptions(report: DemoReport, users: dict[str, User], layer: AssetLayer) -> None:
+    """The demo resident adopts the two bus stops nearest City Hall, keeps one tidy and finds
+    the other needing repair (a report against it, made by the visit)."""
+    resident = users["resident"]
+    if Adoption.objects.filter(adopter__user=resident).exists():
+        return
+    with suppressed():
+        for n, stop in enumerate(nearest_assets(layer, *ADOPTED_NEAR, count=2)):
+            adoption = services.adopt_asset(asset=stop, user=resident, show_name=True)
+            services.log_visit(
+                adoption=adoption,
+                by=resident,
+                outcome=VisitOutcome.CLEANED if n == 0 else VisitOutcome.NEEDS_REPAIR,
+                note="Picked up the litter." if n == 0 else "The timetable frame is smashed.",
+            )
+            report.add("adoptions")
+
+
 def load_demo(count: int = DEMO_ISSUES) -> DemoReport:
     report = DemoReport()
     users = load_city(report)
+    layer = load_assets(report)
     load_issues(report, users, count=count)
+    load_adoptions(report, users, layer)
     return report

@@ -2,7 +2,8 @@
 
 Everything that measures metres on the map uses these: the "Is this it?" check, Open311's radius
 search, hotspot detection and the dashboards' heat grid, so they agree on what "within 150 m"
-means and on which square a report falls in.
+means and on which square a report falls in. The distances themselves are departments/geo.py's
+(the catalogue's assets measure with them too), named here for the issues' code.
 """
 
 from __future__ import annotations
@@ -14,36 +15,20 @@ from django.conf import settings
 from django.db.models import Count, F, QuerySet
 from django.db.models.functions import Floor
 
-EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
-METRES_PER_DEGREE_LAT = 111_320.0
+from departments.geo import METRES_PER_DEGREE_LAT, bbox_around, degrees_around, distance_m
+
+__all__ = [
+    "HEAT_CELL_M",
+    "METRES_PER_DEGREE_LAT",
+    "bbox_around",
+    "degrees_around",
+    "distance_m",
+    "grid_counts",
+    "heat_steps",
+]
+
 # Heat-grid squares on the ward dashboards, fixed city-wide so squares line up across wards.
 HEAT_CELL_M = 200
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine): exact enough at city scale, and cheap."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
-
-
-def degrees_around(latitude: float, metres: float) -> tuple[float, float]:
-    """(latitude, longitude) half-widths in degrees of a box reaching `metres` from a point at
-    `latitude`: the indexed bounding box that narrows a radius search before the exact test."""
-    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
-    return metres / METRES_PER_DEGREE_LAT, min(metres / (METRES_PER_DEGREE_LAT * cos_lat), 180.0)
-
-
-def bbox_around(lat: float, lon: float, metres: float) -> tuple[float, float, float, float]:
-    """(west, south, east, north), rounded to about 10 cm: the `bbox` filter of a list link."""
-    dlat, dlon = degrees_around(lat, metres)
-    return (
-        round(lon - dlon, 6),
-        round(lat - dlat, 6),
-        round(lon + dlon, 6),
-        round(lat + dlat, 6),
-    )
 
 
 def heat_steps(cell_m: float = HEAT_CELL_M) -> tuple[float, float]:

@@ -48,13 +48,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 
-from departments.models import Department, ServiceAttribute, ServiceType, Ward
+from departments.models import Asset, AssetLayer, Department, ServiceAttribute, ServiceType, Ward
 from issues.models import (
     PUBLIC_ID_ALPHABET,
+    Adopter,
+    Adoption,
     Comment,
     Issue,
     Photo,
     StatusChange,
+    Visit,
     Vote,
     normalize_public_id,
 )
@@ -323,6 +326,10 @@ def _catalogue_changed(sender, instance=None, **kwargs) -> None:
     bump(GLOBAL, CATALOGUE)
 
 
+def _adoption_changed(sender, instance=None, **kwargs) -> None:
+    bump(GLOBAL)
+
+
 def connect() -> None:
     """Called from IssuesConfig.ready(). Signals, not calls in the services, because the admin,
     imports and other apps save these rows too; they only expire cache entries, they decide
@@ -336,3 +343,12 @@ def connect() -> None:
     m2m_changed.connect(
         _catalogue_changed, sender=Ward.aldermen.through, dispatch_uid="pagecache-aldermen"
     )
+    # Asset layers show on issue pages (an issue's asset) and on their own global pages; an
+    # adoption or a visit changes those pages only. An import's COPY sends no signal: its
+    # pages are at most a minute late (the key's minute).
+    for model in (AssetLayer, Asset):
+        post_save.connect(_catalogue_changed, sender=model, dispatch_uid=f"pagecache-{model}")
+        post_delete.connect(_catalogue_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")
+    for model in (Adopter, Adoption, Visit):
+        post_save.connect(_adoption_changed, sender=model, dispatch_uid=f"pagecache-{model}")
+        post_delete.connect(_adoption_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")

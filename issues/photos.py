@@ -164,11 +164,20 @@ def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None) -> Photo:
     """Write the files and the row. Raises PhotoNotStored, leaving no file behind, when the
     store refuses them; the caller's transaction then takes the report back."""
     photo = Photo(issue=issue, uploaded_by=uploaded_by, size=len(prepared.image))
+    attach_files(photo, prepared)
+    photo.save()
+    return photo
+
+
+def attach_files(record, prepared: PreparedPhoto) -> None:
+    """Store a prepared photo's files on a record with `image`, `thumbnail`, `width` and
+    `height` (an issue's photo, an adopter's visit); the caller saves the record. Raises
+    PhotoNotStored, leaving no file behind, when the store refuses them."""
     try:
-        photo.image.save("photo.jpg", ContentFile(prepared.image), save=False)
-        photo.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+        record.image.save("photo.jpg", ContentFile(prepared.image), save=False)
+        record.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
     except OSError as exc:
-        for stored in (photo.image, photo.thumbnail):
+        for stored in (record.image, record.thumbnail):
             if stored.name:
                 with contextlib.suppress(OSError):
                     stored.storage.delete(stored.name)
@@ -176,6 +185,4 @@ def store_photo(*, issue, prepared: PreparedPhoto, uploaded_by=None) -> Photo:
         raise PhotoNotStored(str(exc)) from exc
     # ImageField's own dimension update reads None here (the saved file is not re-read), and
     # the columns are NOT NULL; the pipeline already knows the size.
-    photo.width, photo.height = prepared.width, prepared.height
-    photo.save()
-    return photo
+    record.width, record.height = prepared.width, prepared.height

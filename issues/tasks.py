@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.notify import delivery, digests, hotspots
+from issues.notify import delivery, digests, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.upstream import delivery as upstream
 from issues.upstream.delivery import send_to_city
@@ -21,6 +21,7 @@ __all__ = [
     "poll_city_systems",
     "requeue_city_outbox",
     "requeue_pending_notifications",
+    "send_adoption_reminders",
     "send_fixed_followups",
     "send_notifications",
     "send_to_city",
@@ -56,3 +57,8 @@ def requeue_city_outbox() -> int:
 @shared_task(name="issues.tasks.poll_city_systems", ignore_result=True)
 def poll_city_systems() -> int:
     return sum(result.applied for result in services.poll_all())
+
+
+@shared_task(name="issues.tasks.send_adoption_reminders", ignore_result=True)
+def send_adoption_reminders() -> int:
+    return reminders.queue_adoption_reminders()

@@ -2,7 +2,7 @@ from django.urls import path
 
 from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
-from issues.views import followup, home, issue, profile, report
+from issues.views import assets, followup, home, issue, profile, report
 
 app_name = "issues"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("report/", report.report, name="report"),
     path("report/questions/", report.report_questions, name="report_questions"),
     path("report/nearby/", report.report_nearby, name="report_nearby"),
+    path("report/assets/", assets.report_assets, name="report_assets"),
     path("track/", issue.track, name="track"),
     path(
         "issues/<str:public_id>/",
@@ -23,6 +24,18 @@ urlpatterns = [
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
+    # Asset layers and adoption (issues/views/assets.py). "adopt/" before the asset itself: an
+    # asset's id may hold a slash, so the asset's pattern takes the rest of the path.
+    path("assets/", cache_public(assets.layers), name="asset_layers"),
+    path("assets/<slug:layer>.geojson", cache_public(assets.asset_map), name="asset_map"),
+    path("assets/<slug:layer>/", cache_public(assets.layer_page), name="asset_layer"),
+    path("assets/<slug:layer>/wards/", cache_public(assets.ward_figures), name="asset_wards"),
+    path("assets/<slug:layer>/<path:source_id>/adopt/", assets.adopt, name="adopt"),
+    path("assets/<slug:layer>/<path:source_id>/", cache_public(assets.asset_detail), name="asset"),
+    path("adoptions/<int:pk>/visit/", assets.visit, name="visit"),
+    path("adoptions/<int:pk>/give-up/", assets.give_up, name="give_up"),
+    path("adopters/mine/", assets.my_adoptions, name="my_adoptions"),
+    path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
     # A person's own page; under /accounts/ where people look for it (accounts/views.py says why

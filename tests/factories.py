@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import User
 from departments.demo import WARDS_FILE, DemoReport, load_wards
-from departments.models import Department, ServiceAttribute, ServiceType, Ward
+from departments.models import Asset, AssetLayer, Department, ServiceAttribute, ServiceType, Ward
 
 _seq = itertools.count(1)
 
@@ -93,6 +93,30 @@ def make_issue(service_type: ServiceType | None = None, point=CITY_HALL, **extra
     )
 
 
+def make_layer(name: str | None = None, **extra) -> AssetLayer:
+    n = next(_seq)
+    extra.setdefault("asset_label", "street light")
+    extra.setdefault("asset_label_plural", "street lights")
+    return AssetLayer.objects.create(name=name or f"Layer {n}", slug=f"layer-{n}", **extra)
+
+
+def make_asset(layer: AssetLayer, source_id: str, point=CITY_HALL, **extra) -> Asset:
+    """An asset, in the ward its point is in (as the importer places them)."""
+    extra.setdefault("name", f"Pole {source_id}")
+    if "ward" not in extra:
+        extra["ward"] = Ward.objects.containing(*point)
+    return Asset.objects.create(
+        layer=layer, source_id=source_id, latitude=point[0], longitude=point[1], **extra
+    )
+
+
+def assets_along(layer: AssetLayer, count: int, start=CITY_HALL, step: float = 0.0003):
+    """`count` assets in a line going north from `start`, about 33 m apart, ids "1", "2"..."""
+    return [
+        make_asset(layer, str(i + 1), point=(start[0] + i * step, start[1])) for i in range(count)
+    ]
+
+
 @pytest.fixture
 def chicago_wards(db) -> list[Ward]:
     load_wards(DemoReport(), WARDS_FILE)
@@ -124,3 +148,46 @@ def admin_user(db) -> User:
     return User.objects.create_superuser(
         email="admin@city.example", password="correct-horse-battery"
     )
+
+
+@pytest.fixture
+def shelters(db):
+    """A bus-shelter layer residents adopt (two adopters each, clean it monthly) and the
+    "Dirty Bus Shelter" type reported against it, in a ward 42 around City Hall."""
+    Ward.objects.get_or_create(
+        number=42, defaults={"name": "Ward 42", "boundary": square_boundary(*CITY_HALL, 0.05)}
+    )
+    layer = make_layer(
+        "Bus shelters",
+        asset_label="bus shelter",
+        asset_label_plural="bus shelters",
+        adoptable=True,
+        max_adopters=2,
+        care_task="Clean the shelter and pick up litter",
+        care_every_days=30,
+    )
+    transit = make_department("Transit")
+    dirty = make_service_type(transit, code="dirty-bus-shelter", name="Dirty Bus Shelter")
+    dirty.asset_layer = layer
+    dirty.save()
+    return layer
+
+
+@pytest.fixture
+def shelter(shelters):
+    return make_asset(shelters, "1412", name="Clark & Randolph", kind="shelter")
+
+
+@pytest.fixture
+def transit_staff(shelters):
+    return make_staff(Department.objects.get(name="Transit"), email="transit@city.example")
+
+
+@pytest.fixture
+def neighbour(db):
+    return make_user("neighbour@example.org", display_name="Nadia", email_verified=True)
+
+
+@pytest.fixture
+def other_neighbour(db):
+    return make_user("another@example.org", display_name="Omar", email_verified=True)

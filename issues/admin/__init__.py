@@ -1,8 +1,8 @@
 """The staff workbench. Importing this package registers its pages with the admin site
 (config/urls.py does, since SimpleAdminConfig discovers nothing): the queue and the issue page
-(queue.py, issue_page.py, actions.py, bulk.py, forms.py, filters.py), the catalogue (catalogue.py)
-and the records only services write (records.py)."""
+(queue.py, issue_page.py, actions.py, bulk.py, forms.py, filters.py), the catalogue (catalogue.py),
+the records only services write (records.py), and asset layers with their adoptions (assets.py)."""
 
-from issues.admin import catalogue, queue, records
+from issues.admin import assets, catalogue, queue, records
 
-__all__ = ["catalogue", "queue", "records"]
+__all__ = ["assets", "catalogue", "queue", "records"]

@@ -147,6 +147,7 @@ class ServiceTypeForm(forms.ModelForm):
             "service_notice",
             "hotspot_min_reports",
             "hotspot_radius_m",
+            "asset_layer",
         ]
 
     def clean_sla_hours(self):

@@ -21,6 +21,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from departments.models import Asset
 from issues.admin.bulk import BulkActionsMixin
 from issues.admin.filters import (
     AssignmentFilter,
@@ -70,7 +71,8 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
     ]
     search_fields = ["public_id", "external_id", "address", "description"]
     search_help_text = _(
-        "Search by request id (like K7M2-9QXR), the city's reference, address or description."
+        "Search by request id (like K7M2-9QXR), the city's reference, address, description, or "
+        "an asset's id."
     )
     list_per_page = 50
     # A full count on every page load is a second COUNT over the whole queue; the filtered count
@@ -88,6 +90,7 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
                     "status",
                     "status_notes",
                     "ward",
+                    "asset",
                     "needs_triage",
                     "assignee",
                     "vote_count",
@@ -212,8 +215,13 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if term:
-            # People read ids over the phone: "k7m2 9qxr" and "K7M29QXR" find K7M2-9QXR.
-            results = results | queryset.filter(public_id=normalize_public_id(term))
+            # People read ids over the phone: "k7m2 9qxr" and "K7M29QXR" find K7M2-9QXR. A
+            # pole's or stop's id finds the reports against it (the asset id's index).
+            results = (
+                results
+                | queryset.filter(public_id=normalize_public_id(term))
+                | queryset.filter(asset__in=Asset.objects.filter(source_id=term).values("id"))
+            )
         return results, may_have_duplicates
 
     # -- columns --

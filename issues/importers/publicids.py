@@ -12,7 +12,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 
-from issues.importers import bulk
+from departments.importing import bulk
 from issues.models import PUBLIC_ID_ALPHABET, Issue
 
 ATTEMPTS = 5

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -50,13 +50,6 @@ class ImportRow:
     media_url: str
     source_ward: int | None
     ward_id: int | None = None
-
-
-@dataclass(slots=True)
-class Reject:
-    line: int
-    reason: str
-    raw: dict = field(default_factory=dict)
 
 
 def clean_text(value) -> str:

@@ -14,19 +14,18 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
+from departments.importing import bulk
+from departments.importing.progress import Progress
+from departments.importing.readers import Source
+from departments.importing.rejects import Reject, RejectsFile
 from departments.models import Department, ServiceType, Ward
 from issues import pagecache
 from issues.dashboards import rollups
-from issues.importers import bulk
 from issues.importers.formats import ColumnMapping
 from issues.importers.pipeline import writer_for
-from issues.importers.progress import Progress
 from issues.importers.publicids import insert_issues
-from issues.importers.readers import Source
-from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, Reject, RowError, to_row
-from issues.importers.rejects import RejectsFile
+from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, RowError, to_row
 from issues.importers.service_types import Catalogue
 from issues.models import Issue, StatusChange
 from issues.models import Source as IssueSource
@@ -315,9 +314,3 @@ class RequestImporter:
             if ward_id is None and self.wards_from_column and row.source_ward is not None:
                 ward_id = self.ward_numbers.get(row.source_ward)
             row.ward_id = ward_id
-
-
-def default_rejects_path(path: str | Path) -> Path:
-    """Next to where the command runs (the input may be on read-only media), stamped."""
-    stem = Path(path).stem
-    return Path.cwd() / f"{stem}.rejects-{timezone.now():%Y%m%d-%H%M%S}.csv"

@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from departments.demo import DemoReport, load_catalogue, load_wards
+from departments.importing import bulk
 from departments.models import Department, ServiceType, Ward
 from departments.wards import shape_from_geojson
 from issues import pagecache
 from issues.dashboards import rollups
 from issues.demo import DESCRIPTIONS, STREETS
-from issues.importers import bulk
 from issues.importers.publicids import insert_issues
 from issues.models import Source, Status, StatusChange
 

@@ -1,5 +1,13 @@
 """The issues app's models, one module per subject; Django and the migrations import them from here."""
 
+from issues.models.adoption import (
+    VISIT_NOTE_MAX,
+    Adopter,
+    Adoption,
+    EndReason,
+    Visit,
+    VisitOutcome,
+)
 from issues.models.dashboards import (
     CloseHistogram,
     DayTally,
@@ -17,6 +25,7 @@ from issues.models.notify import (
     new_token,
 )
 from issues.models.reports import (
+    ASSET_ATTRIBUTE,
     CLOSED_STATUSES,
     DESCRIPTION_MAX,
     OPEN_STATUSES,
@@ -42,16 +51,21 @@ from issues.models.upstream import (
 )
 
 __all__ = [
+    "ASSET_ATTRIBUTE",
     "CLOSED_STATUSES",
     "DESCRIPTION_MAX",
     "OPEN_STATUSES",
     "PUBLIC_ID_ALPHABET",
     "STAFF_EVENTS",
+    "VISIT_NOTE_MAX",
+    "Adopter",
+    "Adoption",
     "CityUpdate",
     "CloseHistogram",
     "Comment",
     "DayTally",
     "EmailOptOut",
+    "EndReason",
     "HeatTally",
     "HotspotAlert",
     "Issue",
@@ -68,6 +82,8 @@ __all__ = [
     "UpstreamKind",
     "UpstreamSend",
     "UpstreamState",
+    "Visit",
+    "VisitOutcome",
     "Vote",
     "new_public_id",
     "new_token",

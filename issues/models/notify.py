@@ -107,6 +107,7 @@ class NotificationEvent(models.TextChoices):
     FIXED_FOLLOWUP = "fixed_followup", _("Is it fixed?")
     HOTSPOT = "hotspot", _("Hotspot alert")
     UPSTREAM_FAILING = "upstream_failing", _("The city's system keeps failing")
+    ADOPTION_REMINDER = "adoption_reminder", _("Adopted asset: a visit is due")
     ACCOUNT = "account", _("Account email")
 
 

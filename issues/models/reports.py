@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 DESCRIPTION_MAX = 4000  # Open311's limit, enforced by form, model and database alike.
+# The Open311 attribute that names a report's asset (its id in the layer), in and out.
+ASSET_ATTRIBUTE = "asset_id"
 
 # Crockford's base32 without I, L, O, U: no letter reads like a digit over the phone.
 PUBLIC_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -125,6 +127,16 @@ class Issue(models.Model):
     attributes = models.JSONField(
         default=dict, blank=True, help_text=_("Answers to the service type's attributes by code.")
     )
+    # The light, stop or hydrant the report is about, from its type's asset layer. Indexed below
+    # (partially: most reports name no asset).
+    asset = models.ForeignKey(
+        "departments.Asset",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issues",
+        db_index=False,
+    )
     media_url = models.URLField(max_length=500, blank=True)
 
     reporter = models.ForeignKey(
@@ -185,6 +197,12 @@ class Issue(models.Model):
                 fields=["requested_at", "id"], include=["is_hidden"], name="issue_requested_id"
             ),
             models.Index(fields=["updated_at"], name="issue_updated"),
+            # An asset's reports (its page, "already reported"), and the workbench's search.
+            models.Index(
+                fields=["asset", "requested_at"],
+                condition=models.Q(asset__isnull=False),
+                name="issue_asset_requested",
+            ),
             models.Index(fields=["status", "expected_at"], name="issue_status_expected"),
             # Public rows only, covering (INCLUDE, PostgreSQL). The dashboards' counts come from
             # the rollup (issues/dashboards/rollups.py); what still reads issues: a ward's oldest open
@@ -276,6 +294,16 @@ class Issue(models.Model):
         if self.reporter_id and self.reporter.email:
             return self.reporter.email
         return self.reporter_email
+
+    @property
+    def open311_attributes(self) -> dict:
+        """The answers as another Open311 server takes them (attribute[CODE]=...), with the
+        asset the report names as ASSET_ATTRIBUTE: the hook the upstream send (issue 14) posts,
+        so the city's own system learns which pole or stop it is about."""
+        answers = dict(self.attributes or {})
+        if self.asset_id:
+            answers[ASSET_ATTRIBUTE] = [self.asset.source_id]
+        return answers
 
     def sla_due(self):
         hours = self.service_type.sla_hours if self.service_type_id else None

@@ -9,13 +9,13 @@ from django.core import signing
 from django.urls import reverse
 
 from departments.models import Department, Ward
-from issues.models import Issue
+from issues.models import Adoption, Issue
 
 UNSUBSCRIBE_SALT = "civicfix.unsubscribe"
 FOLLOWUP_SALT = "civicfix.followup"
 # What an unsubscribe link can stop: one issue, one watched ward, the aldermen's digest, a
-# department's feed of new issues, or everything sent to the address.
-SCOPES = ("issue", "ward", "digest", "department", "all")
+# department's feed of new issues, one adoption's reminders, or everything sent to the address.
+SCOPES = ("issue", "ward", "digest", "department", "adoption", "all")
 
 
 def absolute(path: str) -> str:
@@ -44,6 +44,7 @@ def scope_target_label(scope: str, target_id: int | None) -> str:
         "issue": (Issue, "public_id"),
         "ward": (Ward, "name"),
         "department": (Department, "name"),
+        "adoption": (Adoption, "asset__name"),
     }.get(scope, (None, ""))
     if model is None:
         return ""

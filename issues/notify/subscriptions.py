@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from departments.models import Department, Ward
-from issues.models import EmailOptOut, Issue, Subscription
+from issues.models import Adoption, EmailOptOut, Issue, Subscription
 from issues.notify.recipients import opt_outs
 
 
@@ -60,7 +60,8 @@ def unsubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
 
     issue: stop following the issue; ward: stop watching the ward; digest: an alderman's daily
     digest and hotspot alerts; department: the department's feed of new issues (its contact
-    address only); all: every email to the address (EmailOptOut)."""
+    address only); adoption: that adoption's visit reminders (the adoption goes on); all: every
+    email to the address (EmailOptOut)."""
     email = email.lower()
     if scope == "issue":
         return _subscriptions_of(email, issue_id=target_id).delete()[0]
@@ -76,6 +77,8 @@ def unsubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
         return Department.objects.filter(
             pk=target_id, contact_email__iexact=email, notify_new_issues=True
         ).update(notify_new_issues=False)
+    if scope == "adoption":
+        return _reminders(email, target_id).filter(send_reminders=True).update(send_reminders=False)
     if scope == "all":
         if opt_outs().filter(address=email).exists():
             return 0
@@ -104,6 +107,12 @@ def resubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
         return Department.objects.filter(pk=target_id, contact_email__iexact=email).update(
             notify_new_issues=True
         )
+    if scope == "adoption":
+        return _reminders(email, target_id).update(send_reminders=True)
     if scope == "all":
         return EmailOptOut.objects.filter(email__iexact=email).delete()[0]
     raise ValueError(f"unknown unsubscribe scope {scope!r}")
+
+
+def _reminders(email: str, adoption_id: int | None):
+    return Adoption.objects.filter(pk=adoption_id, adopter__user__email=email)

@@ -8,10 +8,12 @@ unsubscribe; the row was right when written, but sending it now would leak or an
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 
 from departments.models import Department
 from issues.models import (
     STAFF_EVENTS,
+    Adoption,
     Comment,
     EmailOptOut,
     Notification,
@@ -41,6 +43,8 @@ def withdrawn_reason(row: Notification) -> str:
         return "the address unsubscribed from everything."
     if row.event == NotificationEvent.HOTSPOT:
         return _hotspot_unwanted(row)
+    if row.event == NotificationEvent.ADOPTION_REMINDER:
+        return _reminder_unwanted(row)
     if row.event == NotificationEvent.COMMENT_ADDED:
         ref = _ref(row)
         comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
@@ -62,6 +66,19 @@ def withdrawn_reason(row: Notification) -> str:
         return ""
     mine = Q(email=row.recipient_email) | Q(user__email=row.recipient_email)
     return "" if Subscription.objects.filter(mine, **target).exists() else reason
+
+
+def _reminder_unwanted(row: Notification) -> str:
+    # The ref is "<adoption id>@<due date>" (issues/notify/reminders.py).
+    pk, _at, due = _ref(row).partition("@")
+    adoption = Adoption.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if adoption is None or not adoption.is_active:
+        return "the adoption has ended."
+    if not adoption.send_reminders:
+        return "the adopter turned the reminders off."
+    if timezone.localdate(adoption.next_due_at).isoformat() > due:
+        return "the adopter has logged a visit since."
+    return ""
 
 
 def _hotspot_unwanted(row: Notification) -> str:

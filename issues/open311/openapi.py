@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from departments.models import ServiceType
+from issues.open311.assets import ASSET_ARGUMENTS, ASSET_SCHEMA
 from issues.open311.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_M
 from issues.open311.updates import OPENAPI_PUSH_FORM, OPENAPI_SCHEMAS, OPENAPI_WINDOW
 
@@ -112,6 +113,15 @@ SCHEMAS = {
                     "detailed_status": {"type": "string"},
                     "url": {"type": "string"},
                     "photos": {"type": "array", "items": {"type": "string"}},
+                    "asset": {
+                        "type": ["object", "null"],
+                        "description": "The asset the request names (see assets.json).",
+                        "properties": {
+                            "asset_id": {"type": "string"},
+                            "layer": {"type": "string"},
+                            "name": {"type": ["string", "null"]},
+                        },
+                    },
                 },
             },
             "notes": {
@@ -139,6 +149,7 @@ SCHEMAS = {
             "account_id": NULLABLE_STRING,
         },
     },
+    "Asset": ASSET_SCHEMA,
     "Token": {
         "type": "object",
         "required": ["service_request_id", "token"],
@@ -349,7 +360,9 @@ OPERATIONS = (
         "Create a service request (api_key required)",
         description=(
             "Form-encoded or multipart (a `media` file is a photo). Attributes as "
-            "attribute[CODE]=value or attribute[CODE][]=value (repeated)."
+            "attribute[CODE]=value or attribute[CODE][]=value (repeated). For a service with "
+            "an asset layer, attribute[asset_id] names the asset (from assets.json) and "
+            "stands in for lat/long."
         ),
         parameters=(
             _param(
@@ -412,6 +425,23 @@ OPERATIONS = (
         "Request id from a token (every token is its request's id here)",
         parameters=(_param("token", {"type": "string"}, "The token.", "path"), JURISDICTION),
         ok=_json_list("Token", "The request id."),
+        errors=(400, 404),
+    ),
+    Operation(
+        "/open311/v2/assets.json",
+        "get",
+        "listAssets",
+        "Extension: the city's assets (bus stops, street lights), read-only",
+        description=(
+            "Each asset lists the service_codes that report against it: send its asset_id as "
+            "attribute[asset_id] when creating a request. Paged by page/page_size (Link "
+            "rel=next)."
+        ),
+        parameters=(
+            JURISDICTION,
+            *(_param(name, schema, text) for name, schema, text in ASSET_ARGUMENTS),
+        ),
+        ok=_json_list("Asset", "A page of assets."),
         errors=(400, 404),
     ),
 )

@@ -13,11 +13,11 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
-from django.db.models.functions import Cos, Power, Radians, Sin
+from django.db.models import F, Lookup, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from departments.attributes import parse_w3c_datetime
+from departments.geo import within_radius
 from departments.models import ServiceType, Ward
 from issues import selectors
 from issues.models import (
@@ -35,8 +35,6 @@ MAX_PAGE_SIZE = 1000
 MAX_IDS = 500
 MAX_RADIUS_M = 100_000
 MAX_WARD_NUMBER = 32_767
-EARTH_RADIUS_M = 6_371_008.8
-METRES_PER_DEGREE_LAT = 111_320.0
 STATUS_MAP = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
 TRUE_WORDS = {"true", "1", "yes"}
 FALSE_WORDS = {"false", "0", "no"}
@@ -181,15 +179,21 @@ class RequestQuery:
                     400, _("ward must be a ward number, not “%(w)s”.") % {"w": part[:40]}
                 )
             q.wards.append(number)
-        q.lat = _float(params, "lat", -90, 90)
-        q.lon = _float(params, "long", -180, 180)
-        q.radius = _float(params, "radius", 0, MAX_RADIUS_M)
-        given = [v is not None for v in (q.lat, q.lon, q.radius)]
-        if any(given) and not all(given):
-            raise Open311Error(
-                400, _("A distance search needs lat, long and radius (in metres) together.")
-            )
+        q.lat, q.lon, q.radius = read_distance(params, MAX_RADIUS_M)
         return q
+
+
+def read_distance(params, max_radius: float) -> tuple[float | None, float | None, float | None]:
+    """lat, long and radius (metres) for a distance search: all three, or none."""
+    lat = _float(params, "lat", -90, 90)
+    lon = _float(params, "long", -180, 180)
+    radius = _float(params, "radius", 0, max_radius)
+    given = [v is not None for v in (lat, lon, radius)]
+    if any(given) and not all(given):
+        raise Open311Error(
+            400, _("A distance search needs lat, long and radius (in metres) together.")
+        )
+    return lat, lon, radius
 
 
 def encode_cursor(requested_at: datetime, pk: int) -> str:
@@ -224,25 +228,6 @@ def decode_cursor(token: str) -> tuple[datetime, int]:
     return requested_at, pk
 
 
-def within_radius(
-    queryset: QuerySet[Issue], lat: float, lon: float, radius_m: float
-) -> QuerySet[Issue]:
-    """Issues within `radius_m` metres of a point: a bounding box on the indexed lat/lon columns
-    first, then the exact great-circle test (haversine, compared without the arcsine)."""
-    dlat = radius_m / METRES_PER_DEGREE_LAT
-    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-    dlon = min(radius_m / (METRES_PER_DEGREE_LAT * cos_lat), 180.0)
-    queryset = queryset.in_bbox(lat - dlat, lon - dlon, lat + dlat, lon + dlon)
-    half_angle = min(radius_m / (2 * EARTH_RADIUS_M), math.pi / 2)
-    limit = math.sin(half_angle) ** 2
-    haversine = Power(Sin((Radians(F("latitude")) - math.radians(lat)) / 2), 2) + Value(
-        math.cos(math.radians(lat)), output_field=FloatField()
-    ) * Cos(Radians(F("latitude"))) * Power(
-        Sin((Radians(F("longitude")) - math.radians(lon)) / 2), 2
-    )
-    return queryset.alias(haversine_a=haversine).filter(haversine_a__lte=limit)
-
-
 # What a service request shows, read as plain values: building four model instances per row
 # (issue, type, department, ward) was most of a page's time.
 ROW_FIELDS = (
@@ -264,8 +249,14 @@ ROW_FIELDS = (
     "service_type__service_notice",
     "department__name",
 )
-# The ward is a LEFT JOIN: only joined when extensions ask for it.
-EXTENSION_FIELDS = ("ward__number", "source")
+# The ward and the asset are LEFT JOINs: only joined when extensions ask for them.
+EXTENSION_FIELDS = (
+    "ward__number",
+    "source",
+    "asset__source_id",
+    "asset__layer__slug",
+    "asset__name",
+)
 NEWEST_FIRST = ("-requested_at", "-id")
 
 

@@ -26,6 +26,8 @@ SINGULAR = {
     "formats": "format",
     "notes": "note",
     "photos": "photo",
+    "assets": "asset",
+    "service_codes": "service_code",
 }
 
 # Characters XML 1.0 cannot carry at all, even escaped; a pasted control character in a

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.models import ServiceAttribute, ServiceType
-from issues.models import OPEN_STATUSES, Issue, Photo, Status
+from departments.models import AssetLayer, ServiceAttribute, ServiceType
+from issues.models import ASSET_ATTRIBUTE, OPEN_STATUSES, Issue, Photo, Status
 from issues.open311.query import RequestPage
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -62,9 +62,25 @@ def attribute(attr: ServiceAttribute) -> dict:
 
 
 def service_definition(service_type: ServiceType) -> dict:
+    attributes = [attribute(a) for a in service_type.attributes.all()]
+    if service_type.asset_layer is not None:
+        last = max((a["order"] for a in attributes), default=0)
+        attributes.append(asset_attribute(service_type.asset_layer, last + 1))
+    return {"service_code": service_type.service_code, "attributes": attributes}
+
+
+def asset_attribute(layer: AssetLayer, order: int) -> dict:
+    """The question a type with an asset layer adds: which asset (its id, from assets.json)."""
     return {
-        "service_code": service_type.service_code,
-        "attributes": [attribute(a) for a in service_type.attributes.all()],
+        "variable": True,
+        "code": ASSET_ATTRIBUTE,
+        "datatype": "string",
+        "required": False,
+        "datatype_description": _("The %(label)s's id, from assets.json?layer=%(layer)s.")
+        % {"label": layer.asset_label, "layer": layer.slug},
+        "order": order,
+        "description": _("Which %(label)s is it?") % {"label": layer.asset_label},
+        "values": [],
     }
 
 
@@ -133,12 +149,24 @@ def service_requests(page: RequestPage, request=None, *, extensions: bool = Fals
                 "detailed_status": row["status"],
                 "url": _absolute(request, f"{writer.url_head}{public_id}{writer.url_tail}"),
                 "photos": photos,
+                "asset": _asset(row),
             }
             data["notes"] = notes(
                 page.changes.get(row["id"], ()), page.comments.get(row["id"], ()), w3c_
             )
         out.append(data)
     return out
+
+
+def _asset(row: dict) -> dict | None:
+    """The asset a request names (the id to send back as attribute[asset_id]), or None."""
+    if row["asset__source_id"] is None:
+        return None
+    return {
+        "asset_id": row["asset__source_id"],
+        "layer": row["asset__layer__slug"],
+        "name": row["asset__name"] or None,
+    }
 
 
 def _status_label(status: str) -> str:

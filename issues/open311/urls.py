@@ -31,6 +31,8 @@ urlpatterns = [
         cache_public(views.service_request_updates),
         name="service_request_updates",
     ),
+    # Extension: asset layers, for apps built on them (issues/open311/assets.py).
+    re_path(r"^v2/assets" + FMT, cache_public(views.asset_list), name="assets"),
     # Anything else under the API answers in the API's error format, not with an HTML page.
     re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
 ]

@@ -26,12 +26,13 @@ from accounts import ratelimit
 from accounts.services import use_api_key
 from departments.selectors import (
     active_service_types,
+    asset_in_layer,
     service_type_by_code,
     service_type_with_attributes,
 )
 from issues import services
-from issues.models import DESCRIPTION_MAX, CityUpdate, Source
-from issues.open311 import openapi, query, serializers, updates
+from issues.models import ASSET_ATTRIBUTE, DESCRIPTION_MAX, CityUpdate, Source
+from issues.open311 import assets, openapi, query, serializers, updates
 from issues.open311.errors import Open311Error, error_response, from_validation_error
 from issues.open311.render import FORMATS, render
 from issues.photos import prepare_photos
@@ -237,7 +238,9 @@ def create_request(request, fmt: str):
     if service_type is None:
         raise Open311Error(404, _("service_code “%(c)s” was not found.") % {"c": code[:80]})
 
-    latitude, longitude = _location(request)
+    answers = attribute_answers(request.POST)
+    asset = _named_asset(service_type, answers)
+    latitude, longitude = _location(request, required=asset is None)
     description = request.POST.get("description", "")
     if len(description) > DESCRIPTION_MAX + 1000:
         # create_issue says the same; refuse the absurd before building anything on it.
@@ -271,7 +274,8 @@ def create_request(request, fmt: str):
             longitude=longitude,
             address=_arg(request, "address_string"),
             description=description,
-            attributes=attribute_answers(request.POST),
+            attributes=answers,
+            asset=asset,
             reporter_name=name,
             reporter_email=email,
             reporter_phone=_arg(request, "phone"),
@@ -285,9 +289,34 @@ def create_request(request, fmt: str):
     return render(fmt, "service_requests", [serializers.created(issue)])
 
 
-def _location(request) -> tuple[float | None, float | None]:
+def _named_asset(service_type, answers: dict[str, list[str]]):
+    """The asset named by attribute[asset_id] for a type with an asset layer (taken out of the
+    answers); for other types the attribute stays, and is refused as an unknown question."""
+    layer = service_type.asset_layer
+    if layer is None or ASSET_ATTRIBUTE not in answers:
+        return None
+    values = [v.strip() for v in answers.pop(ASSET_ATTRIBUTE) if v.strip()]
+    if not values:
+        return None
+    asset = asset_in_layer(layer, values[0])
+    if asset is None or len(values) > 1:
+        raise Open311Error(
+            400,
+            _("attribute[%(a)s]: “%(v)s” is not the id of one of the %(plural)s (see assets.json).")
+            % {
+                "a": ASSET_ATTRIBUTE,
+                "v": ",".join(values)[:60],
+                "plural": layer.asset_label_plural,
+            },
+        )
+    return asset
+
+
+def _location(request, *, required: bool = True) -> tuple[float | None, float | None]:
     raw_lat, raw_long = _arg(request, "lat"), _arg(request, "long")
     if not raw_lat and not raw_long:
+        if not required:
+            return None, None
         if not _arg(request, "address_string"):
             if _arg(request, "address_id"):
                 raise Open311Error(
@@ -356,6 +385,22 @@ def push_update(request, fmt: str):
         raise from_validation_error(exc) from None
     update_id = f"s{change.pk}" if change else updates.known_update(pushed.issue, pushed.update_id)
     return render(fmt, "service_request_updates", [{"update_id": update_id or None}])
+
+
+@open311_endpoint()
+def asset_list(request, fmt: str):
+    """Extension: the assets of the city's layers, by layer and distance (issues/open311/assets.py)."""
+    params = assets.AssetQuery.from_params(request.GET)
+    rows, has_next = assets.asset_page(params)
+    response = render(fmt, "assets", assets.serialize(rows, request))
+    response["X-Page"], response["X-Page-Size"] = str(params.page), str(params.page_size)
+    if has_next:
+        args = request.GET.copy()
+        args["page"] = str(params.page + 1)
+        url = f"{request.build_absolute_uri(request.path)}?{urlencode(sorted(args.items()))}"
+        response["Link"] = f'<{url}>; rel="next"'
+    response["Access-Control-Expose-Headers"] = "Link, X-Page, X-Page-Size"
+    return response
 
 
 def openapi_document(request):

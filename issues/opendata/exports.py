@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -137,13 +137,20 @@ def geojson_chunks(filters: IssueFilters) -> Iterator[str]:
 
 
 def _csv_lines(filters: IssueFilters) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # a BOM, so spreadsheet programs read the file as UTF-8
-    yield writer.writerow([c.name for c in COLUMNS])
     free_text = [c.kind == "free_text" for c in COLUMNS]
-    for record in _records(filters):
+    records = (record.values() for record in _records(filters))
+    yield from csv_table([c.name for c in COLUMNS], records, free_text)
+
+
+def csv_table(header: list[str], rows: Iterable[Iterable], free_text: list[bool]) -> Iterator[str]:
+    """A CSV download, line by line: a BOM (so spreadsheet programs read it as UTF-8), the
+    header, and each row, with what people wrote (`free_text` columns) defused of formulas."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow(header)
+    for row in rows:
         yield writer.writerow(
-            [_cell(value, defuse) for value, defuse in zip(record.values(), free_text, strict=True)]
+            [_cell(value, defuse) for value, defuse in zip(row, free_text, strict=True)]
         )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from issues.opendata import feeds, views
+from issues.opendata import adoption, feeds, views
 from issues.pagecache import cache_public
 
 app_name = "opendata"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("data/", cache_public(views.data_page), name="data"),
     path("data/issues.csv", views.issues_csv, name="issues_csv"),
     path("data/issues.geojson", views.issues_geojson, name="issues_geojson"),
+    path("data/assets.csv", adoption.assets_csv, name="assets_csv"),
+    path("data/adoptions.csv", adoption.adoptions_csv, name="adoptions_csv"),
     path("feeds/issues/new/", cache_public(feeds.IssueFeed()), name="feed_new"),
     path("feeds/issues/updated/", cache_public(feeds.UpdatedIssueFeed()), name="feed_updated"),
     path("feeds/wards/<int:ward>/new/", cache_public(feeds.IssueFeed()), name="ward_feed_new"),

@@ -29,9 +29,9 @@ def _filename(extension: str) -> str:
     return f"{settings.SITE_NAME.lower()}-issues-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def _download(chunks, content_type: str, extension: str) -> StreamingHttpResponse:
+def download(chunks, content_type: str, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(extension)}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Open data: anyone's scripts may fetch it from any site.
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=300"
@@ -62,7 +62,7 @@ def issues_csv(request):
     filters = IssueFilters.from_params(request.GET)
     if filters.errors:
         return _filter_error(filters)
-    return _download(exports.csv_lines(filters), "text/csv; charset=utf-8", "csv")
+    return download(exports.csv_lines(filters), "text/csv; charset=utf-8", _filename("csv"))
 
 
 @require_GET
@@ -70,7 +70,8 @@ def issues_geojson(request):
     filters = IssueFilters.from_params(request.GET)
     if filters.errors:
         return _filter_error(filters)
-    return _download(exports.geojson_chunks(filters), "application/geo+json", "geojson")
+    chunks = exports.geojson_chunks(filters)
+    return download(chunks, "application/geo+json", _filename("geojson"))
 
 
 def _optional_url(name: str) -> str:

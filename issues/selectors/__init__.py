@@ -1,6 +1,18 @@
 """Every shared read of reports: pages, the API, exports and the workbench compose these.
 Catalogue reads (service types, templates, ward outlines) are departments/selectors.py."""
 
+from issues.selectors.assets import (
+    AssetChoice,
+    AssetPage,
+    WardAdoption,
+    adopter_page,
+    adoption_of,
+    asset_choice,
+    asset_page,
+    layer_assets,
+    open_reports_on,
+    ward_adoption,
+)
 from issues.selectors.map import MAP_FEATURE_CAP, STREET_ZOOM, BBox, cell_size, map_features
 from issues.selectors.reports import (
     NEARBY_RADIUS_M,
@@ -27,16 +39,25 @@ __all__ = [
     "MAP_FEATURE_CAP",
     "NEARBY_RADIUS_M",
     "STREET_ZOOM",
+    "AssetChoice",
+    "AssetPage",
     "BBox",
     "StaffTimelineEntry",
     "TimelineEntry",
+    "WardAdoption",
+    "adopter_page",
+    "adoption_of",
+    "asset_choice",
+    "asset_page",
     "attribute_answers",
     "cell_size",
     "is_watching_ward",
     "issue_list",
     "issue_page",
+    "layer_assets",
     "map_features",
     "nearby_open_issues",
+    "open_reports_on",
     "profile_follows",
     "profile_reports",
     "public_issue",
@@ -46,5 +67,6 @@ __all__ = [
     "public_timeline",
     "staff_timeline",
     "viewer_state",
+    "ward_adoption",
     "watched_ward_ids",
 ]

@@ -3,38 +3,21 @@ in SQL when zoomed out, never more than MAP_FEATURE_CAP features whatever the da
 
 from __future__ import annotations
 
-import hashlib
-import math
-from dataclasses import dataclass
-
-from django.core.cache import cache
-from django.db.models import Avg, Count, F, Min, QuerySet
-from django.db.models.functions import Floor
+from django.db.models import QuerySet
 from django.urls import reverse
 
+from departments.geo import (
+    MAP_FEATURE_CAP,
+    STREET_ZOOM,
+    BBox,
+    cell_size,
+    cluster_feature,
+    rows_or_cells,
+)
 from issues.filters import IssueFilters
 from issues.models import Issue, Status
 
-# Whatever the data size, one viewport response carries at most this many features.
-MAP_FEATURE_CAP = 500
-# From this zoom on (a few streets across) the map shows individual issues instead of clusters.
-STREET_ZOOM = 16
-# Cells per 256 px tile side: 4 gives clusters roughly 64 px apart on screen.
-CELLS_PER_TILE = 4
-CLUSTER_CACHE_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class BBox:
-    west: float
-    south: float
-    east: float
-    north: float
-
-
-def cell_size(zoom: int) -> float:
-    """Grid cell edge in degrees for a zoom level: a quarter of a map tile."""
-    return 360.0 / (2**zoom) / CELLS_PER_TILE
+__all__ = ["MAP_FEATURE_CAP", "STREET_ZOOM", "BBox", "cell_size", "map_features"]
 
 
 # A map feature's columns, read as plain tuples: the zoomed-in map shows up to MAP_FEATURE_CAP
@@ -99,24 +82,10 @@ def _individual(queryset: QuerySet[Issue], limit: int) -> list[tuple]:
     )
 
 
-def _cluster_cells(queryset: QuerySet[Issue], zoom: int) -> list[dict]:
-    """One SQL GROUP BY over grid cells: count, mean position (always inside its issues'
-    bounding box) and the lowest id, for at most MAP_FEATURE_CAP cells, busiest first."""
-    size = cell_size(zoom)
-    return list(
-        queryset.order_by()  # the model's default ordering would join the GROUP BY
-        .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
-        .values("cx", "cy")
-        .annotate(n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"), first=Min("id"))
-        .order_by("-n", "cy", "cx")[:MAP_FEATURE_CAP]
-    )
-
-
 def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
     """Cells as GeoJSON. A cell holding a single issue comes back as that issue, read now from
     the public issues: the cells may be a minute old, and an issue hidden since then must not
     show its address."""
-    size = cell_size(zoom)
     single_ids = [c["first"] for c in cells if c["n"] == 1]
     singles = {
         row[0]: row
@@ -128,75 +97,32 @@ def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
         if cell["n"] == 1 and cell["first"] in singles:
             features.append(writer.feature(singles[cell["first"]]))
             continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]},
-                "properties": {
-                    "cluster": True,
-                    "count": cell["n"],
-                    # The cell's extent, so a client can zoom to it on click.
-                    "bbox": [
-                        cell["cx"] * size,
-                        cell["cy"] * size,
-                        (cell["cx"] + 1) * size,
-                        (cell["cy"] + 1) * size,
-                    ],
-                },
-            }
-        )
+        features.append(cluster_feature(cell, zoom))
     return features
-
-
-def _snap_to_cells(bbox: BBox, zoom: int) -> BBox:
-    """Grow the box to whole grid cells, so a cell at the edge counts all its issues (counts do
-    not change while panning) and nearby viewports share one cached answer."""
-    size = cell_size(zoom)
-    return BBox(
-        west=max(-180.0, math.floor(bbox.west / size) * size),
-        south=max(-90.0, math.floor(bbox.south / size) * size),
-        east=min(180.0, math.ceil(bbox.east / size) * size),
-        north=min(90.0, math.ceil(bbox.north / size) * size),
-    )
 
 
 def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     """The public issues in a viewport as a GeoJSON FeatureCollection.
 
-    Below STREET_ZOOM issues are aggregated in SQL into grid cells (cluster=true, count);
-    from STREET_ZOOM on they come one by one, unless the box still holds more than the cap, in
-    which case they are clustered on that zoom's finer grid. Never more than MAP_FEATURE_CAP
-    features, so the response size does not grow with the data.
-
-    Cluster counts are cached for CLUSTER_CACHE_SECONDS whatever is written: a zoomed-out view
-    aggregates every issue in the city (linear in their number), is the same for everyone, and
-    a minute's delay in a count is harmless. What a count of one shows (id, address) is read
-    fresh from the public issues every time, so a hidden issue leaves the map at once.
+    Clusters (cluster=true, count) when zoomed out or crowded, issues one by one otherwise, as
+    departments.geo.rows_or_cells decides; never more than MAP_FEATURE_CAP features. What a
+    count of one shows (id, address) is read fresh from the public issues every time, so a
+    hidden issue leaves the map at once.
     """
-    clustered = zoom < STREET_ZOOM
-    features: list[dict] = []
-    if not clustered:
-        rows = _individual(_located(filters, bbox), MAP_FEATURE_CAP + 1)
-        if len(rows) <= MAP_FEATURE_CAP:
-            # Newest first, like the list: (requested_at, id), descending.
-            rows.sort(key=lambda row: (row[6], row[0]), reverse=True)
-            writer = _FeatureWriter()
-            features = [writer.feature(row) for row in rows]
-        else:
-            clustered = True
+    clustered, found = rows_or_cells(
+        bbox,
+        zoom,
+        located=lambda box: _located(filters, box),
+        individual=_individual,
+        cache_key=("issues", sorted(filters.as_params().items())),
+    )
     if clustered:
-        snapped = _snap_to_cells(bbox, zoom)
-        key = (
-            "map-cells:"
-            + hashlib.sha256(
-                repr((zoom, snapped, sorted(filters.as_params().items()), MAP_FEATURE_CAP)).encode()
-            ).hexdigest()
-        )
-        cells = cache.get(key)
-        if cells is None:
-            cells = _cluster_cells(_located(filters, snapped), zoom)
-            cache.set(key, cells, CLUSTER_CACHE_SECONDS)
-        features = _cluster_features(cells, zoom)
+        features = _cluster_features(found, zoom)
+    else:
+        # Newest first, like the list: (requested_at, id), descending.
+        found.sort(key=lambda row: (row[6], row[0]), reverse=True)
+        writer = _FeatureWriter()
+        features = [writer.feature(row) for row in found]
     return {
         "type": "FeatureCollection",
         "features": features,

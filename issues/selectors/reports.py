@@ -81,7 +81,7 @@ def issue_page(public_id: str) -> Issue | None:
     return (
         public_issues()
         .filter(public_id=normalize_public_id(public_id))
-        .select_related("reporter")
+        .select_related("reporter", "asset__layer")
         .prefetch_related(public_photos(), "ward__aldermen")
         .first()
     )

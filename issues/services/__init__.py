@@ -6,6 +6,14 @@ dashboards' counters in step, and queues notifications in the outbox (rows in th
 transaction; delivery is scheduled on commit). One module per subject; this face lists them all.
 """
 
+from issues.services.adoption import (
+    adopt_asset,
+    can_end_adoptions,
+    end_adoption,
+    give_up_adoption,
+    log_visit,
+    set_name_shown,
+)
 from issues.services.catalogue import (
     delete_wards,
     remove_staff,
@@ -34,14 +42,19 @@ __all__ = [
     "add_comment",
     "add_status_note",
     "add_vote",
+    "adopt_asset",
     "apply_city_update",
     "assign_issue",
     "bulk_assign",
     "bulk_change_status",
     "bulk_transfer",
+    "can_end_adoptions",
     "change_status",
     "create_issue",
     "delete_wards",
+    "end_adoption",
+    "give_up_adoption",
+    "log_visit",
     "place_issue",
     "poll_all",
     "poll_endpoint",
@@ -50,6 +63,7 @@ __all__ = [
     "reschedule_open_issues",
     "route",
     "set_hidden",
+    "set_name_shown",
     "set_sla_hours",
     "set_staff",
     "transfer_issue",

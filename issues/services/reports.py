@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.attributes import clean_attribute_answers
-from departments.models import Department, ServiceType, Ward
+from departments.models import Asset, Department, ServiceType, Ward
 from issues.dashboards import rollups
 from issues.models import (
     DESCRIPTION_MAX,
@@ -69,6 +69,7 @@ def create_issue(
     zipcode: str = "",
     require_ward: bool = False,
     requested_at: datetime | None = None,
+    asset: Asset | None = None,
 ) -> Issue:
     """Create a report, routed to its department and ward.
 
@@ -77,6 +78,7 @@ def create_issue(
     kept, flagged for triage. Raises ValidationError with per-field messages.
     """
     description = (description or "").replace("\r\n", "\n").strip()
+    latitude, longitude, address = _asset_place(asset, latitude, longitude, address)
     texts = {
         "description": description,
         "address_string": address,
@@ -86,7 +88,7 @@ def create_issue(
         "zipcode": zipcode,
         "media_url": media_url,
     }
-    errors = _report_errors(service_type, latitude, longitude, texts)
+    errors = _report_errors(service_type, latitude, longitude, texts, asset)
     answers = _attribute_answers(service_type, attributes, errors)
     if reporter is None and reporter_email and len(reporter_email) > 254:
         errors["email"] = [_("That email address is too long.")]
@@ -113,6 +115,7 @@ def create_issue(
             zipcode=zipcode.strip()[:16],
             description=description,
             attributes=answers,
+            asset=asset,
             reporter=reporter if reporter and reporter.is_authenticated else None,
             reporter_name=reporter_name.strip()[:120],
             reporter_email=(reporter_email or "").strip().lower(),
@@ -129,14 +132,27 @@ def create_issue(
     return issue
 
 
+def _asset_place(asset: Asset | None, latitude, longitude, address: str) -> tuple:
+    """A report about an asset (a pole, a stop: one of its type's layer) is placed on the
+    asset's point, so the crew goes to that one; its name stands in for a missing address."""
+    if asset is None:
+        return latitude, longitude, address
+    return asset.latitude, asset.longitude, address or asset.name
+
+
 def _report_errors(
     service_type: ServiceType,
     latitude: float | None,
     longitude: float | None,
     texts: dict[str, str],
+    asset: Asset | None,
 ) -> dict[str, list[str]]:
     """What is wrong with a report before anything is stored, by field."""
     errors: dict[str, list[str]] = {}
+    if asset is not None and asset.layer_id != service_type.asset_layer_id:
+        errors["asset"] = [
+            _("That is not something a %(type)s report can name.") % {"type": service_type.name}
+        ]
     if not service_type.active:
         errors["service_code"] = [_("This service type is no longer accepting reports.")]
     for field, message in _validate_location(latitude, longitude).items():

@@ -22,6 +22,7 @@ from issues import selectors, services
 from issues.forms import AttributeQuestions, KeptPhotos, ReportForm
 from issues.models import Source
 from issues.photos import PhotoNotStored, photo_slots, prepare_photos
+from issues.views.assets import asset_choice_for, check_asset_choice, duplicates_for
 from issues.views.home import map_config
 
 
@@ -39,6 +40,7 @@ def _report_context(request, form, questions, kept, **extra) -> dict:
             pin=[lat, lon] if lat and lon else None,
             questionsUrl=reverse("issues:report_questions"),
             nearbyUrl=reverse("issues:report_nearby"),
+            assetsUrl=reverse("issues:report_assets"),
         ),
         **extra,
     }
@@ -55,9 +57,9 @@ def report(request):
         initial["service_code"] = service_type.service_code
     form = ReportForm(initial=initial, user=request.user)
     questions = AttributeQuestions(service_type=service_type)
-    return render(
-        request, "issues/report.html", _report_context(request, form, questions, KeptPhotos())
-    )
+    assets = asset_choice_for(service_type, request.GET)
+    context = _report_context(request, form, questions, KeptPhotos(), assets=assets)
+    return render(request, "issues/report.html", context)
 
 
 def _submit_report(request):
@@ -65,9 +67,10 @@ def _submit_report(request):
     service_type = service_type_with_attributes(request.POST.get("service_code", ""))
     questions = AttributeQuestions.from_post(service_type, request.POST)
     kept = KeptPhotos.from_post(request.POST)
+    assets = asset_choice_for(service_type, request.POST)
 
     def again(status: int, **extra):
-        context = _report_context(request, form, questions, kept, **extra)
+        context = _report_context(request, form, questions, kept, assets=assets, **extra)
         return render(request, "issues/report.html", context, status=status)
 
     if "choose_type" in request.POST:
@@ -86,23 +89,22 @@ def _submit_report(request):
     questions.validate()
     valid = valid and not questions.has_errors
     valid = _keep_uploads(form, kept, request.FILES.getlist("photos")) and valid
+    valid = check_asset_choice(form, assets) and valid
     if not valid:
         return again(400)
     if service_type is None:
         form.add_error("service_code", _("Choose what kind of problem it is."))
         return again(400)
     data = form.cleaned_data
-    if not data.get("not_duplicate") and data.get("latitude") is not None:
-        nearby = selectors.nearby_open_issues(
-            service_type=service_type, latitude=data["latitude"], longitude=data["longitude"]
-        )
+    if not data.get("not_duplicate"):
+        nearby = duplicates_for(assets, service_type, data.get("latitude"), data.get("longitude"))
         if nearby:
             # "Is this it?": one look at what is already reported before adding another.
             form.data = form.data.copy()
             form.data["not_duplicate"] = "1"
-            return again(200, nearby=nearby, duplicate_check=True)
+            return again(200, nearby=nearby, duplicate_check=True, nearby_asset=assets.chosen)
     try:
-        issue = _create(request, form, service_type, questions, kept)
+        issue = _create(request, form, service_type, questions, kept, assets.chosen)
     except ValidationError as exc:
         form.apply_service_errors(exc, questions)
         return again(400)
@@ -135,7 +137,7 @@ def _keep_uploads(form: ReportForm, kept: KeptPhotos, uploads) -> bool:
     return True
 
 
-def _create(request, form: ReportForm, service_type, questions, kept: KeptPhotos):
+def _create(request, form: ReportForm, service_type, questions, kept: KeptPhotos, asset):
     data = form.cleaned_data
     user = request.user if request.user.is_authenticated else None
     if form.for_caller:
@@ -157,6 +159,7 @@ def _create(request, form: ReportForm, service_type, questions, kept: KeptPhotos
         # Staff may take a report just outside the wards (a city-owned lot, a boundary
         # road): it is kept for triage. Residents are told to pick a place in the city.
         require_ward=not form.staff_entry,
+        asset=asset,
     )
 
 

@@ -49,5 +49,15 @@
     closed: "#1d6b36", archived: "#6b7378"
   };
 
-  window.CivicMap = { readConfig: readConfig, baseMap: baseMap, addWards: addWards, STATUS_COLOURS: STATUS_COLOURS };
+  // Text from the data into a popup's HTML, escaped.
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = text == null ? "" : String(text);
+    return div.innerHTML;
+  }
+
+  window.CivicMap = {
+    readConfig: readConfig, baseMap: baseMap, addWards: addWards, escapeHtml: escapeHtml,
+    STATUS_COLOURS: STATUS_COLOURS
+  };
 })();

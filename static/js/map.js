@@ -24,11 +24,7 @@
   var controller = null;
   var timer = null;
 
-  function escapeHtml(text) {
-    var div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
-  }
+  var escapeHtml = CivicMap.escapeHtml;
 
   function popup(p) {
     return '<strong><a href="' + escapeHtml(p.url) + '">' + escapeHtml(p.service_name) + "</a></strong><br>" +

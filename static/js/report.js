@@ -33,6 +33,8 @@
       if (pan) { map.setView(latlng, Math.max(map.getZoom(), 17)); }
     }
     checkNearby();
+    // Other parts of the form (the asset picker, report-assets.js) follow the pin.
+    form.dispatchEvent(new CustomEvent("report:pin", { detail: { lat: latlng.lat, lng: latlng.lng } }));
   }
 
   if (window.L) {
@@ -99,5 +101,7 @@
   }
 
   typeSelect.addEventListener("change", function () { loadQuestions(); checkNearby(); });
+  // What other scripts on this page need: the map, and a way to move the pin.
+  window.CivicReport = { map: map, setPoint: setPoint };
   if (currentPoint() && typeSelect.value) { checkNearby(); }
 })();

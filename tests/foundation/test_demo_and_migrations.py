@@ -12,8 +12,17 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
-from departments.models import Department, ServiceAttribute, ServiceType, Ward
-from issues.models import Comment, Issue, Notification, StatusChange, Subscription, Vote
+from departments.models import Asset, Department, ServiceAttribute, ServiceType, Ward
+from issues.models import (
+    Adoption,
+    Comment,
+    Issue,
+    Notification,
+    StatusChange,
+    Subscription,
+    Visit,
+    Vote,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = [
@@ -27,6 +36,9 @@ MODELS = [
     Comment,
     Vote,
     Subscription,
+    Asset,
+    Adoption,
+    Visit,
 ]
 
 
@@ -42,7 +54,9 @@ def test_load_demo_twice_changes_nothing(db, settings):
     call_command("load_demo", issues=40, stdout=StringIO())
     assert counts() == first
     assert dict(Issue.objects.values_list("external_id", "public_id")) == snapshot
-    assert first["Ward"] == 50 and first["Issue"] == 40
+    # 40 demo issues, and the repair a demo adopter's visit reported against a bus stop.
+    assert first["Ward"] == 50 and first["Issue"] == 40 + 1
+    assert first["Asset"] == 10_760 and first["Adoption"] == 2
 
 
 def test_demo_has_what_privacy_checks_need(db, settings):

@@ -24,14 +24,24 @@ from django.utils import timezone
 from accounts.services import issue_api_key
 from departments.models import IntegrationKey, ServiceTypeUpstream, UpstreamEndpoint, Ward
 from issues import services
-from issues.models import CityUpdate, Issue, Status, UpstreamKind, UpstreamSend, UpstreamState
+from issues.models import (
+    CityUpdate,
+    Issue,
+    Status,
+    UpstreamKind,
+    UpstreamSend,
+    UpstreamState,
+    VisitOutcome,
+)
 from issues.notify import links
 from issues.notify.events import suppressed
 from issues.photos import prepare_photo, store_photo
 from tests.factories import (
     CITY_HALL,
+    assets_along,
     make_attribute,
     make_department,
+    make_layer,
     make_service_type,
     make_staff,
     make_user,
@@ -86,7 +96,9 @@ def city(db):
         services.set_hidden(target=issues[5], hidden=True, by=staff, reason="Private data")
     Issue.objects.filter(pk=issues[0].pk).update(closed_at=timezone.now() - timedelta(days=8))
     connect_to_a_city_system(pothole, streets, staff, issues)
+    assets = _asset_layer(streets, issues, resident, staff)
     return {
+        **assets,
         "ward": ward,
         "issues": issues,
         "pothole": pothole,
@@ -117,6 +129,41 @@ def connect_to_a_city_system(pothole, streets, staff, issues) -> None:
 
 
 BBOX = f"{CITY_HALL[1] - 0.05},{CITY_HALL[0] - 0.05},{CITY_HALL[1] + 0.05},{CITY_HALL[0] + 0.05}"
+
+
+def _asset_layer(streets, issues, resident, staff) -> dict:
+    """An adoptable layer of six shelters by the issues, its type, two reports against a
+    shelter (one closed), two adopters (one named) with visits, one with a photo."""
+    layer = make_layer(
+        "Bus shelters",
+        asset_label="bus shelter",
+        asset_label_plural="bus shelters",
+        adoptable=True,
+        max_adopters=2,
+        care_task="Clean it",
+    )
+    shelter_type = make_service_type(streets, code="dirty-shelter", name="Dirty Shelter")
+    shelter_type.asset_layer = layer
+    shelter_type.save()
+    shelters = assets_along(layer, 6, step=0.001)
+    neighbour = make_user("neighbour@example.org", display_name="Nadia")
+    services.set_name_shown(user=neighbour, show=True)
+    with suppressed():
+        for _ in range(2):
+            report = services.create_issue(
+                service_type=shelter_type, latitude=None, longitude=None, asset=shelters[0]
+            )
+        services.change_status(issue=report, to=Status.CLOSED, by=staff, message="Cleaned")
+        for person in (resident, neighbour):
+            adoption = services.adopt_asset(asset=shelters[0], user=person)
+            services.log_visit(
+                adoption=adoption,
+                by=person,
+                outcome=VisitOutcome.CLEANED,
+                photo=prepare_photo(upload("v.jpg", jpeg_bytes())),
+            )
+        services.adopt_asset(asset=shelters[1], user=resident)
+    return {"layer": layer, "shelters": shelters, "adoption": adoption, "neighbour": neighbour}
 
 
 def public_pages(city) -> dict[str, str]:
@@ -167,6 +214,30 @@ def public_pages(city) -> dict[str, str]:
         "sign in": reverse("accounts:login"),
         "sign up": reverse("accounts:signup"),
         "readiness": reverse("readyz"),
+        **asset_pages(city),
+    }
+
+
+def asset_pages(city) -> dict[str, str]:
+    layer, shelter = city["layer"].slug, city["shelters"][0]
+    pin = f"latitude={shelter.latitude}&longitude={shelter.longitude}"
+    return {
+        "report form, type with assets": reverse("issues:report") + f"?type=dirty-shelter&{pin}",
+        "report assets": reverse("issues:report_assets") + f"?type=dirty-shelter&{pin}&asset=3",
+        "asset map, zoomed out": reverse("issues:asset_map", args=[layer])
+        + f"?bbox={BBOX}&zoom=11",
+        "asset map, zoomed in": reverse("issues:asset_map", args=[layer]) + f"?bbox={BBOX}&zoom=17",
+        "asset layers": reverse("issues:asset_layers"),
+        "asset layer": reverse("issues:asset_layer", args=[layer]),
+        "asset page": reverse("issues:asset", args=[layer, shelter.source_id]),
+        "asset ward figures": reverse("issues:asset_wards", args=[layer]),
+        "adopter page": city["adoption"].adopter.get_absolute_url(),
+        "assets csv": reverse("opendata:assets_csv"),
+        "adoptions csv": reverse("opendata:adoptions_csv"),
+        "open311 assets": "/open311/v2/assets.json",
+        "open311 assets, radius": "/open311/v2/assets.json"
+        + f"?layer={layer}&lat={shelter.latitude}&long={shelter.longitude}&radius=500",
+        "open311 definition with assets": "/open311/v2/services/dirty-shelter.json",
     }
 
 
@@ -217,6 +288,20 @@ def signed_in_pages(city) -> dict[str, tuple[str, str]]:
             "staff",
             reverse("admin:issues_issue_changelist") + "?city=sent",
         ),
+        "asset page, adopter": (
+            "resident",
+            reverse("issues:asset", args=[city["layer"].slug, city["shelters"][0].source_id]),
+        ),
+        "adopt page": (
+            "neighbour",
+            reverse("issues:adopt", args=[city["layer"].slug, city["shelters"][2].source_id]),
+        ),
+        "visit page": ("neighbour", reverse("issues:visit", args=[city["adoption"].pk])),
+        "give up page": ("neighbour", reverse("issues:give_up", args=[city["adoption"].pk])),
+        "workbench adoptions, staff": ("staff", reverse("admin:issues_adoption_changelist")),
+        "workbench adoptions, admin": ("admin", reverse("admin:issues_adoption_changelist")),
+        "catalogue: asset layers": ("admin", reverse("admin:departments_assetlayer_changelist")),
+        "catalogue: assets": ("admin", reverse("admin:departments_asset_changelist")),
     }
 
 
@@ -262,6 +347,22 @@ PUBLIC = {
     "sign in": 0,
     "sign up": 0,
     "readiness": 1,  # SELECT 1: is the database there?
+    # The type, its questions and the type list; two boxes for the five nearest shelters (the
+    # first holds three), and what is open against them.
+    "report form, type with assets": 6,
+    "report assets": 4,
+    "asset map, zoomed out": 2,
+    "asset map, zoomed in": 2,
+    "asset layers": 1,
+    "asset layer": 3,
+    "asset page": 7,
+    "asset ward figures": 4,
+    "adopter page": 3,
+    "assets csv": 1,
+    "adoptions csv": 1,
+    "open311 assets": 2,
+    "open311 assets, radius": 3,
+    "open311 definition with assets": 2,
 }
 SIGNED_IN = {
     "profile": 6,
@@ -287,6 +388,14 @@ SIGNED_IN = {
     "records: city outbox": 6,
     "records: city updates": 5,
     "workbench queue, sent to the city": 14,
+    "asset page, adopter": 10,
+    "adopt page": 6,
+    "visit page": 5,
+    "give up page": 4,
+    "workbench adoptions, staff": 9,
+    "workbench adoptions, admin": 6,
+    "catalogue: asset layers": 5,
+    "catalogue: assets": 5,
 }
 
 

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError
 from django.db import connection
 
+from departments.importing.progress import Progress
 from departments.models import Department, ServiceType
-from issues.importers.progress import Progress
 from issues.models import Issue, Notification, StatusChange
 from tests.dashboards.test_rollups import assert_equals_rebuild
 from tests.factories import CITY_HALL, LAKE_MICHIGAN, make_department, make_service_type
@@ -323,7 +323,7 @@ def test_reimport_costs_a_constant_number_of_queries_not_one_per_row(
 ):
     path = str(data_dir / "nyc311_sample.csv")
     run_command("import_311", path, "--format", "nyc")
-    # PostgreSQL writes through COPY and a staging step (issues/importers/bulk.py); SQLite
+    # PostgreSQL writes through COPY and a staging step (departments/importing/bulk.py); SQLite
     # through batched INSERTs: a different, but fixed, number of statements.
     with django_assert_num_queries(27 if connection.vendor == "postgresql" else 20):
         run_command("import_311", path, "--format", "nyc")
@@ -398,7 +398,7 @@ def test_a_refused_batch_keeps_the_service_types_its_rows_need(run_command, data
     created must still exist for those rows (they are created outside the batch's transaction)."""
     from django.db import DatabaseError
 
-    from issues.importers import bulk
+    from departments.importing import bulk
 
     real_add_rows = bulk.add_rows
 

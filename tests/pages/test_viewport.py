@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from departments import geo
 from issues import selectors, services
 from tests.factories import CITY_HALL, make_issue
 
@@ -58,7 +59,7 @@ def test_low_zoom_aggregates_into_grid_clusters_with_counts(client, service_type
 
 @pytest.mark.django_db
 def test_never_more_features_than_the_cap(client, service_type, monkeypatch):
-    monkeypatch.setattr(selectors.map, "MAP_FEATURE_CAP", 3)
+    monkeypatch.setattr(geo, "MAP_FEATURE_CAP", 3)
     _spread(service_type, 8, step=0.01)  # eight separate cells at zoom 12
     for zoom in (12, 18):
         data = client.get(URL, {"bbox": CHICAGO, "zoom": zoom}).json()

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.importers.progress import Progress
+from departments.importing.progress import Progress
 from issues.importers.synthetic import BATCH, generate_issues
 
 

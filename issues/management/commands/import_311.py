@@ -2,10 +2,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from departments.importing.progress import Progress
+from departments.importing.readers import SourceError
+from departments.importing.rejects import default_rejects_path
 from issues.importers.formats import FORMATS, load_mapping
-from issues.importers.progress import Progress
-from issues.importers.readers import SourceError
-from issues.importers.service_requests import BATCH_SIZE, RequestImporter, default_rejects_path
+from issues.importers.service_requests import BATCH_SIZE, RequestImporter
 
 
 class Command(BaseCommand):

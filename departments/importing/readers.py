@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from issues.importers.records import Reject
+from departments.importing.rejects import Reject
 
 # Real exports have long free-text fields (NYC resolution descriptions run to kilobytes).
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))

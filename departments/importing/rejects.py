@@ -4,11 +4,21 @@ and the original columns, so it can be fixed in a spreadsheet and imported again
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from issues.importers.records import Reject
+from django.utils import timezone
 
 LINE, REASON = "_line", "_reason"
+
+
+@dataclass(slots=True)
+class Reject:
+    """A row that was not imported: its line in the source, why, and its original columns."""
+
+    line: int
+    reason: str
+    raw: dict = field(default_factory=dict)
 
 
 class RejectsFile:
@@ -39,3 +49,9 @@ class RejectsFile:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """Next to where the command runs (the input may be on read-only media), stamped."""
+    stem = Path(path).stem
+    return Path.cwd() / f"{stem}.rejects-{timezone.now():%Y%m%d-%H%M%S}.csv"

@@ -8,9 +8,9 @@ default, so a field another engineer adds later (with a default) does not break 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 ORM_BATCH = 2000
 
@@ -81,11 +81,21 @@ def copy_rows(model, rows: Iterable[dict]) -> int:
     return copy_into(model._meta.db_table, _columns(model, with_id=True), rows)
 
 
+def _complete(fields: Sequence[models.Field], rows: Iterable[dict]) -> Iterator[dict]:
+    """Each row with every column: the model's defaults under the row's own values."""
+    constant = _defaults(fields)
+    per_row = [f for f in fields if f.attname not in constant]  # callable defaults
+    for row in rows:
+        full = {**constant, **row}
+        for f in per_row:
+            if f.attname not in row:
+                full[f.attname] = f.get_default()
+        yield full
+
+
 def copy_into(table: str, fields: Sequence[models.Field], rows: Iterable[dict]) -> int:
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(table)
-    constant = _defaults(fields)
-    per_row = [f for f in fields if f.attname not in constant]  # callable defaults
     converters = [(i, convert) for i, f in enumerate(fields) if (convert := _converter(f))]
     values_of = operator.itemgetter(*(f.attname for f in fields))
     written = 0
@@ -95,12 +105,8 @@ def copy_into(table: str, fields: Sequence[models.Field], rows: Iterable[dict]) 
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types([_pg_type(f) for f in fields])
-            for row in rows:
-                # Defaults under the row's own values, then every column in one C-level pass.
-                full = {**constant, **row}
-                for f in per_row:
-                    if f.attname not in row:
-                        full[f.attname] = f.get_default()
+            for full in _complete(fields, rows):
+                # Every column in one C-level pass.
                 values = values_of(full) if len(fields) > 1 else (values_of(full),)
                 if converters:
                     values = list(values)
@@ -109,6 +115,26 @@ def copy_into(table: str, fields: Sequence[models.Field], rows: Iterable[dict]) 
                 copy.write_row(values)
                 written += 1
     return written
+
+
+def _insert_many(model, rows: list[dict]) -> int:
+    """One prepared INSERT run for every row (executemany): bulk_create builds a model instance
+    per row and compiles a statement per 90 rows (SQLite's parameter limit), most of its time."""
+    fields = _columns(model, with_id=False)
+    q = connection.ops.quote_name
+    names = ", ".join(q(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {q(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+    # The connection itself, not Django's proxy: the proxy looks it up per attribute, once per
+    # value here.
+    db = connections[connection.alias]
+    params = [
+        [f.get_db_prep_save(full[f.attname], db) for f in fields]
+        for full in _complete(fields, rows)
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(rows)
 
 
 def insert_rows(model, rows: list[dict]) -> list[int]:
@@ -133,8 +159,7 @@ def add_rows(model, rows: list[dict]) -> int:
         return 0
     if is_postgres():
         return copy_into(model._meta.db_table, _columns(model, with_id=False), rows)
-    model.objects.bulk_create([model(**row) for row in rows], batch_size=ORM_BATCH)
-    return len(rows)
+    return _insert_many(model, rows)
 
 
 def update_rows(model, rows: list[dict], fields: Sequence[str]) -> int:

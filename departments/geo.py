@@ -1,0 +1,173 @@
+"""Distances and the map's grid on plain latitude/longitude columns (no GeoDjango).
+
+Everything with a point uses these: reports (the "Is this it?" check, Open311's radius search,
+hotspots, the map's clusters) and the catalogue's assets (the nearest lights to a pin, an asset
+layer's map, the assets API), so "within 150 m" and "a cluster of 40" mean the same for both.
+They live in the catalogue because assets belong to it and departments sits below issues;
+issues/geo.py adds the ward dashboards' fixed heat grid on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Value
+from django.db.models.functions import Cos, Floor, Power, Radians, Sin
+
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
+METRES_PER_DEGREE_LAT = 111_320.0
+# Cells per 256 px tile side: 4 gives clusters roughly 64 px apart on screen.
+CELLS_PER_TILE = 4
+# Whatever the data size, one viewport response carries at most this many features.
+MAP_FEATURE_CAP = 500
+# From this zoom on (a few streets across) a map shows points one by one instead of clusters.
+STREET_ZOOM = 16
+CLUSTER_CACHE_SECONDS = 60
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine): exact enough at city scale, and cheap."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
+
+
+def degrees_around(latitude: float, metres: float) -> tuple[float, float]:
+    """(latitude, longitude) half-widths in degrees of a box reaching `metres` from a point at
+    `latitude`: the indexed bounding box that narrows a radius search before the exact test."""
+    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
+    return metres / METRES_PER_DEGREE_LAT, min(metres / (METRES_PER_DEGREE_LAT * cos_lat), 180.0)
+
+
+def bbox_around(lat: float, lon: float, metres: float) -> tuple[float, float, float, float]:
+    """(west, south, east, north), rounded to about 10 cm: the `bbox` filter of a list link."""
+    dlat, dlon = degrees_around(lat, metres)
+    return (
+        round(lon - dlon, 6),
+        round(lat - dlat, 6),
+        round(lon + dlon, 6),
+        round(lat + dlat, 6),
+    )
+
+
+def within_radius(queryset: QuerySet, lat: float, lon: float, radius_m: float) -> QuerySet:
+    """Rows (with latitude, longitude and an `in_bbox` queryset method) within `radius_m` metres
+    of a point: a bounding box on the indexed columns first, then the exact great-circle test
+    (haversine, compared without the arcsine)."""
+    dlat, dlon = degrees_around(lat, radius_m)
+    queryset = queryset.in_bbox(lat - dlat, lon - dlon, lat + dlat, lon + dlon)
+    half_angle = min(radius_m / (2 * EARTH_RADIUS_M), math.pi / 2)
+    limit = math.sin(half_angle) ** 2
+    haversine = Power(Sin((Radians(F("latitude")) - math.radians(lat)) / 2), 2) + Value(
+        math.cos(math.radians(lat)), output_field=FloatField()
+    ) * Cos(Radians(F("latitude"))) * Power(
+        Sin((Radians(F("longitude")) - math.radians(lon)) / 2), 2
+    )
+    return queryset.alias(haversine_a=haversine).filter(haversine_a__lte=limit)
+
+
+# --- the map's grid ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BBox:
+    west: float
+    south: float
+    east: float
+    north: float
+
+
+def cell_size(zoom: int) -> float:
+    """Grid cell edge in degrees for a zoom level: a quarter of a map tile."""
+    return 360.0 / (2**zoom) / CELLS_PER_TILE
+
+
+def snap_to_cells(bbox: BBox, zoom: int) -> BBox:
+    """Grow the box to whole grid cells, so a cell at the edge counts all its points (counts do
+    not change while panning) and nearby viewports share one cached answer."""
+    size = cell_size(zoom)
+    return BBox(
+        west=max(-180.0, math.floor(bbox.west / size) * size),
+        south=max(-90.0, math.floor(bbox.south / size) * size),
+        east=min(180.0, math.ceil(bbox.east / size) * size),
+        north=min(90.0, math.ceil(bbox.north / size) * size),
+    )
+
+
+def grid_cells(queryset: QuerySet, zoom: int, *, cap: int, **counts: Q) -> list[dict]:
+    """One SQL GROUP BY over grid cells: count, mean position (always inside its points'
+    bounding box) and the lowest id, for at most `cap` cells, busiest first. Each keyword in
+    `counts` adds a count of the cell's rows matching its condition (e.g. adopted assets)."""
+    size = cell_size(zoom)
+    extra = {name: Count("id", filter=condition) for name, condition in counts.items()}
+    return list(
+        queryset.order_by()  # a model's default ordering would join the GROUP BY
+        .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
+        .values("cx", "cy")
+        .annotate(
+            n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"), first=Min("id"), **extra
+        )
+        .order_by("-n", "cy", "cx")[:cap]
+    )
+
+
+def cluster_feature(cell: dict, zoom: int, **properties) -> dict:
+    """A grid cell as a GeoJSON cluster: its count and its extent, so a client can zoom to it."""
+    size = cell_size(zoom)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]},
+        "properties": {
+            "cluster": True,
+            "count": cell["n"],
+            "bbox": [
+                cell["cx"] * size,
+                cell["cy"] * size,
+                (cell["cx"] + 1) * size,
+                (cell["cy"] + 1) * size,
+            ],
+            **properties,
+        },
+    }
+
+
+def rows_or_cells(
+    bbox: BBox,
+    zoom: int,
+    *,
+    located: Callable[[BBox], QuerySet],
+    individual: Callable[[QuerySet, int], list],
+    cache_key: object,
+    **counts: Q,
+) -> tuple[bool, list]:
+    """What a map shows for a viewport: (False, rows) one by one, or (True, grid cells).
+
+    Below STREET_ZOOM the points in the box are aggregated into grid cells; from STREET_ZOOM on
+    they come one by one (`individual(queryset, limit)`), unless the box still holds more than
+    MAP_FEATURE_CAP, in which case they are clustered on that zoom's finer grid. So a response
+    never grows with the data.
+
+    Cells are cached for CLUSTER_CACHE_SECONDS under `cache_key` (what the points are: the
+    filters, the layer) whatever is written: a zoomed-out view aggregates every point in the
+    city (linear in their number), is the same for everyone, and a minute's delay in a count
+    is harmless. Callers read what a cell of one shows fresh, so a hidden point leaves at once.
+    """
+    if zoom >= STREET_ZOOM:
+        rows = individual(located(bbox), MAP_FEATURE_CAP + 1)
+        if len(rows) <= MAP_FEATURE_CAP:
+            return False, rows
+    snapped = snap_to_cells(bbox, zoom)
+    key = (
+        "map-cells:"
+        + hashlib.sha256(repr((cache_key, zoom, snapped, MAP_FEATURE_CAP)).encode()).hexdigest()
+    )
+    cells = cache.get(key)
+    if cells is None:
+        cells = grid_cells(located(snapped), zoom, cap=MAP_FEATURE_CAP, **counts)
+        cache.set(key, cells, CLUSTER_CACHE_SECONDS)
+    return True, cells
