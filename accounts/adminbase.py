@@ -17,9 +17,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -124,3 +128,29 @@ class OfferedFiltersOnly:
                 "list_url": request.path,
             }
             return TemplateResponse(request, self.refused_lookup_template, context, status=400)
+
+
+def view_on_site(request, content_type_id: int, object_id: str):
+    """The workbench's "view on site" link (/admin/r/<type>/<id>/), for what this person may
+    see in the workbench only. Django's own view redirects any staff member or alderman to the
+    public page of any object, so it told them the public id of another department's issue or
+    a hidden one; here anything they may not open in the workbench, or that has no public page
+    (a hidden issue), is the 404 of an object that does not exist."""
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        model = None
+    model_admin = admin.site._registry.get(model) if model is not None else None
+    if model_admin is None:
+        raise Http404(_("Nothing to show here."))
+    obj = model_admin.get_object(request, unquote(str(object_id)))
+    if obj is None or not model_admin.has_view_permission(request, obj):
+        raise Http404(_("Nothing to show here."))
+    if callable(model_admin.view_on_site):
+        url = model_admin.view_on_site(obj)
+        if not url:
+            raise Http404(_("Nothing to show here."))
+        return HttpResponseRedirect(url)
+    if not model_admin.view_on_site:
+        raise Http404(_("Nothing to show here."))
+    return contenttype_views.shortcut(request, content_type_id, object_id)

@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settings)
+import accounts.admin
+import accounts.adminbase
 import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
 from config.health import healthz, readyz
 
@@ -20,6 +21,11 @@ admin.site.index_title = "Work queues"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    # Before the admin's own: its "view on site" redirect for what the person may see only.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(accounts.adminbase.view_on_site),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("open311/", include("issues.open311.urls")),
