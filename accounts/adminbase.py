@@ -14,6 +14,8 @@ it without importing upwards; tests/privacy checks every admin in the registry c
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
@@ -95,6 +97,14 @@ class OfferedFiltersChangeList(ChangeList):
         return specs, has_filters, remaining, duplicates, active
 
 
+@functools.cache
+def offered_filters_only(changelist: type[ChangeList]) -> type[ChangeList]:
+    """`changelist` with the exact check (made once per class, not per request)."""
+    if issubclass(changelist, OfferedFiltersChangeList):
+        return changelist
+    return type(f"OfferedFilters{changelist.__name__}", (OfferedFiltersChangeList, changelist), {})
+
+
 class OfferedFiltersOnly:
     """The base of every ModelAdmin in the project: filters only through what the list offers."""
 
@@ -106,12 +116,7 @@ class OfferedFiltersOnly:
         return offered_filter_lookup(self, request, lookup)
 
     def get_changelist(self, request, **kwargs):
-        changelist = super().get_changelist(request, **kwargs)
-        if issubclass(changelist, OfferedFiltersChangeList):
-            return changelist
-        return type(
-            "OfferedFilters" + changelist.__name__, (OfferedFiltersChangeList, changelist), {}
-        )
+        return offered_filters_only(super().get_changelist(request, **kwargs))
 
     def changelist_view(self, request, extra_context=None):
         try:
