@@ -1,15 +1,28 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.adminbase import OfferedFiltersOnly
 from accounts.models import ApiKey, User
 from accounts.services import set_new_secret
 
+# Django's own Group page, registered by django.contrib.auth.admin (config/urls.py imports it
+# first), again with the project's base, so no list in the workbench filters by what it hides.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(OfferedFiltersOnly, DjangoGroupAdmin):
+    pass
+
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(OfferedFiltersOnly, DjangoUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
@@ -67,7 +80,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     """Open311 API keys. The server makes the secret and shows it once, on the page after the key
     is saved; only its hash is stored, so a lost key is replaced (new key, old one deactivated)."""
 

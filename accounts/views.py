@@ -9,12 +9,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import ratelimit, tokens
+from accounts import ratelimit, services, tokens
 from accounts.forms import ResendVerificationForm, SignupForm
 from accounts.models import User
 
@@ -32,21 +31,11 @@ def signup(request):
         if not form.is_valid():
             return render(request, "accounts/signup.html", {"form": form}, status=400)
         email = form.cleaned_data["email"]
-        existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None:
-            tokens.send_already_registered_email(existing)
-        else:
-            try:
-                with transaction.atomic():
-                    user = User.objects.create_user(
-                        email=email,
-                        password=form.cleaned_data["password1"],
-                        display_name=form.cleaned_data["display_name"].strip(),
-                    )
-            except IntegrityError:  # the same address signed up twice at once
-                user = None
-            if user is not None:
-                tokens.send_verification_email(user)
+        services.sign_up(
+            email=email,
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+        )
         # The same answer either way, so the form does not reveal who has an account.
         request.session["signup_email"] = email
         return redirect("accounts:signup_sent")

@@ -196,7 +196,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Photos are always served through issues/views/media.py, which checks each one is still public.
+# Set to an nginx `internal` location (e.g. /protected-media/) to have the web server send the
+# bytes after that check (X-Accel-Redirect); empty: Django sends them. docs/deploy-media.md.
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -2,11 +2,12 @@ import django.contrib.auth.admin  # noqa: F401
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
-import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settings)
+import accounts.admin
+import accounts.adminbase
 import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
 from config.health import healthz, readyz
+from issues.views.media import media_file
 
 # A failure of ours: the site's own page (503 with Retry-After when it passes), the API's own
 # error format under /open311/ (config/errors.py).
@@ -20,6 +21,11 @@ admin.site.index_title = "Work queues"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    # Before the admin's own: its "view on site" redirect for what the person may see only.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(accounts.adminbase.view_on_site),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("open311/", include("issues.open311.urls")),
@@ -29,13 +35,9 @@ urlpatterns = [
     path("", include("issues.urls")),
 ]
 
-if settings.SERVE_MEDIA:
-    # Photos are public once stored (they are stripped of metadata); a CDN or the web server
-    # should serve MEDIA_ROOT in production and set SERVE_MEDIA=false.
-    urlpatterns += [
-        path(
-            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        ),
-    ]
+# Photos go through a view that asks the photo's row first, so hiding one takes effect at once;
+# with MEDIA_ACCEL_REDIRECT the web server sends the bytes. Never let it serve MEDIA_ROOT itself
+# (docs/deploy-media.md).
+urlpatterns += [
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_file, name="media"),
+]

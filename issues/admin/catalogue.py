@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
+from accounts.adminbase import OfferedFiltersOnly
 from accounts.models import User
 from departments import services as catalogue
 from departments.models import (
@@ -33,7 +34,7 @@ from issues import services
 from issues.models import Status, UpstreamHealth
 
 
-class CatalogueAdmin(admin.ModelAdmin):
+class CatalogueAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     """Admins only: a change here moves every department's queue."""
 
     def has_module_permission(self, request):

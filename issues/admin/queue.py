@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR
 from django.db.models import BooleanField, Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -21,6 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.adminbase import OfferedFiltersChangeList, OfferedFiltersOnly
 from departments.models import Asset
 from issues.admin.bulk import BulkActionsMixin
 from issues.admin.filters import (
@@ -38,8 +40,17 @@ from issues.admin.issue_page import IssuePageMixin
 from issues.models import OPEN_STATUSES, Issue, Status, normalize_public_id
 
 
+class QueueChangeList(OfferedFiltersChangeList):
+    """The queue's list: in the queue's order unless a column header was clicked."""
+
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR in self.params:
+            return super().get_ordering(request, queryset)
+        return self.model_admin.queue_ordering(request)
+
+
 @admin.register(Issue)
-class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
+class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
     list_display = [
         "public_id",
         "service_type",
@@ -158,16 +169,26 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
                 ),
             )
         )
-        queryset = queryset.order_by(*self.get_ordering(request))
+        queryset = queryset.order_by(*self.queue_ordering(request))
         return roles.visible_issues_for_staff(request.user, queryset)
 
-    def get_ordering(self, request):
+    def queue_ordering(self, request) -> list[str]:
         # Oldest open first: the head of the queue is what has waited longest. When the status
         # filter already keeps one side only, the rank is constant; leaving it out lets
         # PostgreSQL walk the requested_at index instead of sorting every row.
         if request.GET.get("status", "") in ("open", *Status.values):
             return ["requested_at", "pk"]
         return ["queue_rank", "requested_at", "pk"]
+
+    def get_ordering(self, request):
+        # Plain columns only: other admins order their choices of issues by this on the bare
+        # model (ModelAdmin.get_field_queryset), where the queue's annotations do not exist; a
+        # comment's or photo's page was a 500 while it named queue_rank. The queue's own order
+        # is QueueChangeList's.
+        return ["requested_at", "pk"]
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
 
     def has_module_permission(self, request):
         return roles.needs_admin_access(request.user)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
+from accounts.adminbase import OfferedFiltersOnly
 from issues.models import (
     CityUpdate,
     Comment,
@@ -24,7 +25,7 @@ from issues.notify import delivery
 from issues.upstream import delivery as city_outbox
 
 
-class AdminOnly(admin.ModelAdmin):
+class AdminOnly(OfferedFiltersOnly, admin.ModelAdmin):
     """Rows that only services write (history, outbox): admins may look, nobody edits by hand."""
 
     def has_module_permission(self, request):

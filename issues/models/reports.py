@@ -355,6 +355,11 @@ class Photo(Moderated):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Every download finds its photo by file name first (issues/views/media.py).
+        indexes = [
+            models.Index(fields=["image"], name="photo_image_file"),
+            models.Index(fields=["thumbnail"], name="photo_thumbnail_file"),
+        ]
 
     def __str__(self) -> str:
         return f"Photo {self.pk} of {self.issue_id}"

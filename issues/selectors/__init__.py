@@ -14,6 +14,7 @@ from issues.selectors.assets import (
     ward_adoption,
 )
 from issues.selectors.map import MAP_FEATURE_CAP, STREET_ZOOM, BBox, cell_size, map_features
+from issues.selectors.media import MediaAccess, media_access
 from issues.selectors.reports import (
     NEARBY_RADIUS_M,
     StaffTimelineEntry,
@@ -42,6 +43,7 @@ __all__ = [
     "AssetChoice",
     "AssetPage",
     "BBox",
+    "MediaAccess",
     "StaffTimelineEntry",
     "TimelineEntry",
     "WardAdoption",
@@ -56,6 +58,7 @@ __all__ = [
     "issue_page",
     "layer_assets",
     "map_features",
+    "media_access",
     "nearby_open_issues",
     "open_reports_on",
     "profile_follows",

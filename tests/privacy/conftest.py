@@ -1,0 +1,218 @@
+"""A small city with a secret in every place a secret can be, and one person of each role.
+
+Departments A (Streets) and B (Water); wards 42 and 2. Each planted string is unique, so a page
+that shows it is found by a plain substring search, and `Secret.readers` says which roles may
+read it. The role x route matrix (test_route_matrix.py) and the lookup tests use it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import ApiKey, User
+from accounts.services import issue_api_key
+from departments import services as department_services
+from departments.models import (
+    IntegrationKey,
+    ResponseTemplate,
+    ServiceTypeUpstream,
+    UpstreamEndpoint,
+    Ward,
+)
+from issues import services
+from issues.models import CityUpdate, EmailOptOut, HotspotAlert, Issue, Photo, UpstreamSend
+from issues.notify.subscriptions import follow_issue
+from issues.photos import prepare_photo, store_photo
+from tests.factories import (
+    CITY_HALL,
+    make_asset,
+    make_department,
+    make_issue,
+    make_layer,
+    make_service_type,
+    make_user,
+)
+
+ROLES = ("anonymous", "resident", "staff_a", "staff_b", "alderman", "admin")
+WARD_42_POINT = CITY_HALL
+WARD_2_POINT = (41.91, -87.63)
+
+
+def square(south: float, west: float, north: float, east: float) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@dataclass(frozen=True)
+class Secret:
+    text: str
+    what: str
+    readers: frozenset[str]  # the roles that may read it somewhere
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    issue_a: Issue  # department A, ward 42, an anonymous reporter's
+    issue_b: Issue  # department B, ward 2
+    hidden_issue: Issue  # department B, ward 2, hidden by moderation
+    hidden_photo: Photo  # on issue_a, hidden by moderation
+    photo_of_hidden_issue: Photo
+    public_photo: Photo  # on issue_a
+    api_key: ApiKey
+    secrets: list[Secret] = field(default_factory=list)
+
+    def forbidden_for(self, role: str) -> list[Secret]:
+        return [s for s in self.secrets if role not in s.readers]
+
+
+def jpeg_upload(name: str = "p.jpg") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+WORKERS_A = frozenset({"staff_a", "admin"})
+WORKERS_B = frozenset({"staff_b", "admin"})
+
+
+@pytest.fixture
+def world(db) -> World:
+    ward42 = Ward.objects.create(
+        number=42, name="Ward 42", boundary=square(41.87, -87.65, 41.895, -87.61)
+    )
+    ward2 = Ward.objects.create(
+        number=2, name="Ward 2", boundary=square(41.90, -87.65, 41.92, -87.61)
+    )
+    streets = make_department("Streets and Sanitation", contact_email="dss@city.example")
+    water = make_department("Water Management", contact_email="water@city.example")
+    pothole = make_service_type(streets, code="pothole", name="Pothole in Street")
+    leak = make_service_type(water, code="leak", name="Water on Street")
+
+    staff_a = make_user("sam@city.example", display_name="Sam Streets")
+    department_services.add_staff(department=streets, user=staff_a)
+    staff_b = make_user("wanda@city.example", display_name="Wanda Water")
+    department_services.add_staff(department=water, user=staff_b)
+    alderman = make_user("alder42@city.example", display_name="Alderman 42")
+    department_services.set_aldermen(ward=ward42, users=[alderman])
+    admin = User.objects.create_superuser(email="boss@city.example", password="x-boss-pass-1")
+    resident = make_user("rosa@example.org", display_name="Rosa Resident")
+
+    issue_a = make_issue(
+        pothole,
+        point=WARD_42_POINT,
+        description="Pothole by City Hall",
+        reporter_name="Quentin Quietname",
+        reporter_email="quentin.secret@example.net",
+        reporter_phone="312-555-0199",
+        hide_reporter_name=True,
+    )
+    issue_b = make_issue(
+        leak,
+        point=WARD_2_POINT,
+        description="Water bubbling up",
+        reporter_email="bea.secret@example.net",
+        reporter_phone="312-555-0277",
+    )
+    hidden_issue = make_issue(
+        leak, point=WARD_2_POINT, description="Hiddenissue Zebracrossing text"
+    )
+    services.set_hidden(target=hidden_issue, hidden=True, by=staff_b, reason="Abusive words")
+    services.add_comment(issue=issue_a, author=staff_a, body="Internalnote Okapi", internal=True)
+    hidden_comment = services.add_comment(
+        issue=issue_a, author=resident, body="Hiddencomment Tapir"
+    )
+    services.set_hidden(target=hidden_comment, hidden=True, by=staff_a, reason="Rude")
+    services.add_comment(issue=issue_a, author=resident, body="Public comment, a kind one")
+    services.add_vote(issue=issue_a, user=resident)
+    follow_issue(issue=issue_a, email="follower.secret@example.net")
+    services.change_status(issue=issue_a, to="acknowledged", by=staff_a, message="On our list")
+
+    public_photo = store_photo(issue=issue_a, prepared=prepare_photo(jpeg_upload()))
+    hidden_photo = store_photo(issue=issue_a, prepared=prepare_photo(jpeg_upload()))
+    services.set_hidden(target=hidden_photo, hidden=True, by=staff_a, reason="A face")
+    photo_of_hidden_issue = store_photo(issue=hidden_issue, prepared=prepare_photo(jpeg_upload()))
+
+    api_key, raw_key = issue_api_key(owner=admin, name="Partner app")
+    _catalogue_and_outboxes(world_parts=locals())
+
+    readers_of_hidden_a = frozenset({"staff_a", "alderman", "admin"})
+    secrets = [
+        Secret("quentin.secret@example.net", "anonymous reporter's email", WORKERS_A),
+        Secret("312-555-0199", "anonymous reporter's phone", WORKERS_A),
+        Secret("Quentin Quietname", "anonymous reporter's name", WORKERS_A),
+        Secret("bea.secret@example.net", "reporter's email", WORKERS_B),
+        Secret("312-555-0277", "reporter's phone", WORKERS_B),
+        Secret("Internalnote Okapi", "internal note", WORKERS_A),
+        Secret("Hiddencomment Tapir", "hidden comment", readers_of_hidden_a),
+        Secret("Hiddenissue Zebracrossing", "hidden issue's description", WORKERS_B),
+        Secret("follower.secret@example.net", "a follower's email", frozenset({"admin"})),
+        Secret(hidden_issue.public_id, "hidden issue's id", WORKERS_B),
+        Secret(hidden_photo.image.name, "hidden photo's file", readers_of_hidden_a),
+        Secret(hidden_photo.thumbnail.name, "hidden photo's thumbnail", readers_of_hidden_a),
+        Secret(photo_of_hidden_issue.image.name, "hidden issue's photo", WORKERS_B),
+        Secret(raw_key, "an API key's secret", frozenset()),
+    ]
+    return World(
+        users={
+            "anonymous": None,
+            "resident": resident,
+            "staff_a": staff_a,
+            "staff_b": staff_b,
+            "alderman": alderman,
+            "admin": admin,
+        },
+        issue_a=issue_a,
+        issue_b=issue_b,
+        hidden_issue=hidden_issue,
+        hidden_photo=hidden_photo,
+        photo_of_hidden_issue=photo_of_hidden_issue,
+        public_photo=public_photo,
+        api_key=api_key,
+        secrets=secrets,
+    )
+
+
+def _catalogue_and_outboxes(world_parts: dict) -> None:
+    """One row for every other model the workbench lists, so each admin's pages have a row."""
+    now = timezone.now()
+    streets, pothole, issue_a, admin, resident = (
+        world_parts[k] for k in ("streets", "pothole", "issue_a", "admin", "resident")
+    )
+    Group.objects.create(name="Dispatchers")
+    ResponseTemplate.objects.create(department=streets, title="Filled", body="Filled it.")
+    EmailOptOut.objects.create(email="optout.secret@example.net")
+    endpoint = UpstreamEndpoint.objects.create(
+        name="City 311", base_url="https://311.city.example/"
+    )
+    ServiceTypeUpstream.objects.create(service_type=pothole, endpoint=endpoint, service_code="PH")
+    key, _raw = issue_api_key(owner=admin, name="City integration")
+    IntegrationKey.objects.create(api_key=key, department=streets)
+    UpstreamSend.objects.create(issue=issue_a, endpoint=endpoint, kind="report", dedupe_key="r1")
+    CityUpdate.objects.create(issue=issue_a, update_key="u1", channel="poll")
+    HotspotAlert.objects.create(
+        service_type=pothole,
+        latitude=CITY_HALL[0],
+        longitude=CITY_HALL[1],
+        radius_m=150,
+        report_count=3,
+        window_start=now,
+        window_end=now,
+        key="h1",
+    )
+    layer = make_layer("Street lights", adoptable=True)
+    asset = make_asset(layer, "SL-1", point=WARD_42_POINT)
+    services.adopt_asset(asset=asset, user=resident)
+
+
+def client_as(client, world: World, role: str):
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return client
