@@ -259,7 +259,7 @@ def test_admins_see_failures_and_send_them_again_from_the_workbench(
     scripted.script = [refused(row.recipient_email)]
     delivery.deliver(row.pk)
     client.force_login(admin_user)
-    listing = client.get("/admin/issues/notification/?state=failed")
+    listing = client.get("/admin/issues/notification/?state__exact=failed")
     assert listing.status_code == 200 and row.recipient_email in listing.text
 
     with django_capture_on_commit_callbacks(execute=True):
