@@ -156,3 +156,55 @@ def test_a_box_outside_the_photo_is_refused(issue, department):
             by=make_staff(department),
             reason="x",
         )
+
+
+def test_staff_mend_an_update_from_the_workbench(client, issue, department):
+    comment = services.add_comment(
+        issue=issue, author=make_user("n@example.org"), body="My number is 555-0199"
+    )
+    staff = make_staff(department)
+    staff_client = Client()
+    staff_client.force_login(staff)
+    page = staff_client.get(reverse("admin:issues_issue_change", args=[issue.pk])).content.decode()
+    assert f'name="comment_id" value="{comment.pk}"' in page
+    response = staff_client.post(
+        reverse("admin:issues_issue_work", args=[issue.pk, "edit_text"]),
+        {"comment_id": comment.pk, "text": "My number is (removed)", "reason": "phone"},
+    )
+    assert response.status_code == 302
+    public = client.get(issue.get_absolute_url()).content.decode()
+    assert "555-0199" not in public and "My number is (removed)" in public
+    assert "Edited by moderator" in public
+    action = ModerationAction.objects.get(kind="edit_text", comment=comment)
+    assert action.before == "My number is 555-0199"
+
+
+def test_a_mending_form_without_a_reason_is_refused(issue, department):
+    staff_client = Client()
+    staff_client.force_login(make_staff(department))
+    response = staff_client.post(
+        reverse("admin:issues_issue_work", args=[issue.pk, "remove_name"]), {"reason": ""}
+    )
+    assert response.status_code == 400
+    issue.refresh_from_db()
+    assert not issue.hide_reporter_name
+
+
+def test_residents_cannot_reach_the_moderation_queue(client, issue):
+    client.force_login(make_user("someone@example.org"))
+    response = client.get(reverse("admin:issues_abusereport_changelist"))
+    assert response.status_code in (302, 403)
+
+
+def test_bulk_release_from_the_queue(graffiti_held, ward, department):
+    held = [make_issue(graffiti_held) for _ in range(2)]
+    staff_client = Client()
+    staff_client.force_login(make_staff(department))
+    queue = staff_client.get(reverse("admin:issues_abusereport_changelist")).content.decode()
+    assert "2 held reports" in queue
+    response = staff_client.post(
+        reverse("admin:issues_abusereport_held"),
+        {"issue": [i.pk for i in held], "do": "release"},
+    )
+    assert response.status_code == 302
+    assert not any(i.is_hidden for i in [type(h).objects.get(pk=h.pk) for h in held])

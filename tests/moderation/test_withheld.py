@@ -4,11 +4,13 @@ dashboards' figures, email to others) until a moderator releases them. Private o
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.urls import reverse
 
 from departments.models import Department, UpstreamEndpoint
 from issues import services
-from issues.models import Ban, Issue, Notification, Subscription, UpstreamSend
+from issues.dashboards import rollups
+from issues.models import Ban, Issue, Notification, StatusTally, Subscription, UpstreamSend
 from tests.factories import make_issue, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +136,27 @@ def test_an_ordinary_report_still_goes_upstream(pothole, ward, department):
     department.save()
     issue = make_issue(pothole)
     assert UpstreamSend.objects.filter(issue=issue).exists()
+
+
+def test_the_dashboards_figures_count_no_withheld_report(
+    person_at_risk, graffiti_held, pothole, ward, department
+):
+    make_issue(person_at_risk)
+    held = make_issue(graffiti_held)
+    assert StatusTally.objects.aggregate(n=Sum("n"))["n"] in (None, 0)
+    make_issue(pothole)
+    assert StatusTally.objects.aggregate(n=Sum("n"))["n"] == 1
+    services.release_issues(issues=[held], by=make_staff(department))
+    assert StatusTally.objects.aggregate(n=Sum("n"))["n"] == 2
+    rebuilt_before = list(StatusTally.objects.values_list("ward_key", "type_key", "status", "n"))
+    rollups.rebuild()
+    assert sorted(rebuilt_before) == sorted(
+        StatusTally.objects.values_list("ward_key", "type_key", "status", "n")
+    )
+
+
+def test_an_account_banned_by_its_address_is_banned(pothole, ward):
+    person = make_user("Troll@Example.org")
+    Ban.objects.create(email="TROLL@example.org", reason="abuse")
+    issue = make_issue(pothole, reporter=person)
+    assert issue.withheld == "banned"
