@@ -53,3 +53,8 @@ def api_key(db):
     key, raw = issue_api_key(owner=make_user("developer@example.org"), name="Test app")
     key.raw = raw
     return key
+
+
+@pytest.fixture(autouse=True)
+def _private_media_in_tmp(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
