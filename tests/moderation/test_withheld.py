@@ -160,3 +160,14 @@ def test_an_account_banned_by_its_address_is_banned(pothole, ward):
     Ban.objects.create(email="TROLL@example.org", reason="abuse")
     issue = make_issue(pothole, reporter=person)
     assert issue.withheld == "banned"
+
+
+def test_a_banned_accounts_update_is_kept_hidden_and_nobody_is_told(client, pothole, ward, deliver):
+    follower = make_user("follower@example.org")
+    issue = make_issue(pothole, reporter=follower)
+    troll = make_user("troll@example.org")
+    Ban.objects.create(user=troll, reason="abuse")
+    comment, sent = deliver(services.add_comment, issue=issue, author=troll, body=SECRET)
+    assert comment.is_hidden
+    assert sent == []
+    assert SECRET not in client.get(issue.get_absolute_url()).content.decode()
