@@ -133,6 +133,10 @@ class ServiceTypeUpstreamForm(forms.ModelForm):
 
 
 class ServiceTypeForm(forms.ModelForm):
+    notice_link = forms.URLField(
+        label=_("notice link"), required=False, max_length=200, assume_scheme="https"
+    )
+
     class Meta:
         model = ServiceType
         fields = [
