@@ -21,6 +21,11 @@ app.autodiscover_tasks()
 # in CELERY_TIMEZONE (the city's). `expires` drops a run that waited in the queue past its next
 # one (workers were down): the next run does the same work.
 app.conf.beat_schedule = {
+    "site-banner-refresh": {
+        "task": "issues.tasks.refresh_site_banners",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "outbox-requeue-pending": {
         "task": "issues.tasks.requeue_pending_notifications",
         "schedule": 60.0,

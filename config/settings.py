@@ -200,6 +200,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Set to an nginx `internal` location (e.g. /protected-media/) to have the web server send the
 # bytes after that check (X-Accel-Redirect); empty: Django sends them. docs/deploy-media.md.
 MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+# Unredacted originals of redacted photos (issue 20): never under MEDIA_ROOT, so never served.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private_media")))
+MODERATION_KEEP_ORIGINALS = env.bool("MODERATION_KEEP_ORIGINALS", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -260,6 +263,7 @@ RATE_LIMITS = {
     "vote": (env.int("RATE_LIMIT_VOTES_PER_HOUR", default=120), 3600),
     "signup": (env.int("RATE_LIMIT_SIGNUPS_PER_HOUR", default=10), 3600),
     "open311_post": (env.int("RATE_LIMIT_OPEN311_POSTS_PER_HOUR", default=1000), 3600),
+    "abuse_report": (env.int("RATE_LIMIT_ABUSE_REPORTS_PER_HOUR", default=10), 3600),
 }
 
 # Notifications: how often beat re-queues pending outbox rows, and when to ask "is it fixed?".

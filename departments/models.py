@@ -86,6 +86,31 @@ class ServiceType(models.Model):
     service_notice = models.CharField(
         max_length=255, blank=True, help_text=_("Shown to the reporter after submitting (Open311).")
     )
+    # Safety (issue 20): what a resident reads as soon as they choose the type, before typing.
+    notice = models.TextField(
+        _("notice before reporting"),
+        blank=True,
+        help_text=_("Shown as soon as a resident chooses this type, before they type anything."),
+    )
+    stops_reports = models.BooleanField(
+        _("refuse reports (emergency)"),
+        default=False,
+        help_text=_(
+            "Reports of this type are refused on every door (form, API, imports) with the "
+            "notice as the instruction: a gas leak or a downed wire, call 911."
+        ),
+    )
+    notice_link = models.URLField(_("notice link"), blank=True)
+    publication = models.CharField(
+        _("publication"),
+        max_length=10,
+        choices=[
+            ("public", _("Public at once")),
+            ("held", _("Held for a moderator before it is public")),
+            ("private", _("Private: never public")),
+        ],
+        default="public",
+    )
     # Hotspot alerts: at least N reports of this type within R metres over the last 7 days.
     hotspot_min_reports = models.PositiveSmallIntegerField(default=5)
     hotspot_radius_m = models.PositiveIntegerField(default=150)

@@ -218,4 +218,94 @@ def load_demo(count: int = DEMO_ISSUES) -> DemoReport:
     layer = load_assets(report)
     load_issues(report, users, count=count)
     load_adoptions(report, users, layer)
+    load_safety(report, users)
     return report
+
+
+# Safety and moderation (issue 20): an emergency type that refuses reports, a private type, a
+# held type, a few reports of each kept from the public, and an abuse report waiting.
+SAFETY_TYPES = [
+    {
+        "code": "gas-leak-downed-wire",
+        "name": "Gas leak or downed wire",
+        "department": "water-management",
+        "notice": "A gas leak or a downed wire is an emergency: leave the area and call 911 now.",
+        "stops_reports": True,
+        "publication": "public",
+    },
+    {
+        "code": "person-at-risk",
+        "name": "Person at risk (welfare check)",
+        "department": "public-health",
+        "notice": "If someone is in danger right now, call 911. Reports here are private.",
+        "stops_reports": False,
+        "publication": "private",
+    },
+    {
+        "code": "offensive-graffiti",
+        "name": "Offensive graffiti",
+        "department": "streets-sanitation",
+        "notice": "A moderator checks these reports before they are shown publicly.",
+        "stops_reports": False,
+        "publication": "held",
+    },
+]
+
+
+def load_safety(report: DemoReport, users: dict[str, User]) -> None:
+    departments = {d.slug: d for d in Department.objects.all()}
+    types = {}
+    for t in SAFETY_TYPES:
+        types[t["code"]], created = ServiceType.objects.get_or_create(
+            service_code=t["code"],
+            defaults={
+                "name": t["name"],
+                "group": "Safety",
+                "department": departments[t["department"]],
+                "sla_hours": 24,
+                "notice": t["notice"],
+                "stops_reports": t["stops_reports"],
+                "publication": t["publication"],
+            },
+        )
+        report.add("service types", int(created))
+    if Issue.objects.filter(external_source="demo-safety").exists():
+        return
+    ward = Ward.objects.order_by("number").first()
+    center = shape_from_geojson(ward.boundary).representative_point() if ward else None
+    lat, lon = (center.y, center.x) if center is not None else (41.8837, -87.6324)
+    texts = {
+        "person-at-risk": [
+            "Older neighbour has not been seen for three days.",
+            "Man sleeping outside in the cold near the underpass.",
+        ],
+        "offensive-graffiti": [
+            "Slur sprayed on the bus shelter.",
+            "Offensive words on the school fence.",
+            "Hate symbol painted on the bridge.",
+        ],
+    }
+    for code, descriptions in texts.items():
+        for n, text in enumerate(descriptions):
+            with transaction.atomic(), suppressed():
+                issue = services.create_issue(
+                    service_type=types[code],
+                    latitude=lat + 0.001 * n,
+                    longitude=lon + 0.001 * n,
+                    address=f"{100 + n} W Example St",
+                    description=text,
+                    reporter_email=f"safety{n}@example.net",
+                )
+                Issue.objects.filter(pk=issue.pk).update(
+                    external_source="demo-safety", external_id=f"{code}-{n}"
+                )
+            report.add("withheld issues")
+    public = Issue.objects.filter(is_hidden=False).order_by("pk").first()
+    if public is not None:
+        services.report_abuse(
+            issue=public,
+            reason="personal",
+            details="The description gives my neighbour's phone number.",
+            sent_by=users.get("resident"),
+        )
+        report.add("abuse reports")

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from issues.models import Photo
 
@@ -186,3 +187,45 @@ def attach_files(record, prepared: PreparedPhoto) -> None:
     # ImageField's own dimension update reads None here (the saved file is not re-read), and
     # the columns are NOT NULL; the pipeline already knows the size.
     record.width, record.height = prepared.width, prepared.height
+
+
+def private_storage() -> FileSystemStorage:
+    """Where unredacted originals are kept after a redaction (issue 20): outside MEDIA_ROOT, so
+    no URL reaches them; staff read them through the workbench."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
+
+
+def redact_image(data: bytes, boxes) -> PreparedPhoto:
+    """The stored photo with each box (x, y, width, height in its pixels) filled black,
+    re-encoded from pixels only (so still without EXIF), with a new thumbnail."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValidationError(_("The stored photo could not be read.")) from exc
+    img = img.convert("RGB")
+    if not boxes:
+        raise ValidationError({"boxes": _("Draw at least one box.")})
+    draw = ImageDraw.Draw(img)
+    for box in boxes:
+        try:
+            x, y, w, h = (int(v) for v in box)
+        except (TypeError, ValueError):
+            raise ValidationError({"boxes": _("A box is four whole numbers.")}) from None
+        if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > img.width or y + h > img.height:
+            raise ValidationError(
+                {
+                    "boxes": _("Box %(b)s is not inside the %(w)d×%(h)d photo.")
+                    % {"b": f"{x},{y},{w},{h}", "w": img.width, "h": img.height}
+                }
+            )
+        draw.rectangle((x, y, x + w - 1, y + h - 1), fill=(0, 0, 0))
+    thumb = img.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    return PreparedPhoto(
+        name="redacted",
+        image=_encode(img),
+        thumbnail=_encode(thumb),
+        width=img.width,
+        height=img.height,
+    )

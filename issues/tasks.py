@@ -62,3 +62,8 @@ def poll_city_systems() -> int:
 @shared_task(name="issues.tasks.send_adoption_reminders", ignore_result=True)
 def send_adoption_reminders() -> int:
     return reminders.queue_adoption_reminders()
+
+
+@shared_task(name="issues.tasks.refresh_site_banners", ignore_result=True)
+def refresh_site_banners() -> None:
+    services.refresh_banners()

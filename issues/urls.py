@@ -2,7 +2,7 @@ from django.urls import path
 
 from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
-from issues.views import assets, followup, home, issue, profile, report
+from issues.views import assets, followup, home, issue, moderation, profile, report
 
 app_name = "issues"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
+    path("issues/<str:public_id>/report-abuse/", moderation.report_abuse, name="report_abuse"),
     # Asset layers and adoption (issues/views/assets.py). "adopt/" before the asset itself: an
     # asset's id may hold a slash, so the asset's pattern takes the rest of the path.
     path("assets/", cache_public(assets.layers), name="asset_layers"),

@@ -3,6 +3,6 @@
 (queue.py, issue_page.py, actions.py, bulk.py, forms.py, filters.py), the catalogue (catalogue.py),
 the records only services write (records.py), and asset layers with their adoptions (assets.py)."""
 
-from issues.admin import assets, catalogue, queue, records
+from issues.admin import assets, catalogue, moderation, queue, records
 
-__all__ = ["assets", "catalogue", "queue", "records"]
+__all__ = ["assets", "catalogue", "moderation", "queue", "records"]

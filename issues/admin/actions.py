@@ -23,6 +23,7 @@ from issues.admin.forms import (
     StatusForm,
     TransferForm,
 )
+from issues.admin.mending import MENDING_ACTIONS
 from issues.models import Issue, Status, UpstreamSend
 from issues.upstream import delivery as city_outbox
 
@@ -95,3 +96,7 @@ WORK_ACTIONS: dict[str, WorkAction] = {
     "place": WorkAction(PlaceForm, place),
     "send_again": WorkAction(SendAgainForm, send_again),
 }
+# Mend, don't hide (issue 20): edit text, remove a name, redact a photo, release, ban.
+WORK_ACTIONS.update(
+    {key: WorkAction(form, apply) for key, (form, apply) in MENDING_ACTIONS.items()}
+)

@@ -134,6 +134,10 @@ class ServiceTypeUpstreamForm(forms.ModelForm):
 
 
 class ServiceTypeForm(forms.ModelForm):
+    notice_link = forms.URLField(
+        label=_("notice link"), required=False, max_length=200, assume_scheme="https"
+    )
+
     class Meta:
         model = ServiceType
         fields = [
@@ -146,6 +150,10 @@ class ServiceTypeForm(forms.ModelForm):
             "active",
             "sla_hours",
             "service_notice",
+            "notice",
+            "stops_reports",
+            "notice_link",
+            "publication",
             "hotspot_min_reports",
             "hotspot_radius_m",
             "asset_layer",
@@ -165,8 +173,17 @@ class ServiceTypeForm(forms.ModelForm):
 @admin.register(ServiceType)
 class ServiceTypeAdmin(CatalogueAdmin):
     form = ServiceTypeForm
-    list_display = ["name", "service_code", "group", "department", "sla_hours", "active"]
-    list_filter = ["active", "group", "department"]
+    list_display = [
+        "name",
+        "service_code",
+        "group",
+        "department",
+        "sla_hours",
+        "active",
+        "stops_reports",
+        "publication",
+    ]
+    list_filter = ["active", "stops_reports", "publication", "group", "department"]
     search_fields = ["name", "service_code", "keywords"]
     list_select_related = ["department"]
     inlines = [ServiceAttributeInline]

@@ -48,6 +48,7 @@ class IssuePageMixin:
                 "center": [settings.MAP_CENTER_LAT, settings.MAP_CENTER_LON],
             },
             "show_delete": roles.is_admin(request.user),
+            "moderation_log": list(selectors.moderation_history(issue)) if can_work else [],
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
 

@@ -30,6 +30,7 @@ from issues.importers.service_types import Catalogue
 from issues.models import Issue, StatusChange
 from issues.models import Source as IssueSource
 from issues.notify.events import suppressed
+from issues.services.moderation import stop_instruction
 
 BATCH_SIZE = 5000
 
@@ -155,10 +156,17 @@ class RequestImporter:
         # Service types and departments the batch needs are created (and committed) before the
         # batch's transaction: created inside it, a refused batch would roll them back while
         # the catalogue still held them, and the row-by-row retry would point at nothing.
-        for row, _raw in rows:
-            self.catalogue.service_type(
+        kept = []
+        for row, raw in rows:
+            service_type = self.catalogue.service_type(
                 name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
             )
+            if service_type.stops_reports:
+                # An emergency type is refused on every door, imports too (issue 20).
+                self._reject(rejects, Reject(row.line, stop_instruction(service_type), raw))
+            else:
+                kept.append((row, raw))
+        rows = kept
         try:
             with transaction.atomic(), suppressed():
                 self._write([row for row, _raw in rows])
@@ -191,6 +199,15 @@ class RequestImporter:
                     external_source=self.source_label,
                     external_id=row.external_id,
                 )
+                publication = self.catalogue.service_type(
+                    name=row.service_name,
+                    code=row.service_code,
+                    agency=row.agency,
+                    group=row.group,
+                ).publication
+                if publication != "public":
+                    # A private or held type's report is kept from the public, as on the form.
+                    values.update(is_hidden=True, withheld=publication)
                 new_issues.append(values)
                 new_rows.append(row)
         written = new_issues + updates

@@ -49,6 +49,13 @@ OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
 
 
+WITHHELD_CHOICES = [
+    ("private", _("private type")),
+    ("held", _("held for a moderator")),
+    ("banned", _("banned sender")),
+]
+
+
 class Source(models.TextChoices):
     WEB = "web", _("Web")
     OPEN311 = "open311", _("Open311 API")
@@ -174,6 +181,12 @@ class Issue(models.Model):
     vote_count = models.PositiveIntegerField(default=0)
     is_hidden = models.BooleanField(_("hidden"), default=False)
     hidden_reason = models.CharField(max_length=255, blank=True)
+    # Why a report is kept from the public from the start (its type is private or held, or its
+    # sender is banned): is_hidden stays the one public rule, this says why (issue 20).
+    withheld = models.CharField(
+        _("withheld"), max_length=10, blank=True, choices=WITHHELD_CHOICES, default=""
+    )
+    edited_by_moderator = models.BooleanField(default=False)
 
     objects = IssueQuerySet.as_manager()
 
@@ -327,6 +340,7 @@ class Issue(models.Model):
 class Moderated(models.Model):
     is_hidden = models.BooleanField(_("hidden"), default=False)
     hidden_reason = models.CharField(max_length=255, blank=True)
+    edited_by_moderator = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -352,6 +366,9 @@ class Photo(Moderated):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # After a redaction: the unredacted file's name in the private store (never under
+    # MEDIA_URL), empty when there is none or originals are deleted (issue 20).
+    original_name = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -15,6 +15,15 @@ from issues.selectors.assets import (
 )
 from issues.selectors.map import MAP_FEATURE_CAP, STREET_ZOOM, BBox, cell_size, map_features
 from issues.selectors.media import MediaAccess, media_access
+from issues.selectors.moderation import (
+    current_banner,
+    held_issues,
+    is_banned,
+    moderation_history,
+    queue_counts,
+    recent_edits,
+    waiting_abuse_reports,
+)
 from issues.selectors.reports import (
     NEARBY_RADIUS_M,
     StaffTimelineEntry,
@@ -53,12 +62,16 @@ __all__ = [
     "asset_page",
     "attribute_answers",
     "cell_size",
+    "current_banner",
+    "held_issues",
+    "is_banned",
     "is_watching_ward",
     "issue_list",
     "issue_page",
     "layer_assets",
     "map_features",
     "media_access",
+    "moderation_history",
     "nearby_open_issues",
     "open_reports_on",
     "profile_follows",
@@ -68,8 +81,11 @@ __all__ = [
     "public_issues",
     "public_photos",
     "public_timeline",
+    "queue_counts",
+    "recent_edits",
     "staff_timeline",
     "viewer_state",
+    "waiting_abuse_reports",
     "ward_adoption",
     "watched_ward_ids",
 ]

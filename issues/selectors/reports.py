@@ -118,6 +118,8 @@ class TimelineEntry:
     department: str = ""
     message: str = ""
     author: str = ""
+    comment_id: int | None = None  # a public update's, for its "report abuse" link
+    edited: bool = False  # mended by a moderator (issue 20)
 
 
 def public_timeline(issue: Issue) -> list[TimelineEntry]:
@@ -152,7 +154,12 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
         author = comment.author.public_name if comment.author_id else _a_resident()
         entries.append(
             TimelineEntry(
-                kind="comment", at=comment.created_at, message=comment.body, author=author
+                kind="comment",
+                at=comment.created_at,
+                message=comment.body,
+                author=author,
+                comment_id=comment.pk,
+                edited=comment.edited_by_moderator,
             )
         )
     return sorted(entries, key=lambda e: e.at)

@@ -23,6 +23,17 @@ from issues.services.catalogue import (
 )
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
 from issues.services.engagement import add_comment, add_vote, remove_vote
+from issues.services.moderation import (
+    ban_sender,
+    edit_public_text,
+    hide_issues,
+    redact_photo,
+    refresh_banners,
+    release_issues,
+    remove_reporter_name,
+    report_abuse,
+    resolve_abuse,
+)
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
     ALLOWED_TRANSITIONS,
@@ -45,6 +56,7 @@ __all__ = [
     "adopt_asset",
     "apply_city_update",
     "assign_issue",
+    "ban_sender",
     "bulk_assign",
     "bulk_change_status",
     "bulk_transfer",
@@ -52,15 +64,23 @@ __all__ = [
     "change_status",
     "create_issue",
     "delete_wards",
+    "edit_public_text",
     "end_adoption",
     "give_up_adoption",
+    "hide_issues",
     "log_visit",
     "place_issue",
     "poll_all",
     "poll_endpoint",
+    "redact_photo",
+    "refresh_banners",
+    "release_issues",
+    "remove_reporter_name",
     "remove_staff",
     "remove_vote",
+    "report_abuse",
     "reschedule_open_issues",
+    "resolve_abuse",
     "route",
     "set_hidden",
     "set_name_shown",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts import roles
 from issues.models import DESCRIPTION_MAX, Comment, Issue, NotificationEvent, Vote
 from issues.notify.events import queue_event
+from issues.selectors.moderation import is_banned
 from issues.upstream import outbox
 
 
@@ -24,9 +25,16 @@ def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> C
         )
     if internal and not roles.can_work_issue(author, issue):
         raise PermissionDenied(_("Only the issue's department can write internal notes."))
+    # A banned account's update is kept for staff, hidden, and nobody is told (issue 20).
+    banned = not internal and is_banned(user=author)
     with transaction.atomic():
         comment = Comment.objects.create(
-            issue=issue, author=author, body=body, is_internal=internal
+            issue=issue,
+            author=author,
+            body=body,
+            is_internal=internal,
+            is_hidden=banned,
+            hidden_reason=_("Banned sender") if banned else "",
         )
         if not internal:
             Issue.objects.filter(pk=issue.pk).update(updated_at=comment.created_at)

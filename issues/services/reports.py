@@ -19,6 +19,7 @@ from issues.models import (
     DESCRIPTION_MAX,
     Comment,
     Issue,
+    ModerationKind,
     NotificationEvent,
     Photo,
     Source,
@@ -28,6 +29,7 @@ from issues.models import (
 from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
+from issues.services.moderation import log_action, stop_instruction, withheld_for
 from issues.services.workflow import as_utc, lock_issue, require_worker
 from issues.upstream import outbox
 
@@ -103,8 +105,13 @@ def create_issue(
 
     now = timezone.now()
     requested_at = as_utc(requested_at or now)
+    withheld = withheld_for(
+        service_type=service_type, reporter=reporter, reporter_email=reporter_email
+    )
     with transaction.atomic():
         issue = Issue(
+            is_hidden=bool(withheld),
+            withheld=withheld,
             service_type=service_type,
             department=department,
             ward=ward,
@@ -155,6 +162,9 @@ def _report_errors(
         ]
     if not service_type.active:
         errors["service_code"] = [_("This service type is no longer accepting reports.")]
+    elif service_type.stops_reports:
+        # An emergency type (a gas leak, a downed wire): refused on every door, with what to do.
+        errors["service_code"] = [stop_instruction(service_type)]
     for field, message in _validate_location(latitude, longitude).items():
         errors.setdefault(field, []).append(message)
     if len(texts["description"]) > DESCRIPTION_MAX:
@@ -289,6 +299,8 @@ def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
     reason = (reason or "").strip()
     if hidden and not reason:
         raise ValidationError({"reason": _("Say why it is hidden.")})
+    if isinstance(target, Issue) and not hidden and target.withheld == "private":
+        raise ValidationError(_("A report of a private type is never made public."))
     if len(reason) > 255:
         raise ValidationError({"reason": _("Keep the reason under 255 characters.")})
     with transaction.atomic():
@@ -296,7 +308,19 @@ def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
         counted = rollups.state_of(lock_issue(target)) if isinstance(target, Issue) else None
         target.is_hidden = hidden
         target.hidden_reason = reason if hidden else ""
-        target.save(update_fields=["is_hidden", "hidden_reason"])
+        fields = ["is_hidden", "hidden_reason"]
+        if isinstance(target, Issue) and not hidden and target.withheld:
+            target.withheld = ""  # shown by a moderator: released, as release_issues does
+            fields.append("withheld")
+        target.save(update_fields=fields)
+        log_action(
+            issue=issue,
+            kind=ModerationKind.HIDE if hidden else ModerationKind.SHOW,
+            by=by,
+            reason=reason,
+            comment=target if isinstance(target, Comment) else None,
+            photo=target if isinstance(target, Photo) else None,
+        )
         if counted is not None:
             rollups.issue_changed(before=counted, after=counted._replace(is_hidden=hidden))
         # A moderation is a change of the issue's public face: caches keyed on updated_at

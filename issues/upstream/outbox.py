@@ -20,8 +20,8 @@ from issues.upstream import delivery
 def queue_report(issue: Issue) -> UpstreamSend | None:
     """Queue the report for the city's system its type and department route it to, once per
     endpoint; None when it stays in CivicFix. Imports are the city's own history: never sent."""
-    if issue.source == Source.IMPORT:
-        return None
+    if issue.source == Source.IMPORT or issue.withheld == "banned":
+        return None  # a banned sender's reports stay here (issue 20)
     route = upstream_route(service_type=issue.service_type, department=issue.department)
     if route is None:
         return None

@@ -24,6 +24,7 @@ from issues.models import Source
 from issues.photos import PhotoNotStored, photo_slots, prepare_photos
 from issues.views.assets import asset_choice_for, check_asset_choice, duplicates_for
 from issues.views.home import map_config
+from issues.views.moderation import withheld_receipt
 
 
 def _report_context(request, form, questions, kept, **extra) -> dict:
@@ -115,6 +116,11 @@ def _submit_report(request):
         response["Retry-After"] = str(exc.retry_after)
         return response
     kept.discard()
+    if issue.is_hidden:
+        # Private, held, or from a banned sender (who is told the same as for a held type):
+        # there is no public page to go to yet (issue 20).
+        messages.success(request, withheld_receipt(issue))
+        return redirect("issues:home")
     messages.success(
         request,
         _("Thank you. Your report is in: quote %(id)s if you call the city.")

@@ -266,7 +266,15 @@ def test_admin_index_shows_each_role_only_its_sections(client, sam, alderman, bo
     models_for_sam = {
         m["object_name"] for app in client.get("/admin/").context["app_list"] for m in app["models"]
     }
-    assert models_for_sam == {"Issue", "ResponseTemplate"}
+    # Department staff moderate (issue 20): the abuse queue, the log, the ban list, the banner.
+    assert models_for_sam == {
+        "Issue",
+        "ResponseTemplate",
+        "AbuseReport",
+        "ModerationAction",
+        "Ban",
+        "SiteBanner",
+    }
     client.force_login(alderman)
     models_for_alderman = {
         m["object_name"] for app in client.get("/admin/").context["app_list"] for m in app["models"]

@@ -252,6 +252,7 @@ def post_service_type_form(client, service_type, *, sla_hours: str):
             "active": "on",
             "sla_hours": sla_hours,
             "service_notice": "",
+            "publication": "public",
             "hotspot_min_reports": 5,
             "hotspot_radius_m": 150,
             "attributes-TOTAL_FORMS": 0,

@@ -14,6 +14,7 @@ from django.db import connection
 from accounts.models import User
 from departments.models import Asset, Department, ServiceAttribute, ServiceType, Ward
 from issues.models import (
+    AbuseReport,
     Adoption,
     Comment,
     Issue,
@@ -54,8 +55,9 @@ def test_load_demo_twice_changes_nothing(db, settings):
     call_command("load_demo", issues=40, stdout=StringIO())
     assert counts() == first
     assert dict(Issue.objects.values_list("external_id", "public_id")) == snapshot
-    # 40 demo issues, and the repair a demo adopter's visit reported against a bus stop.
-    assert first["Ward"] == 50 and first["Issue"] == 40 + 1
+    # 40 demo issues, the repair a demo adopter's visit reported against a bus stop, and the
+    # five private and held reports of the safety demo (issue 20).
+    assert first["Ward"] == 50 and first["Issue"] == 40 + 1 + 5
     assert first["Asset"] == 10_760 and first["Adoption"] == 2
 
 
@@ -63,7 +65,12 @@ def test_demo_has_what_privacy_checks_need(db, settings):
     settings.DEBUG = True
     call_command("load_demo", issues=40, stdout=StringIO())
     assert Issue.objects.filter(reporter__isnull=True).exclude(reporter_email="").exists()
-    assert Issue.objects.filter(is_hidden=True).count() == 1
+    # One hidden by a moderator, five kept back by their type (private or held, issue 20).
+    assert Issue.objects.filter(is_hidden=True).count() == 1 + 5
+    assert Issue.objects.filter(withheld="private").count() == 2
+    assert Issue.objects.filter(withheld="held").count() == 3
+    assert ServiceType.objects.filter(stops_reports=True).exists()
+    assert AbuseReport.objects.waiting().count() == 1
     assert Comment.objects.filter(is_internal=True).exists()
     assert Issue.objects.filter(status="closed").exists()
     assert StatusChange.objects.filter(from_status="open").exists()

@@ -373,7 +373,7 @@ SIGNED_IN = {
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
     "workbench queue, admin": 10,
-    "workbench issue page": 25,
+    "workbench issue page": 26,  # + the moderation log (issue 20)
     "workbench issue page, alderman": 21,
     "workbench home": 6,
     "catalogue: departments": 5,
