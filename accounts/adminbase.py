@@ -31,8 +31,9 @@ from django.utils.translation import gettext_lazy as _
 
 # The lookups Django's own field filters write into their links: BooleanFieldListFilter and
 # ChoicesFieldListFilter (`__exact`, `__isnull`), RelatedFieldListFilter (`__<pk>__exact`,
-# `__isnull`), DateFieldListFilter (`__gte`, `__lt`, `__isnull`), AllValuesFieldListFilter.
-FIELD_FILTER_LOOKUPS = frozenset({"exact", "isnull", "gte", "lt", "in"})
+# `__isnull`), EmptyFieldListFilter (`__isempty`), DateFieldListFilter (`__gte`, `__lt`,
+# `__isnull`), AllValuesFieldListFilter.
+FIELD_FILTER_LOOKUPS = frozenset({"exact", "isnull", "isempty", "gte", "lt", "in"})
 
 
 def offered_filter_lookup(model_admin, request, lookup: str) -> bool:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
+from accounts.adminbase import OfferedFiltersOnly
 from issues import pagecache, selectors, services
 from issues.models import AbuseReport, Ban, Issue, ModerationAction, Photo, SiteBanner
 from issues.photos import private_storage
@@ -30,7 +31,7 @@ class StaffOnly:
 
 
 @admin.register(SiteBanner)
-class SiteBannerAdmin(StaffOnly, admin.ModelAdmin):
+class SiteBannerAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
     list_display = ["message", "starts_at", "ends_at"]
     fields = ["message", "link", "starts_at", "ends_at"]
 
@@ -56,7 +57,7 @@ class SiteBannerAdmin(StaffOnly, admin.ModelAdmin):
 
 
 @admin.register(Ban)
-class BanAdmin(StaffOnly, admin.ModelAdmin):
+class BanAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
     list_display = ["__str__", "reason", "created_at", "created_by"]
     search_fields = ["email", "user__email"]
     fields = ["user", "email", "reason"]
@@ -77,7 +78,7 @@ class BanAdmin(StaffOnly, admin.ModelAdmin):
 
 
 @admin.register(AbuseReport)
-class AbuseReportAdmin(StaffOnly, admin.ModelAdmin):
+class AbuseReportAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
     """The moderation queue. Who reported is never shown: not a column, not a field."""
 
     change_list_template = "admin/issues/abusereport/change_list.html"
@@ -196,7 +197,7 @@ class AbuseReportAdmin(StaffOnly, admin.ModelAdmin):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(StaffOnly, admin.ModelAdmin):
+class ModerationActionAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
     """The moderation log, read-only: every hide, release, edit, redaction and ban."""
 
     list_display = ["at", "kind", "issue", "by", "reason"]

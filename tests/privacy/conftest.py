@@ -26,9 +26,19 @@ from departments.models import (
     Ward,
 )
 from issues import services
-from issues.models import CityUpdate, EmailOptOut, HotspotAlert, Issue, Photo, UpstreamSend
+from issues.models import (
+    AbuseReason,
+    CityUpdate,
+    EmailOptOut,
+    HotspotAlert,
+    Issue,
+    Photo,
+    SiteBanner,
+    UpstreamSend,
+)
 from issues.notify.subscriptions import follow_issue
 from issues.photos import prepare_photo, store_photo
+from issues.services import moderation
 from tests.factories import (
     CITY_HALL,
     make_asset,
@@ -80,6 +90,7 @@ def jpeg_upload(name: str = "p.jpg") -> SimpleUploadedFile:
 
 WORKERS_A = frozenset({"staff_a", "admin"})
 WORKERS_B = frozenset({"staff_b", "admin"})
+BANNED_EMAIL = "banned.secret@example.net"
 
 
 @pytest.fixture
@@ -158,6 +169,9 @@ def world(db) -> World:
         Secret(hidden_photo.thumbnail.name, "hidden photo's thumbnail", readers_of_hidden_a),
         Secret(photo_of_hidden_issue.image.name, "hidden issue's photo", WORKERS_B),
         Secret(raw_key, "an API key's secret", frozenset()),
+        Secret(
+            BANNED_EMAIL, "a banned sender's address", frozenset({"staff_a", "staff_b", "admin"})
+        ),
     ]
     return World(
         users={
@@ -209,6 +223,10 @@ def _catalogue_and_outboxes(world_parts: dict) -> None:
     layer = make_layer("Street lights", adoptable=True)
     asset = make_asset(layer, "SL-1", point=WARD_42_POINT)
     services.adopt_asset(asset=asset, user=resident)
+    # Moderation's own lists (issue 20): a banner, a ban, an abuse report and the action log.
+    SiteBanner.objects.create(message="Storm: expect delays", created_by=admin)
+    moderation.ban_sender(by=admin, reason="spam", email=BANNED_EMAIL, issue=issue_a)
+    moderation.report_abuse(issue=issue_a, reason=AbuseReason.values[0], sent_by=resident)
 
 
 def client_as(client, world: World, role: str):
