@@ -57,6 +57,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves its own pre-compressed static files; above everything that
+    # writes a body. HTML, GeoJSON, JSON and CSV shrink 4-10x. BREACH: Django masks the CSRF
+    # token anew in every response and GZipMiddleware pads each body with random bytes (Django
+    # 4.2+), so pages with a form are compressed too (docs/scaling.md, "Compression").
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,13 +205,21 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Production serves what `collectstatic` (the release step) wrote: names carry a hash of
+        # the content, so WhiteNoise caches them for a year, with gzip and brotli copies beside.
+        # DEBUG (`make run`) serves the files as they are, without a collectstatic.
         "BACKEND": env.str(
-            "STATICFILES_STORAGE", default="whitenoise.storage.CompressedStaticFilesStorage"
+            "STATICFILES_STORAGE",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
         )
     },
 }
-# Finders let the dev server and tests serve static files without collectstatic.
-WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Finders serve static files straight from the source folders: for the dev server only. In
+# production they would shadow collectstatic's compressed, hashed copies (leaflet.js at 147 KB
+# instead of 42 KB, max-age=60).
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
