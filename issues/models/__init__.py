@@ -13,6 +13,7 @@ from issues.models.dashboards import (
     DayTally,
     HeatTally,
     HotspotAlert,
+    MapCell,
     StatusTally,
 )
 from issues.models.notify import (
@@ -69,6 +70,7 @@ __all__ = [
     "HeatTally",
     "HotspotAlert",
     "Issue",
+    "MapCell",
     "Notification",
     "NotificationEvent",
     "NotificationState",

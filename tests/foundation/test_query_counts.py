@@ -310,7 +310,8 @@ PUBLIC = {
     # The wards' version, for the outlines' year-long URL (issues/views/home.py:outline_urls).
     "home": 6,
     "home, filtered": 6,
-    "map, zoomed out": 1,
+    # Whether the map's counters are built, then the cells (issues.models.MapCell).
+    "map, zoomed out": 2,
     "map, zoomed in": 1,
     "map, ward outlines": 2,
     "report form": 1,
