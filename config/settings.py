@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.storage import default_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -203,7 +205,8 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Photos: MEDIA_ROOT, or private S3-compatible storage with STORAGE_URL / AWS_* (config/storage.py).
+    "default": default_storage(env),
     "staticfiles": {
         # Production serves what `collectstatic` (the release step) wrote: names carry a hash of
         # the content, so WhiteNoise caches them for a year, with gzip and brotli copies beside.
