@@ -225,6 +225,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Downloads of more than 10,000 issues are built by the worker as files at most this old
+# (issues/opendata/files.py): a few at once no longer hold the web processes.
+EXPORT_MAX_AGE_SECONDS = env.int("EXPORT_MAX_AGE_SECONDS", default=300)
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)

@@ -328,8 +328,9 @@ PUBLIC = {
     "ward outlines": 1,
     "ward open issues": 2,
     "open data": 2,
-    "csv": 1,
-    "geojson": 1,
+    # Whether the download is large (a LIMITed count: issues/opendata/files.py), then the rows.
+    "csv": 2,
+    "geojson": 2,
     "feed, new": 1,
     "feed, updated": 1,
     "feed, ward": 2,
