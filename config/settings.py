@@ -228,6 +228,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Downloads of more than 10,000 issues are built by the worker as files at most this old
 # (issues/opendata/files.py): a few at once no longer hold the web processes.
 EXPORT_MAX_AGE_SECONDS = env.int("EXPORT_MAX_AGE_SECONDS", default=300)
+EXPORT_LIVE_ROWS = env.int("EXPORT_LIVE_ROWS", default=10_000)
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024

@@ -1,6 +1,6 @@
 """Large downloads built once by a worker and served as files, so they never hold the site.
 
-A CSV or GeoJSON download of more than LIVE_ROWS issues used to be streamed by a web process
+A CSV or GeoJSON download of more than EXPORT_LIVE_ROWS issues used to be streamed by a web process
 from the database: at a million issues one ward's CSV took 7.6 s of a sync worker, and a few at
 once left the rest of the site unanswered. Now such a download is written once, gzipped, into
 the photos' storage (the disk, or the object store every web server shares) by a Celery task,
@@ -38,8 +38,6 @@ from issues.opendata import exports
 
 log = logging.getLogger(__name__)
 
-# Up to this many rows a download is streamed live; above, it is built as a file.
-LIVE_ROWS = 10_000
 FOLDER = "exports"
 BUILD_LOCK_SECONDS = 15 * 60
 RETRY_AFTER_SECONDS = 20
@@ -55,9 +53,10 @@ def max_age() -> int:
 
 
 def is_large(filters: IssueFilters) -> bool:
-    """More than LIVE_ROWS rows? Counted with a LIMIT, so this costs the same at any size."""
-    rows = exports.export_queryset(filters).order_by()[: LIVE_ROWS + 1]
-    return rows.count() > LIVE_ROWS
+    """More than EXPORT_LIVE_ROWS rows (up to which a download streams live)? Counted with a
+    LIMIT, so this costs the same at any size."""
+    live = settings.EXPORT_LIVE_ROWS
+    return exports.export_queryset(filters).order_by()[: live + 1].count() > live
 
 
 def _key(kind: str, filters: IssueFilters) -> str:

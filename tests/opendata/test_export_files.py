@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, StreamingHttpResponse
+from django.test import override_settings
 from django.urls import reverse
 
 from issues.opendata import files
@@ -18,10 +19,10 @@ URL = reverse("opendata:issues_csv")
 
 
 @pytest.fixture
-def large(settings, tmp_path, monkeypatch, service_type):
-    """LIVE_ROWS lowered to 5, eight issues: every unfiltered download counts as large."""
+def large(settings, tmp_path, service_type):
+    """EXPORT_LIVE_ROWS lowered to 5, eight issues: every unfiltered download is large."""
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(files, "LIVE_ROWS", 5)
+    settings.EXPORT_LIVE_ROWS = 5
     return [make_issue(service_type) for _ in range(8)]
 
 
@@ -33,26 +34,25 @@ def _built() -> list[str]:
     return default_storage.listdir(files.FOLDER)[1] if default_storage.exists(files.FOLDER) else []
 
 
-def _live_csv(client, monkeypatch) -> bytes:
-    monkeypatch.setattr(files, "LIVE_ROWS", 1_000_000)
-    response = client.get(URL)
+def _live_csv(client) -> bytes:
+    with override_settings(EXPORT_LIVE_ROWS=1_000_000):
+        response = client.get(URL)
     assert isinstance(response, StreamingHttpResponse)
-    monkeypatch.setattr(files, "LIVE_ROWS", 5)
     return _body(response)
 
 
 @pytest.mark.django_db
-def test_a_large_download_is_built_once_and_served_from_its_file(client, large, monkeypatch):
+def test_a_large_download_is_built_once_and_served_from_its_file(client, large):
     response = client.get(URL)
     assert response.status_code == 200 and isinstance(response, FileResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="civicfix-issues-' in response["Content-Disposition"]
-    assert _body(response) == _live_csv(client, monkeypatch)
+    assert _body(response) == _live_csv(client)
     assert len(_built()) == 1
     # Compressed once when built: a client that takes gzip gets those bytes as they are.
     packed = client.get(URL, headers={"accept-encoding": "gzip"})
     assert packed["Content-Encoding"] == "gzip"
-    assert gzip.decompress(_body(packed)) == _live_csv(client, monkeypatch)
+    assert gzip.decompress(_body(packed)) == _live_csv(client)
     assert len(_built()) == 1
 
 
