@@ -76,18 +76,23 @@ def fresh_file(kind: str, filters: IssueFilters) -> str | None:
     return entry["name"]
 
 
-def request_build(kind: str, filters: IssueFilters) -> None:
-    """Start one build of this download on the worker, unless one is already under way. A
-    broker that is down leaves the lock to expire and the client to retry."""
+def request_build(kind: str, filters: IssueFilters) -> bool:
+    """Start one build of this download on the worker, unless one is already under way. False
+    when neither is so (the cache or the broker is down: docs/outages.md): the caller then
+    streams the download live, as before files existed."""
     key = _key(kind, filters)
-    if not cache.add(f"export-build:{key}", 1, BUILD_LOCK_SECONDS):
-        return
+    lock = f"export-build:{key}"
+    if not cache.add(lock, 1, BUILD_LOCK_SECONDS):
+        return cache.get(lock) is not None  # another request's build, or no cache at all
     query = QueryDict(mutable=True)
     query.update(filters.as_params())
     try:
         build_export.delay(kind, query.urlencode())
     except Exception:
-        log.warning("Could not queue the %s export build", kind, exc_info=True)
+        log.warning("Could not queue the %s export build; streaming it", kind, exc_info=True)
+        cache.delete(lock)
+        return False
+    return True
 
 
 @shared_task(name="issues.tasks.build_export", ignore_result=True)

@@ -63,7 +63,8 @@ def _large_download(request, filters: IssueFilters, kind: str) -> HttpResponse |
         return None
     name = files.fresh_file(kind, filters)
     if name is None:
-        files.request_build(kind, filters)
+        if not files.request_build(kind, filters):
+            return None  # no cache or no broker: stream it live
         # Built inline where Celery runs eagerly (the embedded mode).
         name = files.fresh_file(kind, filters)
     if name is None:
