@@ -31,7 +31,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 
 from issues.filters import IssueFilters
 from issues.opendata import exports
@@ -133,18 +139,26 @@ def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
         response["Cache-Control"] = "no-store"  # the signed URL expires
         return response
     handle = default_storage.open(name, "rb")
-    accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = FileResponse(
-        handle if accepts_gzip else gzip.GzipFile(fileobj=handle, mode="rb"),
-        content_type=content_type,
-    )
-    if accepts_gzip:
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        # The stored bytes as they are: the server's sendfile, no work per request.
+        response = FileResponse(handle, content_type=content_type)
         response["Content-Encoding"] = "gzip"
+    else:
+        # A client that takes no gzip (curl without --compressed): unpacked on the way out,
+        # about 0.1 s of CPU per 30 MB. Not a FileResponse: the server's sendfile would send
+        # the packed bytes from the file descriptor.
+        response = StreamingHttpResponse(_unpacked(handle), content_type=content_type)
     response["Vary"] = "Accept-Encoding"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={max_age()}"
     return response
+
+
+def _unpacked(handle) -> Iterator[bytes]:
+    with handle, gzip.GzipFile(fileobj=handle, mode="rb") as unpacked:
+        while chunk := unpacked.read(exports.WRITE_SIZE):
+            yield chunk
 
 
 def being_built() -> HttpResponse:
