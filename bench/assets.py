@@ -207,6 +207,8 @@ def main() -> None:
     print(f"Fresh database {args.db}; {args.lights:,} street lights")
     recreate_database(args.pg, args.db)
     manage(args, "migrate", "--no-input", "-v", "0")
+    # DEBUG is off: the pages name the hashed static files the release step collects.
+    manage(args, "collectstatic", "--no-input", "-v", "0")
     city = city_shape()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "street_lights.csv"

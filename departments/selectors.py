@@ -4,6 +4,7 @@ goes in the city's own system, and asset layers: the assets nearest a point and 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -107,28 +108,43 @@ def wards_bounds(numbers) -> tuple[float, float, float, float] | None:
 
 _outline_cache: dict[tuple, dict] = {}
 
+# The home map's outlines at two levels of detail, (tolerance in degrees, decimals kept): "city"
+# for the zoom the map opens at and below (one screen pixel is 0.0007 degrees at zoom 11 and
+# 0.00034 at 12, so 0.0003 and ~10 m steps are below a pixel: 12 KB compressed for Chicago's 50
+# wards), "street" once a person zooms in to streets (about 10 m, 1 m steps).
+OUTLINE_DETAILS: dict[str, tuple[float, int]] = {"city": (0.0003, 4), "street": (0.0001, 5)}
 
-def _compact_geometry(boundary: dict, tolerance: float) -> dict:
-    """Simplified (topology kept) and rounded to ~1 m: a fraction of the stored size."""
+
+def _compact_geometry(boundary: dict, tolerance: float, decimals: int = 5) -> dict:
+    """Simplified (topology kept) and rounded (5 decimals: ~1 m): a fraction of the stored size."""
     geom = shape_from_geojson(boundary).simplify(tolerance, preserve_topology=True)
-    return _round(mapping(geom))
+    return _round(mapping(geom), decimals)
 
 
-def _round(geojson: dict) -> dict:
+def _round(geojson: dict, decimals: int = 5) -> dict:
     def walk(coords):
         if isinstance(coords, list | tuple) and coords and isinstance(coords[0], int | float):
-            return [round(coords[0], 5), round(coords[1], 5)]
+            return [round(coords[0], decimals), round(coords[1], decimals)]
         return [walk(c) for c in coords]
 
     return {"type": geojson["type"], "coordinates": walk(geojson["coordinates"])}
 
 
-def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE) -> tuple[str, dict]:
+def outlines_version() -> str:
+    """A short hash that changes whenever any ward's boundary may have: the outlines' URLs carry
+    it, so browsers may keep an outline file for a year. One small aggregate over the wards."""
+    count, changed, top = Ward.objects.version()
+    stamp = f"{count}-{top}-{changed.timestamp() if changed else 0}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE, decimals: int = 5) -> tuple[str, dict]:
     """(version, GeoJSON FeatureCollection) of every ward's compact outline.
 
-    Cached per process and keyed by the wards' version, so an edited boundary shows at once."""
+    Cached per process and keyed by the wards' version, so an edited boundary shows at once. The
+    version is outlines_version()'s."""
     count, changed, top = Ward.objects.version()
-    key = (count, changed, top, tolerance)
+    key = (count, changed, top, tolerance, decimals)
     cached = _outline_cache.get(key)
     if cached is None:
         features = [
@@ -136,16 +152,18 @@ def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE) -> tuple[str, dict]
                 "type": "Feature",
                 "id": number,
                 "properties": {"number": number, "name": name, "slug": slug},
-                "geometry": _compact_geometry(boundary, tolerance),
+                "geometry": _compact_geometry(boundary, tolerance, decimals),
             }
             for number, name, slug, boundary in Ward.objects.order_by("number").values_list(
                 "number", "name", "slug", "boundary"
             )
         ]
-        _outline_cache.clear()
+        # One entry per level of detail: drop only the entries of an older version.
+        for stale in [k for k in _outline_cache if k[:3] != key[:3]]:
+            del _outline_cache[stale]
         cached = _outline_cache[key] = {"type": "FeatureCollection", "features": features}
-    version = f"{count}-{top}-{changed.timestamp() if changed else 0}"
-    return version, cached
+    stamp = f"{count}-{top}-{changed.timestamp() if changed else 0}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:16], cached
 
 
 def ward_outline(ward: Ward, tolerance: float = WARD_OUTLINE_TOLERANCE) -> dict:

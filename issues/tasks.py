@@ -13,10 +13,12 @@ from celery import shared_task
 from issues import services
 from issues.notify import delivery, digests, hotspots, reminders
 from issues.notify.delivery import send_notifications
+from issues.opendata.files import build_export
 from issues.upstream import delivery as upstream
 from issues.upstream.delivery import send_to_city
 
 __all__ = [
+    "build_export",
     "detect_hotspots",
     "poll_city_systems",
     "requeue_city_outbox",

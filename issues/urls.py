@@ -11,6 +11,12 @@ urlpatterns = [
     path("map/issues.geojson", cache_public(home.viewport), name="viewport"),
     # The wards drawn under the map: the same outlines, and the same view, as the ward pages'.
     path("map/wards.geojson", dashboards.outlines, name="ward_outlines"),
+    # The same under the wards' version, cached for a year: what the home map loads.
+    path(
+        "map/wards/<str:version>/<slug:detail>.geojson",
+        dashboards.versioned_outlines,
+        name="ward_outlines_at",
+    ),
     path("report/", report.report, name="report"),
     path("report/questions/", report.report_questions, name="report_questions"),
     path("report/nearby/", report.report_nearby, name="report_nearby"),

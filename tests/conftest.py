@@ -20,6 +20,15 @@ def pytest_configure(config):
     the broker's queues. Runs before anything has opened the cache."""
     from django.conf import settings
 
+    # Static files as they are in the source folders, whatever DEBUG says: the tests are about
+    # pages, and a manifest needs a collectstatic first (~2 s, and one more thing to go stale).
+    # tests/foundation/test_static_files.py builds the production manifest once and checks it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not (worker and settings.REDIS_URL):
         return

@@ -43,10 +43,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Floor
 
+from departments.geo import cell_size
 from departments.models import Ward
 from issues.geo import heat_steps
-from issues.models import CloseHistogram, DayTally, HeatTally, Issue, StatusTally
+from issues.models import CloseHistogram, DayTally, HeatTally, Issue, MapCell, StatusTally
 
 TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
 # Each table's key columns and its counters, in the order `Delta` keeps them.
@@ -65,6 +68,7 @@ LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
     HeatTally: (("ward_key", "day", "cell_row", "cell_col", "type_key"), ("n",)),
+    MapCell: (("zoom", "cell_row", "cell_col"), ("n", "lat_sum", "lon_sum", "id_sum")),
 }
 
 OPEN = ("open", "acknowledged", "in_progress")
@@ -86,6 +90,7 @@ STATE_FIELDS = (
     "closed_at",
     "latitude",
     "longitude",
+    "id",
 )
 
 
@@ -101,6 +106,7 @@ class IssueState(NamedTuple):
     closed_at: datetime | None
     latitude: float | None
     longitude: float | None
+    id: int  # for the map's cells: a cell of one issue shows that issue
 
 
 def state_of(issue) -> IssueState:
@@ -172,7 +178,11 @@ def _city_tz() -> ZoneInfo:
 class Delta:
     """Signed changes to the rollup's tables, accumulated by key."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, map_cells: bool = True) -> None:
+        # map_cells=False: a recount of some wards' rows, which the map's cells (per point,
+        # not per ward) are not part of.
+        self.map_cells = map_cells
+        self.cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
         self.tz = _city_tz()
         self.status: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
@@ -186,9 +196,18 @@ class Delta:
     def add(self, state: IssueState | Sequence | None, sign: int = 1) -> None:
         if state is None:
             return
-        ward, type_id, status, hidden, requested, expected, closed, lat, lon = state
+        ward, type_id, status, hidden, requested, expected, closed, lat, lon, pk = state
         if hidden:
             return
+        if self.map_cells and lat is not None and lon is not None:
+            for zoom in MapCell.ZOOMS:
+                # The same square as SQL's FLOOR(longitude / size): one IEEE division either way.
+                size = cell_size(zoom)
+                cell = self.cells[(zoom, math.floor(lat / size), math.floor(lon / size))]
+                cell[0] += sign
+                cell[1] += sign * lat
+                cell[2] += sign * lon
+                cell[3] += sign * pk
         ward = ward or NO_WARD
         counts = self.status[(ward, type_id, status)]
         counts[0] += sign
@@ -229,6 +248,7 @@ class Delta:
             (DayTally, self.days),
             (CloseHistogram, self.bins),
             (HeatTally, self.heat),
+            (MapCell, self.cells),
         ):
             keys, values = LAYOUT[model]
             _upsert(model, keys, values, changes)
@@ -326,7 +346,7 @@ def rebuild_for_wards(ward_ids: Iterable[int | None]) -> None:
         for key in keys:
             issues = Issue.objects.public().order_by()
             issues = issues.filter(ward__isnull=True) if key == NO_WARD else issues.filter(ward=key)
-            delta = Delta()
+            delta = Delta(map_cells=False)
             for row in issues.values_list(*STATE_FIELDS).iterator(chunk_size=CHUNK):
                 delta.add(row, +1)
             delta.write()
@@ -342,13 +362,50 @@ def rebuild() -> None:
         rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD])
 
 
-def _lock_tables() -> None:
+def rebuild_map_cells() -> None:
+    """Recount the map's cells from the issues (idempotent), one GROUP BY per zoom in the
+    database, and mark the table built: from then on the map reads it (issues.selectors.map)."""
+    with transaction.atomic():
+        _lock_tables(MapCell)
+        MapCell.objects.all().delete()
+        located = Issue.objects.public().filter(latitude__isnull=False, longitude__isnull=False)
+        for zoom in MapCell.ZOOMS:
+            size = cell_size(zoom)
+            cells = (
+                located.order_by()
+                .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
+                .values("cx", "cy")
+                .annotate(n=Count("id"), lat=Sum("latitude"), lon=Sum("longitude"), ids=Sum("id"))
+            )
+            MapCell.objects.bulk_create(
+                (
+                    MapCell(
+                        zoom=zoom,
+                        cell_col=int(c["cx"]),
+                        cell_row=int(c["cy"]),
+                        n=c["n"],
+                        lat_sum=c["lat"],
+                        lon_sum=c["lon"],
+                        id_sum=c["ids"],
+                    )
+                    for c in cells.iterator(chunk_size=CHUNK)
+                ),
+                batch_size=UPSERT_ROWS,
+            )
+        MapCell.objects.create(zoom=MapCell.BUILT, cell_col=0, cell_row=0)
+
+
+def map_cells_built() -> bool:
+    return MapCell.objects.filter(zoom=MapCell.BUILT).exists()
+
+
+def _lock_tables(*models) -> None:
     """While recounting, writers wait at their first upsert (before they commit), so the issues
     read here and the deltas applied after are never counted twice or missed. SQLite has one
     writer at a time anyway."""
     if connection.vendor != "postgresql":
         return
     qn = connection.ops.quote_name
-    tables = ", ".join(qn(m._meta.db_table) for m in TABLES)
+    tables = ", ".join(qn(m._meta.db_table) for m in models or TABLES)
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")

@@ -6,7 +6,6 @@ that produce it; these views only read the request, pick a page and a template.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from django import forms
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import roles
 from accounts.models import User
 from departments.models import Ward
-from departments.selectors import ward_outlines
+from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues import selectors
 from issues.dashboards import pages
 from issues.dashboards.league import LEAGUE_SORTS
@@ -70,9 +69,10 @@ def league(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def outlines(request: HttpRequest) -> HttpResponse:
-    """Every ward's simplified outline; changes only when a boundary does, so cache hard."""
+    """Every ward's simplified outline at an unversioned URL (embeds, open data): cached an hour.
+    The home map uses versioned_outlines."""
     version, data = ward_outlines()
-    etag = '"' + hashlib.sha256(version.encode()).hexdigest()[:16] + '"'
+    etag = f'"{version}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
@@ -81,6 +81,31 @@ def outlines(request: HttpRequest) -> HttpResponse:
         )
     response["ETag"] = etag
     response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_safe
+def versioned_outlines(request: HttpRequest, version: str, detail: str) -> HttpResponse:
+    """The outlines at one level of detail (OUTLINE_DETAILS) under a URL that names the wards'
+    version: a changed boundary gets a new URL, so this one may be kept for a year. An old
+    version (a page cached before the change) is sent on to the current one."""
+    if detail not in OUTLINE_DETAILS:
+        return HttpResponse(
+            _("No such level of detail. Choose one of: %(all)s.")
+            % {"all": ", ".join(OUTLINE_DETAILS)},
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    current, data = ward_outlines(*OUTLINE_DETAILS[detail])
+    if version != current:
+        response = redirect("issues:ward_outlines_at", current, detail)
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+    response = HttpResponse(
+        json.dumps(data, separators=(",", ":")), content_type="application/geo+json"
+    )
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Access-Control-Allow-Origin"] = "*"
     return response
 
 

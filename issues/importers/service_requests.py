@@ -282,6 +282,7 @@ class RequestImporter:
         changes = []
         new_ids = insert_issues(new_issues)
         for pk, row, values in zip(new_ids, new_rows, new_issues, strict=True):
+            values["id"] = pk  # for the rollup's state (the map's cells show a lone issue)
             changes.append(
                 {
                     "issue_id": pk,

@@ -161,6 +161,7 @@ def generate_issues(
     # (22 s of 40 s per 100k); one recount costs about a tenth of that. An interrupted run
     # leaves the rollup behind until `rebuild_rollups`; this is synthetic data for benchmarks.
     rollups.rebuild()
+    rollups.rebuild_map_cells()
     pagecache.bump_all()
     summary.seconds = time.monotonic() - started
     return summary

@@ -13,6 +13,7 @@ from issues.models.dashboards import (
     DayTally,
     HeatTally,
     HotspotAlert,
+    MapCell,
     StatusTally,
 )
 from issues.models.moderation import (
@@ -82,6 +83,7 @@ __all__ = [
     "HeatTally",
     "HotspotAlert",
     "Issue",
+    "MapCell",
     "ModerationAction",
     "ModerationKind",
     "Notification",

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.geo import STREET_ZOOM
+
 # --- the rollup (issues/dashboards/rollups.py keeps it; issues/dashboards/league.py and ward.py read it) --
 #
 # Counters of public (not hidden) issues, kept in step with every write, so that the ward
@@ -120,6 +122,38 @@ class HeatTally(models.Model):
 
     def __str__(self) -> str:
         return f"ward {self.ward_key} {self.day} ({self.cell_row}, {self.cell_col}): {self.n}"
+
+
+class MapCell(models.Model):
+    """Public issues with a point in each square of the map's grid at each clustered zoom
+    (departments.geo.cell_size: FLOOR(lon / size), FLOOR(lat / size)): what the zoomed-out map
+    shows, read instead of grouping every issue in the city (issues.selectors.map).
+
+    Sums rather than means, so that a write adds and subtracts: the cluster sits at the mean
+    position (lat_sum / n, lon_sum / n), and a cell of one issue is that issue (id_sum). One row
+    with zoom BUILT says the table was filled (by a rebuild, or empty from the start): until
+    then the map groups the issues as before (issues.dashboards.rollups.rebuild_map_cells)."""
+
+    BUILT = -1
+    # The zooms the map clusters at: from Leaflet's MIN_ZOOM to just below the street zoom,
+    # where issues show one by one. An issue with a point counts in one row per zoom.
+    ZOOMS = tuple(range(3, STREET_ZOOM))
+
+    zoom = models.SmallIntegerField()
+    cell_col = models.IntegerField()
+    cell_row = models.IntegerField()
+    n = models.IntegerField(default=0)
+    lat_sum = models.FloatField(default=0.0)
+    lon_sum = models.FloatField(default=0.0)
+    id_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["zoom", "cell_row", "cell_col"], name="map_cell_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"zoom {self.zoom} ({self.cell_row}, {self.cell_col}): {self.n}"
 
 
 class HotspotAlert(models.Model):

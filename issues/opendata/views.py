@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from departments.selectors import service_types_for_filter, wards_bounds, wards_for_filter
 from issues.filters import IssueFilters
-from issues.opendata import exports
+from issues.opendata import exports, files
 
 
 def _filter_error(filters: IssueFilters) -> HttpResponse:
@@ -57,11 +57,28 @@ def data_page(request):
     )
 
 
+def _large_download(request, filters: IssueFilters, kind: str) -> HttpResponse | None:
+    """A large download from its built file (issues/opendata/files.py), or None to stream."""
+    if not files.is_large(filters):
+        return None
+    name = files.fresh_file(kind, filters)
+    if name is None:
+        if not files.request_build(kind, filters):
+            return None  # no cache or no broker: stream it live
+        # Built inline where Celery runs eagerly (the embedded mode).
+        name = files.fresh_file(kind, filters)
+    if name is None:
+        return files.being_built()
+    return files.serve(request, name, kind, _filename(kind))
+
+
 @require_GET
 def issues_csv(request):
     filters = IssueFilters.from_params(request.GET)
     if filters.errors:
         return _filter_error(filters)
+    if (large := _large_download(request, filters, "csv")) is not None:
+        return large
     return download(exports.csv_lines(filters), "text/csv; charset=utf-8", _filename("csv"))
 
 
@@ -70,6 +87,8 @@ def issues_geojson(request):
     filters = IssueFilters.from_params(request.GET)
     if filters.errors:
         return _filter_error(filters)
+    if (large := _large_download(request, filters, "geojson")) is not None:
+        return large
     chunks = exports.geojson_chunks(filters)
     return download(chunks, "application/geo+json", _filename("geojson"))
 

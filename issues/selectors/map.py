@@ -3,9 +3,12 @@ in SQL when zoomed out, never more than MAP_FEATURE_CAP features whatever the da
 
 from __future__ import annotations
 
+import math
+
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from departments import geo
 from departments.geo import (
     MAP_FEATURE_CAP,
     STREET_ZOOM,
@@ -15,7 +18,7 @@ from departments.geo import (
     rows_or_cells,
 )
 from issues.filters import IssueFilters
-from issues.models import Issue, Status
+from issues.models import Issue, MapCell, Status
 
 __all__ = ["MAP_FEATURE_CAP", "STREET_ZOOM", "BBox", "cell_size", "map_features"]
 
@@ -101,6 +104,39 @@ def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
     return features
 
 
+def _counted_cells(bbox: BBox, zoom: int, filters: IssueFilters) -> list[dict] | None:
+    """The unfiltered zoomed-out map's cells read from the counters kept in step with every
+    write (MapCell, issues.dashboards.rollups), busiest first, as grid_cells gives them: the
+    cost depends on the cells in the box, not on the issues. None where the counters cannot
+    answer (filters, a zoom they do not keep, a database whose cells were never built)."""
+    if filters.active or zoom not in MapCell.ZOOMS:
+        return None
+    if not MapCell.objects.filter(zoom=MapCell.BUILT).exists():
+        return None
+    size = cell_size(zoom)
+    rows = (
+        MapCell.objects.filter(
+            zoom=zoom,
+            n__gt=0,
+            # The cells snap_to_cells would grow the box to.
+            cell_col__gte=math.floor(bbox.west / size),
+            cell_col__lt=math.ceil(bbox.east / size),
+            cell_row__gte=math.floor(bbox.south / size),
+            cell_row__lt=math.ceil(bbox.north / size),
+        )
+        .order_by("-n", "cell_row", "cell_col")
+        # The cap read at call time, as rows_or_cells does (tests lower it).
+        .values_list("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum")[
+            : geo.MAP_FEATURE_CAP
+        ]
+    )
+    return [
+        # A cell of one issue: its id is the sum of one id.
+        {"cx": cx, "cy": cy, "n": n, "lat": lat / n, "lon": lon / n, "first": ids}
+        for cx, cy, n, lat, lon, ids in rows
+    ]
+
+
 def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     """The public issues in a viewport as a GeoJSON FeatureCollection.
 
@@ -109,13 +145,17 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     count of one shows (id, address) is read fresh from the public issues every time, so a
     hidden issue leaves the map at once.
     """
-    clustered, found = rows_or_cells(
-        bbox,
-        zoom,
-        located=lambda box: _located(filters, box),
-        individual=_individual,
-        cache_key=("issues", sorted(filters.as_params().items())),
-    )
+    counted = _counted_cells(bbox, zoom, filters)
+    if counted is not None:
+        clustered, found = True, counted
+    else:
+        clustered, found = rows_or_cells(
+            bbox,
+            zoom,
+            located=lambda box: _located(filters, box),
+            individual=_individual,
+            cache_key=("issues", sorted(filters.as_params().items())),
+        )
     if clustered:
         features = _cluster_features(found, zoom)
     else:

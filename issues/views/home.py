@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from departments.selectors import service_types_grouped, wards_for_filter
+from departments.selectors import outlines_version, service_types_grouped, wards_for_filter
 from issues import selectors
 from issues.filters import IssueFilters
 from issues.forms import ViewportError, parse_viewport
@@ -64,6 +64,16 @@ def map_config(request, **extra) -> dict:
     }
 
 
+def outline_urls() -> dict[str, str]:
+    """The home map's ward outlines at each level of detail, under the wards' current version
+    (issues.dashboards.views.versioned_outlines): one small query."""
+    version = outlines_version()
+    return {
+        "wardsUrl": reverse("issues:ward_outlines_at", args=[version, "city"]),
+        "wardsStreetUrl": reverse("issues:ward_outlines_at", args=[version, "street"]),
+    }
+
+
 def home(request):
     """The map and, beside it, the same filtered issues as a paginated list."""
     filters = IssueFilters.from_params(request.GET)
@@ -76,7 +86,8 @@ def home(request):
         "service_groups": service_types_grouped(),
         "wards": wards_for_filter(),
         "statuses": Status.choices,
-        "map_config": map_config(request, filters=filters.as_params()),
+        # The outlines under their version (one query), so the browser keeps them for a year.
+        "map_config": map_config(request, filters=filters.as_params(), **outline_urls()),
         "count_cap": LIST_COUNT_CAP,
     }
     return render(request, "issues/home.html", context, status=400 if filters.errors else 200)

@@ -30,17 +30,35 @@
     return map;
   }
 
+  // Ward outlines under everything else. Returns a promise that settles once they are drawn (or
+  // failed), so a page can load its markers after them: a slow phone then shows the city's shape
+  // first, not circles on a blank box. With config.wardsStreetUrl, the finer outlines replace the
+  // city-wide ones once the map is zoomed in to streets (fetched once, on the first such zoom).
+  var STREET_OUTLINE_ZOOM = 14;
+  var OUTLINE_STYLE = { color: "#12355b", weight: 1, opacity: 0.55, fillOpacity: 0.03 };
+
+  function fetchOutlines(url) {
+    return fetch(url, { headers: { Accept: "application/geo+json" } })
+      .then(function (r) { return r.ok ? r.json() : null; });
+  }
+
   function addWards(map, config) {
-    if (!config.wardsUrl) { return; }
-    fetch(config.wardsUrl, { headers: { Accept: "application/geo+json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        if (!data) { return; }
-        L.geoJSON(data, {
-          interactive: false,
-          style: { color: "#12355b", weight: 1, opacity: 0.55, fillOpacity: 0.03 }
-        }).addTo(map).bringToBack();
-      })
+    if (!config.wardsUrl || !window.fetch) { return Promise.resolve(); }
+    var layer = null;
+    function draw(data) {
+      if (!data) { return; }
+      if (layer) { map.removeLayer(layer); }
+      layer = L.geoJSON(data, { interactive: false, style: OUTLINE_STYLE }).addTo(map).bringToBack();
+    }
+    if (config.wardsStreetUrl) {
+      var street = null;
+      map.on("zoomend", function () {
+        if (street || map.getZoom() < STREET_OUTLINE_ZOOM) { return; }
+        street = fetchOutlines(config.wardsStreetUrl).then(draw).catch(function () {});
+      });
+    }
+    return fetchOutlines(config.wardsUrl)
+      .then(function (data) { if (!layer) { draw(data); } })
       .catch(function () { /* outlines are a nicety; the issues still show */ });
   }
 

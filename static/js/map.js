@@ -19,7 +19,7 @@
     // A list limited to one area (a dashboard's grid cell): show that area.
     map.fitBounds([[box[1], box[0]], [box[3], box[2]]]);
   }
-  CivicMap.addWards(map, config);
+  var outlinesDrawn = CivicMap.addWards(map, config);
   var layer = L.layerGroup().addTo(map);
   var controller = null;
   var timer = null;
@@ -108,6 +108,9 @@
     });
   }
 
-  map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 150); });
-  load();
+  // The markers come after the outlines (civicmap.js says why); moves made meanwhile wait too.
+  outlinesDrawn.then(function () {
+    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 150); });
+    load();
+  });
 })();

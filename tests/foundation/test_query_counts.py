@@ -307,9 +307,11 @@ def signed_in_pages(city) -> dict[str, tuple[str, str]]:
 
 # Queries per first request. A signed-in request adds two for its session and user.
 PUBLIC = {
-    "home": 5,
-    "home, filtered": 5,
-    "map, zoomed out": 1,
+    # The wards' version, for the outlines' year-long URL (issues/views/home.py:outline_urls).
+    "home": 6,
+    "home, filtered": 6,
+    # Whether the map's counters are built, then the cells (issues.models.MapCell).
+    "map, zoomed out": 2,
     "map, zoomed in": 1,
     "map, ward outlines": 2,
     "report form": 1,
@@ -326,8 +328,9 @@ PUBLIC = {
     "ward outlines": 1,
     "ward open issues": 2,
     "open data": 2,
-    "csv": 1,
-    "geojson": 1,
+    # Whether the download is large (a LIMITed count: issues/opendata/files.py), then the rows.
+    "csv": 2,
+    "geojson": 2,
     "feed, new": 1,
     "feed, updated": 1,
     "feed, ward": 2,

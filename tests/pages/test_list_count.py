@@ -35,5 +35,10 @@ def test_the_count_query_is_bounded(client, service_type):
     make_issue(service_type)
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("issues:home"))
-    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    # Of the issues: the wards' version (the outlines' URL) counts the 50 wards, not issues.
+    counts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "COUNT(" in q["sql"] and "departments_ward" not in q["sql"]
+    ]
     assert len(counts) == 1 and "LIMIT" in counts[0] and "ORDER BY" not in counts[0]

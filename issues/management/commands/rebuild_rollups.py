@@ -27,6 +27,7 @@ class Command(BaseCommand):
             rollups.rebuild_for_wards(options["ward"])
         else:
             rollups.rebuild()
+            rollups.rebuild_map_cells()
         # The dashboards' figures may have changed: cached ward pages render again.
         pagecache.bump_all()
         self.stdout.write(f"Rollup rebuilt in {time.monotonic() - started:.1f} s.")

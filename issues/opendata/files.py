@@ -1,0 +1,173 @@
+"""Large downloads built once by a worker and served as files, so they never hold the site.
+
+A CSV or GeoJSON download of more than EXPORT_LIVE_ROWS issues used to be streamed by a web process
+from the database: at a million issues one ward's CSV took 7.6 s of a sync worker, and a few at
+once left the rest of the site unanswered. Now such a download is written once, gzipped, into
+the photos' storage (the disk, or the object store every web server shares) by a Celery task,
+and every request for it within EXPORT_MAX_AGE_SECONDS is answered from that file: on the disk
+as a file response (the server's sendfile; compressed bytes to clients that take gzip), on an
+object store by a redirect to a signed URL, so no web process sends it at all.
+
+The first request for a download that has no fresh file starts the build (once: a cache lock)
+and is answered 503 with Retry-After, which download tools retry; in the embedded mode Celery
+runs the task inline and the file is served at once. A download is at most
+EXPORT_MAX_AGE_SECONDS old: the same age its Cache-Control already allowed.
+
+Small downloads (a filtered few thousand rows) are streamed live as before: cheap, and always
+current.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+
+from issues.filters import IssueFilters
+from issues.opendata import exports
+
+log = logging.getLogger(__name__)
+
+FOLDER = "exports"
+BUILD_LOCK_SECONDS = 15 * 60
+RETRY_AFTER_SECONDS = 20
+
+KINDS: dict[str, tuple[Callable[[IssueFilters], Iterator[str]], str, str]] = {
+    "csv": (exports.csv_lines, "text/csv; charset=utf-8", "csv"),
+    "geojson": (exports.geojson_chunks, "application/geo+json", "geojson"),
+}
+
+
+def max_age() -> int:
+    return settings.EXPORT_MAX_AGE_SECONDS
+
+
+def is_large(filters: IssueFilters) -> bool:
+    """More than EXPORT_LIVE_ROWS rows (up to which a download streams live)? Counted with a
+    LIMIT, so this costs the same at any size."""
+    live = settings.EXPORT_LIVE_ROWS
+    return exports.export_queryset(filters).order_by()[: live + 1].count() > live
+
+
+def _key(kind: str, filters: IssueFilters) -> str:
+    params = sorted(filters.as_params().items())
+    return hashlib.sha256(repr((kind, params)).encode()).hexdigest()[:24]
+
+
+def _registry(key: str) -> str:
+    return f"export-file:{key}"
+
+
+def fresh_file(kind: str, filters: IssueFilters) -> str | None:
+    """The storage name of this download's file, if one was built in the last max_age()."""
+    entry = cache.get(_registry(_key(kind, filters)))
+    if not entry or time.time() - entry["built_at"] > max_age():
+        return None
+    return entry["name"]
+
+
+def request_build(kind: str, filters: IssueFilters) -> bool:
+    """Start one build of this download on the worker, unless one is already under way. False
+    when neither is so (the cache or the broker is down: docs/outages.md): the caller then
+    streams the download live, as before files existed."""
+    key = _key(kind, filters)
+    lock = f"export-build:{key}"
+    if not cache.add(lock, 1, BUILD_LOCK_SECONDS):
+        return cache.get(lock) is not None  # another request's build, or no cache at all
+    query = QueryDict(mutable=True)
+    query.update(filters.as_params())
+    try:
+        build_export.delay(kind, query.urlencode())
+    except Exception:
+        log.warning("Could not queue the %s export build; streaming it", kind, exc_info=True)
+        cache.delete(lock)
+        return False
+    return True
+
+
+@shared_task(name="issues.tasks.build_export", ignore_result=True)
+def build_export(kind: str, querystring: str) -> str:
+    """Write the download for these filters, gzipped, into the storage; register it; drop the
+    file it replaces. Returns the storage name. The worker's task (named under issues.tasks,
+    where the other jobs are)."""
+    filters = IssueFilters.from_params(QueryDict(querystring))
+    chunks, _content_type, extension = KINDS[kind]
+    key = _key(kind, filters)
+    try:
+        with tempfile.TemporaryFile() as raw:
+            # mtime=0: the same rows give the same bytes.
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as packed:
+                for chunk in chunks(filters):
+                    packed.write(chunk.encode())
+            raw.seek(0)
+            name = default_storage.save(
+                f"{FOLDER}/{kind}-{key}-{int(time.time())}.{extension}.gz", File(raw)
+            )
+        previous = cache.get(_registry(key))
+        cache.set(_registry(key), {"name": name, "built_at": time.time()}, None)
+        if previous and previous["name"] != name:
+            # Readers given the old name a moment ago still have it open (or its signed URL).
+            default_storage.delete(previous["name"])
+        return name
+    finally:
+        cache.delete(f"export-build:{key}")
+
+
+def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
+    """A built file: read from the disk, or (an object store) a redirect to a signed URL."""
+    _chunks, content_type, _extension = KINDS[kind]
+    try:
+        default_storage.path(name)
+    except NotImplementedError:  # an object store: it sends the bytes, not us
+        response = HttpResponseRedirect(default_storage.url(name))
+        response["Cache-Control"] = "no-store"  # the signed URL expires
+        return response
+    handle = default_storage.open(name, "rb")
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        # The stored bytes as they are: the server's sendfile, no work per request.
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Encoding"] = "gzip"
+    else:
+        # A client that takes no gzip (curl without --compressed): unpacked on the way out,
+        # about 0.1 s of CPU per 30 MB. Not a FileResponse: the server's sendfile would send
+        # the packed bytes from the file descriptor.
+        response = StreamingHttpResponse(_unpacked(handle), content_type=content_type)
+    response["Vary"] = "Accept-Encoding"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = f"public, max-age={max_age()}"
+    return response
+
+
+def _unpacked(handle) -> Iterator[bytes]:
+    with handle, gzip.GzipFile(fileobj=handle, mode="rb") as unpacked:
+        while chunk := unpacked.read(exports.WRITE_SIZE):
+            yield chunk
+
+
+def being_built() -> HttpResponse:
+    response = HttpResponse(
+        "This download is large, so it is being prepared as a file. "
+        f"Try again in {RETRY_AFTER_SECONDS} seconds.\n",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
