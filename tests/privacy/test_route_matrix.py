@@ -26,6 +26,7 @@ from django.urls import URLResolver, get_resolver
 import config.urls  # noqa: F401  (registers every admin)
 from accounts.models import User
 from departments.models import Asset, AssetLayer, Ward
+from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues.models import Adopter, Adoption, Issue
 from tests.privacy.conftest import ROLES, World, client_as
 
@@ -92,6 +93,8 @@ def samples(world: World, route: str, name: str) -> list[str]:
         "app_label": sorted({m._meta.app_label for m in admin.site._registry}),
         "rest": ["v2/nothing.json"],
         "url": ["nothing/"],
+        "version": [ward_outlines(*next(iter(OUTLINE_DETAILS.values())))[0], "stale"],
+        "detail": [*OUTLINE_DETAILS, "nothing"],
     }
     if name not in fixed:
         pytest.fail(f"no sample for the URL parameter {name!r} of {route!r}: add one to samples()")
