@@ -6,6 +6,7 @@ from django.views.static import serve
 
 import accounts.admin  # noqa: F401  (registers; see SimpleAdminConfig in settings)
 import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
+from accounts.forms import AdminSignInForm
 from config.health import healthz, readyz
 
 # A failure of ours: the site's own page (503 with Retry-After when it passes), the API's own
@@ -15,6 +16,8 @@ handler500 = "config.errors.server_error"
 admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
 admin.site.site_title = f"{settings.SITE_NAME} staff"
 admin.site.index_title = "Work queues"
+# The admin's sign-in page is under the same growing delay as the site's (accounts/ratelimit.py).
+admin.site.login_form = AdminSignInForm
 
 
 urlpatterns = [
