@@ -58,3 +58,26 @@ def test_behind_a_trusted_proxy_the_client_address_is_counted(
     # ...and what a client wrote to the left of its own address is not believed.
     spoofed = _report_from(client, pothole, remote="10.1.2.3", forwarded="1.2.3.4, 203.0.113.1")
     assert spoofed.status_code == 429
+
+
+def test_choosing_a_type_with_photos_counts_against_the_report_limit(
+    client, pothole, chicago_wards, settings
+):
+    from tests.pages.conftest import jpeg_bytes, upload
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "report": (2, 3600)}
+    codes = []
+    for n in range(4):
+        data = report_data(pothole, choose_type="1", photos=[upload(f"p{n}.jpg", jpeg_bytes())])
+        codes.append(client.post(REPORT_URL, data).status_code)
+    assert codes == [200, 200, 429, 429]
+    # ...and the limit spent that way holds for the report itself.
+    assert client.post(REPORT_URL, report_data(pothole)).status_code == 429
+    assert not Issue.objects.exists()
+
+
+def test_choosing_a_type_without_photos_costs_nothing(client, pothole, chicago_wards, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "report": (1, 3600)}
+    for _ in range(3):
+        assert client.post(REPORT_URL, report_data(pothole, choose_type="1")).status_code == 200
+    assert client.post(REPORT_URL, report_data(pothole)).status_code == 302
