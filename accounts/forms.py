@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import ratelimit
 from accounts.models import User
+from accounts.text import clean_text
 
 
 class NoColonMixin:
@@ -71,6 +72,9 @@ class SignupForm(HoneypotMixin, forms.Form):
 
     def clean_email(self):
         return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+    def clean_display_name(self):
+        return clean_text(self.cleaned_data["display_name"], multiline=False)
 
     def clean(self):
         data = super().clean()
@@ -169,3 +173,6 @@ class SettingsForm(NoColonMixin, forms.ModelForm):
             "display_name": gettext_lazy("Leave empty to appear as “a resident”."),
             "notify_ward_digest": gettext_lazy("Only for aldermen and ward watchers."),
         }
+
+    def clean_display_name(self):
+        return clean_text(self.cleaned_data["display_name"], multiline=False)
