@@ -12,6 +12,9 @@ from config.health import healthz, readyz
 # A failure of ours: the site's own page (503 with Retry-After when it passes), the API's own
 # error format under /open311/ (config/errors.py).
 handler500 = "config.errors.server_error"
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 
 admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
 admin.site.site_title = f"{settings.SITE_NAME} staff"

@@ -18,6 +18,12 @@ from django.utils.translation import gettext as _
 
 from issues.models import CLOSED_STATUSES, OPEN_STATUSES, Status
 
+# The dates a filter may name. A day is turned into the city's midnight and then UTC, and
+# SQLite compares the text: year 9999 overflowed to year 10000 (a 500), year 1 would underflow
+# east of Greenwich. No issue, imported or new, lies outside these years.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+
 STATUS_GROUPS = {
     "open": [s.value for s in OPEN_STATUSES],
     "closed": [s.value for s in CLOSED_STATUSES],
@@ -82,6 +88,12 @@ class IssueFilters:
                 value = None
             if value is None:
                 f.errors[name] = _("“%(d)s” is not a date like 2026-05-31.") % {"d": raw}
+            elif not FIRST_DATE <= value <= LAST_DATE:
+                f.errors[name] = _("“%(d)s” is outside the years %(a)d to %(b)d.") % {
+                    "d": raw,
+                    "a": FIRST_DATE.year,
+                    "b": LAST_DATE.year,
+                }
             else:
                 setattr(f, name, value)
         if f.start and f.end and f.start > f.end:
