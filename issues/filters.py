@@ -24,10 +24,24 @@ from issues.models import CLOSED_STATUSES, OPEN_STATUSES, Status
 FIRST_DATE = date(1900, 1, 1)
 LAST_DATE = date(2999, 12, 31)
 
+# "open" is every status that is not closed, on every page, link and download; the one status
+# whose stored value is also "open" (labelled "New") is asked for as "new", so a figure and its
+# link always name the same rows.
 STATUS_GROUPS = {
     "open": [s.value for s in OPEN_STATUSES],
     "closed": [s.value for s in CLOSED_STATUSES],
+    "new": [Status.OPEN.value],
 }
+
+
+def status_param(status: str) -> str:
+    """The filter value that names exactly one stored status."""
+    return "new" if status == Status.OPEN else status
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """One option per status for a filter's menu, each naming that status alone."""
+    return [(status_param(value), label) for value, label in Status.choices]
 
 
 def _split(value: str | None) -> list[str]:
