@@ -4,6 +4,7 @@ every public form of the site shares (no label colons, a honeypot field for bots
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -12,7 +13,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import ratelimit
 from accounts.models import User
+from accounts.text import clean_text
 
 
 class NoColonMixin:
@@ -70,6 +73,9 @@ class SignupForm(HoneypotMixin, forms.Form):
     def clean_email(self):
         return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
+    def clean_display_name(self):
+        return clean_text(self.cleaned_data["display_name"], multiline=False)
+
     def clean(self):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
@@ -84,7 +90,44 @@ class SignupForm(HoneypotMixin, forms.Form):
         return data
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class ThrottledSignInMixin:
+    """Sign-in with a growing delay after wrong passwords (ratelimit.SIGN_IN; the policy is in
+    docs/security.md). A refused attempt checks no password, so waiting is the only way on."""
+
+    throttled = False
+
+    def _sign_in_identities(self) -> dict[str, str]:
+        account = str(self.data.get("username", "")).strip().lower()[:254]
+        ip = ratelimit.client_ip(self.request) if self.request is not None else "unknown"
+        return {"pair": f"{account}|{ip}", "account": account, "ip": ip}
+
+    def clean(self):
+        identities = self._sign_in_identities()
+        wait = ratelimit.SIGN_IN.wait(identities)
+        if wait:
+            self.throttled = True
+            raise ValidationError(
+                _("Too many wrong passwords. Please wait %(seconds)d seconds and try again.")
+                % {"seconds": wait},
+                code="throttled",
+            )
+        try:
+            data = super().clean()
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "invalid_login":
+                ratelimit.SIGN_IN.failed(identities)
+            raise
+        # The right password clears its account's count; the IP's stays (one right password
+        # among many guesses at other accounts does not make the guesses innocent).
+        ratelimit.SIGN_IN.succeeded(identities, steps=("pair", "account"))
+        return data
+
+
+class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The admin's own sign-in page, under the same delay as the site's."""
+
+
+class EmailAuthenticationForm(ThrottledSignInMixin, AuthenticationForm):
     """Django's sign-in form, speaking of email, and refusing addresses not yet confirmed."""
 
     def __init__(self, *args, **kwargs):
@@ -130,3 +173,6 @@ class SettingsForm(NoColonMixin, forms.ModelForm):
             "display_name": gettext_lazy("Leave empty to appear as “a resident”."),
             "notify_ward_digest": gettext_lazy("Only for aldermen and ward watchers."),
         }
+
+    def clean_display_name(self):
+        return clean_text(self.cleaned_data["display_name"], multiline=False)

@@ -78,6 +78,16 @@ def resend(request):
     return render(request, "accounts/resend.html", {"form": form})
 
 
+class LoginView(auth_views.LoginView):
+    """Django's sign-in; an attempt refused by the growing delay answers 429."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "throttled", False):
+            response.status_code = 429
+        return response
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """A reset link proves the address, so it also confirms an unconfirmed account."""
 
@@ -96,6 +106,24 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = tokens.OutboxPasswordResetForm
 
     def form_valid(self, form):
+        # Every request counts, whether or not the address has an account, so the delay says
+        # nothing about who is registered (docs/security.md).
+        identities = {
+            "account": form.cleaned_data["email"].strip().lower(),
+            "ip": ratelimit.client_ip(self.request),
+        }
+        wait = ratelimit.PASSWORD_RESET.wait(identities)
+        if wait:
+            form.add_error(
+                None,
+                _(
+                    "A link was sent to this address a moment ago, or this connection asked for "
+                    "many. Please check your inbox, or try again in %(minutes)d minutes."
+                )
+                % {"minutes": max(1, -(-wait // 60))},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        ratelimit.PASSWORD_RESET.failed(identities)
         self.extra_email_context = {
             "SITE_URL": settings.SITE_URL,
             "SITE_NAME": settings.SITE_NAME,

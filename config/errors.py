@@ -22,8 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 
-from issues.open311.errors import server_error_response
+from issues.open311.errors import client_error_response, server_error_response
 
 # The database went away, refused the connection or has no connection slot left: PostgreSQL
 # restarts and connection storms pass within seconds.
@@ -63,6 +64,29 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if wait:
         response["Retry-After"] = str(wait)
     return response
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    # A request Django refused before any view (a malformed multipart body, too many fields).
+    if _is_api(request):
+        return client_error_response(
+            request.path, status=400, description=str(_("The request could not be read."))
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return client_error_response(request.path, status=403, description=str(_("Not allowed.")))
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return client_error_response(
+            request.path, status=404, description=str(_("There is nothing at this address."))
+        )
+    return defaults.page_not_found(request, exception)
 
 
 def _is_api(request: HttpRequest) -> bool:

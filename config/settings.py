@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
+    "config.security.NulPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise, which serves its own pre-compressed static files; above everything that
     # writes a body. HTML, GeoJSON, JSON and CSV shrink 4-10x. BREACH: Django masks the CSRF
@@ -249,7 +251,9 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preload is on with the rest when DEBUG is off: the header only makes the domain eligible;
+# listing it in browsers is a separate, manual submission (docs/security.md).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -286,6 +290,10 @@ RATE_LIMITS = {
     "open311_post": (env.int("RATE_LIMIT_OPEN311_POSTS_PER_HOUR", default=1000), 3600),
     "abuse_report": (env.int("RATE_LIMIT_ABUSE_REPORTS_PER_HOUR", default=10), 3600),
 }
+# The proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the limits count the
+# right-most hop that is not one of them. Empty: every request's own address counts, and the
+# header is ignored (a client can write anything in it).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Notifications: how often beat re-queues pending outbox rows, and when to ask "is it fixed?".
 OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=120)

@@ -6,16 +6,22 @@ from django.urls import include, path
 import accounts.admin
 import accounts.adminbase
 import issues.admin  # noqa: F401  (the workbench: the queue, the catalogue, the records)
+from accounts.forms import AdminSignInForm
 from config.health import healthz, readyz
 from issues.views.media import media_file
 
 # A failure of ours: the site's own page (503 with Retry-After when it passes), the API's own
 # error format under /open311/ (config/errors.py).
 handler500 = "config.errors.server_error"
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
 
 admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
 admin.site.site_title = f"{settings.SITE_NAME} staff"
 admin.site.index_title = "Work queues"
+# The admin's sign-in page is under the same growing delay as the site's (accounts/ratelimit.py).
+admin.site.login_form = AdminSignInForm
 
 
 urlpatterns = [

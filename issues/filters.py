@@ -18,10 +18,30 @@ from django.utils.translation import gettext as _
 
 from issues.models import CLOSED_STATUSES, OPEN_STATUSES, Status
 
+# The dates a filter may name. A day is turned into the city's midnight and then UTC, and
+# SQLite compares the text: year 9999 overflowed to year 10000 (a 500), year 1 would underflow
+# east of Greenwich. No issue, imported or new, lies outside these years.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+
+# "open" is every status that is not closed, on every page, link and download; the one status
+# whose stored value is also "open" (labelled "New") is asked for as "new", so a figure and its
+# link always name the same rows.
 STATUS_GROUPS = {
     "open": [s.value for s in OPEN_STATUSES],
     "closed": [s.value for s in CLOSED_STATUSES],
+    "new": [Status.OPEN.value],
 }
+
+
+def status_param(status: str) -> str:
+    """The filter value that names exactly one stored status."""
+    return "new" if status == Status.OPEN else status
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """One option per status for a filter's menu, each naming that status alone."""
+    return [(status_param(value), label) for value, label in Status.choices]
 
 
 def _split(value: str | None) -> list[str]:
@@ -82,6 +102,12 @@ class IssueFilters:
                 value = None
             if value is None:
                 f.errors[name] = _("“%(d)s” is not a date like 2026-05-31.") % {"d": raw}
+            elif not FIRST_DATE <= value <= LAST_DATE:
+                f.errors[name] = _("“%(d)s” is outside the years %(a)d to %(b)d.") % {
+                    "d": raw,
+                    "a": FIRST_DATE.year,
+                    "b": LAST_DATE.year,
+                }
             else:
                 setattr(f, name, value)
         if f.start and f.end and f.start > f.end:

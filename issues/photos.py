@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 MAX_EDGE = 2048
 THUMB_EDGE = 320
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phones call their JPEGs
-# Refuse anything over ~50 megapixels before decoding it: a 5 KB PNG can claim 100k x 100k.
-MAX_PIXELS = 50_000_000
+# Refuse anything over 40 megapixels before decoding it: a 143 KB PNG can claim 49 MP and cost a
+# gigabyte to decode (docs/security.md, "Photos"). 40 MP is above what phones save by default
+# (12-24 MP; 48-50 MP only in special modes) and well below Pillow's own bomb limits (89 MP warns,
+# 179 MP refuses), so five photos in one request decode at most 200 MP.
+MAX_PIXELS = 40_000_000
 
 try:  # HEIC from iPhones, when the optional pillow-heif wheel is installed.
     from pillow_heif import register_heif_opener
@@ -54,6 +58,17 @@ def _encode(img: Image.Image) -> bytes:
     # Saving without exif=/icc_profile= writes pixels only: no EXIF, no GPS, no XMP, no comments.
     img.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
     return out.getvalue()
+
+
+def _shrink(img: Image.Image) -> Image.Image:
+    """Cut a large picture down by a whole factor with reduce() (a cheap box average) so that
+    the colour conversion and the final LANCZOS resize only ever see a few megapixels."""
+    factor = min(img.width, img.height) // MAX_EDGE
+    if factor < 2:
+        return img
+    if img.mode not in ("RGB", "RGBA", "L", "LA"):  # palette, 1-bit, CMYK, 16-bit: no reduce()
+        img = img.convert("RGBA" if "transparency" in img.info or "A" in img.mode else "RGB")
+    return img.reduce(factor)
 
 
 def prepare_photo(upload) -> PreparedPhoto:
@@ -88,10 +103,24 @@ def prepare_photo(upload) -> PreparedPhoto:
                 )
             if img.width * img.height > MAX_PIXELS:
                 raise ValidationError(
-                    _("%(name)s is %(w)d×%(h)d pixels, too large to be a photo.")
-                    % {"name": name, "w": img.width, "h": img.height}
+                    _(
+                        "%(name)s is %(w)d×%(h)d pixels (%(mp).0f megapixels); photos can be "
+                        "at most %(max)d megapixels. Please send a smaller copy."
+                    )
+                    % {
+                        "name": name,
+                        "w": img.width,
+                        "h": img.height,
+                        "mp": img.width * img.height / 1e6,
+                        "max": MAX_PIXELS // 1_000_000,
+                    }
                 )
+            # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale for that much less time and memory;
+            # draft() picks the smallest scale whose longer side is still at least MAX_EDGE.
+            scale = min(1.0, MAX_EDGE / max(img.width, img.height))
+            img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
             img.load()
+            img = _shrink(img)
             img = ImageOps.exif_transpose(img)
     except ValidationError:
         raise

@@ -26,6 +26,7 @@ from issues.dashboards.clock import (
 from issues.dashboards.league import WardFigures, cached_league, sort_league
 from issues.dashboards.links import Figure, Links, count_text, days_text, share_text
 from issues.dashboards.ward import HeatCell, WardDashboard
+from issues.filters import status_param
 from issues.geo import HEAT_CELL_M, bbox_around
 
 # measure: (format, higher is worse, whole numbers)
@@ -223,7 +224,7 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
     heat_since = board.clock.days_back(HEAT_WINDOW_DAYS)
     return {
         "by_status": [
-            {"label": label, "figure": links.figure(n, label, status_param=value)}
+            {"label": label, "figure": links.figure(n, label, status_param=status_param(value))}
             for value, label, n in board.by_status
         ],
         "by_type": _by_type(links, board),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from accounts.text import clean_text as shared_clean_text
 from issues.importers.formats import ColumnMapping
 from issues.models import DESCRIPTION_MAX, Status
 
@@ -53,18 +54,16 @@ class ImportRow:
 
 
 def clean_text(value) -> str:
-    """Strip, decode HTML entities (twice: '&amp;amp;' is common), drop NUL characters and squeeze
-    runs of spaces."""
+    """Strip, decode HTML entities (twice: '&amp;amp;' is common), drop control characters and
+    squeeze runs of spaces."""
     if value is None:
         return ""
     text = str(value)
     if "&" in text:
         text = html.unescape(html.unescape(text))
-    if "\x00" in text:
-        # PostgreSQL refuses NUL in text: left in, it cost the whole batch a row-by-row retry
-        # and the row itself. Nothing a person wrote needs it.
-        text = text.replace("\x00", " ")
-    return " ".join(text.split())
+    # Control characters out, by the site's one rule (accounts/text.py). PostgreSQL refuses NUL
+    # in text: left in, it cost the whole batch a row-by-row retry and the row itself.
+    return shared_clean_text(text.replace("\x00", " "), multiline=False)
 
 
 def first(raw: dict, columns: tuple[str, ...]) -> str:

@@ -90,6 +90,11 @@ class RequestImporter:
         self.catalogue = Catalogue(**self.catalogue_options)
         self.ward_numbers = dict(Ward.objects.values_list("number", "id"))
         self._lock = threading.Lock()
+        # The first line of each id in this file, and what makes it that request: a later line
+        # with the same id is a newer state of it only if it was reported at the same time for
+        # the same service. (In Cologne's data rows 14 and 15 share an id but are different
+        # requests: the second must not silently overwrite, nor replace, the first.)
+        first_seen: dict[str, tuple[int, object, str]] = {}
         rejects = None
         batch: list[tuple[ImportRow, dict]] = []
         writer = writer_for(lambda rows: self._flush(rows, rejects))
@@ -103,10 +108,23 @@ class RequestImporter:
                     self._reject(rejects, record)
                     continue
                 try:
-                    batch.append((to_row(line, record, self.mapping), record))
+                    row = to_row(line, record, self.mapping)
                 except RowError as exc:
                     self._reject(rejects, Reject(line, str(exc), record))
                     continue
+                if row.external_id:
+                    identity = (row.requested_at, row.service_name)
+                    first = first_seen.setdefault(row.external_id, (line, *identity))
+                    if first[0] != line:
+                        if first[1:] != identity:
+                            reason = (
+                                f"same id as line {first[0]} but a different request "
+                                "(another time or service): give it an id of its own"
+                            )
+                            self._reject(rejects, Reject(line, reason, record))
+                            continue
+                        self.summary.duplicates += 1
+                batch.append((row, record))
                 if len(batch) >= self.batch_size:
                     self.summary.read_seconds += time.monotonic() - reading
                     writer.submit(batch)
@@ -140,18 +158,22 @@ class RequestImporter:
             self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
 
     def _flush(self, batch: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
-        # The same request twice in one file: the later line is the newer state of it.
-        latest: dict[str, int] = {}
-        for index, (row, _raw) in enumerate(batch):
+        # The same request twice in one batch: each line is a state of it, applied in order, as
+        # across batches (the first creates it, the later ones update it), so every row read is
+        # stored or rejected and the summary's numbers add up to the rows read.
+        rounds: list[list[tuple[ImportRow, dict]]] = []
+        occurrences: dict[str, int] = {}
+        for row, raw in batch:
+            n = occurrences.get(row.external_id, 0) if row.external_id else 0
             if row.external_id:
-                if row.external_id in latest:
-                    self.summary.duplicates += 1
-                latest[row.external_id] = index
-        rows = [
-            (row, raw)
-            for index, (row, raw) in enumerate(batch)
-            if not row.external_id or latest[row.external_id] == index
-        ]
+                occurrences[row.external_id] = n + 1
+            while len(rounds) <= n:
+                rounds.append([])
+            rounds[n].append((row, raw))
+        for rows in rounds:
+            self._flush_round(rows, rejects)
+
+    def _flush_round(self, rows: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
         started = time.monotonic()
         # Service types and departments the batch needs are created (and committed) before the
         # batch's transaction: created inside it, a refused batch would roll them back while

@@ -38,7 +38,9 @@ def normalize_public_id(text: str) -> str:
 
 
 class Status(models.TextChoices):
-    OPEN = "open", _("Open")
+    # "Open" means not closed, everywhere (filters, dashboards, Open311); the first of the
+    # three open statuses is called "New" so the word has one meaning (docs/residents.md).
+    OPEN = "open", _("New")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     IN_PROGRESS = "in_progress", _("In progress")
     CLOSED = "closed", _("Closed")

@@ -55,6 +55,15 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def client_error_response(path: str, *, status: int, description: str) -> HttpResponse:
+    """A 400, 403 or 404 raised before any Open311 view could answer (a body Django could not
+    parse, a path with a NUL), in the API's format rather than Django's HTML page."""
+    fmt = "xml" if path.lower().endswith(".xml") else "json"
+    response = error_response(fmt, Open311Error(status, description))
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def server_error_response(path: str, *, status: int, retry_after: int | None) -> HttpResponse:
     """A failure on our side, in the API's format (the URL's suffix) instead of an HTML page:
     503 when trying again later can help (config/errors.py decides), else 500."""

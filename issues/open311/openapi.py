@@ -12,12 +12,15 @@ from django.conf import settings
 
 from departments.models import ServiceType
 from issues.open311.assets import ASSET_ARGUMENTS, ASSET_SCHEMA
-from issues.open311.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_M
+from issues.open311.query import BOOLEAN_PATTERN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_M
 from issues.open311.updates import OPENAPI_PUSH_FORM, OPENAPI_SCHEMAS, OPENAPI_WINDOW
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 DATETIME = {"type": "string", "format": "date-time"}
 NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+# A query date may also be sent empty, which means "not given" (many clients send every
+# parameter, empty or not); the document says so, so a checker knows it is accepted.
+QUERY_DATETIME = {"anyOf": [DATETIME, {"type": "string", "maxLength": 0}]}
 
 SCHEMAS = {
     "Error": {
@@ -239,15 +242,15 @@ REQUEST_FILTERS = [
         "Comma-separated ids; overrides every other filter.",
     ),
     _param("service_code", {"type": "string"}, "Comma-separated service codes."),
-    _param("start_date", {"type": "string", "format": "date-time"}, "Earliest requested_datetime."),
-    _param("end_date", {"type": "string", "format": "date-time"}, "Latest requested_datetime."),
+    _param("start_date", QUERY_DATETIME, "Earliest requested_datetime."),
+    _param("end_date", QUERY_DATETIME, "Latest requested_datetime."),
     _param(
         "status",
         {"type": "string", "enum": ["open", "closed", "open,closed"]},
         "open (open, acknowledged, in progress) or closed (closed, archived).",
     ),
-    _param("updated_after", {"type": "string", "format": "date-time"}, "Extension."),
-    _param("updated_before", {"type": "string", "format": "date-time"}, "Extension."),
+    _param("updated_after", QUERY_DATETIME, "Extension."),
+    _param("updated_before", QUERY_DATETIME, "Extension."),
     _param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "1-based page."),
     _param(
         "after",
@@ -271,8 +274,10 @@ REQUEST_FILTERS = [
     _param("ward", {"type": "string"}, "Comma-separated ward numbers."),
     _param(
         "extensions",
-        {"type": "string", "enum": ["true", "false"]},
-        "true adds extended_attributes and notes (the public timeline).",
+        # Exactly what the server reads (issues/open311/query.py:read_bool), in any letter case.
+        {"type": "string", "pattern": BOOLEAN_PATTERN},
+        "true (or 1, yes) adds extended_attributes and notes (the public timeline); false, 0, "
+        "no or empty leave them out. Any other value is a 400.",
     ),
 ]
 

@@ -110,8 +110,13 @@ def _float(params, name: str, low: float, high: float) -> float | None:
     return value
 
 
+# The words read_bool takes, in any letter case, or nothing; as a pattern for the OpenAPI document.
+BOOLEAN_PATTERN = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|1|0)?$"
+
+
 def read_bool(params, name: str) -> bool:
-    raw = _param(params, name).lower()
+    # Read as sent (no trimming): the document promises exactly these words.
+    raw = (params.get(name) or "").lower()
     if not raw or raw in FALSE_WORDS:
         return False
     if raw in TRUE_WORDS:
@@ -148,8 +153,16 @@ class RequestQuery:
             )
         q.page = _int(params, "page", 1, 1, 1_000_000)
         q.page_size = _int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        if q.ids:  # the spec: a list of ids overrides every other filter
+        if q.ids:
+            # The spec: a list of ids overrides every other filter. The others are still read,
+            # so a malformed one is a 400 whether or not ids were given.
+            cls._read_filters(cls(page=q.page), params)
             return q
+        cls._read_filters(q, params)
+        return q
+
+    @staticmethod
+    def _read_filters(q: RequestQuery, params) -> None:
         after = _param(params, "after")
         if after:
             if q.page != 1:
@@ -180,7 +193,6 @@ class RequestQuery:
                 )
             q.wards.append(number)
         q.lat, q.lon, q.radius = read_distance(params, MAX_RADIUS_M)
-        return q
 
 
 def read_distance(params, max_radius: float) -> tuple[float | None, float | None, float | None]:

@@ -5,10 +5,11 @@ repeated singular children, empty elements for nulls, booleans as true/false).""
 from __future__ import annotations
 
 import json
-import re
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
+
+from accounts.text import xml_safe
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -30,17 +31,15 @@ SINGULAR = {
     "service_codes": "service_code",
 }
 
-# Characters XML 1.0 cannot carry at all, even escaped; a pasted control character in a
-# description must not make the whole document unreadable.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
 
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(_INVALID_XML.sub("", str(value)))
+    # XML 1.0 cannot carry control characters at all, even escaped: a row stored before text
+    # was cleaned where it enters must not make the whole document unreadable.
+    return escape(xml_safe(str(value)))
 
 
 def _element(name: str, value, out: list[str]) -> None:

@@ -172,6 +172,7 @@ def known_update(issue: Issue, update_id: str) -> str:
 # -- how issues/open311/openapi.py describes these ----------------------------------------
 
 _DATETIME = {"type": "string", "format": "date-time"}
+_QUERY_DATETIME = {"anyOf": [_DATETIME, {"type": "string", "maxLength": 0}]}
 OPENAPI_SCHEMAS = {
     "ServiceRequestUpdate": {
         "type": "object",
@@ -194,8 +195,8 @@ OPENAPI_SCHEMAS = {
 OPENAPI_WINDOW = tuple(
     {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
     for name, schema, text in (
-        ("start_date", _DATETIME, "Earliest updated_datetime (inclusive)."),
-        ("end_date", _DATETIME, "Latest updated_datetime."),
+        ("start_date", _QUERY_DATETIME, "Earliest updated_datetime (inclusive); empty: not given."),
+        ("end_date", _QUERY_DATETIME, "Latest updated_datetime; empty: not given."),
         (
             "page_size",
             {"type": "integer", "minimum": 1, "maximum": MAX_UPDATES},

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.text import clean_text
 from issues.models import DESCRIPTION_MAX, Comment, Issue, NotificationEvent, Vote
 from issues.notify.events import queue_event
 from issues.selectors.moderation import is_banned
@@ -16,7 +17,7 @@ from issues.upstream import outbox
 
 def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> Comment:
     """A public comment (anyone signed in) or an internal note (staff of the issue only)."""
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = clean_text(body)  # once, where text enters (docs/security.md)
     if not body:
         raise ValidationError({"body": _("Write something first.")})
     if len(body) > DESCRIPTION_MAX:

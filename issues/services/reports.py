@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.text import clean_text
 from departments.attributes import clean_attribute_answers
 from departments.models import Asset, Department, ServiceType, Ward
 from issues.dashboards import rollups
@@ -79,7 +80,15 @@ def create_issue(
     attributes. A point in no ward is refused when `require_ward` (the resident form) and otherwise
     kept, flagged for triage. Raises ValidationError with per-field messages.
     """
-    description = (description or "").replace("\r\n", "\n").strip()
+    # Text is cleaned once, here, whichever door it came through (docs/security.md); a NUL is
+    # kept, to be refused with a message below.
+    description = clean_text(description, keep_nul=True)
+    address = clean_text(address, multiline=False, keep_nul=True)
+    reporter_name = clean_text(reporter_name, multiline=False, keep_nul=True)
+    reporter_phone = clean_text(reporter_phone, multiline=False, keep_nul=True)
+    zipcode = clean_text(zipcode, multiline=False, keep_nul=True)
+    if attributes:
+        attributes = {code: _clean_answers(values) for code, values in attributes.items()}
     latitude, longitude, address = _asset_place(asset, latitude, longitude, address)
     texts = {
         "description": description,
@@ -137,6 +146,14 @@ def create_issue(
         issue.save()
         _record_new(issue, photos=photos, notify=source != Source.IMPORT)
     return issue
+
+
+def _clean_answers(values):
+    if isinstance(values, str):
+        return clean_text(values, multiline=False, keep_nul=True)
+    return [
+        clean_text(v, multiline=False, keep_nul=True) if isinstance(v, str) else v for v in values
+    ]
 
 
 def _asset_place(asset: Asset | None, latitude, longitude, address: str) -> tuple:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.text import clean_text
 from departments.models import Department
 from issues.dashboards import rollups
 from issues.models import DESCRIPTION_MAX, Issue, NotificationEvent, Status, StatusChange
@@ -78,7 +79,7 @@ def change_status(
     """
     if to not in Status.values:
         raise TransitionError(_("“%(s)s” is not a status.") % {"s": to})
-    message = (message or "").strip()
+    message = clean_text(message)  # once, where text enters (docs/security.md)
     if len(message) > DESCRIPTION_MAX:
         raise ValidationError({"message": _("The message is too long.")})
     with transaction.atomic():

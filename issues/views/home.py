@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from departments.selectors import outlines_version, service_types_grouped, wards_for_filter
 from issues import selectors
-from issues.filters import IssueFilters
+from issues.filters import IssueFilters, status_choices
 from issues.forms import ViewportError, parse_viewport
 from issues.models import Status
 
@@ -85,7 +85,7 @@ def home(request):
         "page": page,
         "service_groups": service_types_grouped(),
         "wards": wards_for_filter(),
-        "statuses": Status.choices,
+        "statuses": status_choices(),
         # The outlines under their version (one query), so the browser keeps them for a year.
         "map_config": map_config(request, filters=filters.as_params(), **outline_urls()),
         "count_cap": LIST_COUNT_CAP,

@@ -78,7 +78,12 @@ def _submit_report(request):
         # Without JavaScript the questions of the chosen type come by reloading the form: show
         # it again as typed, without judging it yet.
         form = ReportForm(initial=request.POST.dict(), user=request.user)
-        for upload in request.FILES.getlist("photos")[: photo_slots(len(kept))]:
+        uploads = request.FILES.getlist("photos")
+        # Photos sent with the choice are decoded and kept, the costly part of a report: they
+        # count against the same limit, or this path would decode photos without one.
+        if uploads and not ratelimit.allow("report", request):
+            return again(429, rate_limited=True)
+        for upload in uploads[: photo_slots(len(kept))]:
             # A bad file is judged, with its reason shown, when the report is sent.
             with contextlib.suppress(ValidationError):
                 kept.add(prepare_photos([upload], already=len(kept)))

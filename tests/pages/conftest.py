@@ -97,3 +97,22 @@ def report_data(service_type, point=CITY_HALL, **extra) -> dict:
     }
     data.update(extra)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    """A real grayscale PNG of width x height black pixels, every row present: a few tens of KB
+    that decode to width x height bytes (the pixel bomb of docs/security.md, made in the test)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte + one byte a pixel
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")

@@ -58,7 +58,9 @@ def test_a_resident_picks_a_light_on_the_map_and_from_the_list_and_reports_it(
     page.evaluate(f"CivicReport.map.setView([{CENTRE[0] + 0.0005}, {CENTRE[1]}], 18)")
     page.wait_for_selector("#report-map .asset-marker")
     page.locator("#report-map .asset-marker[title='street light 4: Pole 4']").click()
-    page.wait_for_function("document.querySelector('#asset-picker input[value=\"4\"]:checked')")
+    page.wait_for_function(
+        "() => document.querySelector('#asset-picker input[value=\"4\"]:checked')"
+    )
     assert "street light 4: Pole 4" in page.locator("p[role=status]").last.inner_text()
     assert page.locator("#id_latitude").input_value() == f"{CENTRE[0] + 3 * 0.0003:.6f}"
 
@@ -66,7 +68,9 @@ def test_a_resident_picks_a_light_on_the_map_and_from_the_list_and_reports_it(
     page.wait_for_selector("#report-map .asset-marker[title='street light 5: Pole 5']")
     page.locator("#report-map .asset-marker[title='street light 5: Pole 5']").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('#asset-picker input[value=\"5\"]:checked')")
+    page.wait_for_function(
+        "() => document.querySelector('#asset-picker input[value=\"5\"]:checked')"
+    )
 
     # The list: a screen reader's way, and the one without a mouse on the map.
     page.get_by_label("Pole 3", exact=False).check()
@@ -114,7 +118,7 @@ def test_a_neighbour_adopts_a_shelter_and_logs_a_visit(page, live_server, transa
     page.get_by_role("button", name="Log my visit").click()
     page.get_by_text("Your visit is logged").wait_for()
     assert "Swept the glass and emptied the bin." in page.content()
-    page.wait_for_function("document.querySelector('.visit-list img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.visit-list img').naturalWidth > 0")
     assert serious_axe_violations(page) == []
     assert Adoption.objects.get().adopter.user == person and Visit.objects.get().image
 

@@ -83,7 +83,7 @@ def test_new_resident_reports_a_problem_with_pin_answer_and_photo(page, live_ser
     assert page.locator(".request-id--big").is_visible()
     photo = page.locator(".gallery img").first
     photo.wait_for()
-    page.wait_for_function("document.querySelector('.gallery img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.gallery img').naturalWidth > 0")
     assert "Larger than a tyre" in page.content()
     assert serious_axe_violations(page) == []
 

@@ -32,7 +32,7 @@ def test_street_zoom_returns_individual_issues_with_public_properties(client, se
     assert props["id"] == issue.public_id
     assert props["url"] == issue.get_absolute_url()
     assert props["status"] == "open"
-    assert props["status_label"] == "Open"
+    assert props["status_label"] == "New"
     assert props["service_name"] == "Pothole in Street"
     assert props["service_code"] == "pothole"
     assert props["address"] == "121 N LaSalle St"

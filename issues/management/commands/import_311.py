@@ -92,7 +92,10 @@ class Command(BaseCommand):
                 f"{summary.read_seconds:.1f}s reading and cleaning"
             )
         if summary.duplicates:
-            out(f"  {summary.duplicates:,} rows repeated an earlier row's id (the later one kept)")
+            out(
+                f"  {summary.duplicates:,} rows were a later state of an earlier row's request "
+                "(same id, time and service): applied as updates"
+            )
         if summary.needs_triage:
             out(f"  {summary.needs_triage:,} in no ward: kept and flagged for triage")
         if summary.created_departments:

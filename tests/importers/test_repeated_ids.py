@@ -1,0 +1,55 @@
+"""A source id that repeats in one file: every row read is stored or rejected with a reason.
+
+In Cologne's Open311 data rows 14 and 15 share the id A-173374 but are different requests; the
+importer used to keep the later one and drop the earlier without a word."""
+
+import csv
+import json
+
+import pytest
+
+from issues.models import Issue
+from tests.factories import CITY_HALL
+
+pytestmark = pytest.mark.django_db
+
+
+def _request(rid: str, when: str, service: str, status: str = "open", text: str = "") -> dict:
+    return {
+        "service_request_id": rid,
+        "service_name": service,
+        "description": text or f"{service} {rid} {when}",
+        "lat": CITY_HALL[0],
+        "long": CITY_HALL[1],
+        "requested_datetime": when,
+        "updated_datetime": when,
+        "status": status,
+    }
+
+
+ROWS = [
+    _request("A-1", "2025-03-01T10:00:00Z", "Pothole"),
+    _request("A-173374", "2025-03-02T09:00:00Z", "Graffiti", text="Tag on the wall"),
+    _request("A-173374", "2025-03-02T11:30:00Z", "Litter", text="Litter in the park"),
+    _request("A-1", "2025-03-01T10:00:00Z", "Pothole", status="closed"),  # a newer state
+]
+
+
+@pytest.mark.parametrize("batch_size", ["1", "2", "1000"])
+def test_each_row_is_stored_or_rejected_with_a_reason(run_command, tmp_path, batch_size):
+    path = tmp_path / "requests.json"
+    path.write_text(json.dumps(ROWS), encoding="utf-8")
+    output = run_command("import_311", str(path), "--format", "open311", "--batch-size", batch_size)
+
+    assert "4 rows read" in output
+    assert "2 created, 1 updated, 1 rejected" in output, output
+    with open(tmp_path / "rejects.csv", newline="", encoding="utf-8") as f:
+        [reject] = list(csv.DictReader(f))
+    # The second request with the first one's id is in the rejects file, saying why and where.
+    assert reject["_line"] == "3"
+    assert "same id as line 2 but a different request" in reject["_reason"]
+    assert reject["description"] == "Litter in the park"
+    # The first request with that id is stored as it was, not overwritten by the second.
+    assert Issue.objects.get(external_id="A-173374").description == "Tag on the wall"
+    # The later state of A-1 was applied.
+    assert Issue.objects.get(external_id="A-1").status == "closed"
