@@ -2,7 +2,7 @@ from django.urls import path
 
 from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
-from issues.views import assets, followup, home, issue, profile, report
+from issues.views import assets, followup, home, issue, places, profile, report
 
 app_name = "issues"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     # The wards drawn under the map: the same outlines, and the same view, as the ward pages'.
     path("map/wards.geojson", dashboards.outlines, name="ward_outlines"),
     path("report/", report.report, name="report"),
+    path("places/", places.search_page, name="places"),
+    path("places/search", places.search_json, name="places_search"),
+    path("places/reverse", places.reverse_json, name="places_reverse"),
     path("report/questions/", report.report_questions, name="report_questions"),
     path("report/nearby/", report.report_nearby, name="report_nearby"),
     path("report/assets/", assets.report_assets, name="report_assets"),

@@ -172,7 +172,8 @@ def similar_streets(core: str, n: int = 3) -> list[str]:
 # --- search ----------------------------------------------------------------------------------
 
 
-def _check(text: str) -> str:
+def check_query(text: str) -> str:
+    """The query stripped, or a QueryError when it is too long to be a place."""
     text = (text or "").strip()
     if len(text) > normalize.QUERY_MAX:
         raise QueryError(
@@ -184,7 +185,7 @@ def _check(text: str) -> str:
 def search(text: str, *, limit: int = LIMIT) -> list[PlaceResult]:
     """Places matching what was typed, best first, at most `limit` (10). An empty or
     meaningless query finds nothing; one too long is a QueryError."""
-    text = _check(text)
+    text = check_query(text)
     query = normalize.parse(text)
     limit = max(1, min(limit, LIMIT))
     if query.empty:
