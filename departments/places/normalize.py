@@ -137,6 +137,8 @@ def pretty(name: str) -> str:
             out.append(word.upper())
         elif word[:1].isalpha():
             out.append(word[:1].upper() + word[1:].lower())
+        elif ORDINAL.match(word.lower()):
+            out.append(word.lower())  # 111TH is 111th
         else:
-            out.append(word.lower())
+            out.append(word)  # a unit, "#2F"
     return " ".join(out)

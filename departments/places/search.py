@@ -29,6 +29,7 @@ LIMIT = 10
 CANDIDATES = 200  # rows read for ranking, at most
 ADDRESS_NEAR_M = 60  # a pin this close to an address point takes its address
 INTERSECTION_NEAR_M = 400  # and this close to an intersection is "near" it
+AT_PLACE_M = 15  # closer than this, the pin is at the intersection itself
 SIMILARITY = 0.45
 
 
@@ -336,5 +337,7 @@ def reverse(latitude: float, longitude: float) -> PlaceResult | None:
         if found:
             distance, place = found
             named = _result(place, distance=round(distance, 1))
+            if distance <= AT_PLACE_M:
+                return named
             return PlaceResult(**{**named.__dict__, "name": f"near {place.name}"})
     return None

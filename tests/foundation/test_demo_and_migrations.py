@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
-from departments.models import Asset, Department, ServiceAttribute, ServiceType, Ward
+from departments.models import Asset, Department, Place, ServiceAttribute, ServiceType, Ward
 from issues.models import (
     Adoption,
     Comment,
@@ -37,6 +37,7 @@ MODELS = [
     Vote,
     Subscription,
     Asset,
+    Place,
     Adoption,
     Visit,
 ]
@@ -57,6 +58,7 @@ def test_load_demo_twice_changes_nothing(db, settings):
     # 40 demo issues, and the repair a demo adopter's visit reported against a bus stop.
     assert first["Ward"] == 50 and first["Issue"] == 40 + 1
     assert first["Asset"] == 10_760 and first["Adoption"] == 2
+    assert first["Place"] == 24_048  # the City's intersections: the gazetteer
 
 
 def test_demo_has_what_privacy_checks_need(db, settings):

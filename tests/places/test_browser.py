@@ -1,0 +1,60 @@
+"""A new resident in headless Chromium: types a place above the report map, chooses a
+suggestion with the keyboard, sees the pin and its name, and sends the report; a pin dropped in
+the lake is flagged at once. axe on the page with the suggestions open."""
+
+import re
+
+import pytest
+
+from departments.demo import WARDS_FILE, DemoReport, load_wards
+from departments.models import Department
+from issues.models import Issue
+from tests.browser_support import serious_axe_violations
+from tests.factories import make_service_type
+from tests.places.small import load_small_gazetteer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def city(transactional_db, tmp_path):
+    load_wards(DemoReport(), WARDS_FILE)
+    load_small_gazetteer(tmp_path)
+    department = Department.objects.create(name="Transportation", slug="cdot")
+    return make_service_type(department, code="pothole", name="Pothole in Street")
+
+
+def test_type_choose_see_the_pin_and_its_name_then_send(page, live_server, city):
+    page.goto(live_server.url + "/report/")
+    box = page.get_by_role("combobox", name="Street, address or intersection")
+    box.press_sequentially("ashland & addi", delay=30)
+    option = page.get_by_role("option", name=re.compile("N Ashland Ave & W Addison St"))
+    option.wait_for()
+    assert page.locator("#place-q-status").text_content().startswith("1 ")
+    assert serious_axe_violations(page) == []
+    box.press("ArrowDown")
+    assert option.get_attribute("aria-selected") == "true"
+    box.press("Enter")
+    page.wait_for_function("document.getElementById('id_latitude').value === '41.946990'")
+    assert page.locator("#id_longitude").input_value() == "-87.668860"
+    page.locator("#pin-place").filter(has_text="Ward 47").wait_for()
+    assert page.locator("#id_address").input_value() == "N Ashland Ave & W Addison St"
+    assert page.locator("#report-map .leaflet-marker-icon").count() == 1
+    page.locator("#id_service_code").select_option("pothole")
+    page.locator("#id_description").fill("Deep hole at the corner")
+    page.locator("#id_email").fill("newcomer@example.net")
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url("**/issues/*/?new=1")
+    issue = Issue.objects.get()
+    assert issue.address == "N Ashland Ave & W Addison St" and issue.ward.number == 47
+
+
+def test_a_pin_outside_every_ward_is_flagged_the_moment_it_lands(page, live_server, city):
+    page.goto(live_server.url + "/report/")
+    page.wait_for_function("window.CivicReport && window.CivicReport.map")
+    page.evaluate("window.CivicReport.setPoint(L.latLng(41.90, -87.50), true)")  # the lake
+    warning = page.locator("#pin-place")
+    warning.filter(has_text="outside every ward").wait_for()
+    assert warning.get_by_role("link", name="Move it on the map").get_attribute("href") == (
+        "#report-map"
+    )
