@@ -124,7 +124,7 @@ def _from_nominatim(item: dict) -> PlaceResult | None:
 def _with_wards(results: list[PlaceResult]) -> list[PlaceResult]:
     """A server's answers placed in our wards (it knows nothing of them)."""
     ids = Ward.objects.ids_for_points((r.latitude, r.longitude) for r in results)
-    wards = Ward.objects.in_bulk([i for i in ids if i])
+    wards = Ward.objects.defer("boundary").in_bulk([i for i in ids if i])
     placed = []
     for result, ward_id in zip(results, ids, strict=True):
         ward = wards.get(ward_id)

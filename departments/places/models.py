@@ -28,6 +28,13 @@ class PlaceQuerySet(models.QuerySet):
         """Every place on a street (either street of an intersection), by its core name."""
         return self.filter(models.Q(street_a=core) | models.Q(street_b=core))
 
+    def crossings(self, core: str):
+        """The intersections on a street. `street_b > ''` keeps the (street_a, street_b) index
+        range away from the street's address points, of which there may be thousands."""
+        return self.filter(
+            models.Q(street_a=core, street_b__gt="") | models.Q(street_b=core)
+        ).filter(kind=PlaceKind.INTERSECTION)
+
 
 class Place(models.Model):
     """One named point. `street_a`/`street_b` are the search form (departments/places/normalize.py):

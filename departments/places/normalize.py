@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 QUERY_MAX = 200  # longer input is cut: no street name is this long
 
@@ -78,6 +79,7 @@ def words(text: str) -> list[str]:
     return NOT_WORD.sub(" ", text).split()
 
 
+@lru_cache(maxsize=65536)  # the same stored names are parsed again for every ranking
 def street(text: str) -> Street:
     """One street name to its direction, core and type. A direction or type that is the whole
     name is the name ("N Broadway" is broadway; "Park" stays park)."""

@@ -56,27 +56,26 @@ class QueryError(ValueError):
     """A query that cannot be searched; the message says why, for a person."""
 
 
-def _result(place: Place, score: float = 0.0, distance: float | None = None) -> PlaceResult:
-    ward = place.ward
+def _result(row, score: float = 0.0) -> PlaceResult:
+    """A row of `_base()` (named values, no model instance: ranking reads hundreds)."""
     return PlaceResult(
-        name=place.name,
-        latitude=place.latitude,
-        longitude=place.longitude,
-        kind=place.kind,
-        place_id=place.pk,
-        ward_number=ward.number if ward else None,
-        ward_name=ward.name if ward else "",
+        name=row.name,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        kind=row.kind,
+        place_id=row.id,
+        ward_number=row.ward__number,
+        ward_name=row.ward__name or "",
         score=score,
-        distance_m=distance,
     )
 
 
-def _sides(place: Place) -> list[normalize.Street]:
+def _sides(place) -> list[normalize.Street]:
     """The streets a place's name holds, parsed as a query would be."""
     return [normalize.street(part) for part in place.name.split(" & ")]
 
 
-def _score(place: Place, query: normalize.Query) -> float:
+def _score(place, query: normalize.Query) -> float:
     """Higher is better: every direction and type typed that the place agrees with counts one;
     one it contradicts costs one; an exact core counts more than a prefix."""
     score = 0.0
@@ -102,8 +101,22 @@ def _ranked(places, query: normalize.Query, limit: int) -> list[PlaceResult]:
     return [_result(place, score) for score, place in scored[:limit]]
 
 
+ROW_FIELDS = ("id", "name", "kind", "latitude", "longitude", "ward__number", "ward__name")
+
+
 def _base():
-    return Place.objects.select_related("ward")
+    """Places as named rows of what a result shows: never a ward's boundary (kilobytes of
+    GeoJSON), never a model instance."""
+    return Place.objects.values_list(*ROW_FIELDS, named=True)
+
+
+def ward_at(latitude: float, longitude: float) -> tuple[int, str] | None:
+    """(number, name) of the ward a point lies in, or None: the cached point-in-ward index and
+    one small row, never the boundary."""
+    ward_id = Ward.objects.index().ward_id_at(latitude, longitude)
+    if ward_id is None:
+        return None
+    return Ward.objects.filter(pk=ward_id).values_list("number", "name").first()
 
 
 def _intersections(a: str, b: str):
@@ -245,8 +258,7 @@ def _on_grid(grid, number: int, typed: normalize.Street, core: str, limit: int):
     """A house number placed by the city's grid between its street's known intersections, one
     answer per street of that name (N and S Ashland are two streets)."""
     streets: dict[str, list[Place]] = {}
-    crossings = _base().filter(kind=PlaceKind.INTERSECTION).on_street(core)
-    for place in crossings[:2000]:
+    for place in _base().crossings(core)[:2000]:
         for side, text in zip(_sides(place), place.name.split(" & "), strict=False):
             if side.core == core and (not typed.direction or side.direction == typed.direction):
                 streets.setdefault(text, []).append(place)
@@ -256,7 +268,7 @@ def _on_grid(grid, number: int, typed: normalize.Street, core: str, limit: int):
         point = grid.position(number, side.direction, [(p.latitude, p.longitude) for p in places])
         if point is None:
             continue
-        ward = Ward.objects.containing(*point)
+        ward = ward_at(*point)
         score = 1.0 if typed.type and typed.type == side.type else 0.0
         results.append(
             PlaceResult(
@@ -264,8 +276,8 @@ def _on_grid(grid, number: int, typed: normalize.Street, core: str, limit: int):
                 latitude=round(point[0], 6),
                 longitude=round(point[1], 6),
                 kind=PlaceKind.ADDRESS,
-                ward_number=ward.number if ward else None,
-                ward_name=ward.name if ward else "",
+                ward_number=ward[0] if ward else None,
+                ward_name=ward[1] if ward else "",
                 score=score,
             )
         )
@@ -277,14 +289,15 @@ def _search_name(query: normalize.Query, limit: int) -> list[PlaceResult]:
     """One street or a landmark: landmarks by name first, then the street's crossings."""
     core = query.streets[0].core
     landmarks = list(
-        _base().filter(kind=PlaceKind.LANDMARK, street_a__startswith=core)[:CANDIDATES]
+        # A range, not LIKE: SQLite's LIKE ignores case and so never uses an index.
+        _base().filter(kind=PlaceKind.LANDMARK, street_a__gte=core, street_a__lt=core + "\uffff")[
+            :CANDIDATES
+        ]
     )
-    crossings = list(_base().filter(kind=PlaceKind.INTERSECTION).on_street(core)[:CANDIDATES])
+    crossings = list(_base().crossings(core)[:CANDIDATES])
     if not landmarks and not crossings:
         for other in similar_streets(core, n=1):
-            crossings = list(
-                _base().filter(kind=PlaceKind.INTERSECTION).on_street(other)[:CANDIDATES]
-            )
+            crossings = list(_base().crossings(other)[:CANDIDATES])
     return (
         _ranked(landmarks, query, limit)
         + _ranked(crossings, query, limit - len(landmarks))[: max(0, limit - len(landmarks))]
@@ -307,22 +320,24 @@ def check_point(latitude, longitude) -> tuple[float, float]:
     return lat, lon
 
 
-def _nearest(lat: float, lon: float, metres: float, kind: str):
+def _nearest(lat: float, lon: float, metres: float, kind: str) -> PlaceResult | None:
+    """The closest place of a kind within `metres`: the indexed box first, then exact
+    distances over its few rows."""
     dlat, dlon = degrees_around(lat, metres)
-    rows = list(
+    rows = (
         _base()
         .filter(kind=kind)
         .in_bbox(lat - dlat, lon - dlon, lat + dlat, lon + dlon)
         .order_by()[: CANDIDATES * 5]
     )
-    best = min(
-        ((distance_m(lat, lon, p.latitude, p.longitude), p) for p in rows),
-        default=None,
-        key=lambda pair: pair[0],
-    )
-    if best is None or best[0] > metres:
+    best, best_distance = None, metres
+    for row in rows:
+        distance = distance_m(lat, lon, row.latitude, row.longitude)
+        if distance <= best_distance:
+            best, best_distance = row, distance
+    if best is None:
         return None
-    return best
+    return PlaceResult(**{**_result(best).__dict__, "distance_m": round(best_distance, 1)})
 
 
 def reverse(latitude: float, longitude: float) -> PlaceResult | None:
@@ -331,13 +346,8 @@ def reverse(latitude: float, longitude: float) -> PlaceResult | None:
     lat, lon = check_point(latitude, longitude)
     found = _nearest(lat, lon, ADDRESS_NEAR_M, PlaceKind.ADDRESS)
     if found:
-        return _result(found[1], distance=round(found[0], 1))
-    for metres in (100, INTERSECTION_NEAR_M):
-        found = _nearest(lat, lon, metres, PlaceKind.INTERSECTION)
-        if found:
-            distance, place = found
-            named = _result(place, distance=round(distance, 1))
-            if distance <= AT_PLACE_M:
-                return named
-            return PlaceResult(**{**named.__dict__, "name": f"near {place.name}"})
-    return None
+        return found
+    found = _nearest(lat, lon, INTERSECTION_NEAR_M, PlaceKind.INTERSECTION)
+    if found is None or found.distance_m <= AT_PLACE_M:
+        return found
+    return PlaceResult(**{**found.__dict__, "name": f"near {found.name}"})

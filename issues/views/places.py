@@ -17,7 +17,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from departments.models import Ward
 from departments.places import search as gazetteer
 from departments.places.geocoder import geocoder
 from departments.places.search import PlaceResult, QueryError
@@ -69,8 +68,8 @@ def reverse_json(request):
     except QueryError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     found = gazetteer.reverse(lat, lon)
-    ward = Ward.objects.containing(lat, lon)
-    where = {"number": ward.number, "name": ward.name} if ward else None
+    ward = gazetteer.ward_at(lat, lon)
+    where = {"number": ward[0], "name": ward[1]} if ward else None
     if found is None:
         return JsonResponse({"error": "Unable to geocode", "ward": where, "in_city": bool(ward)})
     return JsonResponse({**nominatim(found), "ward": where, "in_city": bool(ward)})
