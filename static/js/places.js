@@ -71,7 +71,14 @@
     input.value = r.display_name;
     close();
     status.textContent = r.display_name;
-    if (window.CivicReport && window.L) {
+    var staffForm = document.getElementById("cf-place-form");
+    if (staffForm) {
+      // The workbench's "Correct the place": fill its fields; its map follows (admin-issue.js).
+      staffForm.querySelector("[name=latitude]").value = lat.toFixed(6);
+      staffForm.querySelector("[name=longitude]").value = lon.toFixed(6);
+      staffForm.querySelector("[name=address]").value = r.display_name;
+      staffForm.dispatchEvent(new CustomEvent("place:chosen", { detail: { lat: lat, lng: lon } }));
+    } else if (window.CivicReport && window.L) {
       var address = document.getElementById("id_address");
       if (address) { address.value = r.display_name; address.dataset.auto = "1"; }
       window.CivicReport.setPoint(L.latLng(lat, lon), true);

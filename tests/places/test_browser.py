@@ -6,11 +6,12 @@ import re
 
 import pytest
 
+from departments import services as department_services
 from departments.demo import WARDS_FILE, DemoReport, load_wards
 from departments.models import Department
 from issues.models import Issue
 from tests.browser_support import serious_axe_violations
-from tests.factories import make_service_type
+from tests.factories import make_issue, make_service_type, make_user
 from tests.places.small import load_small_gazetteer
 
 pytestmark = pytest.mark.browser
@@ -58,3 +59,24 @@ def test_a_pin_outside_every_ward_is_flagged_the_moment_it_lands(page, live_serv
     assert warning.get_by_role("link", name="Move it on the map").get_attribute("href") == (
         "#report-map"
     )
+
+
+def test_staff_correct_the_place_with_the_same_search(page, live_server, city):
+    sam = make_user("sam@city.example", password="correct-horse-battery", display_name="Sam")
+    department_services.add_staff(department=city.department, user=sam)
+    lost = make_issue(city, point=(41.5, -88.5), source="open311", description="Lost one")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/admin/login/?next=/admin/issues/issue/")
+    page.fill("#id_username", "sam@city.example")
+    page.fill("#id_password", "correct-horse-battery")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/issues/issue/")
+    page.goto(f"{live_server.url}/admin/issues/issue/{lost.pk}/change/")
+    box = page.get_by_role("combobox", name="Street, address or intersection")
+    box.press_sequentially("kedzie and north", delay=30)
+    page.get_by_role("option", name=re.compile("N Kedzie Ave & W North Ave")).click()
+    assert page.input_value("#cf-place-form input[name=address]") == "N Kedzie Ave & W North Ave"
+    page.click("#cf-place-form button[type=submit]")
+    page.wait_for_selector(".messagelist")
+    lost.refresh_from_db()
+    assert lost.ward.number == 26 and lost.address == "N Kedzie Ave & W North Ave"

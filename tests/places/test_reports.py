@@ -2,7 +2,11 @@
 POST with address_string alone); when nothing matches they are kept for triage, with the
 reason written for staff."""
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from accounts.services import issue_api_key
 from issues.models import Comment, Issue
@@ -70,3 +74,35 @@ def test_an_open311_post_with_only_an_address_string_is_placed(client, gazetteer
     got = client.get(f"/open311/v2/requests/{issue.public_id}.json").json()[0]
     assert got["address"] == "N Milwaukee Ave at W North Ave"
     assert float(got["lat"]) == pytest.approx(issue.latitude)
+
+
+def test_an_imported_row_with_only_an_address_is_placed(gazetteer, service_type, tmp_path):
+    path = tmp_path / "requests.json"
+    rows = [
+        {
+            "service_request_id": "R1",
+            "service_code": service_type.service_code,
+            "service_name": service_type.name,
+            "status": "open",
+            "address": "Kedzie & North",
+            "requested_datetime": "2025-05-01T14:00:00Z",
+        },
+        {
+            "service_request_id": "R2",
+            "service_code": service_type.service_code,
+            "service_name": service_type.name,
+            "status": "open",
+            "address": "Nowhere Lane and Elsewhere Court",
+            "requested_datetime": "2025-05-01T14:00:00Z",
+        },
+    ]
+    path.write_text(json.dumps(rows))
+    out = StringIO()
+    call_command(
+        "import_311", str(path), "--format", "open311", "--rejects", str(tmp_path / "r.csv"),
+        "--no-progress", stdout=out,
+    )  # fmt: skip
+    placed = Issue.objects.get(external_id="R1")
+    assert placed.ward.number == 26 and not placed.needs_triage
+    kept = Issue.objects.get(external_id="R2")
+    assert kept.latitude is None and kept.needs_triage
