@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['name'],
-                'indexes': [models.Index(fields=['street_a', 'street_b'], name='place_streets'), models.Index(fields=['street_b', 'street_a'], name='place_streets_reversed'), models.Index(fields=['street_a', 'number'], name='place_street_number'), models.Index(fields=['latitude', 'longitude'], include=('kind',), name='place_position')],
+                'indexes': [models.Index(fields=['street_a', 'street_b'], name='place_streets'), models.Index(fields=['street_b', 'street_a'], name='place_streets_reversed'), models.Index(fields=['street_a', 'number'], name='place_street_number'), models.Index(fields=['kind', 'latitude', 'longitude'], name='place_kind_position')],
                 'constraints': [models.UniqueConstraint(fields=('source_id', 'kind'), name='place_source_id_unique'), models.CheckConstraint(condition=models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), name='place_point_in_range')],
             },
         ),

@@ -73,7 +73,9 @@ class Place(models.Model):
             models.Index(fields=["street_b", "street_a"], name="place_streets_reversed"),
             models.Index(fields=["street_a", "number"], name="place_street_number"),
             # Reverse: the bounding box around a point, as for issues and assets.
-            models.Index(fields=["latitude", "longitude"], include=["kind"], name="place_position"),
+            # One kind at a time: the nearest intersection's box is wide, and must not scan the
+            # address points in its band.
+            models.Index(fields=["kind", "latitude", "longitude"], name="place_kind_position"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source_id", "kind"], name="place_source_id_unique"),

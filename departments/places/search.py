@@ -47,10 +47,6 @@ class PlaceResult:
     score: float = 0.0
     distance_m: float | None = None
 
-    @property
-    def ward_label(self) -> str:
-        return self.ward_name or ""
-
 
 class QueryError(ValueError):
     """A query that cannot be searched; the message says why, for a person."""
