@@ -203,6 +203,7 @@ class PlaceFile:
             street_a, street_b = normalize.pair(a, b)
             name = self._value(record, "name") or f"{one} & {two}"
             source_id = self._value(record, "id") or _short_id(name.upper())
+            name = normalize.pretty(name)
         elif self.format == "openaddresses" or self.columns.get("number"):
             kind = PlaceKind.ADDRESS
             text, street_name = self._value(record, "number"), self._value(record, "street")
@@ -214,7 +215,8 @@ class PlaceFile:
             street_a = normalize.street(street_name).core
             if not street_a:
                 raise AssetRowError("the street name has no letters or digits")
-            name = f"{number} {street_name}" + (f" #{unit}" if unit else "")
+            # The street's pretty form is cached: a city has thousands of addresses per street.
+            name = f"{number} {normalize.pretty(street_name)}" + (f" #{unit}" if unit else "")
             source_id = (
                 self._value(record, "id")
                 or self._value(record, "hash")
@@ -231,6 +233,7 @@ class PlaceFile:
             if not street_a:
                 raise AssetRowError("no name")
             source_id = self._value(record, "id") or _short_id(name.upper())
+            name = normalize.pretty(name)
         if len(source_id) > ID_MAX:
             raise AssetRowError(f"the id is {len(source_id)} characters; at most {ID_MAX}")
         if number is not None and number > 2_000_000_000:
@@ -239,7 +242,7 @@ class PlaceFile:
             line=line,
             kind=kind,
             source_id=source_id,
-            name=normalize.pretty(name)[:NAME_MAX],
+            name=name[:NAME_MAX],
             street_a=street_a[:STREET_MAX],
             street_b=street_b[:STREET_MAX],
             number=number,

@@ -127,6 +127,7 @@ def pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
+@lru_cache(maxsize=65536)
 def pretty(name: str) -> str:
     """A source's upper-case name as people write it: "N ASHLAND AVE" is "N Ashland Ave"."""
     out = []
