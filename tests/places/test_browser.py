@@ -80,3 +80,17 @@ def test_staff_correct_the_place_with_the_same_search(page, live_server, city):
     page.wait_for_selector(".messagelist")
     lost.refresh_from_db()
     assert lost.ward.number == 26 and lost.address == "N Kedzie Ave & W North Ave"
+
+
+def test_choosing_a_place_on_the_home_page_moves_the_map_there(page, live_server, city):
+    page.goto(live_server.url + "/")
+    box = page.get_by_role("combobox", name="Street, address or intersection")
+    box.press_sequentially("kedzie & north", delay=30)
+    page.get_by_role("option", name=re.compile("N Kedzie Ave & W North Ave")).wait_for()
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_function("window.CivicHomeMap && window.CivicHomeMap.getZoom() === 17")
+    centre = page.evaluate(
+        "[window.CivicHomeMap.getCenter().lat, window.CivicHomeMap.getCenter().lng]"
+    )
+    assert abs(centre[0] - 41.91012) < 0.0005 and abs(centre[1] + 87.70696) < 0.0005
