@@ -307,6 +307,13 @@ UPSTREAM_POLL_SECONDS = env.int("UPSTREAM_POLL_SECONDS", default=300)
 UPSTREAM_MAX_ATTEMPTS = env.int("UPSTREAM_MAX_ATTEMPTS", default=20)
 UPSTREAM_ALERT_AFTER_FAILURES = env.int("UPSTREAM_ALERT_AFTER_FAILURES", default=5)
 
+# Places (docs/places.md): the city's address grid (a module, empty for none) and the geocoder
+# (empty: the gazetteer; a Nominatim-compatible URL, with the gazetteer as its fallback).
+PLACES_ADDRESS_GRID = env.str("PLACES_ADDRESS_GRID", default="departments.places.chicago")
+GEOCODER_URL = env.str("GEOCODER_URL", default="")
+GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=2.0)
+GEOCODER_CACHE_SECONDS = env.int("GEOCODER_CACHE_SECONDS", default=3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -21,9 +21,11 @@ from django.db import transaction
 from accounts.models import User
 from departments.importing.asset_rows import AssetFile
 from departments.importing.assets import AssetImporter
+from departments.importing.places import PlaceFile, PlaceImporter
 from departments.models import (
     AssetLayer,
     Department,
+    Place,
     ResponseTemplate,
     ServiceAttribute,
     ServiceType,
@@ -32,6 +34,7 @@ from departments.models import (
 
 WARDS_FILE = Path(__file__).resolve().parent / "data/chicago_wards_2023_simplified.geojson"
 BUS_STOPS_FILE = Path(__file__).resolve().parent / "data/chicago_cta_bus_stops.csv"
+INTERSECTIONS_FILE = Path(__file__).resolve().parent / "data/chicago_intersections.csv"
 
 DEMO_USERS = {
     "admin": ("admin@civicfix.local", "Ada Admin", "demo-admin-pass"),
@@ -479,3 +482,13 @@ def load_assets(report: DemoReport, path: Path = BUS_STOPS_FILE) -> AssetLayer:
         summary = AssetImporter(layer, rejects_path=rejects).run(AssetFile(path))
         report.add("bus stops", summary.created)
     return layer
+
+
+def load_places(report: DemoReport, path: Path = INTERSECTIONS_FILE) -> None:
+    """The City's 24,048 named intersections as the gazetteer (import_places' bulk path, COPY on
+    PostgreSQL); skipped when places are already there, so a second run writes nothing."""
+    if Place.objects.exists():
+        return
+    rejects = Path(tempfile.gettempdir()) / "civicfix-demo-places.rejects.csv"
+    summary = PlaceImporter(rejects_path=rejects).run(PlaceFile(path, fmt="intersections"))
+    report.add("places", summary.created)

@@ -7,6 +7,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from departments import secrets
+from departments.places.models import Place, PlaceKind  # noqa: F401  (the gazetteer)
 from departments.wards import WardIndex, shape_from_geojson
 
 

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from departments.demo import SERVICE_TYPES, DemoReport, load_assets, load_city
+from departments.demo import SERVICE_TYPES, DemoReport, load_assets, load_city, load_places
 from departments.models import AssetLayer, Department, ServiceType, Ward
+from departments.places.search import reverse as name_of_point
 from departments.selectors import nearest_assets
 from departments.wards import shape_from_geojson
 from issues import services
@@ -95,6 +96,13 @@ def _point_in(rng: random.Random, geom) -> tuple[float, float]:
             return round(lat, 6), round(lon, 6)
 
 
+def _address_near(rng: random.Random, lat: float, lon: float) -> str:
+    """The gazetteer's name for the point ("near N Ashland Ave & W Addison St"), so the demo
+    reads like Chicago; a made-up one where no place is near."""
+    found = name_of_point(lat, lon)
+    return found.name if found else f"{rng.randrange(100, 9000)} {rng.choice(STREETS)}"
+
+
 def load_issues(report: DemoReport, users: dict[str, User], count: int = DEMO_ISSUES) -> None:
     existing = set(
         Issue.objects.filter(external_source=DEMO_SOURCE).values_list("external_id", flat=True)
@@ -127,7 +135,7 @@ def load_issues(report: DemoReport, users: dict[str, User], count: int = DEMO_IS
                 service_type=service_type,
                 latitude=lat,
                 longitude=lon,
-                address=f"{rng.randrange(100, 9000)} {rng.choice(STREETS)}",
+                address=_address_near(rng, lat, lon),
                 description=rng.choice(DESCRIPTIONS[code]),
                 attributes=ANSWERS.get(code, {}),
                 reporter=reporter,
@@ -216,6 +224,7 @@ def load_demo(count: int = DEMO_ISSUES) -> DemoReport:
     report = DemoReport()
     users = load_city(report)
     layer = load_assets(report)
+    load_places(report)
     load_issues(report, users, count=count)
     load_adoptions(report, users, layer)
     load_safety(report, users)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
-from issues.views import assets, followup, home, issue, moderation, profile, report
+from issues.views import assets, followup, home, issue, moderation, places, profile, report
 
 app_name = "issues"
 
@@ -18,6 +18,9 @@ urlpatterns = [
         name="ward_outlines_at",
     ),
     path("report/", report.report, name="report"),
+    path("places/", places.search_page, name="places"),
+    path("places/search", places.search_json, name="places_search"),
+    path("places/reverse", places.reverse_json, name="places_reverse"),
     path("report/questions/", report.report_questions, name="report_questions"),
     path("report/nearby/", report.report_nearby, name="report_nearby"),
     path("report/assets/", assets.report_assets, name="report_assets"),

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from departments.importing import bulk
 from departments.importing.progress import Progress
 from departments.importing.readers import Source
 from departments.importing.rejects import Reject, RejectsFile
-from departments.models import Department, ServiceType, Ward
+from departments.models import Department, Place, ServiceType, Ward
 from issues import pagecache
 from issues.dashboards import rollups
 from issues.importers.formats import ColumnMapping
@@ -30,6 +31,7 @@ from issues.importers.service_types import Catalogue
 from issues.models import Issue, StatusChange
 from issues.models import Source as IssueSource
 from issues.notify.events import suppressed
+from issues.services.geocoding import locate_address
 from issues.services.moderation import stop_instruction
 
 BATCH_SIZE = 5000
@@ -347,8 +349,21 @@ class RequestImporter:
             "created_at": at,
         }
 
+    def _can_geocode(self) -> bool:
+        """Asked once per import: is there a geocoder with anything to find?"""
+        if not hasattr(self, "_geocodes"):
+            self._geocodes = bool(settings.GEOCODER_URL) or Place.objects.exists()
+        return self._geocodes
+
     def _place(self, rows: list[ImportRow]) -> None:
-        """Wards by point, for the whole batch in one STRtree query."""
+        """Wards by point, for the whole batch in one STRtree query. A row with only an
+        address is placed by the geocoder first (docs/places.md); one it cannot place stays
+        for triage, as before."""
+        unplaced = [row for row in rows if row.latitude is None and row.address]
+        if unplaced and self._can_geocode():
+            for row in unplaced:
+                located = locate_address(row.address)
+                row.latitude, row.longitude = located.latitude, located.longitude
         ward_ids = Ward.objects.ids_for_points((row.latitude, row.longitude) for row in rows)
         for row, ward_id in zip(rows, ward_ids, strict=True):
             if ward_id is None and self.wards_from_column and row.source_ward is not None:

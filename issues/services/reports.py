@@ -30,6 +30,7 @@ from issues.models import (
 from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
+from issues.services.geocoding import locate_address, note_for_staff
 from issues.services.moderation import log_action, stop_instruction, withheld_for
 from issues.services.workflow import as_utc, lock_issue, require_worker
 from issues.upstream import outbox
@@ -90,6 +91,10 @@ def create_issue(
     if attributes:
         attributes = {code: _clean_answers(values) for code, values in attributes.items()}
     latitude, longitude, address = _asset_place(asset, latitude, longitude, address)
+    # Only a typed address: placed by the geocoder, or kept for triage with the reason.
+    located = locate_address(address) if latitude is None and longitude is None else None
+    if located is not None:
+        latitude, longitude = located.latitude, located.longitude
     texts = {
         "description": description,
         "address_string": address,
@@ -104,7 +109,7 @@ def create_issue(
     if reporter is None and reporter_email and len(reporter_email) > 254:
         errors["email"] = [_("That email address is too long.")]
     department, ward = route(service_type=service_type, latitude=latitude, longitude=longitude)
-    if ward is None and latitude is not None and require_ward:
+    if ward is None and latitude is not None and require_ward and located is None:
         errors.setdefault("location", []).append(
             _("That point is outside %(city)s's wards. Please choose a place inside the city.")
             % {"city": settings.CITY_NAME}
@@ -145,6 +150,7 @@ def create_issue(
         issue.expected_at = issue.sla_due()
         issue.save()
         _record_new(issue, photos=photos, notify=source != Source.IMPORT)
+        note_for_staff(issue, located)
     return issue
 
 

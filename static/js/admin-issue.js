@@ -33,6 +33,11 @@
     if (hasPoint) show([lat, lon]);
     var form = document.getElementById("cf-place-form");
     if (!form || !el.dataset.editable) return;
+    // A place chosen in the search box above the form (places.js).
+    form.addEventListener("place:chosen", function (event) {
+      show([event.detail.lat, event.detail.lng]);
+      map.setView([event.detail.lat, event.detail.lng], 17);
+    });
     map.on("click", function (event) {
       show(event.latlng);
       form.querySelector("[name=latitude]").value = event.latlng.lat.toFixed(6);

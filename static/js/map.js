@@ -20,6 +20,7 @@
     map.fitBounds([[box[1], box[0]], [box[3], box[2]]]);
   }
   var outlinesDrawn = CivicMap.addWards(map, config);
+  window.CivicHomeMap = map; // the place search box (places.js) moves it
   var layer = L.layerGroup().addTo(map);
   var controller = null;
   var timer = null;

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
-from departments.models import Asset, Department, ServiceAttribute, ServiceType, Ward
+from departments.models import Asset, Department, Place, ServiceAttribute, ServiceType, Ward
 from issues.models import (
     AbuseReport,
     Adoption,
@@ -38,6 +38,7 @@ MODELS = [
     Vote,
     Subscription,
     Asset,
+    Place,
     Adoption,
     Visit,
 ]
@@ -59,6 +60,7 @@ def test_load_demo_twice_changes_nothing(db, settings):
     # five private and held reports of the safety demo (issue 20).
     assert first["Ward"] == 50 and first["Issue"] == 40 + 1 + 5
     assert first["Asset"] == 10_760 and first["Adoption"] == 2
+    assert first["Place"] == 24_048  # the City's intersections: the gazetteer
 
 
 def test_demo_has_what_privacy_checks_need(db, settings):
