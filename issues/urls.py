@@ -2,7 +2,7 @@ from django.urls import path
 
 from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
-from issues.views import assets, followup, home, issue, profile, report
+from issues.views import alerts, assets, feeds, followup, home, issue, profile, report
 
 app_name = "issues"
 
@@ -21,6 +21,7 @@ urlpatterns = [
         cache_public(issue.issue_detail, issue_kwarg="public_id"),
         name="detail",
     ),
+    path("issues/<str:public_id>/feed.atom", feeds.issue_feed, name="issue_feed"),
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
@@ -38,6 +39,14 @@ urlpatterns = [
     path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
+    # Alerts around a place and the Atom feeds (issues/views/alerts.py, feeds.py).
+    path("alerts/new/", alerts.alert_new, name="alert_new"),
+    path("alerts/confirm/<str:token>/", alerts.alert_confirm, name="alert_confirm"),
+    path("alerts/<int:pk>/delete/", alerts.alert_delete, name="alert_delete"),
+    path("alerts/<str:token>/feed.atom", feeds.alert_feed, name="alert_feed"),
+    path("feeds/area.atom", feeds.area_feed, name="area_feed"),
+    path("feeds/wards/<int:number>.atom", feeds.ward_feed, name="ward_feed"),
+    path("feeds/types/<str:service_code>.atom", feeds.type_feed, name="type_feed"),
     # A person's own page; under /accounts/ where people look for it (accounts/views.py says why
     # it is served from here).
     path("accounts/profile/", profile.profile, name="profile"),

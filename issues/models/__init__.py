@@ -8,6 +8,12 @@ from issues.models.adoption import (
     Visit,
     VisitOutcome,
 )
+from issues.models.alerts import (
+    ALERT_RADIUS_MAX_M,
+    ALERT_RADIUS_MIN_M,
+    AlertFrequency,
+    AreaAlert,
+)
 from issues.models.dashboards import (
     CloseHistogram,
     DayTally,
@@ -51,6 +57,8 @@ from issues.models.upstream import (
 )
 
 __all__ = [
+    "ALERT_RADIUS_MAX_M",
+    "ALERT_RADIUS_MIN_M",
     "ASSET_ATTRIBUTE",
     "CLOSED_STATUSES",
     "DESCRIPTION_MAX",
@@ -60,6 +68,8 @@ __all__ = [
     "VISIT_NOTE_MAX",
     "Adopter",
     "Adoption",
+    "AlertFrequency",
+    "AreaAlert",
     "CityUpdate",
     "CloseHistogram",
     "Comment",

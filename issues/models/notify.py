@@ -109,6 +109,9 @@ class NotificationEvent(models.TextChoices):
     UPSTREAM_FAILING = "upstream_failing", _("The city's system keeps failing")
     ADOPTION_REMINDER = "adoption_reminder", _("Adopted asset: a visit is due")
     ACCOUNT = "account", _("Account email")
+    AREA_ALERT = "area_alert", _("New report or update in an alert area")
+    ALERT_CONFIRM = "alert_confirm", _("Confirm an alert")
+    ALERT_DIGEST = "alert_digest", _("Alert areas: daily or weekly summary")
 
 
 # Mail to a department's own address: it links to the staff workbench, and a hidden issue still

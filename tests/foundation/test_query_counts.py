@@ -365,7 +365,7 @@ PUBLIC = {
     "open311 definition with assets": 2,
 }
 SIGNED_IN = {
-    "profile": 6,
+    "profile": 7,  # + the alert areas (issue 17)
     "my wards": 11,
     "issue page, signed in": 11,
     "ward dashboard, alderman": 14,
