@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.notify import delivery, digests, hotspots, reminders
+from issues.notify import area_digests, delivery, digests, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.upstream import delivery as upstream
 from issues.upstream.delivery import send_to_city
@@ -22,6 +22,7 @@ __all__ = [
     "requeue_city_outbox",
     "requeue_pending_notifications",
     "send_adoption_reminders",
+    "send_alert_digests",
     "send_fixed_followups",
     "send_notifications",
     "send_to_city",
@@ -37,6 +38,11 @@ def requeue_pending_notifications() -> int:
 @shared_task(name="issues.tasks.send_ward_digests", ignore_result=True)
 def send_ward_digests() -> int:
     return digests.queue_ward_digests()
+
+
+@shared_task(name="issues.tasks.send_alert_digests", ignore_result=True)
+def send_alert_digests() -> int:
+    return area_digests.queue_alert_digests()
 
 
 @shared_task(name="issues.tasks.send_fixed_followups", ignore_result=True)
