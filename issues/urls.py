@@ -2,7 +2,17 @@ from django.urls import path
 
 from issues.dashboards import views as dashboards
 from issues.pagecache import cache_public
-from issues.views import alerts, assets, feeds, followup, home, issue, profile, report
+from issues.views import (
+    alerts,
+    assets,
+    feeds,
+    followup,
+    home,
+    issue,
+    myreports,
+    profile,
+    report,
+)
 
 app_name = "issues"
 
@@ -22,6 +32,9 @@ urlpatterns = [
         name="detail",
     ),
     path("issues/<str:public_id>/feed.atom", feeds.issue_feed, name="issue_feed"),
+    path("issues/<str:public_id>/edit/", myreports.edit, name="edit_report"),
+    path("issues/<str:public_id>/withdraw/", myreports.withdraw, name="withdraw_report"),
+    path("issues/<str:public_id>/reopen/", myreports.reopen, name="reopen_report"),
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),

@@ -48,6 +48,7 @@ from issues.models.reports import (
     photo_path,
     thumbnail_path,
 )
+from issues.models.residents import ReporterAction, ReporterActionKind
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -83,6 +84,8 @@ __all__ = [
     "NotificationEvent",
     "NotificationState",
     "Photo",
+    "ReporterAction",
+    "ReporterActionKind",
     "Source",
     "Status",
     "StatusChange",

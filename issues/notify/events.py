@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from django.urls import NoReverseMatch, reverse
 
-from issues.models import STAFF_EVENTS, Issue, NotificationEvent
+from issues.models import STAFF_EVENTS, Issue, NotificationEvent, Status
 from issues.notify.areas import instant_recipients
 from issues.notify.delivery import schedule_delivery
 from issues.notify.drafts import Draft, write_rows
@@ -106,6 +106,34 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
             followers = reporter_only(issue, followers)
         told = allowed(followers, actor=actor)
         add(event, told, f"{anchor.pk}")
+        if (
+            event == NotificationEvent.STATUS_CHANGED
+            and anchor.from_status == Status.CLOSED
+            and anchor.to_status == Status.OPEN
+        ):
+            # A reopening is work again: the department and the assignee hear of it, not only
+            # the followers.
+            taken = [r.email for r in told]
+            contact = allowed(
+                department_contact(issue.department), actor=actor, personal=False, exclude=taken
+            )
+            add(
+                NotificationEvent.ISSUE_REOPENED,
+                contact,
+                f"{anchor.pk}",
+                ("department", issue.department_id),
+            )
+            taken += [r.email for r in contact]
+            assignee = (
+                [Recipient(email=issue.assignee.email, user=issue.assignee)]
+                if (issue.assignee_id and issue.assignee.email)
+                else []
+            )
+            add(
+                NotificationEvent.ISSUE_REOPENED,
+                allowed(assignee, actor=actor, personal=False, exclude=taken),
+                f"{anchor.pk}",
+            )
         if not issue.is_hidden:
             drafts.extend(
                 _area_drafts(

@@ -1,0 +1,96 @@
+"""The reporter's own controls on a report: edit or withdraw it within the window, reopen it once
+after closing. The rules are issues/services/residents.py's; these pages only ask and answer."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from issues import selectors
+from issues.models import DESCRIPTION_MAX
+from issues.services import residents
+
+
+class EditForm(forms.Form):
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+def _own_issue(request, public_id: str):
+    issue = selectors.public_issue(public_id)
+    if issue is None or issue.reporter_id != request.user.pk:
+        return None
+    return issue
+
+
+def _refused(request, issue, exc) -> None:
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(issue.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, public_id: str):
+    issue = _own_issue(request, public_id)
+    if issue is None:
+        return render(request, "issues/not_found.html", {"public_id": public_id}, status=404)
+    controls = residents.reporter_controls(issue, request.user)
+    if not controls.can_edit:
+        return render(request, "issues/edit_closed.html", {"issue": issue}, status=403)
+    form = EditForm(request.POST or None, initial={"description": issue.description})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                residents.edit_own_report(
+                    issue=issue, by=request.user, description=form.cleaned_data["description"]
+                )
+            except PermissionDenied as exc:
+                return _refused(request, issue, exc)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("Your report is updated."))
+                return redirect(issue.get_absolute_url())
+    context = {"issue": issue, "form": form, "controls": controls}
+    return render(request, "issues/edit_report.html", context, status=status)
+
+
+@login_required
+@require_POST
+def withdraw(request, public_id: str):
+    issue = _own_issue(request, public_id)
+    if issue is None:
+        return render(request, "issues/not_found.html", {"public_id": public_id}, status=404)
+    try:
+        residents.withdraw_own_report(issue=issue, by=request.user)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, issue, exc)
+    messages.success(request, _("Your report is withdrawn; it is no longer on the site."))
+    return redirect("issues:profile")
+
+
+@login_required
+@require_POST
+def reopen(request, public_id: str):
+    issue = _own_issue(request, public_id)
+    if issue is None:
+        return render(request, "issues/not_found.html", {"public_id": public_id}, status=404)
+    try:
+        residents.reopen_own_report(
+            issue=issue, by=request.user, note=request.POST.get("note", "")[: DESCRIPTION_MAX + 1]
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(request, issue, exc)
+    messages.success(request, _("Reopened: the department has it in its queue again."))
+    return redirect(issue.get_absolute_url())
