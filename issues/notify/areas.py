@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Q, QuerySet
 
 from departments.geo import degrees_around, distance_m
-from departments.models import ServiceType
 from issues.models import ALERT_RADIUS_MAX_M, AlertFrequency, AreaAlert, Issue
 from issues.notify.recipients import Recipient
 
@@ -36,31 +35,55 @@ def candidates(latitude: float, longitude: float) -> QuerySet[AreaAlert]:
     )
 
 
+@dataclass(frozen=True)
+class Match:
+    """An alert that covers a point: what an email needs of it, read as plain values (at 100k
+    alerts a report can match thousands, and model instances cost more than the query)."""
+
+    pk: int
+    label: str
+    radius_m: int
+    frequency: str
+    include_updates: bool
+    user_id: int | None
+    address: str
+
+
 def alerts_covering(
     latitude: float, longitude: float, *, service_type_id: int | None = None
-) -> list[AreaAlert]:
+) -> list[Match]:
     """Confirmed, active alerts whose circle holds the point and whose types (if any) include
-    `service_type_id`. Two queries: the candidates, and their types."""
+    `service_type_id`, nearest first. One query: the corner box, with the types joined (an alert
+    without types has one row with no type; one with types has at most the matching row)."""
+    rows = candidates(latitude, longitude).order_by()
+    if service_type_id is not None:
+        rows = rows.filter(Q(service_types__isnull=True) | Q(service_types=service_type_id))
     found = []
-    rows = (
-        candidates(latitude, longitude)
-        .select_related("user")
-        .prefetch_related(Prefetch("service_types", queryset=ServiceType.objects.only("pk")))
-    )
-    for alert in rows:
-        if distance_m(alert.latitude, alert.longitude, latitude, longitude) > alert.radius_m:
-            continue
-        types = {t.pk for t in alert.service_types.all()}
-        if types and service_type_id not in types:
-            continue
-        found.append(alert)
-    return found
+    for pk, lat, lon, radius, frequency, updates, label, user_id, email, user_email in (
+        rows.values_list(
+            "pk",
+            "latitude",
+            "longitude",
+            "radius_m",
+            "frequency",
+            "include_updates",
+            "label",
+            "user_id",
+            "email",
+            "user__email",
+        )
+    ):
+        distance = distance_m(lat, lon, latitude, longitude)
+        if distance <= radius:
+            match = Match(pk, label, radius, frequency, updates, user_id, user_email or email)
+            found.append((distance, pk, match))
+    return [match for _d, _pk, match in sorted(found, key=lambda f: (f[0], f[1]))]
 
 
 @dataclass(frozen=True)
 class AlertRecipient:
     recipient: Recipient
-    alert: AreaAlert
+    alert: Match
 
 
 def instant_recipients(issue: Issue, *, updates: bool = False) -> list[AlertRecipient]:
@@ -81,7 +104,7 @@ def instant_recipients(issue: Issue, *, updates: bool = False) -> list[AlertReci
         seen.add(email)
         result.append(
             AlertRecipient(
-                recipient=Recipient(email=email, user=alert.user if alert.user_id else None),
+                recipient=Recipient(email=email),
                 alert=alert,
             )
         )
