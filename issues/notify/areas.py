@@ -59,19 +59,28 @@ def alerts_covering(
     if service_type_id is not None:
         rows = rows.filter(Q(service_types__isnull=True) | Q(service_types=service_type_id))
     found = []
-    for pk, lat, lon, radius, frequency, updates, label, user_id, email, user_email in (
-        rows.values_list(
-            "pk",
-            "latitude",
-            "longitude",
-            "radius_m",
-            "frequency",
-            "include_updates",
-            "label",
-            "user_id",
-            "email",
-            "user__email",
-        )
+    for (
+        pk,
+        lat,
+        lon,
+        radius,
+        frequency,
+        updates,
+        label,
+        user_id,
+        email,
+        user_email,
+    ) in rows.values_list(
+        "pk",
+        "latitude",
+        "longitude",
+        "radius_m",
+        "frequency",
+        "include_updates",
+        "label",
+        "user_id",
+        "email",
+        "user__email",
     ):
         distance = distance_m(lat, lon, latitude, longitude)
         if distance <= radius:
