@@ -1,11 +1,11 @@
 from django.urls import path
 
 from issues.dashboards import views as dashboards
+from issues.opendata import atom
 from issues.pagecache import cache_public
 from issues.views import (
     alerts,
     assets,
-    feeds,
     followup,
     home,
     issue,
@@ -31,7 +31,7 @@ urlpatterns = [
         cache_public(issue.issue_detail, issue_kwarg="public_id"),
         name="detail",
     ),
-    path("issues/<str:public_id>/feed.atom", feeds.issue_feed, name="issue_feed"),
+    path("issues/<str:public_id>/feed.atom", atom.issue_feed, name="issue_feed"),
     path("issues/<str:public_id>/edit/", myreports.edit, name="edit_report"),
     path("issues/<str:public_id>/withdraw/", myreports.withdraw, name="withdraw_report"),
     path("issues/<str:public_id>/reopen/", myreports.reopen, name="reopen_report"),
@@ -52,14 +52,13 @@ urlpatterns = [
     path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
-    # Alerts around a place and the Atom feeds (issues/views/alerts.py, feeds.py).
+    # Alerts around a place (issues/views/alerts.py) and the Atom feeds of an issue, a circle and
+    # an alert (issues/opendata/atom.py; the ward and type feeds are opendata's).
     path("alerts/new/", alerts.alert_new, name="alert_new"),
     path("alerts/confirm/<str:token>/", alerts.alert_confirm, name="alert_confirm"),
     path("alerts/<int:pk>/delete/", alerts.alert_delete, name="alert_delete"),
-    path("alerts/<str:token>/feed.atom", feeds.alert_feed, name="alert_feed"),
-    path("feeds/area.atom", feeds.area_feed, name="area_feed"),
-    path("feeds/wards/<int:number>.atom", feeds.ward_feed, name="ward_feed"),
-    path("feeds/types/<str:service_code>.atom", feeds.type_feed, name="type_feed"),
+    path("alerts/<str:token>/feed.atom", atom.alert_feed, name="alert_feed"),
+    path("feeds/area.atom", atom.area_feed, name="area_feed"),
     # A person's own page; under /accounts/ where people look for it (accounts/views.py says why
     # it is served from here).
     path("accounts/profile/", profile.profile, name="profile"),

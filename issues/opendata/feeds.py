@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 
 from departments.models import ServiceType, Ward
 from issues import selectors
 from issues.models import Issue, Status
+from issues.opendata.atom import STYLESHEET, StyledAtomFeed
 
 FEED_LENGTH = 50
 
@@ -45,8 +46,15 @@ class IssueFeed(Feed):
     """`updated=False`: newly reported issues; `updated=True`: issues by their last change, each
     change a new entry (its id carries the change time, so readers show it again)."""
 
-    feed_type = Atom1Feed
+    feed_type = StyledAtomFeed  # a browser shows a page (static/feeds/atom.xsl), not raw XML
     updated = False
+
+    def stylesheets(self) -> list[str]:
+        return [static(STYLESHEET)]
+
+    def author_name(self) -> str:
+        # RFC 4287: a feed whose entries name no author must name one itself.
+        return settings.SITE_NAME
 
     def get_object(self, request, ward: int | None = None, service_code: str | None = None):
         if ward is not None:

@@ -84,17 +84,19 @@ def test_hidden_issue_has_no_feed(client, reports):
 
 
 def test_ward_feed_lists_the_wards_public_reports(client, reports):
-    root = assert_valid_atom(client.get(reverse("issues:ward_feed", args=[42])))
+    root = assert_valid_atom(client.get(reverse("opendata:ward_feed_new", args=[42])))
     found = " ".join(titles(root))
     assert "1 Near St" in found and "9 Far Ave" not in found and "Hidden" not in found
 
 
 def test_type_feed_lists_only_that_type(client, reports, service_type):
     other = make_service_type(service_type.department)
-    root = assert_valid_atom(client.get(reverse("issues:type_feed", args=[other.service_code])))
+    root = assert_valid_atom(
+        client.get(reverse("opendata:type_feed_new", args=[other.service_code]))
+    )
     assert titles(root) == []
     root = assert_valid_atom(
-        client.get(reverse("issues:type_feed", args=[service_type.service_code]))
+        client.get(reverse("opendata:type_feed_new", args=[service_type.service_code]))
     )
     assert len(titles(root)) == 2
 
@@ -135,3 +137,13 @@ def test_stylesheet_is_served_and_is_xslt(client):
     path = finders.find("feeds/atom.xsl")
     root = ET.parse(path).getroot()  # noqa: S314
     assert root.tag == "{http://www.w3.org/1999/XSL/Transform}stylesheet"
+
+
+def test_what_a_reporter_types_is_never_markup_in_a_feed(client, service_type, wards):
+    with events.suppressed():
+        issue = make_issue(service_type, description="<script>alert(1)</script> & more")
+    response = client.get(reverse("issues:area_feed") + f"?lat={CITY_HALL[0]}&lon={CITY_HALL[1]}")
+    root = assert_valid_atom(response)
+    summary = root.find(f"{ATOM}entry/{ATOM}summary").text
+    assert "<script>" not in summary and "&lt;script&gt;" in summary
+    assert issue.public_id in " ".join(titles(root))

@@ -1,6 +1,7 @@
-"""Atom feeds: one issue's history, a ward's, a service type's and an area's new reports, and an
-alert's (its area, its types). Feed readers poll them; a browser shows them through the XSL
-stylesheet in static/feeds/atom.xsl (a readable page with the address to copy).
+"""Atom feeds beside issues/opendata/feeds.py's (everywhere, per ward, per type): one issue's
+history, any circle's new reports, and an alert's (its circle, its types). Feed readers poll them;
+a browser shows every feed of the site through the XSL stylesheet in static/feeds/atom.xsl (a
+readable page with the address to copy), named by `StyledAtomFeed`.
 
 Only public facts go in: hidden issues, internal notes and hidden comments never appear, and
 reporters are never named.
@@ -13,13 +14,14 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape, linebreaks
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
 
 from departments.geo import bbox_around, distance_m
-from departments.models import ServiceType, Ward
+from departments.models import ServiceType
 from issues import selectors
 from issues.models import ALERT_RADIUS_MAX_M, ALERT_RADIUS_MIN_M, AreaAlert, Issue
 
@@ -27,8 +29,12 @@ FEED_ITEMS = 50
 FEED_MAX_AGE = 300
 
 
+STYLESHEET = "feeds/atom.xsl"
+
+
 class StyledAtomFeed(Atom1Feed):
-    """Atom with its xml-stylesheet instruction, which Django writes for RSS only."""
+    """Atom with its xml-stylesheet instruction, which Django writes for RSS only. Give it
+    `stylesheets=[static(STYLESHEET)]` (a syndication Feed: its `stylesheets` attribute)."""
 
     def write(self, outfile, encoding):
         handler = SimplerXMLGenerator(outfile, encoding, short_empty_elements=True)
@@ -58,7 +64,7 @@ def _feed(request, *, title: str, subtitle: str, link: str) -> StyledAtomFeed:
         author_name=settings.SITE_NAME,
         feed_url=_absolute(request.get_full_path()),
         feed_guid=_absolute(request.get_full_path()),
-        stylesheets=[static("feeds/atom.xsl")],
+        stylesheets=[static(STYLESHEET)],
     )
 
 
@@ -77,7 +83,8 @@ def _issue_entries(feed: StyledAtomFeed, issues) -> None:
             f"({issue.get_status_display()})",
             link=_absolute(issue.get_absolute_url()),
             unique_id=_absolute(issue.get_absolute_url()),
-            description=Truncator(issue.description).chars(500),
+            # Atom summaries are HTML to a reader: what a reporter typed is escaped.
+            description=linebreaks(escape(Truncator(issue.description).chars(500))),
             pubdate=issue.requested_at,
             updateddate=issue.updated_at,
             categories=[issue.service_type.name, issue.get_status_display()],
@@ -125,36 +132,10 @@ def issue_feed(request, public_id: str):
             title=title,
             link=url,
             unique_id=f"{url}#{entry.kind}-{n}",
-            description=entry.message or title,
+            description=linebreaks(escape(entry.message or title)),
             pubdate=entry.at,
             updateddate=entry.at,
         )
-    return _respond(feed)
-
-
-@require_safe
-def ward_feed(request, number: int):
-    ward = get_object_or_404(Ward.objects.defer("boundary"), number=number)
-    feed = _feed(
-        request,
-        title=_("New reports in %(ward)s") % {"ward": ward.name},
-        subtitle=settings.SITE_NAME,
-        link=f"/?ward={ward.number}",
-    )
-    _issue_entries(feed, _newest(selectors.public_issues().filter(ward=ward)))
-    return _respond(feed)
-
-
-@require_safe
-def type_feed(request, service_code: str):
-    service_type = get_object_or_404(ServiceType, service_code=service_code)
-    feed = _feed(
-        request,
-        title=_("New %(type)s reports") % {"type": service_type.name},
-        subtitle=settings.SITE_NAME,
-        link="/",
-    )
-    _issue_entries(feed, _newest(selectors.public_issues().filter(service_type=service_type)))
     return _respond(feed)
 
 
