@@ -10,6 +10,7 @@ from issues.views import (
     home,
     issue,
     myreports,
+    privacy,
     profile,
     report,
 )
@@ -62,4 +63,7 @@ urlpatterns = [
     # A person's own page; under /accounts/ where people look for it (accounts/views.py says why
     # it is served from here).
     path("accounts/profile/", profile.profile, name="profile"),
+    path("accounts/profile/data.json", privacy.my_data_json, name="my_data_json"),
+    path("accounts/profile/data.csv", privacy.my_data_csv, name="my_data_csv"),
+    path("accounts/profile/delete/", privacy.delete_account, name="delete_account"),
 ]
