@@ -18,6 +18,7 @@ from issues.upstream.delivery import send_to_city
 
 __all__ = [
     "detect_hotspots",
+    "expire_unconfirmed_reports",
     "poll_city_systems",
     "requeue_city_outbox",
     "requeue_pending_notifications",
@@ -38,6 +39,11 @@ def requeue_pending_notifications() -> int:
 @shared_task(name="issues.tasks.send_ward_digests", ignore_result=True)
 def send_ward_digests() -> int:
     return digests.queue_ward_digests()
+
+
+@shared_task(name="issues.tasks.expire_unconfirmed_reports", ignore_result=True)
+def expire_unconfirmed_reports() -> int:
+    return services.expire_unconfirmed()
 
 
 @shared_task(name="issues.tasks.send_alert_digests", ignore_result=True)

@@ -33,6 +33,7 @@ urlpatterns = [
         name="detail",
     ),
     path("issues/<str:public_id>/feed.atom", atom.issue_feed, name="issue_feed"),
+    path("confirm/<str:token>/", myreports.confirm_report, name="confirm_report"),
     path("issues/<str:public_id>/edit/", myreports.edit, name="edit_report"),
     path("issues/<str:public_id>/withdraw/", myreports.withdraw, name="withdraw_report"),
     path("issues/<str:public_id>/reopen/", myreports.reopen, name="reopen_report"),

@@ -48,7 +48,7 @@ from issues.models.reports import (
     photo_path,
     thumbnail_path,
 )
-from issues.models.residents import ReporterAction, ReporterActionKind
+from issues.models.residents import AWAITING_CONFIRMATION, ReporterAction, ReporterActionKind
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -61,6 +61,7 @@ __all__ = [
     "ALERT_RADIUS_MAX_M",
     "ALERT_RADIUS_MIN_M",
     "ASSET_ATTRIBUTE",
+    "AWAITING_CONFIRMATION",
     "CLOSED_STATUSES",
     "DESCRIPTION_MAX",
     "OPEN_STATUSES",

@@ -113,6 +113,7 @@ class NotificationEvent(models.TextChoices):
     ALERT_CONFIRM = "alert_confirm", _("Confirm an alert")
     ALERT_DIGEST = "alert_digest", _("Alert areas: daily or weekly summary")
     ISSUE_REOPENED = "issue_reopened", _("Issue reopened (to its department and assignee)")
+    REPORT_CONFIRM = "report_confirm", _("Confirm an anonymous report")
 
 
 # Mail to a department's own address: it links to the staff workbench, and a hidden issue still

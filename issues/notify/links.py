@@ -91,6 +91,25 @@ def followup_urls(issue: Issue) -> dict[str, str]:
     }
 
 
+REPORT_CONFIRM_SALT = "civicfix.report-confirm"
+
+
+def report_confirm_url(issue: Issue) -> str:
+    """The signed link that publishes an anonymous report of a type that asks for it."""
+    token = signing.dumps({"i": issue.pk}, salt=REPORT_CONFIRM_SALT)
+    return absolute(reverse("issues:confirm_report", kwargs={"token": token}))
+
+
+def read_report_confirm_token(token: str) -> Issue | None:
+    """The issue a confirmation token names (None if gone, e.g. expired and deleted). Raises
+    signing.BadSignature for a forged or mangled token, SignatureExpired for a stale one."""
+    max_age = settings.REPORT_CONFIRM_HOURS * 3600
+    data = signing.loads(token, salt=REPORT_CONFIRM_SALT, max_age=max_age)
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        raise signing.BadSignature("Not a report confirmation token.")
+    return Issue.objects.select_related("service_type").filter(pk=data["i"]).first()
+
+
 ALERT_CONFIRM_SALT = "civicfix.alert-confirm"
 # A confirmation link older than this is refused: the address owner has to ask again.
 ALERT_CONFIRM_MAX_AGE = 7 * 24 * 3600

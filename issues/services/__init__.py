@@ -22,6 +22,7 @@ from issues.services.catalogue import (
     set_staff,
 )
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
+from issues.services.confirmations import confirm_report, expire_unconfirmed
 from issues.services.engagement import add_comment, add_vote, remove_vote
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
@@ -50,9 +51,11 @@ __all__ = [
     "bulk_transfer",
     "can_end_adoptions",
     "change_status",
+    "confirm_report",
     "create_issue",
     "delete_wards",
     "end_adoption",
+    "expire_unconfirmed",
     "give_up_adoption",
     "log_visit",
     "place_issue",

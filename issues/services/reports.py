@@ -16,6 +16,7 @@ from departments.attributes import clean_attribute_answers
 from departments.models import Asset, Department, ServiceType, Ward
 from issues.dashboards import rollups
 from issues.models import (
+    AWAITING_CONFIRMATION,
     DESCRIPTION_MAX,
     Comment,
     Issue,
@@ -25,6 +26,7 @@ from issues.models import (
     Status,
     StatusChange,
 )
+from issues.notify.confirmations import queue_report_confirmation
 from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
@@ -92,6 +94,16 @@ def create_issue(
     answers = _attribute_answers(service_type, attributes, errors)
     if reporter is None and reporter_email and len(reporter_email) > 254:
         errors["email"] = [_("That email address is too long.")]
+    # Sensitive types publish an anonymous report only once its address confirms (issue 17).
+    awaiting = bool(
+        service_type.confirm_anonymous
+        and not (reporter and reporter.is_authenticated)
+        and source != Source.IMPORT
+    )
+    if awaiting and not (reporter_email or "").strip():
+        errors.setdefault("email", []).append(
+            _("Reports of this kind need an email address: we send a link to confirm it.")
+        )
     department, ward = route(service_type=service_type, latitude=latitude, longitude=longitude)
     if ward is None and latitude is not None and require_ward:
         errors.setdefault("location", []).append(
@@ -125,10 +137,14 @@ def create_issue(
             media_url=media_url[:500],
             requested_at=requested_at,
             updated_at=requested_at,
+            is_hidden=awaiting,
+            hidden_reason=AWAITING_CONFIRMATION if awaiting else "",
         )
         issue.expected_at = issue.sla_due()
         issue.save()
-        _record_new(issue, photos=photos, notify=source != Source.IMPORT)
+        _record_new(issue, photos=photos, notify=source != Source.IMPORT and not awaiting)
+        if awaiting:
+            queue_report_confirmation(issue)
     return issue
 
 

@@ -6,15 +6,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from issues import selectors
 from issues.models import DESCRIPTION_MAX
-from issues.services import residents
+from issues.notify import links
+from issues.notify.views import bad_link
+from issues.services import confirmations, residents
 
 
 class EditForm(forms.Form):
@@ -94,3 +98,26 @@ def reopen(request, public_id: str):
         return _refused(request, issue, exc)
     messages.success(request, _("Reopened: the department has it in its queue again."))
     return redirect(issue.get_absolute_url())
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm_report(request, token: str):
+    """The link in the confirmation email of an anonymous report (no sign-in: the signature is
+    the proof). A GET only asks: mail scanners open every link."""
+    try:
+        issue = links.read_report_confirm_token(token)
+    except signing.SignatureExpired:
+        return bad_link(request, _("This link is too old: the report was not confirmed in time."))
+    except signing.BadSignature:
+        return bad_link(request, _("This link is damaged or was not made by us."))
+    if issue is None:
+        return bad_link(request, _("This report was not confirmed in time and is deleted."))
+    if request.method != "POST":
+        if not confirmations.is_awaiting(issue):
+            return redirect(issue.get_absolute_url())
+        return render(request, "issues/confirm_report.html", {"issue": issue, "token": token})
+    if confirmations.confirm_report(issue=issue) or not issue.is_hidden:
+        messages.success(request, _("Thank you: your report is published and sent to the city."))
+        return redirect(f"{issue.get_absolute_url()}?new=1")
+    return bad_link(request, _("This report is not on the site."))

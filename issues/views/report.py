@@ -115,6 +115,8 @@ def _submit_report(request):
         response["Retry-After"] = str(exc.retry_after)
         return response
     kept.discard()
+    if issue.is_hidden:  # waiting for its emailed confirmation (issue 17)
+        return render(request, "issues/confirm_report_sent.html", {"issue": issue})
     messages.success(
         request,
         _("Thank you. Your report is in: quote %(id)s if you call the city.")
