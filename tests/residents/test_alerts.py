@@ -11,7 +11,7 @@ from django.urls import reverse
 from departments.geo import distance_m
 from issues import services
 from issues.models import AreaAlert, EmailOptOut, NotificationEvent, Status
-from issues.notify import areas, events, links, subscriptions
+from issues.notify import areas, delivery, events, links, subscriptions
 from issues.services import alerts as alert_services
 from tests.factories import CITY_HALL, make_issue, make_service_type, make_user
 
@@ -262,3 +262,24 @@ def test_indexed_match_agrees_with_measuring_every_alert(resident):
             a.pk for a in alerts if distance_m(a.latitude, a.longitude, *point) <= a.radius_m
         }
         assert set(covering(*point)) == expected
+
+
+def test_alert_page_prefills_the_pin_from_an_issue_page_link(client, service_type):
+    response = client.get(reverse("issues:alert_new") + "?lat=41.88&lon=-87.63&radius=1000")
+    assert response.status_code == 200
+    assert 'value="41.88"' in response.text and 'value="-87.63"' in response.text
+    assert 'id="id_email"' in response.text  # not signed in: an address is asked for
+    assert "js/alert-map.js" in response.text and "<script>" not in response.text
+
+
+def test_queued_alert_email_is_withdrawn_after_unsubscribing(client, service_type):
+    watcher = make_user("street@example.org")
+    alert = alert_for(user=watcher)
+    issue = make_issue(service_type, point=NEAR)  # rows written; no commit, so not sent yet
+    row = issue.notifications.get(event=NotificationEvent.AREA_ALERT)
+    token = links.unsubscribe_token(email=watcher.email, scope="alert", target_id=alert.pk)
+    client.post(reverse("notify:unsubscribe", kwargs={"token": token}))
+    before = len(mail.outbox)
+    assert delivery.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert len(mail.outbox) == before and "stopped" in row.last_error
