@@ -137,10 +137,13 @@ def create_issue(
             media_url=media_url[:500],
             requested_at=requested_at,
             updated_at=requested_at,
-            is_hidden=awaiting,
-            hidden_reason=AWAITING_CONFIRMATION if awaiting else "",
         )
         issue.expected_at = issue.sla_due()
+        # Hidden until its address confirms; a report already hidden for another reason (held
+        # for a moderator) keeps that reason, and the link then never publishes it.
+        awaiting = awaiting and not issue.is_hidden
+        if awaiting:
+            issue.is_hidden, issue.hidden_reason = True, AWAITING_CONFIRMATION
         issue.save()
         _record_new(issue, photos=photos, notify=source != Source.IMPORT and not awaiting)
         if awaiting:
