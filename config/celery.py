@@ -46,6 +46,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    # Anonymous reports never confirmed by email are deleted (issues/services/confirmations.py).
+    "expire-unconfirmed-reports": {
+        "task": "issues.tasks.expire_unconfirmed_reports",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3000},
+    },
+    # Residents' daily and weekly summaries of their alert areas (issues/notify/area_digests.py).
+    "alert-area-digests": {
+        "task": "issues.tasks.send_alert_digests",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
     "closed-issue-followups": {
         "task": "issues.tasks.send_fixed_followups",
         "schedule": crontab(hour=10, minute=0),

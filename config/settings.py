@@ -299,6 +299,13 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 FOLLOWUP_AFTER_DAYS = env.int("FOLLOWUP_AFTER_DAYS", default=7)
+# A reporter may edit or withdraw their report for this long (or until staff acknowledge it), and
+# reopen it once within this many days of its closing (issues/services/residents.py).
+REPORT_EDIT_MINUTES = env.int("REPORT_EDIT_MINUTES", default=30)
+REPORTER_REOPEN_DAYS = env.int("REPORTER_REOPEN_DAYS", default=14)
+# An anonymous report of a type that asks for confirmation waits this long for its emailed link,
+# then is deleted (beat: issues.tasks.expire_unconfirmed_reports).
+REPORT_CONFIRM_HOURS = env.int("REPORT_CONFIRM_HOURS", default=48)
 
 # The city's own Open311 system (docs/open311.md, "Connecting to the city's system"): how often
 # beat reads its updates, how many times a send is tried (1, 2, 4 ... minutes apart, at most 6 h)

@@ -123,6 +123,14 @@ class ServiceType(models.Model):
         related_name="service_types",
         help_text=_("Reports of this type name one of the layer's assets (a light, a stop)."),
     )
+    confirm_anonymous = models.BooleanField(
+        _("anonymous reports need an emailed confirmation"),
+        default=False,
+        help_text=_(
+            "Reports without an account are published only once the address they give follows "
+            "the link we email; unconfirmed ones expire. For sensitive types."
+        ),
+    )
 
     objects = ServiceTypeQuerySet.as_manager()
 

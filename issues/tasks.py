@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.notify import delivery, digests, hotspots, reminders
+from issues.notify import area_digests, delivery, digests, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
 from issues.upstream import delivery as upstream
@@ -20,10 +20,12 @@ from issues.upstream.delivery import send_to_city
 __all__ = [
     "build_export",
     "detect_hotspots",
+    "expire_unconfirmed_reports",
     "poll_city_systems",
     "requeue_city_outbox",
     "requeue_pending_notifications",
     "send_adoption_reminders",
+    "send_alert_digests",
     "send_fixed_followups",
     "send_notifications",
     "send_to_city",
@@ -39,6 +41,16 @@ def requeue_pending_notifications() -> int:
 @shared_task(name="issues.tasks.send_ward_digests", ignore_result=True)
 def send_ward_digests() -> int:
     return digests.queue_ward_digests()
+
+
+@shared_task(name="issues.tasks.expire_unconfirmed_reports", ignore_result=True)
+def expire_unconfirmed_reports() -> int:
+    return services.expire_unconfirmed()
+
+
+@shared_task(name="issues.tasks.send_alert_digests", ignore_result=True)
+def send_alert_digests() -> int:
+    return area_digests.queue_alert_digests()
 
 
 @shared_task(name="issues.tasks.send_fixed_followups", ignore_result=True)

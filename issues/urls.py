@@ -1,8 +1,21 @@
 from django.urls import path
 
 from issues.dashboards import views as dashboards
+from issues.opendata import atom
 from issues.pagecache import cache_public
-from issues.views import assets, followup, home, issue, moderation, places, profile, report
+from issues.views import (
+    alerts,
+    assets,
+    followup,
+    home,
+    issue,
+    moderation,
+    myreports,
+    places,
+    privacy,
+    profile,
+    report,
+)
 
 app_name = "issues"
 
@@ -30,6 +43,11 @@ urlpatterns = [
         cache_public(issue.issue_detail, issue_kwarg="public_id"),
         name="detail",
     ),
+    path("issues/<str:public_id>/feed.atom", atom.issue_feed, name="issue_feed"),
+    path("confirm/<str:token>/", myreports.confirm_report, name="confirm_report"),
+    path("issues/<str:public_id>/edit/", myreports.edit, name="edit_report"),
+    path("issues/<str:public_id>/withdraw/", myreports.withdraw, name="withdraw_report"),
+    path("issues/<str:public_id>/reopen/", myreports.reopen, name="reopen_report"),
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
@@ -48,7 +66,17 @@ urlpatterns = [
     path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
+    # Alerts around a place (issues/views/alerts.py) and the Atom feeds of an issue, a circle and
+    # an alert (issues/opendata/atom.py; the ward and type feeds are opendata's).
+    path("alerts/new/", alerts.alert_new, name="alert_new"),
+    path("alerts/confirm/<str:token>/", alerts.alert_confirm, name="alert_confirm"),
+    path("alerts/<int:pk>/delete/", alerts.alert_delete, name="alert_delete"),
+    path("alerts/<str:token>/feed.atom", atom.alert_feed, name="alert_feed"),
+    path("feeds/area.atom", atom.area_feed, name="area_feed"),
     # A person's own page; under /accounts/ where people look for it (accounts/views.py says why
     # it is served from here).
     path("accounts/profile/", profile.profile, name="profile"),
+    path("accounts/profile/data.json", privacy.my_data_json, name="my_data_json"),
+    path("accounts/profile/data.csv", privacy.my_data_csv, name="my_data_csv"),
+    path("accounts/profile/delete/", privacy.delete_account, name="delete_account"),
 ]

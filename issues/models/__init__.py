@@ -8,6 +8,12 @@ from issues.models.adoption import (
     Visit,
     VisitOutcome,
 )
+from issues.models.alerts import (
+    ALERT_RADIUS_MAX_M,
+    ALERT_RADIUS_MIN_M,
+    AlertFrequency,
+    AreaAlert,
+)
 from issues.models.dashboards import (
     CloseHistogram,
     DayTally,
@@ -52,6 +58,7 @@ from issues.models.reports import (
     photo_path,
     thumbnail_path,
 )
+from issues.models.residents import AWAITING_CONFIRMATION, ReporterAction, ReporterActionKind
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -61,7 +68,10 @@ from issues.models.upstream import (
 )
 
 __all__ = [
+    "ALERT_RADIUS_MAX_M",
+    "ALERT_RADIUS_MIN_M",
     "ASSET_ATTRIBUTE",
+    "AWAITING_CONFIRMATION",
     "CLOSED_STATUSES",
     "DESCRIPTION_MAX",
     "OPEN_STATUSES",
@@ -73,6 +83,8 @@ __all__ = [
     "AbuseReport",
     "Adopter",
     "Adoption",
+    "AlertFrequency",
+    "AreaAlert",
     "Ban",
     "CityUpdate",
     "CloseHistogram",
@@ -90,6 +102,8 @@ __all__ = [
     "NotificationEvent",
     "NotificationState",
     "Photo",
+    "ReporterAction",
+    "ReporterActionKind",
     "SiteBanner",
     "Source",
     "Status",

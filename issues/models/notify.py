@@ -109,11 +109,20 @@ class NotificationEvent(models.TextChoices):
     UPSTREAM_FAILING = "upstream_failing", _("The city's system keeps failing")
     ADOPTION_REMINDER = "adoption_reminder", _("Adopted asset: a visit is due")
     ACCOUNT = "account", _("Account email")
+    AREA_ALERT = "area_alert", _("New report or update in an alert area")
+    ALERT_CONFIRM = "alert_confirm", _("Confirm an alert")
+    ALERT_DIGEST = "alert_digest", _("Alert areas: daily or weekly summary")
+    ISSUE_REOPENED = "issue_reopened", _("Issue reopened (to its department and assignee)")
+    REPORT_CONFIRM = "report_confirm", _("Confirm an anonymous report")
 
 
 # Mail to a department's own address: it links to the staff workbench, and a hidden issue still
 # reaches it (the staff see hidden issues).
-STAFF_EVENTS = (NotificationEvent.DEPARTMENT_NEW_ISSUE, NotificationEvent.DEPARTMENT_TRANSFER)
+STAFF_EVENTS = (
+    NotificationEvent.DEPARTMENT_NEW_ISSUE,
+    NotificationEvent.DEPARTMENT_TRANSFER,
+    NotificationEvent.ISSUE_REOPENED,
+)
 
 
 class NotificationState(models.TextChoices):

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from django.urls import NoReverseMatch, reverse
 
-from issues.models import STAFF_EVENTS, Issue, NotificationEvent
+from issues.models import STAFF_EVENTS, Issue, NotificationEvent, Status
+from issues.notify.areas import instant_recipients
 from issues.notify.delivery import schedule_delivery
 from issues.notify.drafts import Draft, write_rows
 from issues.notify.links import absolute
@@ -92,6 +93,8 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
             taken += [r.email for r in department]
             watchers = allowed(ward_watchers(issue), actor=actor, personal=False, exclude=taken)
             add(NotificationEvent.WARD_NEW_ISSUE, watchers, f"{issue.pk}", ("ward", issue.ward_id))
+            taken += [r.email for r in watchers]
+            drafts.extend(_area_drafts(issue, ctx, actor=actor, exclude=taken, ref=f"{issue.pk}"))
     elif event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
         anchor = context[
             "status_change" if event == NotificationEvent.STATUS_CHANGED else "comment"
@@ -101,7 +104,47 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
         followers = issue_followers(issue)
         if issue.is_hidden:
             followers = reporter_only(issue, followers)
-        add(event, allowed(followers, actor=actor), f"{anchor.pk}")
+        told = allowed(followers, actor=actor)
+        add(event, told, f"{anchor.pk}")
+        if (
+            event == NotificationEvent.STATUS_CHANGED
+            and anchor.from_status == Status.CLOSED
+            and anchor.to_status == Status.OPEN
+        ):
+            # A reopening is work again: the department and the assignee hear of it, not only
+            # the followers.
+            taken = [r.email for r in told]
+            contact = allowed(
+                department_contact(issue.department), actor=actor, personal=False, exclude=taken
+            )
+            add(
+                NotificationEvent.ISSUE_REOPENED,
+                contact,
+                f"{anchor.pk}",
+                ("department", issue.department_id),
+            )
+            taken += [r.email for r in contact]
+            assignee = (
+                [Recipient(email=issue.assignee.email, user=issue.assignee)]
+                if (issue.assignee_id and issue.assignee.email)
+                else []
+            )
+            add(
+                NotificationEvent.ISSUE_REOPENED,
+                allowed(assignee, actor=actor, personal=False, exclude=taken),
+                f"{anchor.pk}",
+            )
+        if not issue.is_hidden:
+            drafts.extend(
+                _area_drafts(
+                    issue,
+                    {**ctx, "kind": event},
+                    actor=actor,
+                    exclude=[r.email for r in told],
+                    ref=f"{event}:{anchor.pk}",
+                    updates=True,
+                )
+            )
     elif event == NotificationEvent.DEPARTMENT_TRANSFER:
         change = context["status_change"]
         contact = allowed(department_contact(change.to_department), actor=actor, personal=False)
@@ -109,6 +152,34 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
     else:
         raise ValueError(f"queue_event does not handle {event!r}; use the job that owns it")
     return drafts
+
+
+def _area_drafts(
+    issue: Issue, ctx: dict, *, actor, exclude: list[str], ref: str, updates: bool = False
+) -> list[Draft]:
+    """Emails to the people whose alert area holds the issue (issues/notify/areas.py), one per
+    address, never to someone already told about this event another way."""
+    matched = instant_recipients(issue, updates=updates)
+    if not matched:
+        return []
+    told = {
+        r.email
+        for r in allowed(
+            [m.recipient for m in matched], actor=actor, personal=False, exclude=exclude
+        )
+    }
+    return [
+        Draft(
+            event=NotificationEvent.AREA_ALERT,
+            ref=ref,
+            recipient=m.recipient,
+            issue=issue,
+            context={**ctx, "alert": m.alert},
+            unsubscribe_scope=("alert", m.alert.pk),
+        )
+        for m in matched
+        if m.recipient.email in told
+    ]
 
 
 def queue_event(event: str, *, issue: Issue | None = None, actor=None, **context) -> list[int]:

@@ -9,13 +9,14 @@ from django.core import signing
 from django.urls import reverse
 
 from departments.models import Department, Ward
-from issues.models import Adoption, Issue
+from issues.models import Adoption, AreaAlert, Issue
 
 UNSUBSCRIBE_SALT = "civicfix.unsubscribe"
 FOLLOWUP_SALT = "civicfix.followup"
 # What an unsubscribe link can stop: one issue, one watched ward, the aldermen's digest, a
-# department's feed of new issues, one adoption's reminders, or everything sent to the address.
-SCOPES = ("issue", "ward", "digest", "department", "adoption", "all")
+# department's feed of new issues, one adoption's reminders, one alert area, or everything sent to
+# the address.
+SCOPES = ("issue", "ward", "digest", "department", "adoption", "alert", "all")
 
 
 def absolute(path: str) -> str:
@@ -45,6 +46,7 @@ def scope_target_label(scope: str, target_id: int | None) -> str:
         "ward": (Ward, "name"),
         "department": (Department, "name"),
         "adoption": (Adoption, "asset__name"),
+        "alert": (AreaAlert, "label"),
     }.get(scope, (None, ""))
     if model is None:
         return ""
@@ -87,3 +89,42 @@ def followup_urls(issue: Issue) -> dict[str, str]:
         )
         for answer in ("yes", "no")
     }
+
+
+REPORT_CONFIRM_SALT = "civicfix.report-confirm"
+
+
+def report_confirm_url(issue: Issue) -> str:
+    """The signed link that publishes an anonymous report of a type that asks for it."""
+    token = signing.dumps({"i": issue.pk}, salt=REPORT_CONFIRM_SALT)
+    return absolute(reverse("issues:confirm_report", kwargs={"token": token}))
+
+
+def read_report_confirm_token(token: str) -> Issue | None:
+    """The issue a confirmation token names (None if gone, e.g. expired and deleted). Raises
+    signing.BadSignature for a forged or mangled token, SignatureExpired for a stale one."""
+    max_age = settings.REPORT_CONFIRM_HOURS * 3600
+    data = signing.loads(token, salt=REPORT_CONFIRM_SALT, max_age=max_age)
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        raise signing.BadSignature("Not a report confirmation token.")
+    return Issue.objects.select_related("service_type").filter(pk=data["i"]).first()
+
+
+ALERT_CONFIRM_SALT = "civicfix.alert-confirm"
+# A confirmation link older than this is refused: the address owner has to ask again.
+ALERT_CONFIRM_MAX_AGE = 7 * 24 * 3600
+
+
+def alert_confirm_url(alert: AreaAlert) -> str:
+    """The signed link that turns an address-only alert on (issues/views/alerts.py)."""
+    token = signing.dumps({"a": alert.pk, "e": alert.email.lower()}, salt=ALERT_CONFIRM_SALT)
+    return absolute(reverse("issues:alert_confirm", kwargs={"token": token}))
+
+
+def read_alert_confirm_token(token: str) -> AreaAlert | None:
+    """The alert a confirmation token names, if it still exists for the same address. Raises
+    signing.BadSignature (or its SignatureExpired) for a forged, mangled or stale token."""
+    data = signing.loads(token, salt=ALERT_CONFIRM_SALT, max_age=ALERT_CONFIRM_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int):
+        raise signing.BadSignature("Not an alert confirmation token.")
+    return AreaAlert.objects.filter(pk=data["a"], email=data.get("e") or "-").first()

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from departments.models import Department, Ward
-from issues.models import Adoption, EmailOptOut, Issue, Subscription
+from issues.models import Adoption, AreaAlert, EmailOptOut, Issue, Subscription
 from issues.notify.recipients import opt_outs
 
 
@@ -79,6 +79,8 @@ def unsubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
         ).update(notify_new_issues=False)
     if scope == "adoption":
         return _reminders(email, target_id).filter(send_reminders=True).update(send_reminders=False)
+    if scope == "alert":
+        return _alerts_of(email, target_id).filter(active=True).update(active=False)
     if scope == "all":
         if opt_outs().filter(address=email).exists():
             return 0
@@ -109,6 +111,8 @@ def resubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
         )
     if scope == "adoption":
         return _reminders(email, target_id).update(send_reminders=True)
+    if scope == "alert":
+        return _alerts_of(email, target_id).update(active=True)
     if scope == "all":
         return EmailOptOut.objects.filter(email__iexact=email).delete()[0]
     raise ValueError(f"unknown unsubscribe scope {scope!r}")
@@ -116,3 +120,9 @@ def resubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
 
 def _reminders(email: str, adoption_id: int | None):
     return Adoption.objects.filter(pk=adoption_id, adopter__user__email=email)
+
+
+def _alerts_of(email: str, alert_id: int | None):
+    return AreaAlert.objects.filter(
+        Q(user__isnull=True, email=email) | Q(user__email=email), pk=alert_id
+    )

@@ -14,6 +14,7 @@ from departments.models import Department
 from issues.models import (
     STAFF_EVENTS,
     Adoption,
+    AreaAlert,
     Comment,
     EmailOptOut,
     Notification,
@@ -50,9 +51,15 @@ def withdrawn_reason(row: Notification) -> str:
         comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
         if comment is None or comment.is_hidden or comment.is_internal:
             return "the comment was hidden or deleted."
+    if row.event in (NotificationEvent.AREA_ALERT, NotificationEvent.ALERT_DIGEST):
+        reason = _alert_unwanted(row)
+        if reason:
+            return reason
     issue = row.issue
     if issue is None:
         return ""
+    if row.event == NotificationEvent.ISSUE_REOPENED and row.recipient_user_id:
+        return ""  # the assignee: told about their own work whatever the department's feed
     if row.event in STAFF_EVENTS:
         return _department_unwanted(row)
     if issue.is_hidden and row.recipient_email != (issue.contact_email or "").lower():
@@ -96,3 +103,10 @@ def _department_unwanted(row: Notification) -> str:
         contact_email__iexact=row.recipient_email, notify_new_issues=True
     )
     return "" if wanted.exists() else "the department turned its feed off."
+
+
+def _alert_unwanted(row: Notification) -> str:
+    # The row does not name its alert; an address with no live alert left has stopped them.
+    mine = Q(user__isnull=True, email=row.recipient_email) | Q(user__email=row.recipient_email)
+    live = AreaAlert.objects.filter(mine, active=True, confirmed_at__isnull=False)
+    return "" if live.exists() else "the recipient stopped or deleted their alerts."

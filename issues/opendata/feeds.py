@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
-from django.utils.xmlutils import SimplerXMLGenerator
 
-from accounts.text import xml_safe
 from departments.models import ServiceType, Ward
 from issues import selectors
 from issues.models import Issue, Status
+from issues.opendata.atom import STYLESHEET, StyledAtomFeed
 
 FEED_LENGTH = 50
 
@@ -43,37 +42,19 @@ class Scope:
         return ""
 
 
-class _XmlSafeWriter(SimplerXMLGenerator):
-    """Django's feed writer refuses (a 500) any text with a control character in it, and one
-    stored description took every feed that listed it down. Text is cleaned where it enters
-    now (accounts/text.py); this drops what XML cannot carry from rows stored before that."""
-
-    def characters(self, content):
-        super().characters(xml_safe(content) if content else content)
-
-    def startElement(self, name, attrs):
-        if attrs:
-            attrs = {key: xml_safe(str(value)) for key, value in attrs.items()}
-        super().startElement(name, attrs)
-
-
-class XmlSafeAtom1Feed(Atom1Feed):
-    def write(self, outfile, encoding):
-        # Atom1Feed.write with the writer above.
-        handler = _XmlSafeWriter(outfile, encoding, short_empty_elements=True)
-        handler.startDocument()
-        handler.startElement("feed", self.root_attributes())
-        self.add_root_elements(handler)
-        self.write_items(handler)
-        handler.endElement("feed")
-
-
 class IssueFeed(Feed):
     """`updated=False`: newly reported issues; `updated=True`: issues by their last change, each
     change a new entry (its id carries the change time, so readers show it again)."""
 
-    feed_type = XmlSafeAtom1Feed
+    feed_type = StyledAtomFeed  # a browser shows a page (static/feeds/atom.xsl), not raw XML
     updated = False
+
+    def stylesheets(self) -> list[str]:
+        return [static(STYLESHEET)]
+
+    def author_name(self) -> str:
+        # RFC 4287: a feed whose entries name no author must name one itself.
+        return settings.SITE_NAME
 
     def get_object(self, request, ward: int | None = None, service_code: str | None = None):
         if ward is not None:

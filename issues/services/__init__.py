@@ -22,6 +22,7 @@ from issues.services.catalogue import (
     set_staff,
 )
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
+from issues.services.confirmations import confirm_report, expire_unconfirmed
 from issues.services.engagement import add_comment, add_vote, remove_vote
 from issues.services.moderation import (
     ban_sender,
@@ -62,10 +63,12 @@ __all__ = [
     "bulk_transfer",
     "can_end_adoptions",
     "change_status",
+    "confirm_report",
     "create_issue",
     "delete_wards",
     "edit_public_text",
     "end_adoption",
+    "expire_unconfirmed",
     "give_up_adoption",
     "hide_issues",
     "log_visit",

@@ -17,6 +17,7 @@ from departments.attributes import clean_attribute_answers
 from departments.models import Asset, Department, ServiceType, Ward
 from issues.dashboards import rollups
 from issues.models import (
+    AWAITING_CONFIRMATION,
     DESCRIPTION_MAX,
     Comment,
     Issue,
@@ -27,6 +28,7 @@ from issues.models import (
     Status,
     StatusChange,
 )
+from issues.notify.confirmations import queue_report_confirmation
 from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
@@ -108,6 +110,16 @@ def create_issue(
     answers = _attribute_answers(service_type, attributes, errors)
     if reporter is None and reporter_email and len(reporter_email) > 254:
         errors["email"] = [_("That email address is too long.")]
+    # Sensitive types publish an anonymous report only once its address confirms (issue 17).
+    awaiting = bool(
+        service_type.confirm_anonymous
+        and not (reporter and reporter.is_authenticated)
+        and source != Source.IMPORT
+    )
+    if awaiting and not (reporter_email or "").strip():
+        errors.setdefault("email", []).append(
+            _("Reports of this kind need an email address: we send a link to confirm it.")
+        )
     department, ward = route(service_type=service_type, latitude=latitude, longitude=longitude)
     if ward is None and latitude is not None and require_ward and located is None:
         errors.setdefault("location", []).append(
@@ -148,9 +160,16 @@ def create_issue(
             updated_at=requested_at,
         )
         issue.expected_at = issue.sla_due()
+        # Hidden until its address confirms; a report already hidden for another reason (held
+        # for a moderator) keeps that reason, and the link then never publishes it.
+        awaiting = awaiting and not issue.is_hidden
+        if awaiting:
+            issue.is_hidden, issue.hidden_reason = True, AWAITING_CONFIRMATION
         issue.save()
-        _record_new(issue, photos=photos, notify=source != Source.IMPORT)
+        _record_new(issue, photos=photos, notify=source != Source.IMPORT and not awaiting)
         note_for_staff(issue, located)
+        if awaiting:
+            queue_report_confirmation(issue)
     return issue
 
 

@@ -15,6 +15,7 @@ from accounts import ratelimit
 from issues import selectors, services
 from issues.forms import CommentForm
 from issues.notify import subscriptions
+from issues.services import residents
 from issues.views.home import map_config
 
 
@@ -30,6 +31,8 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
         "answers": selectors.attribute_answers(issue),
         "aldermen": list(issue.ward.aldermen.all()) if issue.ward_id else [],
         "viewer": selectors.viewer_state(issue, request.user),
+        "own": residents.reporter_controls(issue, request.user),
+        "edited_at": residents.last_edited(issue),
         "comment_form": comment_form or CommentForm(),
         "is_new": request.GET.get("new") == "1",
         "map_config": map_config(request, pin=[issue.latitude, issue.longitude], zoom=17)

@@ -29,5 +29,6 @@ def profile(request):
         "form": form,
         "reports": selectors.profile_reports(request.user)[:50],
         "follows": selectors.profile_follows(request.user)[:100],
+        "alerts": request.user.area_alerts.all()[:50],
     }
     return render(request, "issues/profile.html", context, status=status)

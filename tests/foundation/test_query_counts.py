@@ -319,7 +319,7 @@ PUBLIC = {
     "report questions": 2,
     "report nearby": 3,
     "tracker": 0,
-    "issue page": 6,
+    "issue page": 7,  # + the reporter's last edit, for the "edited" line (issue 17)
     "is it fixed? yes": 1,
     "is it fixed? no": 1,
     "unsubscribe": 1,
@@ -368,9 +368,9 @@ PUBLIC = {
     "open311 definition with assets": 2,
 }
 SIGNED_IN = {
-    "profile": 6,
+    "profile": 7,  # + the alert areas (issue 17)
     "my wards": 11,
-    "issue page, signed in": 11,
+    "issue page, signed in": 12,  # + the reporter's last edit (issue 17)
     "ward dashboard, alderman": 14,
     "workbench queue, staff": 14,
     "workbench queue, open": 14,

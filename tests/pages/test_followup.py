@@ -66,8 +66,11 @@ def test_no_asks_first_then_reopens_through_the_service(client, closed_issue, fo
     assert closed_issue.status == Status.OPEN and closed_issue.closed_at is None
     change = StatusChange.objects.filter(issue=closed_issue).latest("created_at")
     assert change.changed_by is None and "Still a hole, now bigger" in change.message
-    # The followers hear about it; the reporter, who just said so, does not.
-    assert addresses(sent) == ["follower@example.org"]
+    # The followers and the department hear about it (a reopening is work again, issue 17);
+    # the reporter, who just said so, does not.
+    assert addresses(sent) == sorted(
+        [closed_issue.department.contact_email, "follower@example.org"]
+    )
 
 
 def test_an_old_answer_cannot_reopen_a_later_closing(client, closed_issue, staff_user):

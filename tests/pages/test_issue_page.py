@@ -199,7 +199,8 @@ def test_issue_page_query_count_does_not_grow_with_its_history(
     for _ in range(3):
         store_photo(issue=issue, prepared=prepare_photo(upload("p.jpg", jpeg_bytes())))
     client.force_login(resident)
-    with django_assert_num_queries(9):
+    # 10: + when the reporter last edited it (the public "edited" line, issue 17).
+    with django_assert_num_queries(10):
         response = client.get(issue.get_absolute_url())
     assert response.status_code == 200 and "Comment 5" in response.content.decode()
 
@@ -208,5 +209,6 @@ def test_profile_query_count_is_constant(client, service_type, resident, django_
     for _ in range(8):
         subscriptions.follow_issue(issue=make_issue(service_type, reporter=resident), user=resident)
     client.force_login(resident)
-    with django_assert_num_queries(6):
+    # 7: + the alert areas (issue 17).
+    with django_assert_num_queries(7):
         assert client.get(reverse("issues:profile")).status_code == 200

@@ -1,0 +1,49 @@
+"""Anonymous reports that wait for an emailed confirmation (service types marked
+`confirm_anonymous`): created hidden by reports.create_issue, published here when the link is
+followed (then, and only then, the department, watchers and alerts hear of it and it goes to the
+city's system), and deleted by beat when never confirmed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from issues.models import AWAITING_CONFIRMATION, Issue, NotificationEvent
+from issues.notify.events import queue_event
+from issues.services.reports import set_hidden
+from issues.services.workflow import lock_issue
+from issues.upstream import outbox
+
+
+def is_awaiting(issue: Issue) -> bool:
+    return issue.is_hidden and issue.hidden_reason == AWAITING_CONFIRMATION
+
+
+def confirm_report(*, issue: Issue) -> bool:
+    """Publish a report waiting for its confirmation; False if it was not waiting (confirmed
+    already, or hidden by a moderator since: a link never overrides moderation)."""
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        if not is_awaiting(locked):
+            return False
+        set_hidden(target=locked, hidden=False, by=None)
+        locked.refresh_from_db()
+        queue_event(NotificationEvent.ISSUE_CREATED, issue=locked)
+        outbox.queue_report(locked)
+    issue.refresh_from_db()
+    return True
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Delete the reports never confirmed within REPORT_CONFIRM_HOURS. They were never public
+    nor counted (the dashboards count public reports only)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.REPORT_CONFIRM_HOURS)
+    stale = Issue.objects.filter(
+        is_hidden=True, hidden_reason=AWAITING_CONFIRMATION, requested_at__lt=cutoff
+    )
+    deleted, _ = stale.delete()
+    return deleted

@@ -1,0 +1,188 @@
+"""What a reporter may do to their own report: edit its description and answers or withdraw it
+while the window is open (REPORT_EDIT_MINUTES after reporting, and only until staff acknowledge
+it), and reopen it once within REPORTER_REOPEN_DAYS of its closing ("it's not fixed").
+
+Every rule is checked here, server-side, whatever page or request calls. Status changes go through
+workflow.change_status like every other; the edit's old text is kept for staff only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.attributes import clean_attribute_answers
+from issues.models import (
+    DESCRIPTION_MAX,
+    Comment,
+    Issue,
+    ReporterAction,
+    ReporterActionKind,
+    Status,
+)
+from issues.notify.recipients import on_behalf_of
+from issues.services.reports import set_hidden
+from issues.services.workflow import change_status, lock_issue
+
+
+@dataclass(frozen=True)
+class ReporterControls:
+    """What the signed-in viewer may do to this report as its reporter (all False for others)."""
+
+    can_edit: bool = False
+    can_reopen: bool = False
+    edit_until: datetime | None = None
+
+
+def _is_reporter(issue: Issue, user) -> bool:
+    return bool(user and user.is_authenticated and issue.reporter_id == user.pk)
+
+
+def edit_deadline(issue: Issue) -> datetime:
+    return issue.requested_at + timedelta(minutes=settings.REPORT_EDIT_MINUTES)
+
+
+def _edit_open(issue: Issue, now: datetime) -> bool:
+    return issue.status == Status.OPEN and not issue.is_hidden and now < edit_deadline(issue)
+
+
+def _reopen_open(issue: Issue, now: datetime) -> bool:
+    return (
+        issue.status == Status.CLOSED
+        and not issue.is_hidden
+        and issue.closed_at is not None
+        and now < issue.closed_at + timedelta(days=settings.REPORTER_REOPEN_DAYS)
+        and not issue.reporter_actions.filter(kind=ReporterActionKind.REOPENED).exists()
+    )
+
+
+def reporter_controls(issue: Issue, user, now: datetime | None = None) -> ReporterControls:
+    """No query unless the viewer is the reporter of a closed report (the "once" check)."""
+    if not _is_reporter(issue, user):
+        return ReporterControls()
+    now = now or timezone.now()
+    can_edit = _edit_open(issue, now)
+    return ReporterControls(
+        can_edit=can_edit,
+        can_reopen=issue.status == Status.CLOSED and _reopen_open(issue, now),
+        edit_until=edit_deadline(issue) if can_edit else None,
+    )
+
+
+def last_edited(issue: Issue) -> datetime | None:
+    """When the reporter last edited the report (the public page says "edited", not what)."""
+    return (
+        issue.reporter_actions.filter(kind=ReporterActionKind.EDITED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def _require_edit_window(issue: Issue, by, now: datetime) -> None:
+    if not _is_reporter(issue, by):
+        raise PermissionDenied(_("Only the person who reported this can change it."))
+    if not _edit_open(issue, now):
+        raise ValidationError(
+            _(
+                "This report can no longer be changed: the %(n)s minutes are over or the "
+                "department has started on it. Add a comment instead."
+            )
+            % {"n": settings.REPORT_EDIT_MINUTES}
+        )
+
+
+def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None = None) -> Issue:
+    """Change the description (and the answers to the type's questions, given as {code:
+    [values]}). The public history says "edited"; the old text goes to an internal note."""
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": _("Describe the problem.")})
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError({"description": _("The description is too long.")})
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        now = timezone.now()
+        _require_edit_window(locked, by, now)
+        new_answers = (
+            clean_attribute_answers(locked.service_type, answers)
+            if answers is not None
+            else locked.attributes
+        )
+        if description == locked.description and new_answers == locked.attributes:
+            return locked
+        ReporterAction.objects.create(
+            issue=locked,
+            kind=ReporterActionKind.EDITED,
+            old_description=locked.description,
+            old_attributes=locked.attributes,
+            created_at=now,
+        )
+        # Staff read internal notes in the workbench's history: the old text is there for them.
+        Comment.objects.create(
+            issue=locked,
+            author=None,
+            is_internal=True,
+            body=_("The reporter edited the report. Before:\n\n%(old)s")
+            % {"old": locked.description or "-"},
+            created_at=now,
+        )
+        locked.description = description
+        locked.attributes = new_answers
+        locked.updated_at = now
+        locked.save(update_fields=["description", "attributes", "updated_at"])
+    issue.description, issue.attributes = locked.description, locked.attributes
+    return locked
+
+
+def withdraw_own_report(*, issue: Issue, by) -> Issue:
+    """Take the report back: closed through the workflow ("withdrawn by the reporter") and
+    taken off the public site; staff still see it."""
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        now = timezone.now()
+        _require_edit_window(locked, by, now)
+        ReporterAction.objects.create(
+            issue=locked, kind=ReporterActionKind.WITHDRAWN, created_at=now
+        )
+        with on_behalf_of(by.email):
+            change_status(
+                issue=locked, to=Status.CLOSED, by=None, message=_("Withdrawn by the reporter.")
+            )
+        set_hidden(target=locked, hidden=True, by=None, reason=_("Withdrawn by the reporter."))
+    issue.refresh_from_db()
+    return issue
+
+
+def reopen_own_report(*, issue: Issue, by, note: str = "") -> Issue:
+    """ "It's not fixed": the reporter reopens their closed report, once, within the set days.
+    It goes back to the department's open queue; the department and assignee are emailed."""
+    note = (note or "").strip()
+    if len(note) > DESCRIPTION_MAX:
+        raise ValidationError({"note": _("The note is too long.")})
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        if not _is_reporter(locked, by):
+            raise PermissionDenied(_("Only the person who reported this can reopen it."))
+        if not _reopen_open(locked, timezone.now()):
+            raise ValidationError(
+                _(
+                    "This report cannot be reopened here: it is not closed, it was closed more "
+                    "than %(n)s days ago, or you reopened it once already. Report it again."
+                )
+                % {"n": settings.REPORTER_REOPEN_DAYS}
+            )
+        ReporterAction.objects.create(issue=locked, kind=ReporterActionKind.REOPENED)
+        message = _("Reopened: the reporter says this is not fixed.")
+        if note:
+            message = f"{message}\n\n{note}"
+        with on_behalf_of(by.email):
+            change_status(issue=locked, to=Status.OPEN, by=None, message=message)
+    issue.refresh_from_db()
+    return issue
