@@ -23,8 +23,10 @@ from issues.dashboards.clock import (
     Clock,
     city_tz,
 )
+from issues.dashboards.compare import cached_league_context, ward_context
 from issues.dashboards.league import WardFigures, cached_league, sort_league
 from issues.dashboards.links import Figure, Links, count_text, days_text, share_text
+from issues.dashboards.terms import terms
 from issues.dashboards.ward import HeatCell, WardDashboard
 from issues.geo import HEAT_CELL_M, bbox_around
 
@@ -53,14 +55,11 @@ def map_settings() -> dict:
 
 
 def measure_labels() -> dict[str, str]:
+    """The columns' names: the measures' labels are the defined terms (terms.py)."""
     return {
         "number": _("Ward number"),
         "name": _("Ward name"),
-        "open": _("Open issues"),
-        "opened_recent": _("Opened in the last %(n)d days") % {"n": OPENED_WINDOW_DAYS},
-        "median_days": _("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
-        "sla_share": _("Closed within the expected time"),
-        "overdue": _("Overdue"),
+        **{key: term.label for key, term in terms().items()},
     }
 
 
@@ -173,25 +172,18 @@ def _cell_bbox(cell: HeatCell) -> tuple[float, float, float, float]:
     return (cell.west, cell.south, cell.east, cell.north)
 
 
-def _headline(links: Links, board: WardDashboard) -> list[Figure]:
-    clock = board.clock
+def _headline(links: Links, board: WardDashboard) -> list[dict]:
+    """The league's five measures for this ward, each with its context: the city's figure, the
+    ward's rank and the change against the previous period (compare.py), and its definition."""
+    ctx = cached_league_context()
+    row = next((r for r in ctx.rows if r.ward_id == board.ward.pk), None)
+    if row is None:
+        row = WardFigures(ward_id=board.ward.pk, number=board.ward.number, name="", slug="")
+    figures = _league_figures(links, row, measure_labels(), board.clock)
+    context = ward_context(board.ward.pk, ctx)
     return [
-        links.figure(board.open, _("Open"), status_param="open"),
-        links.figure(board.opened_this_week, _("Opened this week"), start=clock.week_start),
-        links.figure(
-            board.closed_this_week,
-            _("Closed this week"),
-            status_param="closed",
-            closed_start=clock.week_start,
-        ),
-        links.figure(
-            board.median_days,
-            _("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
-            display=days_text(board.median_days),
-            status_param="closed",
-            closed_start=clock.days_back(CLOSED_WINDOW_DAYS),
-        ),
-        links.figure(board.overdue, _("Overdue"), status_param="open", overdue=True),
+        {"figure": figures[key], "context": context[key], "term": context[key].term}
+        for key in MEASURES
     ]
 
 
@@ -422,5 +414,5 @@ def ward_page(board: WardDashboard) -> dict:
         "closed_days": CLOSED_WINDOW_DAYS,
         "heat_days": HEAT_WINDOW_DAYS,
         "weeks_count": WEEKS,
-        "open_list": headline[0],
+        "open_list": headline[0]["figure"],
     }

@@ -322,7 +322,7 @@ PUBLIC = {
     "is it fixed? no": 1,
     "unsubscribe": 1,
     "wards league": 6,
-    "ward dashboard": 9,
+    "ward dashboard": 17,  # + the figures' context: league rows and the previous period (issue 21)
     "ward outlines": 1,
     "ward open issues": 2,
     "open data": 2,
@@ -368,7 +368,7 @@ SIGNED_IN = {
     "profile": 6,
     "my wards": 11,
     "issue page, signed in": 11,
-    "ward dashboard, alderman": 14,
+    "ward dashboard, alderman": 22,  # + the figures' context (issue 21)
     "workbench queue, staff": 14,
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
