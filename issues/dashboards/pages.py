@@ -26,7 +26,7 @@ from issues.dashboards.clock import (
 from issues.dashboards.compare import cached_league_context, ward_context
 from issues.dashboards.league import WardFigures, cached_league, sort_league
 from issues.dashboards.links import Figure, Links, count_text, days_text, share_text
-from issues.dashboards.terms import terms
+from issues.dashboards.terms import hotspot_definition, terms
 from issues.dashboards.ward import HeatCell, WardDashboard
 from issues.geo import HEAT_CELL_M, bbox_around
 
@@ -415,4 +415,5 @@ def ward_page(board: WardDashboard) -> dict:
         "heat_days": HEAT_WINDOW_DAYS,
         "weeks_count": WEEKS,
         "open_list": headline[0]["figure"],
+        "hotspot_definition": hotspot_definition(),
     }
