@@ -303,9 +303,10 @@ def _recent_alert_for(cluster: Cluster, recent: list[HotspotAlert]) -> HotspotAl
     return None
 
 
-def detect_and_alert(*, now: datetime | None = None) -> list[HotspotAlert]:
+def detect_and_alert(*, now: datetime | None = None, notify: bool = True) -> list[HotspotAlert]:
     """The nightly job: find new clusters for every active type, store and alert each once.
-    Returns the new HotspotAlert rows."""
+    Returns the new HotspotAlert rows. `notify=False` stores them without email (the demo's
+    history: found, listed on the ward page, nobody mailed)."""
     now = now or timezone.now()
     since = now - timedelta(days=WINDOW_DAYS)
     created: list[HotspotAlert] = []
@@ -332,7 +333,7 @@ def detect_and_alert(*, now: datetime | None = None) -> list[HotspotAlert]:
             if existing is not None:
                 _extend(existing, cluster, now)
                 continue
-            alert = _store_and_notify(cluster, test, since=since, now=now)
+            alert = _store_and_notify(cluster, test, since=since, now=now, notify=notify)
             if alert is not None:
                 created.append(alert)
                 recent.append(alert)
@@ -351,7 +352,7 @@ def _extend(alert: HotspotAlert, cluster: Cluster, now: datetime) -> None:
 
 
 def _store_and_notify(
-    cluster: Cluster, test: Significance, *, since: datetime, now: datetime
+    cluster: Cluster, test: Significance, *, since: datetime, now: datetime, notify: bool = True
 ) -> HotspotAlert | None:
     service_type = cluster.service_type
     ward = Ward.objects.filter(pk=cluster.ward_id).first() if cluster.ward_id else None
@@ -371,7 +372,7 @@ def _store_and_notify(
                 expected_count=round(test.expected, 4),
                 p_value=test.p_value,
             )
-            ids = _notify(alert)
+            ids = _notify(alert) if notify else []
     except IntegrityError:
         # Another run stored this cluster first: it has alerted, so this one stays quiet.
         log.info("Hotspot %s already alerted", cluster.key)
