@@ -30,6 +30,9 @@ from issues.dashboards.terms import hotspot_definition, terms
 from issues.dashboards.ward import HeatCell, WardDashboard
 from issues.geo import HEAT_CELL_M, bbox_around
 
+# A phone shows the last quarter of the weekly chart, redrawn narrow (the table has them all).
+NARROW_WEEKS = 12
+
 # measure: (format, higher is worse, whole numbers)
 MEASURES = {
     "open": (count_text, True, True),
@@ -287,6 +290,7 @@ class BarChart:
     label: Callable[[dict], str]
     figure: Callable[[dict], Figure]
     keep: Callable[[dict], bool] = lambda row: True
+    unit: Callable[[], str] = lambda: _("Number of issues")
 
 
 WARD_BAR_CHARTS = (
@@ -301,7 +305,8 @@ WARD_BAR_CHARTS = (
     BarChart(
         slug="types",
         title=lambda: _("Open issues by type"),
-        desc=lambda: _("Open issues in the ward, by service type."),
+        desc=lambda: _("Issues not closed yet in the ward, by service type."),
+        unit=lambda: _("Number of open issues"),
         table="by_type",
         label=lambda r: r["row"].name,
         figure=lambda r: r["open"],
@@ -311,6 +316,7 @@ WARD_BAR_CHARTS = (
         slug="aging",
         title=lambda: _("Age of open issues"),
         desc=lambda: _("Open issues by days since they were reported."),
+        unit=lambda: _("Number of open issues"),
         table="aging",
         label=lambda r: r["label"],
         figure=lambda r: r["figure"],
@@ -322,6 +328,7 @@ WARD_BAR_CHARTS = (
         table="by_type",
         label=lambda r: r["row"].name,
         figure=lambda r: r["median"],
+        unit=lambda: _("Days from report to close (median)"),
     ),
 )
 
@@ -332,6 +339,7 @@ def _charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) 
             slug=spec.slug,
             title=spec.title(),
             desc=spec.desc(),
+            unit=spec.unit(),
             rows=[
                 (
                     spec.label(row),
@@ -345,11 +353,23 @@ def _charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) 
         )
         for spec in WARD_BAR_CHARTS
     }
+    weekly = {
+        "title": _("Opened and closed per week"),
+        "y_label": _("Issues per week"),
+        "x_label": _("Week starting (Monday)"),
+    }
     drawn["chart_weekly"] = charts.weekly_chart(
-        title=_("Opened and closed per week"),
         desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
         % {"n": WEEKS},
         weeks=board.weeks,
+        **weekly,
+    )
+    drawn["chart_weekly_narrow"] = charts.weekly_chart(
+        desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
+        % {"n": NARROW_WEEKS},
+        weeks=board.weeks[-NARROW_WEEKS:],
+        narrow=True,
+        **weekly,
     )
     drawn["heat"] = charts.heat_map(
         title=_("Where reports were made in the last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
