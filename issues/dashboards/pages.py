@@ -113,6 +113,7 @@ def league_page(*, sort: str, descending: bool) -> dict:
     labels = measure_labels()
     clock = Clock.at()
     colours_by_measure, legends = _choropleth(rows)
+    definitions = {key: f"{t.definition} {t.better.capitalize()}." for key, t in terms().items()}
     table = [
         {
             "row": r,
@@ -126,7 +127,13 @@ def league_page(*, sort: str, descending: bool) -> dict:
         "table": table,
         "totals": _league_figures(Links(), city, labels, clock),
         "columns": [
-            (key, labels[key], key == sort, "asc" if key == sort and descending else "desc")
+            (
+                key,
+                labels[key],
+                key == sort,
+                "asc" if key == sort and descending else "desc",
+                definitions.get(key, ""),
+            )
             for key in ("number", *MEASURES)
         ],
         "sort": sort,
@@ -148,6 +155,53 @@ def league_page(*, sort: str, descending: bool) -> dict:
         },
         "opened_days": OPENED_WINDOW_DAYS,
         "closed_days": CLOSED_WINDOW_DAYS,
+    }
+
+
+# --- comparing wards ------------------------------------------------------------------------
+
+COMPARE_MIN, COMPARE_MAX = 2, 5
+
+
+def compare_page(numbers: list[int]) -> dict:
+    """Two to five wards side by side: per measure, each ward's figure (linked to its rows), its
+    rank and its change, and the city's figure. `numbers` are checked by the view."""
+    ctx = cached_league_context()
+    clock = Clock.at()
+    labels = measure_labels()
+    by_number = {r.number: r for r in ctx.rows}
+    chosen = [by_number[n] for n in numbers]
+    figures = {
+        r.number: _league_figures(Links(ward_number=r.number), r, labels, clock) for r in chosen
+    }
+    contexts = {r.number: ward_context(r.ward_id, ctx) for r in chosen}
+    city = _league_figures(Links(), ctx.city, labels, clock)
+    city_context = ward_context(-1, ctx)
+    measures = []
+    for key, term in terms().items():
+        measures.append(
+            {
+                "term": term,
+                "city": city[key],
+                "city_value": city_context[key],
+                "rows": [
+                    {
+                        "ward": r,
+                        "url": reverse("wards:detail", kwargs={"slug": r.slug}),
+                        "figure": figures[r.number][key],
+                        "context": contexts[r.number][key],
+                    }
+                    for r in chosen
+                ],
+            }
+        )
+    return {
+        "wards": chosen,
+        "measures": measures,
+        "all_wards": ctx.rows,
+        "chosen_numbers": set(numbers),
+        "min": COMPARE_MIN,
+        "max": COMPARE_MAX,
     }
 
 

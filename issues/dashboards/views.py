@@ -68,6 +68,42 @@ def league(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/league.html", context)
 
 
+def _ward_numbers(request: HttpRequest) -> list[int] | str:
+    """The wards to compare, from ?wards=1&wards=2 or ?wards=1,2; a message when unreadable."""
+    raw = [part for value in request.GET.getlist("wards") for part in value.split(",") if part]
+    numbers: list[int] = []
+    for part in raw:
+        if not part.strip().isdigit():
+            return _("“%(w)s” is not a ward number.") % {"w": part[:20]}
+        if int(part) not in numbers:
+            numbers.append(int(part))
+    return numbers
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    numbers = _ward_numbers(request)
+    if isinstance(numbers, str):
+        return _bad_request(request, numbers)
+    known = set(Ward.objects.values_list("number", flat=True))
+    unknown = [n for n in numbers if n not in known]
+    if unknown:
+        return _bad_request(
+            request,
+            _("There is no ward %(n)s.") % {"n": ", ".join(str(n) for n in unknown)},
+        )
+    if len(numbers) > pages.COMPARE_MAX:
+        return _bad_request(
+            request, _("Compare at most %(n)d wards at a time.") % {"n": pages.COMPARE_MAX}
+        )
+    if len(numbers) < pages.COMPARE_MIN:
+        # No choice yet (or one ward): the form alone, with what was chosen ticked.
+        context = pages.compare_page([])
+        context["chosen_numbers"] = set(numbers)
+        return render(request, "dashboards/compare.html", context)
+    return render(request, "dashboards/compare.html", pages.compare_page(numbers))
+
+
 @require_safe
 def outlines(request: HttpRequest) -> HttpResponse:
     """Every ward's simplified outline; changes only when a boundary does, so cache hard."""

@@ -31,6 +31,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from departments.models import Ward
 from issues import services
 from issues.dashboards.compare import league_context, ordinal, rank_of, ward_context
 from issues.models import Status
@@ -155,3 +156,50 @@ def test_ties_share_a_rank():
     assert rank_of(2, [1, 2, 2, 5, None], higher_is_worse=True) == 2
     assert rank_of(5, [1, 2, 2, 5, None], higher_is_worse=True) == 4
     assert rank_of(0.9, [0.5, 0.9, None], higher_is_worse=False) == 1
+
+
+def test_comparison_page_sets_wards_side_by_side(client, context):
+    wards, _ = context
+    response = client.get(f"/wards/compare/?wards={wards[0].number}&wards={wards[1].number}")
+    assert response.status_code == 200
+    measures = {m["term"].key: m for m in response.context["measures"]}
+    assert [r["ward"].number for r in measures["open"]["rows"]] == [1, 2]
+    assert [r["figure"].value for r in measures["open"]["rows"]] == [3, 1]
+    assert measures["median_days"]["rows"][1]["context"].rank == 1
+    html = response.content.decode()
+    assert "4th of 4 wards" in html and "City average per ward" in html
+    # Comma-separated works too, and a repeated ward counts once.
+    again = client.get(f"/wards/compare/?wards={wards[0].number},{wards[1].number},1")
+    assert [w.number for w in again.context["wards"]] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("wards=1&wards=x", "is not a ward number"),
+        ("wards=1&wards=99", "There is no ward 99"),
+        ("wards=1,2,3,11,1,2&wards=4", "There is no ward 4"),
+    ],
+)
+def test_comparison_refuses_bad_choices_with_a_reason(client, some_wards, query, message):
+    response = client.get(f"/wards/compare/?{query}")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_comparison_of_too_many_wards_is_refused(client, some_wards):
+    for n in (20, 21):
+        Ward.objects.create(
+            number=n, name=f"Ward {n}", slug=f"ward-{n}", boundary=some_wards[0].boundary
+        )
+    response = client.get("/wards/compare/?wards=1,2,3,11,20,21")
+    assert response.status_code == 400
+    assert "at most 5 wards" in response.content.decode()
+
+
+def test_comparison_without_a_choice_shows_the_form(client, some_wards):
+    response = client.get("/wards/compare/?wards=2")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="wards" value="2" checked' in html
+    assert response.context["wards"] == []
