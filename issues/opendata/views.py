@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -12,7 +13,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from departments.selectors import service_types_for_filter, wards_bounds, wards_for_filter
+from issues import selectors
+from issues.dashboards.rollups import OPEN
+from issues.dashboards.terms import hotspot_definition, terms
 from issues.filters import IssueFilters
+from issues.models import StatusTally
 from issues.opendata import exports
 
 
@@ -38,6 +43,29 @@ def download(chunks, content_type: str, filename: str) -> StreamingHttpResponse:
     return response
 
 
+def _catalogue_facts() -> dict:
+    """Row counts (from the dashboards' rollup: a small grouped read, not a count of a million
+    rows), when the data last changed (through the updated-time index), and the licence."""
+    by_status = dict(
+        StatusTally.objects.values("status").annotate(n=Sum("n")).values_list("status", "n")
+    )
+    open_rows = sum(by_status.get(s, 0) or 0 for s in OPEN)
+    total = sum(n or 0 for n in by_status.values())
+    return {
+        "rows_total": total,
+        "rows_open": open_rows,
+        "rows_closed": total - open_rows,
+        "last_updated": selectors.public_issues()
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first(),
+        "licence": settings.OPEN_DATA_LICENCE,
+        "licence_url": settings.OPEN_DATA_LICENCE_URL,
+        "definitions": list(terms().values()),
+        "hotspot_definition": hotspot_definition(),
+    }
+
+
 @require_GET
 def data_page(request):
     filters = IssueFilters.from_params(request.GET)
@@ -52,6 +80,8 @@ def data_page(request):
             "service_types": service_types_for_filter(),
             "wards": wards_for_filter(),
             "statuses": [("open", _("Open")), ("closed", _("Closed"))],
+            "site_url": settings.SITE_URL,
+            **_catalogue_facts(),
         },
         status=400 if filters.errors else 200,
     )

@@ -325,7 +325,7 @@ PUBLIC = {
     "ward dashboard": 17,  # + the figures' context: league rows and the previous period (issue 21)
     "ward outlines": 1,
     "ward open issues": 2,
-    "open data": 2,
+    "open data": 4,  # + row counts from the rollup and the last update (issue 21)
     "csv": 1,
     "geojson": 1,
     "feed, new": 1,
