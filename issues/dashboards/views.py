@@ -22,11 +22,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
 from accounts.models import User
-from departments.models import Ward
+from departments.models import ServiceType, Ward
 from departments.selectors import ward_outlines
 from issues import selectors
 from issues.dashboards import pages
 from issues.dashboards.league import LEAGUE_SORTS
+from issues.dashboards.trends import type_trend
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
 from issues.notify import subscriptions
 
@@ -102,6 +103,18 @@ def compare(request: HttpRequest) -> HttpResponse:
         context["chosen_numbers"] = set(numbers)
         return render(request, "dashboards/compare.html", context)
     return render(request, "dashboards/compare.html", pages.compare_page(numbers))
+
+
+@require_safe
+def types_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/types.html", pages.types_page())
+
+
+@require_safe
+def type_detail(request: HttpRequest, code: str) -> HttpResponse:
+    service_type = get_object_or_404(ServiceType, service_code=code)
+    context = pages.type_page(type_trend(service_type=service_type))
+    return render(request, "dashboards/type_detail.html", context)
 
 
 @require_safe

@@ -83,3 +83,14 @@ def test_comparison_page_fits_a_phone_and_passes_axe(page, live_server, scenario
     assert page.locator(".wards-table--compare").count() == 5
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert serious_axe_violations(page) == []
+
+
+def test_type_trends_page_fits_a_phone_and_passes_axe(page, live_server, scenario):
+    page.goto(live_server.url + "/wards/types/")
+    page.click("text=Pothole in Street")
+    page.wait_for_selector("#weekly-heading")
+    # The phone gets the narrow weekly chart; the wide one is hidden.
+    assert page.locator("svg.wards-chart--narrow").first.is_visible()
+    assert not page.locator("svg.wards-chart--wide").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_axe_violations(page) == []
