@@ -27,7 +27,14 @@ from issues.dashboards.compare import cached_league_context, ward_context
 from issues.dashboards.league import WardFigures, cached_league, sort_league
 from issues.dashboards.links import Figure, Links, count_text, days_text, share_text
 from issues.dashboards.terms import hotspot_definition, terms
-from issues.dashboards.trends import RECENT_DAYS, TREND_WEEKS, TypeChange, TypeTrend, type_changes
+from issues.dashboards.trends import (
+    RECENT_DAYS,
+    TREND_WEEKS,
+    TypeChange,
+    TypeTrend,
+    WardMonth,
+    type_changes,
+)
 from issues.dashboards.ward import HeatCell, WardDashboard
 from issues.geo import HEAT_CELL_M, bbox_around
 
@@ -305,6 +312,43 @@ def type_page(trend: TypeTrend) -> dict:
         "recent_days": RECENT_DAYS,
         "weeks_count": TREND_WEEKS,
     }
+
+
+# --- the monthly report ---------------------------------------------------------------------
+
+
+def report_page(board: WardDashboard, month: WardMonth) -> dict:
+    """The printable monthly report: the month's own counts, then the dashboard's figures (the
+    same headline with its context, types, weeks, hotspots and oldest open issues)."""
+    context = ward_page(board)
+    links = Links(ward_number=board.ward.number)
+    closed = {"status_param": "closed"}
+    context.update(
+        month=month,
+        month_opened=links.figure(month.opened, _("Opened"), start=month.first, end=month.last),
+        month_closed=links.figure(
+            month.closed, _("Closed"), closed_start=month.first, closed_end=month.last, **closed
+        ),
+        month_types=[
+            {
+                "row": r,
+                "opened": links.figure(
+                    r.opened, r.name, service_codes=[r.code], start=month.first, end=month.last
+                ),
+                "closed": links.figure(
+                    r.closed,
+                    r.name,
+                    service_codes=[r.code],
+                    closed_start=month.first,
+                    closed_end=month.last,
+                    **closed,
+                ),
+            }
+            for r in month.by_type
+        ],
+        generated=board.clock.now,
+    )
+    return context
 
 
 # --- comparing wards ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q, Sum
 
@@ -162,3 +162,44 @@ def type_changes(*, now: datetime | None = None) -> list[TypeChange]:
         for t in ServiceType.objects.active().order_by("name")
     ]
     return sorted(changes, key=lambda c: (-(c.recent - c.before), c.service_type.name))
+
+
+@dataclass
+class MonthRow:
+    service_type_id: int
+    name: str
+    code: str
+    opened: int = 0
+    closed: int = 0
+
+
+@dataclass
+class WardMonth:
+    """One ward's month: reports opened and closed in it, in total and per type."""
+
+    first: date
+    last: date
+    opened: int = 0
+    closed: int = 0
+    by_type: list[MonthRow] = field(default_factory=list)
+
+
+def ward_month(*, ward_id: int, first: date) -> WardMonth:
+    """From the rollup's day rows of the ward: one grouped query."""
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    month = WardMonth(first=first, last=last)
+    types = {t.pk: t for t in ServiceType.objects.only("pk", "name", "service_code")}
+    rows: dict[int, MonthRow] = {}
+    for type_key, opened, closed in (
+        DayTally.objects.filter(ward_key=ward_id, day__gte=first, day__lte=last)
+        .values("type_key")
+        .annotate(o=Sum("opened"), c=Sum("closed"))
+        .values_list("type_key", "o", "c")
+    ):
+        if type_key == 0:
+            month.opened, month.closed = opened or 0, closed or 0
+        elif type_key in types and (opened or closed):
+            t = types[type_key]
+            rows[type_key] = MonthRow(type_key, t.name, t.service_code, opened or 0, closed or 0)
+    month.by_type = sorted(rows.values(), key=lambda r: (-r.opened, r.name))
+    return month

@@ -16,4 +16,5 @@ urlpatterns = [
     path("<slug:slug>/", cache_public(views.ward_detail), name="detail"),
     path("<slug:slug>/open-issues.geojson", cache_public(views.open_issues), name="open_issues"),
     path("<slug:slug>/watch/", views.watch, name="watch"),
+    path("<slug:slug>/report/", cache_public(views.ward_report), name="report"),
 ]

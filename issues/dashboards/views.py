@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -27,7 +29,7 @@ from departments.selectors import ward_outlines
 from issues import selectors
 from issues.dashboards import pages
 from issues.dashboards.league import LEAGUE_SORTS
-from issues.dashboards.trends import type_trend
+from issues.dashboards.trends import type_trend, ward_month
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
 from issues.notify import subscriptions
 
@@ -145,6 +147,24 @@ def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
         digest_form=DigestForm(instance=user) if is_alderman else None,
     )
     return render(request, "dashboards/ward_detail.html", context)
+
+
+@require_safe
+def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
+    """The monthly report, for print (the browser's print to PDF, with a print stylesheet)."""
+    ward = get_object_or_404(Ward, slug=slug)
+    raw = request.GET.get("month", "")
+    if raw:
+        try:
+            first = datetime.strptime(raw, "%Y-%m").date()
+        except ValueError:
+            return _bad_request(request, _("The month is written YYYY-MM, e.g. 2026-10."))
+    else:
+        # The last whole month.
+        first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    board = cached_ward_dashboard(ward=ward)
+    context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first))
+    return render(request, "dashboards/ward_report.html", context)
 
 
 @require_safe

@@ -203,3 +203,25 @@ def test_comparison_without_a_choice_shows_the_form(client, some_wards):
     html = response.content.decode()
     assert 'name="wards" value="2" checked' in html
     assert response.context["wards"] == []
+
+
+def test_monthly_report_counts_the_month_and_carries_the_dashboard(client, context):
+    wards, _ = context
+    now = timezone.localtime()
+    month = now.strftime("%Y-%m")
+    response = client.get(f"/wards/{wards[0].slug}/report/?month={month}")
+    assert response.status_code == 200
+    ctx = response.context
+    # Reported this calendar month: those of the history made on or after the 1st.
+    made = [
+        d
+        for w, d, _ in HISTORY
+        if w == 0 and (now - timedelta(days=d)).date() >= now.date().replace(day=1)
+    ]
+    assert ctx["month_opened"].value == len(made)
+    assert ctx["headline"][0]["figure"].value == 3
+    html = response.content.decode()
+    assert "4th of 4 wards" in html
+    assert "Save as PDF" in html
+    assert client.get(f"/wards/{wards[0].slug}/report/?month=13-2026").status_code == 400
+    assert client.get(f"/wards/{wards[0].slug}/report/").status_code == 200
