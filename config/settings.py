@@ -215,6 +215,8 @@ STORAGES = {
 # Finders let the dev server and tests serve static files without collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
+# The feeds' stylesheet (static/opendata/feed.xsl): browsers apply XSLT only from an XML type.
+WHITENOISE_MIMETYPES = {".xsl": "text/xsl"}
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024

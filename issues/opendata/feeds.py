@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from departments.models import ServiceType, Ward
 from issues import selectors
@@ -41,12 +43,40 @@ class Scope:
         return ""
 
 
+class StyledAtomFeed(Atom1Feed):
+    """Atom with the feed's stylesheets named up front (Django writes them for RSS only), served
+    as application/xml: browsers show application/atom+xml as raw text and apply the stylesheet
+    only to an XML type, while feed readers read Atom under either (the pages' <link
+    rel="alternate"> still says application/atom+xml)."""
+
+    content_type = "application/xml; charset=utf-8"
+
+    def write(self, outfile, encoding):
+        handler = SimplerXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        # The processing instruction must come before the first element.
+        self.add_stylesheets(handler)
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
+
+    def add_stylesheets(self, handler):
+        for stylesheet in self.feed["stylesheets"] or []:
+            handler.processingInstruction("xml-stylesheet", stylesheet)
+
+
 class IssueFeed(Feed):
     """`updated=False`: newly reported issues; `updated=True`: issues by their last change, each
     change a new entry (its id carries the change time, so readers show it again)."""
 
-    feed_type = Atom1Feed
+    feed_type = StyledAtomFeed
     updated = False
+
+    def stylesheets(self) -> list[str]:
+        # Opened in a browser, the feed reads as a page (static/opendata/feed.xsl); feed
+        # readers skip the processing instruction.
+        return [static("opendata/feed.xsl")]
 
     def get_object(self, request, ward: int | None = None, service_code: str | None = None):
         if ward is not None:

@@ -42,3 +42,10 @@ def test_a_city_sets_its_own_licence(client, db, settings):
     html = client.get("/data/").content.decode()
     assert "Public Domain Dedication and License" in html
     assert "No requests yet." in html
+
+
+def test_feeds_name_their_stylesheet(client, db):
+    body = client.get("/feeds/issues/new/").content.decode()
+    assert '<?xml-stylesheet href="/static/opendata/feed.xsl"' in body
+    assert 'type="text/xsl"' in body
+    assert body.index("<?xml-stylesheet") < body.index("<feed")
