@@ -332,7 +332,7 @@ PUBLIC = {
     "feed, updated": 1,
     "feed, ward": 2,
     "feed, type": 2,
-    "embed": 0,
+    "embed": 1,  # the city's extent, so the embed fits every ward (issue 21)
     "open311 discovery": 0,
     "open311 services": 1,
     "open311 services xml": 1,

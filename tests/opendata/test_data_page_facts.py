@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from issues import services
 from issues.models import Status
+from tests.dashboards.conftest import load_some_wards
 from tests.factories import make_issue, make_service_type
 
 
@@ -49,3 +50,21 @@ def test_feeds_name_their_stylesheet(client, db):
     assert '<?xml-stylesheet href="/static/opendata/feed.xsl"' in body
     assert 'type="text/xsl"' in body
     assert body.index("<?xml-stylesheet") < body.index("<feed")
+
+
+def test_embed_has_a_legend_says_what_it_shows_and_fits_the_city(client, db, department):
+    wards = load_some_wards()
+    make_service_type(department, code="pothole", name="Pothole")
+    response = client.get("/embed/?type=pothole&status=open")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="embed-legend"' in html
+    for label in ("Open", "Acknowledged", "In progress", "Closed"):
+        assert f"</span>{label}</li>" in html
+    assert "Pothole · open only" in html
+    # No ward chosen: the map fits every ward (the city's whole extent), not a fixed view.
+    south = min(w.min_lat for w in wards)
+    assert response.context["config"]["bounds"][0][0] == south
+    ward = client.get(f"/embed/?ward={wards[0].number}")
+    assert ward.context["config"]["bounds"][0][0] == wards[0].min_lat
+    assert f"Ward {wards[0].number}" in ward.content.decode()
