@@ -25,7 +25,14 @@ from issues.dashboards.clock import (
 )
 from issues.dashboards.compare import cached_league_context, ward_context
 from issues.dashboards.league import WardFigures, cached_league, sort_league
-from issues.dashboards.links import Figure, Links, count_text, days_text, share_text
+from issues.dashboards.links import (
+    Figure,
+    Links,
+    count_text,
+    days_text,
+    expected_text,
+    share_text,
+)
 from issues.dashboards.terms import hotspot_definition, terms
 from issues.dashboards.trends import (
     RECENT_DAYS,
@@ -511,6 +518,7 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
         "alerts": [
             {
                 "alert": a,
+                "expected": expected_text(a.expected_count),
                 "figure": links.figure(
                     a.report_count,
                     a.service_type.name,
