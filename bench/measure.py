@@ -24,10 +24,16 @@ def pick_targets(args) -> dict:
             "WHERE NOT is_hidden AND latitude IS NOT NULL LIMIT 20",
         )
     ] or [r[0] for r in query(args, "SELECT public_id FROM issues_issue LIMIT 20")]
-    ward = query(
+    wards = query(
         args,
-        "SELECT w.slug FROM departments_ward w JOIN issues_issue i ON i.ward_id = w.id "
-        "GROUP BY w.slug ORDER BY count(*) DESC LIMIT 1",
+        "SELECT w.slug, w.number FROM departments_ward w JOIN issues_issue i ON i.ward_id = w.id "
+        "GROUP BY w.slug, w.number ORDER BY count(*) DESC LIMIT 5",
+    )
+    ward = wards[:1]
+    busiest_type = query(
+        args,
+        "SELECT t.service_code FROM departments_servicetype t JOIN issues_issue i "
+        "ON i.service_type_id = t.id GROUP BY t.service_code ORDER BY count(*) DESC LIMIT 1",
     )
     rows = query(
         args,
@@ -39,6 +45,8 @@ def pick_targets(args) -> dict:
     return {
         "ids": ids,
         "ward": ward[0][0] if ward else "ward-1",
+        "compare": ",".join(str(w[1]) for w in wards) or "1,2",
+        "type": busiest_type[0][0] if busiest_type else "pothole",
         "export_start": start,
         "bbox_out": ",".join(str(v) for v in CITY_BBOX),
         "bbox_in": f"{lon - 0.006},{lat - 0.004},{lon + 0.006},{lat + 0.004}",
@@ -55,6 +63,10 @@ def endpoints(t: dict) -> dict[str, list[str]]:
         "issue page": [f"/issues/{public_id}/" for public_id in t["ids"]],
         "ward dashboard": [f"/wards/{t['ward']}/"],
         "ward league table": ["/wards/"],
+        "ward comparison (5 busiest)": [f"/wards/compare/?wards={t['compare']}"],
+        "type trends (busiest type)": [f"/wards/types/{t['type']}/"],
+        "types index": ["/wards/types/"],
+        "monthly ward report": [f"/wards/{t['ward']}/report/"],
         "open311 requests (page of 100)": ["/open311/v2/requests.json?page_size=100"],
         "open311 requests (lat/long/radius)": [
             f"/open311/v2/requests.json?lat={lat}&long={lon}&radius=500"

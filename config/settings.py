@@ -34,6 +34,13 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.str("SITE_NAME", default="CivicFix")
 CITY_NAME = env.str("CITY_NAME", default="Chicago")
+# The open data's licence (the city sets it): named on the data page, its feeds and downloads.
+OPEN_DATA_LICENCE = env.str(
+    "OPEN_DATA_LICENCE", default="Creative Commons Attribution 4.0 International (CC BY 4.0)"
+)
+OPEN_DATA_LICENCE_URL = env.str(
+    "OPEN_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/"
+)
 # Open311 jurisdiction_id: the city's web root without www, as the GeoReport spec suggests.
 OPEN311_JURISDICTION = env.str("OPEN311_JURISDICTION", default="cityofchicago.org")
 
@@ -232,6 +239,8 @@ STORAGES = {
 # instead of 42 KB, max-age=60).
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_AUTOREFRESH = DEBUG
+# The feeds' stylesheet (static/feeds/atom.xsl): browsers apply XSLT only from an XML type.
+WHITENOISE_MIMETYPES = {".xsl": "text/xsl"}
 
 # Downloads of more than 10,000 issues are built by the worker as files at most this old
 # (issues/opendata/files.py): a few at once no longer hold the web processes.

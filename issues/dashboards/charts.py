@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 
 from issues.dashboards.ward import HeatCell, WeekRow
 
-LABEL_MAX = 26
+LABEL_MAX = 44
 
 
 def _short(label: str) -> str:
@@ -53,24 +53,32 @@ class HBar:
 
 @dataclass
 class HBarChart:
-    """Horizontal bars: one row per category, the value written after the bar."""
+    """Horizontal bars: one row per category, its label above the bar and the value after it.
+    Narrow on purpose (360 units): the labels never share a line with the bars, so the chart
+    keeps a readable type size on a 390-pixel phone instead of shrinking a wide one."""
 
     slug: str
     title: str
     desc: str
     bars: list[HBar]
-    width: int = 640
-    label_width: int = 210
-    row_height: int = 26
-    bar_height: int = 18
+    unit: str = ""
+    width: int = 360
+    label_width: int = 0
+    row_height: int = 38
+    bar_height: int = 16
+    label_gap: int = 14  # the label's baseline above the bar's top
 
     @property
     def height(self) -> int:
-        return max(1, len(self.bars)) * self.row_height + 8
+        return max(1, len(self.bars)) * self.row_height + (30 if self.unit else 8)
 
     @property
     def plot_width(self) -> int:
-        return self.width - self.label_width - 70
+        return self.width - self.label_width - 60
+
+    @property
+    def unit_y(self) -> int:
+        return self.height - 8
 
 
 def hbar_chart(
@@ -79,9 +87,11 @@ def hbar_chart(
     title: str,
     desc: str,
     rows: Sequence[tuple[str, float | None, str, str]],
+    unit: str = "",
 ) -> HBarChart:
-    """rows: (label, value, value as text, link). Rows without a value are left out."""
-    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[])
+    """rows: (label, value, value as text, link). Rows without a value are left out. `unit` is
+    the axis's name ("Issues", "Days"), written under the bars."""
+    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=unit)
     present = [r for r in rows if r[1] is not None]
     top = max((float(r[1]) for r in present), default=0) or 1
     for i, (label, value, display, href) in enumerate(present):
@@ -93,7 +103,7 @@ def hbar_chart(
                 value=float(value),
                 display=display,
                 href=href,
-                y=4 + i * chart.row_height,
+                y=4 + i * chart.row_height + chart.label_gap + 4,
                 width=round(width, 1),
                 text_x=round(chart.label_width + width + 6, 1),
             )
@@ -127,9 +137,13 @@ class WeeklyChart:
     width: int = 680
     height: int = 260
     left: int = 40
-    top: int = 12
-    bottom: int = 40
+    top: int = 22
+    bottom: int = 48
     bar_width: float = 0
+    slug: str = "weekly"
+    y_label: str = ""
+    x_label: str = ""
+    variant: str = "wide"
 
     @property
     def plot_height(self) -> int:
@@ -143,9 +157,32 @@ class WeeklyChart:
     def label_y(self) -> int:
         return self.baseline + 16
 
+    @property
+    def x_label_y(self) -> int:
+        return self.height - 6
 
-def weekly_chart(*, title: str, desc: str, weeks: Sequence[WeekRow]) -> WeeklyChart:
-    chart = WeeklyChart(title=title, desc=desc, weeks=[])
+
+def weekly_chart(
+    *,
+    title: str,
+    desc: str,
+    weeks: Sequence[WeekRow],
+    y_label: str = "",
+    x_label: str = "",
+    narrow: bool = False,
+) -> WeeklyChart:
+    """Opened beside closed per week. `narrow`: drawn 360 wide for a phone, where the page
+    shows it instead of the wide one (the caller passes fewer weeks)."""
+    chart = WeeklyChart(
+        title=title,
+        desc=desc,
+        weeks=[],
+        y_label=y_label,
+        x_label=x_label,
+        slug="weekly-narrow" if narrow else "weekly",
+        variant="narrow" if narrow else "wide",
+        width=360 if narrow else 680,
+    )
     top = nice_max(max((max(w.opened, w.closed) for w in weeks), default=0))
     slot = (chart.width - chart.left - 8) / max(1, len(weeks))
     chart.bar_width = round(slot * 0.4, 2)
@@ -165,7 +202,7 @@ def weekly_chart(*, title: str, desc: str, weeks: Sequence[WeekRow]) -> WeeklyCh
                 opened_h=round(opened_h, 2),
                 closed_y=round(chart.baseline - closed_h, 2),
                 closed_h=round(closed_h, 2),
-                tick=i % 4 == 0,
+                tick=i % (4 if len(weeks) > 8 else 2) == 0,
             )
         )
     for fraction in (0, 0.5, 1):

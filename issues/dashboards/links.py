@@ -29,6 +29,15 @@ def days_text(value: float | None) -> str:
     return "–" if value is None else number_format(round(value, 1), 1)
 
 
+def expected_text(value: float | None) -> str:
+    """A hotspot's expected count: small by nature, so two decimals or "under 0.01"."""
+    if value is None:
+        return "–"
+    if value < 0.01:
+        return _("under 0.01")
+    return number_format(round(value, 2), 2)
+
+
 def share_text(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
 

@@ -23,11 +23,31 @@ from issues.dashboards.clock import (
     Clock,
     city_tz,
 )
+from issues.dashboards.compare import cached_league_context, ward_context
 from issues.dashboards.league import WardFigures, cached_league, sort_league
-from issues.dashboards.links import Figure, Links, count_text, days_text, share_text
+from issues.dashboards.links import (
+    Figure,
+    Links,
+    count_text,
+    days_text,
+    expected_text,
+    share_text,
+)
+from issues.dashboards.terms import hotspot_definition, terms
+from issues.dashboards.trends import (
+    RECENT_DAYS,
+    TREND_WEEKS,
+    TypeChange,
+    TypeTrend,
+    WardMonth,
+    type_changes,
+)
 from issues.dashboards.ward import HeatCell, WardDashboard
 from issues.filters import status_param
 from issues.geo import HEAT_CELL_M, bbox_around
+
+# A phone shows the last quarter of the weekly chart, redrawn narrow (the table has them all).
+NARROW_WEEKS = 12
 
 # measure: (format, higher is worse, whole numbers)
 MEASURES = {
@@ -54,14 +74,11 @@ def map_settings() -> dict:
 
 
 def measure_labels() -> dict[str, str]:
+    """The columns' names: the measures' labels are the defined terms (terms.py)."""
     return {
         "number": _("Ward number"),
         "name": _("Ward name"),
-        "open": _("Open issues"),
-        "opened_recent": _("Opened in the last %(n)d days") % {"n": OPENED_WINDOW_DAYS},
-        "median_days": _("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
-        "sla_share": _("Closed within the expected time"),
-        "overdue": _("Overdue"),
+        **{key: term.label for key, term in terms().items()},
     }
 
 
@@ -112,6 +129,7 @@ def league_page(*, sort: str, descending: bool) -> dict:
     labels = measure_labels()
     clock = Clock.at()
     colours_by_measure, legends = _choropleth(rows)
+    definitions = {key: f"{t.definition} {t.better.capitalize()}." for key, t in terms().items()}
     table = [
         {
             "row": r,
@@ -125,7 +143,13 @@ def league_page(*, sort: str, descending: bool) -> dict:
         "table": table,
         "totals": _league_figures(Links(), city, labels, clock),
         "columns": [
-            (key, labels[key], key == sort, "asc" if key == sort and descending else "desc")
+            (
+                key,
+                labels[key],
+                key == sort,
+                "asc" if key == sort and descending else "desc",
+                definitions.get(key, ""),
+            )
             for key in ("number", *MEASURES)
         ],
         "sort": sort,
@@ -147,6 +171,238 @@ def league_page(*, sort: str, descending: bool) -> dict:
         },
         "opened_days": OPENED_WINDOW_DAYS,
         "closed_days": CLOSED_WINDOW_DAYS,
+    }
+
+
+# --- trends for a type ----------------------------------------------------------------------
+
+
+def _change_words(change: TypeChange) -> tuple[str, str]:
+    """(arrow, words) for a type's last four weeks against the four before."""
+    if change.change is None:
+        if change.recent:
+            return "▲", _("new: %(n)d reports, none in the four weeks before") % {
+                "n": change.recent
+            }
+        return "", _("no reports lately")
+    pct = round(change.change * 100)
+    if pct == 0:
+        return "=", _("the same as the four weeks before")
+    words = (
+        _("up %(p)d%% on the four weeks before")
+        if pct > 0
+        else _("down %(p)d%% on the four weeks before")
+    )
+    return ("▲" if pct > 0 else "▼"), words % {"p": abs(pct)}
+
+
+def types_page() -> dict:
+    links = Links()
+    start = Clock.at().days_back(RECENT_DAYS)
+    rows = []
+    for c in type_changes():
+        arrow, words = _change_words(c)
+        rows.append(
+            {
+                "change": c,
+                "url": reverse("wards:type", kwargs={"code": c.service_type.service_code}),
+                "recent": links.figure(
+                    c.recent,
+                    c.service_type.name,
+                    service_codes=[c.service_type.service_code],
+                    start=start,
+                ),
+                "arrow": arrow,
+                "words": words,
+                "rising": c.recent > c.before,
+            }
+        )
+    return {"rows": rows, "recent_days": RECENT_DAYS}
+
+
+def type_page(trend: TypeTrend) -> dict:
+    links = Links()
+    code = trend.service_type.service_code
+    clock = trend.clock
+    heat_since = clock.days_back(HEAT_WINDOW_DAYS)
+    closed = {"status_param": "closed", "closed_start": clock.days_back(CLOSED_WINDOW_DAYS)}
+    busiest = [
+        {
+            "ward": w,
+            "figure": links.figure(
+                w.recent, w.name, service_codes=[code], wards=[w.number], start=heat_since
+            ),
+        }
+        for w in trend.busiest
+    ]
+    slowest = [
+        {
+            "ward": w,
+            "figure": links.figure(
+                w.median_days,
+                w.name,
+                display=days_text(w.median_days),
+                service_codes=[code],
+                wards=[w.number],
+                **closed,
+            ),
+        }
+        for w in trend.slowest
+    ]
+    weekly = {
+        "title": _("%(type)s: reports per week") % {"type": trend.service_type.name},
+        "y_label": _("Reports per week"),
+        "x_label": _("Week starting (Monday)"),
+    }
+    change = TypeChange(service_type=trend.service_type, recent=trend.recent, before=trend.before)
+    arrow, words = _change_words(change)
+    return {
+        "service_type": trend.service_type,
+        "trend": trend,
+        "arrow": arrow,
+        "change_words": words,
+        "recent": links.figure(
+            trend.recent,
+            trend.service_type.name,
+            service_codes=[code],
+            start=clock.days_back(RECENT_DAYS),
+        ),
+        "median": links.figure(
+            trend.median_days,
+            trend.service_type.name,
+            display=days_text(trend.median_days),
+            service_codes=[code],
+            **closed,
+        ),
+        "busiest": busiest,
+        "slowest": slowest,
+        "chart_weekly": charts.weekly_chart(
+            desc=_(
+                "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city."
+            )
+            % {"n": TREND_WEEKS},
+            weeks=trend.weeks,
+            **weekly,
+        ),
+        "chart_weekly_narrow": charts.weekly_chart(
+            desc=_(
+                "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city."
+            )
+            % {"n": NARROW_WEEKS},
+            weeks=trend.weeks[-NARROW_WEEKS:],
+            narrow=True,
+            **weekly,
+        ),
+        "chart_busiest": charts.hbar_chart(
+            slug="busiest",
+            title=_("Wards with the most reports, last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
+            desc=_("The ten wards with the most reports of this type."),
+            unit=_("Number of reports"),
+            rows=[
+                (r["ward"].name, r["figure"].value, r["figure"].display, r["figure"].list_url)
+                for r in busiest
+            ],
+        ),
+        "chart_slowest": charts.hbar_chart(
+            slug="slowest",
+            title=_("Slowest wards to fix, last %(n)d days") % {"n": CLOSED_WINDOW_DAYS},
+            desc=_("The ten wards with the longest median time to close this type."),
+            unit=_("Days from report to close (median)"),
+            rows=[
+                (r["ward"].name, r["figure"].value, r["figure"].display, r["figure"].list_url)
+                for r in slowest
+            ],
+        ),
+        "alerts": trend.alerts,
+        "hotspot_definition": hotspot_definition(),
+        "heat_days": HEAT_WINDOW_DAYS,
+        "closed_days": CLOSED_WINDOW_DAYS,
+        "recent_days": RECENT_DAYS,
+        "weeks_count": TREND_WEEKS,
+    }
+
+
+# --- the monthly report ---------------------------------------------------------------------
+
+
+def report_page(board: WardDashboard, month: WardMonth) -> dict:
+    """The printable monthly report: the month's own counts, then the dashboard's figures (the
+    same headline with its context, types, weeks, hotspots and oldest open issues)."""
+    context = ward_page(board)
+    links = Links(ward_number=board.ward.number)
+    closed = {"status_param": "closed"}
+    context.update(
+        month=month,
+        month_opened=links.figure(month.opened, _("Opened"), start=month.first, end=month.last),
+        month_closed=links.figure(
+            month.closed, _("Closed"), closed_start=month.first, closed_end=month.last, **closed
+        ),
+        month_types=[
+            {
+                "row": r,
+                "opened": links.figure(
+                    r.opened, r.name, service_codes=[r.code], start=month.first, end=month.last
+                ),
+                "closed": links.figure(
+                    r.closed,
+                    r.name,
+                    service_codes=[r.code],
+                    closed_start=month.first,
+                    closed_end=month.last,
+                    **closed,
+                ),
+            }
+            for r in month.by_type
+        ],
+        generated=board.clock.now,
+    )
+    return context
+
+
+# --- comparing wards ------------------------------------------------------------------------
+
+COMPARE_MIN, COMPARE_MAX = 2, 5
+
+
+def compare_page(numbers: list[int]) -> dict:
+    """Two to five wards side by side: per measure, each ward's figure (linked to its rows), its
+    rank and its change, and the city's figure. `numbers` are checked by the view."""
+    ctx = cached_league_context()
+    clock = Clock.at()
+    labels = measure_labels()
+    by_number = {r.number: r for r in ctx.rows}
+    chosen = [by_number[n] for n in numbers]
+    figures = {
+        r.number: _league_figures(Links(ward_number=r.number), r, labels, clock) for r in chosen
+    }
+    contexts = {r.number: ward_context(r.ward_id, ctx) for r in chosen}
+    city = _league_figures(Links(), ctx.city, labels, clock)
+    city_context = ward_context(-1, ctx)
+    measures = []
+    for key, term in terms().items():
+        measures.append(
+            {
+                "term": term,
+                "city": city[key],
+                "city_value": city_context[key],
+                "rows": [
+                    {
+                        "ward": r,
+                        "url": reverse("wards:detail", kwargs={"slug": r.slug}),
+                        "figure": figures[r.number][key],
+                        "context": contexts[r.number][key],
+                    }
+                    for r in chosen
+                ],
+            }
+        )
+    return {
+        "wards": chosen,
+        "measures": measures,
+        "all_wards": ctx.rows,
+        "chosen_numbers": set(numbers),
+        "min": COMPARE_MIN,
+        "max": COMPARE_MAX,
     }
 
 
@@ -174,25 +430,18 @@ def _cell_bbox(cell: HeatCell) -> tuple[float, float, float, float]:
     return (cell.west, cell.south, cell.east, cell.north)
 
 
-def _headline(links: Links, board: WardDashboard) -> list[Figure]:
-    clock = board.clock
+def _headline(links: Links, board: WardDashboard) -> list[dict]:
+    """The league's five measures for this ward, each with its context: the city's figure, the
+    ward's rank and the change against the previous period (compare.py), and its definition."""
+    ctx = cached_league_context()
+    row = next((r for r in ctx.rows if r.ward_id == board.ward.pk), None)
+    if row is None:
+        row = WardFigures(ward_id=board.ward.pk, number=board.ward.number, name="", slug="")
+    figures = _league_figures(links, row, measure_labels(), board.clock)
+    context = ward_context(board.ward.pk, ctx)
     return [
-        links.figure(board.open, _("Open"), status_param="open"),
-        links.figure(board.opened_this_week, _("Opened this week"), start=clock.week_start),
-        links.figure(
-            board.closed_this_week,
-            _("Closed this week"),
-            status_param="closed",
-            closed_start=clock.week_start,
-        ),
-        links.figure(
-            board.median_days,
-            _("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
-            display=days_text(board.median_days),
-            status_param="closed",
-            closed_start=clock.days_back(CLOSED_WINDOW_DAYS),
-        ),
-        links.figure(board.overdue, _("Overdue"), status_param="open", overdue=True),
+        {"figure": figures[key], "context": context[key], "term": context[key].term}
+        for key in MEASURES
     ]
 
 
@@ -270,6 +519,7 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
         "alerts": [
             {
                 "alert": a,
+                "expected": expected_text(a.expected_count),
                 "figure": links.figure(
                     a.report_count,
                     a.service_type.name,
@@ -296,6 +546,7 @@ class BarChart:
     label: Callable[[dict], str]
     figure: Callable[[dict], Figure]
     keep: Callable[[dict], bool] = lambda row: True
+    unit: Callable[[], str] = lambda: _("Number of issues")
 
 
 WARD_BAR_CHARTS = (
@@ -310,7 +561,8 @@ WARD_BAR_CHARTS = (
     BarChart(
         slug="types",
         title=lambda: _("Open issues by type"),
-        desc=lambda: _("Open issues in the ward, by service type."),
+        desc=lambda: _("Issues not closed yet in the ward, by service type."),
+        unit=lambda: _("Number of open issues"),
         table="by_type",
         label=lambda r: r["row"].name,
         figure=lambda r: r["open"],
@@ -320,6 +572,7 @@ WARD_BAR_CHARTS = (
         slug="aging",
         title=lambda: _("Age of open issues"),
         desc=lambda: _("Open issues by days since they were reported."),
+        unit=lambda: _("Number of open issues"),
         table="aging",
         label=lambda r: r["label"],
         figure=lambda r: r["figure"],
@@ -331,6 +584,7 @@ WARD_BAR_CHARTS = (
         table="by_type",
         label=lambda r: r["row"].name,
         figure=lambda r: r["median"],
+        unit=lambda: _("Days from report to close (median)"),
     ),
 )
 
@@ -341,6 +595,7 @@ def _charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) 
             slug=spec.slug,
             title=spec.title(),
             desc=spec.desc(),
+            unit=spec.unit(),
             rows=[
                 (
                     spec.label(row),
@@ -354,11 +609,23 @@ def _charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) 
         )
         for spec in WARD_BAR_CHARTS
     }
+    weekly = {
+        "title": _("Opened and closed per week"),
+        "y_label": _("Issues per week"),
+        "x_label": _("Week starting (Monday)"),
+    }
     drawn["chart_weekly"] = charts.weekly_chart(
-        title=_("Opened and closed per week"),
         desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
         % {"n": WEEKS},
         weeks=board.weeks,
+        **weekly,
+    )
+    drawn["chart_weekly_narrow"] = charts.weekly_chart(
+        desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
+        % {"n": NARROW_WEEKS},
+        weeks=board.weeks[-NARROW_WEEKS:],
+        narrow=True,
+        **weekly,
     )
     drawn["heat"] = charts.heat_map(
         title=_("Where reports were made in the last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
@@ -423,5 +690,6 @@ def ward_page(board: WardDashboard) -> dict:
         "closed_days": CLOSED_WINDOW_DAYS,
         "heat_days": HEAT_WINDOW_DAYS,
         "weeks_count": WEEKS,
-        "open_list": headline[0],
+        "open_list": headline[0]["figure"],
+        "hotspot_definition": hotspot_definition(),
     }

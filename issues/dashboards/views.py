@@ -7,6 +7,7 @@ that produce it; these views only read the request, pick a page and a template.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -15,17 +16,19 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
 from accounts.models import User
-from departments.models import Ward
+from departments.models import ServiceType, Ward
 from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues import selectors
 from issues.dashboards import pages
 from issues.dashboards.league import LEAGUE_SORTS
+from issues.dashboards.trends import type_trend, ward_month
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
 from issues.notify import subscriptions
 
@@ -65,6 +68,54 @@ def league(request: HttpRequest) -> HttpResponse:
     descending = direction == "desc" if direction else sort in pages.DESCENDING_BY_DEFAULT
     context = pages.league_page(sort=sort, descending=descending)
     return render(request, "dashboards/league.html", context)
+
+
+def _ward_numbers(request: HttpRequest) -> list[int] | str:
+    """The wards to compare, from ?wards=1&wards=2 or ?wards=1,2; a message when unreadable."""
+    raw = [part for value in request.GET.getlist("wards") for part in value.split(",") if part]
+    numbers: list[int] = []
+    for part in raw:
+        if not part.strip().isdigit():
+            return _("“%(w)s” is not a ward number.") % {"w": part[:20]}
+        if int(part) not in numbers:
+            numbers.append(int(part))
+    return numbers
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    numbers = _ward_numbers(request)
+    if isinstance(numbers, str):
+        return _bad_request(request, numbers)
+    known = set(Ward.objects.values_list("number", flat=True))
+    unknown = [n for n in numbers if n not in known]
+    if unknown:
+        return _bad_request(
+            request,
+            _("There is no ward %(n)s.") % {"n": ", ".join(str(n) for n in unknown)},
+        )
+    if len(numbers) > pages.COMPARE_MAX:
+        return _bad_request(
+            request, _("Compare at most %(n)d wards at a time.") % {"n": pages.COMPARE_MAX}
+        )
+    if len(numbers) < pages.COMPARE_MIN:
+        # No choice yet (or one ward): the form alone, with what was chosen ticked.
+        context = pages.compare_page([])
+        context["chosen_numbers"] = set(numbers)
+        return render(request, "dashboards/compare.html", context)
+    return render(request, "dashboards/compare.html", pages.compare_page(numbers))
+
+
+@require_safe
+def types_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboards/types.html", pages.types_page())
+
+
+@require_safe
+def type_detail(request: HttpRequest, code: str) -> HttpResponse:
+    service_type = get_object_or_404(ServiceType, service_code=code)
+    context = pages.type_page(type_trend(service_type=service_type))
+    return render(request, "dashboards/type_detail.html", context)
 
 
 @require_safe
@@ -121,6 +172,24 @@ def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
         digest_form=DigestForm(instance=user) if is_alderman else None,
     )
     return render(request, "dashboards/ward_detail.html", context)
+
+
+@require_safe
+def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
+    """The monthly report, for print (the browser's print to PDF, with a print stylesheet)."""
+    ward = get_object_or_404(Ward, slug=slug)
+    raw = request.GET.get("month", "")
+    if raw:
+        try:
+            first = datetime.strptime(raw, "%Y-%m").date()
+        except ValueError:
+            return _bad_request(request, _("The month is written YYYY-MM, e.g. 2026-10."))
+    else:
+        # The last whole month.
+        first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    board = cached_ward_dashboard(ward=ward)
+    context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first))
+    return render(request, "dashboards/ward_report.html", context)
 
 
 @require_safe

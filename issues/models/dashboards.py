@@ -180,6 +180,10 @@ class HotspotAlert(models.Model):
         max_length=120, unique=True, help_text=_("Makes re-alerting impossible.")
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # How unusual it was when found (issues/notify/hotspots.py): the reports the ward's own
+    # baseline expected in the disc over the window, and the chance of this many by coincidence.
+    expected_count = models.FloatField(null=True, blank=True)
+    p_value = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,7 +1,16 @@
 """Hotspot alerts: clusters of same-type reports, found nightly and alerted once.
 
-A cluster is at least N reports of one service type lying within R metres of one of them (its
-seed) over the last 7 days; N and R are per type (ServiceType.hotspot_min_reports/_radius_m).
+A hotspot is a cluster that the ward's own usual rate cannot explain. A cluster is at least N
+reports of one service type lying within R metres of one of them (its seed) over the last 7
+days; N and R are per type (ServiceType.hotspot_min_reports/_radius_m). It is a hotspot only when
+it is unusual against the ward's own baseline: the ward's reports of that type in the 90 days
+before the window, spread evenly over the ward's area, give the number expected in a disc of
+radius R over 7 days (lambda); the cluster is kept when the chance of at least as many reports
+there by coincidence, P(X >= n) for X ~ Poisson(lambda), is below 1 in 1,000 (`P_VALUE`). A steady
+trickle of a busy type across a ward forms chance groups of N now and then, and its baseline
+explains them; a new problem at one park does not. The baseline counts one report more than it
+saw (add-one), so a type never reported in the ward before still has a small, finite rate. The
+ward page's definition (issues/dashboards/terms.py: hotspot_definition) says the same in words.
 
 The database does the narrowing: reports of the window are counted per type on a grid of R-metre
 cells, and only cells whose 3x3 neighbourhood holds N or more reports are read back. Python then
@@ -19,13 +28,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import ServiceType, Ward
+from departments.wards import shape_from_geojson
 from issues.filters import IssueFilters
 from issues.geo import bbox_around, distance_m, grid_counts, heat_steps
 from issues.models import HotspotAlert, Issue, NotificationEvent
@@ -37,6 +48,10 @@ from issues.notify.recipients import Recipient, allowed, department_contact
 log = logging.getLogger(__name__)
 
 WINDOW_DAYS = 7
+BASELINE_DAYS = 90
+# Under 1 in 1,000 by coincidence: a ward has a few hundred discs of a typical radius, so a
+# steady ward raises a false alarm for a type about once in several weeks at most.
+P_VALUE = 0.001
 # An alert this recent still "owns" its spot: reports there extend it rather than alert anew.
 REALERT_AFTER_DAYS = 14
 MIN_RADIUS_M = 10
@@ -165,6 +180,118 @@ def find_clusters(points: list[Point], *, min_reports: int, radius_m: float) -> 
     return clusters
 
 
+def poisson_tail(k: int, lam: float) -> float:
+    """P(X >= k) for X ~ Poisson(lam), summed from k up (exact for the tiny tails that matter,
+    where 1 - P(X < k) would lose every digit)."""
+    if k <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    term = math.exp(-lam + k * math.log(lam) - math.lgamma(k + 1))
+    total, i = 0.0, k
+    while term > total * 1e-16 and i < k + 1000:
+        total += term
+        i += 1
+        term *= lam / i
+    return min(1.0, total)
+
+
+def expected_in_disc(
+    *, baseline_count: int, area_m2: float, radius_m: float, window_days: float = WINDOW_DAYS
+) -> float:
+    """Reports of the type expected in a disc of radius_m over the window, from the ward's
+    baseline spread evenly over its area and the baseline days (add-one: never zero)."""
+    per_m2_day = (baseline_count + 1) / max(area_m2, 1.0) / BASELINE_DAYS
+    return per_m2_day * math.pi * radius_m**2 * window_days
+
+
+@dataclass(frozen=True)
+class Significance:
+    expected: float
+    p_value: float
+
+    @property
+    def is_hotspot(self) -> bool:
+        return self.p_value < P_VALUE
+
+
+def significance(
+    size: int, *, baseline_count: int, area_m2: float, radius_m: float
+) -> Significance:
+    lam = expected_in_disc(baseline_count=baseline_count, area_m2=area_m2, radius_m=radius_m)
+    return Significance(expected=lam, p_value=poisson_tail(size, lam))
+
+
+@lru_cache(maxsize=512)
+def _area_m2_of(ward_id: int, updated: float) -> float:
+    """A ward's area in square metres (local equirectangular projection: within a fraction of a
+    percent at a city's size); cached per ward and boundary version."""
+    boundary = Ward.objects.filter(pk=ward_id).values_list("boundary", flat=True).first()
+    if boundary is None:
+        return 0.0
+    shape = shape_from_geojson(boundary)
+    lat0 = (shape.bounds[1] + shape.bounds[3]) / 2
+    kx = 111_320.0 * math.cos(math.radians(lat0))
+    # The shoelace area in degrees squared, scaled to metres (lon by cos(latitude)).
+    return shape.area * kx * 111_320.0
+
+
+def ward_area_m2(ward_id: int | None) -> float:
+    """The ward's area; for reports in no ward, the city's wards' average."""
+    wards = dict(Ward.objects.values_list("pk", "updated_at"))
+    if ward_id in wards:
+        return _area_m2_of(ward_id, wards[ward_id].timestamp())
+    areas = [_area_m2_of(pk, at.timestamp()) for pk, at in wards.items()]
+    return sum(areas) / len(areas) if areas else 25_000_000.0
+
+
+def baseline_counts(*, service_type: ServiceType, since: datetime) -> dict[int | None, int]:
+    """Public reports of the type per ward in the BASELINE_DAYS before `since`: one query."""
+    return dict(
+        Issue.objects.public()
+        .filter(
+            service_type=service_type,
+            requested_at__gte=since - timedelta(days=BASELINE_DAYS),
+            requested_at__lt=since,
+        )
+        .order_by()
+        .values("ward_id")
+        .annotate(n=Count("id"))
+        .values_list("ward_id", "n")
+    )
+
+
+def hotspots_among(
+    groups: list[list[Point]], *, service_type: ServiceType, since: datetime
+) -> list[tuple[Cluster, Significance]]:
+    """The clusters that are hotspots: unusual against their ward's own baseline."""
+    if not groups:
+        return []
+    baseline = baseline_counts(service_type=service_type, since=since)
+    radius = radius_of(service_type)
+    kept = []
+    for members in groups:
+        cluster = Cluster(service_type=service_type, members=members)
+        ward_id = cluster.ward_id
+        test = significance(
+            len(members),
+            baseline_count=baseline.get(ward_id, 0),
+            area_m2=ward_area_m2(ward_id),
+            radius_m=radius,
+        )
+        if test.is_hotspot:
+            kept.append((cluster, test))
+        else:
+            log.info(
+                "Cluster %s of %d not a hotspot: %.2f expected, p=%.4f",
+                cluster.key,
+                len(members),
+                test.expected,
+                test.p_value,
+            )
+    return kept
+
+
 def _recent_alert_for(cluster: Cluster, recent: list[HotspotAlert]) -> HotspotAlert | None:
     ids = set(cluster.issue_ids)
     for alert in recent:
@@ -176,9 +303,10 @@ def _recent_alert_for(cluster: Cluster, recent: list[HotspotAlert]) -> HotspotAl
     return None
 
 
-def detect_and_alert(*, now: datetime | None = None) -> list[HotspotAlert]:
+def detect_and_alert(*, now: datetime | None = None, notify: bool = True) -> list[HotspotAlert]:
     """The nightly job: find new clusters for every active type, store and alert each once.
-    Returns the new HotspotAlert rows."""
+    Returns the new HotspotAlert rows. `notify=False` stores them without email (the demo's
+    history: found, listed on the ward page, nobody mailed)."""
     now = now or timezone.now()
     since = now - timedelta(days=WINDOW_DAYS)
     created: list[HotspotAlert] = []
@@ -191,7 +319,8 @@ def detect_and_alert(*, now: datetime | None = None) -> list[HotspotAlert]:
             min_reports=service_type.hotspot_min_reports,
             radius_m=radius_of(service_type),
         )
-        if not groups:
+        found = hotspots_among(groups, service_type=service_type, since=since)
+        if not found:
             continue
         recent = list(
             HotspotAlert.objects.filter(
@@ -199,13 +328,12 @@ def detect_and_alert(*, now: datetime | None = None) -> list[HotspotAlert]:
                 window_end__gte=now - timedelta(days=REALERT_AFTER_DAYS),
             )
         )
-        for members in groups:
-            cluster = Cluster(service_type=service_type, members=members)
+        for cluster, test in found:
             existing = _recent_alert_for(cluster, recent)
             if existing is not None:
                 _extend(existing, cluster, now)
                 continue
-            alert = _store_and_notify(cluster, since=since, now=now)
+            alert = _store_and_notify(cluster, test, since=since, now=now, notify=notify)
             if alert is not None:
                 created.append(alert)
                 recent.append(alert)
@@ -223,7 +351,9 @@ def _extend(alert: HotspotAlert, cluster: Cluster, now: datetime) -> None:
     alert.save(update_fields=["issue_ids", "report_count", "window_end"])
 
 
-def _store_and_notify(cluster: Cluster, *, since: datetime, now: datetime) -> HotspotAlert | None:
+def _store_and_notify(
+    cluster: Cluster, test: Significance, *, since: datetime, now: datetime, notify: bool = True
+) -> HotspotAlert | None:
     service_type = cluster.service_type
     ward = Ward.objects.filter(pk=cluster.ward_id).first() if cluster.ward_id else None
     try:
@@ -239,8 +369,10 @@ def _store_and_notify(cluster: Cluster, *, since: datetime, now: datetime) -> Ho
                 window_end=now,
                 issue_ids=cluster.issue_ids,
                 key=cluster.key,
+                expected_count=round(test.expected, 4),
+                p_value=test.p_value,
             )
-            ids = _notify(alert)
+            ids = _notify(alert) if notify else []
     except IntegrityError:
         # Another run stored this cluster first: it has alerted, so this one stays quiet.
         log.info("Hotspot %s already alerted", cluster.key)

@@ -48,9 +48,13 @@ class _XmlSafeWriter(SimplerXMLGenerator):
 
 
 class StyledAtomFeed(Atom1Feed):
-    """Atom with its xml-stylesheet instruction, which Django writes for RSS only, written
-    through the XML-safe writer above. Give it
+    """Atom with its xml-stylesheet instruction (Django writes it for RSS only), written through
+    the XML-safe writer above, served as application/xml: browsers show application/atom+xml as
+    raw text and apply a stylesheet only to an XML type, while feed readers read Atom under
+    either (the pages' <link rel="alternate"> still says application/atom+xml). Give it
     `stylesheets=[static(STYLESHEET)]` (a syndication Feed: its `stylesheets` attribute)."""
+
+    content_type = "application/xml; charset=utf-8"
 
     def write(self, outfile, encoding):
         handler = _XmlSafeWriter(outfile, encoding, short_empty_elements=True)

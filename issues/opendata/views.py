@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Max, Min, Sum
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from departments.models import ServiceType, Ward
 from departments.selectors import service_types_for_filter, wards_bounds, wards_for_filter
+from issues import selectors
+from issues.dashboards.rollups import OPEN
+from issues.dashboards.terms import hotspot_definition, terms
 from issues.filters import IssueFilters
+from issues.models import StatusTally
 from issues.opendata import exports, files
 
 
@@ -38,6 +45,29 @@ def download(chunks, content_type: str, filename: str) -> StreamingHttpResponse:
     return response
 
 
+def _catalogue_facts() -> dict:
+    """Row counts (from the dashboards' rollup: a small grouped read, not a count of a million
+    rows), when the data last changed (through the updated-time index), and the licence."""
+    by_status = dict(
+        StatusTally.objects.values("status").annotate(n=Sum("n")).values_list("status", "n")
+    )
+    open_rows = sum(by_status.get(s, 0) or 0 for s in OPEN)
+    total = sum(n or 0 for n in by_status.values())
+    return {
+        "rows_total": total,
+        "rows_open": open_rows,
+        "rows_closed": total - open_rows,
+        "last_updated": selectors.public_issues()
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first(),
+        "licence": settings.OPEN_DATA_LICENCE,
+        "licence_url": settings.OPEN_DATA_LICENCE_URL,
+        "definitions": list(terms().values()),
+        "hotspot_definition": hotspot_definition(),
+    }
+
+
 @require_GET
 def data_page(request):
     filters = IssueFilters.from_params(request.GET)
@@ -52,6 +82,8 @@ def data_page(request):
             "service_types": service_types_for_filter(),
             "wards": wards_for_filter(),
             "statuses": [("open", _("Open")), ("closed", _("Closed"))],
+            "site_url": settings.SITE_URL,
+            **_catalogue_facts(),
         },
         status=400 if filters.errors else 200,
     )
@@ -109,6 +141,45 @@ def viewport_url() -> str:
         return reverse("opendata:issues_geojson")
 
 
+# The embed's marker colours by status, as static/js/civicmap.js draws them (STATUS_COLOURS):
+# the legend must say what the map shows.
+EMBED_LEGEND = [
+    ("open", _lazy("Open"), "#c2410c"),
+    ("acknowledged", _lazy("Acknowledged"), "#a16207"),
+    ("in_progress", _lazy("In progress"), "#0b5cad"),
+    ("closed", _lazy("Closed"), "#1d6b36"),
+]
+
+
+def _city_bounds() -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) around every ward: one aggregate."""
+    box = Ward.objects.aggregate(
+        s=Min("min_lat"), w=Min("min_lon"), n=Max("max_lat"), e=Max("max_lon")
+    )
+    return None if box["s"] is None else (box["s"], box["w"], box["n"], box["e"])
+
+
+def _embed_scope(filters: IssueFilters) -> str:
+    """What the embed shows, in words: the ward(s), the type(s), the status."""
+    parts = []
+    if filters.wards:
+        parts.append(_("Ward %(n)s") % {"n": ", ".join(str(n) for n in filters.wards)})
+    if filters.service_codes:
+        names = dict(
+            ServiceType.objects.filter(service_code__in=filters.service_codes).values_list(
+                "service_code", "name"
+            )
+        )
+        parts.append(", ".join(names.get(c, c) for c in filters.service_codes))
+    if filters.status_param:
+        parts.append(
+            {"open": _("open only"), "closed": _("closed only")}.get(
+                filters.status_param, filters.status_param
+            )
+        )
+    return " · ".join(parts) or _("All reports, whole city")
+
+
 @require_GET
 @xframe_options_exempt  # the one page other sites may frame; every other page stays DENY
 def embed(request):
@@ -132,16 +203,22 @@ def embed(request):
             "open": _("Open the issue"),
         },
     }
-    if filters.wards:
-        # A ward's embed opens on that ward, not on the whole city.
-        bounds = wards_bounds(filters.wards)
-        if bounds is not None:
-            south, west, north, east = bounds
-            config["bounds"] = [[south, west], [north, east]]
+    # A ward's embed opens on that ward; otherwise on every ward, so no part of the city (its
+    # far south) is cut off by a fixed centre and zoom.
+    bounds = wards_bounds(filters.wards) if filters.wards else _city_bounds()
+    if bounds is not None:
+        south, west, north, east = bounds
+        config["bounds"] = [[south, west], [north, east]]
     response = render(
         request,
         "opendata/embed.html",
-        {"config": config, "filters": filters, "querystring": filters.querystring()},
+        {
+            "config": config,
+            "filters": filters,
+            "querystring": filters.querystring(),
+            "legend": EMBED_LEGEND,
+            "showing": _embed_scope(filters),
+        },
         status=400 if filters.errors else 200,
     )
     response["Content-Security-Policy"] = "frame-ancestors *"

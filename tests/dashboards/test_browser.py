@@ -73,3 +73,24 @@ def test_ward_dashboard_reads_without_javascript(browser, live_server, scenario)
     tab.goto(live_server.url + "/wards/?sort=open&dir=asc")
     assert tab.locator("th[aria-sort='ascending']").count() == 1
     context.close()
+
+
+def test_comparison_page_fits_a_phone_and_passes_axe(page, live_server, scenario):
+    page.goto(live_server.url + f"/wards/compare/?wards={scenario.ward.number}")
+    page.check(f"input[name='wards'][value='{scenario.other_ward.number}']")
+    page.click("form.wards-compare-form button")
+    page.wait_for_selector("#cmp-open")
+    assert page.locator(".wards-table--compare").count() == 5
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_axe_violations(page) == []
+
+
+def test_type_trends_page_fits_a_phone_and_passes_axe(page, live_server, scenario):
+    page.goto(live_server.url + "/wards/types/")
+    page.click("text=Pothole in Street")
+    page.wait_for_selector("#weekly-heading")
+    # The phone gets the narrow weekly chart; the wide one is hidden.
+    assert page.locator("svg.wards-chart--narrow").first.is_visible()
+    assert not page.locator("svg.wards-chart--wide").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_axe_violations(page) == []

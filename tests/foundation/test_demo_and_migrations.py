@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 
 from accounts.models import User
 from departments.models import Asset, Department, Place, ServiceAttribute, ServiceType, Ward
+from issues import demo
 from issues.models import (
     AbuseReport,
     Adoption,
     Comment,
+    HotspotAlert,
     Issue,
     Notification,
     StatusChange,
@@ -56,9 +59,11 @@ def test_load_demo_twice_changes_nothing(db, settings):
     call_command("load_demo", issues=40, stdout=StringIO())
     assert counts() == first
     assert dict(Issue.objects.values_list("external_id", "public_id")) == snapshot
-    # 40 demo issues, the repair a demo adopter's visit reported against a bus stop, and the
-    # five private and held reports of the safety demo (issue 20).
-    assert first["Ward"] == 50 and first["Issue"] == 40 + 1 + 5
+    # 40 demo issues, one duplicate of the 4th, the two stories (syringes, water meters), the
+    # repair a demo adopter's visit reported against a bus stop, and the five private and held
+    # reports of the safety demo (issue 20).
+    stories = demo.SYRINGE_REPORTS + sum(demo.METER_WEEKS)
+    assert first["Ward"] == 50 and first["Issue"] == 40 + 1 + stories + 1 + 5
     assert first["Asset"] == 10_760 and first["Adoption"] == 2
     assert first["Place"] == 24_048  # the City's intersections: the gazetteer
 
@@ -78,6 +83,28 @@ def test_demo_has_what_privacy_checks_need(db, settings):
     assert StatusChange.objects.filter(from_status="open").exists()
     # History is written without emailing anyone.
     assert Notification.objects.count() == 0
+
+
+def test_demo_tells_its_stories(db, settings):
+    """The demo alderman's ward is the busiest; the hotspot detection finds the syringes by the
+    park and the water-meter surge; addresses name the pin's nearest intersection."""
+    settings.DEBUG = True
+    call_command("load_demo", issues=40, stdout=StringIO())
+    busiest = Issue.objects.values("ward__number").annotate(n=Count("id")).order_by("-n").first()
+    assert busiest["ward__number"] == demo.ALDERMAN_WARD
+    assert (
+        Ward.objects.get(number=demo.ALDERMAN_WARD)
+        .aldermen.filter(email="alderman@civicfix.local")
+        .exists()
+    )
+    alerts = {a.service_type.service_code: a for a in HotspotAlert.objects.all()}
+    assert set(alerts) == {"found-syringe", "water-meter-stolen"}
+    assert alerts["found-syringe"].ward.number == demo.ALDERMAN_WARD
+    assert alerts["found-syringe"].report_count >= 5
+    assert all(a.p_value < 0.001 for a in alerts.values())
+    syringe = Issue.objects.filter(external_id="syringe-0").get()
+    assert syringe.address.startswith("Near ") and "&" in syringe.address
+    assert StatusChange.objects.filter(message__startswith="Duplicate of report").exists()
 
 
 def test_load_demo_refuses_without_debug(db, settings):

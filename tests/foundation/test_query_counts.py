@@ -324,10 +324,10 @@ PUBLIC = {
     "is it fixed? no": 1,
     "unsubscribe": 1,
     "wards league": 6,
-    "ward dashboard": 9,
+    "ward dashboard": 17,  # + the figures' context: league rows and the previous period (issue 21)
     "ward outlines": 1,
     "ward open issues": 2,
-    "open data": 2,
+    "open data": 4,  # + row counts from the rollup and the last update (issue 21)
     # Whether the download is large (a LIMITed count: issues/opendata/files.py), then the rows.
     "csv": 2,
     "geojson": 2,
@@ -335,7 +335,7 @@ PUBLIC = {
     "feed, updated": 1,
     "feed, ward": 2,
     "feed, type": 2,
-    "embed": 0,
+    "embed": 1,  # the city's extent, so the embed fits every ward (issue 21)
     "open311 discovery": 0,
     "open311 services": 1,
     "open311 services xml": 1,
@@ -371,7 +371,7 @@ SIGNED_IN = {
     "profile": 7,  # + the alert areas (issue 17)
     "my wards": 11,
     "issue page, signed in": 12,  # + the reporter's last edit (issue 17)
-    "ward dashboard, alderman": 14,
+    "ward dashboard, alderman": 22,  # + the figures' context (issue 21)
     "workbench queue, staff": 14,
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,

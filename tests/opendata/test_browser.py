@@ -44,3 +44,11 @@ def test_embedded_map_works_in_an_iframe_is_accessible_and_other_pages_refuse(
     page.goto(f"{live_server.url}/embed/?ward=42")
     page.locator("#embed-map[data-features]").wait_for(state="attached")
     assert serious_axe_violations(page) == []
+
+
+def test_atom_feed_reads_as_a_page_in_a_browser(page, live_server, city):
+    page.goto(f"{live_server.url}/feeds/issues/new/")
+    heading = page.get_by_role("heading", level=1)
+    heading.wait_for()
+    assert "feed reader" in page.locator(".feed-note").inner_text()
+    assert page.locator(".feed-entries li").count() >= 1

@@ -1,0 +1,107 @@
+"""What each dashboard figure means, said once: the ward page's footnotes, the league table's
+column hovers, the comparison page and the open-data page all read these words, so a figure is
+defined the same way wherever it appears.
+
+"Open" always means not closed: open, acknowledged or in progress. Closed and archived are both
+closed. Hidden reports are never counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from issues.dashboards.clock import CLOSED_WINDOW_DAYS, OPENED_WINDOW_DAYS
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str
+    label: str
+    definition: str
+    # Which way is better, in words a reader can act on ("fewer is better").
+    better: str
+    higher_is_worse: bool
+    # The period the change is measured against, in words ("the 30 days before").
+    previous: str
+
+
+def terms() -> dict[str, Term]:
+    """The league's measures, in the order the pages show them."""
+    return {
+        t.key: t
+        for t in (
+            Term(
+                key="open",
+                label=_("Open issues"),
+                definition=_(
+                    "Reports not closed yet: open, acknowledged or in progress, whenever they "
+                    "were made. Closed and archived reports are not open. Hidden reports are "
+                    "never counted."
+                ),
+                better=_("fewer is better"),
+                higher_is_worse=True,
+                previous=_("%(n)d days ago (estimated from the reports opened and closed since)")
+                % {"n": OPENED_WINDOW_DAYS},
+            ),
+            Term(
+                key="opened_recent",
+                label=_("Opened in the last %(n)d days") % {"n": OPENED_WINDOW_DAYS},
+                definition=_(
+                    "Reports made in the last %(n)d days (today included), whatever their status "
+                    "now."
+                )
+                % {"n": OPENED_WINDOW_DAYS},
+                better=_("fewer is better"),
+                higher_is_worse=True,
+                previous=_("the %(n)d days before") % {"n": OPENED_WINDOW_DAYS},
+            ),
+            Term(
+                key="median_days",
+                label=_("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
+                definition=_(
+                    "Of the reports closed in the last %(n)d days, half took less than this "
+                    "many days from being reported to being closed, and half took more."
+                )
+                % {"n": CLOSED_WINDOW_DAYS},
+                better=_("lower is better"),
+                higher_is_worse=True,
+                previous=_("the %(n)d days before") % {"n": CLOSED_WINDOW_DAYS},
+            ),
+            Term(
+                key="sla_share",
+                label=_("Closed within the expected time"),
+                definition=_(
+                    "Of the reports closed in the last %(n)d days whose type has an expected "
+                    "time to fix, the share closed by their due time."
+                )
+                % {"n": CLOSED_WINDOW_DAYS},
+                better=_("higher is better"),
+                higher_is_worse=False,
+                previous=_("the %(n)d days before") % {"n": CLOSED_WINDOW_DAYS},
+            ),
+            Term(
+                key="overdue",
+                label=_("Overdue"),
+                definition=_(
+                    "Open reports past their due time (the type's expected time to fix, counted "
+                    "from when the report was made)."
+                ),
+                better=_("fewer is better"),
+                higher_is_worse=True,
+                previous="",
+            ),
+        )
+    }
+
+
+def hotspot_definition() -> str:
+    return _(
+        "A hotspot is a cluster of reports of one type close together in a short time, more "
+        "than the ward's own usual rate for that type could explain: at least the type's minimum "
+        "number of reports within its radius over the last 7 days, where the ward's reports of "
+        "the 90 days before would lead us to expect far fewer (the chance of so many by "
+        "coincidence is under 1 in 1,000, a Poisson test). A square with a single report is "
+        "never a hotspot."
+    )

@@ -1,0 +1,205 @@
+"""Trends for a service type across the city, from the rollup: reports per week for a year, the
+median time to fix per ward, and where the type clusters (the wards with the most reports lately,
+and its hotspot alerts). And, for the index of types, each type's last four weeks against the four
+before, so a new problem rising (Detroit's stolen water meters) is visible at a glance.
+
+A constant handful of grouped queries whatever the number of issues.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q, Sum
+
+from departments.models import ServiceType, Ward
+from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
+from issues.dashboards.league import Bins
+from issues.dashboards.rollups import NO_WARD, median_from_bins
+from issues.dashboards.ward import WeekRow
+from issues.models import CloseHistogram, DayTally, HotspotAlert
+
+TREND_WEEKS = 52
+RECENT_DAYS = 28
+
+
+@dataclass
+class TypeWard:
+    ward_id: int
+    number: int
+    name: str
+    slug: str
+    recent: int = 0  # reports in the last HEAT_WINDOW_DAYS
+    median_days: float | None = None
+
+
+@dataclass
+class TypeTrend:
+    service_type: ServiceType
+    clock: Clock
+    weeks: list[WeekRow] = field(default_factory=list)
+    wards: list[TypeWard] = field(default_factory=list)
+    recent: int = 0  # the last RECENT_DAYS
+    before: int = 0  # the RECENT_DAYS before those
+    median_days: float | None = None
+    alerts: list[HotspotAlert] = field(default_factory=list)
+
+    @property
+    def busiest(self) -> list[TypeWard]:
+        return sorted((w for w in self.wards if w.recent), key=lambda w: (-w.recent, w.number))[:10]
+
+    @property
+    def slowest(self) -> list[TypeWard]:
+        timed = [w for w in self.wards if w.median_days is not None]
+        return sorted(timed, key=lambda w: (-w.median_days, w.number))[:10]
+
+
+def type_trend(*, service_type: ServiceType, now: datetime | None = None) -> TypeTrend:
+    clock = Clock.at(now)
+    trend = TypeTrend(service_type=service_type, clock=clock)
+    first_week = clock.week_start - timedelta(weeks=TREND_WEEKS - 1)
+    weeks = {
+        first_week + timedelta(weeks=i): WeekRow(start=first_week + timedelta(weeks=i))
+        for i in range(TREND_WEEKS)
+    }
+    recent_since = clock.days_back(RECENT_DAYS)
+    before_since = clock.days_back(2 * RECENT_DAYS)
+    heat_since = clock.days_back(HEAT_WINDOW_DAYS)
+    wards = {
+        w.pk: TypeWard(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
+        for w in Ward.objects.only("pk", "number", "name", "slug").order_by("number")
+    }
+    rows = (
+        DayTally.objects.filter(type_key=service_type.pk, day__gte=first_week)
+        .values("day")
+        .annotate(o=Sum("opened"), c=Sum("closed"))
+        .values_list("day", "o", "c")
+    )
+    for day, opened, closed in rows:
+        week = weeks.get(day - timedelta(days=day.weekday()))
+        if week is not None:
+            week.opened += opened or 0
+            week.closed += closed or 0
+        if day >= recent_since:
+            trend.recent += opened or 0
+        elif day >= before_since:
+            trend.before += opened or 0
+    for ward_key, n in (
+        DayTally.objects.filter(type_key=service_type.pk, day__gte=heat_since)
+        .exclude(ward_key=NO_WARD)
+        .values("ward_key")
+        .annotate(n=Sum("opened"))
+        .values_list("ward_key", "n")
+    ):
+        if ward_key in wards:
+            wards[ward_key].recent = n or 0
+    bins: dict[int, Bins] = defaultdict(dict)
+    city: Bins = {}
+    for ward_key, index, n, s, q in (
+        CloseHistogram.objects.filter(
+            type_key=service_type.pk, day__gte=clock.days_back(CLOSED_WINDOW_DAYS)
+        )
+        .values("ward_key", "bin")
+        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
+        .values_list("ward_key", "bin", "n", "s", "q")
+    ):
+        bins[ward_key][index] = (n, s, q)
+        m, t, r = city.get(index, (0, 0.0, 0.0))
+        city[index] = (m + n, t + s, r + q)
+    for ward_key, ward_bins in bins.items():
+        if ward_key in wards:
+            wards[ward_key].median_days = median_from_bins(ward_bins)
+    trend.median_days = median_from_bins(city)
+    trend.weeks = list(weeks.values())
+    trend.wards = list(wards.values())
+    trend.alerts = list(
+        HotspotAlert.objects.filter(
+            service_type=service_type, window_end__gte=clock.midnight(heat_since)
+        )
+        .select_related("ward")
+        .order_by("-created_at")[:20]
+    )
+    return trend
+
+
+@dataclass
+class TypeChange:
+    service_type: ServiceType
+    recent: int
+    before: int
+
+    @property
+    def change(self) -> float | None:
+        """The last four weeks against the four before, as a share (None from nothing)."""
+        if not self.before:
+            return None
+        return (self.recent - self.before) / self.before
+
+
+def type_changes(*, now: datetime | None = None) -> list[TypeChange]:
+    """Every active type's last four weeks against the four before: one grouped query. Rising
+    types first (by how many more reports), so a surge tops the list."""
+    clock = Clock.at(now)
+    recent_since = clock.days_back(RECENT_DAYS)
+    before_since = clock.days_back(2 * RECENT_DAYS)
+    counts = {
+        key: (recent or 0, before or 0)
+        for key, recent, before in DayTally.objects.filter(day__gte=before_since)
+        .exclude(type_key=0)
+        .values("type_key")
+        .annotate(
+            recent=Sum("opened", filter=Q(day__gte=recent_since)),
+            before=Sum("opened", filter=Q(day__lt=recent_since)),
+        )
+        .values_list("type_key", "recent", "before")
+    }
+    changes = [
+        TypeChange(
+            service_type=t, recent=counts.get(t.pk, (0, 0))[0], before=counts.get(t.pk, (0, 0))[1]
+        )
+        for t in ServiceType.objects.active().order_by("name")
+    ]
+    return sorted(changes, key=lambda c: (-(c.recent - c.before), c.service_type.name))
+
+
+@dataclass
+class MonthRow:
+    service_type_id: int
+    name: str
+    code: str
+    opened: int = 0
+    closed: int = 0
+
+
+@dataclass
+class WardMonth:
+    """One ward's month: reports opened and closed in it, in total and per type."""
+
+    first: date
+    last: date
+    opened: int = 0
+    closed: int = 0
+    by_type: list[MonthRow] = field(default_factory=list)
+
+
+def ward_month(*, ward_id: int, first: date) -> WardMonth:
+    """From the rollup's day rows of the ward: one grouped query."""
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    month = WardMonth(first=first, last=last)
+    types = {t.pk: t for t in ServiceType.objects.only("pk", "name", "service_code")}
+    rows: dict[int, MonthRow] = {}
+    for type_key, opened, closed in (
+        DayTally.objects.filter(ward_key=ward_id, day__gte=first, day__lte=last)
+        .values("type_key")
+        .annotate(o=Sum("opened"), c=Sum("closed"))
+        .values_list("type_key", "o", "c")
+    ):
+        if type_key == 0:
+            month.opened, month.closed = opened or 0, closed or 0
+        elif type_key in types and (opened or closed):
+            t = types[type_key]
+            rows[type_key] = MonthRow(type_key, t.name, t.service_code, opened or 0, closed or 0)
+    month.by_type = sorted(rows.values(), key=lambda r: (-r.opened, r.name))
+    return month
