@@ -18,7 +18,7 @@ import functools
 
 from django.contrib import admin
 from django.contrib.admin import widgets
-from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup, NotRegistered
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes import views as contenttype_views
@@ -142,12 +142,12 @@ def view_on_site(request, content_type_id: int, object_id: str):
     a hidden one; here anything they may not open in the workbench, or that has no public page
     (a hidden issue), is the 404 of an object that does not exist."""
     try:
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-    except ContentType.DoesNotExist:
-        model = None
-    model_admin = admin.site._registry.get(model) if model is not None else None
-    if model_admin is None:
-        raise Http404(_("Nothing to show here."))
+        model_admin = admin.site.get_model_admin(
+            ContentType.objects.get_for_id(content_type_id).model_class()
+        )
+    except (ContentType.DoesNotExist, NotRegistered, AttributeError):
+        # No such type, a type no admin shows, or a stale one whose model is gone (None).
+        raise Http404(_("Nothing to show here.")) from None
     obj = model_admin.get_object(request, unquote(str(object_id)))
     if obj is None or not model_admin.has_view_permission(request, obj):
         raise Http404(_("Nothing to show here."))
