@@ -35,23 +35,29 @@ from django.utils.translation import gettext_lazy as _
 FIELD_FILTER_LOOKUPS = frozenset({"exact", "isnull", "gte", "lt", "in"})
 
 
+def field_filter_paths(model_admin, request) -> list[str]:
+    """The columns the list's sidebar filters on with Django's field filters."""
+    return [
+        item[0] if isinstance(item, (list, tuple)) else item
+        for item in model_admin.get_list_filter(request)
+        if not (isinstance(item, type) and issubclass(item, admin.SimpleListFilter))
+    ]
+
+
 def offered_filter_lookup(model_admin, request, lookup: str) -> bool:
     """Whether `lookup` is one a filter of this list offers (not yet which value)."""
-    names = set()
-    field_paths = []
-    for item in model_admin.get_list_filter(request):
-        if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
-            names.add(item.parameter_name)
-        elif isinstance(item, (list, tuple)):
-            field_paths.append(item[0])
-        else:
-            field_paths.append(item)
+    names = {
+        item.parameter_name
+        for item in model_admin.get_list_filter(request)
+        if isinstance(item, type) and issubclass(item, admin.SimpleListFilter)
+    }
+    field_paths = field_filter_paths(model_admin, request)
     if model_admin.date_hierarchy:
         names.update(f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month", "day"))
     if lookup in names:
         return True
     for path in field_paths:
-        if lookup == path:  # AllValuesFieldListFilter's exact match
+        if lookup == path:  # `state=failed`: the exact match the sidebar offers as `state__exact`
             return True
         if not lookup.startswith(path + LOOKUP_SEP):
             continue
@@ -85,11 +91,13 @@ class OfferedFiltersChangeList(ChangeList):
 
     def get_filters(self, request):
         specs, has_filters, remaining, duplicates, active = super().get_filters(request)
-        bounds = set()
+        # An exact match on a column the sidebar filters on (`?state=failed`, as people and older
+        # links write `state__exact`) tells nothing the sidebar does not.
+        taken = set(field_filter_paths(self.model_admin, request))
         if self.date_hierarchy:
-            bounds = {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
+            taken |= {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
         for key in remaining:
-            if key in bounds:
+            if key in taken:
                 continue
             values = self.get_filters_params().get(key, [])
             if not values or not all(raw_id_popup_lookup(self.model_admin, key, v) for v in values):
