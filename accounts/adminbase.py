@@ -18,7 +18,7 @@ import functools
 
 from django.contrib import admin
 from django.contrib.admin import widgets
-from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup, NotRegistered
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes import views as contenttype_views
@@ -36,23 +36,29 @@ from django.utils.translation import gettext_lazy as _
 FIELD_FILTER_LOOKUPS = frozenset({"exact", "isnull", "isempty", "gte", "lt", "in"})
 
 
+def field_filter_paths(model_admin, request) -> list[str]:
+    """The columns the list's sidebar filters on with Django's field filters."""
+    return [
+        item[0] if isinstance(item, (list, tuple)) else item
+        for item in model_admin.get_list_filter(request)
+        if not (isinstance(item, type) and issubclass(item, admin.SimpleListFilter))
+    ]
+
+
 def offered_filter_lookup(model_admin, request, lookup: str) -> bool:
     """Whether `lookup` is one a filter of this list offers (not yet which value)."""
-    names = set()
-    field_paths = []
-    for item in model_admin.get_list_filter(request):
-        if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
-            names.add(item.parameter_name)
-        elif isinstance(item, (list, tuple)):
-            field_paths.append(item[0])
-        else:
-            field_paths.append(item)
+    names = {
+        item.parameter_name
+        for item in model_admin.get_list_filter(request)
+        if isinstance(item, type) and issubclass(item, admin.SimpleListFilter)
+    }
+    field_paths = field_filter_paths(model_admin, request)
     if model_admin.date_hierarchy:
         names.update(f"{model_admin.date_hierarchy}__{part}" for part in ("year", "month", "day"))
     if lookup in names:
         return True
     for path in field_paths:
-        if lookup == path:  # AllValuesFieldListFilter's exact match
+        if lookup == path:  # `state=failed`: the exact match the sidebar offers as `state__exact`
             return True
         if not lookup.startswith(path + LOOKUP_SEP):
             continue
@@ -86,11 +92,13 @@ class OfferedFiltersChangeList(ChangeList):
 
     def get_filters(self, request):
         specs, has_filters, remaining, duplicates, active = super().get_filters(request)
-        bounds = set()
+        # An exact match on a column the sidebar filters on (`?state=failed`, as people and older
+        # links write `state__exact`) tells nothing the sidebar does not.
+        taken = set(field_filter_paths(self.model_admin, request))
         if self.date_hierarchy:
-            bounds = {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
+            taken |= {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
         for key in remaining:
-            if key in bounds:
+            if key in taken:
                 continue
             values = self.get_filters_params().get(key, [])
             if not values or not all(raw_id_popup_lookup(self.model_admin, key, v) for v in values):
@@ -143,12 +151,12 @@ def view_on_site(request, content_type_id: int, object_id: str):
     a hidden one; here anything they may not open in the workbench, or that has no public page
     (a hidden issue), is the 404 of an object that does not exist."""
     try:
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-    except ContentType.DoesNotExist:
-        model = None
-    model_admin = admin.site._registry.get(model) if model is not None else None
-    if model_admin is None:
-        raise Http404(_("Nothing to show here."))
+        model_admin = admin.site.get_model_admin(
+            ContentType.objects.get_for_id(content_type_id).model_class()
+        )
+    except (ContentType.DoesNotExist, NotRegistered, AttributeError):
+        # No such type, a type no admin shows, or a stale one whose model is gone (None).
+        raise Http404(_("Nothing to show here.")) from None
     obj = model_admin.get_object(request, unquote(str(object_id)))
     if obj is None or not model_admin.has_view_permission(request, obj):
         raise Http404(_("Nothing to show here."))

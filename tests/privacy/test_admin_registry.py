@@ -123,3 +123,16 @@ def test_queue_filters_work_for_each_role(client, world, role):
         for choice in spec.choices(changelist):
             followed = client.get("/admin/issues/issue/" + choice["query_string"])
             assert followed.status_code == 200, (spec.title, choice["query_string"])
+
+
+def test_links_the_site_writes_to_lists_still_open(client, world):
+    """The link issues/upstream/alerts.py writes into its email, and a bare exact match on an
+    offered column."""
+    client_as(client, world, "admin")
+    endpoint = world.issue_a.upstream_sends.first().endpoint
+    for url in (
+        f"/admin/issues/upstreamsend/?endpoint__id__exact={endpoint.pk}&state__exact=pending",
+        "/admin/issues/notification/?state=failed",
+        "/admin/issues/comment/?is_internal__exact=1",
+    ):
+        assert client.get(url).status_code == 200, url

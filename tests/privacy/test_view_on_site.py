@@ -53,3 +53,17 @@ def test_view_on_site_of_every_registered_model_is_never_a_leak(client, world, r
             for secret in world.forbidden_for(role):
                 assert secret.text not in location, (model._meta.label, secret.what)
                 assert secret.text not in response.content.decode()
+
+
+def test_view_on_site_of_nothing_is_a_404(client, world):
+    client_as(client, world, "admin")
+    stale = ContentType.objects.create(app_label="gone", model="vanished")
+    unregistered = ContentType.objects.get_for_model(ContentType)
+    for url in (
+        "/admin/r/999999/1/",
+        f"/admin/r/{stale.pk}/1/",
+        f"/admin/r/{unregistered.pk}/{stale.pk}/",
+        f"/admin/r/{ContentType.objects.get_for_model(world.issue_a).pk}/999999/",
+        f"/admin/r/{ContentType.objects.get_for_model(world.issue_a).pk}/not-a-number/",
+    ):
+        assert client.get(url).status_code == 404, url
