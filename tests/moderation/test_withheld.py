@@ -171,3 +171,12 @@ def test_a_banned_accounts_update_is_kept_hidden_and_nobody_is_told(client, poth
     assert comment.is_hidden
     assert sent == []
     assert SECRET not in client.get(issue.get_absolute_url()).content.decode()
+
+
+def test_the_receipt_of_a_held_report_links_to_no_page_that_is_not_there(
+    graffiti_held, ward, deliver
+):
+    issue, sent = deliver(make_issue, graffiti_held, reporter_email="rosa@example.org")
+    receipt = next(m for m in sent if m.to == ["rosa@example.org"])
+    assert issue.get_absolute_url() not in receipt.body
+    assert "once a moderator has checked it" in receipt.body
