@@ -127,7 +127,7 @@ class IssueAdmin(IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Moderation"), {"fields": ["is_hidden", "hidden_reason"]}),
+        (_("Moderation"), {"fields": ["is_hidden", "hidden_reason", "withheld"]}),
     ]
     readonly_fields = ["answers"]
 
