@@ -142,9 +142,9 @@ class AbuseReportAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
         held = selectors.held_issues().filter(pk__in=workable.values("pk"))[:100]
         context = {
             **(extra_context or {}),
-            "counts": selectors.queue_counts(),
+            "counts": selectors.queue_counts(workable),
             "held": held,
-            "recent_edits": selectors.recent_edits(),
+            "recent_edits": selectors.recent_edits(issues=workable),
         }
         return super().changelist_view(request, extra_context=context)
 

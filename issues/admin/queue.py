@@ -138,7 +138,7 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
                 ]
             },
         ),
-        (_("Moderation"), {"fields": ["is_hidden", "hidden_reason"]}),
+        (_("Moderation"), {"fields": ["is_hidden", "hidden_reason", "withheld"]}),
     ]
     readonly_fields = ["answers"]
 

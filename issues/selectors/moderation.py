@@ -73,10 +73,16 @@ def held_issues() -> QuerySet[Issue]:
     )
 
 
-def recent_edits(limit: int = RECENT_EDITS) -> QuerySet[ModerationAction]:
-    return ModerationAction.objects.filter(
+def recent_edits(
+    limit: int = RECENT_EDITS, issues: QuerySet[Issue] | None = None
+) -> QuerySet[ModerationAction]:
+    """The newest mending steps, over `issues` (the moderator's departments') when given."""
+    edits = ModerationAction.objects.filter(
         kind__in=[ModerationKind.EDIT_TEXT, ModerationKind.REMOVE_NAME, ModerationKind.REDACT_PHOTO]
-    ).select_related("issue", "by")[:limit]
+    )
+    if issues is not None:
+        edits = edits.filter(issue__in=issues.values("pk"))
+    return edits.select_related("issue", "by")[:limit]
 
 
 @dataclass(frozen=True)
@@ -86,20 +92,27 @@ class QueueCounts:
     edits_today: int
 
 
-def queue_counts() -> QueueCounts:
-    today = timezone.now() - timedelta(days=1)
-    return QueueCounts(
-        abuse=AbuseReport.objects.waiting().count(),
-        held=Issue.objects.filter(is_hidden=True, withheld__in=["held", "banned"]).count(),
-        edits_today=ModerationAction.objects.filter(
-            at__gte=today,
-            kind__in=[
-                ModerationKind.EDIT_TEXT,
-                ModerationKind.REMOVE_NAME,
-                ModerationKind.REDACT_PHOTO,
-            ],
-        ).count(),
+def queue_counts(issues: QuerySet[Issue] | None = None) -> QueueCounts:
+    """The queue's counts, over `issues` (the moderator's departments') when given."""
+    since = timezone.now() - timedelta(days=1)
+    abuse = AbuseReport.objects.waiting()
+    held = Issue.objects.filter(is_hidden=True, withheld__in=["held", "banned"])
+    edits = ModerationAction.objects.filter(
+        at__gte=since,
+        kind__in=[
+            ModerationKind.EDIT_TEXT,
+            ModerationKind.REMOVE_NAME,
+            ModerationKind.REDACT_PHOTO,
+        ],
     )
+    if issues is not None:
+        ids = issues.values("pk")
+        abuse, held, edits = (
+            abuse.filter(issue__in=ids),
+            held.filter(pk__in=ids),
+            edits.filter(issue__in=ids),
+        )
+    return QueueCounts(abuse=abuse.count(), held=held.count(), edits_today=edits.count())
 
 
 def moderation_history(issue: Issue) -> QuerySet[ModerationAction]:

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from issues import services
-from issues.models import Issue, SiteBanner
+from issues.models import Issue, SiteBanner, StatusTally
 from tests.factories import CITY_HALL
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,9 @@ def test_the_service_refuses_a_stopper_for_staff_too(gas_leak, ward):
         services.create_issue(service_type=gas_leak, latitude=CITY_HALL[0], longitude=CITY_HALL[1])
 
 
-def test_an_import_rejects_stopper_rows_with_the_instruction(tmp_path, gas_leak, pothole, ward):
+def test_an_import_rejects_stopper_rows_with_the_instruction(
+    tmp_path, gas_leak, pothole, person_at_risk, ward
+):
     mapping = {
         "name": "city",
         "external_source": "city311",
@@ -101,6 +104,15 @@ def test_an_import_rejects_stopper_rows_with_the_instruction(tmp_path, gas_leak,
     rows = [
         ["1", "Gas leak", "gas-leak", "open", "1 Main", str(CITY_HALL[0]), str(CITY_HALL[1])],
         ["2", "Pothole", "pothole", "open", "2 Main", str(CITY_HALL[0]), str(CITY_HALL[1])],
+        [
+            "3",
+            "Person at risk",
+            "person-at-risk",
+            "open",
+            "3 Main",
+            str(CITY_HALL[0]),
+            str(CITY_HALL[1]),
+        ],
     ]
     with open(tmp_path / "f.csv", "w", newline="") as f:
         writer = csv.writer(f)
@@ -116,7 +128,11 @@ def test_an_import_rejects_stopper_rows_with_the_instruction(tmp_path, gas_leak,
         str(tmp_path / "rejects.csv"),
         stdout=open(tmp_path / "out.txt", "w"),  # noqa: SIM115
     )
-    assert list(Issue.objects.values_list("external_id", flat=True)) == ["2"]
+    assert sorted(Issue.objects.values_list("external_id", flat=True)) == ["2", "3"]
+    # A private type's imported report is kept from the public, and from the counters.
+    private = Issue.objects.get(external_id="3")
+    assert private.is_hidden and private.withheld == "private"
+    assert StatusTally.objects.aggregate(n=Sum("n"))["n"] == 1
     with open(tmp_path / "rejects.csv", newline="") as f:
         rejects = list(csv.DictReader(f))
     assert len(rejects) == 1

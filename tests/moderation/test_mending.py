@@ -4,10 +4,12 @@ text with the original kept for staff, the reporter's name removed, photos redac
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from departments.models import Department
 from issues import services
 from issues.models import AbuseReport, ModerationAction
 from issues.photos import prepare_photo
@@ -147,8 +149,6 @@ def test_originals_are_deleted_when_the_setting_says_so(issue, department, setti
 
 
 def test_a_box_outside_the_photo_is_refused(issue, department):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         services.redact_photo(
             photo=issue.photos.get(),
@@ -208,3 +208,14 @@ def test_bulk_release_from_the_queue(graffiti_held, ward, department):
     )
     assert response.status_code == 302
     assert not any(i.is_hidden for i in [type(h).objects.get(pk=h.pk) for h in held])
+
+
+def test_the_queue_counts_only_the_moderators_departments(client, issue, department):
+    AbuseReport.objects.create(issue=issue, reason="spam")
+    elsewhere = make_staff(Department.objects.create(name="Parks", slug="parks"))
+    client.force_login(elsewhere)
+    queue = client.get(reverse("admin:issues_abusereport_changelist")).content.decode()
+    assert "0 abuse reports waiting" in queue
+    client.force_login(make_staff(department))
+    queue = client.get(reverse("admin:issues_abusereport_changelist")).content.decode()
+    assert "1 abuse report waiting" in queue

@@ -31,10 +31,15 @@ def public_outputs(client, issue, ward) -> dict[str, str]:
         "embed": reverse("opendata:embed"),
         "open311": "/open311/v2/requests.json",
         "open311_one": f"/open311/v2/requests/{issue.public_id}.json",
-        "ward": reverse("wards:detail", kwargs={"slug": ward.slug})
-        if hasattr(ward, "slug")
-        else reverse("wards:index"),
+        "ward": reverse("wards:detail", kwargs={"slug": ward.slug}),
+        "ward_map": reverse("wards:open_issues", kwargs={"slug": ward.slug}),
         "league": reverse("wards:index"),
+        "ward_feed": reverse("opendata:ward_feed_new", kwargs={"ward": ward.number}),
+        "type_feed": reverse(
+            "opendata:type_feed_new", kwargs={"service_code": issue.service_type.service_code}
+        ),
+        "open311_by_type": "/open311/v2/requests.json?service_code="
+        + issue.service_type.service_code,
     }
     return {name: client.get(url) for name, url in urls.items()}
 
@@ -68,6 +73,14 @@ def test_withheld_reports_are_in_no_public_output(
     )
     issue.refresh_from_db()
     assert issue.is_hidden and issue.withheld == kind
+    # A public report next to it, so each output is seen to list reports at all.
+    control = make_issue(pothole, description="An ordinary pothole", address="2 Main St")
+    control_seen = {
+        name
+        for name, r in public_outputs(client, control, ward).items()
+        if control.public_id in text_of(r)
+    }
+    assert {"csv", "geojson", "feed", "open311", "open311_one", "page", "list"} <= control_seen
     for name, response in public_outputs(client, issue, ward).items():
         body = text_of(response)
         assert SECRET not in body, name
@@ -77,7 +90,13 @@ def test_withheld_reports_are_in_no_public_output(
             assert issue.public_id not in body, name
     # Nobody but the reporter and the department's own inbox hears of it: no ward watcher.
     assert {m.to[0] for m in sent} <= {"spammer@example.org", issue.department.contact_email}
-    assert not Notification.objects.filter(recipient_email="watcher@example.org").exists()
+    assert not Notification.objects.filter(
+        recipient_email="watcher@example.org", issue=issue
+    ).exists()
+    # ... who does hear of a public one (the control).
+    assert Notification.objects.filter(
+        recipient_email="watcher@example.org", issue=control
+    ).exists()
 
 
 def test_a_released_held_report_becomes_public(client, graffiti_held, ward, department):
@@ -171,3 +190,12 @@ def test_a_banned_accounts_update_is_kept_hidden_and_nobody_is_told(client, poth
     assert comment.is_hidden
     assert sent == []
     assert SECRET not in client.get(issue.get_absolute_url()).content.decode()
+
+
+def test_the_receipt_of_a_held_report_links_to_no_page_that_is_not_there(
+    graffiti_held, ward, deliver
+):
+    issue, sent = deliver(make_issue, graffiti_held, reporter_email="rosa@example.org")
+    receipt = next(m for m in sent if m.to == ["rosa@example.org"])
+    assert issue.get_absolute_url() not in receipt.body
+    assert "once a moderator has checked it" in receipt.body
