@@ -89,7 +89,7 @@ def _feed(request, *, title: str, subtitle: str, link: str) -> StyledAtomFeed:
 
 
 def _respond(feed: StyledAtomFeed) -> HttpResponse:
-    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    response = HttpResponse(content_type=StyledAtomFeed.content_type)
     feed.write(response, "utf-8")
     response["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"
     return response

@@ -52,7 +52,7 @@ def test_every_by_status_figure_and_its_list_and_csv_name_the_same_rows(
         filters = IssueFilters.from_params(dict(_query(figure.list_url)))
         assert filters.apply(Issue.objects.public()).count() == figure.value, label
         assert _csv_rows(client, figure.csv_url) == figure.value, label
-    headline = {f.label: f for f in response.context["headline"]}
+    headline = {h["figure"].label: h["figure"] for h in response.context["headline"]}
     open_figure = next(f for label, f in headline.items() if label.startswith("Open"))
     assert open_figure.value == 6
     assert _csv_rows(client, open_figure.csv_url) == 6

@@ -103,7 +103,7 @@ def test_demo_tells_its_stories(db, settings):
     assert alerts["found-syringe"].report_count >= 5
     assert all(a.p_value < 0.001 for a in alerts.values())
     syringe = Issue.objects.filter(external_id="syringe-0").get()
-    assert syringe.address.startswith("Near ") and "&" in syringe.address
+    assert syringe.address.startswith("near ") and "&" in syringe.address
     assert StatusChange.objects.filter(message__startswith="Duplicate of report").exists()
 
 

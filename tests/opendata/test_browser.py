@@ -50,5 +50,5 @@ def test_atom_feed_reads_as_a_page_in_a_browser(page, live_server, city):
     page.goto(f"{live_server.url}/feeds/issues/new/")
     heading = page.get_by_role("heading", level=1)
     heading.wait_for()
-    assert "feed reader" in page.locator(".feed-note").inner_text()
-    assert page.locator(".feed-entries li").count() >= 1
+    assert "feed reader" in page.locator("p.callout").inner_text()
+    assert page.locator("ol.issue-list li").count() >= 1
