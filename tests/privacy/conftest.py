@@ -136,8 +136,10 @@ def world(db) -> World:
     )
     services.set_hidden(target=hidden_issue, hidden=True, by=staff_b, reason="Abusive words")
     services.add_comment(issue=issue_a, author=staff_a, body="Internalnote Okapi", internal=True)
+    # Written by someone who is none of the roles: the resident's own data download rightly
+    # holds what the resident wrote, hidden or not.
     hidden_comment = services.add_comment(
-        issue=issue_a, author=resident, body="Hiddencomment Tapir"
+        issue=issue_a, author=make_user("hector@example.org"), body="Hiddencomment Tapir"
     )
     services.set_hidden(target=hidden_comment, hidden=True, by=staff_a, reason="Rude")
     services.add_comment(issue=issue_a, author=resident, body="Public comment, a kind one")
@@ -150,6 +152,13 @@ def world(db) -> World:
     services.set_hidden(target=hidden_photo, hidden=True, by=staff_a, reason="A face")
     photo_of_hidden_issue = store_photo(issue=hidden_issue, prepared=prepare_photo(jpeg_upload()))
 
+    # Issue 20: a private type's report and a held type's, never public until released.
+    for code, text in (("private", "Privatetype Narwhal"), ("held", "Heldtype Axolotl")):
+        make_issue(
+            make_service_type(streets, code=f"{code}-type", publication=code),
+            point=WARD_42_POINT,
+            description=text,
+        )
     api_key, raw_key = issue_api_key(owner=admin, name="Partner app")
     _catalogue_and_outboxes(world_parts=locals())
 
@@ -169,6 +178,8 @@ def world(db) -> World:
         Secret(hidden_photo.thumbnail.name, "hidden photo's thumbnail", readers_of_hidden_a),
         Secret(photo_of_hidden_issue.image.name, "hidden issue's photo", WORKERS_B),
         Secret(raw_key, "an API key's secret", frozenset()),
+        Secret("Privatetype Narwhal", "a private type's report", readers_of_hidden_a),
+        Secret("Heldtype Axolotl", "a held type's report", readers_of_hidden_a),
         Secret(
             BANNED_EMAIL, "a banned sender's address", frozenset({"staff_a", "staff_b", "admin"})
         ),

@@ -93,6 +93,7 @@ def samples(world: World, route: str, name: str) -> list[str]:
         "app_label": sorted({m._meta.app_label for m in admin.site._registry}),
         "rest": ["v2/nothing.json"],
         "url": ["nothing/"],
+        "code": ["pothole", "private-type", "held-type", "nothing"],
         "version": [ward_outlines(*next(iter(OUTLINE_DETAILS.values())))[0], "stale"],
         "detail": [*OUTLINE_DETAILS, "nothing"],
     }

@@ -103,6 +103,8 @@ def _base_env() -> dict:
         {
             "SECRET_KEY": "the-city-s-own-secret-key-for-tests",
             "DEBUG": "false",
+            # Production settings, but no collectstatic in a test: plain static names.
+            "STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
             "SESSION_COOKIE_SECURE": "false",
