@@ -58,8 +58,8 @@ def measure_labels() -> dict[str, str]:
         "name": _("Ward name"),
         "open": _("Open issues"),
         "opened_recent": _("Opened in the last %(n)d days") % {"n": OPENED_WINDOW_DAYS},
-        "median_days": _("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
-        "sla_share": _("Closed within the expected time"),
+        "median_days": _("Median days to fix (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
+        "sla_share": _("Fixed within the expected time"),
         "overdue": _("Overdue"),
     }
 
@@ -186,7 +186,7 @@ def _headline(links: Links, board: WardDashboard) -> list[Figure]:
         ),
         links.figure(
             board.median_days,
-            _("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
+            _("Median days to fix (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
             display=days_text(board.median_days),
             status_param="closed",
             closed_start=clock.days_back(CLOSED_WINDOW_DAYS),

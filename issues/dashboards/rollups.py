@@ -46,7 +46,14 @@ from django.db import connection, transaction
 
 from departments.models import Ward
 from issues.geo import heat_steps
-from issues.models import CloseHistogram, DayTally, HeatTally, Issue, StatusTally
+from issues.models import (
+    NOT_FIXED_RESOLUTIONS,
+    CloseHistogram,
+    DayTally,
+    HeatTally,
+    Issue,
+    StatusTally,
+)
 
 TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
 # Each table's key columns and its counters, in the order `Delta` keeps them.
@@ -86,6 +93,7 @@ STATE_FIELDS = (
     "closed_at",
     "latitude",
     "longitude",
+    "resolution",
 )
 
 
@@ -101,6 +109,7 @@ class IssueState(NamedTuple):
     closed_at: datetime | None
     latitude: float | None
     longitude: float | None
+    resolution: str = ""
 
 
 def state_of(issue) -> IssueState:
@@ -186,7 +195,7 @@ class Delta:
     def add(self, state: IssueState | Sequence | None, sign: int = 1) -> None:
         if state is None:
             return
-        ward, type_id, status, hidden, requested, expected, closed, lat, lon = state
+        ward, type_id, status, hidden, requested, expected, closed, lat, lon, resolution = state
         if hidden:
             return
         ward = ward or NO_WARD
@@ -201,6 +210,9 @@ class Delta:
             self.heat[(ward, requested_day, *cell, type_id)][0] += sign
         due_day = self._day(expected) if is_open and expected is not None else None
         closed_day = self._day(closed) if status in CLOSED and closed is not None else None
+        # Time to fix (the close-time histogram, closed within the SLA) counts fixes only: a
+        # duplicate, a referral or a withdrawal closed in an hour is not a fast fix.
+        fixed = resolution not in NOT_FIXED_RESOLUTIONS
         if closed_day is not None:
             duration = (closed - requested).total_seconds() / 86400.0
             index = close_bin(duration)
@@ -214,6 +226,8 @@ class Delta:
             if closed_day is not None:
                 row = self.days[(ward, type_key, closed_day)]
                 row[1] += sign
+                if not fixed:
+                    continue
                 if expected is not None:
                     row[2] += sign
                     if closed <= expected:

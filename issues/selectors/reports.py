@@ -81,9 +81,16 @@ def issue_page(public_id: str) -> Issue | None:
     return (
         public_issues()
         .filter(public_id=normalize_public_id(public_id))
-        .select_related("reporter", "asset__layer")
+        .select_related("reporter", "asset__layer", "duplicate_of")
         .prefetch_related(public_photos(), "ward__aldermen")
         .first()
+    )
+
+
+def public_duplicates(issue: Issue) -> list[Issue]:
+    """The public requests closed as duplicates of this one, for "also reported as"."""
+    return list(
+        Issue.objects.public().filter(duplicate_of=issue).order_by("requested_at").only("public_id")
     )
 
 
@@ -118,6 +125,9 @@ class TimelineEntry:
     department: str = ""
     message: str = ""
     author: str = ""
+    # An official reply or a status message: the author is the department, marked "official".
+    official: bool = False
+    resolution: str = ""
 
 
 def public_timeline(issue: Issue) -> list[TimelineEntry]:
@@ -127,7 +137,7 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
     comments = (
         Comment.objects.public()
         .filter(issue=issue)
-        .select_related("author")
+        .select_related("author", "official_department")
         .order_by("created_at", "id")
     )
     entries = []
@@ -146,13 +156,21 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
                 status_label=Status(change.to_status).label,
                 department=str(change.to_department) if change.to_department_id else "",
                 message=change.message,
+                # Status messages speak for the department that holds the issue; who on the
+                # staff wrote them is never public.
+                author=issue.department.name if kind == "status" else "",
+                official=kind == "status",
+                resolution=change.get_resolution_display() if change.resolution else "",
             )
         )
     for comment in comments:
-        author = comment.author.public_name if comment.author_id else _a_resident()
         entries.append(
             TimelineEntry(
-                kind="comment", at=comment.created_at, message=comment.body, author=author
+                kind="comment",
+                at=comment.created_at,
+                message=comment.body,
+                author=comment.public_author,
+                official=bool(comment.official_department_id),
             )
         )
     return sorted(entries, key=lambda e: e.at)
@@ -171,7 +189,7 @@ def staff_timeline(issue: Issue, *, include_internal: bool) -> list[StaffTimelin
     """Status changes, transfers, comments and (for the department) internal notes, oldest
     first, hidden ones included: staff must see what the public no longer does."""
     changes = issue.status_changes.select_related("changed_by", "from_department", "to_department")
-    comments = issue.comments.select_related("author")
+    comments = issue.comments.select_related("author", "official_department")
     if not include_internal:
         comments = comments.filter(is_internal=False)
     entries = [

@@ -27,6 +27,7 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
         "issue": issue,
         "photos": issue.public_photos,
         "timeline": selectors.public_timeline(issue),
+        "duplicates": selectors.public_duplicates(issue),
         "answers": selectors.attribute_answers(issue),
         "aldermen": list(issue.ward.aldermen.all()) if issue.ward_id else [],
         "viewer": selectors.viewer_state(issue, request.user),
