@@ -17,19 +17,40 @@ from issues import services
 from issues.admin.forms import (
     AssignForm,
     CommentForm,
+    DuplicateForm,
     ModerateForm,
     PlaceForm,
     SendAgainForm,
     StatusForm,
     TransferForm,
 )
-from issues.models import Issue, Status, UpstreamSend
+from issues.models import Issue, Resolution, Status, UpstreamSend
 from issues.upstream import delivery as city_outbox
 
 
 def change_status(request, issue, data) -> str:
-    services.change_status(issue=issue, to=data["to"], by=request.user, message=data["message"])
+    services.change_status(
+        issue=issue,
+        to=data["to"],
+        by=request.user,
+        message=services.fill_placeholders(data["message"], issue),
+        resolution=data.get("resolution") or "",
+        referred_to=data.get("referred_to") or "",
+    )
+    if data["to"] == Status.CLOSED:
+        return _("Closed: %(r)s.") % {"r": Resolution(data["resolution"]).label.lower()}
     return _("Status is now %(s)s.") % {"s": Status(data["to"]).label.lower()}
+
+
+def duplicate(request, issue, data) -> str:
+    original = data["original_id"]
+    services.mark_duplicate(
+        issue=issue, original=original, by=request.user, message=data["message"]
+    )
+    return _(
+        "Closed as a duplicate of %(id)s; its followers and votes moved there, and they have "
+        "been told."
+    ) % {"id": original.public_id}
 
 
 def comment(request, issue, data) -> str:
@@ -88,6 +109,7 @@ class WorkAction:
 
 WORK_ACTIONS: dict[str, WorkAction] = {
     "status": WorkAction(StatusForm, change_status),
+    "duplicate": WorkAction(DuplicateForm, duplicate),
     "comment": WorkAction(CommentForm, comment),
     "assign": WorkAction(AssignForm, assign),
     "transfer": WorkAction(TransferForm, transfer),

@@ -22,6 +22,7 @@ from issues.services.catalogue import (
     set_staff,
 )
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
+from issues.services.duplicates import mark_duplicate
 from issues.services.engagement import add_comment, add_vote, remove_vote
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
@@ -33,6 +34,7 @@ from issues.services.workflow import (
     bulk_change_status,
     bulk_transfer,
     change_status,
+    fill_placeholders,
     transfer_issue,
 )
 
@@ -53,8 +55,10 @@ __all__ = [
     "create_issue",
     "delete_wards",
     "end_adoption",
+    "fill_placeholders",
     "give_up_adoption",
     "log_visit",
+    "mark_duplicate",
     "place_issue",
     "poll_all",
     "poll_endpoint",
