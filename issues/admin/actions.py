@@ -20,6 +20,7 @@ from issues.admin.forms import (
     DuplicateForm,
     ModerateForm,
     PlaceForm,
+    RecategoriseForm,
     SendAgainForm,
     StatusForm,
     TransferForm,
@@ -73,6 +74,13 @@ def transfer(request, issue, data) -> str:
     return _("Transferred to %(d)s; they have been told.") % {"d": data["department"]}
 
 
+def recategorise(request, issue, data) -> str:
+    services.recategorise_issue(
+        issue=issue, service_type=data["service_type"], by=request.user, message=data["message"]
+    )
+    return _("The type is now %(t)s.") % {"t": data["service_type"].name}
+
+
 def moderate(request, issue, data) -> str:
     services.set_hidden(
         target=data["target"], hidden=data["hidden"], by=request.user, reason=data["reason"]
@@ -113,6 +121,7 @@ WORK_ACTIONS: dict[str, WorkAction] = {
     "comment": WorkAction(CommentForm, comment),
     "assign": WorkAction(AssignForm, assign),
     "transfer": WorkAction(TransferForm, transfer),
+    "recategorise": WorkAction(RecategoriseForm, recategorise),
     "moderate": WorkAction(ModerateForm, moderate),
     "place": WorkAction(PlaceForm, place),
     "send_again": WorkAction(SendAgainForm, send_again),

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from departments.models import Department, ResponseTemplate
+from departments.models import Department, ResponseTemplate, ServiceType
 from departments.selectors import response_templates_valid_for
 from issues import selectors, services
 from issues.models import (
@@ -221,6 +221,32 @@ class TransferForm(forms.Form):
         if issue is not None:
             departments = departments.exclude(pk=issue.department_id)
         self.fields["department"].queryset = departments
+
+
+class RecategoriseForm(forms.Form):
+    """Change the report's type; its department, questions and due time follow."""
+
+    service_type = forms.ModelChoiceField(label=_("New type"), queryset=None)
+    message = forms.CharField(
+        label=_("Public message (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+    )
+
+    def __init__(self, *args, issue: Issue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].queryset = (
+            ServiceType.objects.active()
+            .exclude(pk=issue.service_type_id)
+            .select_related("department")
+            .order_by("department__name", "name")
+        )
+        self.fields["service_type"].label_from_instance = lambda t: f"{t.name} ({t.department})"
+        self.fields["service_type"].help_text = _(
+            "Answers to questions the new type also asks are kept; the others go into an "
+            "internal note. Another department's type moves the issue to its queue."
+        )
 
 
 class ModerateForm(forms.Form):

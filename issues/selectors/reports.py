@@ -133,7 +133,9 @@ class TimelineEntry:
 def public_timeline(issue: Issue) -> list[TimelineEntry]:
     """Status changes (with their public messages) and public comments, oldest first.
     Internal notes, hidden comments and who on the staff did what never appear."""
-    changes = StatusChange.objects.filter(issue=issue).select_related("to_department")
+    changes = StatusChange.objects.filter(issue=issue).select_related(
+        "to_department", "to_service_type"
+    )
     comments = (
         Comment.objects.public()
         .filter(issue=issue)
@@ -144,6 +146,18 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
     for change in changes:
         if not change.from_status:
             kind = "reported"
+        elif change.to_service_type_id:  # re-categorised: shown as the new type
+            entries.append(
+                TimelineEntry(
+                    kind="retyped",
+                    at=change.created_at,
+                    department=change.to_service_type.name,
+                    message=change.message,
+                    author=issue.department.name,
+                    official=True,
+                )
+            )
+            continue
         elif change.is_transfer and change.from_status == change.to_status:
             kind = "transfer"
         else:
@@ -181,29 +195,34 @@ class StaffTimelineEntry:
     """One step of an issue's history as the workbench shows it: the row itself, with who."""
 
     at: datetime
-    kind: str  # "change" | "transfer" | "comment" | "note"
+    kind: str  # "change" | "transfer" | "retype" | "comment" | "note"
     item: StatusChange | Comment
 
 
 def staff_timeline(issue: Issue, *, include_internal: bool) -> list[StaffTimelineEntry]:
     """Status changes, transfers, comments and (for the department) internal notes, oldest
     first, hidden ones included: staff must see what the public no longer does."""
-    changes = issue.status_changes.select_related("changed_by", "from_department", "to_department")
+    changes = issue.status_changes.select_related(
+        "changed_by", "from_department", "to_department", "from_service_type", "to_service_type"
+    )
     comments = issue.comments.select_related("author", "official_department")
     if not include_internal:
         comments = comments.filter(is_internal=False)
-    entries = [
-        StaffTimelineEntry(
-            c.created_at, "transfer" if c.is_transfer and c.from_status else "change", c
-        )
-        for c in changes
-    ]
+    entries = [StaffTimelineEntry(c.created_at, _staff_kind(c), c) for c in changes]
     entries += [
         StaffTimelineEntry(c.created_at, "note" if c.is_internal else "comment", c)
         for c in comments
     ]
-    entries.sort(key=lambda e: (e.at, 0 if e.kind in ("change", "transfer") else 1, e.item.pk))
+    entries.sort(
+        key=lambda e: (e.at, 0 if e.kind in ("change", "transfer", "retype") else 1, e.item.pk)
+    )
     return entries
+
+
+def _staff_kind(change: StatusChange) -> str:
+    if change.to_service_type_id:
+        return "retype"
+    return "transfer" if change.is_transfer and change.from_status else "change"
 
 
 def _a_resident() -> str:

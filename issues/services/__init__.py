@@ -24,6 +24,7 @@ from issues.services.catalogue import (
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
 from issues.services.duplicates import mark_duplicate
 from issues.services.engagement import add_comment, add_vote, remove_vote
+from issues.services.recategorise import recategorise_issue
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
     ALLOWED_TRANSITIONS,
@@ -62,6 +63,7 @@ __all__ = [
     "place_issue",
     "poll_all",
     "poll_endpoint",
+    "recategorise_issue",
     "remove_staff",
     "remove_vote",
     "reschedule_open_issues",

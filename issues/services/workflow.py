@@ -175,7 +175,7 @@ def change_status(
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, actor=by, status_change=change)
         if not source:
             outbox.queue_update(issue=locked, status_change=change)
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return change
 
 
@@ -238,7 +238,7 @@ def add_status_note(
             created_at=now,
         )
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, status_change=change)
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return change
 
 
@@ -283,7 +283,7 @@ def transfer_issue(
         )
         # The new department may send to a city system the old one did not.
         outbox.queue_report(locked)
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return change
 
 
@@ -306,7 +306,7 @@ def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
         locked.assignee = assignee
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assignee", "updated_at"])
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return locked
 
 
@@ -364,7 +364,7 @@ def _each(issues: Iterable[Issue], apply) -> tuple[list[Issue], list[tuple[Issue
     return changed, refused
 
 
-def _refresh(stale: Issue, fresh: Issue) -> None:
+def refresh_issue(stale: Issue, fresh: Issue) -> None:
     """Bring the caller's instance up to date without another query."""
     for field in (
         "status",

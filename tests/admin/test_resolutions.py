@@ -2,6 +2,7 @@
 merge into the original, and response templates fit the issues they are offered for."""
 
 import html
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -321,3 +322,62 @@ def test_the_issue_page_offers_templates_of_its_type_and_next_statuses_only(
     )
     assert wrong.status_code == 400
     assert "is written for acknowledged issues" in wrong.content.decode()
+
+
+# --- re-categorise ---------------------------------------------------------------------------
+
+
+def test_recategorise_keeps_shared_answers_moves_department_sla_counters_and_history(
+    client, sam, wanda, streets_issue, pothole, leak, wards
+):
+    from departments.models import ServiceAttribute
+
+    for service_type in (pothole, leak):
+        ServiceAttribute.objects.create(
+            service_type=service_type,
+            code="DEPTH",
+            description="How deep?",
+            datatype="string",
+            order=1,
+        )
+    ServiceAttribute.objects.create(
+        service_type=pothole, code="LANE", description="Which lane?", datatype="string", order=2
+    )
+    Issue.objects.filter(pk=streets_issue.pk).update(attributes={"DEPTH": "30 cm", "LANE": "bus"})
+    rollups.rebuild()
+    client.force_login(sam)
+    response = client.post(
+        work_url(streets_issue, "recategorise"), {"service_type": leak.pk, "message": ""}
+    )
+    assert response.status_code == 302
+    issue = Issue.objects.get(pk=streets_issue.pk)
+    assert issue.service_type == leak and issue.department == leak.department
+    assert issue.attributes == {"DEPTH": "30 cm"}
+    assert issue.expected_at == issue.requested_at + timedelta(hours=leak.sla_hours)
+    change = StatusChange.objects.get(issue=issue, to_service_type=leak)
+    assert change.from_service_type == pothole and change.changed_by == sam
+    note = issue.comments.get(is_internal=True)
+    assert "LANE: bus" in note.body
+    # The counters moved, and equal a recount.
+    assert StatusTally.objects.get(type_key=leak.pk, status="open").n == 1
+    assert StatusTally.objects.get(type_key=pothole.pk, status="open").n == 0
+    live = sorted(
+        StatusTally.objects.filter(n__gt=0).values_list("ward_key", "type_key", "status", "n")
+    )
+    rollups.rebuild()
+    assert live == sorted(
+        StatusTally.objects.filter(n__gt=0).values_list("ward_key", "type_key", "status", "n")
+    )
+    # The new department's staff see it (and its dropped answer); the public page says so.
+    client.force_login(wanda)
+    staff_page = client.get(reverse("admin:issues_issue_change", args=[issue.pk])).content
+    assert b"Type changed from Pothole in Street to Water on Street" in staff_page
+    assert b"LANE: bus" in staff_page
+    client.logout()
+    assert b"Now filed as Water on Street" in client.get(issue.get_absolute_url()).content
+
+
+def test_recategorise_to_the_same_type_is_a_clear_400(client, sam, streets_issue, pothole):
+    client.force_login(sam)
+    response = client.post(work_url(streets_issue, "recategorise"), {"service_type": pothole.pk})
+    assert response.status_code == 400

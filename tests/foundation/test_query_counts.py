@@ -373,9 +373,10 @@ SIGNED_IN = {
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
     "workbench queue, admin": 10,
-    # +4 (issue 16): the type's questions for the report at the top, its duplicates, the
-    # nearby reports of its type (likely originals), and the next issue of the queue.
-    "workbench issue page": 29,
+    # +5 (issue 16): the type's questions for the report at the top, its duplicates, the
+    # nearby reports of its type (likely originals), the next issue of the queue, and the
+    # types it can be re-categorised to.
+    "workbench issue page": 30,
     "workbench issue page, alderman": 22,  # +1: its duplicates
     "workbench home": 6,
     "catalogue: departments": 5,
