@@ -37,6 +37,7 @@ def change_status(request, issue, data) -> str:
         message=services.fill_placeholders(data["message"], issue),
         resolution=data.get("resolution") or "",
         referred_to=data.get("referred_to") or "",
+        photos=data.get("photo") or (),
     )
     if data["to"] == Status.CLOSED:
         return _("Closed: %(r)s.") % {"r": Resolution(data["resolution"]).label.lower()}

@@ -200,13 +200,16 @@ class ResponseTemplateForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         department, service_type = data.get("department"), data.get("service_type")
-        if service_type is not None and department is not None:
-            if service_type.department_id != department.pk:
-                self.add_error(
-                    "service_type",
-                    _("%(t)s belongs to %(d)s, not to this template's department.")
-                    % {"t": service_type.name, "d": service_type.department},
-                )
+        if (
+            service_type is not None
+            and department is not None
+            and service_type.department_id != department.pk
+        ):
+            self.add_error(
+                "service_type",
+                _("%(t)s belongs to %(d)s, not to this template's department.")
+                % {"t": service_type.name, "d": service_type.department},
+            )
         return data
 
 

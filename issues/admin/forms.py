@@ -22,6 +22,7 @@ from issues.models import (
     UpstreamState,
     normalize_public_id,
 )
+from issues.photos import prepare_photos
 
 # Statuses in workflow order, so menus read like the process.
 STATUS_ORDER = [s.value for s in Status]
@@ -97,7 +98,17 @@ class ResolutionFields(forms.Form):
 
 class StatusForm(ResolutionFields, ResponseMessageForm):
     to = forms.ChoiceField(label=_("New status"), choices=Status.choices)
-    field_order = ["to", "resolution", "referred_to", "template", "message"]
+    photo = forms.ImageField(
+        label=_("Photo (e.g. “after” the work)"),
+        required=False,
+        help_text=_("Shown to residents beside the report's own photos."),
+    )
+    field_order = ["to", "resolution", "referred_to", "template", "message", "photo"]
+
+    def clean_photo(self):
+        upload = self.cleaned_data.get("photo")
+        # The same pipeline as residents' photos: checked, re-encoded, stripped of metadata.
+        return prepare_photos([upload]) if upload else []
 
     def __init__(self, *args, issue: Issue, **kwargs):
         super().__init__(*args, **kwargs)

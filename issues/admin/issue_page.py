@@ -95,7 +95,7 @@ class IssuePageMixin:
         issue = self._visible_or_404(request, object_id)
         if not roles.can_work_issue(request.user, issue):
             raise PermissionDenied(_("You can read this issue but not work on it."))
-        form = action.form(request.POST, issue=issue)
+        form = action.form(request.POST, request.FILES, issue=issue)
         if form.is_valid():
             try:
                 done = action.apply(request, issue, form.cleaned_data)

@@ -421,6 +421,11 @@ class Photo(Moderated):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # Set for a photo staff attached to a status change (the "after" photo of a close); a
+    # report's own photos have none. Residents see the two side by side.
+    status_change = models.ForeignKey(
+        "StatusChange", on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

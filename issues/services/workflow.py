@@ -7,7 +7,7 @@ dashboards' counters in step and queues the notifications, all in one transactio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,11 +22,13 @@ from issues.models import (
     DESCRIPTION_MAX,
     Issue,
     NotificationEvent,
+    Photo,
     Resolution,
     Status,
     StatusChange,
 )
 from issues.notify.events import queue_event
+from issues.photos import PreparedPhoto, attach_files
 from issues.upstream import outbox
 
 # The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
@@ -95,6 +97,7 @@ def change_status(
     resolution: str = "",
     duplicate_of: Issue | None = None,
     referred_to: str = "",
+    photos: Sequence[PreparedPhoto] = (),
 ) -> StatusChange:
     """Move an issue along the workflow, recording who, when and the public message.
 
@@ -108,6 +111,8 @@ def change_status(
     (`duplicate_of`), a referral whose responsibility it is (`referred_to`). Doors where a
     person closes (the workbench) require one; the city's system and imports may leave it
     empty ("not recorded"). Reopening clears it.
+    `photos` (prepared by issues/photos.py) are stored with the change: the "after" photo of a
+    close, shown beside the report's own.
     """
     if to not in Status.values:
         raise TransitionError(_("“%(s)s” is not a status.") % {"s": to})
@@ -172,6 +177,12 @@ def change_status(
             resolution=resolution if to == Status.CLOSED else "",
             created_at=now,
         )
+        for prepared in photos:
+            photo = Photo(
+                issue=locked, status_change=change, uploaded_by=by, size=len(prepared.image)
+            )
+            attach_files(photo, prepared)
+            photo.save()
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, actor=by, status_change=change)
         if not source:
             outbox.queue_update(issue=locked, status_change=change)

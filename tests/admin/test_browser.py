@@ -9,6 +9,7 @@ from departments.models import ResponseTemplate, Ward
 from issues.models import Issue, Status, StatusChange
 from tests.browser_support import serious_axe_violations
 from tests.factories import CITY_HALL, make_department, make_issue, make_service_type, make_user
+from tests.pages.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +64,10 @@ def test_staff_close_an_issue_from_its_page_with_a_template(page, live_server, d
 
     page.select_option("#cf-status-form select[name=to]", "closed")
     page.select_option("#cf-status-form select[name=resolution]", "fixed")
+    page.set_input_files(
+        "#cf-status-form input[name=photo]",
+        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}],
+    )
     page.select_option("#cf-status-form select[name=template]", str(desk["template"].pk))
     assert (
         page.input_value("#cf-status-form textarea[name=message]") == "A crew filled this pothole."
@@ -73,6 +78,7 @@ def test_staff_close_an_issue_from_its_page_with_a_template(page, live_server, d
     assert "A crew filled this pothole." in page.inner_text(".cf-timeline")
     assert Issue.objects.get(pk=issue.pk).status == Status.CLOSED
     assert Issue.objects.get(pk=issue.pk).resolution == "fixed"
+    assert StatusChange.objects.get(issue=issue, to_status=Status.CLOSED).photos.count() == 1
     # Straight on to the next issue of the queue.
     page.click("#cf-next-in-queue")
     page.wait_for_selector("#cf-status-form")

@@ -381,3 +381,43 @@ def test_recategorise_to_the_same_type_is_a_clear_400(client, sam, streets_issue
     client.force_login(sam)
     response = client.post(work_url(streets_issue, "recategorise"), {"service_type": pothole.pk})
     assert response.status_code == 400
+
+
+# --- photos on updates -----------------------------------------------------------------------
+
+
+def test_an_after_photo_on_close_goes_through_the_pipeline_and_shows_beside_the_report(
+    client, sam, streets_issue
+):
+    from tests.pages.conftest import jpeg_bytes, upload
+
+    client.force_login(sam)
+    response = client.post(
+        work_url(streets_issue, "status"),
+        {
+            "to": "closed",
+            "resolution": "fixed",
+            "message": "Filled.",
+            "photo": upload("after.jpg", jpeg_bytes(color="green")),
+        },
+    )
+    assert response.status_code == 302
+    change = StatusChange.objects.get(issue=streets_issue, to_status="closed")
+    (photo,) = change.photos.all()
+    assert photo.issue_id == streets_issue.pk and photo.uploaded_by == sam
+    assert photo.image.name.endswith(".jpg") and "after" not in photo.image.name  # renamed
+    client.logout()
+    page = client.get(streets_issue.get_absolute_url()).content.decode()
+    assert "Before and after" in page and photo.thumbnail.url in page
+
+
+def test_a_bad_after_photo_changes_nothing(client, sam, streets_issue):
+    from tests.pages.conftest import upload
+
+    client.force_login(sam)
+    response = client.post(
+        work_url(streets_issue, "status"),
+        {"to": "closed", "resolution": "fixed", "photo": upload("x.jpg", b"not a picture")},
+    )
+    assert response.status_code == 400
+    assert Issue.objects.get(pk=streets_issue.pk).status == Status.OPEN
