@@ -408,9 +408,24 @@ class ResponseTemplate(models.Model):
         help_text=_("Leave empty to offer this template to every department."),
     )
     title = models.CharField(max_length=120)
-    body = models.TextField()
+    body = models.TextField(
+        help_text=_(
+            "Placeholders: {request_id}, {service_type}, {address}, {department}, filled in "
+            "for each issue."
+        )
+    )
     status = models.CharField(
         max_length=20, blank=True, help_text=_("The status this template is meant for, if any.")
+    )
+    # Scoped by type: "A crew filled this pothole" is offered for potholes only, never for a
+    # graffiti report (issue 16).
+    service_type = models.ForeignKey(
+        "ServiceType",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="response_templates",
+        help_text=_("Leave empty to offer this template for every type of the department."),
     )
     active = models.BooleanField(default=True)
 

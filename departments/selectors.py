@@ -92,6 +92,26 @@ def response_templates_for(
     return templates.select_related("department").order_by("title")
 
 
+def response_templates_valid_for(
+    *, department_ids, service_type_ids, statuses=None
+) -> QuerySet[ResponseTemplate]:
+    """Active templates that fit every one of a set of issues (one issue's page, or a bulk
+    action's selection): a department's template only when all are that department's, a type's
+    template only when all are of that type, and (given `statuses`) a status's template only for
+    those statuses. City-wide, type-less, status-less templates fit everything."""
+    department_ids, service_type_ids = set(department_ids), set(service_type_ids)
+    scope = Q(department__isnull=True)
+    if len(department_ids) == 1:
+        scope |= Q(department_id__in=department_ids)
+    types = Q(service_type__isnull=True)
+    if len(service_type_ids) == 1:
+        types |= Q(service_type_id__in=service_type_ids)
+    templates = ResponseTemplate.objects.filter(scope, types, active=True)
+    if statuses is not None:
+        templates = templates.filter(Q(status="") | Q(status__in=list(statuses)))
+    return templates.select_related("department", "service_type").order_by("title")
+
+
 def wards_for_filter() -> QuerySet[Ward]:
     return Ward.objects.only("id", "number", "name").order_by("number")
 

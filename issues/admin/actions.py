@@ -17,20 +17,43 @@ from issues import services
 from issues.admin.forms import (
     AssignForm,
     CommentForm,
+    DuplicateForm,
     ModerateForm,
     PlaceForm,
+    RecategoriseForm,
     SendAgainForm,
     StatusForm,
     TransferForm,
 )
 from issues.admin.mending import MENDING_ACTIONS
-from issues.models import Issue, Status, UpstreamSend
+from issues.models import Issue, Resolution, Status, UpstreamSend
 from issues.upstream import delivery as city_outbox
 
 
 def change_status(request, issue, data) -> str:
-    services.change_status(issue=issue, to=data["to"], by=request.user, message=data["message"])
+    services.change_status(
+        issue=issue,
+        to=data["to"],
+        by=request.user,
+        message=services.fill_placeholders(data["message"], issue),
+        resolution=data.get("resolution") or "",
+        referred_to=data.get("referred_to") or "",
+        photos=data.get("photo") or (),
+    )
+    if data["to"] == Status.CLOSED:
+        return _("Closed: %(r)s.") % {"r": Resolution(data["resolution"]).label.lower()}
     return _("Status is now %(s)s.") % {"s": Status(data["to"]).label.lower()}
+
+
+def duplicate(request, issue, data) -> str:
+    original = data["original_id"]
+    services.mark_duplicate(
+        issue=issue, original=original, by=request.user, message=data["message"]
+    )
+    return _(
+        "Closed as a duplicate of %(id)s; its followers and votes moved there, and they have "
+        "been told."
+    ) % {"id": original.public_id}
 
 
 def comment(request, issue, data) -> str:
@@ -51,6 +74,13 @@ def transfer(request, issue, data) -> str:
         issue=issue, to_department=data["department"], by=request.user, message=data["message"]
     )
     return _("Transferred to %(d)s; they have been told.") % {"d": data["department"]}
+
+
+def recategorise(request, issue, data) -> str:
+    services.recategorise_issue(
+        issue=issue, service_type=data["service_type"], by=request.user, message=data["message"]
+    )
+    return _("The type is now %(t)s.") % {"t": data["service_type"].name}
 
 
 def moderate(request, issue, data) -> str:
@@ -89,9 +119,11 @@ class WorkAction:
 
 WORK_ACTIONS: dict[str, WorkAction] = {
     "status": WorkAction(StatusForm, change_status),
+    "duplicate": WorkAction(DuplicateForm, duplicate),
     "comment": WorkAction(CommentForm, comment),
     "assign": WorkAction(AssignForm, assign),
     "transfer": WorkAction(TransferForm, transfer),
+    "recategorise": WorkAction(RecategoriseForm, recategorise),
     "moderate": WorkAction(ModerateForm, moderate),
     "place": WorkAction(PlaceForm, place),
     "send_again": WorkAction(SendAgainForm, send_again),

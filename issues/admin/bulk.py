@@ -37,9 +37,9 @@ class BulkActionsMixin:
                 % {"n": len(refused), "why": " · ".join(lines)},
             )
 
-    def _bulk_status(self, request, queryset, to: str, message: str = ""):
+    def _bulk_status(self, request, queryset, to: str, message: str = "", **close):
         changed, refused = services.bulk_change_status(
-            issues=list(queryset), to=to, by=request.user, message=message
+            issues=list(queryset), to=to, by=request.user, message=message, **close
         )
         self._report(
             request,
@@ -72,11 +72,22 @@ class BulkActionsMixin:
     @admin.action(description=_("Close with a response…"), permissions=["work"])
     def close_with_template(self, request, queryset):
         issues = list(queryset)
-        department_ids = {i.department_id for i in issues}
         applying = "apply" in request.POST
-        form = BulkCloseForm(request.POST if applying else None, department_ids=department_ids)
+        form = BulkCloseForm(
+            request.POST if applying else None,
+            department_ids={i.department_id for i in issues},
+            service_type_ids={i.service_type_id for i in issues},
+        )
         if applying and form.is_valid():
-            self._bulk_status(request, issues, Status.CLOSED, form.cleaned_data["message"])
+            data = form.cleaned_data
+            self._bulk_status(
+                request,
+                issues,
+                Status.CLOSED,
+                data["message"],
+                resolution=data["resolution"],
+                referred_to=data["referred_to"],
+            )
             return None
         return self._intermediate(
             request,

@@ -213,7 +213,22 @@ class ResponseTemplateForm(forms.ModelForm):
 
     class Meta:
         model = ResponseTemplate
-        fields = ["department", "title", "status", "body", "active"]
+        fields = ["department", "service_type", "title", "status", "body", "active"]
+
+    def clean(self):
+        data = super().clean()
+        department, service_type = data.get("department"), data.get("service_type")
+        if (
+            service_type is not None
+            and department is not None
+            and service_type.department_id != department.pk
+        ):
+            self.add_error(
+                "service_type",
+                _("%(t)s belongs to %(d)s, not to this template's department.")
+                % {"t": service_type.name, "d": service_type.department},
+            )
+        return data
 
 
 @admin.register(ResponseTemplate)
@@ -221,10 +236,10 @@ class ResponseTemplateAdmin(CatalogueAdmin):
     """Admins write templates; staff read their departments' (and the city-wide) ones."""
 
     form = ResponseTemplateForm
-    list_display = ["title", "department", "status", "active"]
+    list_display = ["title", "department", "service_type", "status", "active"]
     list_filter = ["active", "department", "status"]
     search_fields = ["title", "body"]
-    list_select_related = ["department"]
+    list_select_related = ["department", "service_type"]
 
     def has_module_permission(self, request):
         return roles.can_work_queue(request.user)

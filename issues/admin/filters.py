@@ -19,6 +19,25 @@ class StatusFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("open", _("Any open status")), *Status.choices]
 
+    def value(self):
+        # The queue opens on open issues: the work still to do (issue 16); "all" shows every
+        # status.
+        return super().value() or "open"
+
+    def choices(self, changelist):
+        value = self.value()
+        yield {
+            "selected": value == "all",
+            "query_string": changelist.get_query_string({self.parameter_name: "all"}),
+            "display": _("All"),
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
     def queryset(self, request, queryset):
         value = self.value()
         if value == "open":

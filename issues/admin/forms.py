@@ -8,18 +8,21 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from departments.models import Department, ResponseTemplate
-from departments.selectors import response_templates_for
-from issues import services
+from departments.models import Department, ResponseTemplate, ServiceType
+from departments.selectors import response_templates_valid_for
+from issues import selectors, services
 from issues.models import (
     DESCRIPTION_MAX,
     Comment,
     Issue,
     Photo,
+    Resolution,
     Status,
     UpstreamSend,
     UpstreamState,
+    normalize_public_id,
 )
+from issues.photos import prepare_photos
 
 # Statuses in workflow order, so menus read like the process.
 STATUS_ORDER = [s.value for s in Status]
@@ -43,16 +46,69 @@ class ResponseMessageForm(forms.Form):
     )
 
     def message_or_template(self, data: dict) -> str:
-        """The written message, or the chosen template's text when none was written."""
+        """The written message, or the chosen template's text when none was written. Its
+        placeholders ({request_id}, {address}...) are filled in per issue by the action."""
         message = (data.get("message") or "").strip()
         if not message and data.get("template"):
             message = data["template"].body
         return message
 
+    def check_template_status(self, data: dict, to: str | None) -> None:
+        template = data.get("template")
+        if template is not None and to and template.status and template.status != to:
+            self.add_error(
+                "template",
+                _("“%(t)s” is written for %(s)s issues.")
+                % {"t": template.title, "s": Status(template.status).label.lower()}
+                if template.status in Status.values
+                else _("“%(t)s” does not fit this status.") % {"t": template.title},
+            )
 
-class StatusForm(ResponseMessageForm):
+
+# Closing from a form: a duplicate is closed with its own form (it names the original and
+# merges followers and votes), so it is not offered here.
+CLOSING_RESOLUTIONS = [(r.value, r.label) for r in Resolution if r != Resolution.DUPLICATE]
+
+
+class ResolutionFields(forms.Form):
+    """Why an issue is being closed; required whenever the new status is "closed"."""
+
+    resolution = forms.ChoiceField(
+        label=_("Resolution (when closing)"),
+        choices=[("", _("— choose why it is closed —")), *CLOSING_RESOLUTIONS],
+        required=False,
+        help_text=_("Residents see it on the page and in the email; only “Fixed” counts as a fix."),
+    )
+    referred_to = forms.CharField(
+        label=_("Referred to (not the city's responsibility)"),
+        required=False,
+        max_length=200,
+        help_text=_("Whose responsibility it is, e.g. “Illinois Department of Transportation”."),
+    )
+
+    def check_resolution(self, data: dict, closing: bool) -> None:
+        resolution = data.get("resolution") or ""
+        if closing and not resolution:
+            self.add_error("resolution", _("Say why it is closed: residents are told."))
+        elif not closing and resolution:
+            self.add_error("resolution", _("Only a close has a resolution."))
+        if resolution == Resolution.REFERRED and not (data.get("referred_to") or "").strip():
+            self.add_error("referred_to", _("Say whose responsibility it is."))
+
+
+class StatusForm(ResolutionFields, ResponseMessageForm):
     to = forms.ChoiceField(label=_("New status"), choices=Status.choices)
-    field_order = ["to", "template", "message"]
+    photo = forms.ImageField(
+        label=_("Photo (e.g. “after” the work)"),
+        required=False,
+        help_text=_("Shown to residents beside the report's own photos."),
+    )
+    field_order = ["to", "resolution", "referred_to", "template", "message", "photo"]
+
+    def clean_photo(self):
+        upload = self.cleaned_data.get("photo")
+        # The same pipeline as residents' photos: checked, re-encoded, stripped of metadata.
+        return prepare_photos([upload]) if upload else []
 
     def __init__(self, *args, issue: Issue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,15 +118,66 @@ class StatusForm(ResponseMessageForm):
         self.fields["to"].widget.choices = [
             (s, Status(s).label) for s in STATUS_ORDER if s in allowed
         ]
-        self.fields["template"].queryset = response_templates_for([issue.department_id])
+        # Only templates written for this type (or any type) and a status it can move to.
+        self.fields["template"].queryset = response_templates_valid_for(
+            department_ids=[issue.department_id],
+            service_type_ids=[issue.service_type_id],
+            statuses=allowed,
+        )
         self.fields["message"].help_text = _(
-            "Shown on the public page and emailed to the reporter and followers."
+            "Shown on the public page and emailed to the reporter and followers, as the "
+            "department (your name is never shown)."
         )
 
     def clean(self):
         data = super().clean()
         data["message"] = self.message_or_template(data)
+        self.check_template_status(data, data.get("to"))
+        self.check_resolution(data, data.get("to") == Status.CLOSED)
         return data
+
+
+class DuplicateForm(forms.Form):
+    """Close as a duplicate of another request: typed by id, or picked from the nearby reports
+    of the same type the page lists."""
+
+    original_id = forms.CharField(
+        label=_("Duplicate of request"),
+        max_length=20,
+        help_text=_("Its request id, like K7M2-9QXR, or pick one of the nearby reports below."),
+    )
+    message = forms.CharField(
+        label=_("Public message"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+    )
+
+    def __init__(self, *args, issue: Issue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.issue = issue
+
+    def clean_original_id(self):
+        text = self.cleaned_data["original_id"]
+        original = Issue.objects.filter(public_id=normalize_public_id(text)).first()
+        if original is None:
+            raise ValidationError(_("There is no request %(id)s.") % {"id": text.strip()})
+        if original.pk == self.issue.pk:
+            raise ValidationError(_("That is this request."))
+        return original
+
+
+def nearby_same_type(issue: Issue) -> list[Issue]:
+    """Open reports of the same type near this one: likely originals for "duplicate of"."""
+    if issue.latitude is None:
+        return []
+    return [
+        i
+        for i in selectors.nearby_open_issues(
+            service_type=issue.service_type, latitude=issue.latitude, longitude=issue.longitude
+        )
+        if i.pk != issue.pk
+    ]
 
 
 class CommentForm(forms.Form):
@@ -78,7 +185,10 @@ class CommentForm(forms.Form):
         label=_("Who sees it"),
         choices=[
             ("internal", _("Internal note: staff only")),
-            ("public", _("Public comment: everyone, and emailed to followers")),
+            (
+                "public",
+                _("Official reply: everyone sees it as the department, and followers get it"),
+            ),
         ],
         initial="internal",
         widget=forms.RadioSelect,
@@ -122,6 +232,32 @@ class TransferForm(forms.Form):
         if issue is not None:
             departments = departments.exclude(pk=issue.department_id)
         self.fields["department"].queryset = departments
+
+
+class RecategoriseForm(forms.Form):
+    """Change the report's type; its department, questions and due time follow."""
+
+    service_type = forms.ModelChoiceField(label=_("New type"), queryset=None)
+    message = forms.CharField(
+        label=_("Public message (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=DESCRIPTION_MAX,
+    )
+
+    def __init__(self, *args, issue: Issue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].queryset = (
+            ServiceType.objects.active()
+            .exclude(pk=issue.service_type_id)
+            .select_related("department")
+            .order_by("department__name", "name")
+        )
+        self.fields["service_type"].label_from_instance = lambda t: f"{t.name} ({t.department})"
+        self.fields["service_type"].help_text = _(
+            "Answers to questions the new type also asks are kept; the others go into an "
+            "internal note. Another department's type moves the issue to its queue."
+        )
 
 
 class ModerateForm(forms.Form):
@@ -190,13 +326,22 @@ class SendAgainForm(forms.Form):
         )
 
 
-class BulkCloseForm(ResponseMessageForm):
-    def __init__(self, *args, department_ids, **kwargs):
+class BulkCloseForm(ResolutionFields, ResponseMessageForm):
+    field_order = ["resolution", "referred_to", "template", "message"]
+
+    def __init__(self, *args, department_ids, service_type_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = response_templates_for(
-            department_ids, status=Status.CLOSED
+        # Only templates that fit every selected issue: a pothole's "A crew filled this pothole"
+        # is never offered when a graffiti report is among them.
+        self.fields["template"].queryset = response_templates_valid_for(
+            department_ids=department_ids,
+            service_type_ids=service_type_ids,
+            statuses=[Status.CLOSED],
         )
-        self.fields["message"].help_text = _("Leave empty to send the template's text.")
+        self.fields["message"].help_text = _(
+            "Leave empty to send the template's text. {request_id}, {service_type}, {address} "
+            "and {department} are filled in for each issue."
+        )
 
     def clean(self):
         data = super().clean()
@@ -206,4 +351,5 @@ class BulkCloseForm(ResponseMessageForm):
                 _("Pick a response template or write a message: residents are told why.")
             )
         data["message"] = message
+        self.check_resolution(data, True)
         return data

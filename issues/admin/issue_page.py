@@ -14,9 +14,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from departments.selectors import response_templates_for
 from issues import selectors
 from issues.admin.actions import WORK_ACTIONS
+from issues.admin.forms import nearby_same_type
 from issues.dashboards import rollups
 from issues.models import Issue
 
@@ -32,7 +32,7 @@ class IssuePageMixin:
         if can_work:
             for key, action in WORK_ACTIONS.items():
                 work_forms[key] = bound.get(key) or action.form(issue=issue)
-        templates = list(response_templates_for([issue.department_id]))
+        templates = list(work_forms["status"].fields["template"].queryset) if can_work else []
         context = {
             **(extra_context or {}),
             "issue": issue,
@@ -49,6 +49,10 @@ class IssuePageMixin:
             },
             "show_delete": roles.is_admin(request.user),
             "moderation_log": list(selectors.moderation_history(issue)) if can_work else [],
+            "answers": selectors.attribute_answers(issue),
+            "duplicates": list(issue.duplicates.order_by("requested_at")),
+            "nearby": nearby_same_type(issue) if can_work and issue.is_open else [],
+            "next_in_queue": self.next_in_queue(request, issue),
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
 
@@ -92,7 +96,7 @@ class IssuePageMixin:
         issue = self._visible_or_404(request, object_id)
         if not roles.can_work_issue(request.user, issue):
             raise PermissionDenied(_("You can read this issue but not work on it."))
-        form = action.form(request.POST, issue=issue)
+        form = action.form(request.POST, request.FILES, issue=issue)
         if form.is_valid():
             try:
                 done = action.apply(request, issue, form.cleaned_data)

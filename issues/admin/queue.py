@@ -39,6 +39,9 @@ from issues.admin.filters import (
 from issues.admin.issue_page import IssuePageMixin
 from issues.models import OPEN_STATUSES, Issue, Status, normalize_public_id
 
+# Characters of the description the queue shows: enough to tell two potholes apart.
+SHORT_DESCRIPTION = 60
+
 
 class QueueChangeList(OfferedFiltersChangeList):
     """The queue's list: in the queue's order unless a column header was clicked."""
@@ -51,17 +54,17 @@ class QueueChangeList(OfferedFiltersChangeList):
 
 @admin.register(Issue)
 class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.ModelAdmin):
+    # The columns a department works from, narrow enough for a 1366-px laptop with the filter
+    # sidebar (tests/admin/test_browser.py): the address, department and votes are on the issue
+    # page, and the queue is already one department's.
     list_display = [
         "public_id",
         "service_type",
-        "status_badge",
-        "age",
-        "due",
+        "short_description",
         "ward_number",
-        "address",
-        "department",
+        "age_due",
+        "status_badge",
         "assignee_name",
-        "vote_count",
     ]
     list_display_links = ["public_id"]
     # Empty, not False: False makes the changelist add select_related() for the FK columns,
@@ -173,12 +176,44 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
         return roles.visible_issues_for_staff(request.user, queryset)
 
     def queue_ordering(self, request) -> list[str]:
-        # Oldest open first: the head of the queue is what has waited longest. When the status
-        # filter already keeps one side only, the rank is constant; leaving it out lets
-        # PostgreSQL walk the requested_at index instead of sorting every row.
-        if request.GET.get("status", "") in ("open", *Status.values):
-            return ["requested_at", "pk"]
-        return ["queue_rank", "requested_at", "pk"]
+        # Overdue first, newest first within each part: what just slipped past its due time is
+        # still saveable, and a new report is where a crew learns about the street. The queue
+        # opens on open issues (StatusFilter), where the rank is constant.
+        if request.GET.get("status", "open") in ("open", *Status.values):
+            return ["-queue_overdue", "-requested_at", "-pk"]
+        return ["queue_rank", "-queue_overdue", "-requested_at", "-pk"]
+
+    def next_in_queue(self, request, issue: Issue) -> Issue | None:
+        """The issue to work after this one: the head of the person's own open queue."""
+        if not roles.can_work_queue(request.user):
+            return None
+        queryset = roles.workable_issues(
+            request.user, self.get_queryset(request).filter(status__in=OPEN_STATUSES)
+        )
+        return (
+            queryset.exclude(pk=issue.pk)
+            .prefetch_related(None)  # only its id and request id are shown
+            .order_by("-queue_overdue", "-requested_at", "-pk")
+            .only("pk", "public_id")
+            .first()
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        # The views a department switches between, one click away above the list.
+        views = [
+            (_("Open"), "?status=open"),
+            (_("Overdue"), "?status=open&overdue=yes"),
+            (_("Assigned to me"), "?status=open&assigned=me"),
+            (_("Unassigned"), "?status=open&assigned=none"),
+            (_("Closed"), "?status=closed"),
+            (_("Everything"), "?status=all"),
+        ]
+        current = "?" + request.GET.urlencode() if request.GET else "?status=open"
+        context = {
+            **(extra_context or {}),
+            "queue_views": [(label, url, url == current) for label, url in views],
+        }
+        return super().changelist_view(request, extra_context=context)
 
     def get_ordering(self, request):
         # Plain columns only: other admins order their choices of issues by this on the bare
@@ -253,24 +288,29 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
             '<span class="cf-status cf-status-{}">{}</span>', obj.status, obj.get_status_display()
         )
 
-    @admin.display(description=_("age"), ordering="requested_at")
-    def age(self, obj):
-        end = obj.closed_at if obj.closed_at and not obj.is_open else timezone.now()
-        return timesince(obj.requested_at, end, depth=1)
+    @admin.display(description=_("description"))
+    def short_description(self, obj):
+        text = " ".join((obj.description or "").split())
+        if len(text) > SHORT_DESCRIPTION:
+            text = text[: SHORT_DESCRIPTION - 1].rstrip() + "…"
+        return text or "—"
 
-    @admin.display(description=_("due"), ordering="expected_at")
-    def due(self, obj):
-        if not obj.expected_at:
-            return "—"
+    @admin.display(description=_("age / due"), ordering="requested_at")
+    def age_due(self, obj):
+        end = obj.closed_at if obj.closed_at and not obj.is_open else timezone.now()
+        age = timesince(obj.requested_at, end, depth=1)
+        if not obj.expected_at or not obj.is_open:
+            return age
         when = date_format(timezone.localtime(obj.expected_at), "SHORT_DATETIME_FORMAT")
         if getattr(obj, "queue_overdue", obj.is_overdue):
             return format_html(
-                '<span class="cf-overdue" title="{}">⚠ {} <span class="cf-overdue-label">{}</span></span>',
+                '{}<br><span class="cf-overdue" title="{}">⚠ <span class="cf-overdue-label">{}</span> {}</span>',
+                age,
                 _("Past the expected response time"),
-                when,
                 _("overdue"),
+                when,
             )
-        return when
+        return format_html("{}<br>{} {}", age, _("due"), when)
 
     @admin.display(description=_("ward"), ordering="ward__number")
     def ward_number(self, obj):

@@ -49,7 +49,15 @@ from django.db.models.functions import Floor
 from departments.geo import cell_size
 from departments.models import Ward
 from issues.geo import heat_steps
-from issues.models import CloseHistogram, DayTally, HeatTally, Issue, MapCell, StatusTally
+from issues.models import (
+    NOT_FIXED_RESOLUTIONS,
+    CloseHistogram,
+    DayTally,
+    HeatTally,
+    Issue,
+    MapCell,
+    StatusTally,
+)
 
 TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
 # Each table's key columns and its counters, in the order `Delta` keeps them.
@@ -91,6 +99,7 @@ STATE_FIELDS = (
     "latitude",
     "longitude",
     "id",
+    "resolution",
 )
 
 
@@ -107,6 +116,7 @@ class IssueState(NamedTuple):
     latitude: float | None
     longitude: float | None
     id: int  # for the map's cells: a cell of one issue shows that issue
+    resolution: str = ""
 
 
 def state_of(issue) -> IssueState:
@@ -196,7 +206,7 @@ class Delta:
     def add(self, state: IssueState | Sequence | None, sign: int = 1) -> None:
         if state is None:
             return
-        ward, type_id, status, hidden, requested, expected, closed, lat, lon, pk = state
+        ward, type_id, status, hidden, requested, expected, closed, lat, lon, pk, resolution = state
         if hidden:
             return
         if self.map_cells and lat is not None and lon is not None:
@@ -220,6 +230,9 @@ class Delta:
             self.heat[(ward, requested_day, *cell, type_id)][0] += sign
         due_day = self._day(expected) if is_open and expected is not None else None
         closed_day = self._day(closed) if status in CLOSED and closed is not None else None
+        # Time to fix (the close-time histogram, closed within the SLA) counts fixes only: a
+        # duplicate, a referral or a withdrawal closed in an hour is not a fast fix.
+        fixed = resolution not in NOT_FIXED_RESOLUTIONS
         if closed_day is not None:
             duration = (closed - requested).total_seconds() / 86400.0
             index = close_bin(duration)
@@ -233,6 +246,8 @@ class Delta:
             if closed_day is not None:
                 row = self.days[(ward, type_key, closed_day)]
                 row[1] += sign
+                if not fixed:
+                    continue
                 if expected is not None:
                     row[2] += sign
                     if closed <= expected:

@@ -59,10 +59,12 @@ def terms() -> dict[str, Term]:
             ),
             Term(
                 key="median_days",
-                label=_("Median days to close (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
+                label=_("Median days to fix (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
                 definition=_(
-                    "Of the reports closed in the last %(n)d days, half took less than this "
-                    "many days from being reported to being closed, and half took more."
+                    "Of the reports fixed in the last %(n)d days, half took less than this "
+                    "many days from being reported to being closed, and half took more. Reports "
+                    "closed as duplicates, referred elsewhere, needing no action or withdrawn "
+                    "are not counted."
                 )
                 % {"n": CLOSED_WINDOW_DAYS},
                 better=_("lower is better"),
@@ -71,10 +73,11 @@ def terms() -> dict[str, Term]:
             ),
             Term(
                 key="sla_share",
-                label=_("Closed within the expected time"),
+                label=_("Fixed within the expected time"),
                 definition=_(
-                    "Of the reports closed in the last %(n)d days whose type has an expected "
-                    "time to fix, the share closed by their due time."
+                    "Of the reports fixed in the last %(n)d days whose type has an expected "
+                    "time to fix, the share fixed by their due time (only fixes count, as for "
+                    "the median)."
                 )
                 % {"n": CLOSED_WINDOW_DAYS},
                 better=_("higher is better"),

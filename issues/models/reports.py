@@ -47,6 +47,53 @@ class Status(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
+class Resolution(models.TextChoices):
+    """Why a closed issue was closed: residents read it, and only "fixed" counts as a fix in the
+    dashboards' time-to-fix figures (FixMyStreet issues 285 and 1339)."""
+
+    FIXED = "fixed", _("Fixed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    REFERRED = "referred", _("Not the city's responsibility")
+    NO_ACTION = "no_action", _("Unable to fix / no action needed")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the reporter")
+
+
+# Closures that are not a fix: left out of time-to-fix (issues/dashboards/rollups.py). A closure
+# with no recorded resolution (imports, the city's own system, closures before resolutions
+# existed) still counts, as "closed" meant "done" then.
+NOT_FIXED_RESOLUTIONS = (
+    Resolution.DUPLICATE,
+    Resolution.REFERRED,
+    Resolution.NO_ACTION,
+    Resolution.WITHDRAWN,
+)
+
+
+def resolution_text(resolution: str, *, duplicate_of_id: str = "", referred_to: str = "") -> str:
+    """The public sentence for a resolution, on the page, in emails, feeds and Open311."""
+    if resolution == Resolution.FIXED:
+        return str(_("The city fixed this."))
+    if resolution == Resolution.DUPLICATE:
+        if duplicate_of_id:
+            return str(
+                _("This was already reported as %(id)s: follow that request for updates.")
+                % {"id": duplicate_of_id}
+            )
+        return str(_("This was already reported."))
+    if resolution == Resolution.REFERRED:
+        if referred_to:
+            return str(
+                _("This is not the city's responsibility; it was referred to %(whom)s.")
+                % {"whom": referred_to}
+            )
+        return str(_("This is not the city's responsibility."))
+    if resolution == Resolution.NO_ACTION:
+        return str(_("The city looked at this and could not fix it, or no action was needed."))
+    if resolution == Resolution.WITHDRAWN:
+        return str(_("The reporter withdrew this request."))
+    return ""
+
+
 OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
 
@@ -124,6 +171,19 @@ class Issue(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     status_notes = models.TextField(_("public status notes"), blank=True)
+    # Set when closed (issues/services/workflow.py), cleared on reopening.
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        help_text=_("The request this one repeats (resolution: duplicate)."),
+    )
+    referred_to = models.CharField(
+        _("referred to"), max_length=200, blank=True, help_text=_("Whose responsibility it is.")
+    )
     description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
     address = models.CharField(max_length=255, blank=True)
     zipcode = models.CharField(max_length=16, blank=True)
@@ -320,6 +380,16 @@ class Issue(models.Model):
             answers[ASSET_ATTRIBUTE] = [self.asset.source_id]
         return answers
 
+    @property
+    def resolution_text(self) -> str:
+        if self.status not in CLOSED_STATUSES:
+            return ""
+        return resolution_text(
+            self.resolution,
+            duplicate_of_id=self.duplicate_of.public_id if self.duplicate_of_id else "",
+            referred_to=self.referred_to,
+        )
+
     def sla_due(self):
         hours = self.service_type.sla_hours if self.service_type_id else None
         if not hours:
@@ -367,6 +437,11 @@ class Photo(Moderated):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # Set for a photo staff attached to a status change (the "after" photo of a close); a
+    # report's own photos have none. Residents see the two side by side.
+    status_change = models.ForeignKey(
+        "StatusChange", on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # After a redaction: the unredacted file's name in the private store (never under
     # MEDIA_URL), empty when there is none or originals are deleted (issue 20).
@@ -399,6 +474,15 @@ class Comment(Moderated):
     is_internal = models.BooleanField(
         _("internal staff note"), default=False, help_text=_("Never shown outside the staff.")
     )
+    # A public comment by the department's staff is an official reply: the public sees the
+    # department, never the staffer's name (docs/residents.md); the author stays for staff.
+    official_department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CommentQuerySet.as_manager()
@@ -410,6 +494,15 @@ class Comment(Moderated):
     def __str__(self) -> str:
         kind = "note" if self.is_internal else "comment"
         return f"{kind} {self.pk} on {self.issue_id}"
+
+    @property
+    def public_author(self) -> str:
+        """Who the public sees as the writer: the department for an official reply."""
+        if self.official_department_id:
+            return self.official_department.name
+        if self.author_id:
+            return str(self.author.public_name)
+        return str(_("a resident"))
 
 
 class StatusChange(models.Model):
@@ -434,6 +527,22 @@ class StatusChange(models.Model):
     # Set when the change came from the city's own system (polled or pushed): its name. Empty for
     # changes made here, whose author is `changed_by` (or the system acting for the reporter).
     source = models.CharField(_("from"), max_length=120, blank=True)
+    # A close records its resolution; a re-categorisation the type before and after.
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    from_service_type = models.ForeignKey(
+        "departments.ServiceType",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_service_type = models.ForeignKey(
+        "departments.ServiceType",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

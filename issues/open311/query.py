@@ -247,6 +247,8 @@ ROW_FIELDS = (
     "public_id",
     "status",
     "status_notes",
+    "resolution",
+    "referred_to",
     "description",
     "address",
     "zipcode",
@@ -268,6 +270,7 @@ EXTENSION_FIELDS = (
     "asset__source_id",
     "asset__layer__slug",
     "asset__name",
+    "duplicate_of__public_id",
 )
 NEWEST_FIRST = ("-requested_at", "-id")
 
@@ -364,11 +367,12 @@ def _attach(page: RequestPage, *, extensions: bool) -> RequestPage:
             "message",
             "from_department_id",
             "to_department_id",
+            "resolution",
         ):
             page.changes.setdefault(change["issue_id"], []).append(change)
         comments = Comment.objects.public().filter(AnyOf(F("issue_id"), ids))
         for comment in comments.order_by("created_at", "id").values(
-            "issue_id", "created_at", "body"
+            "issue_id", "created_at", "body", "official_department__name"
         ):
             page.comments.setdefault(comment["issue_id"], []).append(comment)
     return page

@@ -12,7 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.models import AssetLayer, ServiceAttribute, ServiceType
-from issues.models import ASSET_ATTRIBUTE, OPEN_STATUSES, Issue, Photo, Status
+from issues.models import (
+    ASSET_ATTRIBUTE,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Issue,
+    Photo,
+    Resolution,
+    Status,
+    resolution_text,
+)
 from issues.open311.query import RequestPage
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -124,7 +133,7 @@ def service_requests(page: RequestPage, request=None, *, extensions: bool = Fals
         data = {
             "service_request_id": row["public_id"],
             "status": open311_status(row["status"]),
-            "status_notes": row["status_notes"] or None,
+            "status_notes": _status_notes(row),
             "service_name": row["service_type__name"],
             "service_code": row["service_type__service_code"],
             "description": row["description"] or None,
@@ -150,12 +159,32 @@ def service_requests(page: RequestPage, request=None, *, extensions: bool = Fals
                 "url": _absolute(request, f"{writer.url_head}{public_id}{writer.url_tail}"),
                 "photos": photos,
                 "asset": _asset(row),
+                # Open311 has one `closed`; why it closed is ours (issue 16).
+                "resolution": row["resolution"] or None,
+                "duplicate_of": row["duplicate_of__public_id"],
+                "referred_to": row["referred_to"] or None,
             }
             data["notes"] = notes(
                 page.changes.get(row["id"], ()), page.comments.get(row["id"], ()), w3c_
             )
         out.append(data)
     return out
+
+
+def _status_notes(row: dict) -> str | None:
+    """The city's latest note; on a closed request with a resolution, the resolution's public
+    sentence first (GeoReport's status stays `closed`)."""
+    notes = row["status_notes"] or ""
+    resolution = row["resolution"] if row["status"] in CLOSED_STATUSES else ""
+    if resolution:
+        text = resolution_text(
+            resolution,
+            duplicate_of_id=row.get("duplicate_of__public_id") or "",
+            referred_to=row["referred_to"],
+        )
+        label = Resolution(resolution).label
+        notes = f"{label}: {text}" + (f" {notes}" if notes else "")
+    return notes or None
 
 
 def _asset(row: dict) -> dict | None:
@@ -193,9 +222,16 @@ def notes(changes, comments, w3c_=w3c) -> list[dict]:
         else:
             kind = "activity" if after in OPEN_STATUSES else "closed"
             summary = _("Status: %(s)s") % {"s": _status_label(after)}
+            if change.get("resolution"):
+                summary = f"{summary} ({Resolution(change['resolution']).label})"
         items.append((change["created_at"], kind, summary, change["message"]))
     for comment in comments:
-        items.append((comment["created_at"], "comment", _("Comment added"), comment["body"]))
+        department = comment.get("official_department__name")
+        if department:  # an official reply speaks for the department, never the staffer
+            summary = _("Official reply from %(d)s") % {"d": department}
+        else:
+            summary = _("Comment added")
+        items.append((comment["created_at"], "comment", summary, comment["body"]))
     items.sort(key=lambda item: item[0])
     return [
         {"datetime": w3c_(at), "type": kind, "summary": summary, "description": _or_null(text)}

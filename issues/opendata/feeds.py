@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import ServiceType, Ward
 from issues import selectors
-from issues.models import Issue, Status
+from issues.models import Issue, Status, resolution_text
 from issues.opendata.atom import STYLESHEET, StyledAtomFeed
 
 FEED_LENGTH = 50
@@ -100,9 +100,22 @@ class IssueFeed(Feed):
     def item_description(self, issue: Issue) -> str:
         # Atom summaries are HTML: user text is escaped here, so nothing a reporter types is markup.
         parts = [linebreaks(escape(issue.description))] if issue.description else []
+        if issue.resolution and not issue.is_open:
+            # No duplicate's id here: that would be a query per item; the page links to it.
+            parts.append(
+                format_html(
+                    "<p><strong>{}</strong> {}</p>",
+                    issue.get_resolution_display(),
+                    resolution_text(issue.resolution, referred_to=issue.referred_to),
+                )
+            )
         if issue.status_notes:
             parts.append(
-                format_html("<p><strong>{}</strong> {}</p>", _("City update:"), issue.status_notes)
+                format_html(
+                    "<p><strong>{}</strong> {}</p>",
+                    _("Official update from %(d)s:") % {"d": issue.department.name},
+                    issue.status_notes,
+                )
             )
         return "".join(parts)
 

@@ -81,9 +81,16 @@ def issue_page(public_id: str) -> Issue | None:
     return (
         public_issues()
         .filter(public_id=normalize_public_id(public_id))
-        .select_related("reporter", "asset__layer")
+        .select_related("reporter", "asset__layer", "duplicate_of")
         .prefetch_related(public_photos(), "ward__aldermen")
         .first()
+    )
+
+
+def public_duplicates(issue: Issue) -> list[Issue]:
+    """The public requests closed as duplicates of this one, for "also reported as"."""
+    return list(
+        Issue.objects.public().filter(duplicate_of=issue).order_by("requested_at").only("public_id")
     )
 
 
@@ -120,22 +127,39 @@ class TimelineEntry:
     author: str = ""
     comment_id: int | None = None  # a public update's, for its "report abuse" link
     edited: bool = False  # mended by a moderator (issue 20)
+    # An official reply or a status message: the author is the department, marked "official".
+    official: bool = False
+    resolution: str = ""
 
 
 def public_timeline(issue: Issue) -> list[TimelineEntry]:
     """Status changes (with their public messages) and public comments, oldest first.
     Internal notes, hidden comments and who on the staff did what never appear."""
-    changes = StatusChange.objects.filter(issue=issue).select_related("to_department")
+    changes = StatusChange.objects.filter(issue=issue).select_related(
+        "to_department", "to_service_type"
+    )
     comments = (
         Comment.objects.public()
         .filter(issue=issue)
-        .select_related("author")
+        .select_related("author", "official_department")
         .order_by("created_at", "id")
     )
     entries = []
     for change in changes:
         if not change.from_status:
             kind = "reported"
+        elif change.to_service_type_id:  # re-categorised: shown as the new type
+            entries.append(
+                TimelineEntry(
+                    kind="retyped",
+                    at=change.created_at,
+                    department=change.to_service_type.name,
+                    message=change.message,
+                    author=issue.department.name,
+                    official=True,
+                )
+            )
+            continue
         elif change.is_transfer and change.from_status == change.to_status:
             kind = "transfer"
         else:
@@ -148,16 +172,21 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
                 status_label=Status(change.to_status).label,
                 department=str(change.to_department) if change.to_department_id else "",
                 message=change.message,
+                # Status messages speak for the department that holds the issue; who on the
+                # staff wrote them is never public.
+                author=issue.department.name if kind == "status" else "",
+                official=kind == "status",
+                resolution=change.get_resolution_display() if change.resolution else "",
             )
         )
     for comment in comments:
-        author = comment.author.public_name if comment.author_id else _a_resident()
         entries.append(
             TimelineEntry(
                 kind="comment",
                 at=comment.created_at,
                 message=comment.body,
-                author=author,
+                author=comment.public_author,
+                official=bool(comment.official_department_id),
                 comment_id=comment.pk,
                 edited=comment.edited_by_moderator,
             )
@@ -170,29 +199,34 @@ class StaffTimelineEntry:
     """One step of an issue's history as the workbench shows it: the row itself, with who."""
 
     at: datetime
-    kind: str  # "change" | "transfer" | "comment" | "note"
+    kind: str  # "change" | "transfer" | "retype" | "comment" | "note"
     item: StatusChange | Comment
 
 
 def staff_timeline(issue: Issue, *, include_internal: bool) -> list[StaffTimelineEntry]:
     """Status changes, transfers, comments and (for the department) internal notes, oldest
     first, hidden ones included: staff must see what the public no longer does."""
-    changes = issue.status_changes.select_related("changed_by", "from_department", "to_department")
-    comments = issue.comments.select_related("author")
+    changes = issue.status_changes.select_related(
+        "changed_by", "from_department", "to_department", "from_service_type", "to_service_type"
+    )
+    comments = issue.comments.select_related("author", "official_department")
     if not include_internal:
         comments = comments.filter(is_internal=False)
-    entries = [
-        StaffTimelineEntry(
-            c.created_at, "transfer" if c.is_transfer and c.from_status else "change", c
-        )
-        for c in changes
-    ]
+    entries = [StaffTimelineEntry(c.created_at, _staff_kind(c), c) for c in changes]
     entries += [
         StaffTimelineEntry(c.created_at, "note" if c.is_internal else "comment", c)
         for c in comments
     ]
-    entries.sort(key=lambda e: (e.at, 0 if e.kind in ("change", "transfer") else 1, e.item.pk))
+    entries.sort(
+        key=lambda e: (e.at, 0 if e.kind in ("change", "transfer", "retype") else 1, e.item.pk)
+    )
     return entries
+
+
+def _staff_kind(change: StatusChange) -> str:
+    if change.to_service_type_id:
+        return "retype"
+    return "transfer" if change.is_transfer and change.from_status else "change"
 
 
 def _a_resident() -> str:

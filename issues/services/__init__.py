@@ -23,6 +23,7 @@ from issues.services.catalogue import (
 )
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
 from issues.services.confirmations import confirm_report, expire_unconfirmed
+from issues.services.duplicates import mark_duplicate
 from issues.services.engagement import add_comment, add_vote, remove_vote
 from issues.services.moderation import (
     ban_sender,
@@ -35,6 +36,7 @@ from issues.services.moderation import (
     report_abuse,
     resolve_abuse,
 )
+from issues.services.recategorise import recategorise_issue
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
     ALLOWED_TRANSITIONS,
@@ -45,6 +47,7 @@ from issues.services.workflow import (
     bulk_change_status,
     bulk_transfer,
     change_status,
+    fill_placeholders,
     transfer_issue,
 )
 
@@ -69,12 +72,15 @@ __all__ = [
     "edit_public_text",
     "end_adoption",
     "expire_unconfirmed",
+    "fill_placeholders",
     "give_up_adoption",
     "hide_issues",
     "log_visit",
+    "mark_duplicate",
     "place_issue",
     "poll_all",
     "poll_endpoint",
+    "recategorise_issue",
     "redact_photo",
     "refresh_banners",
     "release_issues",

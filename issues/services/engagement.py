@@ -24,7 +24,8 @@ def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> C
         raise ValidationError(
             {"body": _("Comments can be at most %(max)d characters.") % {"max": DESCRIPTION_MAX}}
         )
-    if internal and not roles.can_work_issue(author, issue):
+    speaks_for_city = roles.can_work_issue(author, issue)
+    if internal and not speaks_for_city:
         raise PermissionDenied(_("Only the issue's department can write internal notes."))
     # A banned account's update is kept for staff, hidden, and nobody is told (issue 20).
     banned = not internal and is_banned(user=author)
@@ -36,6 +37,11 @@ def add_comment(*, issue: Issue, author, body: str, internal: bool = False) -> C
             is_internal=internal,
             is_hidden=banned,
             hidden_reason=_("Banned sender") if banned else "",
+            # A public reply by the department's staff speaks for the department: the public
+            # sees its name with an "official" mark, never the staffer's (docs/residents.md).
+            official_department_id=issue.department_id
+            if speaks_for_city and not internal
+            else None,
         )
         if not internal:
             Issue.objects.filter(pk=issue.pk).update(updated_at=comment.created_at)

@@ -7,7 +7,7 @@ dashboards' counters in step and queues the notifications, all in one transactio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,8 +19,17 @@ from accounts import roles
 from accounts.text import clean_text
 from departments.models import Department
 from issues.dashboards import rollups
-from issues.models import DESCRIPTION_MAX, Issue, NotificationEvent, Status, StatusChange
+from issues.models import (
+    DESCRIPTION_MAX,
+    Issue,
+    NotificationEvent,
+    Photo,
+    Resolution,
+    Status,
+    StatusChange,
+)
 from issues.notify.events import queue_event
+from issues.photos import PreparedPhoto, attach_files
 from issues.upstream import outbox
 
 # The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
@@ -34,6 +43,25 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.CLOSED: {Status.ARCHIVED, Status.OPEN},
     Status.ARCHIVED: set(),
 }
+
+
+PLACEHOLDERS = ("request_id", "service_type", "address", "department")
+
+
+def fill_placeholders(text: str, issue: Issue) -> str:
+    """A response template's text for one issue: {request_id}, {service_type}, {address} and
+    {department} replaced; any other braces are left as written (no str.format surprises)."""
+    if not text or "{" not in text:
+        return text
+    values = {
+        "request_id": issue.public_id,
+        "service_type": issue.service_type.name if issue.service_type_id else "",
+        "address": issue.address or str(_("the reported location")),
+        "department": issue.department.name if issue.department_id else "",
+    }
+    for key in PLACEHOLDERS:
+        text = text.replace("{" + key + "}", values[key])
+    return text
 
 
 class TransitionError(ValidationError):
@@ -67,6 +95,10 @@ def change_status(
     message: str = "",
     at: datetime | None = None,
     source: str = "",
+    resolution: str = "",
+    duplicate_of: Issue | None = None,
+    referred_to: str = "",
+    photos: Sequence[PreparedPhoto] = (),
 ) -> StatusChange:
     """Move an issue along the workflow, recording who, when and the public message.
 
@@ -76,9 +108,22 @@ def change_status(
     cityupdates.py): it is recorded, and such a change is not sent back upstream.
     Raises TransitionError for a move the workflow does not allow, PermissionDenied when `by`
     does not work on the issue's department.
+    A close takes a `resolution` (Resolution): a duplicate names the request it repeats
+    (`duplicate_of`), a referral whose responsibility it is (`referred_to`). Doors where a
+    person closes (the workbench) require one; the city's system and imports may leave it
+    empty ("not recorded"). Reopening clears it.
+    `photos` (prepared by issues/photos.py) are stored with the change: the "after" photo of a
+    close, shown beside the report's own.
     """
     if to not in Status.values:
         raise TransitionError(_("“%(s)s” is not a status.") % {"s": to})
+    resolution, referred_to = _check_resolution(
+        issue=issue,
+        to=to,
+        resolution=resolution,
+        duplicate_of=duplicate_of,
+        referred_to=referred_to,
+    )
     message = clean_text(message)  # once, where text enters (docs/security.md)
     if len(message) > DESCRIPTION_MAX:
         raise ValidationError({"message": _("The message is too long.")})
@@ -103,11 +148,24 @@ def change_status(
             locked.status_notes = message
         if to == Status.CLOSED:
             locked.closed_at = now
+            locked.resolution = resolution
+            locked.duplicate_of = duplicate_of if resolution == Resolution.DUPLICATE else None
+            locked.referred_to = referred_to
         elif to == Status.OPEN:  # reopened: the clock for the follow-up starts again
             locked.closed_at = None
             locked.followup_sent_at = None
+            locked.resolution, locked.duplicate_of, locked.referred_to = "", None, ""
         locked.save(
-            update_fields=["status", "updated_at", "status_notes", "closed_at", "followup_sent_at"]
+            update_fields=[
+                "status",
+                "updated_at",
+                "status_notes",
+                "closed_at",
+                "followup_sent_at",
+                "resolution",
+                "duplicate_of",
+                "referred_to",
+            ]
         )
         rollups.issue_changed(before=before, after=rollups.state_of(locked))
         change = StatusChange.objects.create(
@@ -117,13 +175,53 @@ def change_status(
             changed_by=by,
             message=message,
             source=source[:120],
+            resolution=resolution if to == Status.CLOSED else "",
             created_at=now,
         )
+        for prepared in photos:
+            photo = Photo(
+                issue=locked, status_change=change, uploaded_by=by, size=len(prepared.image)
+            )
+            attach_files(photo, prepared)
+            photo.save()
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, actor=by, status_change=change)
         if not source:
             outbox.queue_update(issue=locked, status_change=change)
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return change
+
+
+def _check_resolution(
+    *, issue: Issue, to: str, resolution: str, duplicate_of: Issue | None, referred_to: str
+) -> tuple[str, str]:
+    """The resolution and referral as they will be stored, or a ValidationError saying why not."""
+    resolution = resolution or ""
+    referred_to = (referred_to or "").strip()
+    if to != Status.CLOSED:
+        if resolution:
+            raise ValidationError({"resolution": _("Only a closed issue has a resolution.")})
+        return "", ""
+    if resolution and resolution not in Resolution.values:
+        raise ValidationError({"resolution": _("“%(r)s” is not a resolution.") % {"r": resolution}})
+    if resolution == Resolution.DUPLICATE:
+        if duplicate_of is None:
+            raise ValidationError(
+                {"duplicate_of": _("Say which request this one is a duplicate of.")}
+            )
+        if duplicate_of.pk == issue.pk:
+            raise ValidationError({"duplicate_of": _("An issue cannot be its own duplicate.")})
+    elif duplicate_of is not None:
+        raise ValidationError({"duplicate_of": _("Only a duplicate names the request it repeats.")})
+    if resolution == Resolution.REFERRED:
+        if not referred_to:
+            raise ValidationError(
+                {"referred_to": _("Say whose responsibility it is, so residents know where to go.")}
+            )
+        if len(referred_to) > 200:
+            raise ValidationError({"referred_to": _("At most 200 characters.")})
+    else:
+        referred_to = ""
+    return resolution, referred_to
 
 
 def add_status_note(
@@ -152,7 +250,7 @@ def add_status_note(
             created_at=now,
         )
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, status_change=change)
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return change
 
 
@@ -197,7 +295,7 @@ def transfer_issue(
         )
         # The new department may send to a city system the old one did not.
         outbox.queue_report(locked)
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return change
 
 
@@ -220,17 +318,34 @@ def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
         locked.assignee = assignee
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assignee", "updated_at"])
-    _refresh(issue, locked)
+    refresh_issue(issue, locked)
     return locked
 
 
 def bulk_change_status(
-    *, issues: Iterable[Issue], to: str, by, message: str = ""
+    *,
+    issues: Iterable[Issue],
+    to: str,
+    by,
+    message: str = "",
+    resolution: str = "",
+    referred_to: str = "",
 ) -> tuple[list[Issue], list[tuple[Issue, str]]]:
     """Apply change_status to many issues; each succeeds or fails on its own (its own
-    transaction, its own notifications), so one refusal never undoes the others.
+    transaction, its own notifications), so one refusal never undoes the others. The message's
+    placeholders ({request_id}, {address}...) are filled in for each issue.
     Returns (changed, [(issue, reason), ...])."""
-    return _each(issues, lambda issue: change_status(issue=issue, to=to, by=by, message=message))
+    return _each(
+        issues,
+        lambda issue: change_status(
+            issue=issue,
+            to=to,
+            by=by,
+            message=fill_placeholders(message, issue),
+            resolution=resolution,
+            referred_to=referred_to,
+        ),
+    )
 
 
 def bulk_assign(
@@ -261,7 +376,7 @@ def _each(issues: Iterable[Issue], apply) -> tuple[list[Issue], list[tuple[Issue
     return changed, refused
 
 
-def _refresh(stale: Issue, fresh: Issue) -> None:
+def refresh_issue(stale: Issue, fresh: Issue) -> None:
     """Bring the caller's instance up to date without another query."""
     for field in (
         "status",
@@ -271,7 +386,13 @@ def _refresh(stale: Issue, fresh: Issue) -> None:
         "department_id",
         "assignee_id",
         "followup_sent_at",
+        "resolution",
+        "duplicate_of_id",
+        "referred_to",
+        "service_type_id",
+        "expected_at",
+        "attributes",
     ):
         setattr(stale, field, getattr(fresh, field))
-    for cached in ("department", "assignee"):
+    for cached in ("department", "assignee", "duplicate_of", "service_type"):
         stale._state.fields_cache.pop(cached, None)

@@ -26,8 +26,11 @@ def _not_found(request, public_id: str = ""):
 def _detail_context(request, issue, comment_form=None, **extra) -> dict:
     return {
         "issue": issue,
-        "photos": issue.public_photos,
+        # The report's own photos, and those staff attached to an update ("after"), side by side.
+        "photos": [p for p in issue.public_photos if not p.status_change_id],
+        "after_photos": [p for p in issue.public_photos if p.status_change_id],
         "timeline": selectors.public_timeline(issue),
+        "duplicates": selectors.public_duplicates(issue),
         "answers": selectors.attribute_answers(issue),
         "aldermen": list(issue.ward.aldermen.all()) if issue.ward_id else [],
         "viewer": selectors.viewer_state(issue, request.user),

@@ -9,6 +9,7 @@ from departments.models import ResponseTemplate, Ward
 from issues.models import Issue, Status, StatusChange
 from tests.browser_support import serious_axe_violations
 from tests.factories import CITY_HALL, make_department, make_issue, make_service_type, make_user
+from tests.pages.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -62,15 +63,26 @@ def test_staff_close_an_issue_from_its_page_with_a_template(page, live_server, d
     assert violations == [], violations
 
     page.select_option("#cf-status-form select[name=to]", "closed")
+    page.select_option("#cf-status-form select[name=resolution]", "fixed")
+    page.set_input_files(
+        "#cf-status-form input[name=photo]",
+        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}],
+    )
     page.select_option("#cf-status-form select[name=template]", str(desk["template"].pk))
     assert (
         page.input_value("#cf-status-form textarea[name=message]") == "A crew filled this pothole."
     )
     page.click("#cf-status-form button[type=submit]")
     page.wait_for_selector(".messagelist")
-    assert "Status is now closed." in page.inner_text(".messagelist")
+    assert "Closed: fixed." in page.inner_text(".messagelist")
     assert "A crew filled this pothole." in page.inner_text(".cf-timeline")
     assert Issue.objects.get(pk=issue.pk).status == Status.CLOSED
+    assert Issue.objects.get(pk=issue.pk).resolution == "fixed"
+    assert StatusChange.objects.get(issue=issue, to_status=Status.CLOSED).photos.count() == 1
+    # Straight on to the next issue of the queue.
+    page.click("#cf-next-in-queue")
+    page.wait_for_selector("#cf-status-form")
+    assert issue.public_id not in page.inner_text(".cf-summary-line")
 
 
 def test_staff_bulk_close_from_the_queue(page, live_server, desk):
@@ -82,6 +94,7 @@ def test_staff_bulk_close_from_the_queue(page, live_server, desk):
     page.select_option("select[name=action]", "close_with_template")
     page.click("button[name=index]")
     page.wait_for_selector("#cf-bulk-form")
+    page.select_option("#cf-bulk-form select[name=resolution]", "fixed")
     page.select_option("#cf-bulk-form select[name=template]", str(desk["template"].pk))
     assert page.input_value("#cf-bulk-form textarea[name=message]") == "A crew filled this pothole."
     page.click("#cf-bulk-form input[type=submit]")
@@ -109,3 +122,34 @@ def test_staff_place_a_lost_report_by_clicking_the_map(page, live_server, desk):
     assert "Placed in Ward 42." in page.inner_text(".messagelist")
     lost.refresh_from_db()
     assert not lost.needs_triage and lost.ward.number == 42
+
+
+def test_the_queue_fits_a_1366_laptop_without_sideways_scrolling(page, live_server, desk):
+    for n in range(20):  # long descriptions and addresses, as real reports have
+        make_issue(
+            desk["pothole"],
+            point=CITY_HALL,
+            address=f"{n}000 South Martin Luther King Junior Drive, Chicago, Illinois 60653",
+            description="A very deep pothole right in the middle of the bike lane " * 4,
+        )
+    sign_in(page, live_server, "sam@city.example")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/admin/issues/issue/")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{overflow}px of sideways scrolling"
+    width = page.evaluate("document.documentElement.clientWidth")
+    headers = page.locator("#result_list thead th")
+    names = []
+    for k in range(headers.count()):
+        box = headers.nth(k).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width, headers.nth(k).inner_text()
+        names.append(headers.nth(k).inner_text().strip().lower())
+    for column in ("type", "description", "ward", "age / due", "status", "assignee"):
+        assert any(column in name for name in names), (column, names)
+    # The views a department switches between are one click away.
+    page.click(".cf-queue-views >> text=Unassigned")
+    page.wait_for_url("**assigned=none**")
+    violations = serious_axe_violations(page)
+    assert violations == [], violations

@@ -60,7 +60,7 @@ def test_change_status_with_a_template_fills_the_public_message(
     client.force_login(sam)
     response = client.post(
         work_url(streets_issue, "status"),
-        {"to": "closed", "template": close_template.pk, "message": ""},
+        {"to": "closed", "resolution": "fixed", "template": close_template.pk, "message": ""},
     )
     assert response.status_code == 302 and response["Location"] == change_url(streets_issue)
     change = StatusChange.objects.get(issue=streets_issue, to_status=Status.CLOSED)
@@ -73,7 +73,12 @@ def test_typed_message_wins_over_the_template(client, sam, streets_issue, close_
     client.force_login(sam)
     client.post(
         work_url(streets_issue, "status"),
-        {"to": "closed", "template": close_template.pk, "message": "Patched twice."},
+        {
+            "to": "closed",
+            "resolution": "fixed",
+            "template": close_template.pk,
+            "message": "Patched twice.",
+        },
     )
     assert (
         StatusChange.objects.get(issue=streets_issue, to_status=Status.CLOSED).message

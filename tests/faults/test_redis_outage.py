@@ -125,7 +125,7 @@ def test_staff_status_change_is_kept_when_redis_is_killed(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/admin/issues/issue/{issue.pk}/work/status/",
-            {"to": "closed", "message": "Filled this morning"},
+            {"to": "closed", "resolution": "fixed", "message": "Filled this morning"},
         )
     assert response.status_code == 302
     issue.refresh_from_db()

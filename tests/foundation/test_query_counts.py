@@ -319,7 +319,7 @@ PUBLIC = {
     "report questions": 2,
     "report nearby": 3,
     "tracker": 0,
-    "issue page": 7,  # + the reporter's last edit, for the "edited" line (issue 17)
+    "issue page": 8,  # + the reporter's last edit (issue 17), + its duplicates (issue 16)
     "is it fixed? yes": 1,
     "is it fixed? no": 1,
     "unsubscribe": 1,
@@ -370,14 +370,17 @@ PUBLIC = {
 SIGNED_IN = {
     "profile": 7,  # + the alert areas (issue 17)
     "my wards": 11,
-    "issue page, signed in": 12,  # + the reporter's last edit (issue 17)
+    "issue page, signed in": 13,  # + the reporter's last edit (17), + its duplicates (16)
     "ward dashboard, alderman": 22,  # + the figures' context (issue 21)
     "workbench queue, staff": 14,
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
     "workbench queue, admin": 10,
-    "workbench issue page": 26,  # + the moderation log (issue 20)
-    "workbench issue page, alderman": 21,
+    # + the moderation log (issue 20); +5 (issue 16): the type's questions for the report at
+    # the top, its duplicates, the nearby reports of its type (likely originals), the next
+    # issue of the queue, and the types it can be re-categorised to.
+    "workbench issue page": 31,
+    "workbench issue page, alderman": 22,  # +1: its duplicates
     "workbench home": 6,
     "catalogue: departments": 5,
     "catalogue: service types": 7,

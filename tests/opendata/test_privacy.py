@@ -8,10 +8,23 @@ show the public issue (so the check is not vacuous) and none of those.
 import pytest
 
 from issues import services
+from issues.models import Status
+from tests.factories import make_staff
 from tests.open311.conftest import HIDDEN_TEXT, SECRET_EMAIL, SECRET_NAME, SECRET_NOTE, SECRET_PHONE
 
 HIDDEN_COMMENT = "HIDDEN-COMMENT-TEXT"
-SECRETS = [SECRET_EMAIL, SECRET_PHONE, SECRET_NAME, SECRET_NOTE, HIDDEN_TEXT, HIDDEN_COMMENT]
+# A staffer's personal name: their public replies and status messages speak as the department
+# (issue 16), so it never appears outside the workbench.
+STAFFER_NAME = "Samantha Staffname"
+SECRETS = [
+    SECRET_EMAIL,
+    SECRET_PHONE,
+    SECRET_NAME,
+    SECRET_NOTE,
+    HIDDEN_TEXT,
+    HIDDEN_COMMENT,
+    STAFFER_NAME,
+]
 
 OUTPUTS = [
     "/open311/v2/requests.json?extensions=true",
@@ -26,6 +39,7 @@ OUTPUTS = [
     "/feeds/wards/42/new/",
     "/feeds/types/pothole/updated/",
     "/embed/?ward=42",
+    "/issues/{id}/",  # the public issue page
     # the embed's data: the shared viewport endpoint, zoomed in so issues come one by one
     "/map/issues.geojson?bbox=-87.70,41.85,-87.60,41.92&zoom=17",
 ]
@@ -37,6 +51,11 @@ def private_city(city, resident):
     comment.is_hidden = True
     comment.hidden_reason = "Spam"
     comment.save()
+    staffer = make_staff(city["public"].department, display_name=STAFFER_NAME)
+    services.add_comment(issue=city["public"], author=staffer, body="Official: crew booked")
+    services.change_status(
+        issue=city["public"], to=Status.IN_PROGRESS, by=staffer, message="Crew on site"
+    )
     return city
 
 

@@ -134,5 +134,5 @@ class Workbench:
         pk = re.search(r"/admin/issues/issue/(\d+)/change/", listing).group(1)
         self._post(
             f"/admin/issues/issue/{pk}/work/status/",
-            {"to": "closed", "template": "", "message": message},
+            {"to": "closed", "resolution": "fixed", "template": "", "message": message},
         )

@@ -45,7 +45,11 @@ def test_plain_georeport_requests_read_by_id_close_ours(ours, city_system):
     issue = sent_and_closed_there(ours, city_system, "Closed, read from requests")
     assert poll_city_systems() == 1
     issue.refresh_from_db()
-    assert (issue.status, issue.status_notes) == (Status.CLOSED, "Closed, read from requests")
+    # A CivicFix city puts its resolution before its note in `status_notes` (issue 16).
+    assert (issue.status, issue.status_notes) == (
+        Status.CLOSED,
+        "Fixed: The city fixed this. Closed, read from requests",
+    )
     assert poll_city_systems() == 0  # the same status read again is the same update
 
 
