@@ -32,7 +32,7 @@ def test_licence_rows_last_update_and_definitions(client, db, department, settin
     assert "3 public requests: 2 open, 1 closed." in html
     latest = max(i.refresh_from_db() or i.updated_at for i in issues)
     assert response.context["last_updated"] == latest
-    assert 'id="definitions"' in html and "Median days to close" in html
+    assert 'id="definitions"' in html and "Median days to fix" in html
     assert "A hotspot is a cluster of reports of one type" in html
     assert "/data/issues.csv?status=open&amp;type=pothole" in html
 

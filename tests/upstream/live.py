@@ -47,6 +47,12 @@ NOT_INHERITED = (
 def free_port() -> int:
     low, high = (int(p) for p in PORTS.split("-"))
     candidates = list(range(low, high + 1))
+    # Parallel workers (pytest -n) take turns through the range, so a city one worker stopped
+    # on purpose is never answered by another worker's city that happened to take its port.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        candidates = candidates[int(worker[2:]) % count :: count] or candidates
     random.shuffle(candidates)
     for port in candidates:
         with socket.socket() as sock:
