@@ -1,0 +1,49 @@
+"""The catalogue's models, one module per subject; every model is importable from here, as
+Django and the rest of the code expect."""
+
+from departments.models.assets import (
+    Asset,
+    AssetLayer,
+    AssetQuerySet,
+)
+from departments.models.catalogue import (
+    AttributeDatatype,
+    Department,
+    ResponseTemplate,
+    ServiceAttribute,
+    ServiceType,
+    ServiceTypeQuerySet,
+    SlugFromName,
+)
+from departments.models.upstream import (
+    IntegrationKey,
+    ServiceTypeUpstream,
+    UpstreamEndpoint,
+    UpstreamFormat,
+)
+from departments.models.wards import (
+    Ward,
+    WardQuerySet,
+)
+from departments.places.models import Place, PlaceKind
+
+__all__ = [
+    "Asset",
+    "AssetLayer",
+    "AssetQuerySet",
+    "AttributeDatatype",
+    "Department",
+    "IntegrationKey",
+    "Place",
+    "PlaceKind",
+    "ResponseTemplate",
+    "ServiceAttribute",
+    "ServiceType",
+    "ServiceTypeQuerySet",
+    "ServiceTypeUpstream",
+    "SlugFromName",
+    "UpstreamEndpoint",
+    "UpstreamFormat",
+    "Ward",
+    "WardQuerySet",
+]
