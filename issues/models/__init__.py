@@ -47,14 +47,11 @@ from issues.models.reports import (
     OPEN_STATUSES,
     PUBLIC_ID_ALPHABET,
     WITHHELD_CHOICES,
-    Comment,
     Issue,
     Photo,
     Resolution,
     Source,
     Status,
-    StatusChange,
-    Vote,
     new_public_id,
     normalize_public_id,
     photo_path,
@@ -62,6 +59,7 @@ from issues.models.reports import (
     thumbnail_path,
 )
 from issues.models.residents import AWAITING_CONFIRMATION, ReporterAction, ReporterActionKind
+from issues.models.updates import Comment, StatusChange, Vote
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,

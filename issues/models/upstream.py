@@ -10,7 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues.models.reports import Comment, Issue, StatusChange
+from issues.models.reports import Issue
+from issues.models.updates import Comment, StatusChange
 
 
 class UpstreamKind(models.TextChoices):

@@ -41,18 +41,7 @@ def recategorise_issue(
     with transaction.atomic():
         locked = lock_issue(issue)
         require_worker(by, locked)
-        if locked.service_type_id == service_type.pk:
-            raise ValidationError(
-                {"service_type": _("The issue is already a %(t)s.") % {"t": service_type.name}}
-            )
-        if locked.status == Status.ARCHIVED:
-            raise ValidationError(
-                {"service_type": _("An archived issue is final; its type cannot change.")}
-            )
-        if not service_type.active:
-            raise ValidationError(
-                {"service_type": _("%(t)s is retired: pick a current type.") % {"t": service_type}}
-            )
+        _check_new_type(locked, service_type)
         before = rollups.state_of(locked)
         old_type_id, old_department_id = locked.service_type_id, locked.department_id
         asked = set(service_type.attributes.values_list("code", flat=True))
@@ -112,3 +101,18 @@ def recategorise_issue(
 
 def _answer_text(value) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _check_new_type(locked: Issue, service_type: ServiceType) -> None:
+    if locked.service_type_id == service_type.pk:
+        raise ValidationError(
+            {"service_type": _("The issue is already a %(t)s.") % {"t": service_type.name}}
+        )
+    if locked.status == Status.ARCHIVED:
+        raise ValidationError(
+            {"service_type": _("An archived issue is final; its type cannot change.")}
+        )
+    if not service_type.active:
+        raise ValidationError(
+            {"service_type": _("%(t)s is retired: pick a current type.") % {"t": service_type}}
+        )

@@ -131,41 +131,17 @@ def change_status(
         locked = lock_issue(issue)
         require_worker(by, locked)
         current = locked.status
-        if to == current:
-            raise TransitionError(
-                _("The issue is already %(s)s.") % {"s": Status(current).label.lower()}
-            )
-        if to not in ALLOWED_TRANSITIONS[current]:
-            raise TransitionError(
-                _("An issue that is %(from)s cannot become %(to)s.")
-                % {"from": Status(current).label.lower(), "to": Status(to).label.lower()}
-            )
+        _check_transition(current, to)
         now = as_utc(at) if at else timezone.now()
         before = rollups.state_of(locked)
-        locked.status = to
-        locked.updated_at = now
-        if message:
-            locked.status_notes = message
-        if to == Status.CLOSED:
-            locked.closed_at = now
-            locked.resolution = resolution
-            locked.duplicate_of = duplicate_of if resolution == Resolution.DUPLICATE else None
-            locked.referred_to = referred_to
-        elif to == Status.OPEN:  # reopened: the clock for the follow-up starts again
-            locked.closed_at = None
-            locked.followup_sent_at = None
-            locked.resolution, locked.duplicate_of, locked.referred_to = "", None, ""
-        locked.save(
-            update_fields=[
-                "status",
-                "updated_at",
-                "status_notes",
-                "closed_at",
-                "followup_sent_at",
-                "resolution",
-                "duplicate_of",
-                "referred_to",
-            ]
+        _move(
+            locked,
+            to=to,
+            now=now,
+            message=message,
+            resolution=resolution,
+            duplicate_of=duplicate_of,
+            referred_to=referred_to,
         )
         rollups.issue_changed(before=before, after=rollups.state_of(locked))
         change = StatusChange.objects.create(
@@ -178,17 +154,72 @@ def change_status(
             resolution=resolution if to == Status.CLOSED else "",
             created_at=now,
         )
-        for prepared in photos:
-            photo = Photo(
-                issue=locked, status_change=change, uploaded_by=by, size=len(prepared.image)
-            )
-            attach_files(photo, prepared)
-            photo.save()
+        _attach_photos(change, photos, by=by)
         queue_event(NotificationEvent.STATUS_CHANGED, issue=locked, actor=by, status_change=change)
         if not source:
             outbox.queue_update(issue=locked, status_change=change)
     refresh_issue(issue, locked)
     return change
+
+
+def _check_transition(current: str, to: str) -> None:
+    if to == current:
+        raise TransitionError(
+            _("The issue is already %(s)s.") % {"s": Status(current).label.lower()}
+        )
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise TransitionError(
+            _("An issue that is %(from)s cannot become %(to)s.")
+            % {"from": Status(current).label.lower(), "to": Status(to).label.lower()}
+        )
+
+
+def _move(
+    locked: Issue,
+    *,
+    to: str,
+    now: datetime,
+    message: str,
+    resolution: str,
+    duplicate_of: Issue | None,
+    referred_to: str,
+) -> None:
+    """The issue's own columns after the move (the caller holds its row lock)."""
+    locked.status = to
+    locked.updated_at = now
+    if message:
+        locked.status_notes = message
+    if to == Status.CLOSED:
+        locked.closed_at = now
+        locked.resolution = resolution
+        locked.duplicate_of = duplicate_of if resolution == Resolution.DUPLICATE else None
+        locked.referred_to = referred_to
+    elif to == Status.OPEN:  # reopened: the clock for the follow-up starts again
+        locked.closed_at = None
+        locked.followup_sent_at = None
+        locked.resolution, locked.duplicate_of, locked.referred_to = "", None, ""
+    locked.save(
+        update_fields=[
+            "status",
+            "updated_at",
+            "status_notes",
+            "closed_at",
+            "followup_sent_at",
+            "resolution",
+            "duplicate_of",
+            "referred_to",
+        ]
+    )
+
+
+def _attach_photos(change: StatusChange, photos: Sequence[PreparedPhoto], *, by) -> None:
+    """The "after" photos of a change, through the same pipeline as a report's."""
+    for prepared in photos:
+        photo = Photo(
+            issue=change.issue, status_change=change, uploaded_by=by, size=len(prepared.image)
+        )
+        attach_files(photo, prepared)
+        photo.save()
 
 
 def _check_resolution(

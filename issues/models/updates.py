@@ -1,0 +1,124 @@
+"""What happens to a report after it is made: comments (with internal notes and official
+replies), status changes (its history) and votes."""
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from issues.models.reports import DESCRIPTION_MAX, Issue, Moderated, Resolution, Status
+
+
+class CommentQuerySet(models.QuerySet):
+    def public(self) -> "CommentQuerySet":
+        """What anyone may read: neither a staff-only note nor hidden by a moderator."""
+        return self.filter(is_internal=False, is_hidden=False)
+
+
+class Comment(Moderated):
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    body = models.TextField(validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    is_internal = models.BooleanField(
+        _("internal staff note"), default=False, help_text=_("Never shown outside the staff.")
+    )
+    # A public comment by the department's staff is an official reply: the public sees the
+    # department, never the staffer's name (docs/residents.md); the author stays for staff.
+    official_department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="comment_issue_created")]
+
+    def __str__(self) -> str:
+        kind = "note" if self.is_internal else "comment"
+        return f"{kind} {self.pk} on {self.issue_id}"
+
+    @property
+    def public_author(self) -> str:
+        """Who the public sees as the writer: the department for an official reply."""
+        if self.official_department_id:
+            return self.official_department.name
+        if self.author_id:
+            return str(self.author.public_name)
+        return str(_("a resident"))
+
+
+class StatusChange(models.Model):
+    """One step of an issue's history: a status change and/or a transfer between departments."""
+
+    # Indexed by change_issue_created (issue, created_at) below, which leads with the issue.
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    from_department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    message = models.TextField(_("public message"), blank=True)
+    # Set when the change came from the city's own system (polled or pushed): its name. Empty for
+    # changes made here, whose author is `changed_by` (or the system acting for the reporter).
+    source = models.CharField(_("from"), max_length=120, blank=True)
+    # A close records its resolution; a re-categorisation the type before and after.
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    from_service_type = models.ForeignKey(
+        "departments.ServiceType",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_service_type = models.ForeignKey(
+        "departments.ServiceType",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="change_issue_created")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def is_transfer(self) -> bool:
+        return bool(self.to_department_id and self.to_department_id != self.from_department_id)
+
+
+class Vote(models.Model):
+    """ "I have this too": one per account per issue."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "user"], name="vote_once")]
+
+    def __str__(self) -> str:
+        return f"vote {self.user_id} on {self.issue_id}"
