@@ -10,7 +10,6 @@ adoptions point at them. Every line not imported goes to the rejects file with i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
@@ -20,28 +19,12 @@ from departments.importing import bulk
 from departments.importing.asset_rows import AssetFile, AssetRow
 from departments.importing.progress import Progress
 from departments.importing.rejects import Reject, RejectsFile
+from departments.importing.summary import ImportSummary
 from departments.models import Asset, AssetLayer, Ward
 
 BATCH_SIZE = 5000
 # What the file decides about an asset: compared with what is stored, written when it differs.
 SOURCE_FIELDS = ("name", "kind", "latitude", "longitude", "ward_id", "attributes")
-
-
-@dataclass
-class AssetImportSummary:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    in_no_ward: int = 0
-    seconds: float = 0.0
-    rejects_path: str = ""
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.read / self.seconds if self.seconds else 0.0
 
 
 class AssetImporter:
@@ -57,10 +40,10 @@ class AssetImporter:
         self.rejects_path = Path(rejects_path)
         self.batch_size = batch_size
         self.progress = progress or Progress("assets", enabled=False)
-        self.summary = AssetImportSummary()
+        self.summary = ImportSummary()
         self._seen: dict[str, int] = {}  # source id -> the line that brought it
 
-    def run(self, source: AssetFile) -> AssetImportSummary:
+    def run(self, source: AssetFile) -> ImportSummary:
         started = time.monotonic()
         rejects = RejectsFile(self.rejects_path, [])
         batch: list[AssetRow] = []

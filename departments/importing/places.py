@@ -23,6 +23,7 @@ from departments.importing.asset_rows import AssetRowError, ChosenColumns, clean
 from departments.importing.progress import Progress
 from departments.importing.readers import Source, SourceError
 from departments.importing.rejects import Reject, RejectsFile
+from departments.importing.summary import ImportSummary
 from departments.models import Place, PlaceKind, Ward
 from departments.places import normalize
 
@@ -254,23 +255,6 @@ class PlaceFile:
         )
 
 
-@dataclass
-class PlaceImportSummary:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    in_no_ward: int = 0
-    seconds: float = 0.0
-    rejects_path: str = ""
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.read / self.seconds if self.seconds else 0.0
-
-
 class PlaceImporter:
     def __init__(
         self,
@@ -282,10 +266,10 @@ class PlaceImporter:
         self.rejects_path = Path(rejects_path)
         self.batch_size = batch_size
         self.progress = progress or Progress("places", enabled=False)
-        self.summary = PlaceImportSummary()
+        self.summary = ImportSummary()
         self._seen: dict[tuple[str, str], int] = {}
 
-    def run(self, source: PlaceFile) -> PlaceImportSummary:
+    def run(self, source: PlaceFile) -> ImportSummary:
         started = time.monotonic()
         rejects = RejectsFile(self.rejects_path, [])
         batch: list[PlaceRow] = []
