@@ -21,3 +21,16 @@ class ImportSummary:
     @property
     def rows_per_second(self) -> float:
         return self.read / self.seconds if self.seconds else 0.0
+
+    def describe(self, fmt: str) -> list[str]:
+        """What the command prints when the import ends: the counts, then each reason."""
+        lines = [
+            f"{self.read:,} lines read in {self.seconds:.1f}s ({self.rows_per_second:,.0f}/s) "
+            f"as {fmt}: {self.created:,} created, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged, {self.rejected:,} rejected"
+        ]
+        if self.in_no_ward:
+            lines.append(f"  {self.in_no_ward:,} lie in no ward (kept)")
+        for reason, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  rejected {n:,}: {reason}")
+        return lines

@@ -53,15 +53,7 @@ class Command(BaseCommand):
         except SourceError as exc:
             raise CommandError(f"{path}: {exc}") from exc
         out = self.stdout.write
-        out(
-            f"{summary.read:,} lines read in {summary.seconds:.1f}s "
-            f"({summary.rows_per_second:,.0f}/s) as {source.format}: {summary.created:,} created, "
-            f"{summary.updated:,} updated, {summary.unchanged:,} unchanged, "
-            f"{summary.rejected:,} rejected"
-        )
-        if summary.in_no_ward:
-            out(f"  {summary.in_no_ward:,} lie in no ward (kept)")
+        for line in summary.describe(source.format):
+            out(line)
         if summary.rejected:
-            for reason, n in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
-                out(f"  rejected {n:,}: {reason}")
             out(self.style.WARNING(f"Rejected lines written to {summary.rejects_path}"))
