@@ -36,6 +36,50 @@ RADII = [200, 500, 1000, 2000, 5000]
 WEIGHTS = [30, 35, 20, 10, 5]
 
 
+def _time_matching(
+    areas, alerts, distance_m, points, types, rng
+) -> tuple[list[float], list[int], list[int], float]:
+    """Per point: the time to find the alerts covering it, how many candidates the index gave
+    and how many matched; and, once, what a scan of every alert costs per report."""
+    times, candidates, matched = [], [], []
+    for lat, lon in points:
+        started = time.perf_counter()
+        found = areas.alerts_covering(lat, lon, service_type_id=rng.choice(types).pk)
+        times.append((time.perf_counter() - started) * 1000)
+        matched.append(len(found))
+        candidates.append(areas.candidates(lat, lon).count())
+    # Baseline: read every alert's circle and measure it, per report (what no index costs;
+    # types left out, so the baseline is, if anything, flattered).
+    started = time.perf_counter()
+    for lat, lon in points[:10]:
+        rows = alerts.objects.values_list("latitude", "longitude", "radius_m")
+        sum(1 for a, b, r in rows if distance_m(a, b, lat, lon) <= r)
+    scan = (time.perf_counter() - started) * 1000 / 10
+    return times, candidates, matched, scan
+
+
+def _print_header() -> None:
+    print("Alert matching per new report (PostgreSQL, loaded shared machine: compare, don't quote)")
+    print(
+        f"{'alerts':>8} {'median ms':>10} {'p95 ms':>8} {'candidates':>11} {'matched':>8} "
+        f"{'scan-all ms':>12}"
+    )
+
+
+def _analyze(connection) -> None:
+    """Fresh statistics, so the planner sees this size's table when it picks the index."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE issues_areaalert")
+
+
+def _print_plan(areas, connection, lat: float, lon: float) -> None:
+    with connection.cursor() as cursor:
+        sql, params = areas.candidates(lat, lon).query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        print("\nPlan of the candidate query at the largest size:")
+        print("\n".join(row[0] for row in cursor.fetchall()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
@@ -80,13 +124,8 @@ def main() -> int:
     def point() -> tuple[float, float]:
         return lat0 + rng.uniform(-half_lat, half_lat), lon0 + rng.uniform(-half_lon, half_lon)
 
-    print("Alert matching per new report (PostgreSQL, loaded shared machine: compare, don't quote)")
-    print(
-        f"{'alerts':>8} {'median ms':>10} {'p95 ms':>8} {'candidates':>11} {'matched':>8} "
-        f"{'scan-all ms':>12}"
-    )
-    made = 0
-    now = django.utils.timezone.now()
+    _print_header()
+    made, now = 0, django.utils.timezone.now()
     for size in sorted(int(s) for s in args.sizes.split(",")):
         batch = []
         while made < size:
@@ -109,34 +148,17 @@ def main() -> int:
                     if rng.random() < 0.2
                 )
                 batch = []
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE issues_areaalert")
+        _analyze(connection)
         points = [point() for _ in range(args.reports)]
-        times, candidates, matched = [], [], []
-        for lat, lon in points:
-            started = time.perf_counter()
-            found = areas.alerts_covering(lat, lon, service_type_id=rng.choice(types).pk)
-            times.append((time.perf_counter() - started) * 1000)
-            matched.append(len(found))
-            candidates.append(areas.candidates(lat, lon).count())
-        # Baseline: read every alert's circle and measure it, per report (what no index costs;
-        # types left out, so the baseline is, if anything, flattered).
-        started = time.perf_counter()
-        for lat, lon in points[:10]:
-            rows = AreaAlert.objects.values_list("latitude", "longitude", "radius_m")
-            sum(1 for a, b, r in rows if distance_m(a, b, lat, lon) <= r)
-        scan = (time.perf_counter() - started) * 1000 / 10
+        times, candidates, matched, scan = _time_matching(
+            areas, AreaAlert, distance_m, points, types, rng
+        )
         times.sort()
         print(
             f"{size:>8} {statistics.median(times):>10.2f} {times[int(len(times) * 0.95)]:>8.2f} "
             f"{statistics.mean(candidates):>11.1f} {statistics.mean(matched):>8.1f} {scan:>12.1f}"
         )
-    lat, lon = points[0]
-    with connection.cursor() as cursor:
-        sql, params = areas.candidates(lat, lon).query.sql_with_params()
-        cursor.execute("EXPLAIN " + sql, params)
-        print("\nPlan of the candidate query at the largest size:")
-        print("\n".join(row[0] for row in cursor.fetchall()))
+    _print_plan(areas, connection, *points[0])
     return 0
 
 

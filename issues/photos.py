@@ -71,9 +71,8 @@ def _shrink(img: Image.Image) -> Image.Image:
     return img.reduce(factor)
 
 
-def prepare_photo(upload) -> PreparedPhoto:
-    """Validate and clean one uploaded file. Raises ValidationError naming the file."""
-    name = getattr(upload, "name", None) or "photo"
+def _read_upload(upload, name: str) -> bytes:
+    """The upload's bytes, refused (naming the file) when too large, unreadable or empty."""
     size = getattr(upload, "size", None)
     limit = settings.PHOTO_MAX_BYTES
     if size is not None and size > limit:
@@ -92,6 +91,31 @@ def prepare_photo(upload) -> PreparedPhoto:
         )
     if not data:
         raise ValidationError(_("%(name)s is empty.") % {"name": name})
+    return data
+
+
+def _check_pixels(img: Image.Image, name: str) -> None:
+    """Refuse a picture with more pixels than MAX_PIXELS, before it is decoded."""
+    if img.width * img.height > MAX_PIXELS:
+        raise ValidationError(
+            _(
+                "%(name)s is %(w)d×%(h)d pixels (%(mp).0f megapixels); photos can be "
+                "at most %(max)d megapixels. Please send a smaller copy."
+            )
+            % {
+                "name": name,
+                "w": img.width,
+                "h": img.height,
+                "mp": img.width * img.height / 1e6,
+                "max": MAX_PIXELS // 1_000_000,
+            }
+        )
+
+
+def prepare_photo(upload) -> PreparedPhoto:
+    """Validate and clean one uploaded file. Raises ValidationError naming the file."""
+    name = getattr(upload, "name", None) or "photo"
+    data = _read_upload(upload, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -101,20 +125,7 @@ def prepare_photo(upload) -> PreparedPhoto:
                     _("%(name)s is a %(fmt)s file; please send a JPEG, PNG or WebP photo.")
                     % {"name": name, "fmt": img.format or _("unknown")}
                 )
-            if img.width * img.height > MAX_PIXELS:
-                raise ValidationError(
-                    _(
-                        "%(name)s is %(w)d×%(h)d pixels (%(mp).0f megapixels); photos can be "
-                        "at most %(max)d megapixels. Please send a smaller copy."
-                    )
-                    % {
-                        "name": name,
-                        "w": img.width,
-                        "h": img.height,
-                        "mp": img.width * img.height / 1e6,
-                        "max": MAX_PIXELS // 1_000_000,
-                    }
-                )
+            _check_pixels(img, name)
             # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale for that much less time and memory;
             # draft() picks the smallest scale whose longer side is still at least MAX_EDGE.
             scale = min(1.0, MAX_EDGE / max(img.width, img.height))

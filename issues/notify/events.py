@@ -111,29 +111,7 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
             and anchor.from_status == Status.CLOSED
             and anchor.to_status == Status.OPEN
         ):
-            # A reopening is work again: the department and the assignee hear of it, not only
-            # the followers.
-            taken = [r.email for r in told]
-            contact = allowed(
-                department_contact(issue.department), actor=actor, personal=False, exclude=taken
-            )
-            add(
-                NotificationEvent.ISSUE_REOPENED,
-                contact,
-                f"{anchor.pk}",
-                ("department", issue.department_id),
-            )
-            taken += [r.email for r in contact]
-            assignee = (
-                [Recipient(email=issue.assignee.email, user=issue.assignee)]
-                if (issue.assignee_id and issue.assignee.email)
-                else []
-            )
-            add(
-                NotificationEvent.ISSUE_REOPENED,
-                allowed(assignee, actor=actor, personal=False, exclude=taken),
-                f"{anchor.pk}",
-            )
+            _add_reopened(add, issue, anchor=anchor, actor=actor, taken=[r.email for r in told])
         if not issue.is_hidden:
             drafts.extend(
                 _area_drafts(
@@ -152,6 +130,31 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
     else:
         raise ValueError(f"queue_event does not handle {event!r}; use the job that owns it")
     return drafts
+
+
+def _add_reopened(add, issue: Issue, *, anchor, actor, taken: list[str]) -> None:
+    """A reopening is work again: the department and the assignee hear of it, not only the
+    followers (`taken`, already told)."""
+    contact = allowed(
+        department_contact(issue.department), actor=actor, personal=False, exclude=taken
+    )
+    add(
+        NotificationEvent.ISSUE_REOPENED,
+        contact,
+        f"{anchor.pk}",
+        ("department", issue.department_id),
+    )
+    taken += [r.email for r in contact]
+    assignee = (
+        [Recipient(email=issue.assignee.email, user=issue.assignee)]
+        if (issue.assignee_id and issue.assignee.email)
+        else []
+    )
+    add(
+        NotificationEvent.ISSUE_REOPENED,
+        allowed(assignee, actor=actor, personal=False, exclude=taken),
+        f"{anchor.pk}",
+    )
 
 
 def _area_drafts(

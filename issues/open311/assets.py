@@ -4,7 +4,7 @@ street lights) for apps built on them, like Raleigh's Adopt-A-Bus-Shelter.
 `layer` (comma-separated slugs), `lat`/`long`/`radius` (nearest first), `page`/`page_size`.
 Each asset says which service codes report against it (send its `asset_id` as the attribute
 of that name when creating a request) and how many people look after it. Documented, from the
-same names, in issues/open311/openapi.py.
+same names, in issues/open311/openapi.py and openapi_schemas.py.
 """
 
 from __future__ import annotations

@@ -83,20 +83,10 @@ def create_issue(
     attributes. A point in no ward is refused when `require_ward` (the resident form) and otherwise
     kept, flagged for triage. Raises ValidationError with per-field messages.
     """
-    # Text is cleaned once, here, whichever door it came through (docs/security.md); a NUL is
-    # kept, to be refused with a message below.
-    description = clean_text(description, keep_nul=True)
-    address = clean_text(address, multiline=False, keep_nul=True)
-    reporter_name = clean_text(reporter_name, multiline=False, keep_nul=True)
-    reporter_phone = clean_text(reporter_phone, multiline=False, keep_nul=True)
-    zipcode = clean_text(zipcode, multiline=False, keep_nul=True)
-    if attributes:
-        attributes = {code: _clean_answers(values) for code, values in attributes.items()}
-    latitude, longitude, address = _asset_place(asset, latitude, longitude, address)
-    # Only a typed address: placed by the geocoder, or kept for triage with the reason.
-    located = locate_address(address) if latitude is None and longitude is None else None
-    if located is not None:
-        latitude, longitude = located.latitude, located.longitude
+    description, address, reporter_name, reporter_phone, zipcode, attributes = _cleaned(
+        description, address, reporter_name, reporter_phone, zipcode, attributes
+    )
+    latitude, longitude, address, located = _place(asset, latitude, longitude, address)
     texts = {
         "description": description,
         "address_string": address,
@@ -108,69 +98,157 @@ def create_issue(
     }
     errors = _report_errors(service_type, latitude, longitude, texts, asset)
     answers = _attribute_answers(service_type, attributes, errors)
-    if reporter is None and reporter_email and len(reporter_email) > 254:
-        errors["email"] = [_("That email address is too long.")]
-    # Sensitive types publish an anonymous report only once its address confirms (issue 17).
-    awaiting = bool(
-        service_type.confirm_anonymous
-        and not (reporter and reporter.is_authenticated)
-        and source != Source.IMPORT
-    )
-    if awaiting and not (reporter_email or "").strip():
-        errors.setdefault("email", []).append(
-            _("Reports of this kind need an email address: we send a link to confirm it.")
-        )
+    awaiting = _awaits_confirmation(service_type, reporter, source)
+    _check_reporter_email(errors, reporter=reporter, email=reporter_email, awaiting=awaiting)
     department, ward = route(service_type=service_type, latitude=latitude, longitude=longitude)
     if ward is None and latitude is not None and require_ward and located is None:
-        errors.setdefault("location", []).append(
-            _("That point is outside %(city)s's wards. Please choose a place inside the city.")
-            % {"city": settings.CITY_NAME}
-        )
+        errors.setdefault("location", []).append(_outside_city())
     if errors:
         raise ValidationError(errors)
 
-    now = timezone.now()
-    requested_at = as_utc(requested_at or now)
+    requested_at = as_utc(requested_at or timezone.now())
     withheld = withheld_for(
         service_type=service_type, reporter=reporter, reporter_email=reporter_email
     )
     with transaction.atomic():
-        issue = Issue(
-            is_hidden=bool(withheld),
+        issue = _unsaved_issue(
             withheld=withheld,
             service_type=service_type,
             department=department,
             ward=ward,
-            needs_triage=ward is None,
             latitude=latitude,
             longitude=longitude,
-            address=address.strip()[:255],
-            zipcode=zipcode.strip()[:16],
+            address=address,
+            zipcode=zipcode,
             description=description,
             attributes=answers,
             asset=asset,
-            reporter=reporter if reporter and reporter.is_authenticated else None,
-            reporter_name=reporter_name.strip()[:120],
-            reporter_email=(reporter_email or "").strip().lower(),
-            reporter_phone=reporter_phone.strip()[:40],
+            reporter=reporter,
+            reporter_name=reporter_name,
+            reporter_email=reporter_email,
+            reporter_phone=reporter_phone,
             hide_reporter_name=hide_reporter_name,
             source=source,
-            media_url=media_url[:500],
+            media_url=media_url,
             requested_at=requested_at,
-            updated_at=requested_at,
         )
-        issue.expected_at = issue.sla_due()
-        # Hidden until its address confirms; a report already hidden for another reason (held
-        # for a moderator) keeps that reason, and the link then never publishes it.
-        awaiting = awaiting and not issue.is_hidden
-        if awaiting:
-            issue.is_hidden, issue.hidden_reason = True, AWAITING_CONFIRMATION
-        issue.save()
-        _record_new(issue, photos=photos, notify=source != Source.IMPORT and not awaiting)
-        note_for_staff(issue, located)
-        if awaiting:
-            queue_report_confirmation(issue)
+        _save_new(issue, awaiting=awaiting, photos=photos, located=located)
     return issue
+
+
+def _cleaned(description: str, *lines_and_answers):
+    """Text is cleaned once, here, whichever door it came through (docs/security.md); a NUL is
+    kept, to be refused with a message by the validation."""
+    *lines, attributes = lines_and_answers
+    if attributes:
+        attributes = {code: _clean_answers(values) for code, values in attributes.items()}
+    return (
+        clean_text(description, keep_nul=True),
+        *(clean_text(text, multiline=False, keep_nul=True) for text in lines),
+        attributes,
+    )
+
+
+def _place(asset: Asset | None, latitude, longitude, address: str):
+    """The report's point: the asset's, the one given, or the typed address geocoded."""
+    latitude, longitude, address = _asset_place(asset, latitude, longitude, address)
+    # Only a typed address: placed by the geocoder, or kept for triage with the reason.
+    located = locate_address(address) if latitude is None and longitude is None else None
+    if located is not None:
+        latitude, longitude = located.latitude, located.longitude
+    return latitude, longitude, address, located
+
+
+def _outside_city() -> str:
+    return _("That point is outside %(city)s's wards. Please choose a place inside the city.") % {
+        "city": settings.CITY_NAME
+    }
+
+
+def _save_new(issue: Issue, *, awaiting: bool, photos: Sequence[PreparedPhoto], located) -> None:
+    """Save the new report with its photos and first events; or, awaiting confirmation, hidden
+    with the confirmation link queued instead of the notices."""
+    issue.expected_at = issue.sla_due()
+    # Hidden until its address confirms; a report already hidden for another reason (held
+    # for a moderator) keeps that reason, and the link then never publishes it.
+    awaiting = awaiting and not issue.is_hidden
+    if awaiting:
+        issue.is_hidden, issue.hidden_reason = True, AWAITING_CONFIRMATION
+    issue.save()
+    _record_new(issue, photos=photos, notify=issue.source != Source.IMPORT and not awaiting)
+    note_for_staff(issue, located)
+    if awaiting:
+        queue_report_confirmation(issue)
+
+
+def _awaits_confirmation(service_type: ServiceType, reporter, source: str) -> bool:
+    """Sensitive types publish an anonymous report only once its address confirms (issue 17)."""
+    return bool(
+        service_type.confirm_anonymous
+        and not (reporter and reporter.is_authenticated)
+        and source != Source.IMPORT
+    )
+
+
+def _check_reporter_email(
+    errors: dict[str, list[str]], *, reporter, email: str, awaiting: bool
+) -> None:
+    """Add the reporter's email errors: too long, or missing where a confirmation link is sent."""
+    if reporter is None and email and len(email) > 254:
+        errors["email"] = [_("That email address is too long.")]
+    if awaiting and not (email or "").strip():
+        errors.setdefault("email", []).append(
+            _("Reports of this kind need an email address: we send a link to confirm it.")
+        )
+
+
+def _unsaved_issue(
+    *,
+    withheld: str,
+    service_type: ServiceType,
+    department: Department,
+    ward: Ward | None,
+    latitude: float | None,
+    longitude: float | None,
+    address: str,
+    zipcode: str,
+    description: str,
+    attributes,
+    asset: Asset | None,
+    reporter,
+    reporter_name: str,
+    reporter_email: str,
+    reporter_phone: str,
+    hide_reporter_name: bool,
+    source: str,
+    media_url: str,
+    requested_at: datetime,
+) -> Issue:
+    """The new report's row, fields trimmed to their columns; a withheld one starts hidden."""
+    return Issue(
+        is_hidden=bool(withheld),
+        withheld=withheld,
+        service_type=service_type,
+        department=department,
+        ward=ward,
+        needs_triage=ward is None,
+        latitude=latitude,
+        longitude=longitude,
+        address=address.strip()[:255],
+        zipcode=zipcode.strip()[:16],
+        description=description,
+        attributes=attributes,
+        asset=asset,
+        reporter=reporter if reporter and reporter.is_authenticated else None,
+        reporter_name=reporter_name.strip()[:120],
+        reporter_email=(reporter_email or "").strip().lower(),
+        reporter_phone=reporter_phone.strip()[:40],
+        hide_reporter_name=hide_reporter_name,
+        source=source,
+        media_url=media_url[:500],
+        requested_at=requested_at,
+        updated_at=requested_at,
+    )
 
 
 def _clean_answers(values):
