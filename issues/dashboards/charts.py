@@ -20,6 +20,9 @@ from django.utils.translation import ngettext
 
 from issues.dashboards.ward import HeatCell, WeekRow
 
+# A phone shows the last quarter of a weekly chart, redrawn narrow (the table has them all).
+NARROW_WEEKS = 12
+
 LABEL_MAX = 44
 
 

@@ -4,9 +4,6 @@ The views in views.py only pick a page and a template."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -35,19 +32,12 @@ from issues.dashboards.links import (
 )
 from issues.dashboards.terms import hotspot_definition, terms
 from issues.dashboards.trends import (
-    RECENT_DAYS,
-    TREND_WEEKS,
-    TypeChange,
-    TypeTrend,
     WardMonth,
-    type_changes,
 )
 from issues.dashboards.ward import HeatCell, WardDashboard
+from issues.dashboards.ward_charts import ward_charts
 from issues.filters import status_param
-from issues.geo import HEAT_CELL_M, bbox_around
-
-# A phone shows the last quarter of the weekly chart, redrawn narrow (the table has them all).
-NARROW_WEEKS = 12
+from issues.geo import bbox_around
 
 # measure: (format, higher is worse, whole numbers)
 MEASURES = {
@@ -171,154 +161,6 @@ def league_page(*, sort: str, descending: bool) -> dict:
         },
         "opened_days": OPENED_WINDOW_DAYS,
         "closed_days": CLOSED_WINDOW_DAYS,
-    }
-
-
-# --- trends for a type ----------------------------------------------------------------------
-
-
-def _change_words(change: TypeChange) -> tuple[str, str]:
-    """(arrow, words) for a type's last four weeks against the four before."""
-    if change.change is None:
-        if change.recent:
-            return "▲", _("new: %(n)d reports, none in the four weeks before") % {
-                "n": change.recent
-            }
-        return "", _("no reports lately")
-    pct = round(change.change * 100)
-    if pct == 0:
-        return "=", _("the same as the four weeks before")
-    words = (
-        _("up %(p)d%% on the four weeks before")
-        if pct > 0
-        else _("down %(p)d%% on the four weeks before")
-    )
-    return ("▲" if pct > 0 else "▼"), words % {"p": abs(pct)}
-
-
-def types_page() -> dict:
-    links = Links()
-    start = Clock.at().days_back(RECENT_DAYS)
-    rows = []
-    for c in type_changes():
-        arrow, words = _change_words(c)
-        rows.append(
-            {
-                "change": c,
-                "url": reverse("wards:type", kwargs={"code": c.service_type.service_code}),
-                "recent": links.figure(
-                    c.recent,
-                    c.service_type.name,
-                    service_codes=[c.service_type.service_code],
-                    start=start,
-                ),
-                "arrow": arrow,
-                "words": words,
-                "rising": c.recent > c.before,
-            }
-        )
-    return {"rows": rows, "recent_days": RECENT_DAYS}
-
-
-def type_page(trend: TypeTrend) -> dict:
-    links = Links()
-    code = trend.service_type.service_code
-    clock = trend.clock
-    heat_since = clock.days_back(HEAT_WINDOW_DAYS)
-    closed = {"status_param": "closed", "closed_start": clock.days_back(CLOSED_WINDOW_DAYS)}
-    busiest = [
-        {
-            "ward": w,
-            "figure": links.figure(
-                w.recent, w.name, service_codes=[code], wards=[w.number], start=heat_since
-            ),
-        }
-        for w in trend.busiest
-    ]
-    slowest = [
-        {
-            "ward": w,
-            "figure": links.figure(
-                w.median_days,
-                w.name,
-                display=days_text(w.median_days),
-                service_codes=[code],
-                wards=[w.number],
-                **closed,
-            ),
-        }
-        for w in trend.slowest
-    ]
-    weekly = {
-        "title": _("%(type)s: reports per week") % {"type": trend.service_type.name},
-        "y_label": _("Reports per week"),
-        "x_label": _("Week starting (Monday)"),
-    }
-    change = TypeChange(service_type=trend.service_type, recent=trend.recent, before=trend.before)
-    arrow, words = _change_words(change)
-    return {
-        "service_type": trend.service_type,
-        "trend": trend,
-        "arrow": arrow,
-        "change_words": words,
-        "recent": links.figure(
-            trend.recent,
-            trend.service_type.name,
-            service_codes=[code],
-            start=clock.days_back(RECENT_DAYS),
-        ),
-        "median": links.figure(
-            trend.median_days,
-            trend.service_type.name,
-            display=days_text(trend.median_days),
-            service_codes=[code],
-            **closed,
-        ),
-        "busiest": busiest,
-        "slowest": slowest,
-        "chart_weekly": charts.weekly_chart(
-            desc=_(
-                "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city."
-            )
-            % {"n": TREND_WEEKS},
-            weeks=trend.weeks,
-            **weekly,
-        ),
-        "chart_weekly_narrow": charts.weekly_chart(
-            desc=_(
-                "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city."
-            )
-            % {"n": NARROW_WEEKS},
-            weeks=trend.weeks[-NARROW_WEEKS:],
-            narrow=True,
-            **weekly,
-        ),
-        "chart_busiest": charts.hbar_chart(
-            slug="busiest",
-            title=_("Wards with the most reports, last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
-            desc=_("The ten wards with the most reports of this type."),
-            unit=_("Number of reports"),
-            rows=[
-                (r["ward"].name, r["figure"].value, r["figure"].display, r["figure"].list_url)
-                for r in busiest
-            ],
-        ),
-        "chart_slowest": charts.hbar_chart(
-            slug="slowest",
-            title=_("Slowest wards to fix, last %(n)d days") % {"n": CLOSED_WINDOW_DAYS},
-            desc=_("The ten wards with the longest median time to close this type."),
-            unit=_("Days from report to close (median)"),
-            rows=[
-                (r["ward"].name, r["figure"].value, r["figure"].display, r["figure"].list_url)
-                for r in slowest
-            ],
-        ),
-        "alerts": trend.alerts,
-        "hotspot_definition": hotspot_definition(),
-        "heat_days": HEAT_WINDOW_DAYS,
-        "closed_days": CLOSED_WINDOW_DAYS,
-        "recent_days": RECENT_DAYS,
-        "weeks_count": TREND_WEEKS,
     }
 
 
@@ -534,112 +376,6 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
     }
 
 
-@dataclass(frozen=True)
-class BarChart:
-    """One horizontal bar chart of the ward page: the table it draws, and which figure of each
-    row (rows whose figure has no value are left out by the chart)."""
-
-    slug: str
-    title: Callable[[], str]
-    desc: Callable[[], str]
-    table: str
-    label: Callable[[dict], str]
-    figure: Callable[[dict], Figure]
-    keep: Callable[[dict], bool] = lambda row: True
-    unit: Callable[[], str] = lambda: _("Number of issues")
-
-
-WARD_BAR_CHARTS = (
-    BarChart(
-        slug="status",
-        title=lambda: _("Issues by status"),
-        desc=lambda: _("Every public issue in the ward, by its current status."),
-        table="by_status",
-        label=lambda r: r["label"],
-        figure=lambda r: r["figure"],
-    ),
-    BarChart(
-        slug="types",
-        title=lambda: _("Open issues by type"),
-        desc=lambda: _("Issues not closed yet in the ward, by service type."),
-        unit=lambda: _("Number of open issues"),
-        table="by_type",
-        label=lambda r: r["row"].name,
-        figure=lambda r: r["open"],
-        keep=lambda r: bool(r["row"].open),
-    ),
-    BarChart(
-        slug="aging",
-        title=lambda: _("Age of open issues"),
-        desc=lambda: _("Open issues by days since they were reported."),
-        unit=lambda: _("Number of open issues"),
-        table="aging",
-        label=lambda r: r["label"],
-        figure=lambda r: r["figure"],
-    ),
-    BarChart(
-        slug="median",
-        title=lambda: _("Median days to close, by type"),
-        desc=lambda: _("For issues closed in the last %(n)d days.") % {"n": CLOSED_WINDOW_DAYS},
-        table="by_type",
-        label=lambda r: r["row"].name,
-        figure=lambda r: r["median"],
-        unit=lambda: _("Days from report to close (median)"),
-    ),
-)
-
-
-def _charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) -> dict:
-    drawn = {
-        f"chart_{spec.slug}": charts.hbar_chart(
-            slug=spec.slug,
-            title=spec.title(),
-            desc=spec.desc(),
-            unit=spec.unit(),
-            rows=[
-                (
-                    spec.label(row),
-                    spec.figure(row).value,
-                    spec.figure(row).display,
-                    spec.figure(row).list_url,
-                )
-                for row in tables[spec.table]
-                if spec.keep(row)
-            ],
-        )
-        for spec in WARD_BAR_CHARTS
-    }
-    weekly = {
-        "title": _("Opened and closed per week"),
-        "y_label": _("Issues per week"),
-        "x_label": _("Week starting (Monday)"),
-    }
-    drawn["chart_weekly"] = charts.weekly_chart(
-        desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
-        % {"n": WEEKS},
-        weeks=board.weeks,
-        **weekly,
-    )
-    drawn["chart_weekly_narrow"] = charts.weekly_chart(
-        desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
-        % {"n": NARROW_WEEKS},
-        weeks=board.weeks[-NARROW_WEEKS:],
-        narrow=True,
-        **weekly,
-    )
-    drawn["heat"] = charts.heat_map(
-        title=_("Where reports were made in the last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
-        desc=_(
-            "The ward's outline with %(m)d-metre squares shaded by the number of reports; the busiest squares are numbered as in the table below."
-        )
-        % {"m": HEAT_CELL_M},
-        outline=outline,
-        cells=board.heat_cells,
-        top=board.top_cells,
-    )
-    return drawn
-
-
 def _open_issues_url(ward: Ward) -> str:
     """The residents' viewport feed when it exists, otherwise this area's small feed."""
     try:
@@ -685,7 +421,7 @@ def ward_page(board: WardDashboard) -> dict:
         "headline": headline,
         **tables,
         "oldest": board.oldest_open,
-        **_charts(tables, board, outline),
+        **ward_charts(tables, board, outline),
         "map_data": _map_data(board, outline),
         "closed_days": CLOSED_WINDOW_DAYS,
         "heat_days": HEAT_WINDOW_DAYS,

@@ -26,7 +26,7 @@ from accounts.models import User
 from departments.models import ServiceType, Ward
 from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues import selectors
-from issues.dashboards import pages
+from issues.dashboards import pages, type_pages
 from issues.dashboards.league import LEAGUE_SORTS
 from issues.dashboards.trends import type_trend, ward_month
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
@@ -108,13 +108,13 @@ def compare(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def types_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboards/types.html", pages.types_page())
+    return render(request, "dashboards/types.html", type_pages.types_page())
 
 
 @require_safe
 def type_detail(request: HttpRequest, code: str) -> HttpResponse:
     service_type = get_object_or_404(ServiceType, service_code=code)
-    context = pages.type_page(type_trend(service_type=service_type))
+    context = type_pages.type_page(type_trend(service_type=service_type))
     return render(request, "dashboards/type_detail.html", context)
 
 
