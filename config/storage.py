@@ -9,11 +9,10 @@ Local disk (MEDIA_ROOT) is the embedded default. Object storage is chosen by STO
 or by the AWS_* variables django-storages knows (AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL,
 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME); STORAGE_URL wins where both say.
 
-Objects are private: the store answers no one without a signature. A page links a photo through
-a URL signed for AWS_QUERYSTRING_EXPIRE seconds (900 by default, well past the public page
-cache's 120 s), and the pages only sign the photos they show, so a photo hidden by a moderator
-is not served by the store to anyone new, and a link handed out earlier stops working within
-that time. A view that serves photos itself (proxied) reads them through the same storage.
+Objects are private: the store answers no one without a signature. Pages never link the store:
+the backend (issues.photostore.CheckedS3Storage) gives MEDIA_URL + name, the checked media view,
+which redirects to a URL signed for 60 s only after asking the photo's row, so a photo hidden by
+a moderator is a 404 at once, also through links handed out earlier.
 
 Plain data only: settings build STORAGES["default"] from this without importing boto3.
 """
@@ -26,7 +25,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 LOCAL = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-S3_BACKEND = "storages.backends.s3.S3Storage"
+# Our subclass: links go through the checked media view (issues/photostore.py).
+S3_BACKEND = "issues.photostore.CheckedS3Storage"
 AWS_HOST = "s3.amazonaws.com"
 
 

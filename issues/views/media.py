@@ -5,7 +5,8 @@ issue in the workbench still get it there.
 
 Who sends the bytes is a setting: Django itself by default, or, with MEDIA_ACCEL_REDIRECT set,
 the web server (nginx's X-Accel-Redirect to an `internal` location: see docs/deploy-media.md).
-Either way the web server must never serve MEDIA_ROOT directly."""
+Either way the web server must never serve MEDIA_ROOT directly. On object storage
+(issues/photostore.py) every link is still this view, which redirects to a 60 s signed URL."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import mimetypes
 import posixpath
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -30,6 +32,12 @@ def media_file(request, path: str):
     access = selectors.media_access(request.user, path)
     if access is None:
         raise Http404(_("No such file."))
+    if hasattr(default_storage, "signed_url"):
+        # Object storage (issues/photostore.py): after the check, a store URL that lives a minute.
+        # Never cached, so the next request asks the row again.
+        response = HttpResponseRedirect(default_storage.signed_url(path))
+        patch_cache_control(response, private=True, no_store=True)
+        return response
     if settings.MEDIA_ACCEL_REDIRECT:
         response = HttpResponse(content_type=mimetypes.guess_type(path)[0] or "")
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT.rstrip("/") + "/" + path
