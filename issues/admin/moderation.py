@@ -30,10 +30,8 @@ class StaffOnly:
         return roles.can_work_queue(request.user)
 
 
-@admin.register(SiteBanner)
-class SiteBannerAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
-    list_display = ["message", "starts_at", "ends_at"]
-    fields = ["message", "link", "starts_at", "ends_at"]
+class StaffEdits(StaffOnly):
+    """Lists staff keep by hand (the banner, the ban list): who made each row is recorded."""
 
     def has_add_permission(self, request):
         return roles.can_work_queue(request.user)
@@ -46,6 +44,15 @@ class SiteBannerAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.created_by = obj.created_by or request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(SiteBanner)
+class SiteBannerAdmin(OfferedFiltersOnly, StaffEdits, admin.ModelAdmin):
+    list_display = ["message", "starts_at", "ends_at"]
+    fields = ["message", "link", "starts_at", "ends_at"]
+
+    def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.refresh_banners()
         pagecache.bump(pagecache.GLOBAL)
@@ -57,24 +64,11 @@ class SiteBannerAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
 
 
 @admin.register(Ban)
-class BanAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
+class BanAdmin(OfferedFiltersOnly, StaffEdits, admin.ModelAdmin):
     list_display = ["__str__", "reason", "created_at", "created_by"]
     search_fields = ["email", "user__email"]
     fields = ["user", "email", "reason"]
     raw_id_fields = ["user"]
-
-    def has_add_permission(self, request):
-        return roles.can_work_queue(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return roles.can_work_queue(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return roles.can_work_queue(request.user)
-
-    def save_model(self, request, obj, form, change):
-        obj.created_by = obj.created_by or request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(AbuseReport)
