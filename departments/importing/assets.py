@@ -9,97 +9,28 @@ adoptions point at them. Every line not imported goes to the rejects file with i
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
-from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from departments.importing import bulk
-from departments.importing.asset_rows import AssetFile, AssetRow
-from departments.importing.progress import Progress
-from departments.importing.rejects import Reject, RejectsFile
-from departments.importing.summary import ImportSummary
-from departments.models import Asset, AssetLayer, Ward
+from departments.importing.asset_rows import AssetRow
+from departments.importing.batches import BatchImporter
+from departments.models import Asset, AssetLayer
 
-BATCH_SIZE = 5000
 # What the file decides about an asset: compared with what is stored, written when it differs.
 SOURCE_FIELDS = ("name", "kind", "latitude", "longitude", "ward_id", "attributes")
 
 
-class AssetImporter:
-    def __init__(
-        self,
-        layer: AssetLayer,
-        *,
-        rejects_path: str | Path,
-        batch_size: int = BATCH_SIZE,
-        progress: Progress | None = None,
-    ):
+class AssetImporter(BatchImporter):
+    label = "assets"
+
+    def __init__(self, layer: AssetLayer, **options):
+        super().__init__(**options)
         self.layer = layer
-        self.rejects_path = Path(rejects_path)
-        self.batch_size = batch_size
-        self.progress = progress or Progress("assets", enabled=False)
-        self.summary = ImportSummary()
-        self._seen: dict[str, int] = {}  # source id -> the line that brought it
 
-    def run(self, source: AssetFile) -> ImportSummary:
-        started = time.monotonic()
-        rejects = RejectsFile(self.rejects_path, [])
-        batch: list[AssetRow] = []
-        try:
-            for line, row in source:
-                rejects.header = source.header
-                self.summary.read += 1
-                if isinstance(row, Reject):
-                    self._reject(rejects, row)
-                    continue
-                earlier = self._seen.setdefault(row.source_id, line)
-                if earlier != line:
-                    self._reject(rejects, Reject(line, f"the id repeats line {earlier}", row.raw))
-                    continue
-                batch.append(row)
-                if len(batch) >= self.batch_size:
-                    self._flush(batch, rejects)
-                    batch = []
-                    self.progress.update(self.summary.read, source.done, source.total)
-            if batch:
-                self._flush(batch, rejects)
-        finally:
-            rejects.close()
-        self.progress.finish(self.summary.read)
+    def finished(self) -> None:
         self.layer.save(update_fields=["updated_at"])  # the layer's maps and pages changed
-        self.summary.seconds = time.monotonic() - started
-        if rejects.count:
-            self.summary.rejects_path = str(self.rejects_path)
-        return self.summary
 
-    def _reject(self, rejects: RejectsFile, reject: Reject) -> None:
-        rejects.add(reject)
-        self.summary.rejected += 1
-        reason = reject.reason.split("“")[0].split(" line ")[0].strip()
-        self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
-
-    def _flush(self, batch: list[AssetRow], rejects: RejectsFile) -> None:
-        """One transaction per batch; a batch the database refuses is written row by row, so
-        the one bad row is rejected and its neighbours are kept."""
-        ward_ids = Ward.objects.ids_for_points((row.latitude, row.longitude) for row in batch)
-        for row, ward_id in zip(batch, ward_ids, strict=True):
-            row.ward_id = ward_id
-        try:
-            with transaction.atomic():
-                self._write(batch)
-        except DatabaseError:
-            for row in batch:
-                try:
-                    with transaction.atomic():
-                        self._write([row])
-                except DatabaseError as exc:
-                    message = str(exc).strip().splitlines()[0][:200]
-                    reject = Reject(row.line, f"database refused: {message}", row.raw)
-                    self._reject(rejects, reject)
-
-    def _write(self, rows: list[AssetRow]) -> None:
+    def write(self, rows: list[AssetRow]) -> None:
         stored = {
             values["source_id"]: values
             for values in Asset.objects.filter(

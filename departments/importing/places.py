@@ -10,25 +10,21 @@ nothing; a row the file says something new about is updated.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from departments.importing import bulk
 from departments.importing.asset_rows import AssetRowError, ChosenColumns, clean, parse_point
-from departments.importing.progress import Progress
+from departments.importing.batches import BatchImporter
 from departments.importing.readers import Source, SourceError
-from departments.importing.rejects import Reject, RejectsFile
-from departments.importing.summary import ImportSummary
-from departments.models import Place, PlaceKind, Ward
+from departments.importing.rejects import Reject
+from departments.models import Place, PlaceKind
 from departments.places import normalize
 
 FORMATS = ("openaddresses", "intersections", "csv")
-BATCH_SIZE = 5000
 ID_MAX, NAME_MAX, STREET_MAX = 64, 200, 100
 SOURCE_FIELDS = (
     "name",
@@ -255,74 +251,13 @@ class PlaceFile:
         )
 
 
-class PlaceImporter:
-    def __init__(
-        self,
-        *,
-        rejects_path: str | Path,
-        batch_size: int = BATCH_SIZE,
-        progress: Progress | None = None,
-    ):
-        self.rejects_path = Path(rejects_path)
-        self.batch_size = batch_size
-        self.progress = progress or Progress("places", enabled=False)
-        self.summary = ImportSummary()
-        self._seen: dict[tuple[str, str], int] = {}
+class PlaceImporter(BatchImporter):
+    label = "places"
 
-    def run(self, source: PlaceFile) -> ImportSummary:
-        started = time.monotonic()
-        rejects = RejectsFile(self.rejects_path, [])
-        batch: list[PlaceRow] = []
-        try:
-            for line, row in source:
-                rejects.header = source.header
-                self.summary.read += 1
-                if isinstance(row, Reject):
-                    self._reject(rejects, row)
-                    continue
-                earlier = self._seen.setdefault((row.kind, row.source_id), line)
-                if earlier != line:
-                    self._reject(rejects, Reject(line, f"the id repeats line {earlier}", row.raw))
-                    continue
-                batch.append(row)
-                if len(batch) >= self.batch_size:
-                    self._flush(batch, rejects)
-                    batch = []
-                    self.progress.update(self.summary.read, source.done, source.total)
-            if batch:
-                self._flush(batch, rejects)
-        finally:
-            rejects.close()
-        self.progress.finish(self.summary.read)
-        self.summary.seconds = time.monotonic() - started
-        if rejects.count:
-            self.summary.rejects_path = str(self.rejects_path)
-        return self.summary
+    def key(self, row: PlaceRow) -> tuple[str, str]:
+        return (row.kind, row.source_id)
 
-    def _reject(self, rejects: RejectsFile, reject: Reject) -> None:
-        rejects.add(reject)
-        self.summary.rejected += 1
-        reason = reject.reason.split("“")[0].split(" line ")[0].strip()
-        self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
-
-    def _flush(self, batch: list[PlaceRow], rejects: RejectsFile) -> None:
-        """One transaction per batch; a batch the database refuses is written row by row."""
-        ward_ids = Ward.objects.ids_for_points((row.latitude, row.longitude) for row in batch)
-        for row, ward_id in zip(batch, ward_ids, strict=True):
-            row.ward_id = ward_id
-        try:
-            with transaction.atomic():
-                self._write(batch)
-        except DatabaseError:
-            for row in batch:
-                try:
-                    with transaction.atomic():
-                        self._write([row])
-                except DatabaseError as exc:
-                    message = str(exc).strip().splitlines()[0][:200]
-                    self._reject(rejects, Reject(row.line, f"database refused: {message}", row.raw))
-
-    def _write(self, rows: list[PlaceRow]) -> None:
+    def write(self, rows: list[PlaceRow]) -> None:
         stored = {}
         for kind in {row.kind for row in rows}:
             ids = [row.source_id for row in rows if row.kind == kind]

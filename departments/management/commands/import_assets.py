@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from departments.importing.asset_rows import FORMATS, AssetFile
-from departments.importing.assets import BATCH_SIZE, AssetImporter, find_or_create_layer
+from departments.importing.assets import AssetImporter, find_or_create_layer
+from departments.importing.batches import BATCH_SIZE
 from departments.importing.progress import Progress
 from departments.importing.readers import SourceError
 from departments.importing.rejects import default_rejects_path

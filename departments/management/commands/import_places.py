@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from departments.importing.batches import BATCH_SIZE
 from departments.importing.places import (
-    BATCH_SIZE,
     FORMATS,
     MAPPING_FIELDS,
     PlaceFile,
