@@ -1,16 +1,12 @@
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from departments.importing.asset_rows import FORMATS, AssetFile
 from departments.importing.assets import AssetImporter, find_or_create_layer
-from departments.importing.batches import BATCH_SIZE
-from departments.importing.progress import Progress
 from departments.importing.readers import SourceError
-from departments.importing.rejects import default_rejects_path
+from departments.management.importcommand import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import an asset layer (bus stops, street lights, hydrants...) from a CSV (latitude and "
         "longitude columns, or a WKT POINT), a GeoJSON FeatureCollection of points, or a GTFS "
@@ -19,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
+        super().add_arguments(parser)
         parser.add_argument(
             "--layer", required=True, help="The layer's slug or name; created if there is none."
         )
@@ -29,16 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--kind", default="", help="One kind for every asset, e.g. shelter.")
         for field in ("id", "name", "kind", "lat", "lon", "geometry"):
             parser.add_argument(f"--{field}-column", default="", help=f"The column with {field}.")
-        parser.add_argument("--rejects", help="Where to write rejected lines (CSV).")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-        parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1.")
+        path = self.checked_path(options)
         try:
             source = AssetFile(
                 path,
@@ -58,9 +47,7 @@ class Command(BaseCommand):
         )
         importer = AssetImporter(
             layer,
-            rejects_path=options["rejects"] or default_rejects_path(path),
-            batch_size=options["batch_size"],
-            progress=Progress(path.name, enabled=False if options["no_progress"] else None),
+            **self.importer_options(path, options),
         )
         try:
             summary = importer.run(source)
@@ -72,7 +59,4 @@ class Command(BaseCommand):
                 f"Layer “{layer.name}” created ({layer.slug}): give it its service types and "
                 "adoption terms in the workbench."
             )
-        for line in summary.describe(source.format):
-            out(line)
-        if summary.rejected:
-            out(self.style.WARNING(f"Rejected lines written to {summary.rejects_path}"))
+        self.report(summary, source.format)
