@@ -26,7 +26,6 @@ import argparse
 import csv
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ import shapely  # noqa: E402
 
 from bench.database import manage, recreate_database  # noqa: E402
 from bench.server import Server  # noqa: E402
-from bench.timing import get  # noqa: E402
+from bench.timing import get, median_ms  # noqa: E402
 
 LAYER = "street-lights"
 # Cells of the map's grid at zoom 11 and 14 (departments.geo.cell_size): shifting a box by
@@ -137,16 +136,6 @@ def link_type(args) -> None:
         f"ServiceType.objects.filter(service_code='street-light-out')"
         f".update(asset_layer=AssetLayer.objects.get(slug='{LAYER}'))",
     )
-
-
-def median_ms(port: int, paths: list[str]) -> float:
-    times = []
-    for path in paths:
-        status, _size, seconds = get(port, path)
-        if status != 200:
-            raise RuntimeError(f"{path} answered {status}")
-        times.append(seconds)
-    return statistics.median(times) * 1000
 
 
 def measure(args, city) -> dict[str, tuple[float, float]]:

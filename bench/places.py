@@ -28,7 +28,6 @@ import itertools
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -47,7 +46,7 @@ import shapely  # noqa: E402
 
 from bench.database import manage, recreate_database  # noqa: E402
 from bench.server import Server  # noqa: E402
-from bench.timing import get  # noqa: E402
+from bench.timing import get, median_ms  # noqa: E402
 from departments.places import chicago  # noqa: E402  (the grid is plain arithmetic)
 
 INTERSECTIONS = ROOT / "departments/data/chicago_intersections.csv"
@@ -152,16 +151,6 @@ def city_points(rng: random.Random, n: int) -> list[tuple[float, float]]:
         if city.contains(shapely.Point(lon, lat)):
             points.append((lat, lon))
     return points
-
-
-def median_ms(port: int, paths: list[str]) -> float:
-    times = []
-    for path in paths:
-        status, _size, seconds = get(port, path)
-        if status != 200:
-            raise RuntimeError(f"{path} answered {status}")
-        times.append(seconds)
-    return statistics.median(times) * 1000
 
 
 def measure(args, typed: list[str], points) -> dict[str, tuple[float, float, float]]:

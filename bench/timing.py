@@ -80,3 +80,14 @@ def cache_flusher(args):
 
     client = redis.Redis.from_url(args.redis)
     return client.flushdb
+
+
+def median_ms(port: int, paths: list[str]) -> float:
+    """The median of one request to each path, in milliseconds; anything but a 200 stops the run."""
+    times = []
+    for path in paths:
+        status, _size, seconds = get(port, path)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}")
+        times.append(seconds)
+    return statistics.median(times) * 1000
