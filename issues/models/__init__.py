@@ -41,11 +41,13 @@ from issues.models.notify import (
 )
 from issues.models.reports import (
     ASSET_ATTRIBUTE,
+    AWAITING_CONFIRMATION,
     CLOSED_STATUSES,
     DESCRIPTION_MAX,
     NOT_FIXED_RESOLUTIONS,
     OPEN_STATUSES,
     PUBLIC_ID_ALPHABET,
+    UNCONFIRMED,
     WITHHELD_CHOICES,
     Issue,
     Photo,
@@ -58,7 +60,7 @@ from issues.models.reports import (
     resolution_text,
     thumbnail_path,
 )
-from issues.models.residents import AWAITING_CONFIRMATION, ReporterAction, ReporterActionKind
+from issues.models.residents import ReporterAction, ReporterActionKind
 from issues.models.updates import Comment, StatusChange, Vote
 from issues.models.upstream import (
     CityUpdate,
@@ -79,6 +81,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PUBLIC_ID_ALPHABET",
     "STAFF_EVENTS",
+    "UNCONFIRMED",
     "VISIT_NOTE_MAX",
     "WITHHELD_CHOICES",
     "AbuseReason",

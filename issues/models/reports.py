@@ -98,11 +98,17 @@ OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
 
 
+# Why a report is kept from the public from the start (until released, or for ever when private).
+# An anonymous report of a `confirm_anonymous` type waits, unconfirmed, for its emailed link
+# (issues/services/confirmations.py publishes or expires it).
+UNCONFIRMED = "unconfirmed"
 WITHHELD_CHOICES = [
     ("private", _("private type")),
     ("held", _("held for a moderator")),
     ("banned", _("banned sender")),
+    (UNCONFIRMED, _("waiting for the reporter's confirmation")),
 ]
+AWAITING_CONFIRMATION = "Awaiting the reporter's confirmation by email."
 
 
 class Source(models.TextChoices):
@@ -246,7 +252,7 @@ class Issue(models.Model):
     # Why a report is kept from the public from the start (its type is private or held, or its
     # sender is banned): is_hidden stays the one public rule, this says why (issue 20).
     withheld = models.CharField(
-        _("withheld"), max_length=10, blank=True, choices=WITHHELD_CHOICES, default=""
+        _("withheld"), max_length=12, blank=True, choices=WITHHELD_CHOICES, default=""
     )
     edited_by_moderator = models.BooleanField(default=False)
 

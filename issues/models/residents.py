@@ -9,10 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.models.reports import Issue
 
-# The hidden_reason of an anonymous report waiting for its emailed confirmation (a service type's
-# `confirm_anonymous`); issues/services/confirmations.py publishes or expires it.
-AWAITING_CONFIRMATION = "Awaiting the reporter's confirmation by email."
-
 
 class ReporterActionKind(models.TextChoices):
     EDITED = "edited", _("Edited by the reporter")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from issues.models import AWAITING_CONFIRMATION, Issue, NotificationEvent
+from issues.models import UNCONFIRMED, Issue, NotificationEvent
 from issues.notify.events import queue_event
 from issues.services.reports import set_hidden
 from issues.services.workflow import lock_issue
@@ -19,7 +19,7 @@ from issues.upstream import outbox
 
 
 def is_awaiting(issue: Issue) -> bool:
-    return issue.is_hidden and issue.hidden_reason == AWAITING_CONFIRMATION
+    return issue.is_hidden and issue.withheld == UNCONFIRMED
 
 
 def confirm_report(*, issue: Issue) -> bool:
@@ -42,8 +42,6 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
     nor counted (the dashboards count public reports only)."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=settings.REPORT_CONFIRM_HOURS)
-    stale = Issue.objects.filter(
-        is_hidden=True, hidden_reason=AWAITING_CONFIRMATION, requested_at__lt=cutoff
-    )
+    stale = Issue.objects.filter(is_hidden=True, withheld=UNCONFIRMED, requested_at__lt=cutoff)
     deleted, _ = stale.delete()
     return deleted

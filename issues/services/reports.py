@@ -19,6 +19,7 @@ from issues.dashboards import rollups
 from issues.models import (
     AWAITING_CONFIRMATION,
     DESCRIPTION_MAX,
+    UNCONFIRMED,
     Comment,
     Issue,
     ModerationKind,
@@ -173,7 +174,8 @@ def _save_new(issue: Issue, *, awaiting: bool, photos: Sequence[PreparedPhoto], 
     # for a moderator) keeps that reason, and the link then never publishes it.
     awaiting = awaiting and not issue.is_hidden
     if awaiting:
-        issue.is_hidden, issue.hidden_reason = True, AWAITING_CONFIRMATION
+        issue.is_hidden, issue.withheld = True, UNCONFIRMED
+        issue.hidden_reason = AWAITING_CONFIRMATION
     issue.save()
     _record_new(issue, photos=photos, notify=issue.source != Source.IMPORT and not awaiting)
     note_for_staff(issue, located)
@@ -429,8 +431,15 @@ def set_hidden(*, target, hidden: bool, by, reason: str = "") -> None:
         target.is_hidden = hidden
         target.hidden_reason = reason if hidden else ""
         fields = ["is_hidden", "hidden_reason"]
-        if isinstance(target, Issue) and not hidden and target.withheld:
-            target.withheld = ""  # shown by a moderator: released, as release_issues does
+        if (
+            isinstance(target, Issue)
+            and target.withheld
+            and (not hidden or target.withheld == UNCONFIRMED)
+        ):
+            # Shown by a moderator: released, as release_issues does. Hidden by one while it
+            # waited for its reporter's link: the moderator's reason now holds it, so the link
+            # can no longer publish it.
+            target.withheld = ""
             fields.append("withheld")
         target.save(update_fields=fields)
         log_action(

@@ -20,7 +20,7 @@ from accounts import ratelimit
 from departments.selectors import service_type_with_attributes
 from issues import selectors, services
 from issues.forms import AttributeQuestions, KeptPhotos, ReportForm
-from issues.models import AWAITING_CONFIRMATION, Source
+from issues.models import UNCONFIRMED, Source
 from issues.photos import PhotoNotStored, photo_slots, prepare_photos
 from issues.views.assets import asset_choice_for, check_asset_choice, duplicates_for
 from issues.views.home import map_config
@@ -121,7 +121,7 @@ def _submit_report(request):
         response["Retry-After"] = str(exc.retry_after)
         return response
     kept.discard()
-    if issue.is_hidden and issue.hidden_reason == AWAITING_CONFIRMATION:
+    if issue.is_hidden and issue.withheld == UNCONFIRMED:
         # Waiting for its emailed confirmation (issue 17).
         return render(request, "issues/confirm_report_sent.html", {"issue": issue})
     if issue.is_hidden:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Ward
-from issues import services, tasks
+from issues import selectors, services, tasks
 from issues.models import Issue, NotificationEvent
 from tests.factories import CITY_HALL, make_issue, square_boundary
 
@@ -35,7 +35,10 @@ def confirm_path(message) -> str:
 
 def test_anonymous_report_waits_hidden_and_only_the_reporter_is_emailed(client, sensitive, deliver):
     issue, sent = deliver(make_issue, sensitive, reporter_email="anon@example.org")
-    assert issue.is_hidden
+    # Withheld like a private or held type's report, with its own reason: not in the
+    # moderators' queue of held reports, since only its reporter can release it.
+    assert issue.is_hidden and issue.withheld == "unconfirmed"
+    assert issue not in selectors.held_issues()
     assert [m.to for m in sent] == [["anon@example.org"]]
     assert "Confirm your report" in sent[0].subject
     assert not issue.notifications.filter(event=NotificationEvent.DEPARTMENT_NEW_ISSUE).exists()
@@ -49,7 +52,7 @@ def test_anonymous_report_waits_hidden_and_only_the_reporter_is_emailed(client, 
     response, sent = deliver(client.post, path)
     assert response.status_code == 302
     issue.refresh_from_db()
-    assert not issue.is_hidden
+    assert not issue.is_hidden and issue.withheld == ""
     assert sensitive.department.contact_email in [a for m in sent for a in m.to]
     assert client.get(issue.get_absolute_url()).status_code == 200
     # A second click is harmless.
