@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_support import serious_axe_violations
 from tests.dashboards.conftest import build_scenario, load_some_wards
@@ -89,8 +90,10 @@ def test_type_trends_page_fits_a_phone_and_passes_axe(page, live_server, scenari
     page.goto(live_server.url + "/wards/types/")
     page.click("text=Pothole in Street")
     page.wait_for_selector("#weekly-heading")
-    # The phone gets the narrow weekly chart; the wide one is hidden.
-    assert page.locator("svg.wards-chart--narrow").first.is_visible()
-    assert not page.locator("svg.wards-chart--wide").first.is_visible()
+    # The phone gets the narrow weekly chart; the wide one is hidden. The click is a
+    # navigation, so the stylesheet may land after the heading: expect() waits for it.
+    page.wait_for_load_state("load")
+    expect(page.locator("svg.wards-chart--narrow").first).to_be_visible()
+    expect(page.locator("svg.wards-chart--wide").first).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert serious_axe_violations(page) == []
