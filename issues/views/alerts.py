@@ -4,6 +4,9 @@ issues/views/feeds.py's; matching reports to alerts is issues/notify/areas.py's.
 
 from __future__ import annotations
 
+import contextlib
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -22,13 +25,19 @@ from issues.views.home import map_config
 
 
 def _initial(request) -> dict:
-    """A link from an issue page or the map (?lat=&lon=&radius=) fills in the pin."""
+    """A link from an issue page or the map (?lat=&lon=&radius=) fills in the pin. A value that
+    could not be a place (nan, 1e400, 95) is dropped rather than handed to the map, whose JSON
+    would carry NaN or Infinity and break the page's script."""
     initial = {}
-    for key, name in (("lat", "latitude"), ("lon", "longitude"), ("radius", "radius_m")):
+    for key, name, limit in (("lat", "latitude", 90), ("lon", "longitude", 180)):
         try:
-            initial[name] = float(request.GET[key]) if key != "radius" else int(request.GET[key])
+            value = float(request.GET[key])
         except (KeyError, ValueError):
             continue
+        if math.isfinite(value) and abs(value) <= limit:
+            initial[name] = value
+    with contextlib.suppress(KeyError, ValueError):
+        initial["radius_m"] = int(request.GET["radius"])
     return initial
 
 

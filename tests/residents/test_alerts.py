@@ -283,3 +283,14 @@ def test_queued_alert_email_is_withdrawn_after_unsubscribing(client, service_typ
     assert delivery.deliver(row.pk) == "failed"
     row.refresh_from_db()
     assert len(mail.outbox) == before and "stopped" in row.last_error
+
+
+@pytest.mark.parametrize(
+    "query", ["lat=nan&lon=inf", "lat=1e400&lon=-1e400", "lat=95&lon=-87.6", "lat=41.8&lon=x"]
+)
+def test_alert_page_drops_a_pin_that_could_not_be_a_place(client, query):
+    """The map's JSON would carry NaN or Infinity and stop the page's script."""
+    response = client.get(reverse("issues:alert_new") + "?" + query)
+    assert response.status_code == 200
+    assert b"NaN" not in response.content and b"Infinity" not in response.content
+    assert b'"pin": null' in response.content or b'"pin":null' in response.content
