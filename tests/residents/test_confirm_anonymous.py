@@ -6,13 +6,16 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from departments.models import Ward
 from issues import selectors, services, tasks
-from issues.models import Issue, NotificationEvent
+from issues.models import Issue, NotificationEvent, Photo
+from issues.photos import prepare_photo
 from tests.factories import CITY_HALL, make_issue, square_boundary
+from tests.pages.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +82,22 @@ def test_unconfirmed_reports_expire(sensitive, django_capture_on_commit_callback
     assert tasks.expire_unconfirmed_reports.delay().get() >= 1
     assert not Issue.objects.filter(pk=old.pk).exists()
     assert Issue.objects.filter(pk=fresh.pk).exists()
+
+
+def test_an_expired_reports_photo_files_go_with_it(
+    sensitive, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    upload = SimpleUploadedFile("hole.jpg", jpeg_bytes(), content_type="image/jpeg")
+    old = make_issue(sensitive, reporter_email="a@example.org", photos=[prepare_photo(upload)])
+    photo = Photo.objects.get(issue=old)
+    files = [tmp_path / photo.image.name, tmp_path / photo.thumbnail.name]
+    assert all(path.exists() for path in files)
+    Issue.objects.filter(pk=old.pk).update(requested_at=timezone.now() - timedelta(hours=49))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.expire_unconfirmed() == 1
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not any(path.exists() for path in files)
 
 
 def test_a_moderated_report_is_not_published_by_the_link(client, sensitive, staff_user, deliver):
