@@ -11,6 +11,7 @@ from issues.views import (
     issue,
     moderation,
     myreports,
+    notfixed,
     places,
     privacy,
     profile,
@@ -66,6 +67,8 @@ urlpatterns = [
     path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
+    # The closing email's "Not fixed?" link (issues/views/notfixed.py): a page, then a POST.
+    path("not-fixed/<str:token>/", notfixed.not_fixed, name="not_fixed"),
     # Alerts around a place (issues/views/alerts.py) and the Atom feeds of an issue, a circle and
     # an alert (issues/opendata/atom.py; the ward and type feeds are opendata's).
     path("alerts/new/", alerts.alert_new, name="alert_new"),
