@@ -16,6 +16,7 @@ from issues.views import (
     privacy,
     profile,
     report,
+    updates,
 )
 
 app_name = "issues"
@@ -52,6 +53,7 @@ urlpatterns = [
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
+    path("issues/<str:public_id>/still-there/", updates.resident_update, name="resident_update"),
     path("issues/<str:public_id>/report-abuse/", moderation.report_abuse, name="report_abuse"),
     # Asset layers and adoption (issues/views/assets.py). "adopt/" before the asset itself: an
     # asset's id may hold a slash, so the asset's pattern takes the rest of the path.
