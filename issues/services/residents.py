@@ -124,8 +124,8 @@ def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None 
             issue=locked,
             author=None,
             is_internal=True,
-            body=_("The reporter edited the report. Before:\n\n%(old)s")
-            % {"old": locked.description or "-"},
+            body=_("The reporter edited the report. Before:\n\n%(old)s%(answers)s")
+            % {"old": locked.description or "-", "answers": _answers_before(locked, new_answers)},
             created_at=now,
         )
         locked.description = description
@@ -134,6 +134,14 @@ def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None 
         locked.save(update_fields=["description", "attributes", "updated_at"])
     issue.description, issue.attributes = locked.description, locked.attributes
     return locked
+
+
+def _answers_before(issue: Issue, new_answers: dict) -> str:
+    """The answers as they were, for the staff note, when the edit changed them."""
+    if new_answers == issue.attributes:
+        return ""
+    lines = [f"{code}: {value}" for code, value in sorted((issue.attributes or {}).items())]
+    return "\n\n" + _("Answers before:") + "\n" + ("\n".join(lines) or "-")
 
 
 def withdraw_own_report(*, issue: Issue, by) -> Issue:
