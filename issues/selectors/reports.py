@@ -138,13 +138,10 @@ class TimelineEntry:
 
 
 def _update_photos(issue: Issue) -> dict[int, list[Photo]]:
-    """The visible photos of residents' updates by update, from the page's prefetched
-    `public_photos` when there (no query), else read."""
-    photos = getattr(issue, "public_photos", None)
-    if photos is None:
-        photos = list(Photo.objects.filter(issue=issue, is_hidden=False, comment__is_hidden=False))
+    """The visible photos of residents' updates by update, from the issue's prefetched
+    `public_photos` (selectors.issue_page): no query. Without them (a feed) there are none."""
     grouped: dict[int, list[Photo]] = {}
-    for photo in photos:
+    for photo in getattr(issue, "public_photos", None) or ():
         if photo.comment_id:
             grouped.setdefault(photo.comment_id, []).append(photo)
     return grouped
