@@ -11,10 +11,12 @@ from issues.views import (
     issue,
     moderation,
     myreports,
+    notfixed,
     places,
     privacy,
     profile,
     report,
+    updates,
 )
 
 app_name = "issues"
@@ -51,6 +53,7 @@ urlpatterns = [
     path("issues/<str:public_id>/vote/", issue.vote, name="vote"),
     path("issues/<str:public_id>/follow/", issue.follow, name="follow"),
     path("issues/<str:public_id>/comment/", issue.comment, name="comment"),
+    path("issues/<str:public_id>/still-there/", updates.resident_update, name="resident_update"),
     path("issues/<str:public_id>/report-abuse/", moderation.report_abuse, name="report_abuse"),
     # Asset layers and adoption (issues/views/assets.py). "adopt/" before the asset itself: an
     # asset's id may hold a slash, so the asset's pattern takes the rest of the path.
@@ -66,6 +69,8 @@ urlpatterns = [
     path("adopters/<str:public_id>/", cache_public(assets.adopter), name="adopter"),
     # The answers to "Is it fixed?" (notify/digests.py sends the question).
     path("fixed/<str:token>/<str:answer>/", followup.fixed_answer, name="fixed"),
+    # The closing email's "Not fixed?" link (issues/views/notfixed.py): a page, then a POST.
+    path("not-fixed/<str:token>/", notfixed.not_fixed, name="not_fixed"),
     # Alerts around a place (issues/views/alerts.py) and the Atom feeds of an issue, a circle and
     # an alert (issues/opendata/atom.py; the ward and type feeds are opendata's).
     path("alerts/new/", alerts.alert_new, name="alert_new"),

@@ -128,6 +128,15 @@ class ServiceType(models.Model):
             "the link we email; unconfirmed ones expire. For sensitive types."
         ),
     )
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "Reports of this type can be about people, homes or health (a welfare check, rats "
+            "in a building). Marking a type sensitive turns on the emailed confirmation of "
+            "anonymous reports; it can be turned off again."
+        ),
+    )
 
     objects = ServiceTypeQuerySet.as_manager()
 
@@ -141,6 +150,13 @@ class ServiceType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # On by default for a sensitive type: a new one starts with it (the admin form does
+        # the same when a type is marked sensitive later); the city may then turn it off.
+        if self._state.adding and self.sensitive:
+            self.confirm_anonymous = True
+        super().save(*args, **kwargs)
 
     @property
     def metadata(self) -> bool:

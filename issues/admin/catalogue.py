@@ -154,10 +154,24 @@ class ServiceTypeForm(forms.ModelForm):
             "stops_reports",
             "notice_link",
             "publication",
+            "sensitive",
+            "confirm_anonymous",
             "hotspot_min_reports",
             "hotspot_radius_m",
             "asset_layer",
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        # Marking a type sensitive turns the confirmation on, unless this same save also
+        # set the confirmation itself (the city's explicit choice wins).
+        if (
+            cleaned.get("sensitive")
+            and "sensitive" in self.changed_data
+            and "confirm_anonymous" not in self.changed_data
+        ):
+            cleaned["confirm_anonymous"] = True
+        return cleaned
 
     def clean_sla_hours(self):
         # Checked here, before the row is saved: save_model's set_sla_hours would refuse it
@@ -183,7 +197,15 @@ class ServiceTypeAdmin(CatalogueAdmin):
         "stops_reports",
         "publication",
     ]
-    list_filter = ["active", "stops_reports", "publication", "group", "department"]
+    list_filter = [
+        "active",
+        "stops_reports",
+        "publication",
+        "sensitive",
+        "confirm_anonymous",
+        "group",
+        "department",
+    ]
     search_fields = ["name", "service_code", "keywords"]
     list_select_related = ["department"]
     inlines = [ServiceAttributeInline]

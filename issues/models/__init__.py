@@ -61,7 +61,7 @@ from issues.models.reports import (
     thumbnail_path,
 )
 from issues.models.residents import ReporterAction, ReporterActionKind
-from issues.models.updates import Comment, StatusChange, Vote
+from issues.models.updates import Comment, StatusChange, UpdateKind, Vote
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -116,6 +116,7 @@ __all__ = [
     "StatusChange",
     "StatusTally",
     "Subscription",
+    "UpdateKind",
     "UpstreamHealth",
     "UpstreamKind",
     "UpstreamSend",

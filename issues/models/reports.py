@@ -448,6 +448,10 @@ class Photo(Moderated):
     status_change = models.ForeignKey(
         "StatusChange", on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
     )
+    # Set for a photo a resident attached to an update ("still there"); hidden with it.
+    comment = models.ForeignKey(
+        "Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # After a redaction: the unredacted file's name in the private store (never under
     # MEDIA_URL), empty when there is none or originals are deleted (issue 20).

@@ -16,6 +16,16 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(is_internal=False, is_hidden=False)
 
 
+class UpdateKind(models.TextChoices):
+    """What a resident's update says besides its text: a plain comment, "still there" (the
+    problem persists, open or closed), or "it's fixed" on an open report. Neither changes the
+    status: staff read them in the history and decide (docs/residents.md)."""
+
+    COMMENT = "", _("Comment")
+    STILL_THERE = "still_there", _("Still there")
+    FIXED = "fixed", _("Says it's fixed")
+
+
 class Comment(Moderated):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
@@ -34,6 +44,7 @@ class Comment(Moderated):
         blank=True,
         related_name="+",
     )
+    kind = models.CharField(max_length=12, choices=UpdateKind.choices, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CommentQuerySet.as_manager()

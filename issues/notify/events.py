@@ -15,7 +15,7 @@ from issues.models import STAFF_EVENTS, Issue, NotificationEvent, Status
 from issues.notify.areas import instant_recipients
 from issues.notify.delivery import schedule_delivery
 from issues.notify.drafts import Draft, write_rows
-from issues.notify.links import absolute
+from issues.notify.links import absolute, not_fixed_url
 from issues.notify.recipients import (
     Recipient,
     allowed,
@@ -24,6 +24,7 @@ from issues.notify.recipients import (
     reporter_only,
     ward_watchers,
 )
+from issues.selectors import reporter_may_reopen
 
 _local = threading.local()
 
@@ -105,7 +106,12 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
         if issue.is_hidden:
             followers = reporter_only(issue, followers)
         told = allowed(followers, actor=actor)
+        closing = event == NotificationEvent.STATUS_CHANGED and _is_closing(anchor)
+        if closing:
+            ctx.update(_closing_context(issue, anchor))
         add(event, told, f"{anchor.pk}")
+        if closing:
+            _offer_not_fixed(drafts, issue)
         if (
             event == NotificationEvent.STATUS_CHANGED
             and anchor.from_status == Status.CLOSED
@@ -130,6 +136,37 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
     else:
         raise ValueError(f"queue_event does not handle {event!r}; use the job that owns it")
     return drafts
+
+
+def _is_closing(change) -> bool:
+    return change.to_status == Status.CLOSED and change.from_status != Status.CLOSED
+
+
+def _closing_context(issue: Issue, change) -> dict:
+    """What a closing email shows besides the resolution and the message: the "after" photos,
+    as links through the checked /media/ door, never a hidden one, and none for a hidden issue
+    (its photos are served to the workbench only)."""
+    if issue.is_hidden:
+        return {"after_photos": []}
+    photos = [p for p in change.photos.all() if not p.is_hidden]
+    return {
+        "after_photos": [
+            {"url": absolute(p.image.url), "thumbnail_url": absolute(p.thumbnail.url)}
+            for p in photos
+        ]
+    }
+
+
+def _offer_not_fixed(drafts: list[Draft], issue: Issue) -> None:
+    """The reporter's copy of a closing email carries a signed "Not fixed?" link, while the
+    reporter may still reopen (issues/selectors/residents.py); everyone else is pointed to the
+    page's "still there" update. Each draft gets its own context: the link names the address."""
+    own = (issue.contact_email or "").lower()
+    if not own or not reporter_may_reopen(issue):
+        return
+    for draft in drafts:
+        if draft.event == NotificationEvent.STATUS_CHANGED and draft.recipient.email.lower() == own:
+            draft.context = {**draft.context, "not_fixed_url": not_fixed_url(issue, own)}
 
 
 def _add_reopened(add, issue: Issue, *, anchor, actor, taken: list[str]) -> None:

@@ -128,3 +128,39 @@ def read_alert_confirm_token(token: str) -> AreaAlert | None:
     if not isinstance(data, dict) or not isinstance(data.get("a"), int):
         raise signing.BadSignature("Not an alert confirmation token.")
     return AreaAlert.objects.filter(pk=data["a"], email=data.get("e") or "-").first()
+
+
+NOT_FIXED_SALT = "civicfix.not-fixed"
+
+
+def not_fixed_max_age() -> int:
+    """A "Not fixed?" link lives as long as the reporter may reopen: REPORTER_REOPEN_DAYS."""
+    return settings.REPORTER_REOPEN_DAYS * 24 * 3600
+
+
+def not_fixed_url(issue: Issue, email: str) -> str:
+    """The closing email's "Not fixed?" link for the reporter: names the issue, this closing and
+    the address it was sent to, so it cannot reopen a later closing or be used by someone else."""
+    token = signing.dumps(
+        {
+            "i": issue.pk,
+            "c": issue.closed_at.isoformat() if issue.closed_at else "",
+            "e": email.lower(),
+        },
+        salt=NOT_FIXED_SALT,
+    )
+    return absolute(reverse("issues:not_fixed", kwargs={"token": token}))
+
+
+def read_not_fixed_token(token: str) -> tuple[Issue | None, bool, str]:
+    """(issue, current, email): the issue (None if gone), whether the link is for its latest
+    closing, and the address it was sent to. Raises signing.BadSignature for a forged or mangled
+    token and SignatureExpired (a BadSignature) for one older than not_fixed_max_age()."""
+    data = signing.loads(token, salt=NOT_FIXED_SALT, max_age=not_fixed_max_age())
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int) or not data.get("e"):
+        raise signing.BadSignature("Not a not-fixed token.")
+    issue = Issue.objects.select_related("service_type").filter(pk=data["i"]).first()
+    if issue is None:
+        return None, False, data["e"]
+    current = bool(issue.closed_at) and issue.closed_at.isoformat() == data.get("c")
+    return issue, current, data["e"]

@@ -45,6 +45,7 @@ from issues.selectors.reports import (
     viewer_state,
     watched_ward_ids,
 )
+from issues.selectors.residents import reporter_may_reopen
 
 __all__ = [
     "MAP_FEATURE_CAP",
@@ -85,6 +86,7 @@ __all__ = [
     "public_timeline",
     "queue_counts",
     "recent_edits",
+    "reporter_may_reopen",
     "staff_timeline",
     "viewer_state",
     "waiting_abuse_reports",

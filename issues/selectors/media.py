@@ -21,9 +21,10 @@ def media_access(user, path: str) -> MediaAccess | None:
     """None when the file belongs to nothing, or to something this person may not see (the
     same 404 either way); otherwise whether it is public."""
     file_of = Q(image=path) | Q(thumbnail=path)
-    photo = Photo.objects.filter(file_of).select_related("issue").first()
+    photo = Photo.objects.filter(file_of).select_related("issue", "comment").first()
     if photo is not None:
-        if not (photo.is_hidden or photo.issue.is_hidden):
+        hidden_update = photo.comment_id is not None and photo.comment.is_hidden
+        if not (photo.is_hidden or photo.issue.is_hidden or hidden_update):
             return MediaAccess(public=True, issue=None)
         if roles.can_view_issue_in_admin(user, photo.issue):
             return MediaAccess(public=False, issue=photo.issue)

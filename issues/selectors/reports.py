@@ -60,7 +60,10 @@ def public_issue_by_reference(reference: str) -> Issue | None:
 def public_photos() -> Prefetch:
     """An issue's visible photos as `public_photos`: what lists, pages and the API show."""
     return Prefetch(
-        "photos", queryset=Photo.objects.filter(is_hidden=False), to_attr="public_photos"
+        "photos",
+        # A photo of a resident's update goes with it when a moderator hides the update.
+        queryset=Photo.objects.filter(is_hidden=False).exclude(comment__is_hidden=True),
+        to_attr="public_photos",
     )
 
 
@@ -130,6 +133,18 @@ class TimelineEntry:
     # An official reply or a status message: the author is the department, marked "official".
     official: bool = False
     resolution: str = ""
+    update_kind: str = ""  # a resident's "still_there" or "fixed" (UpdateKind)
+    photos: tuple = ()  # the visible photos a resident attached to the update
+
+
+def _update_photos(issue: Issue) -> dict[int, list[Photo]]:
+    """The visible photos of residents' updates by update, from the issue's prefetched
+    `public_photos` (selectors.issue_page): no query. Without them (a feed) there are none."""
+    grouped: dict[int, list[Photo]] = {}
+    for photo in getattr(issue, "public_photos", None) or ():
+        if photo.comment_id:
+            grouped.setdefault(photo.comment_id, []).append(photo)
+    return grouped
 
 
 def public_timeline(issue: Issue) -> list[TimelineEntry]:
@@ -145,6 +160,7 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
         .order_by("created_at", "id")
     )
     entries = []
+    update_photos = _update_photos(issue)
     for change in changes:
         if not change.from_status:
             kind = "reported"
@@ -189,6 +205,8 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
                 official=bool(comment.official_department_id),
                 comment_id=comment.pk,
                 edited=comment.edited_by_moderator,
+                update_kind=comment.kind,
+                photos=tuple(update_photos.get(comment.pk, ())),
             )
         )
     return sorted(entries, key=lambda e: e.at)

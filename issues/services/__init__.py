@@ -24,7 +24,7 @@ from issues.services.catalogue import (
 from issues.services.cityupdates import apply_city_update, poll_all, poll_endpoint
 from issues.services.confirmations import confirm_report, expire_unconfirmed
 from issues.services.duplicates import mark_duplicate
-from issues.services.engagement import add_comment, add_vote, remove_vote
+from issues.services.engagement import add_comment, add_resident_update, add_vote, remove_vote
 from issues.services.moderation import (
     ban_sender,
     edit_public_text,
@@ -55,6 +55,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "TransitionError",
     "add_comment",
+    "add_resident_update",
     "add_status_note",
     "add_vote",
     "adopt_asset",

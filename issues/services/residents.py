@@ -27,6 +27,7 @@ from issues.models import (
     Status,
 )
 from issues.notify.recipients import on_behalf_of
+from issues.selectors import reporter_may_reopen
 from issues.services.reports import set_hidden
 from issues.services.workflow import change_status, lock_issue
 
@@ -53,13 +54,7 @@ def _edit_open(issue: Issue, now: datetime) -> bool:
 
 
 def _reopen_open(issue: Issue, now: datetime) -> bool:
-    return (
-        issue.status == Status.CLOSED
-        and not issue.is_hidden
-        and issue.closed_at is not None
-        and now < issue.closed_at + timedelta(days=settings.REPORTER_REOPEN_DAYS)
-        and not issue.reporter_actions.filter(kind=ReporterActionKind.REOPENED).exists()
-    )
+    return reporter_may_reopen(issue, now)
 
 
 def reporter_controls(issue: Issue, user, now: datetime | None = None) -> ReporterControls:
@@ -129,8 +124,8 @@ def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None 
             issue=locked,
             author=None,
             is_internal=True,
-            body=_("The reporter edited the report. Before:\n\n%(old)s")
-            % {"old": locked.description or "-"},
+            body=_("The reporter edited the report. Before:\n\n%(old)s%(answers)s")
+            % {"old": locked.description or "-", "answers": _answers_before(locked, new_answers)},
             created_at=now,
         )
         locked.description = description
@@ -139,6 +134,14 @@ def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None 
         locked.save(update_fields=["description", "attributes", "updated_at"])
     issue.description, issue.attributes = locked.description, locked.attributes
     return locked
+
+
+def _answers_before(issue: Issue, new_answers: dict) -> str:
+    """The answers as they were, for the staff note, when the edit changed them."""
+    if new_answers == issue.attributes:
+        return ""
+    lines = [f"{code}: {value}" for code, value in sorted((issue.attributes or {}).items())]
+    return "\n\n" + _("Answers before:") + "\n" + ("\n".join(lines) or "-")
 
 
 def withdraw_own_report(*, issue: Issue, by) -> Issue:
@@ -160,29 +163,60 @@ def withdraw_own_report(*, issue: Issue, by) -> Issue:
     return issue
 
 
+def _refuse_reopen() -> ValidationError:
+    return ValidationError(
+        _(
+            "This report cannot be reopened here: it is not closed, it was closed more than "
+            "%(n)s days ago, or you reopened it once already. You can still say it is still "
+            "there on its page, and the department will see it."
+        )
+        % {"n": settings.REPORTER_REOPEN_DAYS}
+    )
+
+
+def _reopen(locked: Issue, *, email: str, note: str) -> None:
+    """The reopening itself, on a locked issue whose reporter is acting: recorded once, back
+    to the department's open queue through the workflow, which emails the followers, the
+    department's address and the assignee (issues/notify/events.py)."""
+    if not _reopen_open(locked, timezone.now()):
+        raise _refuse_reopen()
+    ReporterAction.objects.create(issue=locked, kind=ReporterActionKind.REOPENED)
+    message = _("Reopened: the reporter says this is not fixed.")
+    if note:
+        message = f"{message}\n\n{note}"
+    with on_behalf_of(email):
+        change_status(issue=locked, to=Status.OPEN, by=None, message=message)
+
+
+def _clean_note(note: str) -> str:
+    note = (note or "").replace("\r\n", "\n").strip()
+    if len(note) > DESCRIPTION_MAX:
+        raise ValidationError({"note": _("The note is too long.")})
+    return note
+
+
 def reopen_own_report(*, issue: Issue, by, note: str = "") -> Issue:
     """ "It's not fixed": the reporter reopens their closed report, once, within the set days.
     It goes back to the department's open queue; the department and assignee are emailed."""
-    note = (note or "").strip()
-    if len(note) > DESCRIPTION_MAX:
-        raise ValidationError({"note": _("The note is too long.")})
+    note = _clean_note(note)
     with transaction.atomic():
         locked = lock_issue(issue)
         if not _is_reporter(locked, by):
             raise PermissionDenied(_("Only the person who reported this can reopen it."))
-        if not _reopen_open(locked, timezone.now()):
-            raise ValidationError(
-                _(
-                    "This report cannot be reopened here: it is not closed, it was closed more "
-                    "than %(n)s days ago, or you reopened it once already. Report it again."
-                )
-                % {"n": settings.REPORTER_REOPEN_DAYS}
-            )
-        ReporterAction.objects.create(issue=locked, kind=ReporterActionKind.REOPENED)
-        message = _("Reopened: the reporter says this is not fixed.")
-        if note:
-            message = f"{message}\n\n{note}"
-        with on_behalf_of(by.email):
-            change_status(issue=locked, to=Status.OPEN, by=None, message=message)
+        _reopen(locked, email=by.email, note=note)
+    issue.refresh_from_db()
+    return issue
+
+
+def reopen_by_link(*, issue: Issue, email: str, note: str = "") -> Issue:
+    """The same reopening from a signed emailed link (no sign-in: the link names the address it
+    was sent to, which must still be the report's contact address)."""
+    note = _clean_note(note)
+    with transaction.atomic():
+        locked = lock_issue(issue)
+        own = (locked.contact_email or "").lower()
+        if not own or own != (email or "").lower():
+            raise PermissionDenied(_("Only the person who reported this can reopen it."))
+        _reopen(locked, email=own, note=note)
     issue.refresh_from_db()
     return issue

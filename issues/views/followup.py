@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from issues import services
 from issues.models import Status
 from issues.notify import links
-from issues.notify.recipients import on_behalf_of
 from issues.notify.views import bad_link
+from issues.services import residents
 
 NOTE_MAX = 1000
 
@@ -58,12 +57,9 @@ def fixed_answer(request, token: str, answer: str):
             % {"max": NOTE_MAX, "n": len(note)},
         )
         return render(request, "issues/fixed_confirm.html", context, status=400)
-    message = _("Reopened: the reporter says this is not fixed.")
-    if note:
-        message = f"{message}\n\n{note}"
     try:
-        with on_behalf_of(issue.contact_email):
-            services.change_status(issue=issue, to=Status.OPEN, by=None, message=message)
+        # The same rules as the closing email's "Not fixed?" link: the reporter, once, in time.
+        residents.reopen_by_link(issue=issue, email=issue.contact_email, note=note)
     except (ValidationError, PermissionDenied) as exc:
         # Someone changed it between the page and the click.
         issue.refresh_from_db()

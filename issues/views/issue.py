@@ -14,8 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import ratelimit
 from issues import selectors, services
 from issues.forms import CommentForm
+from issues.models import CLOSED_STATUSES
 from issues.notify import subscriptions
 from issues.services import residents
+from issues.update_forms import ResidentUpdateForm
 from issues.views.home import map_config
 
 
@@ -27,7 +29,7 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
     return {
         "issue": issue,
         # The report's own photos, and those staff attached to an update ("after"), side by side.
-        "photos": [p for p in issue.public_photos if not p.status_change_id],
+        "photos": [p for p in issue.public_photos if not (p.status_change_id or p.comment_id)],
         "after_photos": [p for p in issue.public_photos if p.status_change_id],
         "timeline": selectors.public_timeline(issue),
         "duplicates": selectors.public_duplicates(issue),
@@ -37,12 +39,18 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
         "own": residents.reporter_controls(issue, request.user),
         "edited_at": residents.last_edited(issue),
         "comment_form": comment_form or CommentForm(),
+        "update_form": ResidentUpdateForm(closed=issue.status in CLOSED_STATUSES),
         "is_new": request.GET.get("new") == "1",
         "map_config": map_config(request, pin=[issue.latitude, issue.longitude], zoom=17)
         if issue.latitude is not None
         else None,
         **extra,
     }
+
+
+# The "still there" update (issues/views/updates.py) answers with this same page.
+detail_context = _detail_context
+not_found = _not_found
 
 
 def issue_detail(request, public_id: str):

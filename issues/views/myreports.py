@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from issues import selectors
+from issues.forms import AttributeQuestions
 from issues.models import DESCRIPTION_MAX
 from issues.notify import links
 from issues.notify.views import bad_link
@@ -27,6 +28,31 @@ class EditForm(forms.Form):
         max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+
+
+def _questions(issue, data) -> AttributeQuestions:
+    """The type's questions, with the stored answers ({code: value}) or the posted ones."""
+    if data is not None:
+        return AttributeQuestions.from_post(issue.service_type, data)
+    answers = {
+        code: [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        for code, value in (issue.attributes or {}).items()
+    }
+    return AttributeQuestions(service_type=issue.service_type, answers=answers)
+
+
+def _show_errors(form, questions: AttributeQuestions, exc: ValidationError) -> None:
+    """The service's refusal, by field: the description's on the form, each answer's on its
+    question (keyed by the attribute's code), anything else at the top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    codes = {q.attribute.code for q in questions.questions}
+    for key, messages_ in exc.message_dict.items():
+        if key in codes:
+            questions.errors[key] = messages_
+        else:
+            form.add_error("description" if key == "description" else None, messages_)
 
 
 def _own_issue(request, public_id: str):
@@ -51,22 +77,26 @@ def edit(request, public_id: str):
     if not controls.can_edit:
         return render(request, "issues/edit_closed.html", {"issue": issue}, status=403)
     form = EditForm(request.POST or None, initial={"description": issue.description})
+    questions = _questions(issue, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 residents.edit_own_report(
-                    issue=issue, by=request.user, description=form.cleaned_data["description"]
+                    issue=issue,
+                    by=request.user,
+                    description=form.cleaned_data["description"],
+                    answers=questions.answers if questions.questions else None,
                 )
             except PermissionDenied as exc:
                 return _refused(request, issue, exc)
             except ValidationError as exc:
-                form.add_error(None, exc.messages)
+                _show_errors(form, questions, exc)
             else:
                 messages.success(request, _("Your report is updated."))
                 return redirect(issue.get_absolute_url())
-    context = {"issue": issue, "form": form, "controls": controls}
+    context = {"issue": issue, "form": form, "controls": controls, "questions": questions}
     return render(request, "issues/edit_report.html", context, status=status)
 
 

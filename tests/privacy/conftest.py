@@ -146,6 +146,26 @@ def world(db) -> World:
     services.add_vote(issue=issue_a, user=resident)
     follow_issue(issue=issue_a, email="follower.secret@example.net")
     services.change_status(issue=issue_a, to="acknowledged", by=staff_a, message="On our list")
+    # Issue 17: a resident's "still there" with a photo, hidden by a moderator; then closed
+    # with an official message and an after photo, so issue_b's page and its "Not fixed?" link
+    # show a closing (and never the staffer's name).
+    update = services.add_resident_update(
+        issue=issue_b,
+        author=make_user("ulla@example.org"),
+        kind="still_there",
+        body="Still bubbling",
+        photos=[prepare_photo(jpeg_upload())],
+    )
+    hidden_update_photo = update.photos.get()
+    services.set_hidden(target=hidden_update_photo, hidden=True, by=staff_b, reason="A face")
+    services.change_status(
+        issue=issue_b,
+        to="closed",
+        by=staff_b,
+        resolution="fixed",
+        message="Valve replaced",
+        photos=[prepare_photo(jpeg_upload())],
+    )
 
     public_photo = store_photo(issue=issue_a, prepared=prepare_photo(jpeg_upload()))
     hidden_photo = store_photo(issue=issue_a, prepared=prepare_photo(jpeg_upload()))
@@ -178,6 +198,13 @@ def world(db) -> World:
         Secret(hidden_photo.thumbnail.name, "hidden photo's thumbnail", readers_of_hidden_a),
         Secret(photo_of_hidden_issue.image.name, "hidden issue's photo", WORKERS_B),
         Secret(raw_key, "an API key's secret", frozenset()),
+        Secret(hidden_update_photo.image.name, "a hidden update photo", WORKERS_B),
+        Secret(hidden_update_photo.thumbnail.name, "a hidden update thumbnail", WORKERS_B),
+        Secret(
+            "Wanda Water",
+            "a staffer's name",
+            frozenset({"staff_a", "staff_b", "alderman", "admin"}),
+        ),
         Secret("Privatetype Narwhal", "a private type's report", readers_of_hidden_a),
         Secret("Heldtype Axolotl", "a held type's report", readers_of_hidden_a),
         Secret(

@@ -28,6 +28,7 @@ from accounts.models import User
 from departments.models import Asset, AssetLayer, Ward
 from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues.models import Adopter, Adoption, Issue
+from issues.notify.links import not_fixed_url
 from tests.privacy.conftest import ROLES, World, client_as
 
 PARAMETER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
@@ -74,6 +75,13 @@ def samples(world: World, route: str, name: str) -> list[str]:
         if route.startswith("adopters/"):
             return [Adopter.objects.first().public_id]
         return issue_ids
+    if name == "token" and route.startswith("not-fixed/"):
+        # The closing email's link, genuine, for a closed public issue and a hidden one.
+        links = [
+            not_fixed_url(i, i.contact_email or "x@example.org")
+            for i in (world.issue_b, world.hidden_issue)
+        ]
+        return ["not-a-token", *(link.rstrip("/").rsplit("/", 1)[1] for link in links)]
     if name == "path":
         photos = (world.public_photo, world.hidden_photo, world.photo_of_hidden_issue)
         return [p.image.name for p in photos] + [world.hidden_photo.thumbnail.name]
