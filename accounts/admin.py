@@ -38,7 +38,15 @@ class UserAdmin(OfferedFiltersOnly, DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         (
             "Profile",
-            {"fields": ("display_name", "email_verified", "notify_updates", "notify_ward_digest")},
+            {
+                "fields": (
+                    "display_name",
+                    "email_verified",
+                    "notify_updates",
+                    "notify_ward_digest",
+                    "notify_escalations",
+                )
+            },
         ),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.notify import area_digests, delivery, digests, hotspots, reminders
+from issues.notify import area_digests, delivery, digests, escalations, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
 from issues.upstream import delivery as upstream
@@ -20,6 +20,7 @@ from issues.upstream.delivery import send_to_city
 __all__ = [
     "build_export",
     "detect_hotspots",
+    "escalate_overdue_issues",
     "expire_unconfirmed_reports",
     "poll_city_systems",
     "requeue_city_outbox",
@@ -51,6 +52,11 @@ def expire_unconfirmed_reports() -> int:
 @shared_task(name="issues.tasks.send_alert_digests", ignore_result=True)
 def send_alert_digests() -> int:
     return area_digests.queue_alert_digests()
+
+
+@shared_task(name="issues.tasks.escalate_overdue_issues", ignore_result=True)
+def escalate_overdue_issues() -> int:
+    return escalations.queue_escalations()
 
 
 @shared_task(name="issues.tasks.send_fixed_followups", ignore_result=True)

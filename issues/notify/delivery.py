@@ -120,7 +120,10 @@ def deliver(notification_id: int, connection=None) -> str:
             return "skipped"
         reason = withdrawn_reason(row)
         if reason:
-            row.state = NotificationState.FAILED
+            # A row that could not be rendered failed (someone must fix the template); every
+            # other reason is a choice someone made, and the row is withdrawn, not failed.
+            unrendered = not row.body_text
+            row.state = NotificationState.FAILED if unrendered else NotificationState.WITHDRAWN
             row.last_error = WITHDRAWN + reason
             row.save(update_fields=["state", "last_error"])
             return row.state

@@ -51,6 +51,8 @@ def withdrawn_reason(row: Notification) -> str:
         comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
         if comment is None or comment.is_hidden or comment.is_internal:
             return "the comment was hidden or deleted."
+    if row.event == NotificationEvent.OVERDUE_ESCALATION:
+        return _escalation_unwanted(row)
     if row.event in (NotificationEvent.AREA_ALERT, NotificationEvent.ALERT_DIGEST):
         reason = _alert_unwanted(row)
         if reason:
@@ -85,6 +87,18 @@ def _reminder_unwanted(row: Notification) -> str:
         return "the adopter turned the reminders off."
     if timezone.localdate(adoption.next_due_at).isoformat() > due:
         return "the adopter has logged a visit since."
+    return ""
+
+
+def _escalation_unwanted(row: Notification) -> str:
+    issue = row.issue
+    if issue is None or not issue.is_open:
+        return "the issue was closed before the escalation went out."
+    if issue.is_hidden:
+        return "the issue was hidden by a moderator."
+    user = row.recipient_user
+    if user is not None and not user.notify_escalations:
+        return "the recipient turned escalation emails off."
     return ""
 
 
