@@ -48,6 +48,12 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Background bulk actions whose worker died: handed to another (issues/services/bulkjobs.py).
+    "bulk-jobs-resume": {
+        "task": "issues.tasks.resume_bulk_jobs",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "ward-daily-digest": {
         "task": "issues.tasks.send_ward_digests",
         "schedule": crontab(hour=7, minute=0),

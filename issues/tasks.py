@@ -14,6 +14,7 @@ from issues import services
 from issues.notify import area_digests, delivery, digests, escalations, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
+from issues.services.bulkjobs import run_bulk_job_task
 from issues.upstream import delivery as upstream
 from issues.upstream.delivery import send_to_city
 
@@ -25,6 +26,8 @@ __all__ = [
     "poll_city_systems",
     "requeue_city_outbox",
     "requeue_pending_notifications",
+    "resume_bulk_jobs",
+    "run_bulk_job_task",
     "send_adoption_reminders",
     "send_alert_digests",
     "send_fixed_followups",
@@ -57,6 +60,11 @@ def send_alert_digests() -> int:
 @shared_task(name="issues.tasks.escalate_overdue_issues", ignore_result=True)
 def escalate_overdue_issues() -> int:
     return escalations.queue_escalations()
+
+
+@shared_task(name="issues.tasks.resume_bulk_jobs", ignore_result=True)
+def resume_bulk_jobs() -> int:
+    return services.resume_stalled_jobs()
 
 
 @shared_task(name="issues.tasks.send_fixed_followups", ignore_result=True)

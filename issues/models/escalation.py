@@ -80,6 +80,9 @@ class BulkJob(models.Model):
     failed_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Touched after every issue: a job not DONE whose heartbeat is old lost its worker and is
+    # handed to another (issues/services/bulkjobs.py resume_stalled_jobs).
+    updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -107,7 +110,11 @@ class BulkJobItem(models.Model):
     """What a bulk job did to one issue; its existence means "never again" for that issue."""
 
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="items")
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: an issue deleted before its turn is still recorded ("no longer
+    # exists"), so the job's counts add up to its selection.
+    issue = models.ForeignKey(
+        Issue, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     outcome = models.CharField(max_length=10, choices=BulkOutcome.choices)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
