@@ -108,6 +108,23 @@ class ApiKeyAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     readonly_fields = ["prefix", "created_at", "last_used_at", "request_count"]
     actions = ["deactivate_keys"]
 
+    # Who may see and manage keys is roles.py's answer, not Django's model permissions (which a
+    # group could grant a department's staff member).
+    def has_module_permission(self, request):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_add_permission(self, request):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.can_manage_api_keys(request.user)
+
     def get_fields(self, request, obj=None):
         if obj is None:  # the secret does not exist yet: it is made on save
             return ["owner", "name", "active"]
