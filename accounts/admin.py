@@ -38,7 +38,15 @@ class UserAdmin(OfferedFiltersOnly, DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         (
             "Profile",
-            {"fields": ("display_name", "email_verified", "notify_updates", "notify_ward_digest")},
+            {
+                "fields": (
+                    "display_name",
+                    "email_verified",
+                    "notify_updates",
+                    "notify_ward_digest",
+                    "notify_escalations",
+                )
+            },
         ),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
@@ -99,6 +107,23 @@ class ApiKeyAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "request_count"]
     actions = ["deactivate_keys"]
+
+    # Who may see and manage keys is roles.py's answer, not Django's model permissions (which a
+    # group could grant a department's staff member).
+    def has_module_permission(self, request):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_add_permission(self, request):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.can_manage_api_keys(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return roles.can_manage_api_keys(request.user)
 
     def get_fields(self, request, obj=None):
         if obj is None:  # the secret does not exist yet: it is made on save

@@ -165,13 +165,16 @@ class ResendVerificationForm(NoColonMixin, forms.Form):
 class SettingsForm(NoColonMixin, forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "notify_updates", "notify_ward_digest"]
+        fields = ["display_name", "notify_updates", "notify_ward_digest", "notify_escalations"]
         labels = {
             "display_name": gettext_lazy("Name shown on your reports and comments"),
         }
         help_texts = {
             "display_name": gettext_lazy("Leave empty to appear as “a resident”."),
             "notify_ward_digest": gettext_lazy("Only for aldermen and ward watchers."),
+            "notify_escalations": gettext_lazy(
+                "Only for department staff: issues overdue in your queue."
+            ),
         }
 
     def clean_display_name(self):

@@ -53,6 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("email me about issues I report or follow"), default=True
     )
     notify_ward_digest = models.BooleanField(_("daily digest of my wards (aldermen)"), default=True)
+    notify_escalations = models.BooleanField(
+        _("overdue-issue escalations (department staff)"), default=True
+    )
 
     objects = UserManager()
 

@@ -109,6 +109,13 @@ def can_manage_catalogue(user: User | None) -> bool:
     return is_admin(user)
 
 
+def can_manage_api_keys(user: User | None) -> bool:
+    """Open311 API keys (issue, see, deactivate): admins only. A key speaks for its owner on
+    every request, so handing one out is an admin's decision, whatever Django permissions a
+    group may carry."""
+    return is_admin(user)
+
+
 def can_assign_to(user: User | None, issue: Routed) -> bool:
     """Whether the issue may be given to `user`: only active members of its department carry it
     (admins work every queue but are members of none, so they are not assignees)."""

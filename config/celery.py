@@ -41,6 +41,19 @@ app.conf.beat_schedule = {
         "schedule": float(settings.UPSTREAM_POLL_SECONDS),
         "options": {"expires": max(settings.UPSTREAM_POLL_SECONDS - 5, 5)},
     },
+    # Issues past their due time: the assignee, then the supervisors (issues/notify/escalations.py).
+    # Each threshold is recorded once in the database, so overlapping runs send nothing twice.
+    "overdue-escalations": {
+        "task": "issues.tasks.escalate_overdue_issues",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Background bulk actions whose worker died: handed to another (issues/services/bulkjobs.py).
+    "bulk-jobs-resume": {
+        "task": "issues.tasks.resume_bulk_jobs",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "ward-daily-digest": {
         "task": "issues.tasks.send_ward_digests",
         "schedule": crontab(hour=7, minute=0),

@@ -315,6 +315,12 @@ REPORTER_REOPEN_DAYS = env.int("REPORTER_REOPEN_DAYS", default=14)
 # An anonymous report of a type that asks for confirmation waits this long for its emailed link,
 # then is deleted (beat: issues.tasks.expire_unconfirmed_reports).
 REPORT_CONFIRM_HOURS = env.int("REPORT_CONFIRM_HOURS", default=48)
+# Overdue escalation (issues/notify/escalations.py): how many hours past its due time an issue's
+# department's supervisors are told, when the department sets no delay of its own.
+ESCALATE_TO_SUPERVISORS_AFTER_HOURS = env.int("ESCALATE_TO_SUPERVISORS_AFTER_HOURS", default=24)
+# Workbench bulk actions over more issues than this run as background jobs with a progress page
+# (issues/services/bulkjobs.py); smaller ones finish within the request.
+BULK_JOB_THRESHOLD = env.int("BULK_JOB_THRESHOLD", default=50)
 
 # The city's own Open311 system (docs/open311.md, "Connecting to the city's system"): how often
 # beat reads its updates, how many times a send is tried (1, 2, 4 ... minutes apart, at most 6 h)

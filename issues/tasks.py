@@ -11,19 +11,23 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.notify import area_digests, delivery, digests, hotspots, reminders
+from issues.notify import area_digests, delivery, digests, escalations, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
+from issues.services.bulkjobs import run_bulk_job_task
 from issues.upstream import delivery as upstream
 from issues.upstream.delivery import send_to_city
 
 __all__ = [
     "build_export",
     "detect_hotspots",
+    "escalate_overdue_issues",
     "expire_unconfirmed_reports",
     "poll_city_systems",
     "requeue_city_outbox",
     "requeue_pending_notifications",
+    "resume_bulk_jobs",
+    "run_bulk_job_task",
     "send_adoption_reminders",
     "send_alert_digests",
     "send_fixed_followups",
@@ -51,6 +55,16 @@ def expire_unconfirmed_reports() -> int:
 @shared_task(name="issues.tasks.send_alert_digests", ignore_result=True)
 def send_alert_digests() -> int:
     return area_digests.queue_alert_digests()
+
+
+@shared_task(name="issues.tasks.escalate_overdue_issues", ignore_result=True)
+def escalate_overdue_issues() -> int:
+    return escalations.queue_escalations()
+
+
+@shared_task(name="issues.tasks.resume_bulk_jobs", ignore_result=True)
+def resume_bulk_jobs() -> int:
+    return services.resume_stalled_jobs()
 
 
 @shared_task(name="issues.tasks.send_fixed_followups", ignore_result=True)

@@ -30,6 +30,20 @@ class Department(SlugFromName):
         default=True, help_text=_("Email the contact address about new and transferred issues.")
     )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    # Overdue escalation (issues/notify/escalations.py): the assignee hears first, these people
+    # once the issue has stayed overdue for `escalate_after_hours` more.
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="supervised_departments",
+        blank=True,
+        help_text=_("Emailed when an issue stays overdue past the escalation delay."),
+    )
+    escalate_after_hours = models.PositiveIntegerField(
+        _("escalate to supervisors after (hours overdue)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the site's default (ESCALATE_TO_SUPERVISORS_AFTER_HOURS)."),
+    )
     upstream = models.ForeignKey(
         "UpstreamEndpoint",
         on_delete=models.SET_NULL,

@@ -3,21 +3,54 @@ never undoes the others, and the person is told which were left as they were and
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from issues import services
 from issues.admin.forms import BulkCloseForm, TransferForm
-from issues.models import Status
+from issues.models import BulkAction, Status
 
 # How many refusals a bulk action spells out before summarising the rest.
 REFUSALS_SHOWN = 10
+# The plain status moves, as background jobs name them (a close has its own form).
+BACKGROUND_STATUS = {
+    Status.ACKNOWLEDGED: BulkAction.ACKNOWLEDGE,
+    Status.IN_PROGRESS: BulkAction.START_WORK,
+    Status.CLOSED: BulkAction.CLOSE,
+}
 
 
 class BulkActionsMixin:
-    """The actions offered above IssueAdmin's queue."""
+    """The actions offered above IssueAdmin's queue.
+
+    A selection larger than BULK_JOB_THRESHOLD becomes a background job (issues/services/
+    bulkjobs.py) and the person is taken to its progress page; a smaller one is done within the
+    request, where it takes about a second and the answer comes back on the queue at once.
+    """
+
+    def _in_background(self, request, issues, action: str, parameters: dict | None = None):
+        """The redirect to a new job's page when the selection is too big for the request,
+        else None (do it here)."""
+        if len(issues) <= settings.BULK_JOB_THRESHOLD:
+            return None
+        job = services.start_bulk_job(
+            by=request.user, action=action, issues=issues, parameters=parameters
+        )
+        messages.info(
+            request,
+            ngettext(
+                "%(n)d issue is being processed in the background.",
+                "%(n)d issues are being processed in the background.",
+                len(issues),
+            )
+            % {"n": len(issues)},
+        )
+        return HttpResponseRedirect(reverse("admin:issues_bulkjob_change", args=[job.pk]))
 
     def _report(self, request, changed, refused, done_message, **extra):
         if changed:
@@ -38,8 +71,12 @@ class BulkActionsMixin:
             )
 
     def _bulk_status(self, request, queryset, to: str, message: str = "", **close):
+        issues = list(queryset)
+        background = self._in_background(request, issues, BACKGROUND_STATUS[to])
+        if background is not None:
+            return background
         changed, refused = services.bulk_change_status(
-            issues=list(queryset), to=to, by=request.user, message=message, **close
+            issues=issues, to=to, by=request.user, message=message, **close
         )
         self._report(
             request,
@@ -51,16 +88,20 @@ class BulkActionsMixin:
 
     @admin.action(description=_("Acknowledge"), permissions=["work"])
     def acknowledge(self, request, queryset):
-        self._bulk_status(request, queryset, Status.ACKNOWLEDGED)
+        return self._bulk_status(request, queryset, Status.ACKNOWLEDGED)
 
     @admin.action(description=_("Start work (in progress)"), permissions=["work"])
     def start_work(self, request, queryset):
-        self._bulk_status(request, queryset, Status.IN_PROGRESS)
+        return self._bulk_status(request, queryset, Status.IN_PROGRESS)
 
     @admin.action(description=_("Assign to me"), permissions=["work"])
     def assign_to_me(self, request, queryset):
+        issues = list(queryset)
+        background = self._in_background(request, issues, BulkAction.ASSIGN_TO_ME)
+        if background is not None:
+            return background
         changed, refused = services.bulk_assign(
-            issues=list(queryset), assignee=request.user, by=request.user
+            issues=issues, assignee=request.user, by=request.user
         )
         self._report(
             request,
@@ -80,6 +121,19 @@ class BulkActionsMixin:
         )
         if applying and form.is_valid():
             data = form.cleaned_data
+            background = self._in_background(
+                request,
+                issues,
+                BulkAction.CLOSE,
+                {
+                    "message": data["message"],
+                    "resolution": data["resolution"],
+                    "referred_to": data["referred_to"],
+                    "template_id": data["template"].pk if data.get("template") else None,
+                },
+            )
+            if background is not None:
+                return background
             self._bulk_status(
                 request,
                 issues,
@@ -108,6 +162,17 @@ class BulkActionsMixin:
         applying = "apply" in request.POST
         form = TransferForm(request.POST if applying else None)
         if applying and form.is_valid():
+            background = self._in_background(
+                request,
+                issues,
+                BulkAction.TRANSFER,
+                {
+                    "department_id": form.cleaned_data["department"].pk,
+                    "message": form.cleaned_data["message"],
+                },
+            )
+            if background is not None:
+                return background
             changed, refused = services.bulk_transfer(
                 issues=issues,
                 to_department=form.cleaned_data["department"],

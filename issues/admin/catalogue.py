@@ -72,9 +72,25 @@ class DepartmentForm(forms.ModelForm):
         ),
     )
 
+    supervisors = _people_field(
+        _("supervisors"),
+        _(
+            "Emailed when an issue stays overdue past the escalation delay. To open the "
+            "emailed workbench link they also need to be staff here."
+        ),
+    )
+
     class Meta:
         model = Department
-        fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream"]
+        fields = [
+            "name",
+            "slug",
+            "contact_email",
+            "notify_new_issues",
+            "upstream",
+            "supervisors",
+            "escalate_after_hours",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +104,16 @@ class DepartmentAdmin(CatalogueAdmin):
     list_display = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "staff_count"]
     search_fields = ["name", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "members"]
+    fields = [
+        "name",
+        "slug",
+        "contact_email",
+        "notify_new_issues",
+        "upstream",
+        "members",
+        "supervisors",
+        "escalate_after_hours",
+    ]
 
     def get_queryset(self, request):
         return (

@@ -15,6 +15,7 @@ from issues.models import (
     EmailOptOut,
     HotspotAlert,
     Notification,
+    NotificationState,
     Photo,
     StatusChange,
     Subscription,
@@ -22,6 +23,7 @@ from issues.models import (
     Vote,
 )
 from issues.notify import delivery
+from issues.notify.withdrawal import WITHDRAWN
 from issues.upstream import delivery as city_outbox
 
 
@@ -110,14 +112,24 @@ class NotificationAdmin(AdminOnly):
         "attempts",
         "created_at",
         "sent_at",
+        "why_not_sent",
     ]
     list_filter = ["state", "event"]
+    # Counts beside each state and event: withdrawn rows (hidden issue, unsubscribed recipient)
+    # are counted apart from failures, which are the ones that need someone.
+    show_facets = admin.ShowFacets.ALWAYS
     list_select_related = ["issue__service_type"]
     search_fields = ["recipient_email", "issue__public_id", "subject"]
     actions = ["resend"]
 
     def has_resend_permission(self, request):
         return roles.is_admin(request.user)
+
+    @admin.display(description=_("why not sent"))
+    def why_not_sent(self, obj):
+        if obj.state in (NotificationState.FAILED, NotificationState.WITHDRAWN):
+            return obj.last_error.removeprefix(WITHDRAWN)[:120]
+        return ""
 
     @admin.action(description=_("Send failed emails again"), permissions=["resend"])
     def resend(self, request, queryset):

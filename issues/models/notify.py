@@ -114,6 +114,7 @@ class NotificationEvent(models.TextChoices):
     ALERT_DIGEST = "alert_digest", _("Alert areas: daily or weekly summary")
     ISSUE_REOPENED = "issue_reopened", _("Issue reopened (to its department and assignee)")
     REPORT_CONFIRM = "report_confirm", _("Confirm an anonymous report")
+    OVERDUE_ESCALATION = "overdue_escalation", _("Overdue issue escalated (to staff)")
 
 
 # Mail to a department's own address: it links to the staff workbench, and a hidden issue still
@@ -129,6 +130,9 @@ class NotificationState(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Not sent on purpose (issues/notify/withdrawal.py): the issue was hidden, the recipient
+    # unsubscribed... Kept apart from failures, which someone has to look at.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Notification(models.Model):

@@ -37,7 +37,7 @@ from django.utils.module_loading import import_string
 from issues.models import Notification, NotificationEvent, NotificationState
 from issues.notify.background import BackgroundSender
 from issues.notify.recipients import opt_outs
-from issues.notify.withdrawal import WITHDRAWN, withdrawn_reason
+from issues.notify.withdrawal import WITHDRAWN, visible_items_only, withdrawn_reason
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +120,15 @@ def deliver(notification_id: int, connection=None) -> str:
             return "skipped"
         reason = withdrawn_reason(row)
         if reason:
-            row.state = NotificationState.FAILED
+            # A row that could not be rendered failed (someone must fix the template); every
+            # other reason is a choice someone made, and the row is withdrawn, not failed.
+            unrendered = not row.body_text
+            row.state = NotificationState.FAILED if unrendered else NotificationState.WITHDRAWN
             row.last_error = WITHDRAWN + reason
             row.save(update_fields=["state", "last_error"])
             return row.state
         row.attempts += 1
+        body_fields = _recheck_listed_issues(row)
         try:
             build_message(row, connection=connection).send(fail_silently=False)
         except Exception as exc:
@@ -135,14 +139,16 @@ def deliver(notification_id: int, connection=None) -> str:
             else:
                 row.next_attempt_at = now + backoff(row.attempts)
                 log.info("Notification %s will be retried: %s", row.pk, row.last_error)
-            row.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+            row.save(
+                update_fields=["attempts", "last_error", "state", "next_attempt_at", *body_fields]
+            )
             if row.state == NotificationState.PENDING:
                 _schedule_retry(row)
             return row.state
         row.state = NotificationState.SENT
         row.sent_at = now
         row.last_error = ""
-        fields = ["attempts", "state", "sent_at", "last_error"]
+        fields = ["attempts", "state", "sent_at", "last_error", *body_fields]
         if row.event == NotificationEvent.ACCOUNT:
             # Account emails carry live sign-in links (verification, password reset): once
             # sent, the outbox keeps that it went, not the link.
@@ -150,6 +156,16 @@ def deliver(notification_id: int, connection=None) -> str:
             fields += ["body_text", "body_html"]
         row.save(update_fields=fields)
         return row.state
+
+
+def _recheck_listed_issues(row: Notification) -> list[str]:
+    """A digest's entries for issues hidden since it was written are taken out now, just before
+    sending; returns the fields that changed (stored with the row, so the outbox shows what went)."""
+    text, html = visible_items_only(row.body_text, row.body_html)
+    if (text, html) == (row.body_text, row.body_html):
+        return []
+    row.body_text, row.body_html = text, html
+    return ["body_text", "body_html"]
 
 
 def deliver_many(ids: Iterable[int]) -> dict[str, int]:

@@ -14,9 +14,9 @@ from issues.models import Adoption, AreaAlert, Issue
 UNSUBSCRIBE_SALT = "civicfix.unsubscribe"
 FOLLOWUP_SALT = "civicfix.followup"
 # What an unsubscribe link can stop: one issue, one watched ward, the aldermen's digest, a
-# department's feed of new issues, one adoption's reminders, one alert area, or everything sent to
-# the address.
-SCOPES = ("issue", "ward", "digest", "department", "adoption", "alert", "all")
+# department's feed of new issues, one adoption's reminders, one alert area, a staff member's
+# overdue escalations, or everything sent to the address.
+SCOPES = ("issue", "ward", "digest", "department", "adoption", "alert", "escalation", "all")
 
 
 def absolute(path: str) -> str:

@@ -60,8 +60,9 @@ def unsubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
 
     issue: stop following the issue; ward: stop watching the ward; digest: an alderman's daily
     digest and hotspot alerts; department: the department's feed of new issues (its contact
-    address only); adoption: that adoption's visit reminders (the adoption goes on); all: every
-    email to the address (EmailOptOut)."""
+    address only); escalation: a staff member's overdue-issue escalations; adoption: that
+    adoption's visit reminders (the adoption goes on); all: every email to the address
+    (EmailOptOut)."""
     email = email.lower()
     if scope == "issue":
         return _subscriptions_of(email, issue_id=target_id).delete()[0]
@@ -72,6 +73,12 @@ def unsubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
             get_user_model()
             .objects.filter(email=email, notify_ward_digest=True)
             .update(notify_ward_digest=False)
+        )
+    if scope == "escalation":
+        return (
+            get_user_model()
+            .objects.filter(email__iexact=email, notify_escalations=True)
+            .update(notify_escalations=False)
         )
     if scope == "department":
         return Department.objects.filter(
@@ -105,6 +112,8 @@ def resubscribe(*, email: str, scope: str, target_id: int | None = None) -> int:
         return 1
     if scope == "digest":
         return get_user_model().objects.filter(email=email).update(notify_ward_digest=True)
+    if scope == "escalation":
+        return get_user_model().objects.filter(email__iexact=email).update(notify_escalations=True)
     if scope == "department":
         return Department.objects.filter(pk=target_id, contact_email__iexact=email).update(
             notify_new_issues=True

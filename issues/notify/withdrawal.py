@@ -7,6 +7,8 @@ unsubscribe; the row was right when written, but sending it now would leak or an
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,12 +19,34 @@ from issues.models import (
     AreaAlert,
     Comment,
     EmailOptOut,
+    Issue,
     Notification,
     NotificationEvent,
     Subscription,
 )
 
 WITHDRAWN = "Withdrawn: "
+
+# A digest lists many issues; each entry is written between these marks (templates/emails/
+# *_digest.*), so that at send time the entries of issues hidden since can be taken out and the
+# rest of the digest still goes. The marks never leave the machine.
+DIGEST_ITEM = re.compile(r"⟦cf-issue:(\d+)⟧(.*?)⟦/cf-issue⟧", re.S)
+
+
+def visible_items_only(*bodies: str) -> list[str]:
+    """The bodies with the entries of issues no longer public removed, and the marks gone.
+
+    A digest is rendered when beat writes it and sent when a worker gets to it: a moderator may
+    hide a listed report in between, and nobody may read about a hidden report."""
+    ids = {int(found) for body in bodies for found, _text in DIGEST_ITEM.findall(body)}
+    if not ids:
+        return list(bodies)
+    public = set(Issue.objects.public().filter(pk__in=ids).values_list("pk", flat=True))
+
+    def keep(match: re.Match) -> str:
+        return match.group(2) if int(match.group(1)) in public else ""
+
+    return [DIGEST_ITEM.sub(keep, body) for body in bodies]
 
 
 def _ref(row: Notification) -> str:
@@ -51,6 +75,12 @@ def withdrawn_reason(row: Notification) -> str:
         comment = Comment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
         if comment is None or comment.is_hidden or comment.is_internal:
             return "the comment was hidden or deleted."
+    if row.event == NotificationEvent.OVERDUE_ESCALATION:
+        return _escalation_unwanted(row)
+    if row.event == NotificationEvent.WARD_DIGEST:
+        user = row.recipient_user
+        if user is None or not user.notify_ward_digest or not user.wards.exists():
+            return "the recipient no longer holds a ward, or turned the digest off."
     if row.event in (NotificationEvent.AREA_ALERT, NotificationEvent.ALERT_DIGEST):
         reason = _alert_unwanted(row)
         if reason:
@@ -85,6 +115,18 @@ def _reminder_unwanted(row: Notification) -> str:
         return "the adopter turned the reminders off."
     if timezone.localdate(adoption.next_due_at).isoformat() > due:
         return "the adopter has logged a visit since."
+    return ""
+
+
+def _escalation_unwanted(row: Notification) -> str:
+    issue = row.issue
+    if issue is None or not issue.is_open:
+        return "the issue was closed before the escalation went out."
+    if issue.is_hidden:
+        return "the issue was hidden by a moderator."
+    user = row.recipient_user
+    if user is not None and not user.notify_escalations:
+        return "the recipient turned escalation emails off."
     return ""
 
 

@@ -14,6 +14,12 @@ from issues.services.adoption import (
     log_visit,
     set_name_shown,
 )
+from issues.services.bulkjobs import (
+    resume_stalled_jobs,
+    run_bulk_job,
+    run_bulk_job_task,
+    start_bulk_job,
+)
 from issues.services.catalogue import (
     delete_wards,
     remove_staff,
@@ -91,10 +97,14 @@ __all__ = [
     "report_abuse",
     "reschedule_open_issues",
     "resolve_abuse",
+    "resume_stalled_jobs",
     "route",
+    "run_bulk_job",
+    "run_bulk_job_task",
     "set_hidden",
     "set_name_shown",
     "set_sla_hours",
     "set_staff",
+    "start_bulk_job",
     "transfer_issue",
 ]

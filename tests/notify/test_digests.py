@@ -189,3 +189,46 @@ def test_reopened_and_closed_again_is_asked_again(closed_issue, staff_user, sett
 def test_city_hall_point_is_in_ward_42(issue):
     # The fixtures' small wards stand in for the real map: make sure they route like it.
     assert issue.ward.number == 42 and CITY_HALL
+
+
+# Re-checked at send time ----------------------------------------------------------------------
+
+
+def test_an_issue_hidden_after_the_digest_was_queued_is_not_in_it(
+    alderman, service_type, staff_user
+):
+    from issues.models import NotificationState
+    from issues.notify import delivery
+
+    kept = quietly(service_type=service_type, address="1 Kept St")
+    hidden = quietly(service_type=service_type, address="2 Secret St")
+    digests.queue_ward_digests()  # written; no commit here, so not sent yet
+    row = Notification.objects.get(event=NotificationEvent.WARD_DIGEST)
+    assert hidden.public_id in row.body_text  # it was public when the digest was written
+    services.set_hidden(target=hidden, hidden=True, by=staff_user, reason="Private address")
+
+    assert delivery.deliver(row.pk) == NotificationState.SENT
+
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    for body in (message.body, html):
+        assert kept.public_id in body and "1 Kept St" in body
+        assert hidden.public_id not in body and "Secret St" not in body
+        assert "cf-issue" not in body  # the marks never leave the machine
+    row.refresh_from_db()
+    assert hidden.public_id not in row.body_text  # the outbox keeps what went
+
+
+def test_a_digest_is_withdrawn_when_its_alderman_no_longer_holds_a_ward(
+    alderman, service_type, wards
+):
+    from issues.models import NotificationState
+    from issues.notify import delivery
+
+    quietly(service_type=service_type)
+    digests.queue_ward_digests()
+    row = Notification.objects.get(event=NotificationEvent.WARD_DIGEST)
+    wards[42].aldermen.remove(alderman)
+
+    assert delivery.deliver(row.pk) == NotificationState.WITHDRAWN
+    assert mail.outbox == []

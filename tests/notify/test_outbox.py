@@ -125,7 +125,7 @@ def test_opt_out_after_queueing_withdraws_the_row(pending):
     EmailOptOut.objects.create(email=pending[0].recipient_email)
     delivery.deliver_many([r.pk for r in pending])
     pending[0].refresh_from_db()
-    assert pending[0].state == NotificationState.FAILED
+    assert pending[0].state == NotificationState.WITHDRAWN
     assert pending[0].last_error.startswith(withdrawal.WITHDRAWN)
     assert [m.to for m in mail.outbox] == [[pending[1].recipient_email]]
 
@@ -164,7 +164,7 @@ def test_unwatching_the_ward_before_delivery_withdraws_the_new_issue_email(
     make_issue(service_type, point=CITY_HALL, reporter=resident)  # on_commit not run: pending
     row = Notification.objects.get(event=NotificationEvent.WARD_NEW_ISSUE)
     subscriptions.unsubscribe(email=neighbour.email, scope="ward", target_id=wards[42].pk)
-    assert delivery.deliver(row.pk) == NotificationState.FAILED
+    assert delivery.deliver(row.pk) == NotificationState.WITHDRAWN
     assert mail.outbox == []
 
 
@@ -180,7 +180,7 @@ def test_turning_the_department_feed_off_before_delivery_withdraws_its_new_issue
     subscriptions.unsubscribe(
         email=department.contact_email, scope="department", target_id=department.pk
     )
-    assert delivery.deliver(row.pk) == NotificationState.FAILED
+    assert delivery.deliver(row.pk) == NotificationState.WITHDRAWN
     assert mail.outbox == []
 
 
@@ -294,8 +294,8 @@ def test_hotspot_alerts_honour_the_aldermans_and_the_departments_choice(departme
     to_department = hotspot_row(department.contact_email)
     department.notify_new_issues = False
     department.save()
-    assert delivery.deliver(to_alderman.pk) == NotificationState.FAILED
-    assert delivery.deliver(to_department.pk) == NotificationState.FAILED
+    assert delivery.deliver(to_alderman.pk) == NotificationState.WITHDRAWN
+    assert delivery.deliver(to_department.pk) == NotificationState.WITHDRAWN
     assert mail.outbox == []
 
 

@@ -97,3 +97,24 @@ def test_types_filter_the_digest(service_type, deliver):
     quietly(service_type, point=NEAR)
     count, _ = deliver(area_digests.queue_alert_digests)
     assert count == 0
+
+
+def test_a_report_hidden_after_the_alert_digest_was_queued_is_left_out(service_type, staff_user):
+    from django.core import mail
+
+    from issues.models import NotificationState
+    from issues.notify import delivery
+
+    alert_for("daily@example.org")
+    kept = quietly(service_type, point=NEAR, address="1 Kept St")
+    hidden = quietly(service_type, point=NEAR, address="2 Secret St")
+    area_digests.queue_alert_digests()  # written; no commit here, so not sent yet
+    row = Notification.objects.get(event=NotificationEvent.ALERT_DIGEST)
+    services.set_hidden(target=hidden, hidden=True, by=staff_user, reason="Private address")
+
+    assert delivery.deliver(row.pk) == NotificationState.SENT
+
+    (message,) = mail.outbox
+    for body in (message.body, message.alternatives[0][0]):
+        assert kept.public_id in body and hidden.public_id not in body
+        assert "Secret St" not in body and "cf-issue" not in body
