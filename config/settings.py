@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS
 
 from config.storage import default_storage
 
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     # token anew in every response and GZipMiddleware pads each body with random bytes (Django
     # 4.2+), so pages with a form are compressed too (docs/scaling.md, "Compression").
     "django.middleware.gzip.GZipMiddleware",
+    # Public reads to the replica when there is one (config/dbrouting.py); otherwise a no-op.
+    "config.dbrouting.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +126,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
+# A streaming read replica (docs/scaling.md): anonymous public reads go there, everything else
+# to the primary (config/dbrouting.py). Unset: one database, no router, nothing changes.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_READS = bool(DATABASE_REPLICA_URL)
+# After a write, that browser reads the primary this long (longer than the replica's usual lag).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=15)
+# Staff and account screens always read the primary.
+DATABASE_PRIMARY_PATHS = ["/admin/", "/accounts/"]
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # Tests: the test database is created on the primary only (a replica is read-only) and
+        # reaches the replica by streaming, under the same name. MIRROR makes Django give this
+        # alias the test database's NAME and nothing else (Django 5.2's set_as_test_mirror), so
+        # it keeps the replica's host and port: in tests too it reads the real replica. Under
+        # pytest -n each worker's test_<db>_gwN exists on both, the same way.
+        "TEST": {"MIRROR": DEFAULT_DB_ALIAS},
+    }
+    DATABASE_ROUTERS = ["config.dbrouting.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The dashboards' covering indexes (INCLUDE columns) are a PostgreSQL feature; SQLite builds the
 # same indexes without the extra columns, which is all the embedded mode needs.

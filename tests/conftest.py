@@ -76,6 +76,17 @@ def _eager_tasks_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _primary_reads_unless_testing_the_replica(request, settings):
+    """With DATABASE_REPLICA_URL set (CI), the suite's tests still read the primary: they write
+    rows and read them back at once through a page, which a replica promises only to the writer's
+    pinned browser. The routing tests (marked `replica`, tests/multidb/) turn it on and test
+    exactly those promises against the real replica."""
+    settings.DATABASE_REPLICA_READS = bool(
+        settings.DATABASE_REPLICA_URL and request.node.get_closest_marker("replica")
+    )
+
+
 @pytest.fixture
 def deliver(django_capture_on_commit_callbacks):
     """Run what a commit would schedule (eager Celery), and return the messages sent."""
