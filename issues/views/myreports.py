@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import ratelimit
 from issues import selectors
 from issues.forms import AttributeQuestions
 from issues.models import DESCRIPTION_MAX
@@ -120,6 +121,9 @@ def reopen(request, public_id: str):
     issue = _own_issue(request, public_id)
     if issue is None:
         return render(request, "issues/not_found.html", {"public_id": public_id}, status=404)
+    if not ratelimit.allow("comment", request):  # an update like a comment, limited alike
+        context = {"issue": issue, "what": _("updates")}
+        return render(request, "issues/rate_limited.html", context, status=429)
     try:
         residents.reopen_own_report(
             issue=issue, by=request.user, note=request.POST.get("note", "")[: DESCRIPTION_MAX + 1]

@@ -167,3 +167,16 @@ def test_a_link_sent_to_another_address_cannot_reopen(client, own, resident, sta
     assert response.status_code == 403
     own.refresh_from_db()
     assert own.status == Status.CLOSED
+
+
+def test_reopening_is_rate_limited_like_comments(client, own, resident, staff_user, settings):
+    with events.suppressed():
+        services.change_status(issue=own, to=Status.CLOSED, by=staff_user, resolution="fixed")
+    own.refresh_from_db()
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment": (0, 3600)}
+    assert client.post(links.not_fixed_url(own, resident.email)).status_code == 429
+    client.force_login(resident)
+    response = client.post(reverse("issues:reopen_report", args=[own.public_id]))
+    assert response.status_code == 429
+    own.refresh_from_db()
+    assert own.status == Status.CLOSED
