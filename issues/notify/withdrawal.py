@@ -96,7 +96,10 @@ def withdrawn_reason(row: Notification) -> str:
         return "the issue was hidden by a moderator."
     # An unsubscribe link (the issue's or the ward's) also stops mail already queued.
     if row.event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
-        target, reason = {"issue": issue}, "the recipient stopped following the issue."
+        # Marking a duplicate moves its followers to the original in the same transaction as
+        # the closing, so the closing email is still theirs: following either one counts.
+        ids = [issue.pk] + ([issue.duplicate_of_id] if issue.duplicate_of_id else [])
+        target, reason = {"issue_id__in": ids}, "the recipient stopped following the issue."
     elif row.event == NotificationEvent.WARD_NEW_ISSUE:
         target, reason = {"ward_id": row.ward_id}, "the recipient stopped watching the ward."
     else:

@@ -80,14 +80,15 @@ def test_duplicate_and_referred_closing_emails_say_so(service_type, resident, st
         original = make_issue(service_type, description="The first report")
         dup = make_issue(service_type, reporter=resident, description="Same hole")
         referred = make_issue(service_type, reporter=resident, description="Power line")
-    deliver(services.mark_duplicate, issue=dup, original=original, by=staff_user)
-    # The merge moves the reporter's follow to the original, so delivery withdraws this row
-    # (issues/notify/withdrawal.py); what it says is still the closing email's.
-    row = dup.notifications.get(
+    _, sent = deliver(services.mark_duplicate, issue=dup, original=original, by=staff_user)
+    # The merge moved the reporter's follow to the original in the same transaction: the
+    # closing email is still theirs, and is sent (it was once withdrawn as "stopped following").
+    message, html = _mail_to(sent, resident.email)
+    assert original.public_id in message.body and original.get_absolute_url() in html
+    assert "Duplicate" in message.body and NOT_FIXED.search(message.body)
+    assert dup.notifications.get(
         event=NotificationEvent.STATUS_CHANGED, recipient_email=resident.email
-    )
-    assert original.public_id in row.body_text and original.get_absolute_url() in row.body_html
-    assert "Duplicate" in row.body_text and NOT_FIXED.search(row.body_text)
+    ).sent_at
 
     sent = _close(deliver, referred, staff_user, resolution="referred", referred_to="ComEd")
     message, html = _mail_to(sent, resident.email)

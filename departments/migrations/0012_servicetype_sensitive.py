@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('departments', '0010_merge_response_template_service_type'),
+        ('departments', '0011_escalation_supervisors'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issues', '0020_withheld_unconfirmed'),
+        ('issues', '0021_escalations_bulk_jobs_withdrawn'),
     ]
 
     operations = [
