@@ -45,6 +45,7 @@ def pick_targets(args) -> dict:
     return {
         "ids": ids,
         "ward": ward[0][0] if ward else "ward-1",
+        "ward_number": ward[0][1] if ward else 1,
         "compare": ",".join(str(w[1]) for w in wards) or "1,2",
         "type": busiest_type[0][0] if busiest_type else "pothole",
         "export_start": start,
@@ -58,6 +59,7 @@ def endpoints(t: dict) -> dict[str, list[str]]:
     lat, lon = t["point"]
     return {
         "healthz": ["/healthz"],
+        "home (map and list)": ["/"],
         "map viewport, zoomed out": [f"/map/issues.geojson?bbox={t['bbox_out']}&zoom=11"],
         "map viewport, zoomed in": [f"/map/issues.geojson?bbox={t['bbox_in']}&zoom=16"],
         "issue page": [f"/issues/{public_id}/" for public_id in t["ids"]],
@@ -71,6 +73,9 @@ def endpoints(t: dict) -> dict[str, list[str]]:
         "open311 requests (lat/long/radius)": [
             f"/open311/v2/requests.json?lat={lat}&long={lon}&radius=500"
         ],
+        "open311 requests (default)": ["/open311/v2/requests.json"],
+        "feed, new reports": ["/feeds/issues/new/"],
+        "feed, a ward's new reports": [f"/feeds/wards/{t['ward_number']}/new/"],
     }
 
 
@@ -108,6 +113,8 @@ def measure_size(args, size: int) -> dict:
                 f"   cold {timing['cold_ms']:9.1f} ms  {timing['cold_ratio']:6.1f}x"
             )
         result["healthz_ms"] = median_time(args.port, routes["healthz"], args.repeat)["median_ms"]
+        if getattr(args, "pages_only", False):
+            return result
         result["export"] = measure_export(args, server, targets)
         mixed = [p for name, paths in present.items() if name != "healthz" for p in paths]
         if mixed:

@@ -37,8 +37,16 @@ def endpoints() -> dict[str, list[str]]:
     from issues.models import Issue
 
     ids = list(Issue.objects.public().order_by("?").values_list("public_id", flat=True)[:20])
-    busiest = (
-        Ward.objects.annotate(n=Count("issues")).order_by("-n").values_list("slug", flat=True)
+    wards = list(
+        Ward.objects.annotate(n=Count("issues")).order_by("-n").values_list("slug", "number")[:5]
+    )
+    busiest = wards[0][0]
+    compare = ",".join(str(number) for _slug, number in wards)
+    busiest_type = (
+        Issue.objects.values("service_type__service_code")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("service_type__service_code", flat=True)
     )[0]
     lat, lon = 41.88365, -87.63201
     return {
@@ -50,15 +58,20 @@ def endpoints() -> dict[str, list[str]]:
         ],
         "ward dashboard": [f"/wards/{busiest}/"],
         "league": ["/wards/"],
+        "compare": [f"/wards/compare/?wards={compare}"],
+        "type page": [f"/wards/types/{busiest_type}/"],
+        "monthly report": [f"/wards/{busiest}/report/"],
         "open311 100": ["/open311/v2/requests.json?page_size=100"],
         "open311 radius": [f"/open311/v2/requests.json?lat={lat}&long={lon}&radius=500"],
         "feed": ["/feeds/issues/new/"],
     }
 
 
-def timed(client, urls, repeat: int, **headers) -> float:
+def timed(client, urls, repeat: int, before=None, **headers) -> float:
     samples = []
     for url in itertools.islice(itertools.cycle(urls), repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         response = client.get(url, **headers)
         samples.append((time.perf_counter() - start) * 1000)
@@ -71,6 +84,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--only", default="", help="Comma-separated endpoint names.")
     parser.add_argument("--profile", default="", help="cProfile this endpoint uncached.")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="With --profile: empty the whole cache before each request (as bench/run's cold).",
+    )
     args = parser.parse_args()
 
     import django
@@ -87,13 +105,19 @@ def main() -> None:
     real_anonymous, real_minute = pagecache.is_anonymous_read, pagecache._minute
     if args.profile:
         pagecache.is_anonymous_read = lambda request: False
+        from django.core.cache import cache
+
         urls = pages[args.profile]
-        timed(client, urls, 3)
+        before = cache.clear if args.cold else None
+        timed(client, urls, 3, before)
         profiler = cProfile.Profile()
         profiler.enable()
-        timed(client, urls, args.repeat)
+        print(f"median {timed(client, urls, args.repeat, before):.1f} ms")
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.print_callers("gettext|querystring|reverse")
         return
     print(
         f"{'':16} {'no cache':>9} {'miss':>9} {'hit':>9} {'304':>9}  (ms, median of {args.repeat})"
