@@ -138,19 +138,20 @@ def league_page(*, sort: str, descending: bool) -> dict:
     clock = Clock.at()
     colours_by_measure, legends = _choropleth(rows)
     definitions = {key: f"{t.definition} {t.better.capitalize()}." for key, t in terms().items()}
+    links = Links()
     table = [
         {
             "row": r,
             "url": reverse("wards:detail", kwargs={"slug": r.slug}),
             "colour": colours_by_measure[measure][r.number],
             "change": _league_changes(r, ctx.previous.get(r.ward_id, Previous(open=0))),
-            **_league_figures(Links(ward_number=r.number), r, labels, clock),
+            **_league_figures(links.for_ward(r.number), r, labels, clock),
         }
         for r in rows
     ]
     return {
         "table": table,
-        "totals": _league_figures(Links(), city, labels, clock),
+        "totals": _league_figures(links, city, labels, clock),
         "totals_change": _league_changes(city, ctx.city_previous),
         "columns": [
             (
