@@ -37,8 +37,16 @@ def endpoints() -> dict[str, list[str]]:
     from issues.models import Issue
 
     ids = list(Issue.objects.public().order_by("?").values_list("public_id", flat=True)[:20])
-    busiest = (
-        Ward.objects.annotate(n=Count("issues")).order_by("-n").values_list("slug", flat=True)
+    wards = list(
+        Ward.objects.annotate(n=Count("issues")).order_by("-n").values_list("slug", "number")[:5]
+    )
+    busiest = wards[0][0]
+    compare = ",".join(str(number) for _slug, number in wards)
+    busiest_type = (
+        Issue.objects.values("service_type__service_code")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("service_type__service_code", flat=True)
     )[0]
     lat, lon = 41.88365, -87.63201
     return {
@@ -50,15 +58,22 @@ def endpoints() -> dict[str, list[str]]:
         ],
         "ward dashboard": [f"/wards/{busiest}/"],
         "league": ["/wards/"],
+        "compare": [f"/wards/compare/?wards={compare}"],
+        "type page": [f"/wards/types/{busiest_type}/"],
+        "monthly report": [f"/wards/{busiest}/report/"],
         "open311 100": ["/open311/v2/requests.json?page_size=100"],
         "open311 radius": [f"/open311/v2/requests.json?lat={lat}&long={lon}&radius=500"],
         "feed": ["/feeds/issues/new/"],
+        "types index": ["/wards/types/"],
+        "viewport out": ["/map/issues.geojson?bbox=-87.94,41.64,-87.52,42.03&zoom=11"],
     }
 
 
-def timed(client, urls, repeat: int, **headers) -> float:
+def timed(client, urls, repeat: int, before=None, **headers) -> float:
     samples = []
     for url in itertools.islice(itertools.cycle(urls), repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         response = client.get(url, **headers)
         samples.append((time.perf_counter() - start) * 1000)
@@ -66,11 +81,55 @@ def timed(client, urls, repeat: int, **headers) -> float:
     return statistics.median(samples)
 
 
+def cold_cpu(client, pages: dict[str, list[str]], repeat: int) -> None:
+    """Each page cold (the whole cache emptied first): the median wall time, the median CPU
+    time of this process (Python: views, templates, row loading; not PostgreSQL's), the SQL
+    time as Django measured it, and the CPU time as a multiple of /healthz's. CPU time barely
+    moves with the machine's load, so before/after comparisons hold on a busy box."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = {}
+    for name, urls in pages.items():
+        walls, cpus, sqls, queries = [], [], [], 0
+        for url in [urls[0], *itertools.islice(itertools.cycle(urls), repeat)]:
+            cache.clear()
+            with CaptureQueriesContext(connection) as captured:
+                wall, cpu = time.perf_counter(), time.process_time()
+                response = client.get(url)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            assert response.status_code == 200, (url, response.status_code)
+            walls.append(wall * 1000)
+            cpus.append(cpu * 1000)
+            sqls.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+            queries = len(captured.captured_queries)
+        # The first request of each page warms Python's and PostgreSQL's caches: not counted.
+        rows[name] = [statistics.median(x[1:]) for x in (walls, cpus, sqls)] + [queries]
+    trivial = rows.get("healthz", [1, 1, 0, 0])[1] or 0.01
+    print(
+        f"{'cold, in-process':20} {'wall ms':>9} {'CPU ms':>9} {'SQL ms':>9} {'queries':>8} {'CPU/healthz':>12}"
+    )
+    for name, (wall, cpu, sql, queries) in rows.items():
+        print(f"{name:20} {wall:9.1f} {cpu:9.1f} {sql:9.1f} {queries:8d} {cpu / trivial:11.1f}x")
+    print(f"load average {os.getloadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--only", default="", help="Comma-separated endpoint names.")
     parser.add_argument("--profile", default="", help="cProfile this endpoint uncached.")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="With --profile: empty the whole cache before each request (as bench/run's cold).",
+    )
+    parser.add_argument(
+        "--cold-cpu",
+        action="store_true",
+        help="Each page cold: wall, CPU and SQL time, and CPU as a multiple of /healthz's.",
+    )
     args = parser.parse_args()
 
     import django
@@ -85,15 +144,24 @@ def main() -> None:
     if args.only:
         pages = {k: v for k, v in pages.items() if k in args.only.split(",")}
     real_anonymous, real_minute = pagecache.is_anonymous_read, pagecache._minute
+    if args.cold_cpu:
+        cold_cpu(client, pages, args.repeat)
+        return
     if args.profile:
         pagecache.is_anonymous_read = lambda request: False
+        from django.core.cache import cache
+
         urls = pages[args.profile]
-        timed(client, urls, 3)
+        before = cache.clear if args.cold else None
+        timed(client, urls, 3, before)
         profiler = cProfile.Profile()
         profiler.enable()
-        timed(client, urls, args.repeat)
+        print(f"median {timed(client, urls, args.repeat, before):.1f} ms")
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.print_callers("gettext|querystring|reverse")
         return
     print(
         f"{'':16} {'no cache':>9} {'miss':>9} {'hit':>9} {'304':>9}  (ms, median of {args.repeat})"

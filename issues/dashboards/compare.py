@@ -132,6 +132,8 @@ class Change:
     arrow: str  # ▲ ▼ or = (the words say the same, for readers who do not see it)
     words: str  # "up 4 from 20 in the 30 days before: worse"
     verdict: str  # "better", "worse", "same", "" (no earlier figure)
+    # The league table's cell: "up 4: worse" (the period is in its column's note).
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
             "=",
             _("the same as %(when)s") % {"when": when},
             "same",
+            _("the same"),
         )
     up = value > previous
     worse = up == term.higher_is_worse
@@ -212,8 +215,20 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
         "when": when,
         "v": verdict,
     }
+    if term.key == "median_days":
+        # The long words name the unit in the period; the cell must say it itself.
+        delta_text = _("%(n)s days") % {"n": delta_text}
+    short = (_("up %(d)s: %(v)s") if up else _("down %(d)s: %(v)s")) % {
+        "d": delta_text,
+        "v": verdict,
+    }
     return Change(
-        previous, fmt(previous), "▲" if up else "▼", words, "worse" if worse else "better"
+        previous,
+        fmt(previous),
+        "▲" if up else "▼",
+        words,
+        "worse" if worse else "better",
+        short,
     )
 
 

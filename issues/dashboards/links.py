@@ -3,10 +3,13 @@ same IssueFilters query string on both, so a number can always be checked."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import number_format
+from django.utils import numberformat
+from django.utils.formats import get_format, number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from issues.filters import IssueFilters
@@ -21,12 +24,32 @@ def _csv_base() -> str:
         return "/data/issues.csv"
 
 
+_SEPARATORS: dict[str | None, tuple[str, int, str]] = {}
+
+
+def _number(value, decimal_pos: int | None = None, *, grouping: bool = True) -> str:
+    """number_format with grouping, its three format look-ups done once per language: the
+    league table formats about a thousand numbers a page and those look-ups were most of it."""
+    language = get_language()
+    separators = _SEPARATORS.get(language)
+    if separators is None:
+        separators = _SEPARATORS[language] = (
+            get_format("DECIMAL_SEPARATOR", language),
+            get_format("NUMBER_GROUPING", language),
+            get_format("THOUSAND_SEPARATOR", language),
+        )
+    decimal, groups, thousands = separators
+    return numberformat.format(
+        value, decimal, decimal_pos, groups, thousands, force_grouping=grouping
+    )
+
+
 def count_text(value) -> str:
-    return "–" if value is None else number_format(value, force_grouping=True)
+    return "–" if value is None else _number(value)
 
 
 def days_text(value: float | None) -> str:
-    return "–" if value is None else number_format(round(value, 1), 1)
+    return "–" if value is None else _number(round(value, 1), 1, grouping=False)
 
 
 def expected_text(value: float | None) -> str:
@@ -61,6 +84,12 @@ class Links:
         self.ward_number = ward_number
         # Translated once per page, not once per figure: the league table has hundreds.
         self.csv_template = _("of “%(label)s”")
+
+    def for_ward(self, ward_number: int) -> Links:
+        """The same page's links for one ward (the league's rows): no URL resolved again."""
+        links = copy.copy(self)
+        links.ward_number = ward_number
+        return links
 
     def query(self, **params) -> str:
         if self.ward_number is not None:

@@ -20,7 +20,13 @@ from issues.dashboards.clock import (
     Clock,
     city_tz,
 )
-from issues.dashboards.compare import cached_league_context, ward_context
+from issues.dashboards.compare import (
+    Change,
+    Previous,
+    cached_league_context,
+    change_of,
+    ward_context,
+)
 from issues.dashboards.league import WardFigures, cached_league, sort_league
 from issues.dashboards.links import (
     Figure,
@@ -111,27 +117,42 @@ def _choropleth(rows: list[WardFigures]) -> tuple[dict, dict]:
     return colours_by_measure, legends
 
 
+def _league_changes(row: WardFigures, previous: Previous) -> dict[str, Change]:
+    """A league row's change against the previous period, for the measures that keep one
+    (overdue has no earlier figure, so its column shows none)."""
+    return {
+        key: change_of(term, getattr(row, key), getattr(previous, key))
+        for key, term in terms().items()
+        if term.previous
+    }
+
+
 def league_page(*, sort: str, descending: bool) -> dict:
-    """The league table sorted by `sort` (one of LEAGUE_SORTS), with its map's data."""
-    rows, city = cached_league()
+    """The league table sorted by `sort` (one of LEAGUE_SORTS), with each figure's change
+    against the previous period (compare.py) and its map's data."""
+    ctx = cached_league_context()
+    rows, city = ctx.rows, ctx.city
     rows = sort_league(rows, by=sort, descending=descending)
     measure = sort if sort in MEASURES else "open"
     labels = measure_labels()
     clock = Clock.at()
     colours_by_measure, legends = _choropleth(rows)
     definitions = {key: f"{t.definition} {t.better.capitalize()}." for key, t in terms().items()}
+    links = Links()
     table = [
         {
             "row": r,
             "url": reverse("wards:detail", kwargs={"slug": r.slug}),
             "colour": colours_by_measure[measure][r.number],
-            **_league_figures(Links(ward_number=r.number), r, labels, clock),
+            "change": _league_changes(r, ctx.previous.get(r.ward_id, Previous(open=0))),
+            **_league_figures(links.for_ward(r.number), r, labels, clock),
         }
         for r in rows
     ]
     return {
         "table": table,
-        "totals": _league_figures(Links(), city, labels, clock),
+        "totals": _league_figures(links, city, labels, clock),
+        "totals_change": _league_changes(city, ctx.city_previous),
         "columns": [
             (
                 key,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, OPENED_WINDOW_DAYS
@@ -27,8 +28,20 @@ class Term:
     previous: str
 
 
+_BY_LANGUAGE: dict[str | None, dict[str, Term]] = {}
+
+
 def terms() -> dict[str, Term]:
-    """The league's measures, in the order the pages show them."""
+    """The league's measures, in the order the pages show them: built once per language (a
+    league page asks for them for every row, and each is a dozen translated sentences)."""
+    language = get_language()
+    found = _BY_LANGUAGE.get(language)
+    if found is None:
+        found = _BY_LANGUAGE[language] = _build_terms()
+    return found
+
+
+def _build_terms() -> dict[str, Term]:
     return {
         t.key: t
         for t in (

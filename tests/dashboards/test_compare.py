@@ -225,3 +225,41 @@ def test_monthly_report_counts_the_month_and_carries_the_dashboard(client, conte
     assert "Save as PDF" in html
     assert client.get(f"/wards/{wards[0].slug}/report/?month=13-2026").status_code == 400
     assert client.get(f"/wards/{wards[0].slug}/report/").status_code == 200
+
+
+def test_league_table_shows_each_figures_change_in_words(client, context):
+    """The same history in the league: ward 1's and the city's changes, counted by hand.
+
+    City, now against before: open 4 against 2 + 0 + 0 = 2 thirty days ago (ward 2: 1 open now,
+    1 opened since); opened 3 (5, 10, 1 days ago) against 3 (40, 45, 50); median of (20, 1) =
+    10.5 against the median of (2, 10) = 6.0 in the 90 days before; on time 1 of 2 against 1 of
+    2 (ward 1's 2-day fix on time, ward 3's 10-day one late)."""
+    wards, _ = context
+    response = client.get("/wards/?sort=number")
+    assert response.status_code == 200
+    row = next(t for t in response.context["table"] if t["row"].number == wards[0].number)
+    change = row["change"]
+    assert (change["open"].arrow, change["open"].short) == ("▲", "up 1: worse")
+    assert change["opened_recent"].short == "the same"
+    assert (change["median_days"].arrow, change["median_days"].short) == (
+        "▲",
+        "up 18.0 days: worse",
+    )
+    assert (change["sla_share"].arrow, change["sla_share"].short) == (
+        "▼",
+        "down 100 points: worse",
+    )
+    assert "overdue" not in change  # no earlier figure is kept
+    # Ward 3 closed nothing lately: no median, so no change to show, not a made-up one.
+    quiet = next(t for t in response.context["table"] if t["row"].number == wards[2].number)
+    assert quiet["change"]["median_days"].short == ""
+    city = response.context["totals_change"]
+    assert city["open"].short == "up 2: worse"
+    assert city["opened_recent"].short == "the same"
+    assert city["median_days"].short == "up 4.5 days: worse"
+    assert city["sla_share"].short == "the same"
+    html = response.content.decode()
+    # Words, not colour alone; the full sentence on hover.
+    assert '<span aria-hidden="true">▲</span> up 18.0 days: worse</span>' in html
+    assert 'title="Up 18.0 from 2.0, the 90 days before: worse"' in html
+    assert "Under each figure, its change against the previous period" in html

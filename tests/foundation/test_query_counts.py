@@ -332,7 +332,7 @@ PUBLIC = {
     "is it fixed? yes": 1,
     "is it fixed? no": 1,
     "unsubscribe": 1,
-    "wards league": 6,
+    "wards league": 8,  # + the previous period behind the change column (issue 21)
     "ward dashboard": 17,  # + the figures' context: league rows and the previous period (issue 21)
     "ward outlines": 1,
     "ward open issues": 2,
