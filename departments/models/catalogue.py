@@ -42,6 +42,8 @@ class Department(SlugFromName):
             "Empty: reports stay in CivicFix. A service type may name another."
         ),
     )
+    # The city's words in other languages, beside the original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -128,6 +130,8 @@ class ServiceType(models.Model):
             "the link we email; unconfirmed ones expire. For sensitive types."
         ),
     )
+    # The city's words in other languages, beside the original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     objects = ServiceTypeQuerySet.as_manager()
 
@@ -180,6 +184,9 @@ class ServiceAttribute(models.Model):
     values = models.JSONField(
         default=list, blank=True, help_text=_('For lists: [{"key": "...", "name": "..."}, ...]')
     )
+    # The question and its answers in other languages: {"description": {"es": ...},
+    # "choice:<key>": {"es": ...}} (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["service_type", "order"]
@@ -250,6 +257,8 @@ class ResponseTemplate(models.Model):
         help_text=_("Leave empty to offer this template for every type of the department."),
     )
     active = models.BooleanField(default=True)
+    # The city's words in other languages, beside the original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["title"]

@@ -30,6 +30,7 @@ from departments.models import (
     Ward,
 )
 from departments.secrets import UnreadableSecret
+from departments.translations import add_translation_fields, translated_field_names
 from issues import services
 from issues.models import Status, UpstreamHealth
 
@@ -63,6 +64,7 @@ def _people_field(label: str, help_text: str) -> forms.ModelMultipleChoiceField:
     )
 
 
+@add_translation_fields
 class DepartmentForm(forms.ModelForm):
     members = _people_field(
         _("staff"),
@@ -75,6 +77,7 @@ class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
         fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream"]
+        translated_fields = ["name"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +91,10 @@ class DepartmentAdmin(CatalogueAdmin):
     list_display = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "staff_count"]
     search_fields = ["name", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "members"]
+    fields = translated_field_names(
+        DepartmentForm,
+        ["name", "slug", "contact_email", "notify_new_issues", "upstream", "members"],
+    )
 
     def get_queryset(self, request):
         return (
@@ -107,8 +113,33 @@ class DepartmentAdmin(CatalogueAdmin):
         services.set_staff(department=form.instance, users=form.cleaned_data["members"])
 
 
-class ServiceAttributeInline(admin.TabularInline):
+@add_translation_fields
+class ServiceAttributeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceAttribute
+        fields = [
+            "code",
+            "order",
+            "description",
+            "datatype",
+            "datatype_description",
+            "required",
+            "variable",
+            "values",
+            "translations",
+        ]
+        translated_fields = ["description"]
+        help_texts = {
+            "translations": _(
+                'The answers in other languages, by key: {"choice:deep": {"es": "Profundo"}}.'
+            )
+        }
+
+
+class ServiceAttributeInline(admin.StackedInline):
     model = ServiceAttribute
+    form = ServiceAttributeForm
+    fields = translated_field_names(ServiceAttributeForm, ServiceAttributeForm.Meta.fields)
     extra = 0
 
 
@@ -133,6 +164,7 @@ class ServiceTypeUpstreamForm(forms.ModelForm):
         ]
 
 
+@add_translation_fields
 class ServiceTypeForm(forms.ModelForm):
     notice_link = forms.URLField(
         label=_("notice link"), required=False, max_length=200, assume_scheme="https"
@@ -158,6 +190,7 @@ class ServiceTypeForm(forms.ModelForm):
             "hotspot_radius_m",
             "asset_layer",
         ]
+        translated_fields = ["name", "description", "group", "service_notice", "notice"]
 
     def clean_sla_hours(self):
         # Checked here, before the row is saved: save_model's set_sla_hours would refuse it
@@ -187,6 +220,7 @@ class ServiceTypeAdmin(CatalogueAdmin):
     search_fields = ["name", "service_code", "keywords"]
     list_select_related = ["department"]
     inlines = [ServiceAttributeInline]
+    fields = translated_field_names(ServiceTypeForm, ServiceTypeForm.Meta.fields)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -203,6 +237,7 @@ class ServiceTypeAdmin(CatalogueAdmin):
             )
 
 
+@add_translation_fields
 class ResponseTemplateForm(forms.ModelForm):
     status = forms.ChoiceField(
         label=_("for status"),
@@ -214,6 +249,7 @@ class ResponseTemplateForm(forms.ModelForm):
     class Meta:
         model = ResponseTemplate
         fields = ["department", "service_type", "title", "status", "body", "active"]
+        translated_fields = ["title", "body"]
 
     def clean(self):
         data = super().clean()
@@ -236,6 +272,7 @@ class ResponseTemplateAdmin(CatalogueAdmin):
     """Admins write templates; staff read their departments' (and the city-wide) ones."""
 
     form = ResponseTemplateForm
+    fields = translated_field_names(ResponseTemplateForm, ResponseTemplateForm.Meta.fields)
     list_display = ["title", "department", "service_type", "status", "active"]
     list_filter = ["active", "department", "status"]
     search_fields = ["title", "body"]
