@@ -39,6 +39,7 @@ CATALOGUE_LOCALES = ["es", "pl", "zh_Hans", "ar"]
 TRANSLATED = [
     "templates/base.html",
     "templates/_language_switch.html",
+    "templates/_typed.html",
     "templates/404.html",
     "templates/500.html",
     "templates/503.html",
@@ -55,6 +56,9 @@ TRANSLATED = [
     "accounts/forms.py",
     "accounts/views.py",
     "accounts/text.py",
+    "issues/models/reports.py",
+    "issues/opendata/exports.py",
+    "issues/opendata/views.py",
 ]
 
 
