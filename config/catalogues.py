@@ -56,7 +56,9 @@ TRANSLATED = [
     "accounts/forms.py",
     "accounts/views.py",
     "accounts/text.py",
+    "config/errors.py",
     "issues/models/reports.py",
+    "issues/filters.py",
     "issues/opendata/exports.py",
     "issues/opendata/views.py",
 ]
