@@ -7,7 +7,7 @@ PORT   ?= 8000
 # The embedded default is a developer's machine: DEBUG on unless the environment says otherwise.
 export DEBUG ?= true
 
-.PHONY: run test fuzz lint format worker beat migrate demo shell check bench clean
+.PHONY: run test fuzz lint format worker beat migrate demo shell check bench clean catalogues messages
 
 $(VENV)/bin/python:
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,7 +21,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
-migrate: $(VENV)/.installed
+# The translations: each locale/*/LC_MESSAGES/django.mo older than its .po is compiled, in pure
+# Python (config/catalogues.py: no gettext needed to run or test; docs/translating.md).
+catalogues: $(VENV)/bin/python
+	$(PY) -m config.catalogues compile
+
+# For developers who wrapped new strings: updates every .po (needs GNU gettext's xgettext).
+messages: $(VENV)/.installed
+	$(PY) -m config.catalogues extract
+
+migrate: $(VENV)/.installed catalogues
 	$(PY) manage.py migrate --no-input
 
 demo: migrate
@@ -33,7 +42,7 @@ run: demo
 
 # -n auto: one pytest worker per core (pytest-xdist); each gets its own test database.
 PYTEST_ARGS ?= -q -n auto
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The long generated-input runs alone (CI runs them inside `make test`).
@@ -56,7 +65,7 @@ beat: $(VENV)/.installed
 	mkdir -p var
 	$(VENV)/bin/celery -A config beat --loglevel=info --schedule var/celerybeat-schedule
 
-check: $(VENV)/.installed
+check: $(VENV)/.installed catalogues
 	$(PY) manage.py check
 
 shell: $(VENV)/.installed

@@ -56,6 +56,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_escalations = models.BooleanField(
         _("overdue-issue escalations (department staff)"), default=True
     )
+    # The language the person last chose on the site's switch: applied when they sign in, and
+    # the language of every email sent to them. Blank: not chosen (emails then go in the
+    # language they reported in, else the city's default). No choices here, so adding a
+    # language to LANGUAGES needs no migration; the switch only stores codes in LANGUAGES.
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
 
     objects = UserManager()
 

@@ -17,6 +17,7 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("language/", views.set_language, name="set_language"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("signup/sent/", views.signup_sent, name="signup_sent"),

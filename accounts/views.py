@@ -9,9 +9,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views import i18n
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import ratelimit, services, tokens
 from accounts.forms import ResendVerificationForm, SignupForm
@@ -78,8 +81,46 @@ def resend(request):
     return render(request, "accounts/resend.html", {"form": form})
 
 
+# Exempt from CSRF because the switch is on every page, and a token in it would make every page
+# set a CSRF cookie, which the public page cache (issues/pagecache.py) rightly never stores. What
+# a forged POST could do is small: switch a visitor's language, and, for a signed-in person, only
+# from this site, since the session cookie is SameSite=Lax and so never sent on another site's POST.
+@csrf_exempt
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, then back to `next`), and a signed-in person's choice is
+    also kept on their account, for their next sign-in and their emails."""
+    response = i18n.set_language(request)
+    code = request.POST.get("language", "")
+    user = request.user
+    if code in dict(settings.LANGUAGES) and user.is_authenticated and user.language != code:
+        user.language = code
+        user.save(update_fields=["language"])
+    return response
+
+
+def remember_language(response: HttpResponse, code: str) -> HttpResponse:
+    """Sets the language cookie to an account's saved choice, if it has one."""
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
 class LoginView(auth_views.LoginView):
-    """Django's sign-in; an attempt refused by the growing delay answers 429."""
+    """Django's sign-in; an attempt refused by the growing delay answers 429. Signing in
+    switches to the language the person last chose, on whatever device they chose it."""
+
+    def form_valid(self, form):
+        return remember_language(super().form_valid(form), form.get_user().language)
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

@@ -227,7 +227,23 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CivicFix <noreply@civicfix.local>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
-LANGUAGE_CODE = "en-us"
+# The city's default language: what a page falls back to when neither the visitor's choice nor
+# Accept-Language names one of LANGUAGES, and what the city's own content (type names, questions,
+# templates) is written in; its translations live beside it (departments/translations.py).
+LANGUAGE_CODE = "en"
+# Each in its own name on the language switch. A new language is one line here and a catalogue in
+# locale/ (docs/translating.md).
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("pl", "Polski"),
+    ("zh-hans", "简体中文"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# A year, like a preference should; SameSite=Lax like the session's.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
 USE_I18N = True
 USE_TZ = True

@@ -44,7 +44,8 @@ def active_service_types() -> QuerySet[ServiceType]:
 
 def service_types_for_filter() -> QuerySet[ServiceType]:
     """Every type, retired ones too: old reports are still filtered by them."""
-    return ServiceType.objects.order_by("name").only("service_code", "name")
+    # With its translations: lists show each type in the reader's language (no query per type).
+    return ServiceType.objects.order_by("name").only("service_code", "name", "translations")
 
 
 def service_type_by_code(service_code: str) -> ServiceType | None:

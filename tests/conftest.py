@@ -20,6 +20,11 @@ def pytest_configure(config):
     the broker's queues. Runs before anything has opened the cache."""
     from django.conf import settings
 
+    from config.catalogues import compile_catalogues
+
+    # As make does: a run of pytest on its own still sees the catalogues as the .po files are.
+    compile_catalogues()
+
     # Static files as they are in the source folders, whatever DEBUG says: the tests are about
     # pages, and a manifest needs a collectstatic first (~2 s, and one more thing to go stale).
     # tests/foundation/test_static_files.py builds the production manifest once and checks it.

@@ -56,6 +56,8 @@ class Department(SlugFromName):
             "Empty: reports stay in CivicFix. A service type may name another."
         ),
     )
+    # The city's words in other languages, beside the original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -151,6 +153,8 @@ class ServiceType(models.Model):
             "anonymous reports; it can be turned off again."
         ),
     )
+    # The city's words in other languages, beside the original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     objects = ServiceTypeQuerySet.as_manager()
 
@@ -210,6 +214,9 @@ class ServiceAttribute(models.Model):
     values = models.JSONField(
         default=list, blank=True, help_text=_('For lists: [{"key": "...", "name": "..."}, ...]')
     )
+    # The question and its answers in other languages: {"description": {"es": ...},
+    # "choice:<key>": {"es": ...}} (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["service_type", "order"]
@@ -280,6 +287,8 @@ class ResponseTemplate(models.Model):
         help_text=_("Leave empty to offer this template for every type of the department."),
     )
     active = models.BooleanField(default=True)
+    # The city's words in other languages, beside the original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["title"]

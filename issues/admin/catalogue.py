@@ -30,6 +30,7 @@ from departments.models import (
     Ward,
 )
 from departments.secrets import UnreadableSecret
+from departments.translations import add_translation_fields, translated_field_names
 from issues import services
 from issues.models import Status, UpstreamHealth
 
@@ -63,6 +64,7 @@ def _people_field(label: str, help_text: str) -> forms.ModelMultipleChoiceField:
     )
 
 
+@add_translation_fields
 class DepartmentForm(forms.ModelForm):
     members = _people_field(
         _("staff"),
@@ -91,6 +93,7 @@ class DepartmentForm(forms.ModelForm):
             "supervisors",
             "escalate_after_hours",
         ]
+        translated_fields = ["name"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,16 +107,19 @@ class DepartmentAdmin(CatalogueAdmin):
     list_display = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "staff_count"]
     search_fields = ["name", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = [
-        "name",
-        "slug",
-        "contact_email",
-        "notify_new_issues",
-        "upstream",
-        "members",
-        "supervisors",
-        "escalate_after_hours",
-    ]
+    fields = translated_field_names(
+        DepartmentForm,
+        [
+            "name",
+            "slug",
+            "contact_email",
+            "notify_new_issues",
+            "upstream",
+            "members",
+            "supervisors",
+            "escalate_after_hours",
+        ],
+    )
 
     def get_queryset(self, request):
         return (
@@ -132,8 +138,33 @@ class DepartmentAdmin(CatalogueAdmin):
         services.set_staff(department=form.instance, users=form.cleaned_data["members"])
 
 
-class ServiceAttributeInline(admin.TabularInline):
+@add_translation_fields
+class ServiceAttributeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceAttribute
+        fields = [
+            "code",
+            "order",
+            "description",
+            "datatype",
+            "datatype_description",
+            "required",
+            "variable",
+            "values",
+            "translations",
+        ]
+        translated_fields = ["description"]
+        help_texts = {
+            "translations": _(
+                'The answers in other languages, by key: {"choice:deep": {"es": "Profundo"}}.'
+            )
+        }
+
+
+class ServiceAttributeInline(admin.StackedInline):
     model = ServiceAttribute
+    form = ServiceAttributeForm
+    fields = translated_field_names(ServiceAttributeForm, ServiceAttributeForm.Meta.fields)
     extra = 0
 
 
@@ -158,6 +189,7 @@ class ServiceTypeUpstreamForm(forms.ModelForm):
         ]
 
 
+@add_translation_fields
 class ServiceTypeForm(forms.ModelForm):
     notice_link = forms.URLField(
         label=_("notice link"), required=False, max_length=200, assume_scheme="https"
@@ -185,6 +217,7 @@ class ServiceTypeForm(forms.ModelForm):
             "hotspot_radius_m",
             "asset_layer",
         ]
+        translated_fields = ["name", "description", "group", "service_notice", "notice"]
 
     def clean(self):
         cleaned = super().clean()
@@ -234,6 +267,7 @@ class ServiceTypeAdmin(CatalogueAdmin):
     search_fields = ["name", "service_code", "keywords"]
     list_select_related = ["department"]
     inlines = [ServiceAttributeInline]
+    fields = translated_field_names(ServiceTypeForm, ServiceTypeForm.Meta.fields)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -250,6 +284,7 @@ class ServiceTypeAdmin(CatalogueAdmin):
             )
 
 
+@add_translation_fields
 class ResponseTemplateForm(forms.ModelForm):
     status = forms.ChoiceField(
         label=_("for status"),
@@ -261,6 +296,7 @@ class ResponseTemplateForm(forms.ModelForm):
     class Meta:
         model = ResponseTemplate
         fields = ["department", "service_type", "title", "status", "body", "active"]
+        translated_fields = ["title", "body"]
 
     def clean(self):
         data = super().clean()
@@ -283,6 +319,7 @@ class ResponseTemplateAdmin(CatalogueAdmin):
     """Admins write templates; staff read their departments' (and the city-wide) ones."""
 
     form = ResponseTemplateForm
+    fields = translated_field_names(ResponseTemplateForm, ResponseTemplateForm.Meta.fields)
     list_display = ["title", "department", "service_type", "status", "active"]
     list_filter = ["active", "department", "status"]
     search_fields = ["title", "body"]

@@ -226,6 +226,9 @@ class Issue(models.Model):
     reporter_email = models.EmailField(blank=True)
     reporter_phone = models.CharField(max_length=40, blank=True)
     hide_reporter_name = models.BooleanField(_("don't show my name publicly"), default=False)
+    # The language the report was made in (the page's, or Open311's locale): emails to the
+    # reporter go in it unless their account names another. Blank: the city's default.
+    reporter_language = models.CharField(max_length=16, blank=True, default="")
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

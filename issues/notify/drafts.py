@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DatabaseError
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from issues.models import Issue, Notification, NotificationEvent, NotificationState
 from issues.notify.links import absolute, unsubscribe_url
-from issues.notify.recipients import Recipient
+from issues.notify.recipients import Recipient, language_for
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,12 @@ def render(draft: Draft, email: str) -> Notification:
         unsubscribe_url=unsubscribe,
     )
     try:
-        subject = " ".join(render_to_string(f"emails/{draft.event}_subject.txt", ctx).split())
-        row.subject = subject[:255]
-        row.body_text = render_to_string(f"emails/{draft.event}.txt", ctx)
-        row.body_html = render_to_string(f"emails/{draft.event}.html", ctx)
+        # In the recipient's language, whoever caused the email (issues/notify/recipients.py).
+        with translation.override(language_for(draft.recipient, issue)):
+            subject = " ".join(render_to_string(f"emails/{draft.event}_subject.txt", ctx).split())
+            row.subject = subject[:255]
+            row.body_text = render_to_string(f"emails/{draft.event}.txt", ctx)
+            row.body_html = render_to_string(f"emails/{draft.event}.html", ctx)
     except DatabaseError:
         raise  # the transaction is broken: the event must fail as a whole
     except Exception as exc:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 
@@ -21,6 +22,22 @@ class Recipient:
     email: str
     user: object | None = None
     subscription: Subscription | None = None
+
+
+def language_for(recipient: Recipient, issue: Issue | None) -> str:
+    """The language to write to someone in: their account's choice, else, for the reporter,
+    the language they reported in, else the city's default. Never the sender's (a staff
+    member's page language must not leak into a resident's email)."""
+    languages = dict(settings.LANGUAGES)
+    chosen = getattr(recipient.user, "language", "") or ""
+    if chosen in languages:
+        return chosen
+    reported_in = issue.reporter_language if issue is not None else ""
+    if reported_in in languages and reported_in != settings.LANGUAGE_CODE:
+        own = (issue.contact_email or "").lower()
+        if own and recipient.email.lower() == own:
+            return reported_in
+    return settings.LANGUAGE_CODE
 
 
 @contextmanager

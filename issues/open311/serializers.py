@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.models import AssetLayer, ServiceAttribute, ServiceType
+from departments.translations import translated, translated_choices
 from issues.models import (
     ASSET_ATTRIBUTE,
     CLOSED_STATUSES,
@@ -48,12 +49,12 @@ def open311_status(status: str) -> str:
 def service(service_type: ServiceType) -> dict:
     return {
         "service_code": service_type.service_code,
-        "service_name": service_type.name,
-        "description": _or_null(service_type.description),
+        "service_name": translated(service_type, "name"),
+        "description": _or_null(translated(service_type, "description")),
         "metadata": service_type.metadata,
         "type": "realtime",
         "keywords": _or_null(service_type.keywords),
-        "group": _or_null(service_type.group),
+        "group": _or_null(translated(service_type, "group")),
     }
 
 
@@ -63,10 +64,12 @@ def attribute(attr: ServiceAttribute) -> dict:
         "code": attr.code,
         "datatype": attr.datatype,
         "required": attr.required,
-        "datatype_description": _or_null(attr.datatype_description),
+        "datatype_description": _or_null(translated(attr, "datatype_description")),
         "order": attr.order,
-        "description": attr.description,
-        "values": [{"key": str(v["key"]), "name": str(v["name"])} for v in attr.values or []],
+        "description": translated(attr, "description"),
+        "values": [
+            {"key": str(v["key"]), "name": str(v["name"])} for v in translated_choices(attr)
+        ],
     }
 
 
@@ -242,7 +245,7 @@ def notes(changes, comments, w3c_=w3c) -> list[dict]:
 def created(issue: Issue) -> dict:
     return {
         "service_request_id": issue.public_id,
-        "service_notice": _or_null(issue.service_type.service_notice),
+        "service_notice": _or_null(translated(issue.service_type, "service_notice")),
         "account_id": None,
     }
 

@@ -18,6 +18,7 @@ from django.core.exceptions import (
 from django.core.validators import URLValidator, validate_email
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -34,6 +35,7 @@ from issues import services
 from issues.models import ASSET_ATTRIBUTE, DESCRIPTION_MAX, CityUpdate, Source
 from issues.open311 import assets, openapi, query, serializers, updates
 from issues.open311.errors import Open311Error, error_response, from_validation_error
+from issues.open311.language import requested_language
 from issues.open311.render import FORMATS, render
 from issues.photos import prepare_photos
 
@@ -55,7 +57,10 @@ def open311_endpoint(methods=("GET", "HEAD")):
                         405, _("This resource answers %(m)s.") % {"m": ", ".join(methods)}
                     )
                 check_jurisdiction(request)
-                response = view(request, *args, fmt=fmt, **kwargs)
+                language = requested_language(request)
+                with translation.override(language):
+                    response = view(request, *args, fmt=fmt, **kwargs)
+                response["Content-Language"] = language
             except Open311Error as error:
                 response = error_response(fmt, error)
                 if error.status == 405:

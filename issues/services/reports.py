@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.text import clean_text
@@ -246,6 +247,7 @@ def _unsaved_issue(
         reporter_email=(reporter_email or "").strip().lower(),
         reporter_phone=reporter_phone.strip()[:40],
         hide_reporter_name=hide_reporter_name,
+        reporter_language=get_language() or "",
         source=source,
         media_url=media_url[:500],
         requested_at=requested_at,
