@@ -129,7 +129,7 @@ def test_the_gzip_file_goes_out_by_the_servers_file_wrapper_never_compressed_aga
     assert isinstance(packed, FileResponse) and packed.file_to_stream is not None
     assert packed["Content-Encoding"] == "gzip"
     assert int(packed["Content-Length"]) == default_storage.size(f"{files.FOLDER}/{name}")
-    packed.close()
+    packed.file_to_stream.close()  # not packed.close(): that signals request_finished
     refused = client.get(URL, headers={"accept-encoding": "identity"})
     assert "Content-Encoding" not in refused
     assert _body(refused) == _live_csv(client)
