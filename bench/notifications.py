@@ -210,6 +210,11 @@ def main() -> int:
     print(
         f"  outbox / raw (one session)        {raw_one / args.n / (through_worker / arrived):8.2f}"
     )
+    print(
+        f"  outbox / raw (a session each)     {raw_each / per_n / (through_worker / arrived):8.2f}"
+    )
+    load = os.getloadavg()
+    print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [args.db]

@@ -10,13 +10,16 @@ import threading
 import time
 
 
-def get(port: int, path: str, timeout: float = 300) -> tuple[int, int, float]:
+def get(
+    port: int, path: str, timeout: float = 300, accept_encoding: str = "identity"
+) -> tuple[int, int, float]:
     """(status, bytes, seconds) for one GET on a new connection (gunicorn's sync workers close
-    connections after each response, so every client pays the same connect cost)."""
+    connections after each response, so every client pays the same connect cost). Bytes as
+    received: compressed when `accept_encoding` lets the server compress."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+        conn.request("GET", path, headers={"Accept-Encoding": accept_encoding})
         response = conn.getresponse()
         size = 0
         while chunk := response.read(65536):

@@ -287,6 +287,10 @@ WHITENOISE_MIMETYPES = {".xsl": "text/xsl"}
 # (issues/opendata/files.py): a few at once no longer hold the web processes.
 EXPORT_MAX_AGE_SECONDS = env.int("EXPORT_MAX_AGE_SECONDS", default=300)
 EXPORT_LIVE_ROWS = env.int("EXPORT_LIVE_ROWS", default=10_000)
+# Set to an nginx `internal` location over MEDIA_ROOT with `gzip_static always; gunzip on;` (e.g.
+# /protected-exports/) to have nginx send the built files (X-Accel-Redirect); empty: Django sends
+# them. docs/scaling.md, "Long downloads never starve the site".
+EXPORTS_ACCEL_REDIRECT = env.str("EXPORTS_ACCEL_REDIRECT", default="")
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024

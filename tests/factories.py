@@ -93,6 +93,18 @@ def make_issue(service_type: ServiceType | None = None, point=CITY_HALL, **extra
     )
 
 
+def rendered(rows) -> list:
+    """Outbox rows as the worker will send them: an event's rows are intents until the worker
+    renders them (issues/notify/rendering.py), so tests that read an email's text before
+    delivery render it here (nothing saved)."""
+    from issues.notify.rendering import render_intent
+
+    rows = list(rows)
+    for row in rows:
+        render_intent(row)
+    return rows
+
+
 def make_layer(name: str | None = None, **extra) -> AssetLayer:
     n = next(_seq)
     extra.setdefault("asset_label", "street light")

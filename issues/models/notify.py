@@ -159,6 +159,9 @@ class Notification(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     unsubscribe_url = models.URLField(max_length=500, blank=True)
+    # An intent: what the worker must render before sending (issues/notify/rendering.py); empty
+    # once rendered, and for rows rendered when written.
+    render_context = models.JSONField(default=dict, blank=True)
     state = models.CharField(
         max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
     )

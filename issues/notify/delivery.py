@@ -4,8 +4,10 @@
 the Celery task below); beat's re-queue (`requeue_pending`) hands over whatever a dead broker or
 worker left pending.
 
-`deliver` takes the row under a lock (skipping rows another worker holds), sends it, and marks it
-sent in the same transaction, so two workers cannot both send it. Temporary SMTP failures are
+`deliver_many` claims up to CLAIM rows in one locking SELECT (skipping rows another worker
+holds), renders the intents among them (issues/notify/rendering.py), sends them over one SMTP
+connection and marks the sent ones in one UPDATE, all in one transaction, so two workers cannot
+both send a row. Temporary SMTP failures are
 retried with exponential backoff; permanent ones (the server refuses the address) are marked failed
 and shown in the admin, where staff can re-send them.
 
@@ -30,18 +32,21 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends import console, dummy, locmem
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from issues.models import Notification, NotificationEvent, NotificationState
 from issues.notify.background import BackgroundSender
 from issues.notify.recipients import opt_outs
+from issues.notify.rendering import RENDERED_FIELDS, render_intent
 from issues.notify.withdrawal import WITHDRAWN, visible_items_only, withdrawn_reason
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+# Rows one worker claims, sends and marks in one transaction: a crash resends at most these.
+CLAIM = 50
 # After a failed publish, this process stops trying the broker for a while: every request would
 # otherwise wait for a connection timeout, and the rows are safe in the outbox anyway.
 BROKER_PAUSE_SECONDS = 15
@@ -104,90 +109,145 @@ def backoff(attempts: int) -> timedelta:
 
 def deliver(notification_id: int, connection=None) -> str:
     """Send one pending row. Returns its state afterwards ('skipped' if not due or held)."""
-    with transaction.atomic():
-        row = (
-            # of=self: PostgreSQL cannot lock the nullable side of the issue join.
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=notification_id, state=NotificationState.PENDING)
-            .select_related("issue", "issue__reporter", "recipient_user")
-            .annotate(opted_out=Exists(opt_outs().filter(address=OuterRef("recipient_email"))))
-            .first()
-        )
-        if row is None:
-            return "skipped"
-        now = timezone.now()
-        if row.attempts > 0 and row.next_attempt_at > now:
-            return "skipped"
-        reason = withdrawn_reason(row)
-        if reason:
-            # A row that could not be rendered failed (someone must fix the template); every
-            # other reason is a choice someone made, and the row is withdrawn, not failed.
-            unrendered = not row.body_text
-            row.state = NotificationState.FAILED if unrendered else NotificationState.WITHDRAWN
-            row.last_error = WITHDRAWN + reason
-            row.save(update_fields=["state", "last_error"])
-            return row.state
-        row.attempts += 1
-        body_fields = _recheck_listed_issues(row)
-        try:
-            build_message(row, connection=connection).send(fail_silently=False)
-        except Exception as exc:
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if is_permanent(exc) or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                row.state = NotificationState.FAILED
-                log.warning("Notification %s failed for good: %s", row.pk, row.last_error)
-            else:
-                row.next_attempt_at = now + backoff(row.attempts)
-                log.info("Notification %s will be retried: %s", row.pk, row.last_error)
-            row.save(
-                update_fields=["attempts", "last_error", "state", "next_attempt_at", *body_fields]
-            )
-            if row.state == NotificationState.PENDING:
-                _schedule_retry(row)
-            return row.state
-        row.state = NotificationState.SENT
-        row.sent_at = now
-        row.last_error = ""
-        fields = ["attempts", "state", "sent_at", "last_error", *body_fields]
-        if row.event == NotificationEvent.ACCOUNT:
-            # Account emails carry live sign-in links (verification, password reset): once
-            # sent, the outbox keeps that it went, not the link.
-            row.body_text = row.body_html = ""
-            fields += ["body_text", "body_html"]
-        row.save(update_fields=fields)
-        return row.state
-
-
-def _recheck_listed_issues(row: Notification) -> list[str]:
-    """A digest's entries for issues hidden since it was written are taken out now, just before
-    sending; returns the fields that changed (stored with the row, so the outbox shows what went)."""
-    text, html = visible_items_only(row.body_text, row.body_html)
-    if (text, html) == (row.body_text, row.body_html):
-        return []
-    row.body_text, row.body_html = text, html
-    return ["body_text", "body_html"]
+    session = _Session(connection)
+    try:
+        return _deliver_batch([notification_id], session).get(notification_id, "skipped")
+    finally:
+        if connection is None:
+            session.close()
 
 
 def deliver_many(ids: Iterable[int]) -> dict[str, int]:
     """Send rows over one SMTP connection (a new one after any failure, since the server may have
-    dropped it). Returns how many ended in each state."""
+    dropped it), CLAIM at a time. Returns how many ended in each state."""
+    ids = list(dict.fromkeys(ids))
     counts: dict[str, int] = {}
-    connection = get_connection(fail_silently=False)
-    opened = False
+    session = _Session(get_connection(fail_silently=False))
     try:
-        for notification_id in ids:
-            if not opened:
-                # Opened lazily: a batch of rows that are all skipped needs no SMTP session. An
-                # unopened connection would make each send open and close its own.
-                opened = _open_quietly(connection)
-            state = deliver(notification_id, connection=connection)
-            if state in (NotificationState.PENDING, NotificationState.FAILED):
-                _close_quietly(connection)
-                opened = False
-            counts[state] = counts.get(state, 0) + 1
+        for start in range(0, len(ids), CLAIM):
+            chunk = ids[start : start + CLAIM]
+            outcome = _deliver_batch(chunk, session)
+            for notification_id in chunk:
+                state = outcome.get(notification_id, "skipped")
+                counts[state] = counts.get(state, 0) + 1
     finally:
-        _close_quietly(connection)
+        session.close()
     return counts
+
+
+def _claim(ids: list[int], now) -> list[Notification]:
+    """Lock the due pending rows among `ids`, skipping rows another worker holds (it sends them)."""
+    return list(
+        # of=self: PostgreSQL cannot lock the nullable side of the issue join.
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=ids, state=NotificationState.PENDING)
+        .filter(Q(attempts=0) | Q(next_attempt_at__lte=now))
+        .select_related("issue", "issue__reporter", "recipient_user")
+        .annotate(opted_out=Exists(opt_outs().filter(address=OuterRef("recipient_email"))))
+        .order_by("pk")
+    )
+
+
+def _deliver_batch(ids: list[int], session: _Session) -> dict[int, str]:
+    """Claim the rows in one locking SELECT, render and send each, and mark the sent ones in one
+    UPDATE, all in one transaction. The lock is what stops a second worker; a crash after a send
+    and before the commit sends that batch's rows again (at least once, never lost)."""
+    with transaction.atomic():
+        now = timezone.now()
+        sent: list[Notification] = []
+        outcome = {row.pk: _deliver_row(row, session, now, sent) for row in _claim(ids, now)}
+        _mark_sent(sent, now)
+    return outcome
+
+
+def _deliver_row(row: Notification, session: _Session, now, sent: list[Notification]) -> str:
+    """Render and send one claimed row; a sent row is appended to `sent` (marked by the caller),
+    any other outcome is saved here."""
+    rendered = list(RENDERED_FIELDS) if render_intent(row) else []
+    if row.state == NotificationState.FAILED:  # could not be rendered
+        row.save(update_fields=[*rendered, "state", "last_error"])
+        return row.state
+    reason = withdrawn_reason(row)
+    if reason:
+        # A row that could not be rendered failed (someone must fix the template); every other
+        # reason is a choice someone made, and the row is withdrawn, not failed.
+        unrendered = not row.body_text
+        row.state = NotificationState.FAILED if unrendered else NotificationState.WITHDRAWN
+        row.last_error = WITHDRAWN + reason
+        row.save(update_fields=[*rendered, "state", "last_error"])
+        return row.state
+    if _recheck_listed_issues(row) and not rendered:
+        rendered = list(RENDERED_FIELDS)
+    try:
+        session.send(build_message(row, connection=session.connection))
+    except Exception as exc:
+        session.close()
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if is_permanent(exc) or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            row.state = NotificationState.FAILED
+            log.warning("Notification %s failed for good: %s", row.pk, row.last_error)
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+            log.info("Notification %s will be retried: %s", row.pk, row.last_error)
+        row.save(update_fields=[*rendered, "attempts", "last_error", "state", "next_attempt_at"])
+        if row.state == NotificationState.PENDING:
+            _schedule_retry(row)
+        return row.state
+    row.rendered_now = bool(rendered)
+    sent.append(row)
+    return NotificationState.SENT
+
+
+def _recheck_listed_issues(row: Notification) -> bool:
+    """A digest's entries for issues hidden since it was written are taken out now, just before
+    sending; True if the bodies changed (stored with the row, so the outbox shows what went)."""
+    text, html = visible_items_only(row.body_text, row.body_html)
+    if (text, html) == (row.body_text, row.body_html):
+        return False
+    row.body_text, row.body_html = text, html
+    return True
+
+
+def _mark_sent(rows: list[Notification], now) -> None:
+    if not rows:
+        return
+    # Account emails carry live sign-in links (verification, password reset): once sent, the
+    # outbox keeps that it went, not the link. Other rows rendered just now keep what was sent.
+    account = [r.pk for r in rows if r.event == NotificationEvent.ACCOUNT]
+    rendered = [r for r in rows if r.rendered_now and r.event != NotificationEvent.ACCOUNT]
+    if rendered:
+        Notification.objects.bulk_update(rendered, list(RENDERED_FIELDS))
+    Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+        state=NotificationState.SENT, sent_at=now, last_error="", attempts=F("attempts") + 1
+    )
+    if account:
+        Notification.objects.filter(pk__in=account).update(
+            body_text="", body_html="", render_context={}
+        )
+    for row in rows:
+        row.state, row.sent_at, row.last_error = NotificationState.SENT, now, ""
+        row.attempts += 1
+
+
+class _Session:
+    """One SMTP connection for a run of sends, opened when first needed (a batch of rows that are
+    all withdrawn needs no session) and again after a failure (the server may have dropped it).
+    With no connection, each message opens its own (Django's default)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.opened = False
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self.connection is not None and not self.opened:
+            self.opened = _open_quietly(self.connection)
+        message.send(fail_silently=False)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            _close_quietly(self.connection)
+        self.opened = False
 
 
 def _open_quietly(connection) -> bool:

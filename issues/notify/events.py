@@ -223,10 +223,11 @@ def _area_drafts(
 
 
 def queue_event(event: str, *, issue: Issue | None = None, actor=None, **context) -> list[int]:
-    """Write the outbox rows for an event and schedule their delivery on commit."""
+    """Write the outbox rows for an event and schedule their delivery on commit. The rows are
+    intents: the worker renders them, so the request that caused the event does not."""
     if is_suppressed():
         return []
     drafts = recipients_for(event, issue=issue, actor=actor, **context)
-    ids = write_rows(drafts)
+    ids = write_rows(drafts, defer=True)
     schedule_delivery(ids)
     return ids

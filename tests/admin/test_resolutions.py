@@ -25,7 +25,7 @@ from issues.models import (
 )
 from issues.notify.subscriptions import follow_issue
 from tests.admin.conftest import WARD_42_POINT, changelist_url, work_url
-from tests.factories import make_issue, make_service_type, make_user
+from tests.factories import make_issue, make_service_type, make_user, rendered
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +56,12 @@ def test_each_resolution_reaches_the_page_the_email_the_feed_and_open311(
     page = client.get(issue.get_absolute_url()).content.decode().replace("&#x27;", "'")
     assert label in page and sentence in page
 
-    mail = Notification.objects.get(
-        issue=issue,
-        event=NotificationEvent.STATUS_CHANGED,
-        recipient_email="pat.private@example.net",
+    [mail] = rendered(
+        Notification.objects.filter(
+            issue=issue,
+            event=NotificationEvent.STATUS_CHANGED,
+            recipient_email="pat.private@example.net",
+        )
     )
     assert label in mail.body_text and sentence in mail.body_text
 
@@ -153,12 +155,12 @@ def test_a_staff_reply_speaks_as_the_department_in_public_and_names_the_staffer_
     public = client.get(streets_issue.get_absolute_url()).content.decode()
     assert "Streets and Sanitation replied" in public and "Official" in public
     assert "Sam Streets" not in public
-    mails = Notification.objects.filter(issue=streets_issue, recipient_email=rosa.email)
-    assert mails.count() == 2
+    mails = rendered(Notification.objects.filter(issue=streets_issue, recipient_email=rosa.email))
+    assert len(mails) == 2
     for mail in mails:
         assert "Sam Streets" not in mail.body_text + mail.body_html + mail.subject
         assert "Streets and Sanitation" in mail.body_text
-    comment_mail = mails.get(event=NotificationEvent.COMMENT_ADDED)
+    [comment_mail] = [m for m in mails if m.event == NotificationEvent.COMMENT_ADDED]
     assert "Official reply from Streets and Sanitation" in comment_mail.body_text
     notes = client.get(
         f"/open311/v2/requests/{streets_issue.public_id}.json?extensions=true"
@@ -209,7 +211,8 @@ def test_marking_a_duplicate_moves_followers_and_votes_once_and_links_both_pages
     # Told once: the close of the duplicate, naming the original; nothing about the original.
     told = Notification.objects.filter(recipient_email="second@example.net")
     assert told.filter(issue=dup, event=NotificationEvent.STATUS_CHANGED).count() == 1
-    assert original.public_id in told.get(event=NotificationEvent.STATUS_CHANGED).body_text
+    [closed_mail] = rendered(told.filter(event=NotificationEvent.STATUS_CHANGED))
+    assert original.public_id in closed_mail.body_text
     assert not Notification.objects.filter(issue=original, event="status_changed").exists()
 
     client.logout()

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from issues import services
 from issues.models import Notification, NotificationEvent, Status, StatusChange
 from issues.services import ALLOWED_TRANSITIONS, TransitionError
-from tests.factories import make_issue
+from tests.factories import make_issue, rendered
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,9 @@ def test_status_change_writes_one_outbox_row_per_follower_and_schedules_delivery
     issue = issue_in(Status.OPEN, pothole, sam)
     with django_capture_on_commit_callbacks() as callbacks:
         change = services.change_status(issue=issue, to=Status.CLOSED, by=sam, message="Filled.")
-    rows = Notification.objects.filter(issue=issue, event=NotificationEvent.STATUS_CHANGED)
+    rows = rendered(
+        Notification.objects.filter(issue=issue, event=NotificationEvent.STATUS_CHANGED)
+    )
     assert [r.recipient_email for r in rows] == ["pat@example.net"]
     assert "Filled." in rows[0].body_text
     assert len(callbacks) == 1  # one delivery batch, only once the transaction commits

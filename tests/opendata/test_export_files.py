@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, StreamingHttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.test import override_settings
 from django.urls import reverse
 
@@ -94,3 +95,41 @@ def test_a_small_filtered_download_still_streams_live(client, large):
     response = client.get(URL, {"status": "closed"})
     assert response.status_code == 200 and isinstance(response, StreamingHttpResponse)
     assert _built() == []
+
+
+@pytest.mark.django_db
+def test_with_exports_accel_redirect_nginx_sends_the_file_and_django_sends_no_bytes(
+    client, large, settings
+):
+    settings.EXPORTS_ACCEL_REDIRECT = "/protected-exports/"
+    for accept in ("gzip, deflate", "identity"):
+        response = client.get(URL, headers={"accept-encoding": accept})
+        assert response.status_code == 200 and response.content == b""
+        [name] = _built()
+        # The plain name: nginx's location (gzip_static always; gunzip on) finds the .gz beside
+        # it and unpacks it only for clients that take no gzip.
+        assert response["X-Accel-Redirect"] == f"/protected-exports/{files.FOLDER}/{name[:-3]}"
+        assert name.endswith(".csv.gz") and "Content-Encoding" not in response
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert 'filename="civicfix-issues-' in response["Content-Disposition"]
+
+
+@pytest.mark.django_db
+def test_the_gzip_file_goes_out_by_the_servers_file_wrapper_never_compressed_again(
+    client, large, rf
+):
+    client.get(URL)  # built
+    [name] = _built()
+    request = rf.get(URL, headers={"accept-encoding": "br, gzip;q=0.8"})
+    packed = GZipMiddleware(lambda r: files.serve(r, f"{files.FOLDER}/{name}", "csv", "x.csv"))(
+        request
+    )
+    # Still the open file, which Django hands to wsgi.file_wrapper (the server's sendfile): not
+    # read into memory, and not an iterator GZipMiddleware compressed again.
+    assert isinstance(packed, FileResponse) and packed.file_to_stream is not None
+    assert packed["Content-Encoding"] == "gzip"
+    assert int(packed["Content-Length"]) == default_storage.size(f"{files.FOLDER}/{name}")
+    packed.file_to_stream.close()  # not packed.close(): that signals request_finished
+    refused = client.get(URL, headers={"accept-encoding": "identity"})
+    assert "Content-Encoding" not in refused
+    assert _body(refused) == _live_csv(client)
