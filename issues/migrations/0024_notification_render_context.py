@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0020_withheld_unconfirmed"),
+        ("issues", "0023_issue_reporter_language"),
     ]
 
     operations = [
