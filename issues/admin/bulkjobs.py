@@ -37,6 +37,9 @@ class BulkJobAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     list_display_links = ["pk", "action"]
     list_filter = ["state", "action"]
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     def get_queryset(self, request):
         return jobs_visible_to(request.user, super().get_queryset(request))
 
