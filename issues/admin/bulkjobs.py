@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.adminbase import OfferedFiltersOnly
 from issues.models import BulkJob, BulkJobState, BulkOutcome, Issue
 
 # How many skipped or failed issues the summary spells out.
@@ -31,10 +32,13 @@ def jobs_visible_to(user, queryset):
 
 
 @admin.register(BulkJob)
-class BulkJobAdmin(admin.ModelAdmin):
+class BulkJobAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     list_display = ["pk", "action", "state", "size", "done_count", "skipped_count", "created_at"]
     list_display_links = ["pk", "action"]
     list_filter = ["state", "action"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
     def get_queryset(self, request):
         return jobs_visible_to(request.user, super().get_queryset(request))

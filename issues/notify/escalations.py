@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -68,10 +68,16 @@ def overdue_issues(now: datetime):
         .annotate(last=Max("created_at"))
         .values("last")
     )
+    # An issue whose spell already reached the last level has nothing left to send: left out in
+    # the query, so a backlog of long-escalated issues never crowds out the newly overdue.
+    finished = Escalation.objects.filter(
+        issue=OuterRef("pk"), level=EscalationLevel.SUPERVISORS, since=OuterRef("since")
+    )
     return (
         Issue.objects.open()
         .filter(is_hidden=False, expected_at__lt=now)
         .annotate(since=Coalesce(Subquery(reopened), "requested_at"))
+        .filter(~Exists(finished))
         .select_related("department", "assignee", "service_type", "ward")
         .order_by("expected_at", "pk")
     )

@@ -104,6 +104,25 @@ def test_staff_bulk_close_from_the_queue(page, live_server, desk):
     assert Issue.objects.get(pk=desk["issues"][2].pk).status == Status.OPEN
 
 
+def test_a_big_bulk_close_runs_as_a_job_and_ends_on_its_summary(page, live_server, desk, settings):
+    settings.BULK_JOB_THRESHOLD = 1  # two issues are "many" here; no broker: it runs eagerly
+    sign_in(page, live_server, "sam@city.example")
+    for issue in desk["issues"][:2]:
+        page.check(f"input[name=_selected_action][value='{issue.pk}']")
+    page.select_option("select[name=action]", "close_with_template")
+    page.click("button[name=index]")
+    page.wait_for_selector("#cf-bulk-form")
+    page.select_option("#cf-bulk-form select[name=resolution]", "fixed")
+    page.select_option("#cf-bulk-form select[name=template]", str(desk["template"].pk))
+    page.click("#cf-bulk-form input[type=submit]")
+    page.wait_for_url("**/admin/issues/bulkjob/*/change/")
+    assert "2 issues changed" in page.inner_text("#content-main")
+    assert page.get_attribute("#cf-job-progress", "value") == "2"
+    violations = serious_axe_violations(page)
+    assert violations == [], violations
+    assert StatusChange.objects.filter(to_status=Status.CLOSED).count() == 2
+
+
 def test_staff_place_a_lost_report_by_clicking_the_map(page, live_server, desk):
     lost = make_issue(
         desk["pothole"], point=(41.5, -88.5), source="open311", description="Lost one"

@@ -207,3 +207,36 @@ def test_an_unfinished_job_page_refreshes_itself_without_script(client, sam, pot
     assert '<progress id="cf-job-progress" max="10" value="4">' in page
     assert "4 of 10 issues processed" in page
     assert "<script>" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_of_one_job_change_each_issue_once(sam, pothole):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Concurrent runners need PostgreSQL's row locks (set DATABASE_URL=...)")
+    issues = _many_open_issues(pothole, 40)
+    job = BulkJob.objects.create(
+        created_by=sam, action=BulkAction.START_WORK, issue_ids=[i.pk for i in issues]
+    )
+    start = threading.Barrier(2)
+
+    def runner():
+        try:
+            start.wait()
+            services.run_bulk_job(job.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    job.refresh_from_db()
+    assert job.state == BulkJobState.DONE and (job.done_count, job.skipped_count) == (40, 0)
+    assert StatusChange.objects.filter(to_status=Status.IN_PROGRESS).count() == 40
+    assert BulkJobItem.objects.filter(job=job).count() == 40

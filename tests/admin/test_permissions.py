@@ -267,8 +267,10 @@ def test_admin_index_shows_each_role_only_its_sections(client, sam, alderman, bo
         m["object_name"] for app in client.get("/admin/").context["app_list"] for m in app["models"]
     }
     # Department staff moderate (issue 20): the abuse queue, the log, the ban list, the banner.
+    # Their own background bulk jobs (issues/admin/bulkjobs.py) too.
     assert models_for_sam == {
         "Issue",
+        "BulkJob",
         "ResponseTemplate",
         "AbuseReport",
         "ModerationAction",

@@ -236,3 +236,28 @@ def test_two_concurrent_runs_send_each_threshold_once(issue, staff_user, supervi
         "boss@city.example",
         "staff@city.example",
     ]
+
+
+@pytest.mark.django_db
+def test_long_escalated_issues_do_not_crowd_out_the_newly_overdue(
+    service_type, staff_user, supervisor, deliver, monkeypatch
+):
+    from tests.factories import make_issue
+
+    old = [make_issue(service_type) for _ in range(3)]
+    for issue in old:
+        make_overdue(issue, hours=100)  # past both levels
+    deliver(escalations.queue_escalations)
+    fresh = make_issue(service_type)
+    make_overdue(fresh, hours=1)
+
+    # A scan of two issues at a time still reaches the new one: finished ones are left out.
+    monkeypatch.setattr(escalations, "thresholds_due", _limited(escalations.thresholds_due, 2))
+    _n, sent = deliver(escalations.queue_escalations)
+
+    assert [m.to for m in sent] == [["staff@city.example"]]
+    assert fresh.public_id in sent[0].subject
+
+
+def _limited(scan, limit):
+    return lambda now: scan(now, limit=limit)

@@ -28,6 +28,7 @@ from departments.models import (
 from issues import services
 from issues.models import (
     AbuseReason,
+    BulkJob,
     CityUpdate,
     EmailOptOut,
     HotspotAlert,
@@ -257,6 +258,13 @@ def _catalogue_and_outboxes(world_parts: dict) -> None:
         window_start=now,
         window_end=now,
         key="h1",
+    )
+    # A background bulk job of staff A's: its page is A's and the admin's alone.
+    BulkJob.objects.create(
+        created_by=world_parts["staff_a"],
+        action="acknowledge",
+        issue_ids=[issue_a.pk],
+        state="done",
     )
     layer = make_layer("Street lights", adoptable=True)
     asset = make_asset(layer, "SL-1", point=WARD_42_POINT)
