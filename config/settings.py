@@ -148,6 +148,17 @@ if DATABASE_REPLICA_URL:
         "TEST": {"MIRROR": DEFAULT_DB_ALIAS},
     }
     DATABASE_ROUTERS = ["config.dbrouting.PrimaryReplicaRouter"]
+# Behind PgBouncer in transaction pooling mode (DATABASE_POOLER=pgbouncer), consecutive
+# transactions of one Django connection may run on different server connections, so nothing may
+# outlive a transaction: no server-side cursors (.iterator() would open a WITH HOLD cursor outside
+# one). The app keeps no other session state (docs/scaling.md, "PgBouncer"); psycopg binds
+# parameters on the client (Django's default), so no prepared statements either.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured("DATABASE_POOLER is empty or 'pgbouncer'.")
+if DATABASE_POOLER == "pgbouncer":
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The dashboards' covering indexes (INCLUDE columns) are a PostgreSQL feature; SQLite builds the
 # same indexes without the extra columns, which is all the embedded mode needs.

@@ -54,6 +54,7 @@ def test_resident_content_is_escaped_never_marked_safe(client, sam, pothole, war
     assert "<b>bold</b>" not in page
 
 
+@pytest.mark.pgbouncer  # the smoke set run through PgBouncer (.ci/run)
 def test_change_status_with_a_template_fills_the_public_message(
     client, sam, streets_issue, close_template
 ):

@@ -150,6 +150,7 @@ def test_hidden_issue_is_in_no_list_and_its_id_is_404(client, city):
     assert get_json(client, "/requests.json", service_request_id=city["hidden"].public_id) == []
 
 
+@pytest.mark.pgbouncer  # the smoke set run through PgBouncer (.ci/run)
 def test_single_request_is_a_one_element_array(client, city):
     public_id = city["public"].public_id
     data = get_json(client, f"/requests/{public_id}.json")

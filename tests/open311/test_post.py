@@ -33,6 +33,7 @@ def jpeg_bytes() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.pgbouncer  # the smoke set run through PgBouncer (.ci/run)
 def test_creates_an_issue_and_answers_a_one_element_array(client, pothole, api_key, wards):
     response = client.post(URL, form(api_key, email="Rosa@Example.org", first_name="Rosa"))
     assert response.status_code == 200, response.content

@@ -5,6 +5,7 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from issues.models import Issue
@@ -25,6 +26,7 @@ def csv_rows(client, **params):
     return list(csv.DictReader(io.StringIO(body(response).lstrip("\ufeff"))))
 
 
+@pytest.mark.pgbouncer  # the smoke set run through PgBouncer (.ci/run)
 def test_csv_has_documented_columns_and_public_rows(client, city):
     from issues.opendata.exports import COLUMNS
 

@@ -26,6 +26,7 @@ def test_form_groups_types_and_renders_the_chosen_types_questions(client, pothol
     assert 'value="41.88"' in html
 
 
+@pytest.mark.pgbouncer  # the smoke set run through PgBouncer (.ci/run)
 def test_anonymous_report_with_answer_and_photo_lands_on_its_page(client, pothole, chicago_wards):
     data = report_data(pothole, photos=[upload("pothole.jpg", jpeg_bytes())])
     response = client.post(URL, data)
