@@ -78,6 +78,52 @@ def parse_viewport(params, default_zoom: int) -> tuple[BBox, int]:
     return BBox(west=west, south=south, east=east, north=north), zoom
 
 
+@dataclass
+class MapView:
+    """Where the home map looks, read from its URL (lat, lon, zoom), so a shared link or the
+    back button opens the same view; `errors` says what could not be read, per parameter."""
+
+    center: tuple[float, float] | None = None
+    zoom: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_params(self) -> dict[str, str]:
+        params = {}
+        if self.center is not None:
+            params["lat"], params["lon"] = (f"{v:.5f}" for v in self.center)
+        if self.zoom is not None:
+            params["zoom"] = str(self.zoom)
+        return params
+
+
+def parse_map_view(params) -> MapView:
+    """lat and lon (both or neither) and zoom; a bad value is explained, never a 500."""
+    view = MapView()
+    raw = {name: (params.get(name) or "").strip() for name in ("lat", "lon", "zoom")}
+    if raw["lat"] or raw["lon"]:
+        try:
+            lat, lon = float(raw["lat"]), float(raw["lon"])
+        except ValueError:
+            view.errors["lat"] = _("lat and lon must both be numbers (degrees), e.g. 41.88.")
+        else:
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                view.errors["lat"] = _("lat must be within ±90 and lon within ±180 degrees.")
+            else:
+                view.center = (lat, lon)
+    if raw["zoom"]:
+        try:
+            zoom = int(raw["zoom"])
+        except ValueError:
+            zoom = -1
+        if 0 <= zoom <= MAX_ZOOM:
+            view.zoom = zoom
+        else:
+            view.errors["zoom"] = _("zoom must be a whole number from 0 to %(max)d.") % {
+                "max": MAX_ZOOM
+            }
+    return view
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
