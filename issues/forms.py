@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from departments.selectors import service_types_grouped
 from issues.models import DESCRIPTION_MAX
-from issues.photos import photo_slots
+from issues.photos import HEIC_ACCEPTED, photo_slots
 from issues.selectors import BBox
 
 MAX_ZOOM = 22
@@ -135,7 +136,14 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault(
             "widget",
             MultipleFileInput(
-                attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}
+                attrs={
+                    # Where pillow-heif is missing, iPhone photos are refused before upload too
+                    # (static/js/report.js reads data-heic); the server names the format anyway.
+                    "accept": "image/jpeg,image/png,image/webp"
+                    + (",image/heic,image/heif,.heic,.heif" if HEIC_ACCEPTED else ""),
+                    "data-heic": "1" if HEIC_ACCEPTED else "0",
+                    "data-max-bytes": str(settings.PHOTO_MAX_BYTES),
+                }
             ),
         )
         super().__init__(*args, **kwargs)
@@ -191,7 +199,11 @@ class ReportForm(HoneypotMixin, forms.Form):
         label=gettext_lazy("Photos (up to 5)"),
         required=False,
         help_text=gettext_lazy(
-            "JPEG, PNG or WebP, at most 10 MB each. We remove location data and other hidden details from every photo."
+            "JPEG, PNG, WebP or iPhone (HEIC), at most 10 MB each. We remove location data and other hidden details from every photo."
+        )
+        if HEIC_ACCEPTED
+        else gettext_lazy(
+            "JPEG, PNG or WebP, at most 10 MB each (not iPhone HEIC: choose Most Compatible in the camera's settings). We remove location data and other hidden details from every photo."
         ),
     )
     name = forms.CharField(
