@@ -62,7 +62,7 @@ def map_config(request, **extra) -> dict:
             "view": _("View issue"),
             "reportHere": _("Report a problem here"),
             "statuses": {value: str(label) for value, label in Status.choices},
-            "cluster": _("Group of issues (number inside)"),
+            "cluster": _("Group of issues: the ring shows their statuses, the number how many"),
         },
         **extra,
     }

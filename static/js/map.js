@@ -52,17 +52,49 @@
       escapeHtml(p.status_label) + " · " + escapeHtml(p.id) + (p.address ? "<br>" + escapeHtml(p.address) : "");
   }
 
+  // A cluster is a ring cut into its statuses' shares (the server counts them per cell), with
+  // the count in the middle: the mix shows at a glance, in the same colours as single issues.
+  var STATUS_ORDER = ["open", "acknowledged", "in_progress", "closed", "archived"];
+  var RING = 15.91549; // circumference 100: a share is its own dash length
+
+  function clusterIcon(p, size) {
+    var counts = p.statuses || {};
+    var offset = 25; // start at twelve o'clock
+    var arcs = STATUS_ORDER.filter(function (k) { return counts[k] > 0; }).map(function (k) {
+      var share = 100 * counts[k] / p.count;
+      var arc = '<circle cx="21" cy="21" r="' + RING + '" fill="none" stroke="' + CivicMap.STATUS_COLOURS[k] +
+        '" stroke-width="7" stroke-dasharray="' + share.toFixed(3) + " " + (100 - share).toFixed(3) +
+        '" stroke-dashoffset="' + offset.toFixed(3) + '"></circle>';
+      offset -= share;
+      return arc;
+    });
+    return '<div class="cluster-icon cluster-icon--mix" data-statuses="' + escapeHtml(JSON.stringify(counts)).replace(/"/g, "&quot;") + '">' +
+      '<svg viewBox="0 0 42 42" width="' + size + '" height="' + size + '" aria-hidden="true" focusable="false">' +
+      '<circle cx="21" cy="21" r="20" fill="#fff"></circle>' + arcs.join("") +
+      '<circle cx="21" cy="21" r="11.5" fill="#fff"></circle>' +
+      '<text x="21" y="21" text-anchor="middle" dominant-baseline="central" font-size="' + (p.count > 999 ? 9 : 12) +
+      '" font-weight="700" fill="#1a1a1a">' + p.count + "</text></svg></div>";
+  }
+
+  function clusterLabel(p) {
+    var counts = p.statuses || {};
+    var parts = STATUS_ORDER.filter(function (k) { return counts[k] > 0; }).map(function (k) {
+      return counts[k] + " " + strings.statuses[k];
+    });
+    return p.count + " " + strings.issues + (parts.length ? ": " + parts.join(", ") : "");
+  }
+
   function draw(data) {
     layer.clearLayers();
     data.features.forEach(function (f) {
       var lon = f.geometry.coordinates[0], lat = f.geometry.coordinates[1];
       var p = f.properties;
       if (p.cluster) {
-        var size = Math.min(60, 26 + Math.round(Math.log(p.count) * 6));
+        var size = Math.min(60, 30 + Math.round(Math.log(p.count) * 6));
         var marker = L.marker([lat, lon], {
-          icon: L.divIcon({ className: "", html: '<div class="cluster-icon" style="width:' + size + "px;height:" + size + 'px">' + p.count + "</div>", iconSize: [size, size] }),
-          title: p.count + " " + strings.issues + " – " + strings.zoomIn,
-          alt: p.count + " " + strings.issues,
+          icon: L.divIcon({ className: "", html: clusterIcon(p, size), iconSize: [size, size] }),
+          title: clusterLabel(p) + " – " + strings.zoomIn,
+          alt: clusterLabel(p),
           keyboard: true
         });
         marker.on("click keypress", function () {
@@ -180,10 +212,10 @@
   var legend = L.control({ position: "bottomleft" });
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "map-legend");
-    var rows = Object.keys(strings.statuses).filter(function (k) { return k !== "archived"; }).map(function (k) {
-      return '<span style="background:' + CivicMap.STATUS_COLOURS[k] + '"></span>' + escapeHtml(strings.statuses[k]);
+    var rows = STATUS_ORDER.filter(function (k) { return k !== "archived"; }).map(function (k) {
+      return '<span class="map-legend__dot map-legend__dot--' + k + '"></span>' + escapeHtml(strings.statuses[k]);
     });
-    rows.push('<span style="background:#0b5cad"></span>' + escapeHtml(strings.cluster));
+    rows.push('<span class="map-legend__ring"></span>' + escapeHtml(strings.cluster));
     div.innerHTML = rows.join("<br>");
     return div;
   };

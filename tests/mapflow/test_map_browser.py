@@ -102,3 +102,39 @@ def test_vote_then_follow_without_a_reload(page, live_server, city):
     assert navigations == []
     assert no_horizontal_scroll(page)
     assert serious_axe_violations(page) == []
+
+
+def test_clusters_show_their_statuses_and_report_here_is_readable(page, live_server, city):
+    from issues import services
+    from issues.models import Status
+    from tests.factories import make_staff
+
+    staff = make_staff(city.department, email="s@city.example")
+    issues = [make_issue(city, point=(CITY_HALL[0] + i * 0.0001, CITY_HALL[1])) for i in range(6)]
+    services.change_status(issue=issues[0], to=Status.CLOSED, by=staff)
+    services.change_status(issue=issues[1], to=Status.IN_PROGRESS, by=staff)
+    page.goto(f"{live_server.url}/?lat={CITY_HALL[0]}&lon={CITY_HALL[1]}&zoom=11")
+    ring = page.locator("#map .cluster-icon--mix").first
+    ring.wait_for()
+    # Three statuses, three arcs, each in its status's colour; the count in the middle.
+    arcs = ring.locator("circle[stroke]")
+    assert arcs.count() == 3
+    assert sorted(arcs.evaluate_all("cs => cs.map(c => c.getAttribute('stroke'))")) == sorted(
+        ["#c2410c", "#0b5cad", "#1d6b36"]
+    )
+    assert ring.locator("text").text_content() == "6"
+    title = page.locator("#map .leaflet-marker-icon").first.get_attribute("title")
+    assert "4 New" in title and "1 In progress" in title and "1 Closed" in title
+    # The legend explains the ring; the popup's button is legible (axe checks its contrast).
+    assert "ring shows their statuses" in page.locator(".map-legend").inner_text()
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + 40, box["y"] + box["height"] / 2)
+    button = page.get_by_role("link", name="Report a problem here")
+    button.wait_for()
+    colours = button.evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+    )
+    assert colours == ["rgb(255, 255, 255)", "rgb(11, 92, 173)"]
+    button.focus()
+    assert button.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    assert serious_axe_violations(page) == []
