@@ -196,6 +196,24 @@
     setTimeout(function () { restoring = false; }, 1000); // in case the view did not change
   });
 
+  // "Use my location" above the map (shown only where the browser can share it): the map, and
+  // so the list, move to the reports around the person.
+  var locateRow = document.getElementById("home-locate-row");
+  var locate = document.getElementById("home-locate");
+  var locateStatus = document.getElementById("home-locate-status");
+  if (locateRow && locate && navigator.geolocation) {
+    locateRow.hidden = false;
+    locate.addEventListener("click", function () {
+      locateStatus.textContent = locate.getAttribute("data-finding");
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        locateStatus.textContent = "";
+        map.setView([pos.coords.latitude, pos.coords.longitude], 16);
+      }, function (err) {
+        locateStatus.textContent = locate.getAttribute(err.code === 1 ? "data-denied" : "data-unavailable");
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
   // Choosing another ward is a new place to look: the map then opens on the whole city again.
   var filterForm = document.getElementById("filters");
   var wardChoice = document.getElementById("f-ward");

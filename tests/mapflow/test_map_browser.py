@@ -138,3 +138,30 @@ def test_clusters_show_their_statuses_and_report_here_is_readable(page, live_ser
     button.focus()
     assert button.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
     assert serious_axe_violations(page) == []
+
+
+def test_use_my_location_above_the_home_map_moves_the_map_and_the_list(browser, live_server, city):
+    here = make_issue(city, point=CITY_HALL)
+    there = make_issue(city, point=NORTH)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="en-US",
+        geolocation={"latitude": CITY_HALL[0], "longitude": CITY_HALL[1]},
+        permissions=["geolocation"],
+    )
+    context.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        page.wait_for_selector("#map[data-loaded]")
+        locate = page.get_by_role("button", name="Use my location")
+        assert locate.bounding_box()["y"] < page.locator("#map").bounding_box()["y"]
+        locate.click()
+        page.wait_for_function("() => new URLSearchParams(location.search).get('zoom') === '16'")
+        page.wait_for_function(
+            f"() => !document.getElementById('home-list').innerText.includes('{there.public_id}')"
+        )
+        assert here.public_id in list_ids(page)
+        assert no_horizontal_scroll(page)
+    finally:
+        context.close()
