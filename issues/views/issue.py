@@ -66,14 +66,22 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _engaged(request, issue, message: str, *, voted_now: bool = False, redirect_to: str = ""):
+def _engaged(
+    request,
+    issue,
+    message: str,
+    *,
+    level: int = messages.INFO,
+    voted_now: bool = False,
+    redirect_to: str = "",
+):
     """The answer to a vote or a follow: for the page's script, JSON with the new state and the
     buttons' box re-rendered (so the page need not reload); otherwise the message and a
     redirect, as before. After a vote, both offer to follow too."""
     if not _wants_json(request):
         if voted_now and not redirect_to:
             redirect_to = f"{issue.get_absolute_url()}?voted=1#engage"
-        messages.info(request, message)
+        messages.add_message(request, level, message)
         return redirect(redirect_to or issue.get_absolute_url())
     issue = selectors.public_issue(issue.public_id)  # the counts after the write
     viewer = selectors.viewer_state(issue, request.user)
@@ -131,10 +139,13 @@ def vote(request, public_id: str):
         services.remove_vote(issue=issue, user=request.user)
         return _engaged(request, issue, _("Your vote is taken back."))
     if services.add_vote(issue=issue, user=request.user):
-        message = _("Thanks: the city sees that you have this problem too.")
+        message, level = (
+            _("Thanks: the city sees that you have this problem too."),
+            messages.SUCCESS,
+        )
     else:
-        message = _("You had already said you have this too.")
-    return _engaged(request, issue, message, voted_now=True)
+        message, level = _("You had already said you have this too."), messages.INFO
+    return _engaged(request, issue, message, level=level, voted_now=True)
 
 
 @require_POST
@@ -156,12 +167,15 @@ def follow(request, public_id: str):
         )
     if request.POST.get("action") == "unfollow":
         subscriptions.unfollow_issue(issue=issue, user=request.user)
-        message = _("You no longer follow this issue.")
+        message, level = _("You no longer follow this issue."), messages.INFO
     else:
         subscriptions.follow_issue(issue=issue, user=request.user)
         message = _("You follow this issue: we will email you about updates.")
+        level = messages.SUCCESS
     next_page = "issues:profile" if request.POST.get("next") == "profile" else ""
-    return _engaged(request, issue, message, redirect_to=next_page and reverse(next_page))
+    return _engaged(
+        request, issue, message, level=level, redirect_to=next_page and reverse(next_page)
+    )
 
 
 @login_required
