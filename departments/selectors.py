@@ -151,12 +151,23 @@ def _round(geojson: dict, decimals: int = 5) -> dict:
     return {"type": geojson["type"], "coordinates": walk(geojson["coordinates"])}
 
 
+def _version_hash(version: tuple) -> str:
+    count, changed, top = version
+    stamp = f"{count}-{top}-{changed.timestamp() if changed else 0}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
 def outlines_version() -> str:
     """A short hash that changes whenever any ward's boundary may have: the outlines' URLs carry
     it, so browsers may keep an outline file for a year. One small aggregate over the wards."""
-    count, changed, top = Ward.objects.version()
-    stamp = f"{count}-{top}-{changed.timestamp() if changed else 0}"
-    return hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    return _version_hash(Ward.objects.version())
+
+
+def outlines_version_and_city_extent() -> tuple[str, tuple[float, float, float, float] | None]:
+    """outlines_version() and the city's extent (west, south, east, north) over all wards, or
+    None without wards: what the home map opens on. Still one small aggregate."""
+    version, extent = Ward.objects.version_and_extent()
+    return _version_hash(version), extent
 
 
 def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE, decimals: int = 5) -> tuple[str, dict]:

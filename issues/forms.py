@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from departments.selectors import service_types_grouped
 from issues.models import DESCRIPTION_MAX
-from issues.photos import photo_slots
+from issues.photos import HEIC_ACCEPTED, photo_slots
 from issues.selectors import BBox
 
 MAX_ZOOM = 22
@@ -78,6 +79,52 @@ def parse_viewport(params, default_zoom: int) -> tuple[BBox, int]:
     return BBox(west=west, south=south, east=east, north=north), zoom
 
 
+@dataclass
+class MapView:
+    """Where the home map looks, read from its URL (lat, lon, zoom), so a shared link or the
+    back button opens the same view; `errors` says what could not be read, per parameter."""
+
+    center: tuple[float, float] | None = None
+    zoom: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_params(self) -> dict[str, str]:
+        params = {}
+        if self.center is not None:
+            params["lat"], params["lon"] = (f"{v:.5f}" for v in self.center)
+        if self.zoom is not None:
+            params["zoom"] = str(self.zoom)
+        return params
+
+
+def parse_map_view(params) -> MapView:
+    """lat and lon (both or neither) and zoom; a bad value is explained, never a 500."""
+    view = MapView()
+    raw = {name: (params.get(name) or "").strip() for name in ("lat", "lon", "zoom")}
+    if raw["lat"] or raw["lon"]:
+        try:
+            lat, lon = float(raw["lat"]), float(raw["lon"])
+        except ValueError:
+            view.errors["lat"] = _("lat and lon must both be numbers (degrees), e.g. 41.88.")
+        else:
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                view.errors["lat"] = _("lat must be within ±90 and lon within ±180 degrees.")
+            else:
+                view.center = (lat, lon)
+    if raw["zoom"]:
+        try:
+            zoom = int(raw["zoom"])
+        except ValueError:
+            zoom = -1
+        if 0 <= zoom <= MAX_ZOOM:
+            view.zoom = zoom
+        else:
+            view.errors["zoom"] = _("zoom must be a whole number from 0 to %(max)d.") % {
+                "max": MAX_ZOOM
+            }
+    return view
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -89,7 +136,14 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault(
             "widget",
             MultipleFileInput(
-                attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}
+                attrs={
+                    # Where pillow-heif is missing, iPhone photos are refused before upload too
+                    # (static/js/report.js reads data-heic); the server names the format anyway.
+                    "accept": "image/jpeg,image/png,image/webp"
+                    + (",image/heic,image/heif,.heic,.heif" if HEIC_ACCEPTED else ""),
+                    "data-heic": "1" if HEIC_ACCEPTED else "0",
+                    "data-max-bytes": str(settings.PHOTO_MAX_BYTES),
+                }
             ),
         )
         super().__init__(*args, **kwargs)
@@ -145,7 +199,11 @@ class ReportForm(HoneypotMixin, forms.Form):
         label=gettext_lazy("Photos (up to 5)"),
         required=False,
         help_text=gettext_lazy(
-            "JPEG, PNG or WebP, at most 10 MB each. We remove location data and other hidden details from every photo."
+            "JPEG, PNG, WebP or iPhone (HEIC), at most 10 MB each. We remove location data and other hidden details from every photo."
+        )
+        if HEIC_ACCEPTED
+        else gettext_lazy(
+            "JPEG, PNG or WebP, at most 10 MB each (not iPhone HEIC: choose Most Compatible in the camera's settings). We remove location data and other hidden details from every photo."
         ),
     )
     name = forms.CharField(

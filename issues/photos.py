@@ -35,13 +35,36 @@ ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phones call t
 # 179 MP refuses), so five photos in one request decode at most 200 MP.
 MAX_PIXELS = 40_000_000
 
-try:  # HEIC from iPhones, when the optional pillow-heif wheel is installed.
+try:  # HEIC from iPhones (pillow-heif, pinned in requirements.txt); stored as JPEG like the rest.
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
     ALLOWED_FORMATS |= {"HEIF", "HEIC"}
-except ImportError:  # pragma: no cover - optional
-    pass
+    HEIC_ACCEPTED = True
+except ImportError:  # pragma: no cover - an install without the wheel refuses them by name
+    HEIC_ACCEPTED = False
+
+# The brands an ISO media file names at byte 4 ("ftyp" + brand) when it is an HEIC/HEIF picture.
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def _formats_we_take() -> str:
+    return _("JPEG, PNG, WebP or HEIC") if HEIC_ACCEPTED else _("JPEG, PNG or WebP")
+
+
+def _unreadable(name: str, data: bytes) -> ValidationError:
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return ValidationError(
+            _(
+                "%(name)s is an iPhone (HEIC) photo, which this site cannot read yet; please "
+                "send it as JPEG (on the iPhone: Settings, Camera, Formats, Most Compatible)."
+            )
+            % {"name": name}
+        )
+    return ValidationError(
+        _("%(name)s is not a picture we can read; please send a %(formats)s photo.")
+        % {"name": name, "formats": _formats_we_take()}
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +145,12 @@ def prepare_photo(upload) -> PreparedPhoto:
             img = Image.open(io.BytesIO(data))
             if img.format not in ALLOWED_FORMATS:
                 raise ValidationError(
-                    _("%(name)s is a %(fmt)s file; please send a JPEG, PNG or WebP photo.")
-                    % {"name": name, "fmt": img.format or _("unknown")}
+                    _("%(name)s is a %(fmt)s file; please send a %(formats)s photo.")
+                    % {
+                        "name": name,
+                        "fmt": img.format or _("unknown"),
+                        "formats": _formats_we_take(),
+                    }
                 )
             _check_pixels(img, name)
             # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale for that much less time and memory;
@@ -141,10 +168,7 @@ def prepare_photo(upload) -> PreparedPhoto:
             % {"name": name}
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(
-            _("%(name)s is not a picture we can read; please send a JPEG, PNG or WebP photo.")
-            % {"name": name}
-        ) from None
+        raise _unreadable(name, data) from None
 
     if img.mode not in ("RGB", "L"):
         background = Image.new("RGB", img.size, "white")

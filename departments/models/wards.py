@@ -17,6 +17,21 @@ class WardQuerySet(models.QuerySet):
         )
         return (agg["n"], agg["changed"], agg["top"])
 
+    def version_and_extent(self) -> tuple[tuple, tuple[float, float, float, float] | None]:
+        """version() and the wards' extent (west, south, east, north; None without wards) in
+        the same one aggregate, so the home map can open on the whole city at no extra query."""
+        agg = self.aggregate(
+            n=models.Count("id"),
+            changed=models.Max("updated_at"),
+            top=models.Max("id"),
+            west=models.Min("min_lon"),
+            south=models.Min("min_lat"),
+            east=models.Max("max_lon"),
+            north=models.Max("max_lat"),
+        )
+        extent = (agg["west"], agg["south"], agg["east"], agg["north"])
+        return (agg["n"], agg["changed"], agg["top"]), (None if None in extent else extent)
+
     def index(self) -> WardIndex:
         """The point-in-ward index of every ward, rebuilt only when the wards changed."""
         return WardIndex.current(

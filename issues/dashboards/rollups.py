@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Floor
 
 from departments.geo import cell_size
@@ -76,9 +76,14 @@ LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
     HeatTally: (("ward_key", "day", "cell_row", "cell_col", "type_key"), ("n",)),
-    MapCell: (("zoom", "cell_row", "cell_col"), ("n", "lat_sum", "lon_sum", "id_sum")),
+    MapCell: (
+        ("zoom", "cell_row", "cell_col"),
+        ("n", "lat_sum", "lon_sum", "id_sum", *MapCell.STATUS_COUNTERS),
+    ),
 }
 
+# Where each status's counter sits in a map cell's list (after n, lat_sum, lon_sum, id_sum).
+STATUS_SLOT = {name[2:]: 4 + i for i, name in enumerate(MapCell.STATUS_COUNTERS)}
 OPEN = ("open", "acknowledged", "in_progress")
 CLOSED = ("closed", "archived")
 ALL_TYPES = 0  # type_key of the per-ward rows (the league and the city read these)
@@ -192,7 +197,9 @@ class Delta:
         # map_cells=False: a recount of some wards' rows, which the map's cells (per point,
         # not per ward) are not part of.
         self.map_cells = map_cells
-        self.cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
+        self.cells: dict[tuple, list[float]] = defaultdict(
+            lambda: [0, 0.0, 0.0, 0] + [0] * len(MapCell.STATUS_COUNTERS)
+        )
         self.tz = _city_tz()
         self.status: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
@@ -218,6 +225,7 @@ class Delta:
                 cell[1] += sign * lat
                 cell[2] += sign * lon
                 cell[3] += sign * pk
+                cell[STATUS_SLOT[status]] += sign
         ward = ward or NO_WARD
         counts = self.status[(ward, type_id, status)]
         counts[0] += sign
@@ -390,7 +398,16 @@ def rebuild_map_cells() -> None:
                 located.order_by()
                 .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
                 .values("cx", "cy")
-                .annotate(n=Count("id"), lat=Sum("latitude"), lon=Sum("longitude"), ids=Sum("id"))
+                .annotate(
+                    n=Count("id"),
+                    lat=Sum("latitude"),
+                    lon=Sum("longitude"),
+                    ids=Sum("id"),
+                    **{
+                        name: Count("id", filter=Q(status=name[2:]))
+                        for name in MapCell.STATUS_COUNTERS
+                    },
+                )
             )
             MapCell.objects.bulk_create(
                 (
@@ -402,6 +419,7 @@ def rebuild_map_cells() -> None:
                         lat_sum=c["lat"],
                         lon_sum=c["lon"],
                         id_sum=c["ids"],
+                        **{name: c[name] for name in MapCell.STATUS_COUNTERS},
                     )
                     for c in cells.iterator(chunk_size=CHUNK)
                 ),

@@ -146,6 +146,15 @@ class MapCell(models.Model):
     lat_sum = models.FloatField(default=0.0)
     lon_sum = models.FloatField(default=0.0)
     id_sum = models.BigIntegerField(default=0)
+    # How many of the n are in each status (Status's values): a cluster draws its mix of
+    # statuses, not one colour (STATUS_COUNTERS names them in Status's order).
+    n_open = models.IntegerField(default=0)
+    n_acknowledged = models.IntegerField(default=0)
+    n_in_progress = models.IntegerField(default=0)
+    n_closed = models.IntegerField(default=0)
+    n_archived = models.IntegerField(default=0)
+
+    STATUS_COUNTERS = ("n_open", "n_acknowledged", "n_in_progress", "n_closed", "n_archived")
 
     class Meta:
         constraints = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from departments import geo
@@ -85,6 +85,16 @@ def _individual(queryset: QuerySet[Issue], limit: int) -> list[tuple]:
     )
 
 
+# Each cell's count per status, as grid_cells and _counted_cells both name them: a cluster's
+# "statuses" (the mix the map draws as a ring).
+STATUS_COUNTS = {f"n_{status.value}": Q(status=status.value) for status in Status}
+
+
+def _statuses(cell: dict) -> dict[str, int]:
+    # .get: cells cached for a minute by a version without these counts.
+    return {name[2:]: cell.get(name, 0) for name in STATUS_COUNTS}
+
+
 def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
     """Cells as GeoJSON. A cell holding a single issue comes back as that issue, read now from
     the public issues: the cells may be a minute old, and an issue hidden since then must not
@@ -100,7 +110,7 @@ def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
         if cell["n"] == 1 and cell["first"] in singles:
             features.append(writer.feature(singles[cell["first"]]))
             continue
-        features.append(cluster_feature(cell, zoom))
+        features.append(cluster_feature(cell, zoom, statuses=_statuses(cell)))
     return features
 
 
@@ -126,14 +136,22 @@ def _counted_cells(bbox: BBox, zoom: int, filters: IssueFilters) -> list[dict] |
         )
         .order_by("-n", "cell_row", "cell_col")
         # The cap read at call time, as rows_or_cells does (tests lower it).
-        .values_list("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum")[
+        .values_list("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum", *STATUS_COUNTS)[
             : geo.MAP_FEATURE_CAP
         ]
     )
     return [
         # A cell of one issue: its id is the sum of one id.
-        {"cx": cx, "cy": cy, "n": n, "lat": lat / n, "lon": lon / n, "first": ids}
-        for cx, cy, n, lat, lon, ids in rows
+        {
+            "cx": cx,
+            "cy": cy,
+            "n": n,
+            "lat": lat / n,
+            "lon": lon / n,
+            "first": ids,
+            **dict(zip(STATUS_COUNTS, counts, strict=True)),
+        }
+        for cx, cy, n, lat, lon, ids, *counts in rows
     ]
 
 
@@ -155,6 +173,7 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
             located=lambda box: _located(filters, box),
             individual=_individual,
             cache_key=("issues", sorted(filters.as_params().items())),
+            **STATUS_COUNTS,
         )
     if clustered:
         features = _cluster_features(found, zoom)

@@ -12,10 +12,14 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from departments.selectors import outlines_version, service_types_grouped, wards_for_filter
+from departments.selectors import (
+    outlines_version_and_city_extent,
+    service_types_grouped,
+    wards_for_filter,
+)
 from issues import selectors
 from issues.filters import IssueFilters, status_choices
-from issues.forms import ViewportError, parse_viewport
+from issues.forms import ViewportError, parse_map_view, parse_viewport
 from issues.models import Status
 
 LIST_PAGE_SIZE = 20
@@ -58,39 +62,71 @@ def map_config(request, **extra) -> dict:
             "view": _("View issue"),
             "reportHere": _("Report a problem here"),
             "statuses": {value: str(label) for value, label in Status.choices},
-            "cluster": _("Group of issues (number inside)"),
+            "cluster": _("Group of issues: the ring shows their statuses, the number how many"),
         },
         **extra,
     }
 
 
-def outline_urls() -> dict[str, str]:
+def outline_urls() -> dict:
     """The home map's ward outlines at each level of detail, under the wards' current version
-    (issues.dashboards.views.versioned_outlines): one small query."""
-    version = outlines_version()
+    (issues.dashboards.views.versioned_outlines), and the city's extent the map first fits:
+    one small query."""
+    version, extent = outlines_version_and_city_extent()
     return {
         "wardsUrl": reverse("issues:ward_outlines_at", args=[version, "city"]),
         "wardsStreetUrl": reverse("issues:ward_outlines_at", args=[version, "street"]),
+        "cityBounds": list(extent) if extent else None,
     }
 
 
+# ?fragment=list answers with the list alone: what the map's script swaps in as the map moves.
+FRAGMENTS = {"list": "issues/_home_list.html"}
+
+
 def home(request):
-    """The map and, beside it, the same filtered issues as a paginated list."""
+    """The map and, beside it, the same filtered issues as a paginated list. The map's view
+    (lat, lon, zoom) and the box it shows (bbox) live in the query string: the list is then
+    that box's issues, rendered here, so a shared link and a page without JavaScript agree."""
     filters = IssueFilters.from_params(request.GET)
+    view = parse_map_view(request.GET)
+    errors = {**filters.errors, **view.errors}
+    fragment = request.GET.get("fragment") or ""
+    if fragment and fragment not in FRAGMENTS:
+        errors["fragment"] = _("fragment must be “list” (or left out for the whole page).")
     page = CappedPaginator(selectors.issue_list(filters), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
         "filters": filters,
+        # The box is where the map looks, not a filter the person chose.
+        "filters_chosen": bool(set(filters.as_params()) - {"bbox"}),
+        "errors": errors,
         "page": page,
-        "service_groups": service_types_grouped(),
-        "wards": wards_for_filter(),
-        "statuses": status_choices(),
-        # The outlines under their version (one query), so the browser keeps them for a year.
-        "map_config": map_config(request, filters=filters.as_params(), **outline_urls()),
         "count_cap": LIST_COUNT_CAP,
+        "map_state": {
+            **view.as_params(),
+            **{k: v for k, v in filters.as_params().items() if k == "bbox"},
+        },
     }
-    return render(request, "issues/home.html", context, status=400 if filters.errors else 200)
+    status = 400 if errors else 200
+    if fragment in FRAGMENTS:
+        context["fragment"] = fragment
+        return render(request, FRAGMENTS[fragment], context, status=status)
+    context.update(
+        service_groups=service_types_grouped(),
+        wards=wards_for_filter(),
+        statuses=status_choices(),
+        # The outlines under their version (one query), so the browser keeps them for a year.
+        map_config=map_config(
+            request,
+            filters=filters.as_params(),
+            view={"center": view.center, "zoom": view.zoom},
+            listUrl=reverse("issues:home"),
+            **outline_urls(),
+        ),
+    )
+    return render(request, "issues/home.html", context, status=status)
 
 
 @require_GET

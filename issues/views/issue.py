@@ -7,7 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -41,6 +44,8 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
         "comment_form": comment_form or CommentForm(),
         "update_form": ResidentUpdateForm(closed=issue.status in CLOSED_STATUSES),
         "is_new": request.GET.get("new") == "1",
+        # After a vote without JavaScript (vote() redirects with ?voted=1): offer to follow too.
+        "offer_follow": request.GET.get("voted") == "1",
         "map_config": map_config(request, pin=[issue.latitude, issue.longitude], zoom=17)
         if issue.latitude is not None
         else None,
@@ -64,43 +69,121 @@ def _rate_limited(request, issue, what: str):
     return render(request, "issues/rate_limited.html", {"issue": issue, "what": what}, status=429)
 
 
+def _wants_json(request) -> bool:
+    """The issue page's script asks for JSON (static/js/engage.js); a plain form post does not."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _engaged(
+    request,
+    issue,
+    message: str,
+    *,
+    level: int = messages.INFO,
+    voted_now: bool = False,
+    redirect_to: str = "",
+):
+    """The answer to a vote or a follow: for the page's script, JSON with the new state and the
+    buttons' box re-rendered (so the page need not reload); otherwise the message and a
+    redirect, as before. After a vote, both offer to follow too."""
+    if not _wants_json(request):
+        if voted_now and not redirect_to:
+            redirect_to = f"{issue.get_absolute_url()}?voted=1#engage"
+        messages.add_message(request, level, message)
+        return redirect(redirect_to or issue.get_absolute_url())
+    issue = selectors.public_issue(issue.public_id)  # the counts after the write
+    viewer = selectors.viewer_state(issue, request.user)
+    context = {
+        "issue": issue,
+        "viewer": viewer,
+        "offer_follow": voted_now,
+        "engage_message": message,
+    }
+    return JsonResponse(
+        {
+            "voted": viewer["voted"],
+            "following": viewer["following"],
+            "vote_count": issue.vote_count,
+            "offer_follow": voted_now and not viewer["following"],
+            "message": message,
+            "html": render_to_string("issues/_engage.html", context, request=request),
+        }
+    )
+
+
+def _refused(request, status: int, message: str, page):
+    """A vote or follow that cannot be done: JSON for the script, the usual page otherwise."""
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    return page()
+
+
 @require_POST
 def vote(request, public_id: str):
     """ "I have this too" (or take it back): one vote per account."""
     issue = selectors.public_issue(public_id)
     if issue is None:
-        return _not_found(request, public_id)
+        return _refused(
+            request,
+            404,
+            _("There is no public request %(id)s.") % {"id": public_id[:40]},
+            lambda: _not_found(request, public_id),
+        )
     if not request.user.is_authenticated:
-        return redirect_to_login(issue.get_absolute_url())
+        return _refused(
+            request,
+            401,
+            _("Sign in to say you have this too."),
+            lambda: redirect_to_login(issue.get_absolute_url()),
+        )
     if not ratelimit.allow("vote", request):
-        return _rate_limited(request, issue, _("votes"))
+        return _refused(
+            request,
+            429,
+            _("Please wait a while before voting again."),
+            lambda: _rate_limited(request, issue, _("votes")),
+        )
     if request.POST.get("action") == "remove":
         services.remove_vote(issue=issue, user=request.user)
-        messages.info(request, _("Your vote is taken back."))
+        return _engaged(request, issue, _("Your vote is taken back."))
+    if services.add_vote(issue=issue, user=request.user):
+        message, level = (
+            _("Thanks: the city sees that you have this problem too."),
+            messages.SUCCESS,
+        )
     else:
-        if services.add_vote(issue=issue, user=request.user):
-            messages.success(request, _("Thanks: the city sees that you have this problem too."))
-        else:
-            messages.info(request, _("You had already said you have this too."))
-    return redirect(issue.get_absolute_url())
+        message, level = _("You had already said you have this too."), messages.INFO
+    return _engaged(request, issue, message, level=level, voted_now=True)
 
 
 @require_POST
 def follow(request, public_id: str):
     issue = selectors.public_issue(public_id)
     if issue is None:
-        return _not_found(request, public_id)
+        return _refused(
+            request,
+            404,
+            _("There is no public request %(id)s.") % {"id": public_id[:40]},
+            lambda: _not_found(request, public_id),
+        )
     if not request.user.is_authenticated:
-        return redirect_to_login(issue.get_absolute_url())
+        return _refused(
+            request,
+            401,
+            _("Sign in to follow this issue."),
+            lambda: redirect_to_login(issue.get_absolute_url()),
+        )
     if request.POST.get("action") == "unfollow":
         subscriptions.unfollow_issue(issue=issue, user=request.user)
-        messages.info(request, _("You no longer follow this issue."))
+        message, level = _("You no longer follow this issue."), messages.INFO
     else:
         subscriptions.follow_issue(issue=issue, user=request.user)
-        messages.success(request, _("You follow this issue: we will email you about updates."))
-    if request.POST.get("next") == "profile":
-        return redirect("issues:profile")
-    return redirect(issue.get_absolute_url())
+        message = _("You follow this issue: we will email you about updates.")
+        level = messages.SUCCESS
+    next_page = "issues:profile" if request.POST.get("next") == "profile" else ""
+    return _engaged(
+        request, issue, message, level=level, redirect_to=next_page and reverse(next_page)
+    )
 
 
 @login_required

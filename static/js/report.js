@@ -62,16 +62,55 @@
   var locate = document.getElementById("locate");
   var locateStatus = document.getElementById("locate-status");
   if (locate) {
-    if (!navigator.geolocation) { locate.hidden = true; }
     locate.addEventListener("click", function () {
+      if (!navigator.geolocation || !map) {
+        locateStatus.textContent = locate.getAttribute("data-unsupported");
+        return;
+      }
       locateStatus.textContent = locate.getAttribute("data-finding") || "…";
       navigator.geolocation.getCurrentPosition(function (pos) {
         locateStatus.textContent = "";
         setPoint(L.latLng(pos.coords.latitude, pos.coords.longitude), true);
       }, function (err) {
-        locateStatus.textContent = err.message || "";
+        // The browser's own wording varies and is often technical: say what happened and what to do.
+        locateStatus.textContent = locate.getAttribute(err.code === 1 ? "data-denied" : "data-unavailable");
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     });
+  }
+
+  // Problems already reported, as small dots under the pin once the map shows streets, so a
+  // resident sees at once that theirs may be there already (the same endpoint as the home map).
+  var STREETS_ZOOM = 15;
+  if (map && config.viewportUrl) {
+    var existing = L.layerGroup().addTo(map);
+    var existingController = null;
+    var showExisting = function () {
+      if (existingController) { existingController.abort(); }
+      existing.clearLayers();
+      if (map.getZoom() < STREETS_ZOOM) { return; }
+      var b = map.getBounds();
+      var params = new URLSearchParams({
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
+        zoom: map.getZoom()
+      });
+      existingController = window.AbortController ? new AbortController() : null;
+      fetch(config.viewportUrl + "?" + params.toString(), { signal: existingController && existingController.signal })
+        .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+        .then(function (data) {
+          data.features.forEach(function (f) {
+            if (f.properties.cluster) { return; }
+            var c = f.geometry.coordinates;
+            L.circleMarker([c[1], c[0]], {
+              radius: 6, weight: 2, color: "#fff", fillOpacity: 0.9, bubblingMouseEvents: false,
+              fillColor: CivicMap.STATUS_COLOURS[f.properties.status] || "#0b5cad", className: "existing-report"
+            }).bindTooltip(CivicMap.escapeHtml(f.properties.service_name + " · " + f.properties.status_label)).addTo(existing);
+          });
+          map.getContainer().setAttribute("data-existing", existing.getLayers().length);
+        })
+        .catch(function () {});
+    };
+    map.on("moveend", showExisting);
+    showExisting();
   }
 
   function loadQuestions() {

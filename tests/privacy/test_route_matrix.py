@@ -110,6 +110,16 @@ def samples(world: World, route: str, name: str) -> list[str]:
     return fixed[name]
 
 
+# Query strings a route reads besides its path parameters, tried too: the home page's map view
+# and the box its list follows (a box around the whole city, so hidden issues lie inside it).
+QUERY_SAMPLES = {
+    "": [
+        "?bbox=-88.0,41.6,-87.5,42.1&fragment=list",
+        "?bbox=-88.0,41.6,-87.5,42.1&lat=41.88&lon=-87.63&zoom=14&status=open",
+    ],
+}
+
+
 def urls_of(world: World, route: str) -> list[str]:
     names = [m.group("name") or m.group("rname") for m in PARAMETER.finditer(route)]
     choices = [samples(world, route, name) for name in names]
@@ -118,6 +128,7 @@ def urls_of(world: World, route: str) -> list[str]:
         values = iter(combo)
         url = PARAMETER.sub(lambda _m: next(values), route)  # noqa: B023  (consumed at once)
         urls.append("/" + url.replace("^", "").replace("$", "").replace("\\", ""))
+    urls += [urls[0] + query for query in QUERY_SAMPLES.get(route, [])]
     return list(dict.fromkeys(urls))
 
 
