@@ -7,13 +7,13 @@ def forget_cells(apps, schema_editor):
     # The new per-status counters start at zero in every existing cell: drop the cells and the
     # "built" mark, so the map groups the issues itself (with their statuses) until
     # `manage.py rebuild_map_cells` counts them again.
-    apps.get_model('issues', '0024_notification_render_context').objects.all().delete()
+    apps.get_model("issues", "MapCell").objects.all().delete()
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issues', '0020_withheld_unconfirmed'),
+        ('issues', '0024_notification_render_context'),
     ]
 
     operations = [
