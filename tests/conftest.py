@@ -92,6 +92,19 @@ def _primary_reads_unless_testing_the_replica(request, settings):
     )
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the city's default language. LocaleMiddleware activates a request's
+    language for the thread and leaves it active, so without this a test's Arabic page would
+    make the next test's report in Arabic (Issue.reporter_language) when both share a worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def deliver(django_capture_on_commit_callbacks):
     """Run what a commit would schedule (eager Celery), and return the messages sent."""

@@ -42,6 +42,8 @@ ALLOWED = {
     "url",
     "·",
     "&",
+    # The same word in Polish (the catalogue test still fails on any untranslated entry).
+    "Menu",
 }
 
 
