@@ -102,8 +102,9 @@ CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
 # An anonymous report of a `confirm_anonymous` type waits, unconfirmed, for its emailed link
 # (issues/services/confirmations.py publishes or expires it).
 UNCONFIRMED = "unconfirmed"
+PRIVATE = "private"
 WITHHELD_CHOICES = [
-    ("private", _("private type")),
+    (PRIVATE, _("private type")),
     ("held", _("held for a moderator")),
     ("banned", _("banned sender")),
     (UNCONFIRMED, _("waiting for the reporter's confirmation")),
@@ -125,6 +126,10 @@ class IssueQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
+
+    def escalating(self):
+        """What a department must answer on time (see Issue.escalates)."""
+        return self.filter(models.Q(is_hidden=False) | models.Q(withheld=PRIVATE))
 
     def closed(self):
         return self.filter(status__in=CLOSED_STATUSES)
@@ -356,6 +361,13 @@ class Issue(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def escalates(self) -> bool:
+        """Public reports, and a private type's: a welfare check is kept from the public, never
+        from the department's deadlines. A moderator's hide, a held or banned sender's report
+        and one waiting for its reporter's confirmation are not the department's work yet."""
+        return not self.is_hidden or self.withheld == PRIVATE
 
     @property
     def is_overdue(self) -> bool:

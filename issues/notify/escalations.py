@@ -59,7 +59,7 @@ def supervisor_delay(department) -> timedelta:
 
 
 def overdue_issues(now: datetime):
-    """Open, public issues past their due time, with the start of their current open spell."""
+    """Open issues that escalate (see escalates) past their due time, with the start of their current open spell."""
     reopened = (
         StatusChange.objects.filter(
             issue=OuterRef("pk"), from_status=Status.CLOSED, to_status=Status.OPEN
@@ -75,7 +75,8 @@ def overdue_issues(now: datetime):
     )
     return (
         Issue.objects.open()
-        .filter(is_hidden=False, expected_at__lt=now)
+        .escalating()
+        .filter(expected_at__lt=now)
         .annotate(since=Coalesce(Subquery(reopened), "requested_at"))
         .filter(~Exists(finished))
         .select_related("department", "assignee", "service_type", "ward")
@@ -119,7 +120,7 @@ def escalate(threshold: Threshold, *, now: datetime) -> int:
                 .select_related("department", "assignee", "service_type", "ward")
                 .get(pk=threshold.issue.pk)
             )
-            if not issue.is_open or issue.is_hidden or issue.expected_at is None:
+            if not issue.is_open or not issue.escalates or issue.expected_at is None:
                 return 0
             done = Escalation.objects.filter(
                 issue=issue, level=threshold.level, since=threshold.since

@@ -125,7 +125,7 @@ def _escalation_unwanted(row: Notification) -> str:
     issue = row.issue
     if issue is None or not issue.is_open:
         return "the issue was closed before the escalation went out."
-    if issue.is_hidden:
+    if not issue.escalates:
         return "the issue was hidden by a moderator."
     user = row.recipient_user
     if user is not None and not user.notify_escalations:

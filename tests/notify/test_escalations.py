@@ -24,7 +24,7 @@ from issues.models import (
 )
 from issues.notify import escalations, subscriptions
 from issues.notify.links import read_unsubscribe_token
-from tests.factories import make_staff, make_user
+from tests.factories import make_service_type, make_staff, make_user
 
 EVENT = NotificationEvent.OVERDUE_ESCALATION
 
@@ -121,6 +121,25 @@ def test_closed_and_hidden_issues_never_escalate(
 
     assert queued == 0 and [m for m in sent if "Overdue" in m.subject] == []
     assert not Escalation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_private_types_report_escalates_like_any_other(department, resident, staff_user, deliver):
+    """Kept from the public, never from the department's deadlines."""
+    private = make_service_type(department, code="welfare", name="Welfare check")
+    private.publication = "private"
+    private.save(update_fields=["publication"])
+    issue = services.create_issue(
+        service_type=private, latitude=41.88, longitude=-87.63, reporter=resident
+    )
+    assert issue.is_hidden and issue.withheld == "private"
+    services.assign_issue(issue=issue, assignee=staff_user, by=staff_user)
+    make_overdue(issue, hours=2)
+
+    queued, sent = deliver(escalations.queue_escalations)
+
+    assert queued == 1
+    assert [m.to for m in sent if "Overdue" in m.subject] == [["staff@city.example"]]
 
 
 @pytest.mark.django_db
