@@ -4,7 +4,7 @@ controls, and axe finds nothing serious.
 
 The report page's own strings are not translated yet (another session wraps them); this checks
 the layout, which is the same whatever the words. At 390 px the send button spans the whole
-width, so the mirroring is measured on the header (brand and "report" button swap sides), on the
+width, so the mirroring is measured on the header (brand and "Menu" swap ends), on the
 form's labels (they start at the right edge), and at tablet width on the send button itself."""
 
 import pytest
@@ -42,6 +42,7 @@ def boxes(tab) -> dict:
         "label": box("label[for='id_description']"),
         "form": box("label[for='id_description'] >> xpath=.."),
         "send": box("form .actions button[type='submit']"),
+        "menu": box(".site-header .site-menu__toggle"),
         "width": tab.viewport_size["width"],
     }
 
@@ -74,15 +75,12 @@ def test_the_arabic_report_page_is_mirrored_on_a_phone(browser, live_server, cit
         en = boxes(english)
         assert en["brand"]["x"] < en["report"]["x"]
         assert abs(en["label"]["x"] - en["form"]["x"]) < 2
-        # Mirror images: the report button's left edge in Arabic is the brand's in English.
-        assert abs(ar["report"]["x"] - en["brand"]["x"]) < 2
-        assert (
-            abs(
-                (ar["brand"]["x"] + ar["brand"]["width"])
-                - (en["report"]["x"] + en["report"]["width"])
-            )
-            < 2
-        )
+        # Mirror images: the header's row is brand ... report, Menu. What starts the row in
+        # English (the brand) ends it in Arabic, and what ends it (Menu) starts it; the words'
+        # widths differ, so the edges are compared with the page's edges.
+        width = en["width"]
+        assert abs((ar["brand"]["x"] + ar["brand"]["width"]) - (width - en["brand"]["x"])) < 2
+        assert abs(ar["menu"]["x"] - (width - en["menu"]["x"] - en["menu"]["width"])) < 2
     finally:
         context.close()
 
