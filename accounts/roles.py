@@ -113,3 +113,31 @@ def can_assign_to(user: User | None, issue: Routed) -> bool:
     """Whether the issue may be given to `user`: only active members of its department carry it
     (admins work every queue but are members of none, so they are not assignees)."""
     return bool(user and user.is_active and issue.department_id in department_ids(user))
+
+
+def supervised_department_ids(user: User | None) -> set[int]:
+    """Departments the user supervises (Department.supervisors)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    cached = getattr(user, "_supervised_ids", None)
+    if cached is None:
+        cached = set(user.supervised_departments.values_list("id", flat=True))
+        user._supervised_ids = cached
+    return cached
+
+
+def can_manage_routing(user: User | None, department_id: int | None = None) -> bool:
+    """May write routing rules and teams: admins for every department, a department's
+    supervisors for theirs. Without a department: for at least one (the list, the add page)."""
+    if is_admin(user):
+        return True
+    supervised = supervised_department_ids(user)
+    return bool(supervised) if department_id is None else department_id in supervised
+
+
+def routing_department_ids(user: User | None) -> set[int] | None:
+    """Departments whose rules and teams the user may read: None for all (admins); their own
+    and supervised departments for staff, so nobody reads another department's routing."""
+    if is_admin(user):
+        return None
+    return department_ids(user) | supervised_department_ids(user)

@@ -30,6 +30,14 @@ class Department(SlugFromName):
         default=True, help_text=_("Email the contact address about new and transferred issues.")
     )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    # Who may edit the department's routing rules and teams (accounts/roles.py), besides the
+    # site's admins; overdue escalation (h/jobs) mails them too. Same field as on h/jobs.
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="supervised_departments",
+        blank=True,
+        help_text=_("Emailed when an issue stays overdue past the escalation delay."),
+    )
     upstream = models.ForeignKey(
         "UpstreamEndpoint",
         on_delete=models.SET_NULL,

@@ -1,8 +1,9 @@
 """The staff workbench. Importing this package registers its pages with the admin site
 (config/urls.py does, since SimpleAdminConfig discovers nothing): the queue and the issue page
 (queue.py, issue_page.py, actions.py, bulk.py, forms.py, filters.py), the catalogue (catalogue.py),
-the records only services write (records.py), and asset layers with their adoptions (assets.py)."""
+the records only services write (records.py), the departments' routing rules and teams
+(routing.py), and asset layers with their adoptions (assets.py)."""
 
-from issues.admin import assets, catalogue, moderation, queue, records
+from issues.admin import assets, catalogue, moderation, queue, records, routing
 
-__all__ = ["assets", "catalogue", "moderation", "queue", "records"]
+__all__ = ["assets", "catalogue", "moderation", "queue", "records", "routing"]

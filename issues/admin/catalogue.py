@@ -74,7 +74,8 @@ class DepartmentForm(forms.ModelForm):
 
     class Meta:
         model = Department
-        fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream"]
+        fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "supervisors"]
+        widgets = {"supervisors": FilteredSelectMultiple(_("supervisors"), is_stacked=False)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +89,15 @@ class DepartmentAdmin(CatalogueAdmin):
     list_display = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "staff_count"]
     search_fields = ["name", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "contact_email", "notify_new_issues", "upstream", "members"]
+    fields = [
+        "name",
+        "slug",
+        "contact_email",
+        "notify_new_issues",
+        "upstream",
+        "members",
+        "supervisors",
+    ]
 
     def get_queryset(self, request):
         return (

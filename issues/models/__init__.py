@@ -61,7 +61,7 @@ from issues.models.reports import (
     thumbnail_path,
 )
 from issues.models.residents import ReporterAction, ReporterActionKind
-from issues.models.updates import Comment, StatusChange, Vote
+from issues.models.updates import Comment, StaffChange, StatusChange, Vote
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -112,6 +112,7 @@ __all__ = [
     "Resolution",
     "SiteBanner",
     "Source",
+    "StaffChange",
     "Status",
     "StatusChange",
     "StatusTally",

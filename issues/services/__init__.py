@@ -36,6 +36,7 @@ from issues.services.moderation import (
     report_abuse,
     resolve_abuse,
 )
+from issues.services.priorities import set_priority
 from issues.services.recategorise import recategorise_issue
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
@@ -93,6 +94,7 @@ __all__ = [
     "route",
     "set_hidden",
     "set_name_shown",
+    "set_priority",
     "set_sla_hours",
     "set_staff",
     "transfer_issue",
