@@ -2,6 +2,7 @@
 and the demo's staff account supervises (so may edit) its department's rules."""
 
 from collections import Counter
+
 import pytest
 
 from departments.demo import DemoReport, load_city
