@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
 
@@ -33,11 +33,31 @@ def department_ids(user: User | None) -> set[int]:
     """Departments whose queue the user works (cached on the user object for the request)."""
     if not (user and user.is_authenticated and user.is_active):
         return set()
-    cached = getattr(user, "_department_ids", None)
-    if cached is None:
-        cached = set(user.departments.values_list("id", flat=True))
-        user._department_ids = cached
-    return cached
+    if getattr(user, "_department_ids", None) is None:
+        _load_departments(user)
+    return user._department_ids
+
+
+def _load_departments(user: User) -> None:
+    """The departments the user works in and those they supervise, in one query for both (the
+    workbench's every page asks both: its sidebar lists the routing rules)."""
+    departments = user.departments.model  # reached through the relation: accounts sits below
+    member = departments.staff.through.objects.filter(department_id=OuterRef("pk"), user=user)
+    supervisor = departments.supervisors.through.objects.filter(
+        department_id=OuterRef("pk"), user=user
+    )
+    rows = (
+        departments.objects.annotate(member=Exists(member), supervises=Exists(supervisor))
+        .filter(Q(member=True) | Q(supervises=True))
+        .order_by()
+        .values_list("id", "member", "supervises")
+    )
+    user._department_ids, user._supervised_ids = set(), set()
+    for department_id, is_member, supervises in rows:
+        if is_member:
+            user._department_ids.add(department_id)
+        if supervises:
+            user._supervised_ids.add(department_id)
 
 
 def ward_ids(user: User | None) -> set[int]:
@@ -120,3 +140,29 @@ def can_assign_to(user: User | None, issue: Routed) -> bool:
     """Whether the issue may be given to `user`: only active members of its department carry it
     (admins work every queue but are members of none, so they are not assignees)."""
     return bool(user and user.is_active and issue.department_id in department_ids(user))
+
+
+def supervised_department_ids(user: User | None) -> set[int]:
+    """Departments the user supervises (Department.supervisors)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return set()
+    if getattr(user, "_supervised_ids", None) is None:
+        _load_departments(user)
+    return user._supervised_ids
+
+
+def can_manage_routing(user: User | None, department_id: int | None = None) -> bool:
+    """May write routing rules and teams: admins for every department, a department's
+    supervisors for theirs. Without a department: for at least one (the list, the add page)."""
+    if is_admin(user):
+        return True
+    supervised = supervised_department_ids(user)
+    return bool(supervised) if department_id is None else department_id in supervised
+
+
+def routing_department_ids(user: User | None) -> set[int] | None:
+    """Departments whose rules and teams the user may read: None for all (admins); their own
+    and supervised departments for staff, so nobody reads another department's routing."""
+    if is_admin(user):
+        return None
+    return department_ids(user) | supervised_department_ids(user)

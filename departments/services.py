@@ -24,7 +24,7 @@ from departments.models import Department, Ward
 
 def _forget_roles(user: User) -> None:
     # roles caches memberships on the user object; a changed membership must be seen at once.
-    for cached in ("_department_ids", "_ward_ids"):
+    for cached in ("_department_ids", "_supervised_ids", "_ward_ids"):
         if hasattr(user, cached):
             delattr(user, cached)
 

@@ -22,6 +22,7 @@ from departments.places.search import reverse as name_of_point
 from departments.selectors import nearest_assets
 from departments.wards import shape_from_geojson
 from issues import services
+from issues.demo_routing import load_routed_reports
 from issues.models import Adoption, Issue, Source, Status, VisitOutcome
 from issues.notify import hotspots
 from issues.notify.events import suppressed
@@ -389,6 +390,7 @@ def load_demo(count: int = DEMO_ISSUES) -> DemoReport:
     load_issues(report, users, count=count)
     load_adoptions(report, users, layer)
     load_safety(report, users)
+    load_routed_reports(report, users, ANSWERS)
     return report
 
 

@@ -15,6 +15,12 @@ from departments.models.catalogue import (
     ServiceTypeQuerySet,
     SlugFromName,
 )
+from departments.models.routing import (
+    PRIORITY_RANK,
+    Priority,
+    RoutingRule,
+    Team,
+)
 from departments.models.upstream import (
     IntegrationKey,
     ServiceTypeUpstream,
@@ -28,6 +34,7 @@ from departments.models.wards import (
 from departments.places.models import Place, PlaceKind
 
 __all__ = [
+    "PRIORITY_RANK",
     "Asset",
     "AssetLayer",
     "AssetQuerySet",
@@ -36,12 +43,15 @@ __all__ = [
     "IntegrationKey",
     "Place",
     "PlaceKind",
+    "Priority",
     "ResponseTemplate",
+    "RoutingRule",
     "ServiceAttribute",
     "ServiceType",
     "ServiceTypeQuerySet",
     "ServiceTypeUpstream",
     "SlugFromName",
+    "Team",
     "UpstreamEndpoint",
     "UpstreamFormat",
     "Ward",

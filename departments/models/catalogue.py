@@ -30,8 +30,9 @@ class Department(SlugFromName):
         default=True, help_text=_("Email the contact address about new and transferred issues.")
     )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
-    # Overdue escalation (issues/notify/escalations.py): the assignee hears first, these people
-    # once the issue has stayed overdue for `escalate_after_hours` more.
+    # Overdue escalation (issues/notify/escalations.py) mails them once an issue has stayed
+    # overdue for `escalate_after_hours` more; they also edit the department's routing rules and
+    # teams (accounts/roles.py), besides the site's admins.
     supervisors = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="supervised_departments",

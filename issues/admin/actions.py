@@ -13,6 +13,7 @@ from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from departments.models import Priority
 from issues import services
 from issues.admin.forms import (
     AssignForm,
@@ -20,6 +21,7 @@ from issues.admin.forms import (
     DuplicateForm,
     ModerateForm,
     PlaceForm,
+    PriorityForm,
     RecategoriseForm,
     SendAgainForm,
     StatusForm,
@@ -67,6 +69,11 @@ def assign(request, issue, data) -> str:
     if data["assignee"] is None:
         return _("The issue is unassigned.")
     return _("Assigned to %(who)s.") % {"who": data["assignee"].get_full_name()}
+
+
+def prioritise(request, issue, data) -> str:
+    services.set_priority(issue=issue, priority=data["priority"], by=request.user)
+    return _("Priority is now %(p)s.") % {"p": Priority(data["priority"]).label.lower()}
 
 
 def transfer(request, issue, data) -> str:
@@ -122,6 +129,7 @@ WORK_ACTIONS: dict[str, WorkAction] = {
     "duplicate": WorkAction(DuplicateForm, duplicate),
     "comment": WorkAction(CommentForm, comment),
     "assign": WorkAction(AssignForm, assign),
+    "priority": WorkAction(PriorityForm, prioritise),
     "transfer": WorkAction(TransferForm, transfer),
     "recategorise": WorkAction(RecategoriseForm, recategorise),
     "moderate": WorkAction(ModerateForm, moderate),

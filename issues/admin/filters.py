@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from departments.models import Department, ServiceType, Ward
+from departments.models import Department, Priority, ServiceType, Ward
 from issues.models import OPEN_STATUSES, Status, UpstreamKind, UpstreamSend, UpstreamState
 
 
@@ -154,6 +154,22 @@ class AssignmentFilter(admin.SimpleListFilter):
             return queryset.filter(assignee__isnull=True)
         if value == "other":
             return queryset.filter(assignee__isnull=False)
+        return queryset
+
+
+class PriorityFilter(admin.SimpleListFilter):
+    title = _("priority")
+    parameter_name = "priority"
+
+    def lookups(self, request, model_admin):
+        return [("high_up", _("High or urgent")), *reversed(Priority.choices)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "high_up":
+            return queryset.filter(priority__in=[Priority.URGENT, Priority.HIGH])
+        if value in Priority.values:
+            return queryset.filter(priority=value)
         return queryset
 
 

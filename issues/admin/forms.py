@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from departments.models import Department, ResponseTemplate, ServiceType
+from departments.models import Department, Priority, ResponseTemplate, ServiceType
 from departments.selectors import response_templates_valid_for
 from issues import selectors, services
 from issues.models import (
@@ -215,6 +215,14 @@ class AssignForm(forms.Form):
             is_active=True, departments=issue.department_id
         ).order_by("display_name", "email")
         self.fields["assignee"].initial = issue.assignee_id
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+
+    def __init__(self, *args, issue: Issue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].initial = issue.priority
 
 
 class TransferForm(forms.Form):

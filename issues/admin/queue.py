@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.adminbase import OfferedFiltersChangeList, OfferedFiltersOnly
-from departments.models import Asset
+from departments.models import PRIORITY_RANK, Asset, Priority
 from issues.admin.bulk import BulkActionsMixin
 from issues.admin.filters import (
     AssignmentFilter,
@@ -31,6 +31,7 @@ from issues.admin.filters import (
     DepartmentFilter,
     OpenedFilter,
     OverdueFilter,
+    PriorityFilter,
     ServiceTypeFilter,
     StatusFilter,
     TriageFilter,
@@ -41,6 +42,7 @@ from issues.models import OPEN_STATUSES, Issue, Status, normalize_public_id
 
 # Characters of the description the queue shows: enough to tell two potholes apart.
 SHORT_DESCRIPTION = 60
+QUEUE_ORDER = ["-queue_overdue", "queue_priority", "-requested_at", "-pk"]
 
 
 class QueueChangeList(OfferedFiltersChangeList):
@@ -64,6 +66,7 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
         "ward_number",
         "age_due",
         "status_badge",
+        "priority_badge",
         "assignee_name",
     ]
     list_display_links = ["public_id"]
@@ -76,6 +79,7 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
         ServiceTypeFilter,
         WardFilter,
         OverdueFilter,
+        PriorityFilter,
         AssignmentFilter,
         TriageFilter,
         ("requested_at", OpenedFilter),
@@ -170,18 +174,24 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
                     default=Value(False),
                     output_field=BooleanField(),
                 ),
+                queue_priority=Case(
+                    *(When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()),
+                    default=Value(PRIORITY_RANK[Priority.NORMAL]),
+                    output_field=IntegerField(),
+                ),
             )
         )
         queryset = queryset.order_by(*self.queue_ordering(request))
         return roles.visible_issues_for_staff(request.user, queryset)
 
     def queue_ordering(self, request) -> list[str]:
-        # Overdue first, newest first within each part: what just slipped past its due time is
-        # still saveable, and a new report is where a crew learns about the street. The queue
-        # opens on open issues (StatusFilter), where the rank is constant.
+        # Overdue first, then the most urgent, then newest first: what just slipped past its due
+        # time is still saveable, an urgent report is urgent whatever its age, and a new report
+        # is where a crew learns about the street. The queue opens on open issues
+        # (StatusFilter), where the rank is constant.
         if request.GET.get("status", "open") in ("open", *Status.values):
-            return ["-queue_overdue", "-requested_at", "-pk"]
-        return ["queue_rank", "-queue_overdue", "-requested_at", "-pk"]
+            return QUEUE_ORDER
+        return ["queue_rank", *QUEUE_ORDER]
 
     def next_in_queue(self, request, issue: Issue) -> Issue | None:
         """The issue to work after this one: the head of the person's own open queue."""
@@ -193,7 +203,7 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
         return (
             queryset.exclude(pk=issue.pk)
             .prefetch_related(None)  # only its id and request id are shown
-            .order_by("-queue_overdue", "-requested_at", "-pk")
+            .order_by(*QUEUE_ORDER)
             .only("pk", "public_id")
             .first()
         )
@@ -286,6 +296,16 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
     def status_badge(self, obj):
         return format_html(
             '<span class="cf-status cf-status-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=_("priority"), ordering="queue_priority")
+    def priority_badge(self, obj):
+        if obj.priority == Priority.NORMAL:
+            return ""  # the usual case says nothing, so the exceptions stand out
+        return format_html(
+            '<span class="cf-priority cf-priority-{}">{}</span>',
+            obj.priority,
+            obj.get_priority_display(),
         )
 
     @admin.display(description=_("description"))

@@ -71,7 +71,7 @@ from issues.models.reports import (
     thumbnail_path,
 )
 from issues.models.residents import ReporterAction, ReporterActionKind
-from issues.models.updates import Comment, StatusChange, UpdateKind, Vote
+from issues.models.updates import Comment, StaffChange, StatusChange, UpdateKind, Vote
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -130,6 +130,7 @@ __all__ = [
     "Resolution",
     "SiteBanner",
     "Source",
+    "StaffChange",
     "Status",
     "StatusChange",
     "StatusTally",

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.models import Priority
+
 DESCRIPTION_MAX = 4000  # Open311's limit, enforced by form, model and database alike.
 # The Open311 attribute that names a report's asset (its id in the layer), in and out.
 ASSET_ATTRIBUTE = "asset_id"
@@ -242,6 +244,9 @@ class Issue(models.Model):
         blank=True,
         related_name="assigned_issues",
     )
+    # Internal (issue 16): set by a routing rule or by hand in the workbench; the queue sorts
+    # the urgent first within its overdue and on-time parts. Never public (docs/staff.md).
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     requested_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     expected_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.models import Priority
 from issues.models.reports import DESCRIPTION_MAX, Issue, Moderated, Resolution, Status
 
 
@@ -133,3 +134,47 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"vote {self.user_id} on {self.issue_id}"
+
+
+class StaffChange(models.Model):
+    """A step of an issue's history that only its department sees: who it was given to (by hand,
+    or by which routing rule) and its priority. Kept apart from StatusChange, which is public
+    history: staff names and priorities never reach a public page, feed or the API."""
+
+    class Kind(models.TextChoices):
+        ASSIGNEE = "assignee", _("assignment")
+        PRIORITY = "priority", _("priority")
+
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="staff_changes", db_index=False
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The rule that decided it (None: by hand); its name is kept as it read then, so the
+    # timeline still says why after the rule is renamed or deleted.
+    rule = models.ForeignKey(
+        "departments.RoutingRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rule_name = models.CharField(max_length=120, blank=True)
+    from_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    to_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["issue", "created_at"], name="staffchange_issue_created")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id}: {self.kind}"

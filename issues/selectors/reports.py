@@ -17,6 +17,7 @@ from issues.models import (
     Comment,
     Issue,
     Photo,
+    StaffChange,
     Status,
     StatusChange,
     Subscription,
@@ -217,8 +218,8 @@ class StaffTimelineEntry:
     """One step of an issue's history as the workbench shows it: the row itself, with who."""
 
     at: datetime
-    kind: str  # "change" | "transfer" | "retype" | "comment" | "note"
-    item: StatusChange | Comment
+    kind: str  # "change" | "transfer" | "retype" | "comment" | "note" | "assignee" | "priority"
+    item: StatusChange | Comment | StaffChange
 
 
 def staff_timeline(issue: Issue, *, include_internal: bool) -> list[StaffTimelineEntry]:
@@ -235,6 +236,12 @@ def staff_timeline(issue: Issue, *, include_internal: bool) -> list[StaffTimelin
         StaffTimelineEntry(c.created_at, "note" if c.is_internal else "comment", c)
         for c in comments
     ]
+    if include_internal:
+        # Who it was given to (by hand or by which rule) and its priority: the department's own.
+        entries += [
+            StaffTimelineEntry(c.created_at, c.kind, c)
+            for c in issue.staff_changes.select_related("changed_by", "to_assignee")
+        ]
     entries.sort(
         key=lambda e: (e.at, 0 if e.kind in ("change", "transfer", "retype") else 1, e.item.pk)
     )

@@ -42,6 +42,7 @@ from issues.services.moderation import (
     report_abuse,
     resolve_abuse,
 )
+from issues.services.priorities import set_priority
 from issues.services.recategorise import recategorise_issue
 from issues.services.reports import create_issue, place_issue, route, set_hidden
 from issues.services.workflow import (
@@ -103,6 +104,7 @@ __all__ = [
     "run_bulk_job_task",
     "set_hidden",
     "set_name_shown",
+    "set_priority",
     "set_sla_hours",
     "set_staff",
     "start_bulk_job",

@@ -21,6 +21,7 @@ from issues.models import (
     StatusChange,
 )
 from issues.notify.events import queue_event
+from issues.services import routing
 from issues.services.workflow import lock_issue, refresh_issue, require_worker
 from issues.upstream import outbox
 
@@ -67,6 +68,9 @@ def recategorise_issue(
                 "updated_at",
             ]
         )
+        # The new type's rules decide who works it now and how urgent it is; with no rule for
+        # it, an assignee of the same department keeps it.
+        routing.route_locked(locked, by=by)
         rollups.issue_changed(before=before, after=rollups.state_of(locked))
         change = StatusChange.objects.create(
             issue=locked,

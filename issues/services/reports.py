@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.text import clean_text
 from departments.attributes import clean_attribute_answers
-from departments.models import Asset, Department, ServiceType, Ward
+from departments.models import Asset, Department, Priority, ServiceType, Ward
 from issues.dashboards import rollups
 from issues.models import (
     AWAITING_CONFIRMATION,
@@ -34,6 +34,7 @@ from issues.notify.confirmations import queue_report_confirmation
 from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
+from issues.services import routing
 from issues.services.geocoding import locate_address, note_for_staff
 from issues.services.moderation import log_action, stop_instruction, withheld_for
 from issues.services.workflow import as_utc, lock_issue, require_worker
@@ -134,7 +135,12 @@ def create_issue(
             media_url=media_url,
             requested_at=requested_at,
         )
+        # The department's rules give it out before it is saved (a team's turn is taken under
+        # the team's row lock, before the rollup's rows are locked, always in that order).
+        routed = routing.decide(issue) if source != Source.IMPORT else routing.Routing()
+        routing.apply(issue, routed)
         _save_new(issue, awaiting=awaiting, photos=photos, located=located)
+        routing.record(issue, routed, from_assignee_id=None, from_priority=Priority.NORMAL)
     return issue
 
 

@@ -25,11 +25,13 @@ from issues.models import (
     NotificationEvent,
     Photo,
     Resolution,
+    StaffChange,
     Status,
     StatusChange,
 )
 from issues.notify.events import queue_event
 from issues.photos import PreparedPhoto, attach_files
+from issues.services import routing
 from issues.upstream import outbox
 
 # The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
@@ -143,6 +145,10 @@ def change_status(
             duplicate_of=duplicate_of,
             referred_to=referred_to,
         )
+        if to == Status.OPEN and current == Status.CLOSED:
+            # Reopened: work again. Its assignee keeps it while they still may; otherwise the
+            # rules give it out (before the rollup, whose rows stay locked until commit).
+            routing.route_locked(locked, by=by, keep_assignee=True, prioritise=False)
         rollups.issue_changed(before=before, after=rollups.state_of(locked))
         change = StatusChange.objects.create(
             issue=locked,
@@ -346,9 +352,18 @@ def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
             )
         if locked.assignee_id == getattr(assignee, "pk", None):
             return locked
+        from_assignee_id = locked.assignee_id
         locked.assignee = assignee
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assignee", "updated_at"])
+        StaffChange.objects.create(
+            issue=locked,
+            kind=StaffChange.Kind.ASSIGNEE,
+            changed_by=by,
+            from_assignee_id=from_assignee_id,
+            to_assignee=assignee,
+            created_at=locked.updated_at,
+        )
     refresh_issue(issue, locked)
     return locked
 
@@ -416,6 +431,7 @@ def refresh_issue(stale: Issue, fresh: Issue) -> None:
         "status_notes",
         "department_id",
         "assignee_id",
+        "priority",
         "followup_sent_at",
         "resolution",
         "duplicate_of_id",

@@ -6,6 +6,7 @@ import pytest
 
 from departments import services as department_services
 from departments.models import ResponseTemplate, Ward
+from issues import services
 from issues.models import Issue, Status, StatusChange
 from tests.browser_support import serious_axe_violations
 from tests.factories import CITY_HALL, make_department, make_issue, make_service_type, make_user
@@ -145,12 +146,14 @@ def test_staff_place_a_lost_report_by_clicking_the_map(page, live_server, desk):
 
 def test_the_queue_fits_a_1366_laptop_without_sideways_scrolling(page, live_server, desk):
     for n in range(20):  # long descriptions and addresses, as real reports have
-        make_issue(
+        issue = make_issue(
             desk["pothole"],
             point=CITY_HALL,
             address=f"{n}000 South Martin Luther King Junior Drive, Chicago, Illinois 60653",
             description="A very deep pothole right in the middle of the bike lane " * 4,
         )
+        if n % 4 == 0:  # the widest priority badge, on the first page
+            services.set_priority(issue=issue, priority="urgent", by=desk["sam"])
     sign_in(page, live_server, "sam@city.example")
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server.url}/admin/issues/issue/")
@@ -165,7 +168,7 @@ def test_the_queue_fits_a_1366_laptop_without_sideways_scrolling(page, live_serv
         box = headers.nth(k).bounding_box()
         assert box is not None and box["x"] + box["width"] <= width, headers.nth(k).inner_text()
         names.append(headers.nth(k).inner_text().strip().lower())
-    for column in ("type", "description", "ward", "age / due", "status", "assignee"):
+    for column in ("type", "description", "ward", "age / due", "status", "priority", "assignee"):
         assert any(column in name for name in names), (column, names)
     # The views a department switches between are one click away.
     page.click(".cf-queue-views >> text=Unassigned")

@@ -266,12 +266,15 @@ def test_admin_index_shows_each_role_only_its_sections(client, sam, alderman, bo
     models_for_sam = {
         m["object_name"] for app in client.get("/admin/").context["app_list"] for m in app["models"]
     }
-    # Department staff moderate (issue 20): the abuse queue, the log, the ban list, the banner.
-    # Their own background bulk jobs (issues/admin/bulkjobs.py) too.
+    # Department staff moderate (issue 20): the abuse queue, the log, the ban list, the banner;
+    # they read their department's routing rules and teams (issue 16), and see their own
+    # background bulk jobs (issues/admin/bulkjobs.py).
     assert models_for_sam == {
         "Issue",
         "BulkJob",
         "ResponseTemplate",
+        "RoutingRule",
+        "Team",
         "AbuseReport",
         "ModerationAction",
         "Ban",

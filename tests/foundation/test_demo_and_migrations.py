@@ -14,7 +14,7 @@ from django.db.models import Count
 
 from accounts.models import User
 from departments.models import Asset, Department, Place, ServiceAttribute, ServiceType, Ward
-from issues import demo
+from issues import demo, demo_routing
 from issues.models import (
     AbuseReport,
     Adoption,
@@ -61,9 +61,11 @@ def test_load_demo_twice_changes_nothing(db, settings):
     assert dict(Issue.objects.values_list("external_id", "public_id")) == snapshot
     # 40 demo issues, one duplicate of the 4th, the two stories (syringes, water meters), the
     # repair a demo adopter's visit reported against a bus stop, and the five private and held
-    # reports of the safety demo (issue 20).
+    # reports of the safety demo (issue 20), and the fresh reports the routing rules gave out
+    # (issue 16).
     stories = demo.SYRINGE_REPORTS + sum(demo.METER_WEEKS)
-    assert first["Ward"] == 50 and first["Issue"] == 40 + 1 + stories + 1 + 5
+    routed = sum(count for _code, _where, count in demo_routing.REPORTS)
+    assert first["Ward"] == 50 and first["Issue"] == 40 + 1 + stories + 1 + 5 + routed
     assert first["Asset"] == 10_760 and first["Adoption"] == 2
     assert first["Place"] == 24_048  # the City's intersections: the gazetteer
 

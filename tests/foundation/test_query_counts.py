@@ -395,7 +395,7 @@ SIGNED_IN = {
     # + the moderation log (issue 20); +5 (issue 16): the type's questions for the report at
     # the top, its duplicates, the nearby reports of its type (likely originals), the next
     # issue of the queue, and the types it can be re-categorised to.
-    "workbench issue page": 31,
+    "workbench issue page": 32,  # +1: the staff-only history of assignments and priorities
     "workbench issue page, alderman": 22,  # +1: its duplicates
     "workbench home": 6,
     "catalogue: departments": 5,

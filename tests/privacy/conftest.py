@@ -21,7 +21,9 @@ from departments import services as department_services
 from departments.models import (
     IntegrationKey,
     ResponseTemplate,
+    RoutingRule,
     ServiceTypeUpstream,
+    Team,
     UpstreamEndpoint,
     Ward,
 )
@@ -208,6 +210,8 @@ def world(db) -> World:
         ),
         Secret("Privatetype Narwhal", "a private type's report", readers_of_hidden_a),
         Secret("Heldtype Axolotl", "a held type's report", readers_of_hidden_a),
+        Secret("Teamname Pangolin", "a department's team", WORKERS_A),
+        Secret("Routingrule Quokka", "a department's routing rule", WORKERS_A),
         Secret(
             BANNED_EMAIL, "a banned sender's address", frozenset({"staff_a", "staff_b", "admin"})
         ),
@@ -240,6 +244,10 @@ def _catalogue_and_outboxes(world_parts: dict) -> None:
     )
     Group.objects.create(name="Dispatchers")
     ResponseTemplate.objects.create(department=streets, title="Filled", body="Filled it.")
+    # Issue 16: a department's routing is its own (made after the issues, so it routes none).
+    team = Team.objects.create(department=streets, name="Teamname Pangolin")
+    team.members.add(world_parts["staff_a"])
+    RoutingRule.objects.create(department=streets, name="Routingrule Quokka", team=team)
     EmailOptOut.objects.create(email="optout.secret@example.net")
     endpoint = UpstreamEndpoint.objects.create(
         name="City 311", base_url="https://311.city.example/"
