@@ -33,6 +33,8 @@ PORTS = os.environ.get("CIVICFIX_TEST_PORTS", "8400-8499")
 # no broker, mail to its log).
 NOT_INHERITED = (
     "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "DATABASE_POOLER",
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "CACHE_URL",
