@@ -51,6 +51,28 @@ def _admin_url(issue: Issue) -> str:
         return ""
 
 
+def _created(issue: Issue, ctx: dict, add, *, actor) -> list[Draft]:
+    """A new report: the receipt, the department, the ward's watchers (each address once); the
+    area alerts' drafts are returned, the rest go through `add`."""
+    reporter = allowed(issue_followers(issue), actor=None)
+    add(NotificationEvent.ISSUE_CREATED, reporter, f"{issue.pk}")
+    taken = [r.email for r in reporter]
+    department = allowed(department_contact(issue.department), personal=False, exclude=taken)
+    add(
+        NotificationEvent.DEPARTMENT_NEW_ISSUE,
+        department,
+        f"{issue.pk}",
+        ("department", issue.department_id),
+    )
+    if issue.is_hidden:
+        return []
+    taken += [r.email for r in department]
+    watchers = allowed(ward_watchers(issue), actor=actor, personal=False, exclude=taken)
+    add(NotificationEvent.WARD_NEW_ISSUE, watchers, f"{issue.pk}", ("ward", issue.ward_id))
+    taken += [r.email for r in watchers]
+    return _area_drafts(issue, ctx, actor=actor, exclude=taken, ref=f"{issue.pk}")
+
+
 def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[Draft]:
     """Who is told about an event on an issue, as drafts (nothing written). The rules:
 
@@ -80,22 +102,7 @@ def recipients_for(event: str, *, issue: Issue, actor=None, **context) -> list[D
         )
 
     if event == NotificationEvent.ISSUE_CREATED:
-        reporter = allowed(issue_followers(issue), actor=None)
-        add(event, reporter, f"{issue.pk}")
-        taken = [r.email for r in reporter]
-        department = allowed(department_contact(issue.department), personal=False, exclude=taken)
-        add(
-            NotificationEvent.DEPARTMENT_NEW_ISSUE,
-            department,
-            f"{issue.pk}",
-            ("department", issue.department_id),
-        )
-        if not issue.is_hidden:
-            taken += [r.email for r in department]
-            watchers = allowed(ward_watchers(issue), actor=actor, personal=False, exclude=taken)
-            add(NotificationEvent.WARD_NEW_ISSUE, watchers, f"{issue.pk}", ("ward", issue.ward_id))
-            taken += [r.email for r in watchers]
-            drafts.extend(_area_drafts(issue, ctx, actor=actor, exclude=taken, ref=f"{issue.pk}"))
+        drafts.extend(_created(issue, ctx, add, actor=actor))
     elif event in (NotificationEvent.STATUS_CHANGED, NotificationEvent.COMMENT_ADDED):
         anchor = context[
             "status_change" if event == NotificationEvent.STATUS_CHANGED else "comment"

@@ -110,12 +110,8 @@ def create_issue(
         raise ValidationError(errors)
 
     requested_at = as_utc(requested_at or timezone.now())
-    withheld = withheld_for(
-        service_type=service_type, reporter=reporter, reporter_email=reporter_email
-    )
     with transaction.atomic():
         issue = _unsaved_issue(
-            withheld=withheld,
             service_type=service_type,
             department=department,
             ward=ward,
@@ -213,7 +209,6 @@ def _check_reporter_email(
 
 def _unsaved_issue(
     *,
-    withheld: str,
     service_type: ServiceType,
     department: Department,
     ward: Ward | None,
@@ -234,6 +229,9 @@ def _unsaved_issue(
     requested_at: datetime,
 ) -> Issue:
     """The new report's row, fields trimmed to their columns; a withheld one starts hidden."""
+    withheld = withheld_for(
+        service_type=service_type, reporter=reporter, reporter_email=reporter_email
+    )
     return Issue(
         is_hidden=bool(withheld),
         withheld=withheld,
