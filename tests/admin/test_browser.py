@@ -175,3 +175,21 @@ def test_the_queue_fits_a_1366_laptop_without_sideways_scrolling(page, live_serv
     page.wait_for_url("**assigned=none**")
     violations = serious_axe_violations(page)
     assert violations == [], violations
+
+
+def test_a_crew_works_an_issue_from_a_phone(page, live_server, desk):
+    """In the field: the issue page and its status form on a 390-px phone, no sideways scroll."""
+    sign_in(page, live_server, "sam@city.example")
+    issue = desk["issues"][1]
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + f"/admin/issues/issue/{issue.pk}/change/")
+    page.wait_for_selector("#cf-status-form")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    submit = page.locator("#cf-status-form button[type=submit]")
+    box = submit.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.select_option("#cf-status-form select[name=to]", "in_progress")
+    submit.click()
+    page.wait_for_selector(".messagelist")
+    assert Issue.objects.get(pk=issue.pk).status == Status.IN_PROGRESS
+    assert serious_axe_violations(page) == []
