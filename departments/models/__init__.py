@@ -1,6 +1,7 @@
 """The catalogue's models, one module per subject; every model is importable from here, as
 Django and the rest of the code expect."""
 
+from departments.models.asset_cells import AssetCell
 from departments.models.assets import (
     Asset,
     AssetLayer,
@@ -29,6 +30,7 @@ from departments.places.models import Place, PlaceKind
 
 __all__ = [
     "Asset",
+    "AssetCell",
     "AssetLayer",
     "AssetQuerySet",
     "AttributeDatatype",
