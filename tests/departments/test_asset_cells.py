@@ -157,3 +157,13 @@ def test_rebuild_asset_cells_command_recounts_only_unbuilt_layers_when_asked(lig
     out = io.StringIO()
     call_command("rebuild_asset_cells", "--if-unbuilt", stdout=out)
     assert "0 layer(s)" in out.getvalue()
+
+
+def test_an_asset_deleted_in_the_workbench_leaves_its_layers_cells(client, lights, admin_user):
+    light = Asset.objects.get(layer=lights, source_id="L3")
+    client.force_login(admin_user)
+    url = reverse("admin:departments_asset_delete", args=[light.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Asset.objects.filter(pk=light.pk).exists()
+    assert AssetCell.objects.get(layer=lights, zoom=3, n__gt=0).n == 39
+    _equals_a_rebuild()
