@@ -12,9 +12,18 @@ from django.db.models import F, FloatField, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import Power
 from shapely.geometry import mapping
 
-from departments.geo import BBox, cluster_feature, distance_m, rows_or_cells, within_radius
+from departments import geo
+from departments.geo import (
+    BBox,
+    cell_size,
+    cluster_feature,
+    distance_m,
+    rows_or_cells,
+    within_radius,
+)
 from departments.models import (
     Asset,
+    AssetCell,
     AssetLayer,
     Department,
     ResponseTemplate,
@@ -299,6 +308,48 @@ def _asset_point(layer: AssetLayer, row: tuple) -> dict:
     }
 
 
+def _counted_asset_cells(layer: AssetLayer, bbox: BBox, zoom: int) -> list[dict] | None:
+    """A zoomed-out layer map's cells read from the counters kept in step with every write
+    (AssetCell, departments.asset_cells), busiest first, as grid_cells gives them: the cost
+    depends on the cells in the box, not on the assets. None where the counters cannot answer
+    (a zoom they do not keep, a layer whose cells were never built)."""
+    if zoom not in AssetCell.ZOOMS:
+        return None
+    if not AssetCell.objects.filter(layer=layer, zoom=AssetCell.BUILT).exists():
+        return None
+    size = cell_size(zoom)
+    rows = (
+        AssetCell.objects.filter(
+            layer=layer,
+            zoom=zoom,
+            n__gt=0,
+            # The cells snap_to_cells would grow the box to.
+            cell_col__gte=math.floor(bbox.west / size),
+            cell_col__lt=math.ceil(bbox.east / size),
+            cell_row__gte=math.floor(bbox.south / size),
+            cell_row__lt=math.ceil(bbox.north / size),
+        )
+        .order_by("-n", "cell_row", "cell_col")
+        # The cap read at call time, as rows_or_cells does (tests lower it).
+        .values_list("cell_col", "cell_row", "n", "adopted", "lat_sum", "lon_sum", "id_sum")[
+            : geo.MAP_FEATURE_CAP
+        ]
+    )
+    return [
+        # A cell of one asset: its id is the sum of one id.
+        {
+            "cx": cx,
+            "cy": cy,
+            "n": n,
+            "adopted": adopted,
+            "lat": lat / n,
+            "lon": lon / n,
+            "first": ids,
+        }
+        for cx, cy, n, adopted, lat, lon, ids in rows
+    ]
+
+
 def asset_map_features(layer: AssetLayer, bbox: BBox, zoom: int) -> dict:
     """A layer's assets in a viewport as a GeoJSON FeatureCollection: clustered like the
     issues' map when zoomed out (each cluster also counting its adopted assets), one by one
@@ -310,14 +361,18 @@ def asset_map_features(layer: AssetLayer, bbox: BBox, zoom: int) -> dict:
     def individual(queryset: QuerySet[Asset], limit: int) -> list[tuple]:
         return list(queryset.order_by().values_list(*ASSET_POINT_FIELDS)[:limit])
 
-    clustered, found = rows_or_cells(
-        bbox,
-        zoom,
-        located=located,
-        individual=individual,
-        cache_key=("assets", layer.pk),
-        adopted=Q(adopter_count__gt=0),
-    )
+    counted = _counted_asset_cells(layer, bbox, zoom)
+    if counted is not None:
+        clustered, found = True, counted
+    else:
+        clustered, found = rows_or_cells(
+            bbox,
+            zoom,
+            located=located,
+            individual=individual,
+            cache_key=("assets", layer.pk),
+            adopted=Q(adopter_count__gt=0),
+        )
     if not clustered:
         features = [_asset_point(layer, row) for row in sorted(found, key=lambda r: r[1])]
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from departments.asset_cells import rebuild_layer_cells
 from departments.importing import bulk
 from departments.importing.asset_rows import AssetRow
 from departments.importing.batches import BatchImporter
@@ -28,6 +29,9 @@ class AssetImporter(BatchImporter):
         self.layer = layer
 
     def finished(self) -> None:
+        # Moved, new and (by then) removed assets are anywhere in the layer: recount its map's
+        # cells set-wise, one GROUP BY per zoom, rather than tracking each row's old square.
+        rebuild_layer_cells(self.layer)
         self.layer.save(update_fields=["updated_at"])  # the layer's maps and pages changed
 
     def write(self, rows: list[AssetRow]) -> None:

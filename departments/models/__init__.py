@@ -1,6 +1,7 @@
 """The catalogue's models, one module per subject; every model is importable from here, as
 Django and the rest of the code expect."""
 
+from departments.models.asset_cells import AssetCell
 from departments.models.assets import (
     Asset,
     AssetLayer,
@@ -36,6 +37,7 @@ from departments.places.models import Place, PlaceKind
 __all__ = [
     "PRIORITY_RANK",
     "Asset",
+    "AssetCell",
     "AssetLayer",
     "AssetQuerySet",
     "AttributeDatatype",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
+from departments.asset_cells import rebuild_layer_cells
 from departments.models import Asset, AssetLayer
 from issues import services
 from issues.admin.catalogue import CatalogueAdmin
@@ -62,6 +63,24 @@ class AssetAdmin(CatalogueAdmin):
     @admin.display(description=_("ward"), ordering="ward__number")
     def ward_number(self, obj):
         return obj.ward.number if obj.ward_id else "—"
+
+    # An asset added, moved, or deleted here changes its layer's map cells: recount the layer's
+    # (rare hand edits; the importer does the same once per file).
+    def save_model(self, request, obj, form, change):
+        old_layer_id = Asset.objects.filter(pk=obj.pk).values_list("layer_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        for layer_id in {obj.layer_id, old_layer_id} - {None}:
+            rebuild_layer_cells(layer_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        rebuild_layer_cells(obj.layer_id)
+
+    def delete_queryset(self, request, queryset):
+        layer_ids = set(queryset.values_list("layer_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for layer_id in layer_ids:
+            rebuild_layer_cells(layer_id)
 
 
 class EndAdoptionsForm(forms.Form):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from departments.asset_cells import count_adoption_change
 from departments.models import Asset, ServiceType
 from issues.models import (
     VISIT_NOTE_MAX,
@@ -40,6 +41,8 @@ def _lock_asset(asset: Asset) -> Asset:
 def _recount(asset: Asset) -> int:
     """Set the asset's adopter count from its active adoptions (under the asset's lock)."""
     count = Adoption.objects.active().filter(asset=asset).count()
+    # The map's cells first: a recount of the layer's cells running now makes this wait.
+    count_adoption_change(asset, was_adopted=asset.adopter_count > 0, is_adopted=count > 0)
     Asset.objects.filter(pk=asset.pk).update(adopter_count=count)
     asset.adopter_count = count
     return count

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import issue_api_key
+from departments.asset_cells import rebuild_layer_cells
 from departments.models import IntegrationKey, ServiceTypeUpstream, UpstreamEndpoint, Ward
 from issues import services
 from issues.models import (
@@ -146,6 +147,7 @@ def _asset_layer(streets, issues, resident, staff) -> dict:
     shelter_type.asset_layer = layer
     shelter_type.save()
     shelters = assets_along(layer, 6, step=0.001)
+    rebuild_layer_cells(layer)  # as an import does; the adoptions below keep them in step
     neighbour = make_user("neighbour@example.org", display_name="Nadia")
     services.set_name_shown(user=neighbour, show=True)
     with suppressed():
@@ -370,7 +372,8 @@ PUBLIC = {
     # first holds three), and what is open against them.
     "report form, type with assets": 6,
     "report assets": 4,
-    "asset map, zoomed out": 2,
+    # The layer; whether its cells are built; the cells (departments.models.AssetCell).
+    "asset map, zoomed out": 3,
     "asset map, zoomed in": 2,
     "asset layers": 1,
     "asset layer": 3,
