@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import issues.services.routing as routing
 from departments.models import ServiceType
 from issues.dashboards import rollups
 from issues.models import (
@@ -21,7 +22,6 @@ from issues.models import (
     StatusChange,
 )
 from issues.notify.events import queue_event
-from issues.services import routing
 from issues.services.workflow import lock_issue, refresh_issue, require_worker
 from issues.upstream import outbox
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+import issues.services.routing as routing
 from accounts.text import clean_text
 from departments.attributes import clean_attribute_answers
 from departments.models import Asset, Department, Priority, ServiceType, Ward
@@ -34,7 +35,6 @@ from issues.notify.confirmations import queue_report_confirmation
 from issues.notify.events import queue_event
 from issues.notify.subscriptions import follow_issue
 from issues.photos import PreparedPhoto, store_photo
-from issues.services import routing
 from issues.services.geocoding import locate_address, note_for_staff
 from issues.services.moderation import log_action, stop_instruction, withheld_for
 from issues.services.workflow import as_utc, lock_issue, require_worker

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import issues.services.routing as routing
 from accounts import roles
 from accounts.text import clean_text
 from departments.models import Department
@@ -31,7 +32,6 @@ from issues.models import (
 )
 from issues.notify.events import queue_event
 from issues.photos import PreparedPhoto, attach_files
-from issues.services import routing
 from issues.upstream import outbox
 
 # The workflow. Forward along the chain (skipping ahead is allowed: a duplicate is closed straight
