@@ -84,7 +84,13 @@ def report_form(
     form += _attribute_fields(issue.attributes or {}, (mapping and mapping.attribute_map) or {})
     if endpoint.share_contact_details:
         form += _contact_fields(issue)
-    photo = issue.photos.filter(is_hidden=False).order_by("created_at", "id").first()
+    # The resident's own photo: never a staff "after" photo, nor a neighbour's "still there"
+    # one (which a moderator may hide after this is sent).
+    photo = (
+        issue.photos.filter(is_hidden=False, status_change__isnull=True, comment__isnull=True)
+        .order_by("created_at", "id")
+        .first()
+    )
     if photo is not None:
         url = photo.image.url
         form.append(

@@ -111,6 +111,22 @@ def test_a_report_carries_its_first_public_photo_as_an_absolute_media_url(servic
 
 
 @pytest.mark.django_db
+def test_a_neighbours_update_photo_is_never_sent_as_the_reports_photo(service_type, resident):
+    """The city gets the reporter's photo only: not a 'still there' photo, which is another
+    person's and which a moderator may hide after it has been sent."""
+    issue = make_issue(service_type)
+    services.add_resident_update(
+        issue=issue,
+        author=resident,
+        kind="still_there",
+        photos=[prepare_photo(upload("n.jpg", jpeg_bytes()))],
+    )
+    assert issue.photos.count() == 1
+    form = dict(payloads.report_form(issue, endpoint=UpstreamEndpoint(name="c"), mapping=None))
+    assert "media_url" not in form
+
+
+@pytest.mark.django_db
 def test_comments_stay_here_when_the_city_takes_no_updates(service_type, resident):
     endpoint = UpstreamEndpoint.objects.create(
         name="City", base_url="https://x/", send_updates=False
