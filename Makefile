@@ -22,8 +22,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 # The translations: each locale/*/LC_MESSAGES/django.mo older than its .po is compiled, in pure
-# Python (config/catalogues.py: no gettext needed to run or test; docs/translating.md).
-catalogues: $(VENV)/bin/python
+# Python (config/catalogues.py: no gettext needed to run or test; docs/translating.md). It needs
+# the installed requirements all the same: importing the config package starts Celery's app.
+catalogues: $(VENV)/.installed
 	$(PY) -m config.catalogues compile
 
 # For developers who wrapped new strings: updates every .po (needs GNU gettext's xgettext).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
@@ -89,11 +89,18 @@ def resend(request):
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie, then back to `next`), and a signed-in person's choice is
-    also kept on their account, for their next sign-in and their emails."""
+    also kept on their account, for their next sign-in and their emails. A code outside
+    LANGUAGES is refused here: Django's own check accepts any language it has a catalogue for."""
+    code = request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, "")
+    offered = dict(settings.LANGUAGES)
+    if code not in offered:
+        message = _("Choose one of this site's languages: %(languages)s.") % {
+            "languages": ", ".join(offered.values())
+        }
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     response = i18n.set_language(request)
-    code = request.POST.get("language", "")
     user = request.user
-    if code in dict(settings.LANGUAGES) and user.is_authenticated and user.language != code:
+    if user.is_authenticated and user.language != code:
         user.language = code
         user.save(update_fields=["language"])
     return response
