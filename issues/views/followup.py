@@ -24,20 +24,37 @@ from issues.services import residents
 NOTE_MAX = 1000
 
 
+def read_issue_link(request, read, token: str, *, expired: str = ""):
+    """(what the token names, None), or (None, the bad-link page) for a damaged, forged or stale
+    link or a report no longer on the site: the same answers for every link of a closing or
+    follow-up email. `read` is one of issues.notify.links' readers; its first value is the issue.
+    """
+    try:
+        found = read(token)
+    except signing.BadSignature as exc:  # SignatureExpired is one too
+        stale = expired and isinstance(exc, signing.SignatureExpired)
+        return None, bad_link(
+            request,
+            expired
+            if stale
+            else _(
+                "This link is damaged or was not made by us. Copy the whole link from the email."
+            ),
+        )
+    if found[0] is None or found[0].is_hidden:
+        return None, bad_link(request, _("This report is no longer on the site."))
+    return found, None
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def fixed_answer(request, token: str, answer: str):
     if answer not in ("yes", "no"):
         raise Http404
-    try:
-        issue, current = links.read_followup_token(token)
-    except signing.BadSignature:
-        return bad_link(
-            request,
-            _("This link is damaged or was not made by us. Copy the whole link from the email."),
-        )
-    if issue is None or issue.is_hidden:
-        return bad_link(request, _("This report is no longer on the site."))
+    found, refused = read_issue_link(request, links.read_followup_token, token)
+    if refused:
+        return refused
+    issue, current = found
     context = {"issue": issue, "answer": answer, "token": token, "note_max": NOTE_MAX}
     if not current or issue.status != Status.CLOSED:
         # Reopened by staff, closed again since (a newer email asks again), or archived.
