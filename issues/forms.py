@@ -25,7 +25,7 @@ from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from departments.selectors import service_types_grouped
 from issues.models import DESCRIPTION_MAX
-from issues.photos import HEIC_ACCEPTED, photo_slots
+from issues.photos import HEIC_ACCEPTED, PHOTO_ACCEPT, photo_slots
 from issues.selectors import BBox
 
 MAX_ZOOM = 22
@@ -132,8 +132,7 @@ class MultipleFileField(forms.FileField):
                 attrs={
                     # Where pillow-heif is missing, iPhone photos are refused before upload too
                     # (static/js/report.js reads data-heic); the server names the format anyway.
-                    "accept": "image/jpeg,image/png,image/webp"
-                    + (",image/heic,image/heif,.heic,.heif" if HEIC_ACCEPTED else ""),
+                    "accept": PHOTO_ACCEPT,
                     "data-heic": "1" if HEIC_ACCEPTED else "0",
                     "data-max-bytes": str(settings.PHOTO_MAX_BYTES),
                 }

@@ -164,3 +164,10 @@ def test_a_hidden_updates_photo_is_in_no_list_and_not_in_the_api(neighbour_clien
     api = neighbour_client.get(one, {"extensions": "true"}).json()[0]
     assert photo.thumbnail.url not in home
     assert api["media_url"] is None and api["extended_attributes"]["photos"] == []
+
+
+def test_the_update_photo_picker_offers_what_the_report_form_does(neighbour_client, own):
+    # An iPhone photo reads here as on the report form (one pipeline), so the picker offers it.
+    page = neighbour_client.get(own.get_absolute_url()).text
+    [photo_input] = re.findall(r'<input[^>]*name="photo"[^>]*>', page)
+    assert "image/heic" in photo_input and ".heic" in photo_input
