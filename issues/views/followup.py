@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from issues.models import Status
 from issues.notify import links
 from issues.notify.views import bad_link
+from issues.selectors import reporter_may_reopen
 from issues.services import residents
 
 NOTE_MAX = 1000
@@ -63,6 +64,12 @@ def fixed_answer(request, token: str, answer: str):
         return render(request, "issues/fixed_changed.html", context, status=status)
     if answer == "yes":
         return render(request, "issues/fixed_thanks.html", context)
+    if not reporter_may_reopen(issue):
+        # Reopened by its reporter once already, or closed too long ago: the service would
+        # refuse, so no button is offered; the page points to "still there" instead.
+        context["status_label"] = Status(issue.status).label.lower()
+        status = 409 if request.method == "POST" else 200
+        return render(request, "issues/not_fixed_closed.html", context, status=status)
     if request.method != "POST":
         return render(request, "issues/fixed_confirm.html", context)
 
