@@ -25,7 +25,7 @@ from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from departments.selectors import service_types_grouped
 from issues.models import DESCRIPTION_MAX
-from issues.photos import HEIC_ACCEPTED, photo_slots
+from issues.photos import HEIC_ACCEPTED, PHOTO_ACCEPT, photo_slots
 from issues.selectors import BBox
 
 MAX_ZOOM = 22
@@ -63,20 +63,19 @@ def parse_viewport(params, default_zoom: int) -> tuple[BBox, int]:
     if south > north or west > east:
         raise ViewportError(_("bbox lies outside the world."))
     raw_zoom = (params.get("zoom") or "").strip()
-    if not raw_zoom:
-        zoom = default_zoom
-    else:
-        try:
-            zoom = int(raw_zoom)
-        except ValueError:
-            raise ViewportError(
-                _("zoom must be a whole number from 0 to %(max)d.") % {"max": MAX_ZOOM}
-            ) from None
-        if not 0 <= zoom <= MAX_ZOOM:
-            raise ViewportError(
-                _("zoom must be a whole number from 0 to %(max)d.") % {"max": MAX_ZOOM}
-            )
+    zoom = _read_zoom(raw_zoom) if raw_zoom else default_zoom
     return BBox(west=west, south=south, east=east, north=north), zoom
+
+
+def _read_zoom(raw: str) -> int:
+    """The map's zoom=Z, for the viewport feed and the home page alike; raises ViewportError."""
+    try:
+        zoom = int(raw)
+    except ValueError:
+        zoom = -1
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise ViewportError(_("zoom must be a whole number from 0 to %(max)d.") % {"max": MAX_ZOOM})
+    return zoom
 
 
 @dataclass
@@ -113,15 +112,9 @@ def parse_map_view(params) -> MapView:
                 view.center = (lat, lon)
     if raw["zoom"]:
         try:
-            zoom = int(raw["zoom"])
-        except ValueError:
-            zoom = -1
-        if 0 <= zoom <= MAX_ZOOM:
-            view.zoom = zoom
-        else:
-            view.errors["zoom"] = _("zoom must be a whole number from 0 to %(max)d.") % {
-                "max": MAX_ZOOM
-            }
+            view.zoom = _read_zoom(raw["zoom"])
+        except ViewportError as exc:
+            view.errors["zoom"] = str(exc)
     return view
 
 
@@ -139,8 +132,7 @@ class MultipleFileField(forms.FileField):
                 attrs={
                     # Where pillow-heif is missing, iPhone photos are refused before upload too
                     # (static/js/report.js reads data-heic); the server names the format anyway.
-                    "accept": "image/jpeg,image/png,image/webp"
-                    + (",image/heic,image/heif,.heic,.heif" if HEIC_ACCEPTED else ""),
+                    "accept": PHOTO_ACCEPT,
                     "data-heic": "1" if HEIC_ACCEPTED else "0",
                     "data-max-bytes": str(settings.PHOTO_MAX_BYTES),
                 }

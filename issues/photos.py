@@ -44,6 +44,11 @@ try:  # HEIC from iPhones (pillow-heif, pinned in requirements.txt); stored as J
 except ImportError:  # pragma: no cover - an install without the wheel refuses them by name
     HEIC_ACCEPTED = False
 
+# What a photo field's file picker offers: the formats prepare_photo reads here.
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp" + (
+    ",image/heic,image/heif,.heic,.heif" if HEIC_ACCEPTED else ""
+)
+
 # The brands an ISO media file names at byte 4 ("ftyp" + brand) when it is an HEIC/HEIF picture.
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 

@@ -10,9 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import HoneypotMixin
 from issues.models import DESCRIPTION_MAX, UpdateKind
-from issues.photos import PreparedPhoto, prepare_photo
-
-PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+from issues.photos import PHOTO_ACCEPT, PreparedPhoto, prepare_photo
 
 
 class ResidentUpdateForm(HoneypotMixin, forms.Form):

@@ -19,9 +19,32 @@ from django.views.decorators.http import require_http_methods
 from issues.models import Status
 from issues.notify import links
 from issues.notify.views import bad_link
+from issues.selectors import reporter_may_reopen
 from issues.services import residents
 
 NOTE_MAX = 1000
+
+
+def read_issue_link(request, read, token: str, *, expired: str = ""):
+    """(what the token names, None), or (None, the bad-link page) for a damaged, forged or stale
+    link or a report no longer on the site: the same answers for every link of a closing or
+    follow-up email. `read` is one of issues.notify.links' readers; its first value is the issue.
+    """
+    try:
+        found = read(token)
+    except signing.BadSignature as exc:  # SignatureExpired is one too
+        stale = expired and isinstance(exc, signing.SignatureExpired)
+        return None, bad_link(
+            request,
+            expired
+            if stale
+            else _(
+                "This link is damaged or was not made by us. Copy the whole link from the email."
+            ),
+        )
+    if found[0] is None or found[0].is_hidden:
+        return None, bad_link(request, _("This report is no longer on the site."))
+    return found, None
 
 
 @never_cache
@@ -29,15 +52,10 @@ NOTE_MAX = 1000
 def fixed_answer(request, token: str, answer: str):
     if answer not in ("yes", "no"):
         raise Http404
-    try:
-        issue, current = links.read_followup_token(token)
-    except signing.BadSignature:
-        return bad_link(
-            request,
-            _("This link is damaged or was not made by us. Copy the whole link from the email."),
-        )
-    if issue is None or issue.is_hidden:
-        return bad_link(request, _("This report is no longer on the site."))
+    found, refused = read_issue_link(request, links.read_followup_token, token)
+    if refused:
+        return refused
+    issue, current = found
     context = {"issue": issue, "answer": answer, "token": token, "note_max": NOTE_MAX}
     if not current or issue.status != Status.CLOSED:
         # Reopened by staff, closed again since (a newer email asks again), or archived.
@@ -46,6 +64,12 @@ def fixed_answer(request, token: str, answer: str):
         return render(request, "issues/fixed_changed.html", context, status=status)
     if answer == "yes":
         return render(request, "issues/fixed_thanks.html", context)
+    if not reporter_may_reopen(issue):
+        # Reopened by its reporter once already, or closed too long ago: the service would
+        # refuse, so no button is offered; the page points to "still there" instead.
+        context["status_label"] = Status(issue.status).label.lower()
+        status = 409 if request.method == "POST" else 200
+        return render(request, "issues/not_fixed_closed.html", context, status=status)
     if request.method != "POST":
         return render(request, "issues/fixed_confirm.html", context)
 

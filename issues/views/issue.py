@@ -3,6 +3,8 @@ tracker that finds an issue by its request id."""
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -53,8 +55,14 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
     }
 
 
-# The "still there" update (issues/views/updates.py) answers with this same page.
-detail_context = _detail_context
+def detail_page(request, issue, status: int = 200, **extra):
+    """The issue page; a form posted from it (a comment, a "still there" update in
+    issues/views/updates.py) that needs another try comes back on it, with `extra`."""
+    context = _detail_context(request, issue, **extra)
+    return render(request, "issues/detail.html", context, status=status)
+
+
+# The "still there" update (issues/views/updates.py) answers an unknown issue the same way.
 not_found = _not_found
 
 
@@ -62,7 +70,7 @@ def issue_detail(request, public_id: str):
     issue = selectors.issue_page(public_id)
     if issue is None:
         return _not_found(request, public_id)
-    return render(request, "issues/detail.html", _detail_context(request, issue))
+    return detail_page(request, issue)
 
 
 def _rate_limited(request, issue, what: str):
@@ -193,10 +201,7 @@ def comment(request, public_id: str):
     if issue is None:
         return _not_found(request, public_id)
     form = CommentForm(request.POST)
-
-    def again(status: int, **extra):
-        context = _detail_context(request, issue, comment_form=form, **extra)
-        return render(request, "issues/detail.html", context, status=status)
+    again = functools.partial(detail_page, request, issue, comment_form=form)
 
     if not ratelimit.allow("comment", request):
         return again(429, comment_rate_limited=True)

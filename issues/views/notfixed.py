@@ -9,7 +9,6 @@ issue page (the reporter only, once, within the set days).
 
 from __future__ import annotations
 
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -19,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 from accounts import ratelimit
 from issues.models import DESCRIPTION_MAX, Status
 from issues.notify import links
-from issues.notify.views import bad_link
 from issues.selectors import reporter_may_reopen
 from issues.services import residents
+from issues.views.followup import read_issue_link
 
 
 def _cannot(request, issue, token: str, *, status: int, error: str = ""):
@@ -38,23 +37,18 @@ def _cannot(request, issue, token: str, *, status: int, error: str = ""):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def not_fixed(request, token: str):
-    try:
-        issue, current, email = links.read_not_fixed_token(token)
-    except signing.SignatureExpired:
-        return bad_link(
-            request,
-            _(
-                "This link is too old: a report can be reopened from its closing email for a "
-                "limited time. If the problem is still there, say so on the report's page."
-            ),
-        )
-    except signing.BadSignature:
-        return bad_link(
-            request,
-            _("This link is damaged or was not made by us. Copy the whole link from the email."),
-        )
-    if issue is None or issue.is_hidden:
-        return bad_link(request, _("This report is no longer on the site."))
+    found, refused = read_issue_link(
+        request,
+        links.read_not_fixed_token,
+        token,
+        expired=_(
+            "This link is too old: a report can be reopened from its closing email for a "
+            "limited time. If the problem is still there, say so on the report's page."
+        ),
+    )
+    if refused:
+        return refused
+    issue, current, email = found
     context = {"issue": issue, "token": token, "note_max": DESCRIPTION_MAX}
     if not current or not reporter_may_reopen(issue):
         return _cannot(request, issue, token, status=409 if request.method == "POST" else 200)

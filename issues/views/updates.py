@@ -3,10 +3,12 @@ The rules are issues/services/engagement.py:add_resident_update; rate-limited li
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +17,7 @@ from issues import selectors, services
 from issues.models import CLOSED_STATUSES, UpdateKind
 from issues.photos import PhotoNotStored
 from issues.update_forms import ResidentUpdateForm
-from issues.views.issue import detail_context, not_found
+from issues.views.issue import detail_page, not_found
 
 
 @login_required
@@ -25,10 +27,7 @@ def resident_update(request, public_id: str):
     if issue is None:
         return not_found(request, public_id)
     form = ResidentUpdateForm(request.POST, request.FILES, closed=issue.status in CLOSED_STATUSES)
-
-    def again(status: int, **extra):
-        context = detail_context(request, issue, update_form=form, **extra)
-        return render(request, "issues/detail.html", context, status=status)
+    again = functools.partial(detail_page, request, issue, update_form=form)
 
     if not ratelimit.allow("comment", request):
         return again(429, update_rate_limited=True)

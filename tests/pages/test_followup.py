@@ -14,6 +14,7 @@ from departments.models import Ward
 from issues import services
 from issues.models import Issue, Status, StatusChange
 from issues.notify import events, links, subscriptions
+from issues.services import residents
 from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
 
 pytestmark = pytest.mark.django_db
@@ -99,5 +100,21 @@ def test_bad_answers_get_clear_errors(client, closed_issue):
     assert response.status_code == 400 and "damaged" in response.text
     response = client.post(answer_url(closed_issue, "no"), {"note": "x" * 1001})
     assert response.status_code == 400 and "under 1000 characters" in response.text
+    closed_issue.refresh_from_db()
+    assert closed_issue.status == Status.CLOSED
+
+
+def test_no_offers_no_button_the_service_would_refuse(client, closed_issue, staff_user):
+    # Reopened once by its reporter (the closing email's link), closed again: asked again, the
+    # reporter's "no" cannot reopen (once only), so the page says so instead of a dead button.
+    with events.suppressed():
+        residents.reopen_by_link(issue=closed_issue, email=closed_issue.contact_email)
+        services.change_status(issue=closed_issue, to=Status.CLOSED, by=staff_user)
+    closed_issue.refresh_from_db()
+    url = answer_url(closed_issue, "no")
+    page = client.get(url)
+    assert page.status_code == 200 and "cannot be reopened from here" in page.text
+    assert "Reopen it" not in page.text and "#still-there" in page.text
+    assert client.post(url, {"note": "still a hole"}).status_code == 409
     closed_issue.refresh_from_db()
     assert closed_issue.status == Status.CLOSED

@@ -117,6 +117,8 @@ QUERY_SAMPLES = {
         "?bbox=-88.0,41.6,-87.5,42.1&fragment=list",
         "?bbox=-88.0,41.6,-87.5,42.1&lat=41.88&lon=-87.63&zoom=14&status=open",
     ],
+    # After a vote without JavaScript the page offers to follow (issues/views/issue.py).
+    "issues/<str:public_id>/": ["?voted=1"],
 }
 
 

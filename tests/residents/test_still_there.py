@@ -145,3 +145,29 @@ def test_updates_need_sign_in_and_are_rate_limited(client, own, settings):
     assert response.status_code == 429
     assert Comment.objects.filter(issue=own).count() == 1
     assert not own.notifications.filter(event=NotificationEvent.ISSUE_REOPENED).exists()
+
+
+def test_a_hidden_updates_photo_is_in_no_list_and_not_in_the_api(neighbour_client, own):
+    # The report's own photo is hidden, so the update's would be the first one anywhere.
+    Photo.objects.filter(issue=own).update(is_hidden=True)
+    _post(neighbour_client, own, kind="still_there", photo=upload("a.jpg", jpeg_bytes()))
+    photo = Photo.objects.get(issue=own, comment__isnull=False)
+    neighbour_client.logout()
+    one = reverse("open311:request", kwargs={"service_request_id": own.public_id, "fmt": "json"})
+    # While the update is visible, its photo is the issue's thumbnail and media_url.
+    assert photo.thumbnail.url in neighbour_client.get(reverse("issues:home")).text
+    assert neighbour_client.get(one).json()[0]["media_url"].endswith(photo.image.url)
+    update = photo.comment
+    update.is_hidden = True  # as a moderator does, in the admin
+    update.save(update_fields=["is_hidden"])
+    home = neighbour_client.get(reverse("issues:home")).text
+    api = neighbour_client.get(one, {"extensions": "true"}).json()[0]
+    assert photo.thumbnail.url not in home
+    assert api["media_url"] is None and api["extended_attributes"]["photos"] == []
+
+
+def test_the_update_photo_picker_offers_what_the_report_form_does(neighbour_client, own):
+    # An iPhone photo reads here as on the report form (one pipeline), so the picker offers it.
+    page = neighbour_client.get(own.get_absolute_url()).text
+    [photo_input] = re.findall(r'<input[^>]*name="photo"[^>]*>', page)
+    assert "image/heic" in photo_input and ".heic" in photo_input
