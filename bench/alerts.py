@@ -88,18 +88,14 @@ def main() -> int:
     parser.add_argument("--db", default="civicfix_bench_alerts")
     args = parser.parse_args()
 
-    from bench.database import recreate_database
+    from bench.database import django_in_process, recreate_database
 
     recreate_database(args.pg, args.db)
-    os.environ["DATABASE_URL"] = f"{args.pg}/{args.db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-    import django
-
-    django.setup()
+    django_in_process({"DATABASE_URL": f"{args.pg}/{args.db}"})
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
     from accounts.models import User
     from departments.geo import distance_m
@@ -125,7 +121,7 @@ def main() -> int:
         return lat0 + rng.uniform(-half_lat, half_lat), lon0 + rng.uniform(-half_lon, half_lon)
 
     _print_header()
-    made, now = 0, django.utils.timezone.now()
+    made, now = 0, timezone.now()
     for size in sorted(int(s) for s in args.sizes.split(",")):
         batch = []
         while made < size:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.database import recreate_database  # noqa: E402
+from bench.database import django_in_process, recreate_database  # noqa: E402
 from tests.notify.smtp_sink import SmtpSink  # noqa: E402
 
 CELERY = Path(sys.executable).parent / "celery"
@@ -162,11 +162,7 @@ def main() -> int:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
     )
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    django_in_process(env)
     from config.celery import app
     from issues.models import Notification, NotificationState
     from issues.notify import delivery

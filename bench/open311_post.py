@@ -36,25 +36,23 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])  # noqa: S606 (re-run in the venv)
 sys.path.insert(0, str(ROOT))
 
-from bench.database import recreate_database  # noqa: E402
+from bench.database import django_in_process, recreate_database  # noqa: E402
 
 
 def setup_django(args) -> None:
-    os.environ.update(
-        DATABASE_URL=f"{args.pg}/{args.db}",
-        SECRET_KEY="bench-only-not-a-secret",
-        DEBUG="false",
-        SECURE_SSL_REDIRECT="false",
-        LOG_LEVEL="WARNING",
-        RATE_LIMIT_REPORTS_PER_HOUR="1000000",
-        EMAIL_URL="dummymail://",
-        ALLOWED_HOSTS="testserver,127.0.0.1",
-    )
     os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    django_in_process(
+        dict(
+            DATABASE_URL=f"{args.pg}/{args.db}",
+            SECRET_KEY="bench-only-not-a-secret",
+            DEBUG="false",
+            SECURE_SSL_REDIRECT="false",
+            LOG_LEVEL="WARNING",
+            RATE_LIMIT_REPORTS_PER_HOUR="1000000",
+            EMAIL_URL="dummymail://",
+            ALLOWED_HOSTS="testserver,127.0.0.1",
+        )
+    )
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -29,7 +29,7 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])  # noqa: S606 (re-run in the venv)
 sys.path.insert(0, str(ROOT))
 
-from bench.database import recreate_database  # noqa: E402
+from bench.database import django_in_process, recreate_database  # noqa: E402
 
 if TYPE_CHECKING:  # the models load only after django.setup()
     from accounts.models import User
@@ -76,7 +76,7 @@ def parse_args() -> argparse.Namespace:
 def start_django(args: argparse.Namespace) -> None:
     """Django on a fresh, migrated bench database."""
     recreate_database(args.pg, args.db)
-    os.environ.update(
+    django_in_process(
         {
             # A broker nobody consumes from (db 4): the close is timed as the request pays for
             # it, with delivery left to workers, as in production.
@@ -88,10 +88,6 @@ def start_django(args: argparse.Namespace) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

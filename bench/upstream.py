@@ -35,7 +35,7 @@ if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resol
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])  # noqa: S606 (re-run in the venv)
 sys.path.insert(0, str(ROOT))
 
-from bench.database import recreate_database  # noqa: E402
+from bench.database import django_in_process, recreate_database  # noqa: E402
 from bench.notifications import environment, start_worker, stop  # noqa: E402
 from tests.upstream.live import LiveCivicFix  # noqa: E402
 
@@ -134,11 +134,7 @@ def main() -> int:
     city.prepare()
     city.start()
     try:
-        os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        import django
-
-        django.setup()
+        django_in_process(env)
         from config.celery import app
         from departments.models import ServiceTypeUpstream
         from issues.models import Issue, UpstreamSend, UpstreamState

@@ -10,14 +10,12 @@ services (issues/services/adoption.py) before they write the asset's adopter cou
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Floor
+from django.db.models import F, Q
 
-from departments.geo import cell_size
+from departments.geo import cell_of, cell_sums
 from departments.models import Asset, AssetCell, AssetLayer
 
 CHUNK = 5000
@@ -36,20 +34,7 @@ def _lock_cells() -> None:
 
 
 def _counted(layer_id: int, zoom: int) -> Iterable[AssetCell]:
-    size = cell_size(zoom)
-    cells = (
-        Asset.objects.filter(layer_id=layer_id)
-        .order_by()
-        .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
-        .values("cx", "cy")
-        .annotate(
-            n=Count("id"),
-            adopted=Count("id", filter=Q(adopter_count__gt=0)),
-            lat=Sum("latitude"),
-            lon=Sum("longitude"),
-            ids=Sum("id"),
-        )
-    )
+    cells = cell_sums(Asset.objects.filter(layer_id=layer_id), zoom, adopted=Q(adopter_count__gt=0))
     for c in cells.iterator(chunk_size=CHUNK):
         yield AssetCell(
             layer_id=layer_id,
@@ -105,13 +90,8 @@ def count_adoption_change(asset: Asset, *, was_adopted: bool, is_adopted: bool) 
         return
     in_its_cells = Q()
     for zoom in AssetCell.ZOOMS:
-        # The same square as SQL's FLOOR(longitude / size): one IEEE division either way.
-        size = cell_size(zoom)
-        in_its_cells |= Q(
-            zoom=zoom,
-            cell_col=math.floor(asset.longitude / size),
-            cell_row=math.floor(asset.latitude / size),
-        )
+        col, row = cell_of(asset.latitude, asset.longitude, zoom)
+        in_its_cells |= Q(zoom=zoom, cell_col=col, cell_row=row)
     AssetCell.objects.filter(in_its_cells, layer_id=asset.layer_id).update(
         adopted=F("adopted") + (1 if is_adopted else -1)
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Value
+from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cos, Floor, Power, Radians, Sin
 
 EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
@@ -26,6 +26,9 @@ CELLS_PER_TILE = 4
 MAP_FEATURE_CAP = 500
 # From this zoom on (a few streets across) a map shows points one by one instead of clusters.
 STREET_ZOOM = 16
+# The zooms whose cells are stored (MapCell, AssetCell): from Leaflet's MIN_ZOOM to just below
+# the street zoom, where points show one by one.
+CLUSTER_ZOOMS = tuple(range(3, STREET_ZOOM))
 CLUSTER_CACHE_SECONDS = 60
 
 
@@ -87,6 +90,67 @@ def cell_size(zoom: int) -> float:
     return 360.0 / (2**zoom) / CELLS_PER_TILE
 
 
+def cell_of(lat: float, lon: float, zoom: int) -> tuple[int, int]:
+    """(cell_col, cell_row) of a point at a zoom: the same square as SQL's FLOOR(lon / size),
+    FLOOR(lat / size) in cell_sums and grid_cells (one IEEE division either way)."""
+    size = cell_size(zoom)
+    return math.floor(lon / size), math.floor(lat / size)
+
+
+def cell_sums(queryset: QuerySet, zoom: int, **counts: Q) -> QuerySet:
+    """One SQL GROUP BY over the zoom's grid cells, as sums a write can add to and subtract
+    from (the stored cells: MapCell, AssetCell): per cell cx, cy, n, lat, lon (sums of the
+    coordinates), ids (sum of the ids: a cell of one row is that row), and one count per
+    keyword in `counts` (e.g. adopted assets, issues in each status)."""
+    extra = {name: Count("id", filter=condition) for name, condition in counts.items()}
+    return _by_cell(queryset, zoom).annotate(
+        n=Count("id"), lat=Sum("latitude"), lon=Sum("longitude"), ids=Sum("id"), **extra
+    )
+
+
+def _by_cell(queryset: QuerySet, zoom: int) -> QuerySet:
+    size = cell_size(zoom)
+    return (
+        queryset.order_by()  # a model's default ordering would join the GROUP BY
+        .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
+        .values("cx", "cy")
+    )
+
+
+def stored_cells(cells: QuerySet, bbox: BBox, zoom: int, *counters: str) -> list[dict]:
+    """Stored cells (rows of cell_col, cell_row, n, lat_sum, lon_sum, id_sum and `counters`)
+    of one zoom inside the box, busiest first, capped at MAP_FEATURE_CAP, as grid_cells gives
+    them: the mean position, and `first` the id of a cell of one."""
+    size = cell_size(zoom)
+    rows = (
+        cells.filter(
+            zoom=zoom,
+            n__gt=0,
+            # The cells snap_to_cells would grow the box to.
+            cell_col__gte=math.floor(bbox.west / size),
+            cell_col__lt=math.ceil(bbox.east / size),
+            cell_row__gte=math.floor(bbox.south / size),
+            cell_row__lt=math.ceil(bbox.north / size),
+        )
+        .order_by("-n", "cell_row", "cell_col")
+        .values_list("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum", *counters)[
+            :MAP_FEATURE_CAP
+        ]
+    )
+    return [
+        {
+            "cx": cx,
+            "cy": cy,
+            "n": n,
+            "lat": lat / n,
+            "lon": lon / n,
+            "first": ids,
+            **dict(zip(counters, counts, strict=True)),
+        }
+        for cx, cy, n, lat, lon, ids, *counts in rows
+    ]
+
+
 def snap_to_cells(bbox: BBox, zoom: int) -> BBox:
     """Grow the box to whole grid cells, so a cell at the edge counts all its points (counts do
     not change while panning) and nearby viewports share one cached answer."""
@@ -103,12 +167,9 @@ def grid_cells(queryset: QuerySet, zoom: int, *, cap: int, **counts: Q) -> list[
     """One SQL GROUP BY over grid cells: count, mean position (always inside its points'
     bounding box) and the lowest id, for at most `cap` cells, busiest first. Each keyword in
     `counts` adds a count of the cell's rows matching its condition (e.g. adopted assets)."""
-    size = cell_size(zoom)
     extra = {name: Count("id", filter=condition) for name, condition in counts.items()}
     return list(
-        queryset.order_by()  # a model's default ordering would join the GROUP BY
-        .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
-        .values("cx", "cy")
+        _by_cell(queryset, zoom)
         .annotate(
             n=Count("id"), lat=Avg("latitude"), lon=Avg("longitude"), first=Min("id"), **extra
         )

@@ -15,7 +15,6 @@ from shapely.geometry import mapping
 from departments import geo
 from departments.geo import (
     BBox,
-    cell_size,
     cluster_feature,
     distance_m,
     rows_or_cells,
@@ -317,37 +316,7 @@ def _counted_asset_cells(layer: AssetLayer, bbox: BBox, zoom: int) -> list[dict]
         return None
     if not AssetCell.objects.filter(layer=layer, zoom=AssetCell.BUILT).exists():
         return None
-    size = cell_size(zoom)
-    rows = (
-        AssetCell.objects.filter(
-            layer=layer,
-            zoom=zoom,
-            n__gt=0,
-            # The cells snap_to_cells would grow the box to.
-            cell_col__gte=math.floor(bbox.west / size),
-            cell_col__lt=math.ceil(bbox.east / size),
-            cell_row__gte=math.floor(bbox.south / size),
-            cell_row__lt=math.ceil(bbox.north / size),
-        )
-        .order_by("-n", "cell_row", "cell_col")
-        # The cap read at call time, as rows_or_cells does (tests lower it).
-        .values_list("cell_col", "cell_row", "n", "adopted", "lat_sum", "lon_sum", "id_sum")[
-            : geo.MAP_FEATURE_CAP
-        ]
-    )
-    return [
-        # A cell of one asset: its id is the sum of one id.
-        {
-            "cx": cx,
-            "cy": cy,
-            "n": n,
-            "adopted": adopted,
-            "lat": lat / n,
-            "lon": lon / n,
-            "first": ids,
-        }
-        for cx, cy, n, adopted, lat, lon, ids in rows
-    ]
+    return geo.stored_cells(AssetCell.objects.filter(layer=layer), bbox, zoom, "adopted")
 
 
 def asset_map_features(layer: AssetLayer, bbox: BBox, zoom: int) -> dict:

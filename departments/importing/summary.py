@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class ImportSummary:
+class RowCounts:
+    """What every import counts (this one, and the 311 history's in issues/importers): rows
+    read, what became of them, how long it took, and each reject's reason."""
+
     read: int = 0
     created: int = 0
     updated: int = 0
-    unchanged: int = 0
     rejected: int = 0
-    in_no_ward: int = 0
     seconds: float = 0.0
     rejects_path: str = ""
     reasons: dict[str, int] = field(default_factory=dict)
@@ -21,6 +22,12 @@ class ImportSummary:
     @property
     def rows_per_second(self) -> float:
         return self.read / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class ImportSummary(RowCounts):
+    unchanged: int = 0
+    in_no_ward: int = 0
 
     def describe(self, fmt: str) -> list[str]:
         """What the command prints when the import ends: the counts, then each reason."""

@@ -1,7 +1,7 @@
 """The catalogue's models, one module per subject; every model is importable from here, as
 Django and the rest of the code expect."""
 
-from departments.models.asset_cells import AssetCell
+from departments.models.asset_cells import AssetCell, GridCell
 from departments.models.assets import (
     Asset,
     AssetLayer,
@@ -42,6 +42,7 @@ __all__ = [
     "AssetQuerySet",
     "AttributeDatatype",
     "Department",
+    "GridCell",
     "IntegrationKey",
     "Place",
     "PlaceKind",

@@ -1,35 +1,42 @@
-"""Per-cell counters of each asset layer: what the layer's zoomed-out map reads instead of
-grouping every asset in the box (departments.asset_cells keeps them; issue 22)."""
+"""Stored cells of the map's grid: the scheme both zoomed-out maps read instead of grouping
+every point in the box (GridCell; the issues' MapCell in issues/models/dashboards.py), and each
+asset layer's cells (AssetCell, kept by departments.asset_cells; issue 22)."""
 
 from django.db import models
 
-from departments.geo import STREET_ZOOM
+from departments.geo import CLUSTER_ZOOMS
 from departments.models.assets import AssetLayer
 
 
-class AssetCell(models.Model):
-    """A layer's assets in one square of the map's grid at one clustered zoom
-    (departments.geo.cell_size: FLOOR(lon / size), FLOOR(lat / size)), the issues' MapCell
-    scheme, so the same cluster helpers draw both.
+class GridCell(models.Model):
+    """Points in one square of the map's grid at one clustered zoom (departments.geo.cell_of:
+    FLOOR(lon / size), FLOOR(lat / size)), as departments.geo.cell_sums counts them and
+    departments.geo.stored_cells reads them, so the same cluster helpers draw every map.
 
     Sums rather than means, so that a write adds and subtracts: the cluster sits at the mean
-    position (lat_sum / n, lon_sum / n), and a cell of one asset is that asset (id_sum).
-    `adopted` counts the cell's assets with at least one adopter. One row with zoom BUILT says
-    the layer's cells were filled: until then its map groups the assets as before."""
+    position (lat_sum / n, lon_sum / n), and a cell of one point is that point (id_sum). One
+    row with zoom BUILT says the cells were filled: until then the map groups the points."""
 
     BUILT = -1
-    # The zooms the map clusters at: from Leaflet's MIN_ZOOM to just below the street zoom.
-    ZOOMS = tuple(range(3, STREET_ZOOM))
+    ZOOMS = CLUSTER_ZOOMS
 
-    layer = models.ForeignKey(AssetLayer, on_delete=models.CASCADE, related_name="cells")
     zoom = models.SmallIntegerField()
     cell_col = models.IntegerField()
     cell_row = models.IntegerField()
     n = models.IntegerField(default=0)
-    adopted = models.IntegerField(default=0)
     lat_sum = models.FloatField(default=0.0)
     lon_sum = models.FloatField(default=0.0)
     id_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AssetCell(GridCell):
+    """A layer's assets in one cell; `adopted` counts those with at least one adopter."""
+
+    layer = models.ForeignKey(AssetLayer, on_delete=models.CASCADE, related_name="cells")
+    adopted = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -43,10 +43,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Floor
+from django.db.models import Q
 
-from departments.geo import cell_size
+from departments.geo import cell_of, cell_sums
 from departments.models import Ward
 from issues.geo import heat_steps
 from issues.models import (
@@ -218,9 +217,8 @@ class Delta:
             return
         if self.map_cells and lat is not None and lon is not None:
             for zoom in MapCell.ZOOMS:
-                # The same square as SQL's FLOOR(longitude / size): one IEEE division either way.
-                size = cell_size(zoom)
-                cell = self.cells[(zoom, math.floor(lat / size), math.floor(lon / size))]
+                col, row = cell_of(lat, lon, zoom)
+                cell = self.cells[(zoom, row, col)]
                 cell[0] += sign
                 cell[1] += sign * lat
                 cell[2] += sign * lon
@@ -393,21 +391,10 @@ def rebuild_map_cells() -> None:
         MapCell.objects.all().delete()
         located = Issue.objects.public().filter(latitude__isnull=False, longitude__isnull=False)
         for zoom in MapCell.ZOOMS:
-            size = cell_size(zoom)
-            cells = (
-                located.order_by()
-                .annotate(cx=Floor(F("longitude") / size), cy=Floor(F("latitude") / size))
-                .values("cx", "cy")
-                .annotate(
-                    n=Count("id"),
-                    lat=Sum("latitude"),
-                    lon=Sum("longitude"),
-                    ids=Sum("id"),
-                    **{
-                        name: Count("id", filter=Q(status=name[2:]))
-                        for name in MapCell.STATUS_COUNTERS
-                    },
-                )
+            cells = cell_sums(
+                located,
+                zoom,
+                **{name: Q(status=name[2:]) for name in MapCell.STATUS_COUNTERS},
             )
             MapCell.objects.bulk_create(
                 (

@@ -20,6 +20,7 @@ from departments.importing import bulk
 from departments.importing.progress import Progress
 from departments.importing.readers import Source
 from departments.importing.rejects import Reject, RejectsFile
+from departments.importing.summary import RowCounts
 from departments.models import Department, Place, ServiceType, Ward
 from issues import pagecache
 from issues.dashboards import rollups
@@ -38,28 +39,17 @@ BATCH_SIZE = 5000
 
 
 @dataclass
-class ImportSummary:
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    rejected: int = 0
+class ImportSummary(RowCounts):
     duplicates: int = 0
     needs_triage: int = 0
-    seconds: float = 0.0
     write_seconds: float = 0.0  # time spent writing batches (matching, wards, COPY, commit)
     read_seconds: float = 0.0  # time spent reading and cleaning rows
-    rejects_path: str = ""
     created_departments: list[str] = field(default_factory=list)
     created_service_types: list[str] = field(default_factory=list)
-    reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def imported(self) -> int:
         return self.created + self.updated
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.read / self.seconds if self.seconds else 0.0
 
 
 class RequestImporter:

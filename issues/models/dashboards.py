@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from departments.geo import STREET_ZOOM
+from departments.models import GridCell
 
 # --- the rollup (issues/dashboards/rollups.py keeps it; issues/dashboards/league.py and ward.py read it) --
 #
@@ -124,28 +124,12 @@ class HeatTally(models.Model):
         return f"ward {self.ward_key} {self.day} ({self.cell_row}, {self.cell_col}): {self.n}"
 
 
-class MapCell(models.Model):
-    """Public issues with a point in each square of the map's grid at each clustered zoom
-    (departments.geo.cell_size: FLOOR(lon / size), FLOOR(lat / size)): what the zoomed-out map
-    shows, read instead of grouping every issue in the city (issues.selectors.map).
+class MapCell(GridCell):
+    """Public issues with a point in each cell of the map's grid (departments.models.GridCell):
+    what the zoomed-out map shows, read instead of grouping every issue in the city
+    (issues.selectors.map). Kept in step with every write, and rebuilt, by
+    issues.dashboards.rollups (rebuild_map_cells)."""
 
-    Sums rather than means, so that a write adds and subtracts: the cluster sits at the mean
-    position (lat_sum / n, lon_sum / n), and a cell of one issue is that issue (id_sum). One row
-    with zoom BUILT says the table was filled (by a rebuild, or empty from the start): until
-    then the map groups the issues as before (issues.dashboards.rollups.rebuild_map_cells)."""
-
-    BUILT = -1
-    # The zooms the map clusters at: from Leaflet's MIN_ZOOM to just below the street zoom,
-    # where issues show one by one. An issue with a point counts in one row per zoom.
-    ZOOMS = tuple(range(3, STREET_ZOOM))
-
-    zoom = models.SmallIntegerField()
-    cell_col = models.IntegerField()
-    cell_row = models.IntegerField()
-    n = models.IntegerField(default=0)
-    lat_sum = models.FloatField(default=0.0)
-    lon_sum = models.FloatField(default=0.0)
-    id_sum = models.BigIntegerField(default=0)
     # How many of the n are in each status (Status's values): a cluster draws its mix of
     # statuses, not one colour (STATUS_COUNTERS names them in Status's order).
     n_open = models.IntegerField(default=0)

@@ -3,8 +3,6 @@ in SQL when zoomed out, never more than MAP_FEATURE_CAP features whatever the da
 
 from __future__ import annotations
 
-import math
-
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
@@ -123,36 +121,7 @@ def _counted_cells(bbox: BBox, zoom: int, filters: IssueFilters) -> list[dict] |
         return None
     if not MapCell.objects.filter(zoom=MapCell.BUILT).exists():
         return None
-    size = cell_size(zoom)
-    rows = (
-        MapCell.objects.filter(
-            zoom=zoom,
-            n__gt=0,
-            # The cells snap_to_cells would grow the box to.
-            cell_col__gte=math.floor(bbox.west / size),
-            cell_col__lt=math.ceil(bbox.east / size),
-            cell_row__gte=math.floor(bbox.south / size),
-            cell_row__lt=math.ceil(bbox.north / size),
-        )
-        .order_by("-n", "cell_row", "cell_col")
-        # The cap read at call time, as rows_or_cells does (tests lower it).
-        .values_list("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum", *STATUS_COUNTS)[
-            : geo.MAP_FEATURE_CAP
-        ]
-    )
-    return [
-        # A cell of one issue: its id is the sum of one id.
-        {
-            "cx": cx,
-            "cy": cy,
-            "n": n,
-            "lat": lat / n,
-            "lon": lon / n,
-            "first": ids,
-            **dict(zip(STATUS_COUNTS, counts, strict=True)),
-        }
-        for cx, cy, n, lat, lon, ids, *counts in rows
-    ]
+    return geo.stored_cells(MapCell.objects.all(), bbox, zoom, *STATUS_COUNTS)
 
 
 def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
