@@ -356,14 +356,9 @@ def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
         locked.assignee = assignee
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assignee", "updated_at"])
-        StaffChange.objects.create(
-            issue=locked,
-            kind=StaffChange.Kind.ASSIGNEE,
-            changed_by=by,
-            from_assignee_id=from_assignee_id,
-            to_assignee=assignee,
-            created_at=locked.updated_at,
-        )
+        StaffChange.of_assignee(
+            locked, from_assignee_id=from_assignee_id, by=by, at=locked.updated_at
+        ).save()
     refresh_issue(issue, locked)
     return locked
 
