@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from departments import services
 from departments.models import Department, Priority, RoutingRule, ServiceType, Team, Ward
 
 # The Loop, roughly: Lake Street to Congress, Wacker to Michigan.
@@ -27,9 +28,9 @@ def _crew_member(email: str, name: str, department: Department) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(
-            email=email, password=None, display_name=name, email_verified=True, is_staff=True
+            email=email, password=None, display_name=name, email_verified=True
         )
-    department.staff.add(user)
+    services.add_staff(department=department, user=user)
     return user
 
 

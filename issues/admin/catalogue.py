@@ -131,7 +131,9 @@ class DepartmentAdmin(CatalogueAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.set_staff(department=form.instance, users=form.cleaned_data["members"])
+        services.set_staff(
+            department=form.instance, users=form.cleaned_data["members"], by=request.user
+        )
 
 
 @add_translation_fields

@@ -178,3 +178,36 @@ class StaffChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issue_id}: {self.kind}"
+
+    @classmethod
+    def of_assignee(
+        cls, issue: Issue, *, from_assignee_id: int | None, by=None, rule=None, at=None
+    ) -> "StaffChange":
+        """The (unsaved) record of `issue` going from `from_assignee_id` to its assignee now:
+        by hand (`by`), by a rule, or by the system (neither)."""
+        return cls(
+            issue=issue,
+            kind=cls.Kind.ASSIGNEE,
+            changed_by=by,
+            rule=rule,
+            rule_name=rule.name if rule is not None else "",
+            from_assignee_id=from_assignee_id,
+            to_assignee_id=issue.assignee_id,
+            created_at=at or timezone.now(),
+        )
+
+    @classmethod
+    def of_priority(
+        cls, issue: Issue, *, from_priority: str, by=None, rule=None, at=None
+    ) -> "StaffChange":
+        """The (unsaved) record of `issue` going from `from_priority` to its priority now."""
+        return cls(
+            issue=issue,
+            kind=cls.Kind.PRIORITY,
+            changed_by=by,
+            rule=rule,
+            rule_name=rule.name if rule is not None else "",
+            from_priority=from_priority,
+            to_priority=issue.priority,
+            created_at=at or timezone.now(),
+        )

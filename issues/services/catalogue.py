@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.utils import timezone
 
 from accounts.models import User
 from departments import services as catalogue
 from departments.models import Department, ServiceType, Ward
 from issues.dashboards import rollups
-from issues.models import Issue
+from issues.models import Issue, StaffChange
 
 
 def reschedule_open_issues(*, service_type: ServiceType) -> int:
@@ -48,15 +49,27 @@ def set_sla_hours(*, service_type: ServiceType, hours: int | None) -> int:
         return reschedule_open_issues(service_type=service_type)
 
 
-def remove_staff(*, department: Department, user: User) -> None:
+def remove_staff(*, department: Department, user: User, by: User | None = None) -> None:
     """Take `user` out of `department`. Issues they were assigned there go back to the
-    department's unassigned queue rather than staying with someone who no longer sees them."""
+    department's unassigned queue rather than staying with someone who no longer sees them;
+    each issue's staff-only history says so, as for any other change of assignee."""
     with transaction.atomic():
         catalogue.leave_department(department=department, user=user)
-        Issue.objects.filter(department=department, assignee=user).update(assignee=None)
+        theirs = Issue.objects.select_for_update().filter(department=department, assignee=user)
+        freed = list(theirs.only("pk", "assignee_id"))
+        if not freed:
+            return
+        now = timezone.now()
+        Issue.objects.filter(pk__in=[i.pk for i in freed]).update(assignee=None, updated_at=now)
+        for issue in freed:
+            issue.assignee_id = None
+        StaffChange.objects.bulk_create(
+            StaffChange.of_assignee(issue, from_assignee_id=user.pk, by=by, at=now)
+            for issue in freed
+        )
 
 
-def set_staff(*, department: Department, users: Iterable[User]) -> None:
+def set_staff(*, department: Department, users: Iterable[User], by: User | None = None) -> None:
     """Make the department's staff exactly `users` (the admin's membership picker)."""
     wanted = {u.pk: u for u in users}
     current = {u.pk: u for u in department.staff.all()}
@@ -65,7 +78,7 @@ def set_staff(*, department: Department, users: Iterable[User]) -> None:
             catalogue.add_staff(department=department, user=user)
     for pk, user in current.items():
         if pk not in wanted:
-            remove_staff(department=department, user=user)
+            remove_staff(department=department, user=user, by=by)
 
 
 def delete_wards(wards: Iterable[Ward]) -> int:

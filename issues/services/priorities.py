@@ -24,12 +24,6 @@ def set_priority(*, issue: Issue, priority: str, by) -> Issue:
         before = locked.priority
         locked.priority = priority
         locked.save(update_fields=["priority"])
-        StaffChange.objects.create(
-            issue=locked,
-            kind=StaffChange.Kind.PRIORITY,
-            changed_by=by,
-            from_priority=before,
-            to_priority=priority,
-        )
+        StaffChange.of_priority(locked, from_priority=before, by=by).save()
     refresh_issue(issue, locked)
     return locked

@@ -18,6 +18,7 @@ from issues.models import (
     Comment,
     Issue,
     NotificationEvent,
+    StaffChange,
     Status,
     StatusChange,
 )
@@ -45,6 +46,7 @@ def recategorise_issue(
         _check_new_type(locked, service_type)
         before = rollups.state_of(locked)
         old_type_id, old_department_id = locked.service_type_id, locked.department_id
+        old_assignee_id = locked.assignee_id
         asked = set(service_type.attributes.values_list("code", flat=True))
         answers = dict(locked.attributes or {})
         kept = {code: value for code, value in answers.items() if code in asked}
@@ -68,6 +70,8 @@ def recategorise_issue(
                 "updated_at",
             ]
         )
+        if locked.assignee_id != old_assignee_id:
+            StaffChange.of_assignee(locked, from_assignee_id=old_assignee_id, by=by, at=now).save()
         # The new type's rules decide who works it now and how urgent it is; with no rule for
         # it, an assignee of the same department keeps it.
         routing.route_locked(locked, by=by)

@@ -132,28 +132,14 @@ def record(
     rows = []
     if routing.assigned_by is not None and from_assignee_id != issue.assignee_id:
         rows.append(
-            StaffChange(
-                issue=issue,
-                kind=StaffChange.Kind.ASSIGNEE,
-                changed_by=by,
-                rule=routing.assigned_by,
-                rule_name=routing.assigned_by.name,
-                from_assignee_id=from_assignee_id,
-                to_assignee_id=issue.assignee_id,
-                created_at=now,
+            StaffChange.of_assignee(
+                issue, from_assignee_id=from_assignee_id, by=by, rule=routing.assigned_by, at=now
             )
         )
     if routing.priority_by is not None and from_priority != issue.priority:
         rows.append(
-            StaffChange(
-                issue=issue,
-                kind=StaffChange.Kind.PRIORITY,
-                changed_by=by,
-                rule=routing.priority_by,
-                rule_name=routing.priority_by.name,
-                from_priority=from_priority,
-                to_priority=issue.priority,
-                created_at=now,
+            StaffChange.of_priority(
+                issue, from_priority=from_priority, by=by, rule=routing.priority_by, at=now
             )
         )
     if rows:

@@ -312,11 +312,13 @@ def transfer_issue(
         if len(message) > DESCRIPTION_MAX:
             raise ValidationError({"message": _("The message is too long.")})
         now = timezone.now()
-        from_department_id = locked.department_id
+        from_department_id, from_assignee_id = locked.department_id, locked.assignee_id
         locked.department = to_department
         locked.assignee = None  # the old department's assignee no longer works it
         locked.updated_at = now
         locked.save(update_fields=["department", "assignee", "updated_at"])
+        if from_assignee_id is not None:
+            StaffChange.of_assignee(locked, from_assignee_id=from_assignee_id, by=by, at=now).save()
         change = StatusChange.objects.create(
             issue=locked,
             from_status=locked.status,
@@ -356,14 +358,9 @@ def assign_issue(*, issue: Issue, assignee, by=None) -> Issue:
         locked.assignee = assignee
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assignee", "updated_at"])
-        StaffChange.objects.create(
-            issue=locked,
-            kind=StaffChange.Kind.ASSIGNEE,
-            changed_by=by,
-            from_assignee_id=from_assignee_id,
-            to_assignee=assignee,
-            created_at=locked.updated_at,
-        )
+        StaffChange.of_assignee(
+            locked, from_assignee_id=from_assignee_id, by=by, at=locked.updated_at
+        ).save()
     refresh_issue(issue, locked)
     return locked
 

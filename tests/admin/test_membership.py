@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import User
 from departments import services
 from issues import services as issue_services
-from issues.models import Issue
+from issues.models import Issue, StaffChange
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,21 @@ def test_removing_the_last_role_takes_access_away_and_frees_their_issues(
     sam.refresh_from_db()
     assert not sam.is_staff
     assert Issue.objects.get(pk=issue.pk).assignee is None
+
+
+def test_issues_freed_by_a_leaver_say_so_in_their_staff_history(
+    client, streets, sam, sam2, boss, pothole, wards
+):
+    theirs, other = make_issue(pothole), make_issue(pothole)
+    issue_services.assign_issue(issue=theirs, assignee=sam, by=sam)
+    issue_services.assign_issue(issue=other, assignee=sam2, by=sam2)
+    issue_services.remove_staff(department=streets, user=sam, by=boss)
+    last = StaffChange.objects.filter(issue=theirs, kind="assignee").last()
+    assert (last.from_assignee, last.to_assignee, last.changed_by) == (sam, None, boss)
+    assert not StaffChange.objects.filter(issue=other, to_assignee=None).exists()
+    client.force_login(sam2)
+    page = client.get(f"/admin/issues/issue/{theirs.pk}/change/").content.decode()
+    assert "Unassigned" in page
 
 
 def test_someone_with_another_role_keeps_access(streets, water, sam):

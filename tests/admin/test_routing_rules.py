@@ -165,6 +165,23 @@ def test_recategorising_routes_by_the_new_types_rules(
     assert issue.assignee == wanda and issue.priority == Priority.URGENT
     change = StaffChange.objects.get(issue=issue, kind="assignee", rule__isnull=False)
     assert change.from_assignee is None and change.changed_by == sam
+    # Sam losing it with the old department is its own step, before the rule's.
+    steps = StaffChange.objects.filter(issue=issue, kind="assignee").order_by("created_at", "pk")
+    assert [(c.from_assignee, c.to_assignee) for c in steps] == [
+        (None, sam),
+        (sam, None),
+        (None, wanda),
+    ]
+
+
+def test_a_transfer_records_that_the_old_assignee_lost_the_issue(
+    streets, water, pothole, wards, sam
+):
+    issue = make_issue(pothole)
+    services.assign_issue(issue=issue, assignee=sam, by=sam)
+    services.transfer_issue(issue=issue, to_department=water, by=sam)
+    last = StaffChange.objects.filter(issue=issue, kind="assignee").last()
+    assert (last.from_assignee, last.to_assignee, last.changed_by) == (sam, None, sam)
 
 
 def test_recategorising_within_the_department_without_a_rule_keeps_the_assignee(
