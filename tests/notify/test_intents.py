@@ -140,3 +140,41 @@ def test_two_workers_delivering_one_batch_send_each_email_exactly_once(issue, st
     assert sum(c.get(NotificationState.SENT, 0) for c in counts) == 7
     rows = Notification.objects.filter(pk__in=ids)
     assert set(rows.values_list("state", "attempts")) == {(NotificationState.SENT, 1)}
+
+
+def _pending_status_rows(issue, staff_user, settings, followers: int) -> list[int]:
+    for i in range(followers):
+        subscriptions.follow_issue(issue=issue, user=make_user(f"n{followers}-{i}@example.org"))
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # rows stay pending: the test delivers them
+    delivery.publish, publish = (lambda ids: True), delivery.publish
+    try:
+        services.change_status(
+            issue=issue, to=Status.ACKNOWLEDGED, by=staff_user, message="On the list"
+        )
+    finally:
+        delivery.publish = publish
+    return list(
+        Notification.objects.filter(
+            issue=issue, event=NotificationEvent.STATUS_CHANGED, state=NotificationState.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
+def test_rendering_a_batch_of_intents_reads_what_they_name_once_not_once_per_row(
+    service_type, resident, staff_user, settings
+):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_deliver(followers: int) -> int:
+        issue = make_issue(service_type, reporter=resident)
+        ids = _pending_status_rows(issue, staff_user, settings, followers)
+        assert len(ids) == followers + 1  # and the reporter
+        with CaptureQueriesContext(connection) as ctx:
+            counts = delivery.deliver_many(ids)
+        assert counts == {NotificationState.SENT: followers + 1}
+        # Each row's "still following?" check (issues/notify/withdrawal.py) is one query a row
+        # of its own; what is counted here is what rendering reads.
+        return sum("issues_subscription" not in q["sql"] for q in ctx.captured_queries)
+
+    few, many = queries_to_deliver(3), queries_to_deliver(30)
+    assert many == few, f"{few} queries for 4 rows, {many} for 31"
