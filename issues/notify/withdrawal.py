@@ -50,7 +50,7 @@ def visible_items_only(*bodies: str) -> list[str]:
 
 
 def _ref(row: Notification) -> str:
-    # dedupe_key is "<event>:<ref>:<address>" (issues.notify.drafts.dedupe_key).
+    # dedupe_key is "<event>:<ref>:<address>" (issues.notify.rendering.dedupe_key).
     parts = row.dedupe_key.split(":")
     return parts[1] if len(parts) >= 3 else ""
 
