@@ -167,17 +167,19 @@ def _deliver_row(
 ) -> str:
     """Render and send one claimed row; a sent row is appended to `sent` (marked by the caller),
     any other outcome is saved here. `loaded`: what the batch's intents name, read at once."""
-    rendered = list(RENDERED_FIELDS) if render_intent(row, loaded) else []
-    if row.state == NotificationState.FAILED:  # could not be rendered
-        row.save(update_fields=[*rendered, "state", "last_error"])
-        return row.state
+    # Asked before rendering: a withdrawn row (hidden issue, deleted comment, unsubscribed
+    # address) costs no template, and an intent whose comment was deleted is withdrawn, not failed.
     reason = withdrawn_reason(row)
     if reason:
         # A row that could not be rendered failed (someone must fix the template); every other
         # reason is a choice someone made, and the row is withdrawn, not failed.
-        unrendered = not row.body_text
+        unrendered = not row.body_text and not row.render_context
         row.state = NotificationState.FAILED if unrendered else NotificationState.WITHDRAWN
         row.last_error = WITHDRAWN + reason
+        row.save(update_fields=["state", "last_error"])
+        return row.state
+    rendered = list(RENDERED_FIELDS) if render_intent(row, loaded) else []
+    if row.state == NotificationState.FAILED:  # could not be rendered
         row.save(update_fields=[*rendered, "state", "last_error"])
         return row.state
     if _recheck_listed_issues(row) and not rendered:

@@ -57,7 +57,7 @@ def _ref(row: Notification) -> str:
 
 def withdrawn_reason(row: Notification) -> str:
     """Why the row must not go out any more, or "" to send it."""
-    if not row.body_text:
+    if not row.body_text and not row.render_context:  # an intent is rendered after this check
         return "the email could not be rendered (see the log); re-sending cannot help."
     if row.event == NotificationEvent.ACCOUNT:
         return ""  # asked for just now (a sign-up link, a reset): never withdrawn

@@ -13,8 +13,14 @@ from django.db import connection, connections
 from django.test.signals import template_rendered
 
 from issues import services
-from issues.models import Notification, NotificationEvent, NotificationState, Status
-from issues.notify import delivery, events, rendering, subscriptions
+from issues.models import (
+    Notification,
+    NotificationEvent,
+    NotificationState,
+    Status,
+    StatusChange,
+)
+from issues.notify import delivery, events, rendering, subscriptions, withdrawal
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +93,8 @@ def test_the_worker_renders_what_the_request_would_have(
         )
 
 
-def test_an_intent_whose_subject_is_gone_fails_with_a_reason_instead_of_sending(
-    issue, follower, wards
+def test_an_intent_whose_comment_was_deleted_is_withdrawn_without_rendering(
+    issue, follower, wards, email_templates_rendered
 ):
     comment = services.add_comment(issue=issue, author=make_user(), body="Still there")
     row = Notification.objects.get(
@@ -96,8 +102,25 @@ def test_an_intent_whose_subject_is_gone_fails_with_a_reason_instead_of_sending(
     )
     assert row.render_context
     comment.delete()
-    assert delivery.deliver(row.pk) == NotificationState.FAILED
+    email_templates_rendered.clear()
+    # Someone chose to delete it: nothing for the outbox's failures, and no template rendered.
+    assert delivery.deliver(row.pk) == NotificationState.WITHDRAWN
     row.refresh_from_db()
+    assert row.last_error == withdrawal.WITHDRAWN + "the comment was hidden or deleted."
+    assert email_templates_rendered == [] and mail.outbox == []
+
+
+def test_an_intent_whose_subject_is_gone_fails_with_a_reason_instead_of_sending(
+    issue, follower, staff_user, settings
+):
+    (row_id,) = [
+        pk
+        for pk in _pending_status_rows(issue, staff_user, settings, followers=0)
+        if Notification.objects.get(pk=pk).recipient_email == issue.contact_email
+    ]
+    StatusChange.objects.filter(issue=issue).delete()
+    assert delivery.deliver(row_id) == NotificationState.FAILED
+    row = Notification.objects.get(pk=row_id)
     assert row.last_error.startswith(rendering.NOT_RENDERED) and mail.outbox == []
 
 
