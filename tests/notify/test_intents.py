@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.db import connection, connections
 from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 
 from issues import services
 from issues.models import (
@@ -186,7 +187,6 @@ def _pending_status_rows(issue, staff_user, settings, followers: int) -> list[in
 def test_rendering_a_batch_of_intents_reads_what_they_name_once_not_once_per_row(
     service_type, resident, staff_user, settings
 ):
-    from django.test.utils import CaptureQueriesContext
 
     def queries_to_deliver(followers: int) -> int:
         issue = make_issue(service_type, reporter=resident)
