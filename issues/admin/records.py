@@ -118,6 +118,9 @@ class NotificationAdmin(AdminOnly):
     # Counts beside each state and event: withdrawn rows (hidden issue, unsubscribed recipient)
     # are counted apart from failures, which are the ones that need someone.
     show_facets = admin.ShowFacets.ALWAYS
+    # The facets already count the outbox (a table never pruned) twice a page: Django's second
+    # COUNT(*) of the whole table, for "(n total)" beside a filtered count, is one too many.
+    show_full_result_count = False
     list_select_related = ["issue__service_type"]
     search_fields = ["recipient_email", "issue__public_id", "subject"]
     actions = ["resend"]

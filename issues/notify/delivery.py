@@ -39,7 +39,7 @@ from django.utils.module_loading import import_string
 from issues.models import Notification, NotificationEvent, NotificationState
 from issues.notify.background import BackgroundSender
 from issues.notify.recipients import opt_outs
-from issues.notify.rendering import RENDERED_FIELDS, render_intent
+from issues.notify.rendering import RENDERED_FIELDS, load_references, render_intent
 from issues.notify.withdrawal import WITHDRAWN, visible_items_only, withdrawn_reason
 
 log = logging.getLogger(__name__)
@@ -155,25 +155,31 @@ def _deliver_batch(ids: list[int], session: _Session) -> dict[int, str]:
     with transaction.atomic():
         now = timezone.now()
         sent: list[Notification] = []
-        outcome = {row.pk: _deliver_row(row, session, now, sent) for row in _claim(ids, now)}
+        rows = _claim(ids, now)
+        loaded = load_references(rows)
+        outcome = {row.pk: _deliver_row(row, session, now, sent, loaded) for row in rows}
         _mark_sent(sent, now)
     return outcome
 
 
-def _deliver_row(row: Notification, session: _Session, now, sent: list[Notification]) -> str:
+def _deliver_row(
+    row: Notification, session: _Session, now, sent: list[Notification], loaded: dict
+) -> str:
     """Render and send one claimed row; a sent row is appended to `sent` (marked by the caller),
-    any other outcome is saved here."""
-    rendered = list(RENDERED_FIELDS) if render_intent(row) else []
-    if row.state == NotificationState.FAILED:  # could not be rendered
-        row.save(update_fields=[*rendered, "state", "last_error"])
-        return row.state
+    any other outcome is saved here. `loaded`: what the batch's intents name, read at once."""
+    # Asked before rendering: a withdrawn row (hidden issue, deleted comment, unsubscribed
+    # address) costs no template, and an intent whose comment was deleted is withdrawn, not failed.
     reason = withdrawn_reason(row)
     if reason:
         # A row that could not be rendered failed (someone must fix the template); every other
         # reason is a choice someone made, and the row is withdrawn, not failed.
-        unrendered = not row.body_text
+        unrendered = not row.body_text and not row.render_context
         row.state = NotificationState.FAILED if unrendered else NotificationState.WITHDRAWN
         row.last_error = WITHDRAWN + reason
+        row.save(update_fields=["state", "last_error"])
+        return row.state
+    rendered = list(RENDERED_FIELDS) if render_intent(row, loaded) else []
+    if row.state == NotificationState.FAILED:  # could not be rendered
         row.save(update_fields=[*rendered, "state", "last_error"])
         return row.state
     if _recheck_listed_issues(row) and not rendered:

@@ -12,14 +12,7 @@ from collections.abc import Iterable
 
 from issues.models import Notification
 from issues.notify.recipients import Recipient
-from issues.notify.rendering import (  # noqa: F401 (Draft, NOT_RENDERED: this module's API)
-    NOT_RENDERED,
-    Draft,
-    _default_scope,
-    dedupe_key,
-    intent,
-    render,
-)
+from issues.notify.rendering import Draft, dedupe_key, intent, render
 
 
 def write_rows(drafts: Iterable[Draft], *, defer: bool = False) -> list[int]:

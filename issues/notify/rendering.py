@@ -181,13 +181,39 @@ def _unpack(value, loaded: dict):
     return loaded[key]
 
 
-def unpack(row: Notification) -> Draft:
-    """The draft an intent row was written from, its objects read again from the database
-    (the row's own issue and user are reused when the delivery already read them)."""
-    packed = row.render_context
+def load_references(rows: list[Notification]) -> dict:
+    """Every object the intents among `rows` name, read in one query per model, for
+    `render_intent`: a batch of a status change's emails to its fifty followers reads the change,
+    the issue and the followers' accounts once, not once per email. The instances are shared, so
+    what the templates reach through them (the issue's type, department...) is read once too."""
     loaded: dict = {}
-    if row.issue_id and Notification.issue.is_cached(row):
-        loaded[("issues.issue", row.issue_id)] = row.issue
+    for row in rows:
+        # The claim's join already read the row's issue: the first copy serves every row.
+        if row.render_context and row.issue_id and Notification.issue.is_cached(row):
+            loaded.setdefault(("issues.issue", row.issue_id), row.issue)
+    wanted: dict[str, set] = {}
+    for row in rows:
+        packed = row.render_context or {}
+        values = [packed.get("user"), packed.get("issue"), packed.get("ward")]
+        for value in [*values, *(packed.get("context") or {}).values()]:
+            named = isinstance(value, dict) and _MODEL in value
+            if named and (value[_MODEL], value["pk"]) not in loaded:
+                wanted.setdefault(value[_MODEL], set()).add(value["pk"])
+    for label, pks in wanted.items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue  # the row fails when rendered, and says why
+        for pk, obj in model._default_manager.in_bulk(pks).items():
+            loaded[(label, pk)] = obj
+    return loaded
+
+
+def unpack(row: Notification, loaded: dict | None = None) -> Draft:
+    """The draft an intent row was written from, its objects read again from the database, or
+    taken from `loaded` (load_references) when the caller read a batch's at once."""
+    packed = row.render_context
+    loaded = load_references([row]) if loaded is None else loaded
     user = _unpack(packed["user"], loaded)
     return Draft(
         event=row.event,
@@ -200,12 +226,13 @@ def unpack(row: Notification) -> Draft:
     )
 
 
-def render_intent(row: Notification) -> bool:
-    """Render an intent row in place (not saved). False when it was rendered already."""
+def render_intent(row: Notification, loaded: dict | None = None) -> bool:
+    """Render an intent row in place (not saved). False when it was rendered already. `loaded`:
+    the batch's objects (load_references)."""
     if not row.render_context:
         return False
     try:
-        draft = unpack(row)
+        draft = unpack(row, loaded)
     except DatabaseError:
         raise
     except Exception as exc:

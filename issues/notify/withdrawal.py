@@ -50,14 +50,14 @@ def visible_items_only(*bodies: str) -> list[str]:
 
 
 def _ref(row: Notification) -> str:
-    # dedupe_key is "<event>:<ref>:<address>" (issues.notify.drafts.dedupe_key).
+    # dedupe_key is "<event>:<ref>:<address>" (issues.notify.rendering.dedupe_key).
     parts = row.dedupe_key.split(":")
     return parts[1] if len(parts) >= 3 else ""
 
 
 def withdrawn_reason(row: Notification) -> str:
     """Why the row must not go out any more, or "" to send it."""
-    if not row.body_text:
+    if not row.body_text and not row.render_context:  # an intent is rendered after this check
         return "the email could not be rendered (see the log); re-sending cannot help."
     if row.event == NotificationEvent.ACCOUNT:
         return ""  # asked for just now (a sign-up link, a reset): never withdrawn

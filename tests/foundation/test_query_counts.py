@@ -405,7 +405,7 @@ SIGNED_IN = {
     "catalogue: service types": 7,
     "catalogue: wards": 5,
     "catalogue: templates": 10,
-    "records: outbox": 7,  # + the state and event facet counts (withdrawn apart from failed)
+    "records: outbox": 6,  # + the state and event facets, - the "(n total)" count of the table
     "records: history": 5,
     "catalogue: city systems": 5,
     "catalogue: city mappings": 6,

@@ -8,7 +8,7 @@ from django.core import mail
 
 from issues import services
 from issues.models import Notification, NotificationEvent, Status
-from issues.notify import delivery, drafts, events, links, recipients, subscriptions
+from issues.notify import delivery, drafts, events, links, recipients, rendering, subscriptions
 from tests.factories import make_issue, make_service_type, make_user
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_a_broken_template_never_refuses_the_event(issue):
     )
     (row_id,) = drafts.write_rows([draft])
     row = Notification.objects.get(pk=row_id)
-    assert row.state == "failed" and row.last_error.startswith(drafts.NOT_RENDERED)
+    assert row.state == "failed" and row.last_error.startswith(rendering.NOT_RENDERED)
     # Re-sending it from the admin cannot send an empty email.
     delivery.resend(Notification.objects.filter(pk=row_id))
     delivery.deliver(row_id)

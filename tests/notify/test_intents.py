@@ -11,10 +11,17 @@ import pytest
 from django.core import mail
 from django.db import connection, connections
 from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 
 from issues import services
-from issues.models import Notification, NotificationEvent, NotificationState, Status
-from issues.notify import delivery, events, rendering, subscriptions
+from issues.models import (
+    Notification,
+    NotificationEvent,
+    NotificationState,
+    Status,
+    StatusChange,
+)
+from issues.notify import delivery, events, rendering, subscriptions, withdrawal
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +94,8 @@ def test_the_worker_renders_what_the_request_would_have(
         )
 
 
-def test_an_intent_whose_subject_is_gone_fails_with_a_reason_instead_of_sending(
-    issue, follower, wards
+def test_an_intent_whose_comment_was_deleted_is_withdrawn_without_rendering(
+    issue, follower, wards, email_templates_rendered
 ):
     comment = services.add_comment(issue=issue, author=make_user(), body="Still there")
     row = Notification.objects.get(
@@ -96,8 +103,25 @@ def test_an_intent_whose_subject_is_gone_fails_with_a_reason_instead_of_sending(
     )
     assert row.render_context
     comment.delete()
-    assert delivery.deliver(row.pk) == NotificationState.FAILED
+    email_templates_rendered.clear()
+    # Someone chose to delete it: nothing for the outbox's failures, and no template rendered.
+    assert delivery.deliver(row.pk) == NotificationState.WITHDRAWN
     row.refresh_from_db()
+    assert row.last_error == withdrawal.WITHDRAWN + "the comment was hidden or deleted."
+    assert email_templates_rendered == [] and mail.outbox == []
+
+
+def test_an_intent_whose_subject_is_gone_fails_with_a_reason_instead_of_sending(
+    issue, follower, staff_user, settings
+):
+    (row_id,) = [
+        pk
+        for pk in _pending_status_rows(issue, staff_user, settings, followers=0)
+        if Notification.objects.get(pk=pk).recipient_email == issue.contact_email
+    ]
+    StatusChange.objects.filter(issue=issue).delete()
+    assert delivery.deliver(row_id) == NotificationState.FAILED
+    row = Notification.objects.get(pk=row_id)
     assert row.last_error.startswith(rendering.NOT_RENDERED) and mail.outbox == []
 
 
@@ -140,3 +164,40 @@ def test_two_workers_delivering_one_batch_send_each_email_exactly_once(issue, st
     assert sum(c.get(NotificationState.SENT, 0) for c in counts) == 7
     rows = Notification.objects.filter(pk__in=ids)
     assert set(rows.values_list("state", "attempts")) == {(NotificationState.SENT, 1)}
+
+
+def _pending_status_rows(issue, staff_user, settings, followers: int) -> list[int]:
+    for i in range(followers):
+        subscriptions.follow_issue(issue=issue, user=make_user(f"n{followers}-{i}@example.org"))
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # rows stay pending: the test delivers them
+    delivery.publish, publish = (lambda ids: True), delivery.publish
+    try:
+        services.change_status(
+            issue=issue, to=Status.ACKNOWLEDGED, by=staff_user, message="On the list"
+        )
+    finally:
+        delivery.publish = publish
+    return list(
+        Notification.objects.filter(
+            issue=issue, event=NotificationEvent.STATUS_CHANGED, state=NotificationState.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
+def test_rendering_a_batch_of_intents_reads_what_they_name_once_not_once_per_row(
+    service_type, resident, staff_user, settings
+):
+
+    def queries_to_deliver(followers: int) -> int:
+        issue = make_issue(service_type, reporter=resident)
+        ids = _pending_status_rows(issue, staff_user, settings, followers)
+        assert len(ids) == followers + 1  # and the reporter
+        with CaptureQueriesContext(connection) as ctx:
+            counts = delivery.deliver_many(ids)
+        assert counts == {NotificationState.SENT: followers + 1}
+        # Each row's "still following?" check (issues/notify/withdrawal.py) is one query a row
+        # of its own; what is counted here is what rendering reads.
+        return sum("issues_subscription" not in q["sql"] for q in ctx.captured_queries)
+
+    few, many = queries_to_deliver(3), queries_to_deliver(30)
+    assert many == few, f"{few} queries for 4 rows, {many} for 31"

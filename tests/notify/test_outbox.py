@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.celery import app
 from issues import services
 from issues.models import EmailOptOut, Notification, NotificationState, Status
-from issues.notify import delivery, drafts, recipients, subscriptions, withdrawal
+from issues.notify import delivery, drafts, recipients, rendering, subscriptions, withdrawal
 from tests.notify.backends import ScriptedBackend, refused, server_gone
 from tests.notify.conftest import fifty_events
 from tests.notify.smtp_sink import free_port
@@ -309,7 +309,7 @@ def test_hotspot_unsubscribe_links_stop_ward_mail_or_the_department_feed(service
             recipient=recipient,
             context={"service_type": service_type},
         )
-        return drafts._default_scope(draft)
+        return rendering._default_scope(draft)
 
     contact = recipients.Recipient(email="streets@city.example")
     alderman = recipients.Recipient(email="ald@city.example", user=object())

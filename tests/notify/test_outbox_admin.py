@@ -4,6 +4,8 @@ unsubscribed) shows and counts as withdrawn, never as failed, and is not offered
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from issues.models import EmailOptOut, Notification, NotificationEvent, NotificationState
 from issues.notify import delivery
@@ -40,3 +42,13 @@ def test_a_template_that_cannot_render_still_counts_as_failed(service_type):
     Notification.objects.filter(pk=row.pk).update(body_text="", render_context={})
 
     assert delivery.deliver(row.pk) == NotificationState.FAILED
+
+
+def test_a_filtered_outbox_page_counts_its_rows_once_and_not_the_whole_table_again(
+    client, admin_user
+):
+    client.force_login(admin_user)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(OUTBOX, {"state": "failed"}).status_code == 200
+    counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1, counts  # the filtered page's own; the facets are the other counts
