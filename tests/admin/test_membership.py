@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts import roles
 from accounts.models import User
 from departments import services
 from issues import services as issue_services
@@ -113,3 +114,13 @@ def test_user_page_shows_roles(client, boss, sam):
     client.force_login(boss)
     page = client.get(f"/admin/accounts/user/{sam.pk}/change/").content.decode()
     assert "Staff of: Streets and Sanitation" in page
+
+
+def test_leaving_a_department_is_seen_at_once_by_the_same_user_object(streets):
+    """roles caches memberships on the user object for the request; leaving must forget them,
+    as joining does, or the rest of the request still lets them work the department's queue."""
+    person = make_user("leaver@city.example")
+    services.add_staff(department=streets, user=person)
+    assert streets.pk in roles.department_ids(person)
+    services.leave_department(department=streets, user=person)
+    assert streets.pk not in roles.department_ids(person)
