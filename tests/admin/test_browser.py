@@ -3,6 +3,7 @@ status, timeline), close several from the queue with a bulk action, and place a 
 clicking the map. Accessibility is checked with axe on the pages staff live in."""
 
 import pytest
+from playwright.sync_api import expect
 
 from departments import services as department_services
 from departments.models import ResponseTemplate, Ward
@@ -97,7 +98,11 @@ def test_staff_bulk_close_from_the_queue(page, live_server, desk):
     page.wait_for_selector("#cf-bulk-form")
     page.select_option("#cf-bulk-form select[name=resolution]", "fixed")
     page.select_option("#cf-bulk-form select[name=template]", str(desk["template"].pk))
-    assert page.input_value("#cf-bulk-form textarea[name=message]") == "A crew filled this pothole."
+    # The page's script fills the message on the change; expect() waits for it (the script may
+    # still be loading when the select changes).
+    expect(page.locator("#cf-bulk-form textarea[name=message]")).to_have_value(
+        "A crew filled this pothole."
+    )
     page.click("#cf-bulk-form input[type=submit]")
     page.wait_for_selector(".messagelist")
     assert "2 issues are now closed." in page.inner_text(".messagelist")
