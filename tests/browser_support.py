@@ -23,6 +23,12 @@ def serious_axe_violations(page) -> list[dict]:
     """Run axe-core (shipped inside axe-playwright-python) and keep serious/critical findings."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # Contrast is measured on what is painted: a popup or message half-way through a fade reads
+    # as faint text. Finite transitions and animations end first (infinite ones never count).
+    page.wait_for_function(
+        """() => document.getAnimations().every(a => a.playState !== 'running'
+            || a.effect?.getTiming?.().iterations === Infinity)"""
+    )
     results = Axe().run(page)
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}

@@ -71,8 +71,8 @@ def test_staff_close_an_issue_from_its_page_with_a_template(page, live_server, d
         files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}],
     )
     page.select_option("#cf-status-form select[name=template]", str(desk["template"].pk))
-    assert (
-        page.input_value("#cf-status-form textarea[name=message]") == "A crew filled this pothole."
+    expect(page.locator("#cf-status-form textarea[name=message]")).to_have_value(
+        "A crew filled this pothole."
     )
     page.click("#cf-status-form button[type=submit]")
     page.wait_for_selector(".messagelist")
