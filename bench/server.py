@@ -32,6 +32,7 @@ class Server:
                 "300",
                 "--log-level",
                 "warning",
+                *self.worker_class(),
             ],
             cwd=ROOT,
             env=environment(self.args),
@@ -48,6 +49,11 @@ class Server:
                 time.sleep(0.3)
         self.__exit__()
         raise RuntimeError("gunicorn did not start")
+
+    def worker_class(self) -> list[str]:
+        """Sync workers (gunicorn's default), or threads (`args.threads` > 1): gthread."""
+        threads = getattr(self.args, "threads", 0)
+        return ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
 
     def __exit__(self, *exc) -> None:
         if self.process and self.process.poll() is None:
