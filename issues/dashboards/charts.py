@@ -16,7 +16,7 @@ from datetime import date
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from issues.dashboards.ward import HeatCell, WeekRow
 
@@ -24,6 +24,12 @@ from issues.dashboards.ward import HeatCell, WeekRow
 NARROW_WEEKS = 12
 
 LABEL_MAX = 44
+
+
+def week_label_format() -> str:
+    """The weekly charts' short date under a bar ("Nov 23"), in the order each language writes
+    a day and a month (a Django date format, translated like one)."""
+    return pgettext("short date format for a week in a chart: month and day", "M j")
 
 
 def _short(label: str) -> str:
@@ -196,7 +202,7 @@ def weekly_chart(
         chart.weeks.append(
             WeekBars(
                 start=week.start,
-                label=date_format(week.start, "M j"),
+                label=date_format(week.start, week_label_format()),
                 opened=week.opened,
                 closed=week.closed,
                 x=round(x, 2),
