@@ -16,7 +16,7 @@ from datetime import date
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import get_language_bidi, ngettext, pgettext
 
 from issues.dashboards.ward import HeatCell, WeekRow
 
@@ -24,6 +24,20 @@ from issues.dashboards.ward import HeatCell, WeekRow
 NARROW_WEEKS = 12
 
 LABEL_MAX = 44
+
+
+# Unicode's right-to-left isolate and its end (RLI ... PDI).
+RTL_ISOLATE, END_ISOLATE = "\u2067", "\u2069"
+
+
+def in_svg(text: str) -> str:
+    """A label drawn in an SVG chart, in the reader's direction. The charts keep their axes and
+    numbers left to right in every language (static/css/site.css), so a right-to-left label
+    such as "0-7 أيام" or "23 نوفمبر" would read with its number in the wrong place; isolated
+    right to left, it reads as written, still anchored where the left-to-right chart puts it."""
+    if text and get_language_bidi():
+        return f"{RTL_ISOLATE}{text}{END_ISOLATE}"
+    return text
 
 
 def week_label_format() -> str:
@@ -100,7 +114,7 @@ def hbar_chart(
 ) -> HBarChart:
     """rows: (label, value, value as text, link). Rows without a value are left out. `unit` is
     the axis's name ("Issues", "Days"), written under the bars."""
-    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=unit)
+    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=in_svg(unit))
     present = [r for r in rows if r[1] is not None]
     top = max((float(r[1]) for r in present), default=0) or 1
     for i, (label, value, display, href) in enumerate(present):
@@ -108,7 +122,7 @@ def hbar_chart(
         chart.bars.append(
             HBar(
                 label=label,
-                short_label=_short(label),
+                short_label=in_svg(_short(label)),
                 value=float(value),
                 display=display,
                 href=href,
@@ -186,8 +200,8 @@ def weekly_chart(
         title=title,
         desc=desc,
         weeks=[],
-        y_label=y_label,
-        x_label=x_label,
+        y_label=in_svg(y_label),
+        x_label=in_svg(x_label),
         slug="weekly-narrow" if narrow else "weekly",
         variant="narrow" if narrow else "wide",
         width=360 if narrow else 680,
@@ -202,7 +216,7 @@ def weekly_chart(
         chart.weeks.append(
             WeekBars(
                 start=week.start,
-                label=date_format(week.start, week_label_format()),
+                label=in_svg(date_format(week.start, week_label_format())),
                 opened=week.opened,
                 closed=week.closed,
                 x=round(x, 2),

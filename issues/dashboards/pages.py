@@ -138,7 +138,7 @@ def league_page(*, sort: str, descending: bool) -> dict:
     labels = measure_labels()
     clock = Clock.at()
     colours_by_measure, legends = _choropleth(rows)
-    definitions = {key: f"{t.definition} {t.better.capitalize()}." for key, t in terms().items()}
+    definitions = {key: t.explained for key, t in terms().items()}
     links = Links()
     table = [
         {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import capfirst
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,15 @@ class Term:
     higher_is_worse: bool
     # The period the change is measured against, in words ("the 30 days before").
     previous: str
+
+    @property
+    def explained(self) -> str:
+        """The definition, then which way is better: one sentence each language can punctuate
+        its own way (Chinese ends with 。)."""
+        return _("%(definition)s %(better)s.") % {
+            "definition": self.definition,
+            "better": capfirst(self.better),
+        }
 
 
 _BY_LANGUAGE: dict[str | None, dict[str, Term]] = {}

@@ -214,3 +214,36 @@ def test_the_ward_figures_cache_keeps_each_language_apart(client, scenario):
     get(client, f"/wards/{scenario.ward.slug}/", "en")
     polish = get(client, f"/wards/{scenario.ward.slug}/", "pl")
     assert "Dziura w jezdni" in polish and "Pothole in Street" not in polish
+
+
+def test_arabic_chart_labels_read_right_to_left_in_a_left_to_right_chart(client, scenario):
+    """The SVG keeps its axes and numbers left to right (site.css); each Arabic label is a
+    right-to-left isolate inside it, so "0-7 يوم" keeps its number where an Arabic reader
+    expects it. Other languages' labels are left as they are."""
+    url = f"/wards/{scenario.ward.slug}/"
+    arabic = get(client, url, "ar")
+    assert '<html lang="ar" dir="rtl"' in arabic
+    assert "\u2067حفرة في الشارع\u2069</text>" in arabic  # a type's bar
+    assert "\u2067عدد البلاغات المفتوحة\u2069</text>" in arabic  # an axis name
+    assert "\u2067" not in get(client, url, "es")
+
+
+def test_watching_and_the_digest_answer_in_the_language(client, scenario):
+    alderman = make_user(notify_ward_digest=False)
+    scenario.ward.aldermen.add(alderman)
+    client.force_login(alderman)
+    slug = scenario.ward.slug
+    answers = {
+        "es": ("Recibirá un correo electrónico", "Ya no sigue", "Recibirá un resumen diario"),
+        "pl": ("Otrzymasz e-mail", "Nie obserwujesz już", "Będziesz otrzymywać"),
+        "zh-hans": ("都会收到一封电子邮件", "您已不再关注", "您将收到"),
+        "ar": ("ستتلقى رسالة بريد إلكتروني", "لم تعد تتابع", "ستتلقى ملخصًا يوميًا"),
+    }
+    for language, (watched, unwatched, digest) in answers.items():
+        headers = {"HTTP_ACCEPT_LANGUAGE": language}
+        page = client.post(f"/wards/{slug}/watch/", {"action": "watch"}, follow=True, **headers)
+        assert watched in page.content.decode() and "Ward 1" in page.content.decode()
+        page = client.post(f"/wards/{slug}/watch/", {"action": "unwatch"}, follow=True, **headers)
+        assert unwatched in page.content.decode()
+        page = client.post("/wards/digest/", {"notify_ward_digest": "on"}, follow=True, **headers)
+        assert digest in page.content.decode()
