@@ -18,6 +18,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, ngettext, pgettext
 
+from issues.dashboards.links import count_text
 from issues.dashboards.ward import HeatCell, WeekRow
 
 # A phone shows the last quarter of a weekly chart, redrawn narrow (the table has them all).
@@ -156,7 +157,7 @@ class WeeklyChart:
     title: str
     desc: str
     weeks: list[WeekBars]
-    ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value)
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (y, value as text)
     width: int = 680
     height: int = 260
     left: int = 40
@@ -231,7 +232,7 @@ def weekly_chart(
     for fraction in (0, 0.5, 1):
         value = top * fraction
         if value == int(value):
-            chart.ticks.append((round(chart.baseline - value * scale, 2), int(value)))
+            chart.ticks.append((round(chart.baseline - value * scale, 2), count_text(int(value))))
     return chart
 
 
@@ -278,7 +279,7 @@ class HeatMap:
             label = labels.get(c.count)
             if label is None:
                 label = labels[c.count] = escape(
-                    ngettext("%(n)s report", "%(n)s reports", c.count) % {"n": c.count}
+                    ngettext("%(n)s report", "%(n)s reports", c.count) % {"n": count_text(c.count)}
                 )
             parts.append(
                 f'<rect class="cell" x="{c.x}" y="{c.y}" width="{c.w}" height="{c.h}" '
