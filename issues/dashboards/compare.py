@@ -293,7 +293,7 @@ def figure_context(key: str, ward_id: int, ctx: LeagueContext) -> FigureContext:
         city_label = _("whole city")
     previous = getattr(ctx.previous.get(ward_id, Previous(open=0)), key)
     rank_text = (
-        _("%(rank)s of %(of)d wards (%(best)s)")
+        ngettext("%(rank)s of %(of)d ward (%(best)s)", "%(rank)s of %(of)d wards (%(best)s)", of)
         % {"rank": ordinal(rank), "of": of, "best": _best_first(term)}
         if rank is not None
         else _("not ranked: no figure yet")
