@@ -61,6 +61,10 @@ TRANSLATED = [
     "issues/filters.py",
     "issues/opendata/exports.py",
     "issues/opendata/views.py",
+    # The ward dashboards (ward page, league, compare, types, monthly report, my wards, charts).
+    "templates/dashboards/*.html",
+    "issues/dashboards/*.py",
+    "issues/models/dashboards.py",
 ]
 
 

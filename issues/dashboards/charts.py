@@ -16,14 +16,35 @@ from datetime import date
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import ngettext
+from django.utils.translation import get_language_bidi, ngettext, pgettext
 
+from issues.dashboards.links import count_text
 from issues.dashboards.ward import HeatCell, WeekRow
 
 # A phone shows the last quarter of a weekly chart, redrawn narrow (the table has them all).
 NARROW_WEEKS = 12
 
 LABEL_MAX = 44
+
+
+# Unicode's right-to-left isolate and its end (RLI ... PDI).
+RTL_ISOLATE, END_ISOLATE = "\u2067", "\u2069"
+
+
+def in_svg(text: str) -> str:
+    """A label drawn in an SVG chart, in the reader's direction. The charts keep their axes and
+    numbers left to right in every language (static/css/site.css), so a right-to-left label
+    such as "0-7 أيام" or "23 نوفمبر" would read with its number in the wrong place; isolated
+    right to left, it reads as written, still anchored where the left-to-right chart puts it."""
+    if text and get_language_bidi():
+        return f"{RTL_ISOLATE}{text}{END_ISOLATE}"
+    return text
+
+
+def week_label_format() -> str:
+    """The weekly charts' short date under a bar ("Nov 23"), in the order each language writes
+    a day and a month (a Django date format, translated like one)."""
+    return pgettext("short date format for a week in a chart: month and day", "M j")
 
 
 def _short(label: str) -> str:
@@ -94,7 +115,7 @@ def hbar_chart(
 ) -> HBarChart:
     """rows: (label, value, value as text, link). Rows without a value are left out. `unit` is
     the axis's name ("Issues", "Days"), written under the bars."""
-    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=unit)
+    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=in_svg(unit))
     present = [r for r in rows if r[1] is not None]
     top = max((float(r[1]) for r in present), default=0) or 1
     for i, (label, value, display, href) in enumerate(present):
@@ -102,7 +123,7 @@ def hbar_chart(
         chart.bars.append(
             HBar(
                 label=label,
-                short_label=_short(label),
+                short_label=in_svg(_short(label)),
                 value=float(value),
                 display=display,
                 href=href,
@@ -136,7 +157,7 @@ class WeeklyChart:
     title: str
     desc: str
     weeks: list[WeekBars]
-    ticks: list[tuple[float, int]] = field(default_factory=list)  # (y, value)
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (y, value as text)
     width: int = 680
     height: int = 260
     left: int = 40
@@ -180,8 +201,8 @@ def weekly_chart(
         title=title,
         desc=desc,
         weeks=[],
-        y_label=y_label,
-        x_label=x_label,
+        y_label=in_svg(y_label),
+        x_label=in_svg(x_label),
         slug="weekly-narrow" if narrow else "weekly",
         variant="narrow" if narrow else "wide",
         width=360 if narrow else 680,
@@ -196,7 +217,7 @@ def weekly_chart(
         chart.weeks.append(
             WeekBars(
                 start=week.start,
-                label=date_format(week.start, "M j"),
+                label=in_svg(date_format(week.start, week_label_format())),
                 opened=week.opened,
                 closed=week.closed,
                 x=round(x, 2),
@@ -211,7 +232,7 @@ def weekly_chart(
     for fraction in (0, 0.5, 1):
         value = top * fraction
         if value == int(value):
-            chart.ticks.append((round(chart.baseline - value * scale, 2), int(value)))
+            chart.ticks.append((round(chart.baseline - value * scale, 2), count_text(int(value))))
     return chart
 
 
@@ -258,7 +279,7 @@ class HeatMap:
             label = labels.get(c.count)
             if label is None:
                 label = labels[c.count] = escape(
-                    ngettext("%(n)s report", "%(n)s reports", c.count) % {"n": c.count}
+                    ngettext("%(n)s report", "%(n)s reports", c.count) % {"n": count_text(c.count)}
                 )
             parts.append(
                 f'<rect class="cell" x="{c.x}" y="{c.y}" width="{c.w}" height="{c.h}" '

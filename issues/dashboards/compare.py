@@ -21,10 +21,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
 from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext
 
 from issues.dashboards.clock import (
     CACHE_SECONDS,
@@ -34,7 +35,7 @@ from issues.dashboards.clock import (
     cache_key,
 )
 from issues.dashboards.league import Bins, WardFigures, _merge_bins, cached_league
-from issues.dashboards.links import count_text, days_text, share_text
+from issues.dashboards.links import count_text, days_text, days_words, share_text
 from issues.dashboards.rollups import ALL_TYPES, NO_WARD, median_from_bins
 from issues.dashboards.terms import Term, terms
 from issues.models import CloseHistogram, DayTally
@@ -151,8 +152,9 @@ class FigureContext:
 
 
 def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return pgettext("ordinal number", "%(n)d%(suffix)s") % {"n": n, "suffix": suffix}
+    """1st, 2nd... in the reader's language (Django's own: 1º, 1., 第1), never an English
+    suffix glued to a number."""
+    return str(humanize_ordinal(n))
 
 
 def rank_of(
@@ -185,7 +187,8 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
         return Change(previous, fmt(previous), "", _("nothing to compare with"), "")
     when = term.previous
     if term.key == "sla_share":
-        delta_text = _("%(n)d points") % {"n": round(abs(value - previous) * 100)}
+        points = round(abs(value - previous) * 100)
+        delta_text = ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
         same = round(value * 100) == round(previous * 100)
     elif term.key == "median_days":
         delta_text = days_text(abs(value - previous))
@@ -217,7 +220,7 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
     }
     if term.key == "median_days":
         # The long words name the unit in the period; the cell must say it itself.
-        delta_text = _("%(n)s days") % {"n": delta_text}
+        delta_text = days_words(abs(value - previous))
     short = (_("up %(d)s: %(v)s") if up else _("down %(d)s: %(v)s")) % {
         "d": delta_text,
         "v": verdict,
@@ -290,7 +293,7 @@ def figure_context(key: str, ward_id: int, ctx: LeagueContext) -> FigureContext:
         city_label = _("whole city")
     previous = getattr(ctx.previous.get(ward_id, Previous(open=0)), key)
     rank_text = (
-        _("%(rank)s of %(of)d wards (%(best)s)")
+        ngettext("%(rank)s of %(of)d ward (%(best)s)", "%(rank)s of %(of)d wards (%(best)s)", of)
         % {"rank": ordinal(rank), "of": of, "best": _best_first(term)}
         if rank is not None
         else _("not ranked: no figure yet")

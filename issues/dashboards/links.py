@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils import numberformat
 from django.utils.formats import get_format, number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from issues.filters import IssueFilters
@@ -50,6 +50,14 @@ def count_text(value) -> str:
 
 def days_text(value: float | None) -> str:
     return "–" if value is None else _number(round(value, 1), 1, grouping=False)
+
+
+def days_words(value: float) -> str:
+    """ "2.5 days", "1 day": a number of days as a duration, its plural chosen by the number
+    (a fraction takes the plural form its whole part would not: "1.5 days")."""
+    rounded = round(value, 1)
+    count = int(rounded) if rounded == int(rounded) else 2
+    return ngettext("%(n)s day", "%(n)s days", count) % {"n": days_text(value)}
 
 
 def expected_text(value: float | None) -> str:

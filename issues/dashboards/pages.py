@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import Ward
 from departments.selectors import ward_outline
+from departments.translations import translated
 from issues.dashboards import charts
 from issues.dashboards.clock import (
     CLOSED_WINDOW_DAYS,
@@ -137,7 +138,7 @@ def league_page(*, sort: str, descending: bool) -> dict:
     labels = measure_labels()
     clock = Clock.at()
     colours_by_measure, legends = _choropleth(rows)
-    definitions = {key: f"{t.definition} {t.better.capitalize()}." for key, t in terms().items()}
+    definitions = {key: t.explained for key, t in terms().items()}
     links = Links()
     table = [
         {
@@ -385,7 +386,7 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
                 "expected": expected_text(a.expected_count),
                 "figure": links.figure(
                     a.report_count,
-                    a.service_type.name,
+                    translated(a.service_type, "name"),
                     service_codes=[a.service_type.service_code],
                     start=timezone.localdate(a.window_start, city_tz()),
                     bbox=bbox_around(a.latitude, a.longitude, a.radius_m * 2),
@@ -422,7 +423,11 @@ def _map_data(board: WardDashboard, outline: dict) -> dict:
                 "lon": a.longitude,
                 "radius": a.radius_m,
                 "label": _("%(n)d × %(type)s within %(r)d m")
-                % {"n": a.report_count, "type": a.service_type.name, "r": a.radius_m},
+                % {
+                    "n": a.report_count,
+                    "type": translated(a.service_type, "name"),
+                    "r": a.radius_m,
+                },
             }
             for a in board.alerts
         ],

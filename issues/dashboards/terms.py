@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import get_language
+from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, OPENED_WINDOW_DAYS
@@ -27,6 +28,15 @@ class Term:
     # The period the change is measured against, in words ("the 30 days before").
     previous: str
 
+    @property
+    def explained(self) -> str:
+        """The definition, then which way is better: one sentence each language can punctuate
+        its own way (Chinese ends with 。)."""
+        return _("%(definition)s %(better)s.") % {
+            "definition": self.definition,
+            "better": capfirst(self.better),
+        }
+
 
 _BY_LANGUAGE: dict[str | None, dict[str, Term]] = {}
 
@@ -39,6 +49,10 @@ def terms() -> dict[str, Term]:
     if found is None:
         found = _BY_LANGUAGE[language] = _build_terms()
     return found
+
+
+def _days_before(n: int) -> str:
+    return ngettext("the %(n)d day before", "the %(n)d days before", n) % {"n": n}
 
 
 def _build_terms() -> dict[str, Term]:
@@ -55,47 +69,73 @@ def _build_terms() -> dict[str, Term]:
                 ),
                 better=_("fewer is better"),
                 higher_is_worse=True,
-                previous=_("%(n)d days ago (estimated from the reports opened and closed since)")
+                previous=ngettext(
+                    "%(n)d day ago (estimated from the reports opened and closed since)",
+                    "%(n)d days ago (estimated from the reports opened and closed since)",
+                    OPENED_WINDOW_DAYS,
+                )
                 % {"n": OPENED_WINDOW_DAYS},
             ),
             Term(
                 key="opened_recent",
-                label=_("Opened in the last %(n)d days") % {"n": OPENED_WINDOW_DAYS},
-                definition=_(
+                label=ngettext(
+                    "Opened in the last %(n)d day",
+                    "Opened in the last %(n)d days",
+                    OPENED_WINDOW_DAYS,
+                )
+                % {"n": OPENED_WINDOW_DAYS},
+                definition=ngettext(
+                    "Reports made in the last %(n)d day (today included), whatever their status "
+                    "now.",
                     "Reports made in the last %(n)d days (today included), whatever their status "
-                    "now."
+                    "now.",
+                    OPENED_WINDOW_DAYS,
                 )
                 % {"n": OPENED_WINDOW_DAYS},
                 better=_("fewer is better"),
                 higher_is_worse=True,
-                previous=_("the %(n)d days before") % {"n": OPENED_WINDOW_DAYS},
+                previous=_days_before(OPENED_WINDOW_DAYS),
             ),
             Term(
                 key="median_days",
-                label=_("Median days to fix (last %(n)d days)") % {"n": CLOSED_WINDOW_DAYS},
-                definition=_(
+                label=ngettext(
+                    "Median days to fix (last %(n)d day)",
+                    "Median days to fix (last %(n)d days)",
+                    CLOSED_WINDOW_DAYS,
+                )
+                % {"n": CLOSED_WINDOW_DAYS},
+                definition=ngettext(
+                    "Of the reports fixed in the last %(n)d day, half took less than this "
+                    "many days from being reported to being closed, and half took more. Reports "
+                    "closed as duplicates, referred elsewhere, needing no action or withdrawn "
+                    "are not counted.",
                     "Of the reports fixed in the last %(n)d days, half took less than this "
                     "many days from being reported to being closed, and half took more. Reports "
                     "closed as duplicates, referred elsewhere, needing no action or withdrawn "
-                    "are not counted."
+                    "are not counted.",
+                    CLOSED_WINDOW_DAYS,
                 )
                 % {"n": CLOSED_WINDOW_DAYS},
                 better=_("lower is better"),
                 higher_is_worse=True,
-                previous=_("the %(n)d days before") % {"n": CLOSED_WINDOW_DAYS},
+                previous=_days_before(CLOSED_WINDOW_DAYS),
             ),
             Term(
                 key="sla_share",
                 label=_("Fixed within the expected time"),
-                definition=_(
+                definition=ngettext(
+                    "Of the reports fixed in the last %(n)d day whose type has an expected "
+                    "time to fix, the share fixed by their due time (only fixes count, as for "
+                    "the median).",
                     "Of the reports fixed in the last %(n)d days whose type has an expected "
                     "time to fix, the share fixed by their due time (only fixes count, as for "
-                    "the median)."
+                    "the median).",
+                    CLOSED_WINDOW_DAYS,
                 )
                 % {"n": CLOSED_WINDOW_DAYS},
                 better=_("higher is better"),
                 higher_is_worse=False,
-                previous=_("the %(n)d days before") % {"n": CLOSED_WINDOW_DAYS},
+                previous=_days_before(CLOSED_WINDOW_DAYS),
             ),
             Term(
                 key="overdue",

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q, Sum
 
 from departments.models import ServiceType, Ward
+from departments.translations import translated
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
 from issues.dashboards.league import Bins
 from issues.dashboards.rollups import NO_WARD, median_from_bins
@@ -192,7 +193,9 @@ def ward_month(*, ward_id: int, first: date) -> WardMonth:
     """From the rollup's day rows of the ward: one grouped query."""
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     month = WardMonth(first=first, last=last)
-    types = {t.pk: t for t in ServiceType.objects.only("pk", "name", "service_code")}
+    types = {
+        t.pk: t for t in ServiceType.objects.only("pk", "name", "service_code", "translations")
+    }
     rows: dict[int, MonthRow] = {}
     for type_key, opened, closed in (
         DayTally.objects.filter(ward_key=ward_id, day__gte=first, day__lte=last)
@@ -204,6 +207,8 @@ def ward_month(*, ward_id: int, first: date) -> WardMonth:
             month.opened, month.closed = opened or 0, closed or 0
         elif type_key in types and (opened or closed):
             t = types[type_key]
-            rows[type_key] = MonthRow(type_key, t.name, t.service_code, opened or 0, closed or 0)
+            rows[type_key] = MonthRow(
+                type_key, translated(t, "name"), t.service_code, opened or 0, closed or 0
+            )
     month.by_type = sorted(rows.values(), key=lambda r: (-r.opened, r.name))
     return month

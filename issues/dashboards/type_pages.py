@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from departments.translations import translated
 from issues.dashboards import charts
 from issues.dashboards.charts import NARROW_WEEKS
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
@@ -19,9 +21,11 @@ def _change_words(change: TypeChange) -> tuple[str, str]:
     """(arrow, words) for a type's last four weeks against the four before."""
     if change.change is None:
         if change.recent:
-            return "▲", _("new: %(n)d reports, none in the four weeks before") % {
-                "n": change.recent
-            }
+            return "▲", ngettext(
+                "new: %(n)d report, none in the four weeks before",
+                "new: %(n)d reports, none in the four weeks before",
+                change.recent,
+            ) % {"n": change.recent}
         return "", _("no reports lately")
     pct = round(change.change * 100)
     if pct == 0:
@@ -46,7 +50,7 @@ def types_page() -> dict:
                 "url": reverse("wards:type", kwargs={"code": c.service_type.service_code}),
                 "recent": links.figure(
                     c.recent,
-                    c.service_type.name,
+                    translated(c.service_type, "name"),
                     service_codes=[c.service_type.service_code],
                     start=start,
                 ),
@@ -96,13 +100,13 @@ def type_page(trend: TypeTrend) -> dict:
         "change_words": words,
         "recent": links.figure(
             trend.recent,
-            trend.service_type.name,
+            translated(trend.service_type, "name"),
             service_codes=[code],
             start=clock.days_back(RECENT_DAYS),
         ),
         "median": links.figure(
             trend.median_days,
-            trend.service_type.name,
+            translated(trend.service_type, "name"),
             display=days_text(trend.median_days),
             service_codes=[code],
             **closed,
@@ -119,34 +123,41 @@ def type_page(trend: TypeTrend) -> dict:
     }
 
 
+def _weeks_desc(n: int) -> str:
+    return ngettext(
+        "Reports opened (dark) and closed (light) in each of the last %(n)d week, whole city.",
+        "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city.",
+        n,
+    ) % {"n": n}
+
+
 def _type_charts(trend: TypeTrend, busiest: list[dict], slowest: list[dict]) -> dict:
     """The type page's charts: its weeks (wide and narrow), its busiest and slowest wards."""
     weekly = {
-        "title": _("%(type)s: reports per week") % {"type": trend.service_type.name},
+        "title": _("%(type)s: reports per week") % {"type": translated(trend.service_type, "name")},
         "y_label": _("Reports per week"),
         "x_label": _("Week starting (Monday)"),
     }
     return {
         "chart_weekly": charts.weekly_chart(
-            desc=_(
-                "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city."
-            )
-            % {"n": TREND_WEEKS},
+            desc=_weeks_desc(TREND_WEEKS),
             weeks=trend.weeks,
             **weekly,
         ),
         "chart_weekly_narrow": charts.weekly_chart(
-            desc=_(
-                "Reports opened (dark) and closed (light) in each of the last %(n)d weeks, whole city."
-            )
-            % {"n": NARROW_WEEKS},
+            desc=_weeks_desc(NARROW_WEEKS),
             weeks=trend.weeks[-NARROW_WEEKS:],
             narrow=True,
             **weekly,
         ),
         "chart_busiest": charts.hbar_chart(
             slug="busiest",
-            title=_("Wards with the most reports, last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
+            title=ngettext(
+                "Wards with the most reports, last %(n)d day",
+                "Wards with the most reports, last %(n)d days",
+                HEAT_WINDOW_DAYS,
+            )
+            % {"n": HEAT_WINDOW_DAYS},
             desc=_("The ten wards with the most reports of this type."),
             unit=_("Number of reports"),
             rows=[
@@ -156,7 +167,12 @@ def _type_charts(trend: TypeTrend, busiest: list[dict], slowest: list[dict]) -> 
         ),
         "chart_slowest": charts.hbar_chart(
             slug="slowest",
-            title=_("Slowest wards to fix, last %(n)d days") % {"n": CLOSED_WINDOW_DAYS},
+            title=ngettext(
+                "Slowest wards to fix, last %(n)d day",
+                "Slowest wards to fix, last %(n)d days",
+                CLOSED_WINDOW_DAYS,
+            )
+            % {"n": CLOSED_WINDOW_DAYS},
             desc=_("The ten wards with the longest median time to close this type."),
             unit=_("Days from report to close (median)"),
             rows=[

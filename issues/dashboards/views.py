@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts import roles
@@ -96,7 +97,13 @@ def compare(request: HttpRequest) -> HttpResponse:
         )
     if len(numbers) > pages.COMPARE_MAX:
         return _bad_request(
-            request, _("Compare at most %(n)d wards at a time.") % {"n": pages.COMPARE_MAX}
+            request,
+            ngettext(
+                "Compare at most %(n)d ward at a time.",
+                "Compare at most %(n)d wards at a time.",
+                pages.COMPARE_MAX,
+            )
+            % {"n": pages.COMPARE_MAX},
         )
     if len(numbers) < pages.COMPARE_MIN:
         # No choice yet (or one ward): the form alone, with what was chosen ticked.

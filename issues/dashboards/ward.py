@@ -7,12 +7,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from departments.models import ServiceType, Ward
+from departments.translations import translated
 from issues.dashboards.clock import (
     AGING_BUCKETS,
     CACHE_SECONDS,
@@ -148,7 +151,7 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
                 west=col * lon_step,
                 east=(col + 1) * lon_step,
                 dominant_code=service_type.service_code if service_type else "",
-                dominant_name=service_type.name if service_type else "",
+                dominant_name=translated(service_type, "name") if service_type else "",
                 dominant_count=type_n,
             )
         )
@@ -160,7 +163,9 @@ def ward_dashboard(
 ) -> WardDashboard:
     """All public figures of one ward, from the rollup: a constant number of small queries."""
     board = WardDashboard(ward=ward, clock=Clock.at(now))
-    types = {t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name")}
+    types = {
+        t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name", "translations")
+    }
     type_rows, open_with_due = _count_statuses(board, types)
     due_later = _count_days(board, type_rows)
     # Open with a due time, less those due from today on, plus those due earlier today.
@@ -201,16 +206,16 @@ def _count_statuses(
             type_rows[type_id] = TypeRow(
                 service_type_id=type_id,
                 code=t.service_code if t else "",
-                name=t.name if t else "",
+                name=translated(t, "name") if t else "",
             )
         type_rows[type_id].total += n
         if status in OPEN:
             type_rows[type_id].open += n
             open_with_due += with_due
     # Archived is a closed issue filed away: the public list's "closed" means both, so does this.
-    board.by_status = [(s.value, s.label, status_counts.get(s.value, 0)) for s in OPEN_STATUSES] + [
-        ("closed", Status.CLOSED.label, sum(status_counts.get(s, 0) for s in CLOSED))
-    ]
+    board.by_status = [
+        (s.value, str(s.label), status_counts.get(s.value, 0)) for s in OPEN_STATUSES
+    ] + [("closed", str(Status.CLOSED.label), sum(status_counts.get(s, 0) for s in CLOSED))]
     board.open = sum(status_counts.get(s, 0) for s in OPEN)
     return type_rows, open_with_due
 
@@ -289,8 +294,9 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
 
 def cached_ward_dashboard(*, ward: Ward) -> WardDashboard:
     """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
-    so a hidden issue leaves the page at once."""
-    key = cache_key("ward", ward.pk, ward.updated_at.timestamp())
+    so a hidden issue leaves the page at once. Kept per language: the figures carry the type
+    and status names in the reader's language."""
+    key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
     board = cache.get(key)
     if board is None:
         board = ward_dashboard(ward=ward, with_lists=False)
@@ -321,7 +327,13 @@ def ward_open_issue_points(*, ward: Ward, limit: int = 1000) -> list[dict]:
         .filter(ward=ward, latitude__isnull=False)
         .order_by("requested_at")
         .values_list(
-            "public_id", "latitude", "longitude", "status", "requested_at", "service_type__name"
+            "public_id",
+            "latitude",
+            "longitude",
+            "status",
+            "requested_at",
+            "service_type__name",
+            "service_type__translations",
         )[:limit]
     )
     return [
@@ -330,10 +342,12 @@ def ward_open_issue_points(*, ward: Ward, limit: int = 1000) -> list[dict]:
             "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
             "properties": {
                 "id": public_id,
-                "type": type_name,
+                "type": translated(
+                    SimpleNamespace(name=type_name, translations=type_translations), "name"
+                ),
                 "status": status,
                 "requested": timezone.localtime(requested_at, city_tz()).date().isoformat(),
             },
         }
-        for public_id, lat, lon, status, requested_at, type_name in rows
+        for public_id, lat, lon, status, requested_at, type_name, type_translations in rows
     ]

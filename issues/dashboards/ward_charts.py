@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from issues.dashboards import charts
 from issues.dashboards.charts import NARROW_WEEKS
@@ -62,13 +63,28 @@ WARD_BAR_CHARTS = (
     BarChart(
         slug="median",
         title=lambda: _("Median days to close, by type"),
-        desc=lambda: _("For issues closed in the last %(n)d days.") % {"n": CLOSED_WINDOW_DAYS},
+        desc=lambda: (
+            ngettext(
+                "For issues closed in the last %(n)d day.",
+                "For issues closed in the last %(n)d days.",
+                CLOSED_WINDOW_DAYS,
+            )
+            % {"n": CLOSED_WINDOW_DAYS}
+        ),
         table="by_type",
         label=lambda r: r["row"].name,
         figure=lambda r: r["median"],
         unit=lambda: _("Days from report to close (median)"),
     ),
 )
+
+
+def _weeks_desc(n: int) -> str:
+    return ngettext(
+        "Issues opened (dark bars) and closed (light bars) in each of the last %(n)d week.",
+        "Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.",
+        n,
+    ) % {"n": n}
 
 
 def ward_charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) -> dict:
@@ -97,20 +113,23 @@ def ward_charts(tables: dict[str, list[dict]], board: WardDashboard, outline: di
         "x_label": _("Week starting (Monday)"),
     }
     drawn["chart_weekly"] = charts.weekly_chart(
-        desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
-        % {"n": WEEKS},
+        desc=_weeks_desc(WEEKS),
         weeks=board.weeks,
         **weekly,
     )
     drawn["chart_weekly_narrow"] = charts.weekly_chart(
-        desc=_("Issues opened (dark bars) and closed (light bars) in each of the last %(n)d weeks.")
-        % {"n": NARROW_WEEKS},
+        desc=_weeks_desc(NARROW_WEEKS),
         weeks=board.weeks[-NARROW_WEEKS:],
         narrow=True,
         **weekly,
     )
     drawn["heat"] = charts.heat_map(
-        title=_("Where reports were made in the last %(n)d days") % {"n": HEAT_WINDOW_DAYS},
+        title=ngettext(
+            "Where reports were made in the last %(n)d day",
+            "Where reports were made in the last %(n)d days",
+            HEAT_WINDOW_DAYS,
+        )
+        % {"n": HEAT_WINDOW_DAYS},
         desc=_(
             "The ward's outline with %(m)d-metre squares shaded by the number of reports; the busiest squares are numbered as in the table below."
         )

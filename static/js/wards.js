@@ -114,9 +114,9 @@
 
   L.control.layers(null, (function () {
     var layers = {};
-    layers[el.dataset.labelHeat || "Hotspots"] = heat;
-    layers[el.dataset.labelIssues || "Open issues"] = issues;
-    layers[el.dataset.labelAlerts || "Hotspot alerts"] = alerts;
+    layers[el.dataset.labelHeat] = heat;
+    layers[el.dataset.labelIssues] = issues;
+    layers[el.dataset.labelAlerts] = alerts;
     return layers;
   })(), { collapsed: false }).addTo(map);
 })();
