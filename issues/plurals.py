@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, override
 
 # One count per plural category (CLDR, as Intl.PluralRules names them) of each language.
 SAMPLES: dict[str, dict[str, int]] = {
@@ -47,7 +47,8 @@ def samples(language: str | None = None) -> dict[str, int]:
 def plural_forms(key: str, language: str | None = None) -> dict[str, str]:
     """{category: sentence with %(n)s} for one of MESSAGES, in the active language."""
     message = MESSAGES[key]
-    return {category: message(count) for category, count in samples(language).items()}
+    with override(language or get_language()):
+        return {category: message(count) for category, count in samples(language).items()}
 
 
 def plural_forms_json(key: str) -> str:
