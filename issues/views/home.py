@@ -68,6 +68,10 @@ def map_config(request, **extra) -> dict:
             "listSeparator": pgettext("between the items of a list", ", "),
             "zoomIn": _("Zoom in to see them"),
             "pin": pgettext("the marker on the map", "Pin"),
+            # Leaflet's own buttons, named in the language (static/js/civicmap.js).
+            "zoomInButton": pgettext("a map's button", "Zoom in"),
+            "zoomOutButton": pgettext("a map's button", "Zoom out"),
+            "closePopup": pgettext("a map's button", "Close popup"),
             "view": _("View issue"),
             "reportHere": _("Report a problem here"),
             "statuses": {value: str(label) for value, label in Status.choices},

@@ -9,7 +9,24 @@
   }
 
   function baseMap(elementId, config, options) {
-    var map = L.map(elementId, Object.assign({ zoomControl: true, keyboard: true }, options || {}));
+    var settings = Object.assign({ zoomControl: true, keyboard: true }, options || {});
+    var strings = config.strings || {};
+    var zoomControl = settings.zoomControl;
+    settings.zoomControl = false; // added below with its buttons named in the page's language
+    var map = L.map(elementId, settings);
+    if (zoomControl) {
+      L.control.zoom({
+        zoomInTitle: strings.zoomInButton || "Zoom in",
+        zoomOutTitle: strings.zoomOutButton || "Zoom out"
+      }).addTo(map);
+    }
+    if (strings.closePopup) {
+      // Leaflet names a popup's close button in English whatever the page's language.
+      map.on("popupopen", function (e) {
+        var close = e.popup.getElement() && e.popup.getElement().querySelector(".leaflet-popup-close-button");
+        if (close) { close.setAttribute("aria-label", strings.closePopup); close.title = strings.closePopup; }
+      });
+    }
     var container = map.getContainer();
     var status = document.getElementById("map-status");
     if (config.tileUrl) {

@@ -127,6 +127,9 @@ def report_in(browser, live_server, locale: str) -> dict:
         marker = page.locator("#report-map .leaflet-marker-icon").first
         marker.wait_for()
         assert marker.get_attribute("alt") == ("Marcador" if language == "es" else "الدبوس")
+        # Leaflet's own buttons are named in the language too.
+        zoom_in = page.locator("#report-map .leaflet-control-zoom-in")
+        assert zoom_in.get_attribute("aria-label") == ("Acercar" if language == "es" else "تكبير")
         page.get_by_label(words["answer"]).check()
         page.locator("#id_description").fill(words["description"])
         page.locator("#id_email").fill(f"{language}@example.net")
