@@ -89,6 +89,7 @@ TRANSLATED = [
     "issues/services/geocoding.py",
     "departments/places/models.py",
     "departments/places/search.py",
+    "departments/attributes.py",
 ]
 
 

@@ -332,3 +332,15 @@ def test_each_plural_category_gets_the_form_gettext_gives_its_counts(language, c
         for count, category in counts.items():
             assert forms[category] == translation.ngettext("%(n)s issue", "%(n)s issues", count)
     assert settings.LANGUAGE_CODE == "en"
+
+
+def test_a_question_left_unanswered_is_named_in_the_language(client, city):
+    city.attributes.update(required=True)
+    data = {"service_code": "pothole", "description": "A deep pothole", "email": "a@example.org"}
+    english = client.post("/report/", data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "“About how big is it?” needs an answer." in english
+    for language in LANGUAGES:
+        page = client.post("/report/", data, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert leftover_english(english, page, WRITTEN) == [], language
+    spanish = client.post("/report/", data, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "«¿Qué tamaño tiene?» necesita una respuesta." in spanish
