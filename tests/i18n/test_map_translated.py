@@ -344,3 +344,19 @@ def test_a_question_left_unanswered_is_named_in_the_language(client, city):
         assert leftover_english(english, page, WRITTEN) == [], language
     spanish = client.post("/report/", data, HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "«¿Qué tamaño tiene?» necesita una respuesta." in spanish
+
+
+def test_the_asset_picker_has_no_english_left(client, city):
+    from tests.factories import assets_along, make_layer
+
+    layer = make_layer()
+    city.asset_layer = layer
+    city.save(update_fields=["asset_layer"])
+    assets = assets_along(layer, 3)
+    point = f"latitude={CITY_HALL[0]}&longitude={CITY_HALL[1]}"
+    # The layer's labels ("street light") are the city's words, like a type's name before it
+    # is translated (asset layers have no translations yet).
+    names = {asset.name for asset in assets}
+    for url in (f"/report/?type=pothole&{point}", "/report/?type=pothole"):
+        no_english_left(client, url, WRITTEN | names)
+    assert "Ninguno de estos, o no lo sé" in get(client, f"/report/?type=pothole&{point}", "es")
