@@ -44,13 +44,28 @@ class CappedPaginator(Paginator):
         return self.count > LIST_COUNT_CAP
 
 
+# The tiles' attribution as settings has it by default, which is then said in the reader's
+# language (OpenStreetMap's own pages translate "contributors"); a city's own is shown as set.
+OSM_ATTRIBUTION = (
+    "&copy; <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors"
+)
+
+
+def tile_attribution() -> str:
+    if settings.MAP_TILE_ATTRIBUTION != OSM_ATTRIBUTION:
+        return settings.MAP_TILE_ATTRIBUTION
+    return _('&copy; <a href="%(url)s">OpenStreetMap</a> contributors') % {
+        "url": "https://www.openstreetmap.org/copyright"
+    }
+
+
 def map_config(request, **extra) -> dict:
     """What civicmap.js needs to draw the map: centre, tiles, feeds and its strings."""
     return {
         "center": [settings.MAP_CENTER_LAT, settings.MAP_CENTER_LON],
         "zoom": settings.MAP_DEFAULT_ZOOM,
         "tileUrl": settings.MAP_TILE_URL,
-        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "tileAttribution": tile_attribution(),
         "viewportUrl": reverse("issues:viewport"),
         "reportUrl": reverse("issues:report"),
         "wardsUrl": reverse("issues:ward_outlines"),

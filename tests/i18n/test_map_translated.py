@@ -360,3 +360,18 @@ def test_the_asset_picker_has_no_english_left(client, city):
     for url in (f"/report/?type=pothole&{point}", "/report/?type=pothole"):
         no_english_left(client, url, WRITTEN | names)
     assert "Ninguno de estos, o no lo sé" in get(client, f"/report/?type=pothole&{point}", "es")
+
+
+def test_the_default_tile_attribution_is_said_in_the_language(client, city, settings):
+    from issues.views.home import OSM_ATTRIBUTION
+
+    settings.MAP_TILE_ATTRIBUTION = OSM_ATTRIBUTION
+    spanish = map_config(get(client, "/", "es"))["tileAttribution"]
+    assert spanish == (
+        '&copy; colaboradores de <a href="https://www.openstreetmap.org/copyright">'
+        "OpenStreetMap</a>"
+    )
+    # A city's own attribution is shown as the city set it.
+    settings.MAP_TILE_ATTRIBUTION = "Tiles &copy; City of Chicago"
+    own = map_config(get(client, "/?zoom=12", "es"))["tileAttribution"]  # not the cached page
+    assert own == "Tiles &copy; City of Chicago"
