@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
+from departments.translations import translated
 
 MAX_ANSWER_LENGTH = 2000
 
@@ -40,7 +41,7 @@ def parse_w3c_datetime(text: str):
 
 def _clean_one(attribute: ServiceAttribute, values: Sequence[str]):
     values = [str(v).strip() for v in values if v is not None and str(v).strip() != ""]
-    label = attribute.description or attribute.code
+    label = translated(attribute, "description") or attribute.code
     if any("\x00" in v for v in values):
         # PostgreSQL cannot store NUL in text or JSON; no real answer contains one.
         raise ValidationError(_("The answer to “%(q)s” contains a null character.") % {"q": label})

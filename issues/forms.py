@@ -24,6 +24,7 @@ from accounts.forms import HoneypotMixin
 from departments.attributes import clean_attribute_answers
 from departments.models import AttributeDatatype, ServiceAttribute, ServiceType
 from departments.selectors import service_types_grouped
+from departments.translations import translated, translated_choices
 from issues.models import DESCRIPTION_MAX
 from issues.photos import HEIC_ACCEPTED, PHOTO_ACCEPT, photo_slots
 from issues.selectors import BBox
@@ -149,9 +150,9 @@ class MultipleFileField(forms.FileField):
 def _service_type_choices() -> list:
     choices: list = [("", _("Choose what kind of problem…"))]
     for group, types in service_types_grouped():
-        options = [(t.service_code, t.name) for t in types]
+        options = [(t.service_code, translated(t, "name")) for t in types]
         if group:
-            choices.append((group, options))
+            choices.append((translated(types[0], "group"), options))
         else:
             choices.extend(options)
     return choices
@@ -336,7 +337,7 @@ class Question:
                 "checked": str(v["key"]) in self.values,
                 "id": f"{self.html_id}_{i}",
             }
-            for i, v in enumerate(self.attribute.values or [])
+            for i, v in enumerate(translated_choices(self.attribute))
         ]
 
 
@@ -392,7 +393,8 @@ class AttributeQuestions:
         items = []
         for q in self.questions:
             anchor = f"{q.html_id}_0" if q.widget in ("radio", "checkbox") else q.html_id
-            items.extend((anchor, q.attribute.description, m) for m in q.errors)
+            question = translated(q.attribute, "description")
+            items.extend((anchor, question, m) for m in q.errors)
         return items
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Max, Q
+from django.utils.translation import gettext as _
 
 from departments.geo import degrees_around, distance_m
 from departments.models import Place, PlaceKind, Ward
@@ -187,7 +188,8 @@ def check_query(text: str) -> str:
     text = (text or "").strip()
     if len(text) > normalize.QUERY_MAX:
         raise QueryError(
-            f"That is too long to be a place: at most {normalize.QUERY_MAX} characters."
+            _("That is too long to be a place: at most %(max)d characters.")
+            % {"max": normalize.QUERY_MAX}
         )
     return text
 
@@ -308,11 +310,11 @@ def check_point(latitude, longitude) -> tuple[float, float]:
     try:
         lat, lon = float(latitude), float(longitude)
     except (TypeError, ValueError):
-        raise QueryError("lat and lon must be numbers.") from None
+        raise QueryError(_("lat and lon must be numbers.")) from None
     if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise QueryError("lat and lon must be numbers.")
+        raise QueryError(_("lat and lon must be numbers."))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise QueryError("lat must be within -90..90 and lon within -180..180.")
+        raise QueryError(_("lat must be within -90..90 and lon within -180..180."))
     return lat, lon
 
 
@@ -346,4 +348,6 @@ def reverse(latitude: float, longitude: float) -> PlaceResult | None:
     found = _nearest(lat, lon, INTERSECTION_NEAR_M, PlaceKind.INTERSECTION)
     if found is None or found.distance_m <= AT_PLACE_M:
         return found
-    return PlaceResult(**{**found.__dict__, "name": f"near {found.name}"})
+    # Translators: a point close to (not at) a street corner, e.g. "near N Ashland Ave & W Addison St".
+    near = _("near %(place)s") % {"place": found.name}
+    return PlaceResult(**{**found.__dict__, "name": near})

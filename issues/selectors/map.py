@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from departments import geo
 from departments.geo import (
@@ -15,6 +16,8 @@ from departments.geo import (
     cluster_feature,
     rows_or_cells,
 )
+from departments.models import ServiceType
+from departments.translations import default_language, translated
 from issues.filters import IssueFilters
 from issues.models import Issue, MapCell, Status
 
@@ -44,6 +47,7 @@ class _FeatureWriter:
 
     def __init__(self):
         self.labels = {status.value: str(status.label) for status in Status}
+        self.names = _translated_type_names()
         self.url_head, self.url_tail = reverse(
             "issues:detail", kwargs={"public_id": self.PLACEHOLDER}
         ).split(self.PLACEHOLDER)
@@ -58,12 +62,21 @@ class _FeatureWriter:
                 "url": f"{self.url_head}{public_id}{self.url_tail}",
                 "status": status,
                 "status_label": self.labels[status],
-                "service_name": name,
+                "service_name": self.names.get(code, name),
                 "service_code": code,
                 "requested": requested_at.isoformat(),
                 "address": address,
             },
         }
+
+
+def _translated_type_names() -> dict[str, str]:
+    """Type names in the active language where the city has translated them, by code: one small
+    query, and none at all in the city's own language (the rows' names are the originals)."""
+    if (get_language() or "").split("-")[0] == default_language():
+        return {}
+    rows = ServiceType.objects.exclude(translations={}).only("service_code", "name", "translations")
+    return {row.service_code: translated(row, "name") for row in rows}
 
 
 def _located(filters: IssueFilters, bbox: BBox) -> QuerySet[Issue]:

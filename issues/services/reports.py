@@ -17,6 +17,7 @@ import issues.services.routing as routing
 from accounts.text import clean_text
 from departments.attributes import clean_attribute_answers
 from departments.models import Asset, Department, Priority, ServiceType, Ward
+from departments.translations import translated
 from issues.dashboards import rollups
 from issues.models import (
     AWAITING_CONFIRMATION,
@@ -286,7 +287,8 @@ def _report_errors(
     errors: dict[str, list[str]] = {}
     if asset is not None and asset.layer_id != service_type.asset_layer_id:
         errors["asset"] = [
-            _("That is not something a %(type)s report can name.") % {"type": service_type.name}
+            _("That is not something a %(type)s report can name.")
+            % {"type": translated(service_type, "name")}
         ]
     if not service_type.active:
         errors["service_code"] = [_("This service type is no longer accepting reports.")]

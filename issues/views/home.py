@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from departments.selectors import (
@@ -21,6 +22,7 @@ from issues import selectors
 from issues.filters import IssueFilters, status_choices
 from issues.forms import ViewportError, parse_map_view, parse_viewport
 from issues.models import Status
+from issues.plurals import plural_forms
 
 LIST_PAGE_SIZE = 20
 # The list counts at most this many issues ("more than 10,000"): an exact COUNT(*) over every
@@ -42,13 +44,28 @@ class CappedPaginator(Paginator):
         return self.count > LIST_COUNT_CAP
 
 
+# The tiles' attribution as settings has it by default, which is then said in the reader's
+# language (OpenStreetMap's own pages translate "contributors"); a city's own is shown as set.
+OSM_ATTRIBUTION = (
+    "&copy; <a href='https://www.openstreetmap.org/copyright'>OpenStreetMap</a> contributors"
+)
+
+
+def tile_attribution() -> str:
+    if settings.MAP_TILE_ATTRIBUTION != OSM_ATTRIBUTION:
+        return settings.MAP_TILE_ATTRIBUTION
+    return _('&copy; <a href="%(url)s">OpenStreetMap</a> contributors') % {
+        "url": "https://www.openstreetmap.org/copyright"
+    }
+
+
 def map_config(request, **extra) -> dict:
     """What civicmap.js needs to draw the map: centre, tiles, feeds and its strings."""
     return {
         "center": [settings.MAP_CENTER_LAT, settings.MAP_CENTER_LON],
         "zoom": settings.MAP_DEFAULT_ZOOM,
         "tileUrl": settings.MAP_TILE_URL,
-        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "tileAttribution": tile_attribution(),
         "viewportUrl": reverse("issues:viewport"),
         "reportUrl": reverse("issues:report"),
         "wardsUrl": reverse("issues:ward_outlines"),
@@ -57,8 +74,19 @@ def map_config(request, **extra) -> dict:
                 "Map pictures could not load. Issues and ward outlines are still shown."
             ),
             "loadFailed": _("Issues could not be loaded for this area. Try again in a moment."),
-            "issues": _("issues"),
+            # "3 issues" in each of the language's plural forms (issues/plurals.py).
+            "issues": plural_forms("issues"),
+            # Translators: one status's count in a group of issues on the map, e.g. "4 New".
+            "statusCount": _("%(n)s %(status)s"),
+            # Translators: a group of issues on the map, e.g. "6 issues: 4 New, 2 Closed".
+            "clusterLabel": _("%(issues)s: %(statuses)s"),
+            "listSeparator": pgettext("between the items of a list", ", "),
             "zoomIn": _("Zoom in to see them"),
+            "pin": pgettext("the marker on the map", "Pin"),
+            # Leaflet's own buttons, named in the language (static/js/civicmap.js).
+            "zoomInButton": pgettext("a map's button", "Zoom in"),
+            "zoomOutButton": pgettext("a map's button", "Zoom out"),
+            "closePopup": pgettext("a map's button", "Close popup"),
             "view": _("View issue"),
             "reportHere": _("Report a problem here"),
             "statuses": {value: str(label) for value, label in Status.choices},

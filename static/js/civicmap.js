@@ -9,7 +9,24 @@
   }
 
   function baseMap(elementId, config, options) {
-    var map = L.map(elementId, Object.assign({ zoomControl: true, keyboard: true }, options || {}));
+    var settings = Object.assign({ zoomControl: true, keyboard: true }, options || {});
+    var strings = config.strings || {};
+    var zoomControl = settings.zoomControl;
+    settings.zoomControl = false; // added below with its buttons named in the page's language
+    var map = L.map(elementId, settings);
+    if (zoomControl) {
+      L.control.zoom({
+        zoomInTitle: strings.zoomInButton || "Zoom in",
+        zoomOutTitle: strings.zoomOutButton || "Zoom out"
+      }).addTo(map);
+    }
+    if (strings.closePopup) {
+      // Leaflet names a popup's close button in English whatever the page's language.
+      map.on("popupopen", function (e) {
+        var close = e.popup.getElement() && e.popup.getElement().querySelector(".leaflet-popup-close-button");
+        if (close) { close.setAttribute("aria-label", strings.closePopup); close.title = strings.closePopup; }
+      });
+    }
     var container = map.getContainer();
     var status = document.getElementById("map-status");
     if (config.tileUrl) {
@@ -74,8 +91,37 @@
     return div.innerHTML;
   }
 
+  // A count as the page's language writes it (Latin digits, as the server's pages have them).
+  function number(n) {
+    var lang = document.documentElement.lang || undefined;
+    try {
+      return new Intl.NumberFormat(lang, { numberingSystem: "latn" }).format(n);
+    } catch (e) {
+      return String(n);
+    }
+  }
+
+  // A translated sentence from the server with its %(name)s placeholders filled.
+  function fill(template, values) {
+    return String(template || "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  // A counted sentence: `forms` is {plural category: sentence with %(n)s} for the page's
+  // language (issues/plurals.py), so "3 issues" is right in Polish and Arabic too.
+  function plural(forms, n) {
+    if (!forms) { return number(n); }
+    var category = "other";
+    try {
+      category = new Intl.PluralRules(document.documentElement.lang || undefined).select(n);
+    } catch (e) { /* an old browser: "other" */ }
+    var template = forms[category] || forms.other || forms.one || "";
+    return fill(template, { n: number(n) });
+  }
+
   window.CivicMap = {
     readConfig: readConfig, baseMap: baseMap, addWards: addWards, escapeHtml: escapeHtml,
-    STATUS_COLOURS: STATUS_COLOURS
+    number: number, fill: fill, plural: plural, STATUS_COLOURS: STATUS_COLOURS
   };
 })();

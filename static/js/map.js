@@ -79,9 +79,10 @@
   function clusterLabel(p) {
     var counts = p.statuses || {};
     var parts = STATUS_ORDER.filter(function (k) { return counts[k] > 0; }).map(function (k) {
-      return counts[k] + " " + strings.statuses[k];
+      return CivicMap.fill(strings.statusCount, { n: CivicMap.number(counts[k]), status: strings.statuses[k] });
     });
-    return p.count + " " + strings.issues + (parts.length ? ": " + parts.join(", ") : "");
+    var issues = CivicMap.plural(strings.issues, p.count);
+    return parts.length ? CivicMap.fill(strings.clusterLabel, { issues: issues, statuses: parts.join(strings.listSeparator) }) : issues;
   }
 
   function draw(data) {
@@ -111,7 +112,7 @@
     });
     var count = data.properties ? data.properties.count : data.features.length;
     if (status && !element.classList.contains("map--no-tiles")) {
-      status.textContent = count + " " + strings.issues;
+      status.textContent = CivicMap.plural(strings.issues, count);
     }
     element.setAttribute("data-loaded", data.features.length);
   }

@@ -34,6 +34,21 @@
     }
   }
 
+  // "3 places found", in the page's language: data-found holds the sentence for each plural
+  // category of the language (issues/plurals.py), so Polish and Arabic counts are right.
+  function found(n) {
+    var forms = {};
+    try { forms = JSON.parse(form.dataset.found || "{}"); } catch (e) { /* keep {} */ }
+    var lang = document.documentElement.lang || undefined;
+    var category = "other";
+    var shown = String(n);
+    try {
+      category = new Intl.PluralRules(lang).select(n);
+      shown = new Intl.NumberFormat(lang, { numberingSystem: "latn" }).format(n);
+    } catch (e) { /* an old browser */ }
+    return (forms[category] || forms.other || forms.one || "%(n)s").split("%(n)s").join(shown);
+  }
+
   function show(data) {
     results = data;
     list.innerHTML = "";
@@ -49,7 +64,7 @@
     });
     list.hidden = data.length === 0;
     input.setAttribute("aria-expanded", data.length ? "true" : "false");
-    status.textContent = data.length ? data.length + " " + form.dataset.found : form.dataset.noMatch;
+    status.textContent = data.length ? found(data.length) : form.dataset.noMatch;
     active = -1;
   }
 

@@ -16,11 +16,16 @@
     return /^image\/hei[cf]$/.test(file.type) || /\.hei[cf]$/i.test(file.name);
   }
 
+  // The messages are the server's, translated, with {name} where the file's name goes.
+  function say(name, file) {
+    return (preview.getAttribute(name) || "").split("{name}").join(file.name);
+  }
+
   function problem(file) {
-    if (isHeic(file)) { return heicAccepted ? "" : preview.getAttribute("data-heic-refused"); }
+    if (isHeic(file)) { return heicAccepted ? "" : say("data-heic-refused", file); }
     var typeKnown = file.type || (/\.(jpe?g|png|webp)$/i.test(file.name) ? "image/jpeg" : "");
-    if (!TAKEN.test(typeKnown)) { return preview.getAttribute("data-not-photo"); }
-    if (file.size > maxBytes) { return preview.getAttribute("data-too-big"); }
+    if (!TAKEN.test(typeKnown)) { return say("data-not-photo", file); }
+    if (file.size > maxBytes) { return say("data-too-big", file); }
     return "";
   }
 
@@ -38,18 +43,18 @@
       if (why) {
         refused = true;
         item.className = "photo-preview__refused error";
-        item.textContent = file.name + " " + why;
+        item.textContent = why;
       } else {
         kept.items.add(file);
         if (isHeic(file)) {
           // Browsers cannot draw HEIC: name it instead of a broken picture.
-          item.textContent = file.name + ": " + preview.getAttribute("data-heic-note");
+          item.textContent = say("data-heic-note", file);
         } else {
           var url = URL.createObjectURL(file);
           urls.push(url);
           var img = document.createElement("img");
           img.src = url;
-          img.alt = preview.getAttribute("data-preview-alt") + " " + file.name;
+          img.alt = say("data-preview-alt", file);
           img.className = "photo-preview__img";
           item.appendChild(img);
         }

@@ -25,7 +25,7 @@
     lonInput.value = latlng.lng.toFixed(6);
     if (map) {
       if (!marker) {
-        marker = L.marker(latlng, { draggable: true, keyboard: true, title: "Pin", alt: "Pin" }).addTo(map);
+        marker = L.marker(latlng, { draggable: true, keyboard: true, title: config.strings.pin, alt: config.strings.pin }).addTo(map);
         marker.on("dragend", function () { setPoint(marker.getLatLng(), false); });
       } else {
         marker.setLatLng(latlng);
