@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core import signing
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -43,6 +45,11 @@ def _scope_context(data: dict) -> dict:
         "email": data["e"],
         "target_label": links.scope_target_label(scope, target_id),
     }
+    # What is stopped, as words that go inside each page's sentence (so every language can
+    # order the sentence its own way). A rendered template is safe HTML: it escaped the labels.
+    context["scope_text"] = render_to_string(
+        "notify/_scope.html", {**context, "SITE_NAME": settings.SITE_NAME}
+    )
     if scope != "all":
         context["all_url"] = links.unsubscribe_url(email=data["e"], scope="all")
     return context
