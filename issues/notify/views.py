@@ -20,6 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from departments.models import Department
+from departments.translations import translated
 from issues.notify import links, subscriptions
 
 log = logging.getLogger(__name__)
@@ -37,13 +39,21 @@ def _read_unsubscribe(request, token: str):
         return None
 
 
+def _target_label(scope: str, target_id: int | None) -> str:
+    """The name of what the link is about; a department's in the reader's language."""
+    if scope == "department" and target_id:
+        department = Department.objects.filter(pk=target_id).first()
+        return translated(department, "name") if department else ""
+    return links.scope_target_label(scope, target_id)
+
+
 def _scope_context(data: dict) -> dict:
     """What the link stops, in words a person understands (public facts only)."""
     scope, target_id = data["s"], data.get("t")
     context = {
         "scope": scope,
         "email": data["e"],
-        "target_label": links.scope_target_label(scope, target_id),
+        "target_label": _target_label(scope, target_id),
     }
     # What is stopped, as words that go inside each page's sentence (so every language can
     # order the sentence its own way). A rendered template is safe HTML: it escaped the labels.
