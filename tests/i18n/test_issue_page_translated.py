@@ -13,7 +13,7 @@ from django.utils import formats, timezone, translation
 
 from departments.models import Ward
 from issues import services
-from issues.models import Status
+from issues.models import Status, StatusChange
 from issues.notify import events, links, subscriptions
 from issues.photos import prepare_photo
 from issues.services import alerts as alert_services
@@ -336,6 +336,12 @@ def test_a_reopened_page_has_no_english_left(client, city, settings):
     assert "Reopened" in pages["en"]
     for language in LANGUAGES:
         assert leftover_english(pages["en"], pages[language], {"ID", "· 9 Elm St ·"}) == []
+    # The public status message is stored once for every reader: in the city's language,
+    # whichever language the reporter's page was in.
+    reopened = StatusChange.objects.filter(to_status=Status.OPEN, from_status=Status.CLOSED)
+    assert {change.message for change in reopened} == {
+        "Reopened: the reporter says this is not fixed."
+    }
 
 
 def test_bad_links_have_no_english_left(client):
