@@ -168,6 +168,11 @@ class SettingsForm(NoColonMixin, forms.ModelForm):
         fields = ["display_name", "notify_updates", "notify_ward_digest", "notify_escalations"]
         labels = {
             "display_name": gettext_lazy("Name shown on your reports and comments"),
+            # The model's names (accounts/models.py) with a capital, as Django would show them,
+            # here so that the profile page's settings are translated with this file.
+            "notify_updates": gettext_lazy("Email me about issues I report or follow"),
+            "notify_ward_digest": gettext_lazy("Daily digest of my wards (aldermen)"),
+            "notify_escalations": gettext_lazy("Overdue-issue escalations (department staff)"),
         }
         help_texts = {
             "display_name": gettext_lazy("Leave empty to appear as “a resident”."),

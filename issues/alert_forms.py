@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import HoneypotMixin
 from departments.models import ServiceType
+from departments.translations import translated
 from issues.models import ALERT_RADIUS_MAX_M, ALERT_RADIUS_MIN_M, AlertFrequency
 
 RADIUS_CHOICES = [
@@ -28,8 +29,6 @@ class AlertForm(HoneypotMixin, forms.Form):
         choices=RADIUS_CHOICES,
         coerce=int,
         initial=500,
-        help_text=_("From %(min)s m to %(max)s m.")
-        % {"min": ALERT_RADIUS_MIN_M, "max": ALERT_RADIUS_MAX_M},
     )
     label = forms.CharField(
         label=_("A name for this alert (optional)"),
@@ -62,7 +61,13 @@ class AlertForm(HoneypotMixin, forms.Form):
 
     def __init__(self, *args, signed_in: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Filled in here, in the reader's language (a module-level "%" would freeze English).
+        self.fields["radius_m"].help_text = _("From %(min)s m to %(max)s m.") % {
+            "min": ALERT_RADIUS_MIN_M,
+            "max": ALERT_RADIUS_MAX_M,
+        }
         self.fields["service_types"].queryset = ServiceType.objects.active().order_by("name")
+        self.fields["service_types"].label_from_instance = lambda kind: translated(kind, "name")
         if signed_in:
             del self.fields["email"]
         else:

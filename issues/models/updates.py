@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Priority
+from departments.translations import translated
 from issues.models.reports import DESCRIPTION_MAX, Issue, Moderated, Resolution, Status
 
 
@@ -62,7 +63,8 @@ class Comment(Moderated):
     def public_author(self) -> str:
         """Who the public sees as the writer: the department for an official reply."""
         if self.official_department_id:
-            return self.official_department.name
+            # The department's name in the reader's language (departments/translations.py).
+            return translated(self.official_department, "name")
         if self.author_id:
             return str(self.author.public_name)
         return str(_("a resident"))

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core import signing
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from departments.models import Department
+from departments.translations import translated
 from issues.notify import links, subscriptions
 
 log = logging.getLogger(__name__)
@@ -35,14 +39,27 @@ def _read_unsubscribe(request, token: str):
         return None
 
 
+def _target_label(scope: str, target_id: int | None) -> str:
+    """The name of what the link is about; a department's in the reader's language."""
+    if scope == "department" and target_id:
+        department = Department.objects.filter(pk=target_id).first()
+        return translated(department, "name") if department else ""
+    return links.scope_target_label(scope, target_id)
+
+
 def _scope_context(data: dict) -> dict:
     """What the link stops, in words a person understands (public facts only)."""
     scope, target_id = data["s"], data.get("t")
     context = {
         "scope": scope,
         "email": data["e"],
-        "target_label": links.scope_target_label(scope, target_id),
+        "target_label": _target_label(scope, target_id),
     }
+    # What is stopped, as words that go inside each page's sentence (so every language can
+    # order the sentence its own way). A rendered template is safe HTML: it escaped the labels.
+    context["scope_text"] = render_to_string(
+        "notify/_scope.html", {**context, "SITE_NAME": settings.SITE_NAME}
+    )
     if scope != "all":
         context["all_url"] = links.unsubscribe_url(email=data["e"], scope="all")
     return context

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext
 
 from departments.models import ServiceType
+from departments.translations import translated, translated_choices
 from issues.filters import IssueFilters
 from issues.geo import degrees_around, distance_m
 from issues.models import (
@@ -109,11 +110,11 @@ def attribute_answers(issue: Issue) -> list[tuple[str, str]]:
         if attribute.code not in answers:
             continue
         value = answers[attribute.code]
-        names = {str(v.get("key")): v.get("name", "") for v in attribute.values or []}
+        names = {str(v.get("key")): v.get("name", "") for v in translated_choices(attribute)}
         values = value if isinstance(value, list) else [value]
         rows.append(
             (
-                attribute.description or attribute.code,
+                translated(attribute, "description") or attribute.code,
                 ", ".join(names.get(str(v), str(v)) for v in values),
             )
         )
@@ -170,9 +171,9 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
                 TimelineEntry(
                     kind="retyped",
                     at=change.created_at,
-                    department=change.to_service_type.name,
+                    department=translated(change.to_service_type, "name"),
                     message=change.message,
-                    author=issue.department.name,
+                    author=translated(issue.department, "name"),
                     official=True,
                 )
             )
@@ -187,11 +188,13 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
                 at=change.created_at,
                 status=change.to_status,
                 status_label=Status(change.to_status).label,
-                department=str(change.to_department) if change.to_department_id else "",
+                department=translated(change.to_department, "name")
+                if change.to_department_id
+                else "",
                 message=change.message,
                 # Status messages speak for the department that holds the issue; who on the
                 # staff wrote them is never public.
-                author=issue.department.name if kind == "status" else "",
+                author=translated(issue.department, "name") if kind == "status" else "",
                 official=kind == "status",
                 resolution=change.get_resolution_display() if change.resolution else "",
             )

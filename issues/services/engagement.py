@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -25,6 +27,12 @@ from issues.notify.events import queue_event
 from issues.photos import PreparedPhoto, attach_files
 from issues.selectors.moderation import is_banned
 from issues.upstream import outbox
+
+
+def _banned_reason() -> str:
+    """Stored for the moderators: in the city's language, whatever the sender's page was in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Banned sender")
 
 
 def add_comment(
@@ -59,7 +67,7 @@ def add_comment(
             kind=kind if not internal else UpdateKind.COMMENT,
             is_internal=internal,
             is_hidden=banned,
-            hidden_reason=_("Banned sender") if banned else "",
+            hidden_reason=_banned_reason() if banned else "",
             # A public reply by the department's staff speaks for the department: the public
             # sees its name with an "official" mark, never the staffer's (docs/residents.md).
             official_department_id=issue.department_id

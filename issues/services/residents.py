@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments.attributes import clean_attribute_answers
@@ -120,13 +120,13 @@ def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None 
             created_at=now,
         )
         # Staff read internal notes in the workbench's history: the old text is there for them.
+        with translation.override(settings.LANGUAGE_CODE):  # stored: in the city's language
+            body = _("The reporter edited the report. Before:\n\n%(old)s%(answers)s") % {
+                "old": locked.description or "-",
+                "answers": _answers_before(locked, new_answers),
+            }
         Comment.objects.create(
-            issue=locked,
-            author=None,
-            is_internal=True,
-            body=_("The reporter edited the report. Before:\n\n%(old)s%(answers)s")
-            % {"old": locked.description or "-", "answers": _answers_before(locked, new_answers)},
-            created_at=now,
+            issue=locked, author=None, is_internal=True, body=body, created_at=now
         )
         locked.description = description
         locked.attributes = new_answers
@@ -154,11 +154,12 @@ def withdraw_own_report(*, issue: Issue, by) -> Issue:
         ReporterAction.objects.create(
             issue=locked, kind=ReporterActionKind.WITHDRAWN, created_at=now
         )
+        # Stored for everyone (the history, the staff): in the city's language, not the page's.
+        with translation.override(settings.LANGUAGE_CODE):
+            withdrawn = _("Withdrawn by the reporter.")
         with on_behalf_of(by.email):
-            change_status(
-                issue=locked, to=Status.CLOSED, by=None, message=_("Withdrawn by the reporter.")
-            )
-        set_hidden(target=locked, hidden=True, by=None, reason=_("Withdrawn by the reporter."))
+            change_status(issue=locked, to=Status.CLOSED, by=None, message=withdrawn)
+        set_hidden(target=locked, hidden=True, by=None, reason=withdrawn)
     issue.refresh_from_db()
     return issue
 
@@ -181,7 +182,9 @@ def _reopen(locked: Issue, *, email: str, note: str) -> None:
     if not _reopen_open(locked, timezone.now()):
         raise _refuse_reopen()
     ReporterAction.objects.create(issue=locked, kind=ReporterActionKind.REOPENED)
-    message = _("Reopened: the reporter says this is not fixed.")
+    # A public status message, read by everyone: in the city's language, not the page's.
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _("Reopened: the reporter says this is not fixed.")
     if note:
         message = f"{message}\n\n{note}"
     with on_behalf_of(email):

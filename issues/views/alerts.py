@@ -74,10 +74,10 @@ def alert_new(request):
                     return redirect("issues:profile")
                 return render(request, "alerts/sent.html", {"email": data["email"]})
     lat, lon = form["latitude"].value(), form["longitude"].value()
-    context = {
-        "form": form,
-        "map_config": map_config(request, pin=[lat, lon] if lat and lon else None),
-    }
+    config = map_config(request, pin=[lat, lon] if lat and lon else None)
+    # The pin's name for screen readers (static/js/alert-map.js).
+    config["strings"] = {**config["strings"], "pin": _("The alert's centre")}
+    context = {"form": form, "map_config": config}
     return render(request, "alerts/new.html", context, status=status)
 
 

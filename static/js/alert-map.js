@@ -24,7 +24,8 @@
     latInput.value = latlng.lat.toFixed(6);
     lonInput.value = latlng.lng.toFixed(6);
     if (!marker) {
-      marker = L.marker(latlng, { draggable: true, keyboard: true, title: "Pin", alt: "Pin" }).addTo(map);
+      var name = (config.strings && config.strings.pin) || "";
+      marker = L.marker(latlng, { draggable: true, keyboard: true, title: name, alt: name }).addTo(map);
       marker.on("dragend", function () { setPoint(marker.getLatLng(), false); });
       circle = L.circle(latlng, { radius: metres() }).addTo(map);
     } else {
