@@ -8,7 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from issues.models.reports import Issue
@@ -16,6 +16,13 @@ from issues.models.reports import Issue
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def current_language() -> str:
+    """The language active when a subscription or alert is made (the page's): an address with
+    no account is written to in it (issues/notify/recipients.py: language_for)."""
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
 
 
 class Subscription(models.Model):
@@ -41,6 +48,9 @@ class Subscription(models.Model):
     )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # The language of the page it was made on: the emails' language for an address with no
+    # account (an account's own choice wins). Blank: unknown, the city's default.
+    language = models.CharField(max_length=16, blank=True, default=current_language)
 
     class Meta:
         constraints = [
