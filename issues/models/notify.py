@@ -166,7 +166,7 @@ class Notification(models.Model):
     cannot go out twice. Beat re-queues rows left pending when the broker or a worker was down.
     """
 
-    event = models.CharField(_("email"), max_length=32, choices=NotificationEvent.choices)
+    event = models.CharField(_("event"), max_length=32, choices=NotificationEvent.choices)
     dedupe_key = models.CharField(max_length=200, unique=True)
     recipient_email = models.EmailField(_("recipient"))
     recipient_user = models.ForeignKey(
