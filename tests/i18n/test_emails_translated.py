@@ -561,3 +561,21 @@ def test_a_merged_duplicates_followers_keep_their_language(place):
     moved = Subscription.objects.get(issue=target, email="kasia@example.org")
     assert moved.language == "pl"
     assert language_for(Recipient(email=moved.email, subscription=moved), target) == "pl"
+
+
+def test_account_emails_go_in_the_accounts_language(deliver):
+    from accounts import tokens
+
+    owner = make_user("zofia@example.org", language="pl")
+    with translation.override("es"):  # someone signs up with her address on a Spanish page
+        _, sent = deliver(tokens.send_already_registered_email, owner)
+    assert sent_to(sent, "zofia@example.org").subject == (
+        f"Masz już konto w serwisie {settings.SITE_NAME}"
+    )
+    newcomer = make_user("nuevo@example.org")
+    with translation.override("es"):  # no choice saved: the page's language
+        _, sent = deliver(tokens.send_verification_email, newcomer)
+    assert (
+        sent_to(sent, "nuevo@example.org").subject
+        == f"Confirme su correo para {settings.SITE_NAME}"
+    )
