@@ -11,6 +11,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -49,10 +50,19 @@ def user_for_link(uidb64: str, token: str) -> User | None:
     return user if verification_tokens.check_token(user, token) else None
 
 
+def in_their_language(user: User | None):
+    """Account emails in the account's chosen language, else the page's (the person asking is
+    usually the owner): "already registered" goes to the owner, whoever filled in the form."""
+    chosen = getattr(user, "language", "") or ""
+    chosen = chosen if chosen in dict(settings.LANGUAGES) else translation.get_language()
+    return translation.override(chosen or settings.LANGUAGE_CODE)
+
+
 def _send(template: str, user_email: str, context: dict) -> None:
     context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
-    subject = render_to_string(f"accounts/emails/{template}_subject.txt", context).strip()
-    body = render_to_string(f"accounts/emails/{template}.txt", context)
+    with in_their_language(context.get("user")):
+        subject = render_to_string(f"accounts/emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"accounts/emails/{template}.txt", context)
     queue_account_email(email=user_email, kind=template, subject=subject, body_text=body)
 
 
@@ -80,8 +90,9 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        subject = render_to_string(subject_template_name, context)
-        body = render_to_string(email_template_name, context)
+        with in_their_language(context.get("user")):
+            subject = render_to_string(subject_template_name, context)
+            body = render_to_string(email_template_name, context)
         queue_account_email(
             email=to_email, kind="reset", subject=subject, body_text=body, user=context.get("user")
         )

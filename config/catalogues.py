@@ -143,6 +143,26 @@ TRANSLATED = [
     "issues/services/privacy.py",
     "issues/services/alerts.py",
     "issues/services/duplicates.py",
+    # Emails (h/mail): every email's subject, text and HTML, and the code that words them.
+    "templates/emails/adoption_reminder*",
+    "templates/emails/alert_confirm*",
+    "templates/emails/alert_digest*",
+    "templates/emails/area_alert*",
+    "templates/emails/department_new_issue*",
+    "templates/emails/department_transfer*",
+    "templates/emails/fixed_followup*",
+    "templates/emails/hotspot*",
+    "templates/emails/issue_reopened*",
+    "templates/emails/overdue_escalation*",
+    "templates/emails/report_confirm*",
+    "templates/emails/upstream_failing*",
+    "templates/emails/ward_digest*",
+    "templates/emails/ward_new_issue*",
+    "templates/accounts/emails/*",
+    "issues/notify/subscriptions.py",
+    "issues/models/notify.py",
+    "issues/models/escalation.py",
+    "issues/models/alerts.py",
 ]
 
 

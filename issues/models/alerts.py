@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.geo import degrees_around
-from issues.models.notify import new_token
+from issues.models.notify import current_language, new_token
 
 ALERT_RADIUS_MIN_M = 200
 ALERT_RADIUS_MAX_M = 5000
@@ -62,6 +62,9 @@ class AreaAlert(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_digest_at = models.DateTimeField(null=True, blank=True)
+    # The language of the page the alert was made on: its emails' language for an address with
+    # no account (an account's own choice wins). Blank: unknown, the city's default.
+    language = models.CharField(max_length=16, blank=True, default=current_language)
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,7 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from issues.models.reports import Issue
@@ -16,6 +16,13 @@ from issues.models.reports import Issue
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def current_language() -> str:
+    """The language active when a subscription or alert is made (the page's): an address with
+    no account is written to in it (issues/notify/recipients.py: language_for)."""
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
 
 
 class Subscription(models.Model):
@@ -27,10 +34,16 @@ class Subscription(models.Model):
         null=True,
         blank=True,
         related_name="subscriptions",
+        verbose_name=_("account"),
     )
-    email = models.EmailField(blank=True)
+    email = models.EmailField(_("email address"), blank=True)
     issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
+        Issue,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+        verbose_name=_("issue"),
     )
     ward = models.ForeignKey(
         "departments.Ward",
@@ -38,11 +51,17 @@ class Subscription(models.Model):
         null=True,
         blank=True,
         related_name="subscriptions",
+        verbose_name=_("ward"),
     )
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The language of the page it was made on: the emails' language for an address with no
+    # account (an account's own choice wins). Blank: unknown, the city's default.
+    language = models.CharField(_("language"), max_length=16, blank=True, default=current_language)
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(user__isnull=False) & models.Q(email=""))
@@ -89,8 +108,12 @@ class Subscription(models.Model):
 class EmailOptOut(models.Model):
     """An address that unsubscribed from everything: checked before any notification is queued."""
 
-    email = models.EmailField(unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(_("email address"), unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("email opt-out")
+        verbose_name_plural = _("email opt-outs")
 
     def __str__(self) -> str:
         return self.email
@@ -143,35 +166,55 @@ class Notification(models.Model):
     cannot go out twice. Beat re-queues rows left pending when the broker or a worker was down.
     """
 
-    event = models.CharField(max_length=32, choices=NotificationEvent.choices)
+    event = models.CharField(_("event"), max_length=32, choices=NotificationEvent.choices)
     dedupe_key = models.CharField(max_length=200, unique=True)
-    recipient_email = models.EmailField()
+    recipient_email = models.EmailField(_("recipient"))
     recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recipient's account"),
     )
     issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Issue,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("issue"),
     )
     ward = models.ForeignKey(
-        "departments.Ward", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "departments.Ward",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ward"),
     )
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField()
-    body_html = models.TextField(blank=True)
-    unsubscribe_url = models.URLField(max_length=500, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    unsubscribe_url = models.URLField(_("unsubscribe link"), max_length=500, blank=True)
     # An intent: what the worker must render before sending (issues/notify/rendering.py); empty
     # once rendered, and for rows rendered when written.
     render_context = models.JSONField(default=dict, blank=True)
     state = models.CharField(
-        max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+        _("state"),
+        max_length=10,
+        choices=NotificationState.choices,
+        default=NotificationState.PENDING,
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("email in the outbox")
+        verbose_name_plural = _("email outbox")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
 

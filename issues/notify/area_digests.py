@@ -72,7 +72,7 @@ def queue_alert_digests(now: datetime | None = None) -> int:
         new, closed = alert_news(alert, since=since, now=now)
         if not (new or closed):
             continue
-        recipient = Recipient(email=alert.address.lower(), user=alert.user)
+        recipient = Recipient(email=alert.address.lower(), user=alert.user, language=alert.language)
         if not allowed([recipient], personal=False):
             continue
         drafts.append(

@@ -47,6 +47,8 @@ class Match:
     include_updates: bool
     user_id: int | None
     address: str
+    # The account's language, else the one the alert was made in (recipients.language_for).
+    language: str = ""
 
 
 def alerts_covering(
@@ -70,6 +72,8 @@ def alerts_covering(
         user_id,
         email,
         user_email,
+        language,
+        user_language,
     ) in rows.values_list(
         "pk",
         "latitude",
@@ -81,10 +85,21 @@ def alerts_covering(
         "user_id",
         "email",
         "user__email",
+        "language",
+        "user__language",
     ):
         distance = distance_m(lat, lon, latitude, longitude)
         if distance <= radius:
-            match = Match(pk, label, radius, frequency, updates, user_id, user_email or email)
+            match = Match(
+                pk,
+                label,
+                radius,
+                frequency,
+                updates,
+                user_id,
+                user_email or email,
+                user_language or language,
+            )
             found.append((distance, pk, match))
     return [match for _d, _pk, match in sorted(found, key=lambda f: (f[0], f[1]))]
 
@@ -113,7 +128,7 @@ def instant_recipients(issue: Issue, *, updates: bool = False) -> list[AlertReci
         seen.add(email)
         result.append(
             AlertRecipient(
-                recipient=Recipient(email=email),
+                recipient=Recipient(email=email, language=alert.language),
                 alert=alert,
             )
         )

@@ -24,6 +24,7 @@ from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.timesince import timesince
 
 from issues.models import (
@@ -166,6 +167,13 @@ def workbench_url(issue: Issue) -> str:
     return absolute(reverse("admin:issues_issue_change", args=[issue.pk]))
 
 
+def _plain_timesince(due_at: datetime, now: datetime) -> str:
+    return timesince(due_at, now).replace("\xa0", " ")
+
+
+_overdue_by = lazy(_plain_timesince, str)
+
+
 def escalation_drafts(
     escalation: Escalation, issue: Issue, recipients: list[Recipient], *, now: datetime
 ) -> list[Draft]:
@@ -173,8 +181,9 @@ def escalation_drafts(
         "escalation": escalation,
         "to_supervisors": escalation.level == EscalationLevel.SUPERVISORS,
         "due_at": escalation.due_at,
-        # timesince joins with no-break spaces, which plain-text mail shows oddly.
-        "overdue_by": timesince(escalation.due_at, now).replace("\xa0", " "),
+        # Lazy: worded in each recipient's language when their email is rendered. timesince joins
+        # with no-break spaces, which plain-text mail shows oddly.
+        "overdue_by": _overdue_by(escalation.due_at, now),
         "admin_url": workbench_url(issue),
         "department": issue.department,
         "assignee": issue.assignee,

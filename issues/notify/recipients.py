@@ -22,16 +22,22 @@ class Recipient:
     email: str
     user: object | None = None
     subscription: Subscription | None = None
+    # The language an address with no account asked in (its subscription's or alert's).
+    language: str = ""
 
 
 def language_for(recipient: Recipient, issue: Issue | None) -> str:
-    """The language to write to someone in: their account's choice, else, for the reporter,
+    """The language to write to someone in: their account's choice, else the language they
+    followed, watched or made an alert in (an address with no account), else, for the reporter,
     the language they reported in, else the city's default. Never the sender's (a staff
     member's page language must not leak into a resident's email)."""
     languages = dict(settings.LANGUAGES)
     chosen = getattr(recipient.user, "language", "") or ""
     if chosen in languages:
         return chosen
+    asked_in = recipient.language or getattr(recipient.subscription, "language", "") or ""
+    if asked_in in languages and asked_in != settings.LANGUAGE_CODE:
+        return asked_in
     reported_in = issue.reporter_language if issue is not None else ""
     if reported_in in languages and reported_in != settings.LANGUAGE_CODE:
         own = (issue.contact_email or "").lower()
@@ -59,14 +65,18 @@ def opt_outs():
 
 def issue_followers(issue: Issue) -> list[Recipient]:
     subs = Subscription.objects.filter(issue=issue).select_related("user").order_by("pk")
-    return [Recipient(email=s.address, user=s.user, subscription=s) for s in subs]
+    return [
+        Recipient(email=s.address, user=s.user, subscription=s, language=s.language) for s in subs
+    ]
 
 
 def ward_watchers(issue: Issue) -> list[Recipient]:
     if not issue.ward_id:
         return []
     subs = Subscription.objects.filter(ward_id=issue.ward_id).select_related("user").order_by("pk")
-    return [Recipient(email=s.address, user=s.user, subscription=s) for s in subs]
+    return [
+        Recipient(email=s.address, user=s.user, subscription=s, language=s.language) for s in subs
+    ]
 
 
 def department_contact(department) -> list[Recipient]:

@@ -155,6 +155,7 @@ def pack(draft: Draft) -> dict:
         "issue": _pack(draft.issue),
         "ward": _pack(draft.ward),
         "user": _pack(draft.recipient.user),
+        "language": draft.recipient.language,
         "scope": list(draft.unsubscribe_scope) if draft.unsubscribe_scope else None,
         "context": {key: _pack(value) for key, value in draft.context.items()},
     }
@@ -218,7 +219,9 @@ def unpack(row: Notification, loaded: dict | None = None) -> Draft:
     return Draft(
         event=row.event,
         ref=packed["ref"],
-        recipient=Recipient(email=row.recipient_email, user=user),
+        recipient=Recipient(
+            email=row.recipient_email, user=user, language=packed.get("language") or ""
+        ),
         issue=_unpack(packed["issue"], loaded),
         ward=_unpack(packed["ward"], loaded),
         context={key: _unpack(value, loaded) for key, value in packed["context"].items()},

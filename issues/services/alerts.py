@@ -90,7 +90,7 @@ def create_alert(
 
 
 def _queue_confirmation(alert: AreaAlert) -> None:
-    recipient = Recipient(email=alert.email)
+    recipient = Recipient(email=alert.email, language=alert.language)
     if not allowed([recipient], personal=False):
         return  # an address that opted out of everything gets nothing, not even this
     row = write_row(

@@ -89,10 +89,10 @@ def _move_followers(dup: Issue, target: Issue) -> None:
     for sub in Subscription.objects.filter(issue=dup).order_by("pk"):
         if sub.user_id and sub.user_id not in users:
             users.add(sub.user_id)
-            new.append(Subscription(user_id=sub.user_id, issue=target))
+            new.append(Subscription(user_id=sub.user_id, issue=target, language=sub.language))
         elif not sub.user_id and sub.email.lower() not in emails:
             emails.add(sub.email.lower())
-            new.append(Subscription(email=sub.email, issue=target))
+            new.append(Subscription(email=sub.email, issue=target, language=sub.language))
     Subscription.objects.bulk_create(new)
     Subscription.objects.filter(issue=dup).delete()
 
