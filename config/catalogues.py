@@ -61,6 +61,17 @@ TRANSLATED = [
     "issues/filters.py",
     "issues/opendata/exports.py",
     "issues/opendata/views.py",
+    # City assets and adoption, and the feeds (h/assets).
+    "templates/issues/assets/*.html",
+    "issues/views/assets.py",
+    "issues/asset_forms.py",
+    "issues/models/adoption.py",
+    "issues/services/adoption.py",
+    "departments/models/assets.py",
+    "issues/opendata/feeds.py",
+    "issues/opendata/atom.py",
+    "issues/opendata/adoption.py",
+    "issues/opendata/files.py",
 ]
 
 

@@ -13,9 +13,11 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.utils.cache import patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
@@ -23,6 +25,7 @@ from django.views.decorators.http import require_safe
 from accounts.text import xml_safe
 from departments.geo import bbox_around, distance_m
 from departments.models import ServiceType
+from departments.translations import translated
 from issues import selectors
 from issues.models import ALERT_RADIUS_MAX_M, ALERT_RADIUS_MIN_M, AreaAlert, Issue
 
@@ -80,7 +83,8 @@ def _feed(request, *, title: str, subtitle: str, link: str) -> StyledAtomFeed:
         link=_absolute(link),
         description=subtitle,
         subtitle=subtitle,
-        language=settings.LANGUAGE_CODE,
+        # The feed's words are in the reader's language (what residents wrote stays as written).
+        language=get_language() or settings.LANGUAGE_CODE,
         author_name=settings.SITE_NAME,
         feed_url=_absolute(request.get_full_path()),
         feed_guid=_absolute(request.get_full_path()),
@@ -92,22 +96,32 @@ def _respond(feed: StyledAtomFeed) -> HttpResponse:
     response = HttpResponse(content_type=StyledAtomFeed.content_type)
     feed.write(response, "utf-8")
     response["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"
+    # Its titles follow the reader's language (Accept-Language, or the language cookie): a
+    # shared cache in front must keep one copy per language.
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
     return response
 
 
 def _issue_entries(feed: StyledAtomFeed, issues) -> None:
     for issue in issues:
         where = issue.address or _("a point on the map")
+        type_name = translated(issue.service_type, "name")
         feed.add_item(
-            title=f"[{issue.public_id}] {issue.service_type.name}: {where} "
-            f"({issue.get_status_display()})",
+            # Translators: a feed entry's title, e.g. "[K7M2-9QXR] Pothole: 121 N LaSalle St (open)".
+            title=_("[%(id)s] %(type)s: %(where)s (%(status)s)")
+            % {
+                "id": issue.public_id,
+                "type": type_name,
+                "where": where,
+                "status": issue.get_status_display(),
+            },
             link=_absolute(issue.get_absolute_url()),
             unique_id=_absolute(issue.get_absolute_url()),
             # Atom summaries are HTML to a reader: what a reporter typed is escaped.
             description=linebreaks(escape(Truncator(issue.description).chars(500))),
             pubdate=issue.requested_at,
             updateddate=issue.updated_at,
-            categories=[issue.service_type.name, issue.get_status_display()],
+            categories=[type_name, str(issue.get_status_display())],
         )
 
 
@@ -136,7 +150,7 @@ def issue_feed(request, public_id: str):
     feed = _feed(
         request,
         title=_("%(type)s %(id)s: its history")
-        % {"type": issue.service_type.name, "id": issue.public_id},
+        % {"type": translated(issue.service_type, "name"), "id": issue.public_id},
         subtitle=issue.address or _("a point on the map"),
         link=issue.get_absolute_url(),
     )
