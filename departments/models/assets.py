@@ -42,6 +42,9 @@ class AssetLayer(SlugFromName):
         default=30,
         help_text=_("An adopter is reminded when a visit is due."),
     )
+    # The city's words in other languages (name, labels, description, care task), beside the
+    # original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

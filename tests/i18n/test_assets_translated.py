@@ -28,38 +28,52 @@ TYPE_NAMES = {
     "zh-hans": "候车亭脏污",
     "ar": "مظلة حافلات متّسخة",
 }
-# What the city and the residents wrote stays as written: the layer's name and labels (the
-# layer has no translations yet), the asset's name, kind and ward, the care task, the notes.
+# The layer's words as the city translated them (AssetLayer.translations).
+LAYER_WORDS = {
+    "name": {"es": "Marquesinas", "pl": "Wiaty", "zh-hans": "候车亭", "ar": "مظلات الحافلات"},
+    "asset_label": {"es": "marquesina", "pl": "wiata", "zh-hans": "候车亭", "ar": "مظلة"},
+    "asset_label_plural": {"es": "marquesinas", "pl": "wiaty", "zh-hans": "候车亭", "ar": "مظلات"},
+    "care_task": {
+        "es": "Limpiar la marquesina y recoger la basura",
+        "pl": "Sprzątać wiatę i zbierać śmieci",
+        "zh-hans": "清洁候车亭并捡拾垃圾",
+        "ar": "تنظيف المظلة وجمع النفايات",
+    },
+}
+# What the city and the residents wrote stays as written: the asset's name, kind and ward, the
+# adopters' names and their notes.
 CITY_AND_RESIDENTS = {
-    "Bus shelters",
-    "Bus shelter",
-    "Bus shelters:",
-    "bus shelters",
     "Clark & Randolph",
-    "Bus shelters · CivicFix",
-    "Bus shelter 1412 · CivicFix",
+    "Clark & Randolph 1412",
+    "1412",
     "· shelter",
     "Omar",
     # The open reports' rows are the issue lists' shared partial (templates/issues/_issue_rows.html,
     # wrapped with the lists), which still prints the type's original name.
     "Dirty Bus Shelter",
-    "Clark & Randolph 1412",
-    "1412",
     "shelter",
     "Ward 42",
-    "Clean the shelter and pick up litter",
     "Swept the glass and emptied the bin.",
     "The bench is broken.",
 }
 
 
 @pytest.fixture
-def adopted(shelter, neighbour, other_neighbour):
-    """The shelter adopted by two neighbours (one shows her name), with a visit that found all
-    good and one that found it needing repair (a report against it); the type is translated."""
+def translated_shelter(shelter):
+    """The shelter, its layer's words and its type's name translated by the city."""
     dirty = shelter.layer.service_types.get()
     dirty.translations = {"name": TYPE_NAMES}
     dirty.save()
+    shelter.layer.translations = LAYER_WORDS
+    shelter.layer.save()
+    return shelter
+
+
+@pytest.fixture
+def adopted(translated_shelter, neighbour, other_neighbour):
+    """The shelter adopted by two neighbours (one shows his name), with a visit that found all
+    good and one that found it needing repair (a report against it)."""
+    shelter = translated_shelter
     mine = services.adopt_asset(asset=shelter, user=neighbour)
     services.adopt_asset(asset=shelter, user=other_neighbour, show_name=True)
     services.log_visit(
@@ -126,7 +140,8 @@ def test_the_adopters_own_pages_have_no_english_left(client, shelter, adopted, n
     assert_no_english_left(client, urls)
 
 
-def test_adopting_and_having_nothing_adopted_have_no_english_left(client, shelter):
+def test_adopting_and_having_nothing_adopted_have_no_english_left(client, translated_shelter):
+    shelter = translated_shelter
     from tests.factories import make_user
 
     client.force_login(make_user("newcomer@example.org", email_verified=True))
@@ -134,15 +149,16 @@ def test_adopting_and_having_nothing_adopted_have_no_english_left(client, shelte
     assert_no_english_left(client, [adopt, reverse("issues:my_adoptions")])
 
 
-def test_a_refused_form_and_the_thank_you_are_translated(client, shelter, neighbour):
+def test_a_refused_form_and_the_thank_you_are_translated(client, translated_shelter, neighbour):
+    shelter = translated_shelter
     client.force_login(neighbour)
     adopt = reverse("issues:adopt", args=[shelter.layer.slug, shelter.source_id])
     refused = client.post(adopt, {}, HTTP_ACCEPT_LANGUAGE="es")
     assert refused.status_code == 400 and "Este campo es obligatorio" in refused.content.decode()
     done = client.post(adopt, {"agree": "on"}, HTTP_ACCEPT_LANGUAGE="es", follow=True)
     html = done.content.decode()
-    assert "Gracias: ahora usted cuida este elemento (bus shelter)." in html
-    assert "Usted lo cuida:" in html
+    assert "Gracias: ahora usted cuida este elemento (marquesina)." in html
+    assert "Usted lo cuida: Limpiar la marquesina y recoger la basura" in html
 
 
 def test_the_words_of_the_pages_are_filled_in(client, shelter, adopted):
@@ -153,12 +169,12 @@ def test_the_words_of_the_pages_are_filled_in(client, shelter, adopted):
     assert TYPE_NAMES["es"] in asset and "un vecino" in asset and "Omar" in asset
     assert re.search(r'aviso <span class="request-id">[0-9A-Z-]+</span>', asset)
     layer = get(client, reverse("issues:asset_layer", args=[slug]), "es")
-    assert "1 elemento (bus shelter)" in layer
+    assert "1 elemento (marquesina)" in layer and "<h1>Marquesinas</h1>" in layer
     assert "una visita cada 30 días" in layer
     # The map's phrases, with their {count} left for the script to fill.
-    assert 'data-cluster="Bus shelters: {count}; adoptados: {adopted}.' in layer
+    assert 'data-cluster="Marquesinas: {count}; adoptados: {adopted}.' in layer
     wards = get(client, reverse("issues:asset_wards", args=[slug]), "ar")
-    assert "المتبنّى: 1 من أصل مرفق واحد (bus shelter)." in wards
+    assert "المتبنّى: 1 من أصل مرفق واحد (مظلة)." in wards
     polish = get(client, reverse("issues:asset_wards", args=[slug]), "pl")
     assert "w ostatnich 30 dniach" in polish
 
@@ -265,3 +281,27 @@ def test_what_residents_wrote_stays_as_written_in_a_feed(client, shelter, adopte
     assert language == "ar" and head[0] == "طلبات جديدة: المدينة كلها"
     assert all(entry.startswith(TYPE_NAMES["ar"]) for entry in entries)
     assert "Glass smashed near the bench" in response.content.decode()
+
+
+def test_the_workbench_edits_a_layers_words_in_each_language(shelters):
+    from issues.admin.assets import AssetLayerForm
+
+    data = {
+        "name": "Bus shelters",
+        "slug": shelters.slug,
+        "asset_label": "bus shelter",
+        "asset_label_plural": "bus shelters",
+        "description": "",
+        "adoptable": "on",
+        "max_adopters": 2,
+        "care_task": "Clean the shelter and pick up litter",
+        "care_every_days": 30,
+        "asset_label__es": "marquesina",
+        "asset_label__zh_hans": "候车亭",
+    }
+    form = AssetLayerForm(data, instance=shelters)
+    assert form.is_valid(), form.errors
+    form.save()
+    shelters.refresh_from_db()
+    assert shelters.translations["asset_label"] == {"es": "marquesina", "zh-hans": "候车亭"}
+    assert "name__ar" in AssetLayerForm().fields and "care_task__pl" in AssetLayerForm().fields
