@@ -17,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.text import Truncator
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
@@ -34,6 +34,10 @@ FEED_MAX_AGE = 300
 
 
 STYLESHEET = "feeds/atom.xsl"
+# The words of the page a browser makes of a feed (static/feeds/atom.xsl reads them): an Atom
+# extension element (RFC 4287, section 6), written in the reader's language, which feed readers
+# skip. The stylesheet itself is one static file for every language.
+PAGE_NS = "urn:civicfix:feed-page"
 
 
 class _XmlSafeWriter(SimplerXMLGenerator):
@@ -58,6 +62,33 @@ class StyledAtomFeed(Atom1Feed):
     `stylesheets=[static(STYLESHEET)]` (a syndication Feed: its `stylesheets` attribute)."""
 
     content_type = "application/xml; charset=utf-8"
+
+    def root_attributes(self):
+        attributes = super().root_attributes()
+        attributes["xmlns:page"] = PAGE_NS
+        return attributes
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        handler.startElement(
+            "page:words",
+            {
+                "lang": get_language() or settings.LANGUAGE_CODE,
+                "dir": "rtl" if get_language_bidi() else "ltr",
+            },
+        )
+        words = {
+            "title": _("%(title)s (feed)") % {"title": self.feed["title"]},
+            "intro": _(
+                "This is a feed: copy this page's address into a feed reader to hear about new "
+                "entries. Nothing needs installing to read it here."
+            ),
+            "open": _("Open on the site"),
+            "empty": _("Nothing here yet."),
+        }
+        for name, text in words.items():
+            handler.addQuickElement(f"page:{name}", str(text))
+        handler.endElement("page:words")
 
     def write(self, outfile, encoding):
         handler = _XmlSafeWriter(outfile, encoding, short_empty_elements=True)

@@ -50,3 +50,23 @@ def test_the_layer_maps_words_are_spanish(browser, live_server, shelters):
             assert not any("{count}" in t for t in titles)
     finally:
         context.close()
+
+
+def test_a_feed_opened_in_a_browser_reads_as_a_page_in_the_readers_language(
+    browser, live_server, shelters
+):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ar")
+    context.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    try:
+        tab.goto(f"{live_server.url}/feeds/issues/new/")
+        tab.wait_for_selector("p.callout")
+        assert tab.locator("html").get_attribute("lang") == "ar"
+        assert tab.locator("html").get_attribute("dir") == "rtl"
+        assert tab.locator("h1").inner_text() == "طلبات جديدة: المدينة كلها"
+        assert "انسخ عنوان هذه الصفحة" in tab.locator("p.callout").inner_text()
+        assert tab.locator("main p").last.inner_text() == "لا شيء هنا بعد."
+        assert tab.title() == "طلبات جديدة: المدينة كلها (موجز)"
+    finally:
+        context.close()
