@@ -163,6 +163,17 @@ TRANSLATED = [
     "issues/models/notify.py",
     "issues/models/escalation.py",
     "issues/models/alerts.py",
+    # City assets and adoption, and the feeds (h/assets).
+    "templates/issues/assets/*.html",
+    "issues/views/assets.py",
+    "issues/asset_forms.py",
+    "issues/models/adoption.py",
+    "issues/services/adoption.py",
+    "departments/models/assets.py",
+    "issues/opendata/feeds.py",
+    "issues/opendata/atom.py",
+    "issues/opendata/adoption.py",
+    "issues/opendata/files.py",
 ]
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 
 from departments.models import ServiceType
+from departments.translations import translated
 from issues.forms import MultipleFileField
 from issues.models import VISIT_NOTE_MAX, VisitOutcome
 from issues.photos import prepare_photos
@@ -66,7 +67,7 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, repair_types: list[ServiceType] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.repair_types = {t.service_code: t for t in repair_types}
-        choices = [(code, t.name) for code, t in self.repair_types.items()]
+        choices = [(code, translated(t, "name")) for code, t in self.repair_types.items()]
         self.fields["repair_type"].choices = [("", "—"), *choices] if len(choices) > 1 else choices
         if not choices:
             del self.fields["repair_type"]

@@ -17,22 +17,25 @@ class AssetLayer(SlugFromName):
     the adoption terms (how many adopters an asset may have, the care task and its rhythm) are
     the layer's, agreed to by each adopter when they adopt."""
 
-    name = models.CharField(max_length=120, unique=True)
-    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
     asset_label = models.CharField(
         _("one asset is called"), max_length=60, help_text=_("Singular, e.g. “street light”.")
     )
     asset_label_plural = models.CharField(
         _("several are called"), max_length=60, help_text=_("e.g. “street lights”.")
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(_("description"), blank=True)
     adoptable = models.BooleanField(
-        default=False, help_text=_("Residents may adopt its assets and look after them.")
+        _("adoptable"),
+        default=False,
+        help_text=_("Residents may adopt its assets and look after them."),
     )
     max_adopters = models.PositiveSmallIntegerField(
         _("adopters per asset"), default=1, help_text=_("How many people may adopt one asset.")
     )
     care_task = models.CharField(
+        _("care task"),
         max_length=255,
         blank=True,
         help_text=_("What an adopter agrees to do, e.g. “Clean the shelter and pick up litter”."),
@@ -42,10 +45,15 @@ class AssetLayer(SlugFromName):
         default=30,
         help_text=_("An adopter is reminded when a visit is due."),
     )
+    # The city's words in other languages (name, labels, description, care task), beside the
+    # original (departments/translations.py).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("asset layer")
+        verbose_name_plural = _("asset layers")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_adopters__gte=1), name="assetlayer_max_adopters_1"
@@ -69,29 +77,45 @@ class AssetQuerySet(models.QuerySet):
 class Asset(models.Model):
     """One asset of a layer: a stop, a pole, a hydrant, where it is and what the source says."""
 
-    layer = models.ForeignKey(AssetLayer, on_delete=models.CASCADE, related_name="assets")
+    layer = models.ForeignKey(
+        AssetLayer, on_delete=models.CASCADE, related_name="assets", verbose_name=_("layer")
+    )
     source_id = models.CharField(
         _("id"), max_length=64, help_text=_("The asset's id in the city's inventory.")
     )
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=64, blank=True)
-    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=64, blank=True)
+    latitude = models.FloatField(
+        _("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
     ward = models.ForeignKey(
-        Ward, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
+        Ward,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assets",
+        verbose_name=_("ward"),
     )
     attributes = models.JSONField(
-        default=dict, blank=True, help_text=_("Everything else the source file says about it.")
+        _("attributes"),
+        default=dict,
+        blank=True,
+        help_text=_("Everything else the source file says about it."),
     )
     # Kept by the adoption services (issues/services/adoption.py) under the asset's row lock:
     # maps and ward figures read it without a join, and it is what the per-asset limit checks.
-    adopter_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    adopter_count = models.PositiveSmallIntegerField(_("adopters"), default=0, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = AssetQuerySet.as_manager()
 
     class Meta:
         ordering = ["layer", "source_id"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
         indexes = [
             # The nearest assets to a pin and a layer's map read a box of one layer from here;
             # with the adopter count included, the map's clusters never touch the table

@@ -15,27 +15,45 @@ from django.utils.translation import ngettext
 from accounts import roles
 from departments.asset_cells import rebuild_layer_cells
 from departments.models import Asset, AssetLayer
+from departments.translations import add_translation_fields, translated_field_names
 from issues import services
 from issues.admin.catalogue import CatalogueAdmin
 from issues.admin.records import AdminOnly
 from issues.models import Adoption
 
 
+@add_translation_fields
+class AssetLayerForm(forms.ModelForm):
+    """The layer's words in the other languages beside each (departments/translations.py)."""
+
+    class Meta:
+        model = AssetLayer
+        fields = [
+            "name",
+            "slug",
+            "asset_label",
+            "asset_label_plural",
+            "description",
+            "adoptable",
+            "max_adopters",
+            "care_task",
+            "care_every_days",
+        ]
+        translated_fields = [
+            "name",
+            "asset_label",
+            "asset_label_plural",
+            "description",
+            "care_task",
+        ]
+
+
 @admin.register(AssetLayer)
 class AssetLayerAdmin(CatalogueAdmin):
     list_display = ["name", "slug", "asset_label", "adoptable", "max_adopters", "asset_count"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = [
-        "name",
-        "slug",
-        "asset_label",
-        "asset_label_plural",
-        "description",
-        "adoptable",
-        "max_adopters",
-        "care_task",
-        "care_every_days",
-    ]
+    form = AssetLayerForm
+    fields = translated_field_names(AssetLayerForm, AssetLayerForm.Meta.fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_assets=Count("assets"))

@@ -30,11 +30,20 @@ class Adopter(models.Model):
     chose so; otherwise every page and download calls them "a neighbour"."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="adopter"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="adopter",
+        verbose_name=_("account"),
     )
-    public_id = models.CharField(max_length=12, unique=True, default=new_adopter_id, editable=False)
+    public_id = models.CharField(
+        _("public id"), max_length=12, unique=True, default=new_adopter_id, editable=False
+    )
     show_name = models.BooleanField(_("show my name on the assets I adopt"), default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("adopter")
+        verbose_name_plural = _("adopters")
 
     def __str__(self) -> str:
         return f"adopter {self.public_id}"
@@ -62,31 +71,45 @@ class Adoption(models.Model):
     rhythm. A visit due and not logged earns one reminder per due date."""
 
     asset = models.ForeignKey(
-        "departments.Asset", on_delete=models.CASCADE, related_name="adoptions"
+        "departments.Asset",
+        on_delete=models.CASCADE,
+        related_name="adoptions",
+        verbose_name=_("asset"),
     )
-    adopter = models.ForeignKey(Adopter, on_delete=models.CASCADE, related_name="adoptions")
-    care_task = models.CharField(max_length=255)
-    every_days = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField(default=timezone.now)
-    next_due_at = models.DateTimeField(help_text=_("When the next visit is due."))
+    adopter = models.ForeignKey(
+        Adopter, on_delete=models.CASCADE, related_name="adoptions", verbose_name=_("adopter")
+    )
+    care_task = models.CharField(_("care task"), max_length=255)
+    every_days = models.PositiveSmallIntegerField(_("visit every (days)"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    next_due_at = models.DateTimeField(
+        _("next visit due"), help_text=_("When the next visit is due.")
+    )
     send_reminders = models.BooleanField(
-        default=True, help_text=_("Off when the adopter used the reminder's unsubscribe link.")
+        _("send reminders"),
+        default=True,
+        help_text=_("Off when the adopter used the reminder's unsubscribe link."),
     )
-    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("ended by"),
     )
-    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
-    end_note = models.CharField(max_length=255, blank=True)
+    end_reason = models.CharField(
+        _("how it ended"), max_length=20, choices=EndReason.choices, blank=True
+    )
+    end_note = models.CharField(_("why it ended"), max_length=255, blank=True)
 
     objects = AdoptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        verbose_name = _("adoption")
+        verbose_name_plural = _("adoptions")
         indexes = [
             # The reminder job reads the active adoptions whose visit is due.
             models.Index(
@@ -135,22 +158,31 @@ class VisitOutcome(models.TextChoices):
 class Visit(models.Model):
     """An adopter's visit, with an optional note and photo. "Needs repair" made `issue`."""
 
-    adoption = models.ForeignKey(Adoption, on_delete=models.CASCADE, related_name="visits")
-    visited_at = models.DateTimeField(default=timezone.now)
-    outcome = models.CharField(max_length=20, choices=VisitOutcome.choices)
-    note = models.TextField(blank=True, validators=[MaxLengthValidator(VISIT_NOTE_MAX)])
-    image = models.ImageField(
-        upload_to=photo_path, width_field="width", height_field="height", blank=True
+    adoption = models.ForeignKey(
+        Adoption, on_delete=models.CASCADE, related_name="visits", verbose_name=_("adoption")
     )
-    thumbnail = models.ImageField(upload_to=thumbnail_path, blank=True)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
+    visited_at = models.DateTimeField(_("visited"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=VisitOutcome.choices)
+    note = models.TextField(_("note"), blank=True, validators=[MaxLengthValidator(VISIT_NOTE_MAX)])
+    image = models.ImageField(
+        _("photo"), upload_to=photo_path, width_field="width", height_field="height", blank=True
+    )
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=thumbnail_path, blank=True)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
     issue = models.ForeignKey(
-        Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="visits"
+        Issue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("repair report"),
     )
 
     class Meta:
         ordering = ["-visited_at", "-id"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
         indexes = [models.Index(fields=["adoption", "visited_at"], name="visit_adoption_at")]
         constraints = [
             models.CheckConstraint(

@@ -13,9 +13,11 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.utils.cache import patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.text import Truncator
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
@@ -23,6 +25,7 @@ from django.views.decorators.http import require_safe
 from accounts.text import xml_safe
 from departments.geo import bbox_around, distance_m
 from departments.models import ServiceType
+from departments.translations import translated
 from issues import selectors
 from issues.models import ALERT_RADIUS_MAX_M, ALERT_RADIUS_MIN_M, AreaAlert, Issue
 
@@ -31,6 +34,10 @@ FEED_MAX_AGE = 300
 
 
 STYLESHEET = "feeds/atom.xsl"
+# The words of the page a browser makes of a feed (static/feeds/atom.xsl reads them): an Atom
+# extension element (RFC 4287, section 6), written in the reader's language, which feed readers
+# skip. The stylesheet itself is one static file for every language.
+PAGE_NS = "urn:civicfix:feed-page"
 
 
 class _XmlSafeWriter(SimplerXMLGenerator):
@@ -56,6 +63,33 @@ class StyledAtomFeed(Atom1Feed):
 
     content_type = "application/xml; charset=utf-8"
 
+    def root_attributes(self):
+        attributes = super().root_attributes()
+        attributes["xmlns:page"] = PAGE_NS
+        return attributes
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        handler.startElement(
+            "page:words",
+            {
+                "lang": get_language() or settings.LANGUAGE_CODE,
+                "dir": "rtl" if get_language_bidi() else "ltr",
+            },
+        )
+        words = {
+            "title": _("%(title)s (feed)") % {"title": self.feed["title"]},
+            "intro": _(
+                "This is a feed: copy this page's address into a feed reader to hear about new "
+                "entries. Nothing needs installing to read it here."
+            ),
+            "open": _("Open on the site"),
+            "empty": _("Nothing here yet."),
+        }
+        for name, text in words.items():
+            handler.addQuickElement(f"page:{name}", str(text))
+        handler.endElement("page:words")
+
     def write(self, outfile, encoding):
         handler = _XmlSafeWriter(outfile, encoding, short_empty_elements=True)
         handler.startDocument()
@@ -80,7 +114,8 @@ def _feed(request, *, title: str, subtitle: str, link: str) -> StyledAtomFeed:
         link=_absolute(link),
         description=subtitle,
         subtitle=subtitle,
-        language=settings.LANGUAGE_CODE,
+        # The feed's words are in the reader's language (what residents wrote stays as written).
+        language=get_language() or settings.LANGUAGE_CODE,
         author_name=settings.SITE_NAME,
         feed_url=_absolute(request.get_full_path()),
         feed_guid=_absolute(request.get_full_path()),
@@ -92,22 +127,32 @@ def _respond(feed: StyledAtomFeed) -> HttpResponse:
     response = HttpResponse(content_type=StyledAtomFeed.content_type)
     feed.write(response, "utf-8")
     response["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"
+    # Its titles follow the reader's language (Accept-Language, or the language cookie): a
+    # shared cache in front must keep one copy per language.
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
     return response
 
 
 def _issue_entries(feed: StyledAtomFeed, issues) -> None:
     for issue in issues:
         where = issue.address or _("a point on the map")
+        type_name = translated(issue.service_type, "name")
         feed.add_item(
-            title=f"[{issue.public_id}] {issue.service_type.name}: {where} "
-            f"({issue.get_status_display()})",
+            # Translators: a feed entry's title, e.g. "[K7M2-9QXR] Pothole: 121 N LaSalle St (open)".
+            title=_("[%(id)s] %(type)s: %(where)s (%(status)s)")
+            % {
+                "id": issue.public_id,
+                "type": type_name,
+                "where": where,
+                "status": issue.get_status_display(),
+            },
             link=_absolute(issue.get_absolute_url()),
             unique_id=_absolute(issue.get_absolute_url()),
             # Atom summaries are HTML to a reader: what a reporter typed is escaped.
             description=linebreaks(escape(Truncator(issue.description).chars(500))),
             pubdate=issue.requested_at,
             updateddate=issue.updated_at,
-            categories=[issue.service_type.name, issue.get_status_display()],
+            categories=[type_name, str(issue.get_status_display())],
         )
 
 
@@ -136,7 +181,7 @@ def issue_feed(request, public_id: str):
     feed = _feed(
         request,
         title=_("%(type)s %(id)s: its history")
-        % {"type": issue.service_type.name, "id": issue.public_id},
+        % {"type": translated(issue.service_type, "name"), "id": issue.public_id},
         subtitle=issue.address or _("a point on the map"),
         link=issue.get_absolute_url(),
     )

@@ -13,6 +13,7 @@ from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 
 from departments.models import ServiceType, Ward
+from departments.translations import translated
 from issues import selectors
 from issues.models import Issue, Status, resolution_text
 from issues.opendata.atom import STYLESHEET, StyledAtomFeed
@@ -30,7 +31,7 @@ class Scope:
         if self.ward:
             return str(self.ward)
         if self.service_type:
-            return self.service_type.name
+            return translated(self.service_type, "name")
         return _("all of the city")
 
     @property
@@ -92,10 +93,15 @@ class IssueFeed(Feed):
 
     def item_title(self, issue: Issue) -> str:
         where = issue.address or (str(issue.ward) if issue.ward_id else "")
-        status = Status(issue.status).label
+        words = {
+            "type": translated(issue.service_type, "name"),
+            "where": where,
+            "status": Status(issue.status).label,
+        }
         if where:
-            return f"{issue.service_type.name}, {where} ({status})"
-        return f"{issue.service_type.name} ({status})"
+            # Translators: a feed entry's title, e.g. "Pothole in Street, 121 N LaSalle St (open)".
+            return _("%(type)s, %(where)s (%(status)s)") % words
+        return _("%(type)s (%(status)s)") % words
 
     def item_description(self, issue: Issue) -> str:
         # Atom summaries are HTML: user text is escaped here, so nothing a reporter types is markup.
@@ -113,7 +119,7 @@ class IssueFeed(Feed):
             parts.append(
                 format_html(
                     "<p><strong>{}</strong> {}</p>",
-                    _("Official update from %(d)s:") % {"d": issue.department.name},
+                    _("Official update from %(d)s:") % {"d": translated(issue.department, "name")},
                     issue.status_notes,
                 )
             )
@@ -137,7 +143,7 @@ class IssueFeed(Feed):
         return issue.updated_at
 
     def item_categories(self, issue: Issue) -> list[str]:
-        categories = [issue.service_type.name]
+        categories = [translated(issue.service_type, "name")]
         if issue.ward_id:
             categories.append(str(issue.ward))
         return categories

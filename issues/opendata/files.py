@@ -38,6 +38,7 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.utils.translation import ngettext
 
 from issues.filters import IssueFilters
 from issues.opendata import exports
@@ -186,9 +187,13 @@ def _unpacked(handle) -> Iterator[bytes]:
 
 
 def being_built() -> HttpResponse:
+    message = ngettext(
+        "This download is large, so it is being prepared as a file. Try again in %(n)s second.",
+        "This download is large, so it is being prepared as a file. Try again in %(n)s seconds.",
+        RETRY_AFTER_SECONDS,
+    ) % {"n": RETRY_AFTER_SECONDS}
     response = HttpResponse(
-        "This download is large, so it is being prepared as a file. "
-        f"Try again in {RETRY_AFTER_SECONDS} seconds.\n",
+        f"{message}\n",
         status=503,
         content_type="text/plain; charset=utf-8",
     )

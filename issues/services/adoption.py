@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts import roles
 from departments.asset_cells import count_adoption_change
 from departments.models import Asset, ServiceType
+from departments.translations import translated
 from issues.models import (
     VISIT_NOTE_MAX,
     Adopter,
@@ -59,7 +60,7 @@ def adopt_asset(*, asset: Asset, user, show_name: bool | None = None) -> Adoptio
     with transaction.atomic():
         locked = _lock_asset(asset)
         layer = locked.layer
-        label = layer.asset_label
+        label = translated(layer, "asset_label")
         if not layer.adoptable:
             raise ValidationError({"asset": _("A %(label)s cannot be adopted.") % {"label": label}})
         adopter, _created = Adopter.objects.get_or_create(user=user)

@@ -24,6 +24,7 @@ from departments.selectors import (
     asset_map_features,
     service_type_with_layer,
 )
+from departments.translations import translated
 from issues import selectors, services
 from issues.asset_forms import AdoptForm, GiveUpForm, VisitForm
 from issues.forms import ViewportError, parse_viewport
@@ -60,7 +61,7 @@ def check_asset_choice(form, choice: selectors.AssetChoice) -> bool:
     asset of the type's layer (an old page, a hand-made request)."""
     if not choice.unknown:
         return True
-    label = choice.layer.asset_label
+    label = translated(choice.layer, "asset_label")
     form.add_error(
         None,
         _("There is no %(label)s “%(id)s”: pick one from the list.")
@@ -195,7 +196,7 @@ def adopt(request, layer: str, source_id: str):
             messages.success(
                 request,
                 _("Thank you: you look after this %(label)s now.")
-                % {"label": asset.layer.asset_label},
+                % {"label": translated(asset.layer, "asset_label")},
             )
             return redirect("issues:asset", asset.layer.slug, asset.source_id)
     status = 400 if form.is_bound else 200

@@ -1,6 +1,8 @@
 /* An asset layer's map: its assets for the visible box (clusters when zoomed out, each saying how
  * many are adopted), coloured adopted or available, each linking to its page. The list under the
- * map is the same information without JavaScript. */
+ * map is the same information without JavaScript. Every word comes from the page (the map's
+ * data- attributes, in the reader's language): whole phrases with {count} and {adopted} in them,
+ * so each language orders its own sentence. */
 (function () {
   "use strict";
   var config = CivicMap.readConfig();
@@ -17,6 +19,12 @@
 
   var escapeHtml = CivicMap.escapeHtml;
 
+  function fill(phrase, values) {
+    return phrase.replace(/\{(\w+)\}/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
+
   function draw(data) {
     layer.clearLayers();
     data.features.forEach(function (f) {
@@ -24,7 +32,7 @@
       var p = f.properties;
       if (p.cluster) {
         var size = Math.min(60, 26 + Math.round(Math.log(p.count) * 6));
-        var title = p.count + " " + words.assets + (adoptable ? ", " + p.adopted + " " + words.adopted : "") + " – " + words.zoomIn;
+        var title = fill(words.cluster, { count: p.count, adopted: p.adopted });
         var cluster = L.marker([lat, lng], {
           icon: L.divIcon({ className: "", html: '<div class="cluster-icon cluster-icon--asset" style="width:' + size + "px;height:" + size + 'px">' + p.count + "</div>", iconSize: [size, size] }),
           title: title, alt: title, keyboard: true
@@ -36,7 +44,7 @@
         cluster.addTo(layer);
         return;
       }
-      var state = p.adopters > 0 ? (p.available ? words.adopted + ", " + words.available : words.full) : words.available;
+      var state = p.adopters > 0 ? (p.available ? words.room : words.full) : words.available;
       L.circleMarker([lat, lng], {
         radius: 7, weight: 2, color: "#fff", fillOpacity: 0.95,
         fillColor: p.adopters > 0 ? COLOURS.adopted : COLOURS.available
@@ -44,7 +52,7 @@
         escapeHtml(p.id) + (adoptable ? " · " + escapeHtml(state) : "")).addTo(layer);
     });
     if (status && !element.classList.contains("map--no-tiles")) {
-      status.textContent = data.properties.count + " " + words.assets;
+      status.textContent = fill(words.count, { count: data.properties.count });
     }
     element.setAttribute("data-loaded", data.features.length);
   }
