@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import roles
 from accounts.adminbase import OfferedFiltersOnly
@@ -37,7 +38,7 @@ class UserAdmin(OfferedFiltersOnly, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
-            "Profile",
+            _("Profile"),
             {
                 "fields": (
                     "display_name",
@@ -48,8 +49,8 @@ class UserAdmin(OfferedFiltersOnly, DjangoUserAdmin):
                 )
             },
         ),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["roles_held"]
@@ -154,4 +155,7 @@ class ApiKeyAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     @admin.action(description=_("Deactivate the selected keys"), permissions=["change"])
     def deactivate_keys(self, request, queryset):
         count = queryset.filter(active=True).update(active=False)
-        self.message_user(request, _("%(n)d key(s) deactivated.") % {"n": count})
+        self.message_user(
+            request,
+            ngettext("%(n)d key deactivated.", "%(n)d keys deactivated.", count) % {"n": count},
+        )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup, NotRegistered
@@ -27,6 +28,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # The lookups Django's own field filters write into their links: BooleanFieldListFilter and
@@ -34,6 +37,15 @@ from django.utils.translation import gettext_lazy as _
 # `__isnull`), EmptyFieldListFilter (`__isempty`), DateFieldListFilter (`__gte`, `__lt`,
 # `__isnull`), AllValuesFieldListFilter.
 FIELD_FILTER_LOOKUPS = frozenset({"exact", "isnull", "isempty", "gte", "lt", "in"})
+
+
+# The workbench's titles (config/urls.py sets them on the admin site), in the reader's language:
+# lazy, since the site is set up once, before anyone's language is known.
+SITE_HEADER = lazy(
+    lambda: gettext("%(site)s staff workbench") % {"site": settings.SITE_NAME}, str
+)()
+SITE_TITLE = lazy(lambda: gettext("%(site)s staff") % {"site": settings.SITE_NAME}, str)()
+INDEX_TITLE = _("Work queues")
 
 
 def field_filter_paths(model_admin, request) -> list[str]:

@@ -17,9 +17,9 @@ handler400 = "config.errors.bad_request"
 handler403 = "config.errors.permission_denied"
 handler404 = "config.errors.page_not_found"
 
-admin.site.site_header = f"{settings.SITE_NAME} staff workbench"
-admin.site.site_title = f"{settings.SITE_NAME} staff"
-admin.site.index_title = "Work queues"
+admin.site.site_header = accounts.adminbase.SITE_HEADER  # translated, with the site name
+admin.site.site_title = accounts.adminbase.SITE_TITLE
+admin.site.index_title = accounts.adminbase.INDEX_TITLE
 # The admin's sign-in page is under the same growing delay as the site's (accounts/ratelimit.py).
 admin.site.login_form = AdminSignInForm
 

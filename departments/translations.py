@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -95,7 +96,8 @@ def add_translation_fields(form_class: type[forms.ModelForm]) -> type[forms.Mode
         long_text = model_field.get_internal_type() == "TextField"
         for code, language in other_languages():
             fields[field_name(name, code)] = forms.CharField(
-                label=f"{model_field.verbose_name} ({language})",
+                # Lazy: the field is built once, its label read in each reader's language.
+                label=format_lazy("{} ({})", model_field.verbose_name, language),
                 required=False,
                 max_length=getattr(model_field, "max_length", None),
                 widget=forms.Textarea(attrs={"rows": 2, "lang": code})

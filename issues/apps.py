@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IssuesConfig(AppConfig):
     name = "issues"
+    verbose_name = _("Issues")  # the workbench's menu, in the reader's language
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

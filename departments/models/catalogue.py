@@ -23,13 +23,17 @@ class SlugFromName(models.Model):
 class Department(SlugFromName):
     """A city department that works a queue of issues (Streets and Sanitation, Water, ...)."""
 
-    name = models.CharField(max_length=120, unique=True)
-    slug = models.SlugField(max_length=120, unique=True)
-    contact_email = models.EmailField(blank=True)
+    name = models.CharField(max_length=120, unique=True, verbose_name=_("name"))
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    contact_email = models.EmailField(blank=True, verbose_name=_("contact email"))
     notify_new_issues = models.BooleanField(
-        default=True, help_text=_("Email the contact address about new and transferred issues.")
+        default=True,
+        help_text=_("Email the contact address about new and transferred issues."),
+        verbose_name=_("notify new issues"),
     )
-    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="departments", blank=True, verbose_name=_("staff")
+    )
     # Overdue escalation (issues/notify/escalations.py) mails them once an issue has stayed
     # overdue for `escalate_after_hours` more; they also edit the department's routing rules and
     # teams (accounts/roles.py), besides the site's admins.
@@ -38,6 +42,7 @@ class Department(SlugFromName):
         related_name="supervised_departments",
         blank=True,
         help_text=_("Emailed when an issue stays overdue past the escalation delay."),
+        verbose_name=_("supervisors"),
     )
     escalate_after_hours = models.PositiveIntegerField(
         _("escalate to supervisors after (hours overdue)"),
@@ -61,6 +66,8 @@ class Department(SlugFromName):
     translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -83,15 +90,20 @@ class ServiceTypeQuerySet(models.QuerySet):
 class ServiceType(models.Model):
     """An Open311 service: the kind of problem a resident reports."""
 
-    service_code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    group = models.CharField(max_length=80, blank=True)
-    keywords = models.CharField(max_length=255, blank=True, help_text=_("Comma-separated."))
-    department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="service_types"
+    service_code = models.CharField(max_length=64, unique=True, verbose_name=_("service code"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    group = models.CharField(max_length=80, blank=True, verbose_name=_("group"))
+    keywords = models.CharField(
+        max_length=255, blank=True, help_text=_("Comma-separated."), verbose_name=_("keywords")
     )
-    active = models.BooleanField(default=True)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="service_types",
+        verbose_name=_("department"),
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     sla_hours = models.PositiveIntegerField(
         _("expected response time (hours)"),
         null=True,
@@ -99,7 +111,10 @@ class ServiceType(models.Model):
         help_text=_("An issue of this type is overdue this many hours after it was reported."),
     )
     service_notice = models.CharField(
-        max_length=255, blank=True, help_text=_("Shown to the reporter after submitting (Open311).")
+        max_length=255,
+        blank=True,
+        help_text=_("Shown to the reporter after submitting (Open311)."),
+        verbose_name=_("service notice"),
     )
     # Safety (issue 20): what a resident reads as soon as they choose the type, before typing.
     notice = models.TextField(
@@ -127,8 +142,10 @@ class ServiceType(models.Model):
         default="public",
     )
     # Hotspot alerts: at least N reports of this type within R metres over the last 7 days.
-    hotspot_min_reports = models.PositiveSmallIntegerField(default=5)
-    hotspot_radius_m = models.PositiveIntegerField(default=150)
+    hotspot_min_reports = models.PositiveSmallIntegerField(
+        default=5, verbose_name=_("hotspot min reports")
+    )
+    hotspot_radius_m = models.PositiveIntegerField(default=150, verbose_name=_("hotspot radius m"))
     asset_layer = models.ForeignKey(
         "AssetLayer",
         on_delete=models.SET_NULL,
@@ -136,6 +153,7 @@ class ServiceType(models.Model):
         blank=True,
         related_name="service_types",
         help_text=_("Reports of this type name one of the layer's assets (a light, a stop)."),
+        verbose_name=_("asset layer"),
     )
     confirm_anonymous = models.BooleanField(
         _("anonymous reports need an emailed confirmation"),
@@ -160,6 +178,8 @@ class ServiceType(models.Model):
     objects = ServiceTypeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("service type")
+        verbose_name_plural = _("service types")
         ordering = ["group", "name"]
         constraints = [
             models.CheckConstraint(
@@ -201,25 +221,43 @@ class ServiceAttribute(models.Model):
     """An Open311 attribute of a service type: one question asked when reporting."""
 
     service_type = models.ForeignKey(
-        ServiceType, on_delete=models.CASCADE, related_name="attributes"
+        ServiceType,
+        on_delete=models.CASCADE,
+        related_name="attributes",
+        verbose_name=_("service type"),
     )
-    code = models.CharField(max_length=64)
-    order = models.PositiveIntegerField(default=1)
-    description = models.CharField(max_length=255, help_text=_("The question shown to the person."))
-    datatype = models.CharField(max_length=20, choices=AttributeDatatype.choices)
-    datatype_description = models.CharField(max_length=255, blank=True)
-    required = models.BooleanField(default=False)
+    code = models.CharField(max_length=64, verbose_name=_("code"))
+    order = models.PositiveIntegerField(default=1, verbose_name=_("order"))
+    description = models.CharField(
+        max_length=255,
+        help_text=_("The question shown to the person."),
+        verbose_name=_("description"),
+    )
+    datatype = models.CharField(
+        max_length=20, choices=AttributeDatatype.choices, verbose_name=_("datatype")
+    )
+    datatype_description = models.CharField(
+        max_length=255, blank=True, verbose_name=_("datatype description")
+    )
+    required = models.BooleanField(default=False, verbose_name=_("required"))
     variable = models.BooleanField(
-        default=True, help_text=_("False: informational only, no answer is asked for.")
+        default=True,
+        help_text=_("False: informational only, no answer is asked for."),
+        verbose_name=_("variable"),
     )
     values = models.JSONField(
-        default=list, blank=True, help_text=_('For lists: [{"key": "...", "name": "..."}, ...]')
+        default=list,
+        blank=True,
+        help_text=_('For lists: [{"key": "...", "name": "..."}, ...]'),
+        verbose_name=_("values"),
     )
     # The question and its answers in other languages: {"description": {"es": ...},
     # "choice:<key>": {"es": ...}} (departments/translations.py).
     translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         ordering = ["service_type", "order"]
         constraints = [
             models.UniqueConstraint(fields=["service_type", "code"], name="attribute_code_unique"),
@@ -266,16 +304,21 @@ class ResponseTemplate(models.Model):
         null=True,
         blank=True,
         help_text=_("Leave empty to offer this template to every department."),
+        verbose_name=_("department"),
     )
-    title = models.CharField(max_length=120)
+    title = models.CharField(max_length=120, verbose_name=_("title"))
     body = models.TextField(
         help_text=_(
             "Placeholders: {request_id}, {service_type}, {address}, {department}, filled in "
             "for each issue."
-        )
+        ),
+        verbose_name=_("body"),
     )
     status = models.CharField(
-        max_length=20, blank=True, help_text=_("The status this template is meant for, if any.")
+        max_length=20,
+        blank=True,
+        help_text=_("The status this template is meant for, if any."),
+        verbose_name=_("status"),
     )
     # Scoped by type: "A crew filled this pothole" is offered for potholes only, never for a
     # graffiti report (issue 16).
@@ -286,12 +329,15 @@ class ResponseTemplate(models.Model):
         blank=True,
         related_name="response_templates",
         help_text=_("Leave empty to offer this template for every type of the department."),
+        verbose_name=_("service type"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     # The city's words in other languages, beside the original (departments/translations.py).
     translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("response template")
+        verbose_name_plural = _("response templates")
         ordering = ["title"]
 
     def __str__(self) -> str:

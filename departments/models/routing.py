@@ -32,10 +32,15 @@ class Team(models.Model):
     member after them (by id), so people joining or leaving never reshuffle the turn."""
 
     department = models.ForeignKey(
-        "departments.Department", on_delete=models.CASCADE, related_name="teams"
+        "departments.Department",
+        on_delete=models.CASCADE,
+        related_name="teams",
+        verbose_name=_("department"),
     )
-    name = models.CharField(max_length=120)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
     last_assigned = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -43,9 +48,12 @@ class Team(models.Model):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("last assigned"),
     )
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["department__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["department", "name"], name="team_name_per_department")
@@ -68,26 +76,35 @@ class RoutingRule(models.Model):
     order and the first that matches wins, so the more specific rules go first."""
 
     department = models.ForeignKey(
-        "departments.Department", on_delete=models.CASCADE, related_name="routing_rules"
+        "departments.Department",
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        verbose_name=_("department"),
     )
     name = models.CharField(
-        max_length=120, help_text=_("Shown in the issue's timeline: “Potholes in wards 1-5”.")
+        max_length=120,
+        help_text=_("Shown in the issue's timeline: “Potholes in wards 1-5”."),
+        verbose_name=_("name"),
     )
     position = models.PositiveIntegerField(
-        default=100, help_text=_("Rules are tried from the lowest number up; the first match wins.")
+        default=100,
+        help_text=_("Rules are tried from the lowest number up; the first match wins."),
+        verbose_name=_("position"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     service_types = models.ManyToManyField(
         "departments.ServiceType",
         related_name="routing_rules",
         blank=True,
         help_text=_("Empty: every type of the department."),
+        verbose_name=_("service types"),
     )
     wards = models.ManyToManyField(
         "departments.Ward",
         related_name="routing_rules",
         blank=True,
         help_text=_("Empty, with no area either: anywhere in the city."),
+        verbose_name=_("wards"),
     )
     area = models.JSONField(
         _("drawn area"),
@@ -105,6 +122,7 @@ class RoutingRule(models.Model):
         blank=True,
         related_name="rules",
         help_text=_("Its members take the issues in turn."),
+        verbose_name=_("team"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -120,11 +138,14 @@ class RoutingRule(models.Model):
         choices=Priority.choices,
         blank=True,
         help_text=_("Set on the issues it matches; empty leaves the priority as it is."),
+        verbose_name=_("priority"),
     )
 
     objects = RoutingRuleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
         ordering = ["department__name", "position", "pk"]
 
     def __str__(self) -> str:

@@ -18,18 +18,25 @@ class UpstreamEndpoint(models.Model):
     """The city's own 311 system (its CRM or work-order system) as a GeoReport v2 server that
     reports are sent on to and updates are heard back from (issues/upstream/, docs/open311.md)."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120, unique=True, verbose_name=_("name"))
     base_url = models.URLField(
         _("GeoReport v2 base URL"),
         max_length=300,
         help_text=_("Where services.json lives, e.g. https://311.city.gov/open311/v2/"),
     )
-    jurisdiction_id = models.CharField(max_length=120, blank=True)
+    jurisdiction_id = models.CharField(
+        max_length=120, blank=True, verbose_name=_("jurisdiction id")
+    )
     # Encrypted with a key derived from SECRET_KEY (departments/secrets.py); the admin only ever
     # writes it, and shows whether one is set.
-    api_key_encrypted = models.TextField(blank=True, editable=False)
+    api_key_encrypted = models.TextField(
+        blank=True, editable=False, verbose_name=_("api key encrypted")
+    )
     format = models.CharField(
-        max_length=4, choices=UpstreamFormat.choices, default=UpstreamFormat.JSON
+        max_length=4,
+        choices=UpstreamFormat.choices,
+        default=UpstreamFormat.JSON,
+        verbose_name=_("format"),
     )
     share_contact_details = models.BooleanField(
         _("send the reporter's contact details"),
@@ -54,12 +61,18 @@ class UpstreamEndpoint(models.Model):
             "requests, by the ids of the reports sent there."
         ),
     )
-    timeout_seconds = models.PositiveSmallIntegerField(default=20)
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=20, verbose_name=_("timeout seconds")
+    )
     active = models.BooleanField(
-        default=True, help_text=_("Off: nothing is sent or fetched; reports wait in the outbox.")
+        default=True,
+        help_text=_("Off: nothing is sent or fetched; reports wait in the outbox."),
+        verbose_name=_("active"),
     )
 
     class Meta:
+        verbose_name = _("city system")
+        verbose_name_plural = _("city systems")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -96,7 +109,10 @@ class ServiceTypeUpstream(models.Model):
     SYNC_FIELDS = ("name", "description", "group", "keywords", "questions")
 
     service_type = models.OneToOneField(
-        ServiceType, on_delete=models.CASCADE, related_name="upstream"
+        ServiceType,
+        on_delete=models.CASCADE,
+        related_name="upstream",
+        verbose_name=_("service type"),
     )
     endpoint = models.ForeignKey(
         UpstreamEndpoint,
@@ -110,6 +126,7 @@ class ServiceTypeUpstream(models.Model):
     never_send = models.BooleanField(
         default=False,
         help_text=_("Keep reports of this type in CivicFix, whatever the department."),
+        verbose_name=_("never send"),
     )
     service_code = models.CharField(
         _("their service code"),
@@ -135,6 +152,7 @@ class ServiceTypeUpstream(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = _("city system mappings")
         verbose_name = _("city system mapping")
 
     def __str__(self) -> str:
@@ -171,13 +189,20 @@ class IntegrationKey(models.Model):
     without this binding (a resident's or an app's) may only create requests."""
 
     api_key = models.OneToOneField(
-        "accounts.ApiKey", on_delete=models.CASCADE, related_name="integration"
+        "accounts.ApiKey",
+        on_delete=models.CASCADE,
+        related_name="integration",
+        verbose_name=_("api key"),
     )
     department = models.ForeignKey(
-        Department, on_delete=models.CASCADE, related_name="integration_keys"
+        Department,
+        on_delete=models.CASCADE,
+        related_name="integration_keys",
+        verbose_name=_("department"),
     )
 
     class Meta:
+        verbose_name_plural = _("integration keys")
         verbose_name = _("integration key")
 
     def __str__(self) -> str:

@@ -54,20 +54,26 @@ class WardQuerySet(models.QuerySet):
 class Ward(models.Model):
     """A council ward: a polygon held by one or more aldermen."""
 
-    number = models.PositiveSmallIntegerField(unique=True)
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=120, unique=True)
-    boundary = models.JSONField(help_text=_("GeoJSON MultiPolygon in WGS84 lon/lat."))
-    min_lat = models.FloatField()
-    max_lat = models.FloatField()
-    min_lon = models.FloatField()
-    max_lon = models.FloatField()
-    aldermen = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="wards", blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    number = models.PositiveSmallIntegerField(unique=True, verbose_name=_("number"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    boundary = models.JSONField(
+        help_text=_("GeoJSON MultiPolygon in WGS84 lon/lat."), verbose_name=_("boundary")
+    )
+    min_lat = models.FloatField(verbose_name=_("min lat"))
+    max_lat = models.FloatField(verbose_name=_("max lat"))
+    min_lon = models.FloatField(verbose_name=_("min lon"))
+    max_lon = models.FloatField(verbose_name=_("max lon"))
+    aldermen = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="wards", blank=True, verbose_name=_("aldermen")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = WardQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("ward")
+        verbose_name_plural = _("wards")
         ordering = ["number"]
 
     def __str__(self) -> str:

@@ -129,7 +129,9 @@ class AbuseReportAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
                 )
                 hidden += 1
         services.resolve_abuse(reports=queryset, by=request.user)
-        self.message_user(request, _("%(n)d hidden.") % {"n": hidden})
+        self.message_user(
+            request, ngettext("%(n)d hidden.", "%(n)d hidden.", hidden) % {"n": hidden}
+        )
 
     def changelist_view(self, request, extra_context=None):
         workable = roles.workable_issues(request.user, Issue.objects.all())
@@ -169,10 +171,12 @@ class AbuseReportAdmin(OfferedFiltersOnly, StaffOnly, admin.ModelAdmin):
         try:
             if request.POST.get("do") == "hide":
                 n = services.hide_issues(issues=issues, by=request.user, reason=reason)
-                messages.success(request, _("%(n)d hidden.") % {"n": n})
+                messages.success(request, ngettext("%(n)d hidden.", "%(n)d hidden.", n) % {"n": n})
             else:
                 n = services.release_issues(issues=issues, by=request.user, reason=reason)
-                messages.success(request, _("%(n)d released.") % {"n": n})
+                messages.success(
+                    request, ngettext("%(n)d released.", "%(n)d released.", n) % {"n": n}
+                )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(reverse("admin:issues_abusereport_changelist"))

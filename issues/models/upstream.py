@@ -35,38 +35,56 @@ class UpstreamSend(models.Model):
     the report upstream and adopts the id it finds instead of posting again.
     """
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="upstream_sends")
-    endpoint = models.ForeignKey(
-        "departments.UpstreamEndpoint", on_delete=models.CASCADE, related_name="sends"
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="upstream_sends", verbose_name=_("issue")
     )
-    kind = models.CharField(max_length=10, choices=UpstreamKind.choices)
+    endpoint = models.ForeignKey(
+        "departments.UpstreamEndpoint",
+        on_delete=models.CASCADE,
+        related_name="sends",
+        verbose_name=_("endpoint"),
+    )
+    kind = models.CharField(max_length=10, choices=UpstreamKind.choices, verbose_name=_("kind"))
     status_change = models.ForeignKey(
-        StatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        StatusChange,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("status change"),
     )
     comment = models.ForeignKey(
-        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Comment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("comment"),
     )
-    dedupe_key = models.CharField(max_length=120, unique=True)
+    dedupe_key = models.CharField(max_length=120, unique=True, verbose_name=_("dedupe key"))
     state = models.CharField(
-        max_length=10, choices=UpstreamState.choices, default=UpstreamState.PENDING
+        max_length=10,
+        choices=UpstreamState.choices,
+        default=UpstreamState.PENDING,
+        verbose_name=_("state"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
     # A worker's claim: rows are claimed and released in short transactions, never held locked
     # while the city's server is asked (which can take the whole timeout).
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    maybe_sent = models.BooleanField(default=False)
-    first_posted_at = models.DateTimeField(null=True, blank=True)
-    token = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
+    maybe_sent = models.BooleanField(default=False, verbose_name=_("maybe sent"))
+    first_posted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first posted at"))
+    token = models.CharField(max_length=100, blank=True, verbose_name=_("token"))
     remote_id = models.CharField(
         _("their id"),
         max_length=100,
         blank=True,
         help_text=_("The city's service_request_id (a report) or update_id (an update)."),
     )
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -92,16 +110,27 @@ class UpstreamHealth(models.Model):
     updates have been read."""
 
     endpoint = models.OneToOneField(
-        "departments.UpstreamEndpoint", on_delete=models.CASCADE, related_name="health"
+        "departments.UpstreamEndpoint",
+        on_delete=models.CASCADE,
+        related_name="health",
+        verbose_name=_("endpoint"),
     )
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    alerted_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, verbose_name=_("consecutive failures")
+    )
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name=_("failing since"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    last_success_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last success at"))
+    alerted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("alerted at"))
     # The latest updated_datetime read from the city: the next poll asks from a little before it.
-    updates_read_until = models.DateTimeField(null=True, blank=True)
-    last_polled_at = models.DateTimeField(null=True, blank=True)
+    updates_read_until = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("updates read until")
+    )
+    last_polled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last polled at"))
+
+    class Meta:
+        verbose_name = _("city system health")
+        verbose_name_plural = _("city system health")
 
     def __str__(self) -> str:
         return f"health of {self.endpoint_id}"
@@ -117,15 +146,24 @@ class CityUpdate(models.Model):
         PUSH = "push", _("Pushed by the city")
         ECHO = "echo", _("Our own update, as the city numbered it")
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="city_updates")
-    update_key = models.CharField(max_length=200)
-    channel = models.CharField(max_length=5, choices=Channel.choices)
-    status_change = models.ForeignKey(
-        StatusChange, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="city_updates", verbose_name=_("issue")
     )
-    received_at = models.DateTimeField(default=timezone.now)
+    update_key = models.CharField(max_length=200, verbose_name=_("update key"))
+    channel = models.CharField(max_length=5, choices=Channel.choices, verbose_name=_("channel"))
+    status_change = models.ForeignKey(
+        StatusChange,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("status change"),
+    )
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
 
     class Meta:
+        verbose_name = _("update from the city")
+        verbose_name_plural = _("updates from the city")
         constraints = [
             models.UniqueConstraint(fields=["issue", "update_key"], name="city_update_once"),
         ]

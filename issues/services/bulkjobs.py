@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -92,13 +93,16 @@ def run_bulk_job(job_id: int, *, limit: int | None = None) -> BulkJob:
     )
     recorded = set(BulkJobItem.objects.filter(job=job).values_list("issue_id", flat=True))
     processed = 0
-    for issue_id in job.issue_ids:
-        if issue_id in recorded:
-            continue
-        if limit is not None and processed >= limit:
-            return BulkJob.objects.get(pk=job.pk)
-        process_one(job, issue_id)
-        processed += 1
+    # Why an issue was left as it was is stored as text, in the language of the person who
+    # started the job (they read it on the job's page), not the worker's default.
+    with translation.override(getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE):
+        for issue_id in job.issue_ids:
+            if issue_id in recorded:
+                continue
+            if limit is not None and processed >= limit:
+                return BulkJob.objects.get(pk=job.pk)
+            process_one(job, issue_id)
+            processed += 1
     BulkJob.objects.filter(pk=job.pk).update(
         state=BulkJobState.DONE, finished_at=timezone.now(), updated_at=timezone.now()
     )
