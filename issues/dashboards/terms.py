@@ -56,100 +56,104 @@ def _days_before(n: int) -> str:
 
 
 def _build_terms() -> dict[str, Term]:
-    return {
-        t.key: t
-        for t in (
-            Term(
-                key="open",
-                label=_("Open issues"),
-                definition=_(
-                    "Reports not closed yet: open, acknowledged or in progress, whenever they "
-                    "were made. Closed and archived reports are not open. Hidden reports are "
-                    "never counted."
-                ),
-                better=_("fewer is better"),
-                higher_is_worse=True,
-                previous=ngettext(
-                    "%(n)d day ago (estimated from the reports opened and closed since)",
-                    "%(n)d days ago (estimated from the reports opened and closed since)",
-                    OPENED_WINDOW_DAYS,
-                )
-                % {"n": OPENED_WINDOW_DAYS},
+    return {t.key: t for t in (*_count_terms(), *_time_terms())}
+
+
+def _count_terms() -> tuple[Term, ...]:
+    return (
+        Term(
+            key="open",
+            label=_("Open issues"),
+            definition=_(
+                "Reports not closed yet: open, acknowledged or in progress, whenever they "
+                "were made. Closed and archived reports are not open. Hidden reports are "
+                "never counted."
             ),
-            Term(
-                key="opened_recent",
-                label=ngettext(
-                    "Opened in the last %(n)d day",
-                    "Opened in the last %(n)d days",
-                    OPENED_WINDOW_DAYS,
-                )
-                % {"n": OPENED_WINDOW_DAYS},
-                definition=ngettext(
-                    "Reports made in the last %(n)d day (today included), whatever their status "
-                    "now.",
-                    "Reports made in the last %(n)d days (today included), whatever their status "
-                    "now.",
-                    OPENED_WINDOW_DAYS,
-                )
-                % {"n": OPENED_WINDOW_DAYS},
-                better=_("fewer is better"),
-                higher_is_worse=True,
-                previous=_days_before(OPENED_WINDOW_DAYS),
+            better=_("fewer is better"),
+            higher_is_worse=True,
+            previous=ngettext(
+                "%(n)d day ago (estimated from the reports opened and closed since)",
+                "%(n)d days ago (estimated from the reports opened and closed since)",
+                OPENED_WINDOW_DAYS,
+            )
+            % {"n": OPENED_WINDOW_DAYS},
+        ),
+        Term(
+            key="opened_recent",
+            label=ngettext(
+                "Opened in the last %(n)d day",
+                "Opened in the last %(n)d days",
+                OPENED_WINDOW_DAYS,
+            )
+            % {"n": OPENED_WINDOW_DAYS},
+            definition=ngettext(
+                "Reports made in the last %(n)d day (today included), whatever their status now.",
+                "Reports made in the last %(n)d days (today included), whatever their status now.",
+                OPENED_WINDOW_DAYS,
+            )
+            % {"n": OPENED_WINDOW_DAYS},
+            better=_("fewer is better"),
+            higher_is_worse=True,
+            previous=_days_before(OPENED_WINDOW_DAYS),
+        ),
+    )
+
+
+def _time_terms() -> tuple[Term, ...]:
+    return (
+        Term(
+            key="median_days",
+            label=ngettext(
+                "Median days to fix (last %(n)d day)",
+                "Median days to fix (last %(n)d days)",
+                CLOSED_WINDOW_DAYS,
+            )
+            % {"n": CLOSED_WINDOW_DAYS},
+            definition=ngettext(
+                "Of the reports fixed in the last %(n)d day, half took less than this "
+                "many days from being reported to being closed, and half took more. Reports "
+                "closed as duplicates, referred elsewhere, needing no action or withdrawn "
+                "are not counted.",
+                "Of the reports fixed in the last %(n)d days, half took less than this "
+                "many days from being reported to being closed, and half took more. Reports "
+                "closed as duplicates, referred elsewhere, needing no action or withdrawn "
+                "are not counted.",
+                CLOSED_WINDOW_DAYS,
+            )
+            % {"n": CLOSED_WINDOW_DAYS},
+            better=_("lower is better"),
+            higher_is_worse=True,
+            previous=_days_before(CLOSED_WINDOW_DAYS),
+        ),
+        Term(
+            key="sla_share",
+            label=_("Fixed within the expected time"),
+            definition=ngettext(
+                "Of the reports fixed in the last %(n)d day whose type has an expected "
+                "time to fix, the share fixed by their due time (only fixes count, as for "
+                "the median).",
+                "Of the reports fixed in the last %(n)d days whose type has an expected "
+                "time to fix, the share fixed by their due time (only fixes count, as for "
+                "the median).",
+                CLOSED_WINDOW_DAYS,
+            )
+            % {"n": CLOSED_WINDOW_DAYS},
+            better=_("higher is better"),
+            higher_is_worse=False,
+            previous=_days_before(CLOSED_WINDOW_DAYS),
+        ),
+        Term(
+            key="overdue",
+            label=_("Overdue"),
+            definition=_(
+                "Open reports past their due time (the type's expected time to fix, counted "
+                "from when the report was made)."
             ),
-            Term(
-                key="median_days",
-                label=ngettext(
-                    "Median days to fix (last %(n)d day)",
-                    "Median days to fix (last %(n)d days)",
-                    CLOSED_WINDOW_DAYS,
-                )
-                % {"n": CLOSED_WINDOW_DAYS},
-                definition=ngettext(
-                    "Of the reports fixed in the last %(n)d day, half took less than this "
-                    "many days from being reported to being closed, and half took more. Reports "
-                    "closed as duplicates, referred elsewhere, needing no action or withdrawn "
-                    "are not counted.",
-                    "Of the reports fixed in the last %(n)d days, half took less than this "
-                    "many days from being reported to being closed, and half took more. Reports "
-                    "closed as duplicates, referred elsewhere, needing no action or withdrawn "
-                    "are not counted.",
-                    CLOSED_WINDOW_DAYS,
-                )
-                % {"n": CLOSED_WINDOW_DAYS},
-                better=_("lower is better"),
-                higher_is_worse=True,
-                previous=_days_before(CLOSED_WINDOW_DAYS),
-            ),
-            Term(
-                key="sla_share",
-                label=_("Fixed within the expected time"),
-                definition=ngettext(
-                    "Of the reports fixed in the last %(n)d day whose type has an expected "
-                    "time to fix, the share fixed by their due time (only fixes count, as for "
-                    "the median).",
-                    "Of the reports fixed in the last %(n)d days whose type has an expected "
-                    "time to fix, the share fixed by their due time (only fixes count, as for "
-                    "the median).",
-                    CLOSED_WINDOW_DAYS,
-                )
-                % {"n": CLOSED_WINDOW_DAYS},
-                better=_("higher is better"),
-                higher_is_worse=False,
-                previous=_days_before(CLOSED_WINDOW_DAYS),
-            ),
-            Term(
-                key="overdue",
-                label=_("Overdue"),
-                definition=_(
-                    "Open reports past their due time (the type's expected time to fix, counted "
-                    "from when the report was made)."
-                ),
-                better=_("fewer is better"),
-                higher_is_worse=True,
-                previous="",
-            ),
-        )
-    }
+            better=_("fewer is better"),
+            higher_is_worse=True,
+            previous="",
+        ),
+    )
 
 
 def hotspot_definition() -> str:
