@@ -12,7 +12,7 @@ Extracting (finding the strings in templates and code) needs GNU xgettext, which
 developer adding strings needs: `python -m config.catalogues extract` (docs/translating.md).
 It extracts only from TRANSLATED, the files whose every string is translated into every
 language; tests/i18n/test_catalogues.py fails when one of them has a string the catalogues lack.
-Other files' strings show in English until they join the list.
+A file not on the list shows its strings in English.
 
     python -m config.catalogues compile    # what make does
     python -m config.catalogues extract    # after wrapping strings: update every .po

@@ -1,11 +1,11 @@
-"""Every page translated so far, rendered in each language, has no English left in what a person
+"""The frame's pages (accounts, open data, embed, errors), rendered in each language, has no English left in what a person
 reads (text, and the labels in alt, title, placeholder, aria-label and button values), apart
 from proper names, technical words and what people or the city wrote.
 
 How: the same page is rendered in English and in the language; any piece of visible text that
-is the same in both is English left over, unless it is on the allow-list. Pages whose strings
-are not wrapped yet (the map, the report form, the issue page, the workbench, the ward pages)
-are not in this list: other sessions wrap them (docs/translating.md)."""
+is the same in both is English left over, unless it is on the allow-list. The other areas have
+their own tests beside this one (test_map_, test_issue_page_, test_dashboards_, test_assets_,
+test_emails_, test_workbench_translated.py), which reuse its helpers."""
 
 from html.parser import HTMLParser
 

@@ -2,8 +2,8 @@
 the start of a line in English sits at its end in Arabic), the map keeps its left-to-right
 controls, and axe finds nothing serious.
 
-The report page's own strings are not translated yet (another session wraps them); this checks
-the layout, which is the same whatever the words. At 390 px the send button spans the whole
+This checks the layout, which is the same whatever the words (test_report_flow_browser.py does
+the whole report in Spanish and Arabic). At 390 px the send button spans the whole
 width, so the mirroring is measured on the header (brand and "Menu" swap ends), on the
 form's labels (they start at the right edge), and at tablet width on the send button itself."""
 
