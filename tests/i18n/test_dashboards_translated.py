@@ -18,17 +18,18 @@ from issues.dashboards.ward import cached_ward_dashboard
 from issues.models import HotspotAlert
 from tests.dashboards.conftest import build_scenario, load_some_wards
 from tests.factories import make_user
-from tests.i18n.test_pages_translated import LANGUAGES, get, leftover_english, visible
+from tests.i18n.test_pages_translated import (
+    LANGUAGES,
+    POTHOLE_NAMES,
+    get,
+    leftover_english,
+    visible,
+)
 
 pytestmark = pytest.mark.django_db
 
 NAMES = {
-    "pothole": {
-        "es": "Bache en la calle",
-        "pl": "Dziura w jezdni",
-        "zh-hans": "路面坑洞",
-        "ar": "حفرة في الشارع",
-    },
+    "pothole": POTHOLE_NAMES,
     "graffiti": {
         "es": "Pintadas",
         "pl": "Graffiti na murach",

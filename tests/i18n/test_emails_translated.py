@@ -33,11 +33,10 @@ from tests.factories import (
     make_user,
     square_boundary,
 )
-from tests.i18n.test_pages_translated import leftover_english
+from tests.i18n.test_pages_translated import LANGUAGES, POTHOLE_NAMES, leftover_english
 
 pytestmark = pytest.mark.django_db
 
-LANGUAGES = ["es", "pl", "zh-hans", "ar"]
 # What the city or people wrote, names and ids: the same in every language.
 CONTENT = [
     settings.SITE_NAME,
@@ -105,14 +104,7 @@ def place(db):
         department,
         code="pothole",
         name="Pothole in Street",
-        translations={
-            "name": {
-                "es": "Bache en la calle",
-                "pl": "Dziura w jezdni",
-                "zh-hans": "路面坑洞",
-                "ar": "حفرة في الشارع",
-            }
-        },
+        translations={"name": POTHOLE_NAMES},
     )
     with events.suppressed():
         issue = make_issue(service_type, point=CITY_HALL, description="Zqx vvb")

@@ -27,12 +27,17 @@ from tests.factories import (
     make_user,
     square_boundary,
 )
-from tests.i18n.test_pages_translated import ALLOWED, leftover_english, visible
+from tests.i18n.test_pages_translated import (
+    ALLOWED,
+    LANGUAGES,
+    POTHOLE_NAMES,
+    leftover_english,
+    visible,
+)
 from tests.pages.conftest import jpeg_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
-LANGUAGES = ["es", "pl", "zh-hans", "ar"]
 # Formats and names that are the same in every language.
 SAME = {"JSON", "CSV", "Ward 42", "Ward 42:"}
 
@@ -73,16 +78,7 @@ def city(db):
         department,
         code="pothole",
         name="Pothole in Street",
-        translations={
-            "name": five(
-                {
-                    "es": "Bache en la calle",
-                    "pl": "Dziura w jezdni",
-                    "zh-hans": "路面坑洞",
-                    "ar": "حفرة في الشارع",
-                }
-            )
-        },
+        translations={"name": five(POTHOLE_NAMES)},
     )
     make_attribute(
         pothole,

@@ -27,16 +27,17 @@ from tests.factories import (
     make_user,
     square_boundary,
 )
-from tests.i18n.test_pages_translated import CITY_CONTENT, LANGUAGES, get, leftover_english
+from tests.i18n.test_pages_translated import (
+    CITY_CONTENT,
+    LANGUAGES,
+    POTHOLE_NAMES,
+    get,
+    leftover_english,
+)
 
 pytestmark = pytest.mark.django_db
 
-POTHOLE = {
-    "es": "Bache en la calle",
-    "pl": "Dziura w jezdni",
-    "zh-hans": "路面坑洞",
-    "ar": "حفرة في الشارع",
-}
+POTHOLE = POTHOLE_NAMES
 # What people and the city wrote, shown as written: the address, the description, the request
 # numbers, the reporter's email, a street's name.
 WRITTEN = CITY_CONTENT | {"121 N LaSalle St", "A deep pothole", "anon@example.org"}

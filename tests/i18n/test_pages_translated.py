@@ -22,6 +22,13 @@ from tests.factories import make_department, make_service_type, make_user, squar
 pytestmark = pytest.mark.django_db
 
 LANGUAGES = ["es", "pl", "zh-hans", "ar"]
+# The demo pothole type's name as the city translated it, for every area's tests.
+POTHOLE_NAMES = {
+    "es": "Bache en la calle",
+    "pl": "Dziura w jezdni",
+    "zh-hans": "路面坑洞",
+    "ar": "حفرة في الشارع",
+}
 SEEN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label", "data-copied")
 # Proper names, brands, formats and the language switch's names (each in its own language).
 ALLOWED = {
@@ -119,14 +126,7 @@ def city(db):
         make_department("Transportation"),
         code="pothole",
         name="Pothole in Street",
-        translations={
-            "name": {
-                "es": "Bache en la calle",
-                "pl": "Dziura w jezdni",
-                "zh-hans": "路面坑洞",
-                "ar": "حفرة في الشارع",
-            }
-        },
+        translations={"name": POTHOLE_NAMES},
     )
 
 
