@@ -52,14 +52,17 @@
       var message = select.form && select.form.querySelector("textarea[name=message]");
       if (!message) return;
       var filled = "";
-      select.addEventListener("change", function () {
+      function fill() {
         var body = bodies[select.value] || "";
         // Never overwrite what a person wrote; replace only text a template put there.
         if (!message.value.trim() || message.value === filled) {
           message.value = body;
           filled = body;
         }
-      });
+      }
+      select.addEventListener("change", fill);
+      // A template chosen while this script was still loading (a slow link) counts too.
+      if (select.value) fill();
     });
   }
 

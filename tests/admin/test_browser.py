@@ -98,8 +98,8 @@ def test_staff_bulk_close_from_the_queue(page, live_server, desk):
     page.wait_for_selector("#cf-bulk-form")
     page.select_option("#cf-bulk-form select[name=resolution]", "fixed")
     page.select_option("#cf-bulk-form select[name=template]", str(desk["template"].pk))
-    # The page's script fills the message on the change; expect() waits for it (the script may
-    # still be loading when the select changes).
+    # The page's script fills the message on the change, or when it loads if the template was
+    # chosen before it ran (CI once chose it first: the change went unheard); expect() waits.
     expect(page.locator("#cf-bulk-form textarea[name=message]")).to_have_value(
         "A crew filled this pothole."
     )
