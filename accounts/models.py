@@ -43,11 +43,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     email_verified = models.BooleanField(_("email verified"), default=False)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("is active"), default=True)
     is_staff = models.BooleanField(
-        default=False, help_text=_("May sign in to the staff workbench (Django admin).")
+        _("is staff"),
+        default=False,
+        help_text=_("May sign in to the staff workbench (Django admin)."),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Notification settings the person controls on their profile page.
     notify_updates = models.BooleanField(
         _("email me about issues I report or follow"), default=True
@@ -69,6 +71,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
@@ -108,22 +112,25 @@ class ApiKeyQuerySet(models.QuerySet):
 class ApiKey(models.Model):
     """An Open311 API key. Only its hash is stored; the key is shown once, when made."""
 
-    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(
-        max_length=100, help_text=_("What the key is for, e.g. the app's name.")
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="api_keys"
     )
-    prefix = models.CharField(max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    request_count = models.PositiveBigIntegerField(default=0)
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("What the key is for, e.g. the app's name.")
+    )
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    request_count = models.PositiveBigIntegerField(_("request count"), default=0)
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
-        verbose_name = "API key"
+        verbose_name = _("API key")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -201,6 +201,8 @@ TRANSLATED = [
     "issues/services/cityupdates.py",
     "issues/services/catalogue.py",
     "issues/services/servicesync.py",
+    # labels: the records' field and model names shown in the workbench
+    "accounts/models.py",
 ]
 
 

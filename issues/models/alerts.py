@@ -67,6 +67,8 @@ class AreaAlert(models.Model):
     language = models.CharField(max_length=16, blank=True, default=current_language)
 
     class Meta:
+        verbose_name = _("area alert")
+        verbose_name_plural = _("area alerts")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["lat_min", "lon_min"], name="area_alert_corner"),

@@ -31,6 +31,8 @@ class StatusTally(models.Model):
     with_due = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("status tally")
+        verbose_name_plural = _("status tallys")
         db_table = "departments_statustally"
         constraints = [
             models.UniqueConstraint(
@@ -63,6 +65,8 @@ class DayTally(models.Model):
     open_due = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("day tally")
+        verbose_name_plural = _("day tallys")
         db_table = "departments_daytally"
         constraints = [
             models.UniqueConstraint(fields=["ward_key", "type_key", "day"], name="day_tally_key")
@@ -87,6 +91,8 @@ class CloseHistogram(models.Model):
     days_sq_sum = models.FloatField(default=0.0)
 
     class Meta:
+        verbose_name = _("close histogram")
+        verbose_name_plural = _("close histograms")
         db_table = "departments_closehistogram"
         constraints = [
             models.UniqueConstraint(
@@ -112,6 +118,8 @@ class HeatTally(models.Model):
     n = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("heat tally")
+        verbose_name_plural = _("heat tallys")
         db_table = "departments_heattally"
         constraints = [
             models.UniqueConstraint(
@@ -141,6 +149,8 @@ class MapCell(GridCell):
     STATUS_COUNTERS = ("n_open", "n_acknowledged", "n_in_progress", "n_closed", "n_archived")
 
     class Meta:
+        verbose_name = _("map cell")
+        verbose_name_plural = _("map cells")
         constraints = [
             models.UniqueConstraint(fields=["zoom", "cell_row", "cell_col"], name="map_cell_key")
         ]
@@ -179,6 +189,8 @@ class HotspotAlert(models.Model):
     p_value = models.FloatField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("hotspot alert")
+        verbose_name_plural = _("hotspot alerts")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -35,6 +35,8 @@ class Escalation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -86,6 +88,8 @@ class BulkJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("bulk job")
+        verbose_name_plural = _("bulk jobs")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -120,6 +124,8 @@ class BulkJobItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("bulk job item")
+        verbose_name_plural = _("bulk job items")
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["job", "issue"], name="bulk_item_once_per_issue"),

@@ -28,6 +28,8 @@ class SiteBanner(models.Model):
     objects = SiteBannerQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("site banner")
+        verbose_name_plural = _("site banners")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(
@@ -59,6 +61,8 @@ class Ban(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -91,27 +95,51 @@ class AbuseReport(models.Model):
     """Someone telling the moderators a public report, update or photo should not be there.
     Who sent it is kept for rate limits and staff alone, and never shown anywhere."""
 
-    issue = models.ForeignKey("issues.Issue", on_delete=models.CASCADE, related_name="+")
+    issue = models.ForeignKey(
+        "issues.Issue", verbose_name=_("issue"), on_delete=models.CASCADE, related_name="+"
+    )
     comment = models.ForeignKey(
-        "issues.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "issues.Comment",
+        verbose_name=_("comment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     photo = models.ForeignKey(
-        "issues.Photo", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "issues.Photo",
+        verbose_name=_("photo"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    reason = models.CharField(max_length=20, choices=AbuseReason.choices)
-    details = models.TextField(blank=True, max_length=1000)
+    reason = models.CharField(_("reason"), max_length=20, choices=AbuseReason.choices)
+    details = models.TextField(_("details"), blank=True, max_length=1000)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     objects = AbuseReportQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("abuse report")
+        verbose_name_plural = _("abuse reports")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["resolved_at", "created_at"], name="abuse_waiting")]
 
@@ -162,6 +190,8 @@ class ModerationAction(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["issue", "at"], name="moderation_issue_at")]
 

@@ -161,18 +161,21 @@ class Issue(models.Model):
     # indexes below lead with the same column, and serve the same lookups and FK checks.
     service_type = models.ForeignKey(
         "departments.ServiceType",
+        verbose_name=_("service type"),
         on_delete=models.PROTECT,
         related_name="issues",
         db_index=False,
     )
     department = models.ForeignKey(
         "departments.Department",
+        verbose_name=_("department"),
         on_delete=models.PROTECT,
         related_name="issues",
         db_index=False,
     )
     ward = models.ForeignKey(
         "departments.Ward",
+        verbose_name=_("ward"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -180,14 +183,21 @@ class Issue(models.Model):
         db_index=False,
     )
     needs_triage = models.BooleanField(
-        default=False, help_text=_("Its point is in no ward (or it has none): staff must place it.")
+        _("needs triage"),
+        default=False,
+        help_text=_("Its point is in no ward (or it has none): staff must place it."),
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
     status_notes = models.TextField(_("public status notes"), blank=True)
     # Set when closed (issues/services/workflow.py), cleared on reopening.
-    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True
+    )
     duplicate_of = models.ForeignKey(
         "self",
+        verbose_name=_("duplicate of"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -197,48 +207,64 @@ class Issue(models.Model):
     referred_to = models.CharField(
         _("referred to"), max_length=200, blank=True, help_text=_("Whose responsibility it is.")
     )
-    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)])
-    address = models.CharField(max_length=255, blank=True)
-    zipcode = models.CharField(max_length=16, blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX)]
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    zipcode = models.CharField(_("zipcode"), max_length=16, blank=True)
     latitude = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+        _("latitude"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+        _("longitude"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     attributes = models.JSONField(
-        default=dict, blank=True, help_text=_("Answers to the service type's attributes by code.")
+        _("attributes"),
+        default=dict,
+        blank=True,
+        help_text=_("Answers to the service type's attributes by code."),
     )
     # The light, stop or hydrant the report is about, from its type's asset layer. Indexed below
     # (partially: most reports name no asset).
     asset = models.ForeignKey(
         "departments.Asset",
+        verbose_name=_("asset"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="issues",
         db_index=False,
     )
-    media_url = models.URLField(max_length=500, blank=True)
+    media_url = models.URLField(_("media url"), max_length=500, blank=True)
 
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="reported_issues",
     )
     # Contact details of anonymous reporters: private, never on a public page, API or export.
-    reporter_name = models.CharField(max_length=120, blank=True)
-    reporter_email = models.EmailField(blank=True)
-    reporter_phone = models.CharField(max_length=40, blank=True)
+    reporter_name = models.CharField(_("reporter name"), max_length=120, blank=True)
+    reporter_email = models.EmailField(_("reporter email"), blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=40, blank=True)
     hide_reporter_name = models.BooleanField(_("don't show my name publicly"), default=False)
     # The language the report was made in (the page's, or Open311's locale): emails to the
     # reporter go in it unless their account names another. Blank: the city's default.
-    reporter_language = models.CharField(max_length=16, blank=True, default="")
+    reporter_language = models.CharField(
+        _("reporter language"), max_length=16, blank=True, default=""
+    )
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -246,32 +272,38 @@ class Issue(models.Model):
     )
     # Internal (issue 16): set by a routing rule or by hand in the workbench; the queue sorts
     # the urgent first within its overdue and on-time parts. Never public (docs/staff.md).
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    requested_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    expected_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    followup_sent_at = models.DateTimeField(null=True, blank=True)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    expected_at = models.DateTimeField(_("expected at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    followup_sent_at = models.DateTimeField(_("followup sent at"), null=True, blank=True)
 
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
     # Where an imported issue came from ("boston", "nyc", an Open311 endpoint) and its id there,
     # so that importing the same file again updates instead of duplicating.
-    external_source = models.CharField(max_length=64, blank=True)
-    external_id = models.CharField(max_length=64, blank=True)
+    external_source = models.CharField(_("external source"), max_length=64, blank=True)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
 
-    vote_count = models.PositiveIntegerField(default=0)
+    vote_count = models.PositiveIntegerField(_("vote count"), default=0)
     is_hidden = models.BooleanField(_("hidden"), default=False)
-    hidden_reason = models.CharField(max_length=255, blank=True)
+    hidden_reason = models.CharField(_("hidden reason"), max_length=255, blank=True)
     # Why a report is kept from the public from the start (its type is private or held, or its
     # sender is banned): is_hidden stays the one public rule, this says why (issue 20).
     withheld = models.CharField(
         _("withheld"), max_length=12, blank=True, choices=WITHHELD_CHOICES, default=""
     )
-    edited_by_moderator = models.BooleanField(default=False)
+    edited_by_moderator = models.BooleanField(_("edited by moderator"), default=False)
 
     objects = IssueQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
         ordering = ["-requested_at"]
         indexes = [
             # Covering (INCLUDE, PostgreSQL): the map's clusters and Open311's radius search read
@@ -478,6 +510,8 @@ class Photo(Moderated):
     original_name = models.CharField(max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ["created_at", "id"]
         # Every download finds its photo by file name first (issues/views/media.py).
         indexes = [

@@ -25,6 +25,8 @@ class ReporterAction(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("reporter action")
+        verbose_name_plural = _("reporter actions")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["issue", "kind"], name="reporter_action_issue_kind")]
 

@@ -52,6 +52,8 @@ class Comment(Moderated):
     objects = CommentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["issue", "created_at"], name="comment_issue_created")]
 
@@ -111,6 +113,8 @@ class StatusChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["issue", "created_at"], name="change_issue_created")]
 
@@ -132,6 +136,8 @@ class Vote(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
         constraints = [models.UniqueConstraint(fields=["issue", "user"], name="vote_once")]
 
     def __str__(self) -> str:
@@ -175,6 +181,8 @@ class StaffChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("staff change")
+        verbose_name_plural = _("staff changes")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["issue", "created_at"], name="staffchange_issue_created")]
 

@@ -77,81 +77,6 @@ SAME_WORD = {"Normal", "Web", "No", "Import"}
 # one of the languages.
 DJANGO_OWN = {"Search", "True", "False", "Breadcrumbs", "Add link", "Change or view list link"}
 DJANGO_OWN |= {"Model name"}
-# Words from files outside the workbench's own (other sessions wrap them; docs/translating.md):
-# the Issue's field and model names (issues/models/reports.py), the other records' model names
-# (issues/models/*.py, accounts/models.py), abuse reasons and bulk outcomes, the place search
-# (templates/issues/_place_search.html). Remove each here once its file is translated.
-NOT_OURS = {
-    *(
-        f"{label}:"
-        for label in [
-            "Address",
-            "Asset",
-            "Assignee",
-            "Department",
-            "Description",
-            "Latitude",
-            "Longitude",
-            "Reporter",
-            "Source",
-            "Status",
-            "Ward",
-            "Zipcode",
-        ]
-    ),
-    *[
-        "Closed at:",
-        "Expected at:",
-        "Hidden reason:",
-        "Media url:",
-        "Needs triage:",
-        "Reporter email:",
-        "Reporter name:",
-        "Reporter phone:",
-        "Requested at:",
-        "Service type:",
-        "Updated at:",
-        "Vote count:",
-    ],
-    "0 issues",
-    "1 issue",
-    "1 abuse report",
-    "Issues",
-    "› Issues",
-    "Abuse reports",
-    "› Abuse reports",
-    "API keys",
-    "Adoptions",
-    "Asset layers",
-    "Assets",
-    "Bans",
-    "Bulk jobs",
-    "Comments",
-    "Email opt outs",
-    "Hotspot alerts",
-    "Moderation actions",
-    "Notifications",
-    "Photos",
-    "Site banners",
-    "Status changes",
-    "Subscriptions",
-    "Users",
-    "Votes",
-    "Created at",
-    "Resolved at",
-    "Details",
-    "Reason",
-    "Service type",
-    "It is false or misleading",
-    "It is offensive or abusive",
-    "It is spam or advertising",
-    "It shows personal details (a phone number, a face, a plate)",
-    "Something else",
-    "Left as it was",
-    "Places",
-    "Street, address or intersection",
-    "e.g. Ashland and Addison, or 1600 N Milwaukee",
-}
 
 
 def get(client: Client, url: str, language: str) -> str:
@@ -170,7 +95,7 @@ def post(client: Client, url: str, data: dict, language: str) -> str:
 def ours(pieces_left: list[str], extra: set[str]) -> list[str]:
     """Leftovers that are not the city's or people's own words, a request id, a slug, or such
     words with numbers (a point's coordinates) and a breadcrumb's arrow."""
-    allowed = CITY_WORDS | SAME_WORD | DJANGO_OWN | NOT_OURS | extra
+    allowed = CITY_WORDS | SAME_WORD | DJANGO_OWN | extra
     left = []
     for piece in pieces_left:
         bare = piece.removeprefix("› ")
