@@ -58,7 +58,7 @@ def test_placeholders_are_intact(locale):
         for index, text in entry.msgstr.items():
             found = placeholders(text)
             # Every form keeps every name it uses from the original, and invents none (GNU msgfmt
-        # --check, run below where it exists, also wants every form within msgid_plural's); a
+            # --check, run below where it exists, also wants every form within msgid_plural's); a
             # singular may leave out the count (Arabic's "one second" needs no number).
             if not found <= wanted:
                 problems.append(f"{entry.msgid!r}[{index}]: {sorted(found - wanted)} invented")
