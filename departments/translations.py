@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -153,3 +154,9 @@ def translated_field_names(form_class: type[forms.ModelForm], fields: list[str])
         if name in wanted:
             result.extend(field_name(name, code) for code, _language in other_languages())
     return result
+
+
+def in_city_language() -> translation.override:
+    """Words stored once and read by everyone (a status message, a history note, a reason): written
+    in the city's default language, whatever language the page that caused them was in."""
+    return translation.override(settings.LANGUAGE_CODE)

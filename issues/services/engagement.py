@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.text import clean_text
+from departments.translations import in_city_language
 from issues.models import (
     CLOSED_STATUSES,
     DESCRIPTION_MAX,
@@ -30,8 +29,8 @@ from issues.upstream import outbox
 
 
 def _banned_reason() -> str:
-    """Stored for the moderators: in the city's language, whatever the sender's page was in."""
-    with translation.override(settings.LANGUAGE_CODE):
+    """Stored for the moderators (in_city_language)."""
+    with in_city_language():
         return _("Banned sender")
 
 

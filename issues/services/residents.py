@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.attributes import clean_attribute_answers
+from departments.translations import in_city_language
 from issues.models import (
     DESCRIPTION_MAX,
     Comment,
@@ -120,7 +121,7 @@ def edit_own_report(*, issue: Issue, by, description: str, answers: dict | None 
             created_at=now,
         )
         # Staff read internal notes in the workbench's history: the old text is there for them.
-        with translation.override(settings.LANGUAGE_CODE):  # stored: in the city's language
+        with in_city_language():
             body = _("The reporter edited the report. Before:\n\n%(old)s%(answers)s") % {
                 "old": locked.description or "-",
                 "answers": _answers_before(locked, new_answers),
@@ -154,8 +155,7 @@ def withdraw_own_report(*, issue: Issue, by) -> Issue:
         ReporterAction.objects.create(
             issue=locked, kind=ReporterActionKind.WITHDRAWN, created_at=now
         )
-        # Stored for everyone (the history, the staff): in the city's language, not the page's.
-        with translation.override(settings.LANGUAGE_CODE):
+        with in_city_language():
             withdrawn = _("Withdrawn by the reporter.")
         with on_behalf_of(by.email):
             change_status(issue=locked, to=Status.CLOSED, by=None, message=withdrawn)
@@ -182,8 +182,7 @@ def _reopen(locked: Issue, *, email: str, note: str) -> None:
     if not _reopen_open(locked, timezone.now()):
         raise _refuse_reopen()
     ReporterAction.objects.create(issue=locked, kind=ReporterActionKind.REOPENED)
-    # A public status message, read by everyone: in the city's language, not the page's.
-    with translation.override(settings.LANGUAGE_CODE):
+    with in_city_language():
         message = _("Reopened: the reporter says this is not fixed.")
     if note:
         message = f"{message}\n\n{note}"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from issues import services
 from issues.models import (
@@ -152,3 +152,14 @@ def test_staff_reopening_also_tells_the_department(closed, staff_user, deliver):
         closed.department.contact_email,
         staff_user.email,
     }
+
+
+def test_what_a_spanish_page_stores_for_everyone_is_in_the_citys_language(own, resident):
+    # The history and the workbench read one stored copy: the reporter's page language must
+    # not leak into it (departments.translations.in_city_language).
+    with translation.override("es"):
+        residents.edit_own_report(issue=own, by=resident, description="Un bache hondo")
+        residents.withdraw_own_report(issue=own, by=resident)
+    note = own.comments.get(is_internal=True)
+    assert note.body.startswith("The reporter edited the report. Before:")
+    assert own.status_changes.get(to_status=Status.CLOSED).message == "Withdrawn by the reporter."
