@@ -198,3 +198,23 @@ def test_a_crew_works_an_issue_from_a_phone(page, live_server, desk):
     page.wait_for_selector(".messagelist")
     assert Issue.objects.get(pk=issue.pk).status == Status.IN_PROGRESS
     assert serious_axe_violations(page) == []
+
+
+def test_a_template_chosen_before_the_script_loads_still_fills_the_message(page, live_server, desk):
+    # A slow link: the bulk form is on screen and a template chosen before its deferred script
+    # arrives; the script, when it runs, fills the message from the choice already made.
+    sign_in(page, live_server, "sam@city.example")
+    held = []
+    page.route("**/admin-issue.js", lambda route: held.append(route))
+    for issue in desk["issues"][:2]:
+        page.check(f"input[name=_selected_action][value='{issue.pk}']")
+    page.select_option("select[name=action]", "close_with_template")
+    page.click("button[name=index]", no_wait_after=True)
+    page.wait_for_selector("#cf-bulk-form select[name=template]")
+    page.select_option("#cf-bulk-form select[name=template]", str(desk["template"].pk))
+    message = page.locator("#cf-bulk-form textarea[name=message]")
+    assert message.input_value() == ""
+    page.wait_for_function("true")  # lets the held request reach the handler
+    assert held, "the workbench script was never requested"
+    held[0].continue_()
+    expect(message).to_have_value("A crew filled this pothole.")
