@@ -19,6 +19,7 @@ import issues.services.routing as routing
 from accounts import roles
 from accounts.text import clean_text
 from departments.models import Department
+from departments.translations import in_city_language
 from issues.dashboards import rollups
 from issues.models import (
     DESCRIPTION_MAX,
@@ -55,10 +56,12 @@ def fill_placeholders(text: str, issue: Issue) -> str:
     {department} replaced; any other braces are left as written (no str.format surprises)."""
     if not text or "{" not in text:
         return text
+    with in_city_language():  # the filled text is stored, as the city's template is written
+        somewhere = str(_("the reported location"))
     values = {
         "request_id": issue.public_id,
         "service_type": issue.service_type.name if issue.service_type_id else "",
-        "address": issue.address or str(_("the reported location")),
+        "address": issue.address or somewhere,
         "department": issue.department.name if issue.department_id else "",
     }
     for key in PLACEHOLDERS:

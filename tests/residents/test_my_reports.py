@@ -18,6 +18,7 @@ from issues.models import (
 )
 from issues.notify import events
 from issues.services import residents
+from issues.services.workflow import fill_placeholders
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +164,10 @@ def test_what_a_spanish_page_stores_for_everyone_is_in_the_citys_language(own, r
     note = own.comments.get(is_internal=True)
     assert note.body.startswith("The reporter edited the report. Before:")
     assert own.status_changes.get(to_status=Status.CLOSED).message == "Withdrawn by the reporter."
+
+
+def test_a_template_filled_from_a_spanish_page_names_the_place_in_the_citys_language(own):
+    own.address = ""
+    with translation.override("es"):
+        filled = fill_placeholders("We fixed the hole at {address}.", own)
+    assert filled == "We fixed the hole at the reported location."
