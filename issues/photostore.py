@@ -21,5 +21,7 @@ class CheckedS3Storage(S3Storage):
     def url(self, name, parameters=None, expire=None, http_method=None):
         return settings.MEDIA_URL + quote(name.replace("\\", "/").lstrip("/"))
 
-    def signed_url(self, name: str) -> str:
-        return super().url(name, expire=SIGNED_SECONDS)
+    def signed_url(self, name: str, parameters: dict | None = None) -> str:
+        """A store URL for `name` that lives SIGNED_SECONDS; `parameters` are S3's response
+        overrides (ResponseContentDisposition, ...), signed with it."""
+        return super().url(name, parameters=parameters, expire=SIGNED_SECONDS)

@@ -133,10 +133,14 @@ def build_export(kind: str, querystring: str) -> str:
 def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
     """A built file: read from the disk, or (an object store) a redirect to a signed URL."""
     _chunks, content_type, _extension = KINDS[kind]
-    try:
-        default_storage.path(name)
-    except NotImplementedError:  # an object store: it sends the bytes, not us
-        response = HttpResponseRedirect(default_storage.url(name))
+    if hasattr(default_storage, "signed_url"):
+        # An object store (issues/photostore.py) sends the bytes, not us. Its url() is the
+        # photos' checked /media/ view, which knows no export: the signed URL itself, with the
+        # download's name signed into it.
+        disposition = f'attachment; filename="{filename}"'
+        response = HttpResponseRedirect(
+            default_storage.signed_url(name, {"ResponseContentDisposition": disposition})
+        )
         response["Cache-Control"] = "no-store"  # the signed URL expires
         return response
     if settings.EXPORTS_ACCEL_REDIRECT:

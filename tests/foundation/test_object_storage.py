@@ -4,6 +4,7 @@ mock. Skipped, saying why, where moto is not installed (requirements-dev.txt has
 
 from __future__ import annotations
 
+import gzip
 import re
 import subprocess
 import sys
@@ -157,3 +158,29 @@ def test_photos_go_to_the_store_as_private_objects_linked_by_signed_urls(
     html = client.get(reverse("issues:detail", args=[issue.public_id])).content.decode()
     assert stored.thumbnail.name not in html
     assert _get(f"{endpoint}/{BUCKET}/{stored.thumbnail.name}")[0] == 403
+
+
+@pytest.mark.django_db
+def test_a_large_download_is_built_into_the_store_and_sent_by_it(
+    client, object_storage, service_type, settings
+):
+    """The web process only redirects: the built export is a private object, reached by a
+    signed URL that names the download (not the photos' /media/ view, which knows no export)."""
+    s3, endpoint, media = object_storage
+    settings.EXPORT_LIVE_ROWS = 2
+    issues = [make_issue(service_type) for _ in range(3)]
+    url = reverse("opendata:issues_csv")
+    response = client.get(url)
+    assert response.status_code == 302 and "no-store" in response["Cache-Control"]
+    location = response["Location"]
+    assert location.startswith(endpoint) and "X-Amz-Signature" in location
+    [name] = [key for key in _keys(s3) if key.startswith("exports/")]
+    assert _get(f"{endpoint}/{BUCKET}/{name}")[0] == 403  # private, like the photos
+
+    with urllib.request.urlopen(location, timeout=10) as sent:
+        headers, body = sent.headers, sent.read()
+    assert 'filename="civicfix-issues-' in headers["Content-Disposition"]
+    assert headers["Content-Encoding"] == "gzip" and headers["Content-Type"].startswith("text/csv")
+    rows = gzip.decompress(body).decode("utf-8-sig")
+    assert all(issue.public_id in rows for issue in issues)
+    assert not Path(media).exists()  # nothing on this machine's disk
