@@ -37,7 +37,8 @@ class Server:
             cwd=ROOT,
             env=environment(self.args),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A run that logs much (bench/load's error log) needs a file: nobody reads the pipe.
+            stderr=self.log() or subprocess.PIPE,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -49,6 +50,11 @@ class Server:
                 time.sleep(0.3)
         self.__exit__()
         raise RuntimeError("gunicorn did not start")
+
+    def log(self):
+        """`args.server_log`, a file the server's log is appended to, if the caller gives one."""
+        path = getattr(self.args, "server_log", None)
+        return Path(path).open("ab") if path else None
 
     def worker_class(self) -> list[str]:
         """Sync workers (gunicorn's default), or threads (`args.threads` > 1): gthread."""
