@@ -23,6 +23,7 @@ import requests
 CITY_BBOX = (-87.94, 41.64, -87.52, 42.03)  # w, s, e, n: Chicago (as bench/measure.py)
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ERRORLIST = re.compile(r'<ul class="errorlist.*?</ul>', re.S)
+REFERENCE = "/healthz (trivial view, reference)"
 NEW_REPORT = re.compile(r"/issues/([^/]+)/\?new=1")
 
 
@@ -40,6 +41,7 @@ class Recorder:
 
     times: dict = field(default_factory=lambda: defaultdict(list))
     errors: dict = field(default_factory=lambda: defaultdict(list))
+    timeline: list = field(default_factory=list)  # (second into the run, kind, seconds taken)
     samples: dict = field(default_factory=dict)
     reports: list = field(default_factory=list)  # (marker, public id, second into the run)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,6 +50,7 @@ class Recorder:
     def record(self, kind: str, seconds: float, problem: str | None) -> None:
         with self.lock:
             self.times[kind].append(seconds)
+            self.timeline.append((time.monotonic() - self.started, kind, seconds))
             if problem:
                 self.errors[kind].append((round(time.monotonic() - self.started, 1), problem))
 
@@ -254,3 +257,12 @@ class Harvester(Client):
             answer = response.json()[0]
             public_id = answer.get("service_request_id") or answer.get("token")
             self.recorder.stored_report(marker, str(public_id))
+
+
+class Probe(Client):
+    """The trivial view (/healthz), twice a second, timed under the same load: the reference the
+    other figures are read against on a machine shared with other work (bench/run's ratios)."""
+
+    def round(self) -> None:
+        self.call(REFERENCE, "GET", "/healthz")
+        time.sleep(0.5)

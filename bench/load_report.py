@@ -3,8 +3,11 @@ happened, against the Redis outage's times), the server logs' errors, and the re
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
+
+from bench.load_clients import REFERENCE
 
 CLIENT_KINDS = {
     "residents": {"home map page", "map GeoJSON, zoomed out", "map GeoJSON, zoomed in",
@@ -44,10 +47,19 @@ def print_result(result: dict) -> None:
         print(row(f"{group} (all)", times, errors, elapsed))
         for kind in sorted(kinds & set(rec.times)):
             print(row(f"  {kind}", rec.times[kind], len(rec.errors.get(kind, [])), elapsed))
-    every = [x for v in rec.times.values() for x in v]
-    print(row("all requests", every, sum(len(v) for v in rec.errors.values()), elapsed))
+    kinds = set().union(*CLIENT_KINDS.values())
+    every = [x for k in kinds for x in rec.times.get(k, [])]
+    errors = sum(len(rec.errors.get(k, [])) for k in kinds)
+    print(row("all requests", every, errors, elapsed))
+    print(row(REFERENCE, rec.times[REFERENCE], len(rec.errors.get(REFERENCE, [])), elapsed))
+    ratio = percentile(sorted(every), 0.5) / max(
+        percentile(sorted(rec.times[REFERENCE]), 0.5), 1e-3
+    )
+    print(f"  median of all requests / median of the trivial view: {ratio:.1f}x")
     for what, second in result["events"]:
         print(f"  at {second:5.1f} s: {what}")
+    if result["events"]:
+        print_windows(rec, result["events"])
     print_errors(rec, result["dir"])
     print_server_logs(result["logs"])
     print_stored(result["stored"])
@@ -69,16 +81,38 @@ def print_errors(rec, folder: str) -> None:
             print(f"    first answer: {' '.join(said.split())[:200] or '(no form error)'}; {path}")
 
 
+TRACEBACK_LINE = re.compile(
+    r"^(\s|Traceback|During handling|The above exception|[\w.]+(Error|Exception)\b)"
+)
+
+
 def print_server_logs(logs: list[str]) -> None:
-    """What the web processes logged as errors (Django logs every 500 with its traceback)."""
+    """What the web processes logged (warnings and up), one line per record: tracebacks are
+    left out. Django logs every 500 as "Internal Server Error: <path>"."""
     for path in logs:
         text = Path(path).read_text(errors="replace") if Path(path).exists() else ""
-        lines = [line for line in text.splitlines() if "ERROR" in line or "Error:" in line]
-        if lines:
-            print(f"  {path}: {len(lines)} error lines; first: {lines[0][:160]}")
-            distinct = Counter(line.split(" ", 3)[-1][:120] for line in lines)
-            for line, n in distinct.most_common(5):
-                print(f"    {n} x {line}")
+        records = Counter(
+            re.sub(r"\d+ notification", "N notification", line)[:140]
+            for line in text.splitlines()
+            if line and not TRACEBACK_LINE.match(line)
+        )
+        print(f"  {Path(path).name}: {sum(records.values())} log records")
+        for line, n in records.most_common(6):
+            print(f"    {n} x {line}")
+
+
+def print_windows(rec, events: list) -> None:
+    """Throughput and latency of every request (the reference left out) before, during and
+    after the Redis outage."""
+    edges = [0.0, *(second for _what, second in events), float("inf")]
+    names = ["before the kill", "Redis down", "after its restart"]
+    for name, start, end in zip(names, edges, edges[1:], strict=False):
+        times = sorted(s for t, k, s in rec.timeline if start <= t < end and k != REFERENCE)
+        span = min(end, max(t for t, _k, _s in rec.timeline)) - start
+        print(
+            f"  {name:18} {len(times) / max(span, 1e-3):6.1f}/s  p50 {percentile(times, 0.5):5.0f} ms"
+            f"  p95 {percentile(times, 0.95):5.0f} ms  p99 {percentile(times, 0.99):5.0f} ms"
+        )
 
 
 def print_stored(s: dict) -> None:

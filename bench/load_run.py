@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.database import PYTHON, ROOT, environment, manage, query
-from bench.load_clients import Harvester, Recorder, Resident, Staff
+from bench.load_clients import Harvester, Probe, Recorder, Resident, Staff
 from bench.server import Server
 
 CELERY = str(Path(PYTHON).parent / "celery")
@@ -120,6 +120,7 @@ def drive(args, ports: list[int], data: dict, recorder: Recorder) -> None:
         [Resident(ports, recorder, data, n, stop_at) for n in range(args.residents)]
         + [Staff(ports, recorder, data, n, stop_at) for n in range(args.staff)]
         + [Harvester(ports, recorder, data, n, stop_at) for n in range(args.harvesters)]
+        + [Probe(ports, recorder, data, 0, stop_at)]
     )
     threads = [threading.Thread(target=c.run) for c in clients]
     for t in threads:
