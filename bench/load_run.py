@@ -74,11 +74,11 @@ class Redis:
 
 
 def celery(args, *command: str) -> subprocess.Popen:
-    log = (args.dir / f"celery-{command[0]}.log").open("ab")
-    return subprocess.Popen(
-        [CELERY, "-A", "config", *command, "--loglevel=warning"],
-        cwd=ROOT, env=environment(args), stdout=log, stderr=log, start_new_session=True,
-    )  # fmt: skip
+    with (args.dir / f"celery-{command[0]}.log").open("ab") as log:
+        return subprocess.Popen(
+            [CELERY, "-A", "config", *command, "--loglevel=warning"],
+            cwd=ROOT, env=environment(args), stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
 
 
 def stop(process: subprocess.Popen) -> None:

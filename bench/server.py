@@ -20,6 +20,7 @@ class Server:
 
     def __enter__(self) -> Server:
         gunicorn = Path(PYTHON).parent / "gunicorn"
+        log = self.log()
         self.process = subprocess.Popen(
             [
                 str(gunicorn),
@@ -38,9 +39,11 @@ class Server:
             env=environment(self.args),
             stdout=subprocess.DEVNULL,
             # A run that logs much (bench/load's error log) needs a file: nobody reads the pipe.
-            stderr=self.log() or subprocess.PIPE,
+            stderr=log or subprocess.PIPE,
             start_new_session=True,
         )
+        if log:
+            log.close()  # the server has its own copy
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
