@@ -75,7 +75,7 @@ class Client:
         self.cast = cast
         self.n = n
         self.stop = stop
-        self.random = random.Random(n)
+        self.random = random.Random(f"{type(self).__name__}{n}")
         self.http = requests.Session()
         self.rounds = 0
         self.reports = 0
@@ -103,7 +103,7 @@ class Client:
         match = response is not None and TOKEN.search(response.text)
         return match.group(1) if match else None
 
-    def inland(self) -> tuple[float, float]:
+    def in_a_ward(self) -> tuple[float, float]:
         """A point in a ward, a few metres from an existing report: a report outside the city
         (the lake, a suburb) is refused, a 400 this bench does not ask for."""
         lat, lon = self.random.choice(self.cast["points"])
@@ -141,7 +141,7 @@ class Resident(Client):
         self.call(
             "map GeoJSON, zoomed out", "GET", f"/map/issues.geojson?bbox={w},{s},{e},{n}&zoom=11"
         )
-        lat, lon = self.inland()
+        lat, lon = self.in_a_ward()
         box = f"{lon - 0.006},{lat - 0.004},{lon + 0.006},{lat + 0.004}"
         self.call("map GeoJSON, zoomed in", "GET", f"/map/issues.geojson?bbox={box}&zoom=16")
         self.call("issue page", "GET", f"/issues/{self.issue()}/")
@@ -240,7 +240,7 @@ class Harvester(Client):
 
     def post(self) -> None:
         marker = self.marker()
-        lat, lon = self.inland()
+        lat, lon = self.in_a_ward()
         data = {
             "api_key": self.cast["api_key"],
             "service_code": self.cast["service_code"],
