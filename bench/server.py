@@ -20,6 +20,7 @@ class Server:
 
     def __enter__(self) -> Server:
         gunicorn = Path(PYTHON).parent / "gunicorn"
+        log = self.log()
         self.process = subprocess.Popen(
             [
                 str(gunicorn),
@@ -37,9 +38,12 @@ class Server:
             cwd=ROOT,
             env=environment(self.args),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A run that logs much (bench/load's error log) needs a file: nobody reads the pipe.
+            stderr=log or subprocess.PIPE,
             start_new_session=True,
         )
+        if log:
+            log.close()  # the server has its own copy
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -49,6 +53,11 @@ class Server:
                 time.sleep(0.3)
         self.__exit__()
         raise RuntimeError("gunicorn did not start")
+
+    def log(self):
+        """`args.server_log`, a file the server's log is appended to, if the caller gives one."""
+        path = getattr(self.args, "server_log", None)
+        return Path(path).open("ab") if path else None
 
     def worker_class(self) -> list[str]:
         """Sync workers (gunicorn's default), or threads (`args.threads` > 1): gthread."""
