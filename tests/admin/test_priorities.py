@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from departments.models import Priority
 from issues import services
+from issues.admin.queue import IssueAdmin
 from issues.models import Issue, StaffChange
 from tests.admin.conftest import changelist_url, shown_ids
 from tests.factories import make_issue
@@ -70,7 +71,7 @@ def test_the_queue_filters_by_priority(client, sam, pothole, wards):
     assert shown == {made["urgent"].public_id, made["high"].public_id}
 
 
-def test_the_queue_sorts_overdue_then_urgent_then_newest(client, sam, pothole, wards):
+def test_the_queue_sorts_overdue_then_urgent_then_newest(client, sam, pothole, wards, monkeypatch):
     now = timezone.now()
     old_low_overdue = make_issue(pothole, requested_at=now - timedelta(days=10))
     old_urgent_overdue = make_issue(pothole, requested_at=now - timedelta(days=9))
@@ -89,6 +90,20 @@ def test_the_queue_sorts_overdue_then_urgent_then_newest(client, sam, pothole, w
         newer_normal.pk,
         new_normal.pk,
     ]
+    # Page by page (QueuePaginator reads a page's ids, then its rows): the same order, each
+    # issue once, across every page, with the column-header order too.
+    monkeypatch.setattr(IssueAdmin, "list_per_page", 2)
+    for extra in ({}, {"o": "6"}):
+        whole = [
+            i.pk
+            for i in client.get(changelist_url(), {**extra, "all": ""}).context["cl"].result_list
+        ]
+        paged = [
+            i.pk
+            for page in (1, 2, 3)
+            for i in client.get(changelist_url(), {**extra, "p": page}).context["cl"].result_list
+        ]
+        assert paged == whole and len(set(paged)) == 5
     # The column header sorts by priority alone, most urgent first.
     response = client.get(changelist_url(), {"o": "6"})
     first = response.context["cl"].result_list[0]
