@@ -49,7 +49,7 @@ FOLDER = "exports"
 BUILD_LOCK_SECONDS = 15 * 60
 RETRY_AFTER_SECONDS = 20
 
-KINDS: dict[str, tuple[Callable[[IssueFilters], Iterator[str]], str, str]] = {
+KINDS: dict[str, tuple[Callable[[IssueFilters], Iterator[bytes]], str, str]] = {
     "csv": (exports.csv_lines, "text/csv; charset=utf-8", "csv"),
     "geojson": (exports.geojson_chunks, "application/geo+json", "geojson"),
 }
@@ -115,7 +115,7 @@ def build_export(kind: str, querystring: str) -> str:
             # mtime=0: the same rows give the same bytes.
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as packed:
                 for chunk in chunks(filters):
-                    packed.write(chunk.encode())
+                    packed.write(chunk)
             raw.seek(0)
             name = default_storage.save(
                 f"{FOLDER}/{kind}-{key}-{int(time.time())}.{extension}.gz", File(raw)
