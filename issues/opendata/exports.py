@@ -82,7 +82,7 @@ def _converters() -> list:
     """One function per column, chosen once per download rather than once per cell: a million
     rows times twenty cells makes the per-cell cost the export's cost."""
     tz = timezone.get_current_timezone()
-    open_values = {s.value for s in OPEN_STATUSES}
+    open_values = set(_open_values())
 
     def as_datetime(value):
         return value.astimezone(tz).isoformat(timespec="seconds") if value else None
@@ -141,10 +141,9 @@ def csv_lines(filters: IssueFilters) -> Iterator[bytes]:
     """The CSV download, in UTF-8 writes of about WRITE_SIZE: the live stream and the built file."""
     queryset = export_queryset(filters)
     if not pgcopy.usable(queryset):
-        return buffered(_encoded(_csv_lines(filters)))
+        return csv_in_python(filters)
     header = _encoded(csv_table([c.name for c in COLUMNS], [], []))
-    open_values = [s.value for s in OPEN_STATUSES]
-    rows = pgcopy.csv_rows(queryset, COLUMNS, open_values, FORMULA_STARTS)
+    rows = pgcopy.csv_rows(queryset, COLUMNS, _open_values(), FORMULA_STARTS)
     return buffered(itertools.chain(header, rows))
 
 
@@ -152,11 +151,23 @@ def geojson_chunks(filters: IssueFilters) -> Iterator[bytes]:
     """The GeoJSON download, like csv_lines."""
     queryset = export_queryset(filters)
     if not pgcopy.usable(queryset):
-        return buffered(_encoded(_geojson_pieces(filters)))
-    features = pgcopy.geojson_features(
-        queryset, COLUMNS, [s.value for s in OPEN_STATUSES], _url_parts()
-    )
+        return geojson_in_python(filters)
+    features = pgcopy.geojson_features(queryset, COLUMNS, _open_values(), _url_parts())
     return buffered(itertools.chain([_GEOJSON_START], features, [_GEOJSON_END]))
+
+
+def csv_in_python(filters: IssueFilters) -> Iterator[bytes]:
+    """The CSV made row by row in Python: the embedded SQLite's, and what the PostgreSQL path is
+    tested against (tests/opendata/test_pgcopy.py) and measured against (bench/export_speed.py)."""
+    return buffered(_encoded(_csv_lines(filters)))
+
+
+def geojson_in_python(filters: IssueFilters) -> Iterator[bytes]:
+    return buffered(_encoded(_geojson_pieces(filters)))
+
+
+def _open_values() -> list[str]:
+    return [s.value for s in OPEN_STATUSES]
 
 
 _GEOJSON_START = b'{"type":"FeatureCollection","features":['

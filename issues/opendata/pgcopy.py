@@ -134,7 +134,9 @@ def geojson_features(
     ident = values[columns[0].name]
     lat, lon = (_float_text(s) for s in ("latitude", "longitude"))
     point = _Joined(Value('{"type": "Point", "coordinates": ['), lon, Value(", "), lat, Value("]}"))
-    geometry = Case(When(latitude__isnull=True, then=Value("null")), default=point, output_field=TEXT)
+    geometry = Case(
+        When(latitude__isnull=True, then=Value("null")), default=point, output_field=TEXT
+    )
     url = Concat(Value(url_parts[0]), F(columns[0].source), Value(url_parts[1]), output_field=TEXT)
     parts: list[Expression] = [Value('{"type": "Feature", "id": '), ident]
     parts += [Value(', "geometry": '), geometry, Value(', "properties": {')]
@@ -153,13 +155,22 @@ def _copy(queryset: QuerySet, form: str) -> Iterator[bytes]:
     except EmptyResultSet:
         return
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('TimeZone', %s, true), set_config('extra_float_digits', '1', true)",
-            [timezone.get_current_timezone_name()],
-        )
-        # psycopg binds a COPY's parameters on the client (COPY takes no server parameters).
-        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT {form})", params) as copy:
-            yield from copy
+        try:
+            # Local to this transaction (PgBouncer's transaction pooling keeps no session state).
+            cursor.execute(
+                "SELECT set_config('TimeZone', %s, true), "
+                "set_config('extra_float_digits', '1', true)",
+                [timezone.get_current_timezone_name()],
+            )
+            # psycopg binds a COPY's parameters on the client (COPY takes no server parameters).
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT {form})", params) as copy:
+                yield from copy
+        finally:
+            # Rolled back, not committed (it wrote nothing): inside a caller's transaction this
+            # is a savepoint, and only rolling one back undoes the settings. Left in place, the
+            # time zone would make Django read every later timestamp of that transaction wrong
+            # (it takes the session's times as UTC).
+            transaction.set_rollback(True, using=alias)
 
 
 def _crlf(blocks: Iterable[bytes]) -> Iterator[bytes]:
