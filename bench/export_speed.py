@@ -7,8 +7,9 @@ COPY sends them), for the busiest ward and for the whole city, CSV and GeoJSON.
 Runs in-process (bench/database.py django_in_process) against an existing database, READ ONLY
 (default civicfix_bench, 1M issues): nothing is migrated or written. Each output is hashed as it
 streams, so the two paths are also checked byte for byte at full size. Then the gzip step of
-build_export, at three levels, over the ward's CSV; --profile prints a cProfile of the Python
-path for the ward's CSV.
+build_export, at three levels, over the ward's CSV; --build times build_export end to end
+(main's: Python rows and gzip level 6; this branch's: COPY and files.COMPRESS_LEVEL), into a
+temporary MEDIA_ROOT; --profile prints a cProfile of the Python path for the ward's CSV.
 
     .venv/bin/python bench/export_speed.py                      # ward + whole city
     .venv/bin/python bench/export_speed.py --scopes ward --profile
@@ -26,6 +27,7 @@ import io
 import os
 import pstats
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,8 +48,7 @@ def python_path(kind: str, filters):
     """main's path, forced (what the embedded SQLite still runs)."""
     from issues.opendata import exports
 
-    pieces = exports._csv_lines(filters) if kind == "csv" else exports._geojson_pieces(filters)
-    return exports.buffered(exports._encoded(pieces))
+    return exports.csv_in_python(filters) if kind == "csv" else exports.geojson_in_python(filters)
 
 
 def new_path(kind: str, filters):
@@ -96,6 +97,31 @@ def gzip_levels(data: bytes) -> list[tuple[int, float, int]]:
     return out
 
 
+def build(kind: str, filters, in_python: bool, level: int) -> tuple[float, int]:
+    """files.build_export end to end (rows, gzip, the file saved): main's way (Python rows,
+    level 6) or this branch's (COPY, files.COMPRESS_LEVEL)."""
+    from django.core.files.storage import default_storage
+    from django.http import QueryDict
+
+    from issues.opendata import exports, files
+
+    query = QueryDict(mutable=True)
+    query.update(filters.as_params())
+    saved = files.KINDS[kind], files.COMPRESS_LEVEL
+    if in_python:
+        files.KINDS[kind] = (exports.csv_in_python, *files.KINDS[kind][1:])
+    files.COMPRESS_LEVEL = level
+    try:
+        started = time.perf_counter()
+        name = files.build_export(kind, query.urlencode())
+        seconds = time.perf_counter() - started
+    finally:
+        files.KINDS[kind], files.COMPRESS_LEVEL = saved
+    size = default_storage.size(name)
+    default_storage.delete(name)
+    return seconds, size
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
@@ -103,8 +129,10 @@ def main() -> int:
     parser.add_argument("--scopes", default="ward,city", help="ward, city or both")
     parser.add_argument("--kinds", default="csv,geojson")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--build", action="store_true", help="time build_export, CSV, both ways")
     args = parser.parse_args()
-    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("REDIS_URL", None)  # a per-process cache for build_export's registry
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="bench-export-speed-")
     django_in_process(
         {
             "DATABASE_URL": f"{args.pg}/{args.db}",
@@ -145,6 +173,17 @@ def main() -> int:
         print(f"\ngzip of the ward's CSV ({len(ward_csv) / 1e6:.1f} MB), loadavg {load()}")
         for level, seconds, size in gzip_levels(ward_csv):
             print(f"  level {level}: {seconds:.2f} s, {size / 1e6:.2f} MB")
+    if args.build:
+        from issues.opendata import files
+
+        print(f"\nbuild_export, CSV (rows, gzip, the file), loadavg {load()}")
+        for scope in args.scopes.split(","):
+            filters = IssueFilters.from_params(scopes[scope][0])
+            before, before_size = build("csv", filters, True, 6)
+            after, after_size = build("csv", filters, False, files.COMPRESS_LEVEL)
+            print(f"  {scope}: main (Python, gzip 6) {before:.2f} s {before_size / 1e6:.1f} MB; "
+                  f"COPY, gzip {files.COMPRESS_LEVEL} {after:.2f} s {after_size / 1e6:.1f} MB; "
+                  f"ratio {before / after:.1f}x; loadavg {load()}", flush=True)  # fmt: skip
     if args.profile:
         filters = IssueFilters.from_params(scopes["ward"][0])
         profile = cProfile.Profile()
