@@ -24,6 +24,7 @@ What makes the bytes the same as the Python path's (tests/opendata/test_pgcopy.p
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
@@ -162,8 +163,15 @@ def _copy(queryset: QuerySet, form: str) -> Iterator[bytes]:
                 "set_config('extra_float_digits', '1', true)",
                 [timezone.get_current_timezone_name()],
             )
-            # psycopg binds a COPY's parameters on the client (COPY takes no server parameters).
-            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT {form})", params) as copy:
+            statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT {form})"
+            # Logged like any query where queries are (DEBUG, assertNumQueries): Django's cursor
+            # has no copy(), so psycopg's own is used, which binds a COPY's parameters on the
+            # client (COPY takes no server parameters).
+            logged = getattr(cursor, "debug_sql", None)
+            with (
+                logged(statement, params) if logged else nullcontext(),
+                cursor.cursor.copy(statement, params) as copy,
+            ):
                 yield from copy
         finally:
             # Rolled back, not committed (it wrote nothing): inside a caller's transaction this
