@@ -161,3 +161,12 @@ def test_the_copy_leaves_no_setting_behind_in_a_callers_transaction(awkward):
     with transaction.atomic():
         assert _joined(exports.csv_lines(IssueFilters.from_params({})))
         assert Issue.objects.get(pk=awkward[0].pk).requested_at == INSTANTS[0]
+
+
+def test_a_download_closed_half_way_leaves_the_connection_usable(awkward):
+    # A client that goes away: the server closes the stream in the middle of the COPY.
+    Issue.objects.filter(pk__in=[i.pk for i in awkward]).update(description="x" * 4000)
+    chunks = exports.csv_lines(IssueFilters.from_params({}))
+    assert len(next(chunks)) >= exports.WRITE_SIZE
+    chunks.close()
+    assert Issue.objects.get(pk=awkward[0].pk).requested_at == INSTANTS[0]
