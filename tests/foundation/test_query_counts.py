@@ -445,7 +445,13 @@ def test_every_public_page_and_api_list_has_a_counted_number_of_queries(client, 
         status, queries = count_queries(client, url)
         assert status == 200, name
         found[name] = queries
-    assert found == PUBLIC
+    expected = dict(PUBLIC)
+    if connection.vendor == "postgresql":
+        # The downloads' rows come by COPY (issues/opendata/pgcopy.py), after set_config, in a
+        # transaction of their own that is rolled back: inside the test's transaction a
+        # savepoint, so SAVEPOINT, set_config, COPY, ROLLBACK TO, RELEASE instead of one query.
+        expected.update({"csv": 6, "geojson": 6})
+    assert found == expected
 
 
 def test_every_signed_in_page_has_a_counted_number_of_queries(client, city):
