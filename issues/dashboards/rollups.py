@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,7 @@ from issues.geo import heat_steps
 from issues.models import (
     NOT_FIXED_RESOLUTIONS,
     CloseHistogram,
+    CloseWeekHistogram,
     DayTally,
     HeatTally,
     Issue,
@@ -58,7 +59,7 @@ from issues.models import (
     StatusTally,
 )
 
-TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
+TABLES = (StatusTally, DayTally, CloseHistogram, CloseWeekHistogram, HeatTally)
 # Each table's key columns and its counters, in the order `Delta` keeps them.
 LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
     StatusTally: (("ward_key", "type_key", "status"), ("n", "with_due")),
@@ -74,6 +75,7 @@ LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
+    CloseWeekHistogram: (("ward_key", "type_key", "week", "bin"), ("n", "days_sum", "days_sq_sum")),
     HeatTally: (("ward_key", "day", "cell_row", "cell_col", "type_key"), ("n",)),
     MapCell: (
         ("zoom", "cell_row", "cell_col"),
@@ -182,6 +184,12 @@ def median_from_bins(bins: dict[int, tuple[int, float, float]]) -> float | None:
     return (value_at(middle[0]) + value_at(middle[1])) / 2
 
 
+def week_of(day: date) -> date:
+    """The Monday of `day`'s week: CloseWeekHistogram's key (weeks start on Monday, as the
+    dashboards' weeks do)."""
+    return day - timedelta(days=day.weekday())
+
+
 # --- what an issue contributes ---------------------------------------------------------------
 
 
@@ -203,6 +211,7 @@ class Delta:
         self.status: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         self.bins: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        self.week_bins: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
         self.heat: dict[tuple, list[int]] = defaultdict(lambda: [0])
         self.lat_step, self.lon_step = heat_steps()
 
@@ -242,6 +251,7 @@ class Delta:
         if closed_day is not None:
             duration = (closed - requested).total_seconds() / 86400.0
             index = close_bin(duration)
+            week = week_of(closed_day)
         for type_key in (type_id, ALL_TYPES):
             row = self.days[(ward, type_key, requested_day)]
             row[0] += sign  # opened
@@ -258,16 +268,20 @@ class Delta:
                     row[2] += sign
                     if closed <= expected:
                         row[3] += sign
-                cell = self.bins[(ward, type_key, closed_day, index)]
-                cell[0] += sign
-                cell[1] += sign * duration
-                cell[2] += sign * duration * duration
+                for cell in (
+                    self.bins[(ward, type_key, closed_day, index)],
+                    self.week_bins[(ward, type_key, week, index)],
+                ):
+                    cell[0] += sign
+                    cell[1] += sign * duration
+                    cell[2] += sign * duration * duration
 
     def write(self) -> None:
         for model, changes in (
             (StatusTally, self.status),
             (DayTally, self.days),
             (CloseHistogram, self.bins),
+            (CloseWeekHistogram, self.week_bins),
             (HeatTally, self.heat),
             (MapCell, self.cells),
         ):

@@ -29,12 +29,11 @@ from issues.dashboards.clock import (
     city_tz,
     due_earlier_today,
 )
-from issues.dashboards.league import Bins
+from issues.dashboards.league import close_bins
 from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins
 from issues.geo import heat_steps
 from issues.models import (
     OPEN_STATUSES,
-    CloseHistogram,
     DayTally,
     HeatTally,
     HotspotAlert,
@@ -277,16 +276,9 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
 
 def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
     """Median days to close of the last 90 days, per type and for the ward."""
-    bins: dict[int, Bins] = defaultdict(dict)
-    for type_id, index, n, s, q in (
-        CloseHistogram.objects.filter(
-            ward_key=board.ward.pk, day__gte=board.clock.days_back(CLOSED_WINDOW_DAYS)
-        )
-        .values("type_key", "bin")
-        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
-        .values_list("type_key", "bin", "n", "s", "q")
-    ):
-        bins[type_id][index] = (n, s, q)
+    clock = board.clock
+    since = clock.days_back(CLOSED_WINDOW_DAYS)
+    bins = close_bins("type_key", since, clock.today, open_end=True, ward_key=board.ward.pk)
     for type_id, row in type_rows.items():
         row.median_days = median_from_bins(bins.get(type_id, {}))
     board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))

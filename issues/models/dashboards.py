@@ -105,6 +105,35 @@ class CloseHistogram(models.Model):
         return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
 
 
+class CloseWeekHistogram(models.Model):
+    """CloseHistogram summed by week (`week` is the Monday, city time, of the closing days): a
+    90-day median reads about 12 whole weeks here and only the days at the window's two edges
+    from the daily rows, instead of 90 days of bins (issues.dashboards.rollups.close_bins)."""
+
+    ward_key = models.PositiveIntegerField()
+    type_key = models.PositiveIntegerField()
+    week = models.DateField()
+    bin = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+    days_sum = models.FloatField(default=0.0)
+    days_sq_sum = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = _("close histogram")
+        verbose_name_plural = _("close histograms")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward_key", "type_key", "week", "bin"], name="close_week_key"
+            )
+        ]
+        indexes = [models.Index(fields=["type_key", "week"], name="close_week_type_week")]
+
+    def __str__(self) -> str:
+        return (
+            f"ward {self.ward_key} type {self.type_key} week {self.week} bin {self.bin}: {self.n}"
+        )
+
+
 class HeatTally(models.Model):
     """Public issues with a point reported on `day` (city time), per heat-grid square
     (issues.geo.heat_steps: FLOOR(lat / step), FLOOR(lon / step)) and type: the ward
