@@ -1,5 +1,5 @@
 """The league table: every ward's public figures side by side, and the whole city's, from the
-rollup (issues/dashboards/rollups.py) in four small grouped queries whatever the number of issues."""
+rollup (issues/dashboards/rollups.py) in five small grouped queries whatever the number of issues."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db import connections
 from django.db.models import Count, Q, Sum
 
 from departments.models import Ward
@@ -20,7 +19,14 @@ from issues.dashboards.clock import (
     cache_key,
     due_earlier_today,
 )
-from issues.dashboards.rollups import ALL_TYPES, NO_WARD, OPEN, median_from_bins, week_of
+from issues.dashboards.rollups import (
+    ALL_TYPES,
+    NO_WARD,
+    OPEN,
+    median_from_bins,
+    plain_rows,
+    week_of,
+)
 from issues.models import CloseHistogram, CloseWeekHistogram, DayTally, StatusTally
 
 
@@ -84,21 +90,16 @@ def close_bins(
     found: dict[int, Bins] = defaultdict(dict)
     for part in parts:
         rows = part.values(group, "bin").annotate(**sums).values_list(group, "bin", "n", "s", "q")
-        # Plain tuples from the cursor, on the connection the router chose: at 1M issues the
-        # league reads thousands of (ward, bin) sums a request, and the ORM's per-value
-        # converters cost more than the query (bench/README.md, "Cold rollup pages").
-        with connections[rows.db].cursor() as cursor:
-            cursor.execute(*rows.query.sql_with_params())
-            for key, index, n, s, q in cursor.fetchall():
-                bins = found[key]
-                m, t, r = bins.get(index, (0, 0.0, 0.0))
-                bins[index] = (m + n, t + s, r + q)
+        for key, index, n, s, q in plain_rows(rows):
+            bins = found[key]
+            m, t, r = bins.get(index, (0, 0.0, 0.0))
+            bins[index] = (m + n, t + s, r + q)
     return dict(found)
 
 
 def _figures_by_ward(clock: Clock) -> tuple[dict[int, WardFigures], dict[int, Bins]]:
     """Every ward's figures (key 0: issues in no ward) and its close-time bins, from the rollup's
-    all-types rows: four small grouped queries whatever the number of issues."""
+    all-types rows: five small grouped queries whatever the number of issues."""
     figures: dict[int, WardFigures] = defaultdict(
         lambda: WardFigures(ward_id=0, number=0, name="", slug="")
     )

@@ -30,7 +30,7 @@ from issues.dashboards.clock import (
     due_earlier_today,
 )
 from issues.dashboards.league import close_bins
-from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins
+from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins, plain_rows
 from issues.geo import heat_steps
 from issues.models import (
     OPEN_STATUSES,
@@ -137,9 +137,12 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
         if best is None or n > best[1] or (n == best[1] and type_id < best[0]):
             dominant[key] = (type_id, n)
     cells = []
+    names: dict[int, str] = {}  # translated once per type, not once per cell
     for (row, col), n in totals.items():
         type_id, type_n = dominant[(row, col)]
         service_type = types.get(type_id)
+        if service_type and type_id not in names:
+            names[type_id] = translated(service_type, "name")
         cells.append(
             HeatCell(
                 row=row,
@@ -150,7 +153,7 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
                 west=col * lon_step,
                 east=(col + 1) * lon_step,
                 dominant_code=service_type.service_code if service_type else "",
-                dominant_name=translated(service_type, "name") if service_type else "",
+                dominant_name=names.get(type_id, ""),
                 dominant_count=type_n,
             )
         )
@@ -180,7 +183,7 @@ def ward_dashboard(
         .filter(total__gt=0)
         .values_list("cell_row", "cell_col", "type_key", "total")
     )
-    board.heat_cells = _heat_cells(heat, types)
+    board.heat_cells = _heat_cells(plain_rows(heat), types)
     if with_lists:
         _add_lists(board)
     return board

@@ -53,9 +53,16 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'close histogram',
                 'verbose_name_plural': 'close histograms',
-                'indexes': [models.Index(fields=['type_key', 'week'], name='close_week_type_week')],
+                'indexes': [
+                    models.Index(fields=['type_key', 'week'], name='close_week_type_week'),
+                    models.Index(fields=['ward_key', 'week'], name='close_week_ward_week'),
+                ],
                 'constraints': [models.UniqueConstraint(fields=('ward_key', 'type_key', 'week', 'bin'), name='close_week_key')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='closehistogram',
+            index=models.Index(fields=['ward_key', 'day'], name='close_hist_ward_day'),
         ),
         migrations.RunPython(fill_from_days, migrations.RunPython.noop, elidable=True),
     ]

@@ -99,7 +99,12 @@ class CloseHistogram(models.Model):
                 fields=["ward_key", "type_key", "day", "bin"], name="close_histogram_key"
             )
         ]
-        indexes = [models.Index(fields=["type_key", "day"], name="close_hist_type_day")]
+        indexes = [
+            models.Index(fields=["type_key", "day"], name="close_hist_type_day"),
+            # One ward's window across every type (the ward page's medians by type): the key's
+            # (ward_key, type_key, day) would walk all the ward's days of every type.
+            models.Index(fields=["ward_key", "day"], name="close_hist_ward_day"),
+        ]
 
     def __str__(self) -> str:
         return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
@@ -126,7 +131,10 @@ class CloseWeekHistogram(models.Model):
                 fields=["ward_key", "type_key", "week", "bin"], name="close_week_key"
             )
         ]
-        indexes = [models.Index(fields=["type_key", "week"], name="close_week_type_week")]
+        indexes = [
+            models.Index(fields=["type_key", "week"], name="close_week_type_week"),
+            models.Index(fields=["ward_key", "week"], name="close_week_ward_week"),
+        ]
 
     def __str__(self) -> str:
         return (
