@@ -77,18 +77,27 @@ class DayTally(models.Model):
         return f"ward {self.ward_key} type {self.type_key} {self.day}"
 
 
-class CloseHistogram(models.Model):
-    """Issues now closed whose closed_at falls on `day`, by bin of days-to-close
-    (issues.dashboards.rollups.close_bin): count, sum and sum of squares of the exact durations, from
-    which the median of any window of days is recovered (issues.dashboards.rollups.median_from_bins)."""
+class CloseBins(models.Model):
+    """A close-time histogram's row: closures of a (ward, type) in one bin of days-to-close
+    (issues.dashboards.rollups.close_bin), with the count, sum and sum of squares of the exact
+    durations, from which a median is recovered (issues.dashboards.rollups.median_from_bins)."""
 
     ward_key = models.PositiveIntegerField()
     type_key = models.PositiveIntegerField()
-    day = models.DateField()
     bin = models.PositiveSmallIntegerField()
     n = models.IntegerField(default=0)
     days_sum = models.FloatField(default=0.0)
     days_sq_sum = models.FloatField(default=0.0)
+
+    class Meta:
+        abstract = True
+
+
+class CloseHistogram(CloseBins):
+    """Issues now closed whose closed_at falls on `day` (CloseBins): the median of any window of
+    days is recovered from these rows."""
+
+    day = models.DateField()
 
     class Meta:
         verbose_name = _("close histogram")
@@ -110,18 +119,12 @@ class CloseHistogram(models.Model):
         return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
 
 
-class CloseWeekHistogram(models.Model):
+class CloseWeekHistogram(CloseBins):
     """CloseHistogram summed by week (`week` is the Monday, city time, of the closing days): a
     90-day median reads about 12 whole weeks here and only the days at the window's two edges
-    from the daily rows, instead of 90 days of bins (issues.dashboards.rollups.close_bins)."""
+    from the daily rows, instead of 90 days of bins (issues.dashboards.league.close_bins)."""
 
-    ward_key = models.PositiveIntegerField()
-    type_key = models.PositiveIntegerField()
     week = models.DateField()
-    bin = models.PositiveSmallIntegerField()
-    n = models.IntegerField(default=0)
-    days_sum = models.FloatField(default=0.0)
-    days_sq_sum = models.FloatField(default=0.0)
 
     class Meta:
         verbose_name = _("close histogram")
