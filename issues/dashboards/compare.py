@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
 from django.core.cache import cache
@@ -34,11 +34,11 @@ from issues.dashboards.clock import (
     Clock,
     cache_key,
 )
-from issues.dashboards.league import Bins, WardFigures, _merge_bins, cached_league
+from issues.dashboards.league import Bins, WardFigures, _merge_bins, cached_league, close_bins
 from issues.dashboards.links import count_text, days_text, days_words, share_text
 from issues.dashboards.rollups import ALL_TYPES, NO_WARD, median_from_bins
 from issues.dashboards.terms import Term, terms
-from issues.models import CloseHistogram, DayTally
+from issues.models import DayTally
 
 COUNTS = ("open", "opened_recent", "overdue")
 FORMATS = {
@@ -100,14 +100,7 @@ def previous_figures(
         row.opened_recent = opened or 0
         row.closed_with_sla, row.closed_within_sla = with_sla or 0, within or 0
         since[key] = (opened_since or 0, closed_since or 0)
-    bins: dict[int, Bins] = defaultdict(dict)
-    for key, index, n, s, q in (
-        CloseHistogram.objects.filter(type_key=ALL_TYPES, day__gte=closed_start, day__lt=closed_end)
-        .values("ward_key", "bin")
-        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
-        .values_list("ward_key", "bin", "n", "s", "q")
-    ):
-        bins[key][index] = (n, s, q)
+    bins = close_bins("ward_key", closed_start, closed_end - timedelta(days=1), type_key=ALL_TYPES)
     city = Previous(open=0)
     merged: Bins = {}
     for key in set(found) | set(bins) | set(current):

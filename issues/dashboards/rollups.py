@@ -1,7 +1,7 @@
 """The dashboards' rollup: counters of public issues kept in step with every write.
 
-The ward dashboard and the league table read four small tables (issues/models/dashboards.py:
-StatusTally, DayTally, CloseHistogram, HeatTally) instead of aggregating a ward's or the city's whole
+The ward dashboard and the league table read five small tables (issues/models/dashboards.py:
+StatusTally, DayTally, CloseHistogram and its weekly sums CloseWeekHistogram, HeatTally) instead of aggregating a ward's or the city's whole
 history, so an uncached page costs the same at 10k and at 1M issues: the tables' size depends on
 wards x service types x days (x statuses, x close-time bins), never on the number of issues.
 
@@ -37,13 +37,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection, connections, transaction
+from django.db.models import Q, QuerySet
 
 from departments.geo import cell_of, cell_sums
 from departments.models import Ward
@@ -51,6 +51,7 @@ from issues.geo import heat_steps
 from issues.models import (
     NOT_FIXED_RESOLUTIONS,
     CloseHistogram,
+    CloseWeekHistogram,
     DayTally,
     HeatTally,
     Issue,
@@ -58,7 +59,7 @@ from issues.models import (
     StatusTally,
 )
 
-TABLES = (StatusTally, DayTally, CloseHistogram, HeatTally)
+TABLES = (StatusTally, DayTally, CloseHistogram, CloseWeekHistogram, HeatTally)
 # Each table's key columns and its counters, in the order `Delta` keeps them.
 LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
     StatusTally: (("ward_key", "type_key", "status"), ("n", "with_due")),
@@ -74,6 +75,7 @@ LAYOUT: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     CloseHistogram: (("ward_key", "type_key", "day", "bin"), ("n", "days_sum", "days_sq_sum")),
+    CloseWeekHistogram: (("ward_key", "type_key", "week", "bin"), ("n", "days_sum", "days_sq_sum")),
     HeatTally: (("ward_key", "day", "cell_row", "cell_col", "type_key"), ("n",)),
     MapCell: (
         ("zoom", "cell_row", "cell_col"),
@@ -182,6 +184,21 @@ def median_from_bins(bins: dict[int, tuple[int, float, float]]) -> float | None:
     return (value_at(middle[0]) + value_at(middle[1])) / 2
 
 
+def week_of(day: date) -> date:
+    """The Monday of `day`'s week: CloseWeekHistogram's key (weeks start on Monday, as the
+    dashboards' weeks do)."""
+    return day - timedelta(days=day.weekday())
+
+
+def plain_rows(rows: QuerySet) -> list[tuple]:
+    """A grouped read of the rollup as the cursor's plain tuples, on the connection the router
+    chose for it: the pages read thousands of small sums a request at 1M issues, and the ORM's
+    per-value converters cost more than the query (bench/README.md, "Cold rollup pages")."""
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(*rows.query.sql_with_params())
+        return cursor.fetchall()
+
+
 # --- what an issue contributes ---------------------------------------------------------------
 
 
@@ -203,6 +220,7 @@ class Delta:
         self.status: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         self.bins: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        self.week_bins: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
         self.heat: dict[tuple, list[int]] = defaultdict(lambda: [0])
         self.lat_step, self.lon_step = heat_steps()
 
@@ -242,6 +260,7 @@ class Delta:
         if closed_day is not None:
             duration = (closed - requested).total_seconds() / 86400.0
             index = close_bin(duration)
+            week = week_of(closed_day)
         for type_key in (type_id, ALL_TYPES):
             row = self.days[(ward, type_key, requested_day)]
             row[0] += sign  # opened
@@ -258,21 +277,26 @@ class Delta:
                     row[2] += sign
                     if closed <= expected:
                         row[3] += sign
-                cell = self.bins[(ward, type_key, closed_day, index)]
-                cell[0] += sign
-                cell[1] += sign * duration
-                cell[2] += sign * duration * duration
+                for cell in (
+                    self.bins[(ward, type_key, closed_day, index)],
+                    self.week_bins[(ward, type_key, week, index)],
+                ):
+                    cell[0] += sign
+                    cell[1] += sign * duration
+                    cell[2] += sign * duration * duration
 
-    def write(self) -> None:
+    def write(self, tables: Sequence[type] = (*TABLES, MapCell)) -> None:
         for model, changes in (
             (StatusTally, self.status),
             (DayTally, self.days),
             (CloseHistogram, self.bins),
+            (CloseWeekHistogram, self.week_bins),
             (HeatTally, self.heat),
             (MapCell, self.cells),
         ):
-            keys, values = LAYOUT[model]
-            _upsert(model, keys, values, changes)
+            if model in tables:
+                keys, values = LAYOUT[model]
+                _upsert(model, keys, values, changes)
 
 
 def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) -> None:
@@ -360,9 +384,10 @@ def rebuild_for_wards(ward_ids: Iterable[int | None]) -> None:
     """Recount these wards (None or 0: issues in no ward) from the issues; their rows are
     replaced, other wards' rows are untouched."""
     keys = sorted({w or NO_WARD for w in ward_ids})
+    tables = _existing_tables()
     with transaction.atomic():
-        _lock_tables()
-        for model in TABLES:
+        _lock_tables(*tables)
+        for model in tables:
             model.objects.filter(ward_key__in=keys).delete()
         for key in keys:
             issues = Issue.objects.public().order_by()
@@ -370,14 +395,22 @@ def rebuild_for_wards(ward_ids: Iterable[int | None]) -> None:
             delta = Delta(map_cells=False)
             for row in issues.values_list(*STATE_FIELDS).iterator(chunk_size=CHUNK):
                 delta.add(row, +1)
-            delta.write()
+            delta.write(tables)
+
+
+def _existing_tables() -> tuple[type, ...]:
+    """TABLES as the schema has them: migration 0008 recounts with this code before 0031 makes
+    the weekly close histogram (which 0031 then fills from the daily rows)."""
+    present = set(connection.introspection.table_names())
+    return tuple(m for m in TABLES if m._meta.db_table in present)
 
 
 def rebuild() -> None:
     """Recount everything from the issues (idempotent): every ward, and the issues in none."""
+    tables = _existing_tables()
     with transaction.atomic():
-        _lock_tables()
-        for model in TABLES:
+        _lock_tables(*tables)
+        for model in tables:
             model.objects.all().delete()
         # Issue.ward is a foreign key: every ward an issue names is in Ward.
         rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD])

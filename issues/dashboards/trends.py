@@ -8,7 +8,6 @@ A constant handful of grouped queries whatever the number of issues.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -17,10 +16,10 @@ from django.db.models import Q, Sum
 from departments.models import ServiceType, Ward
 from departments.translations import translated
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
-from issues.dashboards.league import Bins
+from issues.dashboards.league import Bins, _merge_bins, close_bins
 from issues.dashboards.rollups import NO_WARD, median_from_bins
 from issues.dashboards.ward import WeekRow
-from issues.models import CloseHistogram, DayTally, HotspotAlert
+from issues.models import DayTally, HotspotAlert
 
 TREND_WEEKS = 52
 RECENT_DAYS = 28
@@ -96,20 +95,11 @@ def type_trend(*, service_type: ServiceType, now: datetime | None = None) -> Typ
     ):
         if ward_key in wards:
             wards[ward_key].recent = n or 0
-    bins: dict[int, Bins] = defaultdict(dict)
+    since = clock.days_back(CLOSED_WINDOW_DAYS)
+    bins = close_bins("ward_key", since, clock.today, open_end=True, type_key=service_type.pk)
     city: Bins = {}
-    for ward_key, index, n, s, q in (
-        CloseHistogram.objects.filter(
-            type_key=service_type.pk, day__gte=clock.days_back(CLOSED_WINDOW_DAYS)
-        )
-        .values("ward_key", "bin")
-        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
-        .values_list("ward_key", "bin", "n", "s", "q")
-    ):
-        bins[ward_key][index] = (n, s, q)
-        m, t, r = city.get(index, (0, 0.0, 0.0))
-        city[index] = (m + n, t + s, r + q)
     for ward_key, ward_bins in bins.items():
+        _merge_bins(city, ward_bins)
         if ward_key in wards:
             wards[ward_key].median_days = median_from_bins(ward_bins)
     trend.median_days = median_from_bins(city)

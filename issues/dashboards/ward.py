@@ -29,12 +29,11 @@ from issues.dashboards.clock import (
     city_tz,
     due_earlier_today,
 )
-from issues.dashboards.league import Bins
-from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins
+from issues.dashboards.league import close_bins
+from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins, plain_rows
 from issues.geo import heat_steps
 from issues.models import (
     OPEN_STATUSES,
-    CloseHistogram,
     DayTally,
     HeatTally,
     HotspotAlert,
@@ -138,9 +137,12 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
         if best is None or n > best[1] or (n == best[1] and type_id < best[0]):
             dominant[key] = (type_id, n)
     cells = []
+    names: dict[int, str] = {}  # translated once per type, not once per cell
     for (row, col), n in totals.items():
         type_id, type_n = dominant[(row, col)]
         service_type = types.get(type_id)
+        if service_type and type_id not in names:
+            names[type_id] = translated(service_type, "name")
         cells.append(
             HeatCell(
                 row=row,
@@ -151,7 +153,7 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
                 west=col * lon_step,
                 east=(col + 1) * lon_step,
                 dominant_code=service_type.service_code if service_type else "",
-                dominant_name=translated(service_type, "name") if service_type else "",
+                dominant_name=names.get(type_id, ""),
                 dominant_count=type_n,
             )
         )
@@ -181,7 +183,7 @@ def ward_dashboard(
         .filter(total__gt=0)
         .values_list("cell_row", "cell_col", "type_key", "total")
     )
-    board.heat_cells = _heat_cells(heat, types)
+    board.heat_cells = _heat_cells(plain_rows(heat), types)
     if with_lists:
         _add_lists(board)
     return board
@@ -277,16 +279,9 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
 
 def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
     """Median days to close of the last 90 days, per type and for the ward."""
-    bins: dict[int, Bins] = defaultdict(dict)
-    for type_id, index, n, s, q in (
-        CloseHistogram.objects.filter(
-            ward_key=board.ward.pk, day__gte=board.clock.days_back(CLOSED_WINDOW_DAYS)
-        )
-        .values("type_key", "bin")
-        .annotate(n=Sum("n"), s=Sum("days_sum"), q=Sum("days_sq_sum"))
-        .values_list("type_key", "bin", "n", "s", "q")
-    ):
-        bins[type_id][index] = (n, s, q)
+    clock = board.clock
+    since = clock.days_back(CLOSED_WINDOW_DAYS)
+    bins = close_bins("type_key", since, clock.today, open_end=True, ward_key=board.ward.pk)
     for type_id, row in type_rows.items():
         row.median_days = median_from_bins(bins.get(type_id, {}))
     board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))

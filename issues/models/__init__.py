@@ -16,6 +16,7 @@ from issues.models.alerts import (
 )
 from issues.models.dashboards import (
     CloseHistogram,
+    CloseWeekHistogram,
     DayTally,
     HeatTally,
     HotspotAlert,
@@ -109,6 +110,7 @@ __all__ = [
     "BulkOutcome",
     "CityUpdate",
     "CloseHistogram",
+    "CloseWeekHistogram",
     "Comment",
     "DayTally",
     "EmailOptOut",

@@ -77,18 +77,27 @@ class DayTally(models.Model):
         return f"ward {self.ward_key} type {self.type_key} {self.day}"
 
 
-class CloseHistogram(models.Model):
-    """Issues now closed whose closed_at falls on `day`, by bin of days-to-close
-    (issues.dashboards.rollups.close_bin): count, sum and sum of squares of the exact durations, from
-    which the median of any window of days is recovered (issues.dashboards.rollups.median_from_bins)."""
+class CloseBins(models.Model):
+    """A close-time histogram's row: closures of a (ward, type) in one bin of days-to-close
+    (issues.dashboards.rollups.close_bin), with the count, sum and sum of squares of the exact
+    durations, from which a median is recovered (issues.dashboards.rollups.median_from_bins)."""
 
     ward_key = models.PositiveIntegerField()
     type_key = models.PositiveIntegerField()
-    day = models.DateField()
     bin = models.PositiveSmallIntegerField()
     n = models.IntegerField(default=0)
     days_sum = models.FloatField(default=0.0)
     days_sq_sum = models.FloatField(default=0.0)
+
+    class Meta:
+        abstract = True
+
+
+class CloseHistogram(CloseBins):
+    """Issues now closed whose closed_at falls on `day` (CloseBins): the median of any window of
+    days is recovered from these rows."""
+
+    day = models.DateField()
 
     class Meta:
         verbose_name = _("close histogram")
@@ -99,10 +108,41 @@ class CloseHistogram(models.Model):
                 fields=["ward_key", "type_key", "day", "bin"], name="close_histogram_key"
             )
         ]
-        indexes = [models.Index(fields=["type_key", "day"], name="close_hist_type_day")]
+        indexes = [
+            models.Index(fields=["type_key", "day"], name="close_hist_type_day"),
+            # One ward's window across every type (the ward page's medians by type): the key's
+            # (ward_key, type_key, day) would walk all the ward's days of every type.
+            models.Index(fields=["ward_key", "day"], name="close_hist_ward_day"),
+        ]
 
     def __str__(self) -> str:
         return f"ward {self.ward_key} type {self.type_key} {self.day} bin {self.bin}: {self.n}"
+
+
+class CloseWeekHistogram(CloseBins):
+    """CloseHistogram summed by week (`week` is the Monday, city time, of the closing days): a
+    90-day median reads about 12 whole weeks here and only the days at the window's two edges
+    from the daily rows, instead of 90 days of bins (issues.dashboards.league.close_bins)."""
+
+    week = models.DateField()
+
+    class Meta:
+        verbose_name = _("close histogram")
+        verbose_name_plural = _("close histograms")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ward_key", "type_key", "week", "bin"], name="close_week_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["type_key", "week"], name="close_week_type_week"),
+            models.Index(fields=["ward_key", "week"], name="close_week_ward_week"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"ward {self.ward_key} type {self.type_key} week {self.week} bin {self.bin}: {self.n}"
+        )
 
 
 class HeatTally(models.Model):
