@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("departments", "0017_translatable_labels"),
-        ("issues", "0030_translatable_model_labels"),
+        ("issues", "0031_close_week_histogram"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
