@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ORDER_VAR
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, IntegerField, QuerySet, Value, When
+from django.db.models import BooleanField, Case, IntegerField, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -223,10 +223,9 @@ class IssueAdmin(OfferedFiltersOnly, IssuePageMixin, BulkActionsMixin, admin.Mod
         queryset = roles.workable_issues(
             request.user, self.get_queryset(request).filter(status__in=OPEN_STATUSES)
         )
-        # Its id from the queue's covering index first (as QueuePaginator), then the one row.
-        head = queryset.exclude(pk=issue.pk).order_by(*QUEUE_ORDER).values_list("pk", flat=True)
-        pk = head.first()
-        return None if pk is None else Issue.objects.only("pk", "public_id").get(pk=pk)
+        # Its id from the queue's covering index (as QueuePaginator), then that one row.
+        head = queryset.exclude(pk=issue.pk).order_by(*QUEUE_ORDER).values("pk")[:1]
+        return Issue.objects.only("pk", "public_id").filter(pk__in=Subquery(head)).first()
 
     def changelist_view(self, request, extra_context=None):
         # The views a department switches between, one click away above the list.

@@ -91,10 +91,12 @@ def data_page(request):
 
 def _large_download(request, filters: IssueFilters, kind: str) -> HttpResponse | None:
     """A large download from its built file (issues/opendata/files.py), or None to stream."""
-    if not files.is_large(filters):
-        return None
+    # A fresh file first (one cache read): only a large download was ever built, and asking
+    # the database whether it is large cost every download a count of up to EXPORT_LIVE_ROWS.
     name = files.fresh_file(kind, filters)
     if name is None:
+        if not files.is_large(filters):
+            return None
         if not files.request_build(kind, filters):
             return None  # no cache or no broker: stream it live
         # Built inline where Celery runs eagerly (the embedded mode).

@@ -90,6 +90,10 @@ def test_the_queue_sorts_overdue_then_urgent_then_newest(client, sam, pothole, w
         newer_normal.pk,
         new_normal.pk,
     ]
+    # The workbench issue page offers the head of the queue without the issue itself.
+    for shown, offered in ((old_urgent_overdue, old_low_overdue), (older_high, old_urgent_overdue)):
+        page = client.get(f"/admin/issues/issue/{shown.pk}/change/")
+        assert page.context["next_in_queue"].pk == offered.pk
     # Page by page (QueuePaginator reads a page's ids, then its rows): the same order, each
     # issue once, across every page, with the column-header order too.
     monkeypatch.setattr(IssueAdmin, "list_per_page", 2)

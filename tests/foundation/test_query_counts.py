@@ -334,8 +334,8 @@ PUBLIC = {
     "is it fixed? yes": 1,
     "is it fixed? no": 1,
     "unsubscribe": 1,
-    "wards league": 8,  # + the previous period behind the change column (issue 21)
-    "ward dashboard": 17,  # + the figures' context: league rows and the previous period (issue 21)
+    "wards league": 10,  # + the previous period (issue 21), + the weekly close histogram (19)
+    "ward dashboard": 20,  # + the figures' context (issue 21), + the weekly histogram (19)
     "ward outlines": 1,
     "ward open issues": 2,
     "open data": 4,  # + row counts from the rollup and the last update (issue 21)
@@ -346,10 +346,10 @@ PUBLIC = {
     "feed, issue": 3,
     "feed, area": 1,
     "alert form": 1,
-    "wards compare": 9,
+    "wards compare": 11,  # + the weekly close histogram's reads (issue 19)
     "wards types": 2,
-    "ward type page": 6,
-    "ward monthly report": 19,
+    "ward type page": 7,  # + the weekly close histogram's reads (issue 19)
+    "ward monthly report": 22,  # + the weekly close histogram's reads (issue 19)
     "feed, updated": 1,
     "feed, ward": 2,
     "feed, type": 2,
@@ -388,9 +388,9 @@ PUBLIC = {
 }
 SIGNED_IN = {
     "profile": 7,  # + the alert areas (issue 17)
-    "my wards": 11,
+    "my wards": 12,  # + the weekly close histogram's reads (issue 19)
     "issue page, signed in": 13,  # + the reporter's last edit (17), + its duplicates (16)
-    "ward dashboard, alderman": 22,  # + the figures' context (issue 21)
+    "ward dashboard, alderman": 25,  # + the figures' context (21), the weekly histogram (19)
     "workbench queue, staff": 14,
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
