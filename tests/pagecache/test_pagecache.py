@@ -1,6 +1,8 @@
 """The public response cache (issues/pagecache.py): same bytes on a hit, every public write
 shows on the next GET, and nothing personal is ever stored or served."""
 
+import gzip
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -261,6 +263,49 @@ def test_pages_can_be_revalidated_by_browsers(client, issue):
     page = client.get(issue.get_absolute_url())
     assert "no-cache" in page["Cache-Control"]
     assert "Cookie" in page["Vary"]
+
+
+def _vary(response) -> list[str]:
+    return [v.strip() for v in response["Vary"].split(",")]
+
+
+def test_a_browser_taking_gzip_gets_the_compressed_copy_stored_with_the_page(client, issue):
+    """Compressed once when stored, not by GZipMiddleware on every hit; same page, same
+    headers as GZipMiddleware gives, and the plain bytes still for a client without gzip."""
+    url = reverse("wards:index")
+    plain, _ = _get(client, url)
+    packed, state = _get(client, url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert (packed.status_code, state, packed["Content-Encoding"]) == (200, "hit", "gzip")
+    assert gzip.decompress(packed.content) == plain.content
+    assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content)
+    assert _vary(packed) == _vary(plain) == ["Cookie", "Accept-Language", "Accept-Encoding"]
+    for name in ("ETag", "Cache-Control", "Content-Type", "Content-Language"):
+        assert packed[name] == plain[name], name
+    again, _ = _get(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    assert again.content == packed.content  # made once, not per hit
+    plain_again, state = _get(client, url, HTTP_ACCEPT_ENCODING="identity")
+    assert (state, plain_again.content) == ("hit", plain.content)
+    assert "Content-Encoding" not in plain_again
+
+
+def test_a_compressed_hit_follows_the_data_and_the_language(client, issue, staff_user):
+    url = issue.get_absolute_url()
+    _get(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    services.change_status(issue=issue, to="closed", by=staff_user, message="Filled at dawn")
+    page, state = _get(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    assert state == "miss" and "Filled at dawn" in gzip.decompress(page.content).decode()
+    spanish, _ = _get(client, url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE="es")
+    spanish, state = _get(client, url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE="es")
+    assert (state, spanish["Content-Language"]) == ("hit", "es")
+    assert 'lang="es"' in gzip.decompress(spanish.content).decode()
+
+
+def test_a_short_page_is_replayed_uncompressed_as_gzipmiddleware_leaves_it():
+    view, calls = _view_with(lambda request: HttpResponse("ok"))
+    for _ in range(2):
+        response = view(RequestFactory().get("/short/", HTTP_ACCEPT_ENCODING="gzip"))
+    assert len(calls) == 1 and response["X-Page-Cache"] == "hit"
+    assert (response.content, "Content-Encoding" in response) == (b"ok", False)
 
 
 def test_the_embed_stays_frameable_when_served_from_the_cache(client, issue):
