@@ -265,6 +265,54 @@ def test_pages_can_be_revalidated_by_browsers(client, issue):
     assert "Cookie" in page["Vary"]
 
 
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_a_hit_carries_every_header_the_miss_had(client, issue, page):
+    """Hits are answered by PageCacheMiddleware above the locale and clickjacking middleware:
+    what those added to the first answer (Content-Language, X-Frame-Options) is replayed."""
+    url = page(issue)
+    first, _ = _get(client, url)
+    second, state = _get(client, url)
+    assert state == "hit"
+    assert {k: v for k, v in second.items() if k != "X-Page-Cache"} == {
+        k: v for k, v in first.items() if k != "X-Page-Cache"
+    }
+
+
+def test_a_hit_is_answered_before_the_session_user_and_csrf_work(client, issue):
+    url = issue.get_absolute_url()
+    miss, _ = _get(client, url)
+    assert hasattr(miss.wsgi_request, "session") and hasattr(miss.wsgi_request, "user")
+    hit, state = _get(client, url)
+    assert state == "hit"
+    assert not hasattr(hit.wsgi_request, "session") and not hasattr(hit.wsgi_request, "user")
+    assert not hit.cookies
+
+
+def test_the_language_cookie_picks_the_cached_copy_as_the_locale_middleware_would(client, issue):
+    url = issue.get_absolute_url()
+    client.cookies["django_language"] = "zh-hans"
+    _get(client, url, HTTP_ACCEPT_LANGUAGE="es")
+    chinese, state = _get(client, url, HTTP_ACCEPT_LANGUAGE="es")
+    assert (state, chinese["Content-Language"]) == ("hit", "zh-hans")
+    assert 'lang="zh-hans"' in chinese.content.decode()
+    del client.cookies["django_language"]
+    spanish, state = _get(client, url, HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9")
+    assert (state, spanish["Content-Language"]) == ("miss", "es")
+    spanish, state = _get(client, url, HTTP_ACCEPT_LANGUAGE="es")
+    assert (state, spanish["Content-Language"]) == ("hit", "es")
+
+
+def test_a_session_cookie_is_never_answered_from_the_cache_by_the_middleware(client, issue):
+    """Even an unknown session cookie: the middleware cannot tell it from a signed-in one
+    without the session middleware it answers before, so the page goes to the view."""
+    url = reverse("issues:home")
+    _get(client, url)
+    client.cookies["sessionid"] = "not-a-session"
+    assert _get(client, url)[1] is None
+    del client.cookies["sessionid"]
+    assert _get(client, url)[1] == "hit"
+
+
 def _vary(response) -> list[str]:
     return [v.strip() for v in response["Vary"].split(",")]
 
