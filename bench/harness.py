@@ -50,21 +50,29 @@ def print_table(results: dict) -> None:
             f"{'load average (1, 5, 15 min) at the end':38}"
             + "".join(f"{'/'.join(f'{v:.1f}' for v in sizes[k]['load']):>22}" for k in keys)
         )
-    if all("export" not in sizes[k] for k in keys):
+    if any("export" in sizes[k] for k in keys):
+        cells = []
+        for k in keys:
+            x = sizes[k].get("export", {})
+            if not x:
+                cells.append("-")
+            elif x.get("missing"):
+                cells.append("missing")
+            else:
+                cells.append(f"{x['rows']:,}r {x['seconds']:.1f}s +{x['peak_rss_growth_mb']:.0f}MB")
+        print(f"{'CSV export (rows, time, peak RSS)':38}" + "".join(f"{c:>22}" for c in cells))
+    if all("throughput" not in sizes[k] for k in keys):
         return
-    cells = []
-    for k in keys:
-        x = sizes[k].get("export", {})
-        if x.get("missing"):
-            cells.append("missing")
-        else:
-            cells.append(f"{x['rows']:,}r {x['seconds']:.1f}s +{x['peak_rss_growth_mb']:.0f}MB")
-    print(f"{'CSV export (rows, time, peak RSS)':38}" + "".join(f"{c:>22}" for c in cells))
     cells = []
     for k in keys:
         t = sizes[k].get("throughput")
         cells.append(f"{t['mixed_rps']:.0f}/s {t['ratio']:.2f}x" if t else "-")
     print(f"{'throughput mixed vs /healthz':38}" + "".join(f"{c:>22}" for c in cells))
+    cells = []
+    for k in keys:
+        t = sizes[k].get("throughput") or {}
+        cells.append(f"{t['mixed_gzip_rps']:.0f}/s {t['ratio_gzip']:.2f}x" if t else "-")
+    print(f"{'  the same, Accept-Encoding: gzip':38}" + "".join(f"{c:>22}" for c in cells))
     if results.get("import"):
         i = results["import"]
         print(

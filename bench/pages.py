@@ -142,6 +142,73 @@ def database_work(pages: dict[str, list[str]]) -> None:
     print(f"load average {os.getloadavg()}")
 
 
+def _wsgi_get(app, path: str, encoding: str) -> tuple[str, dict]:
+    """One GET straight through the WSGI handler, as gunicorn calls it (the test client adds
+    its own work, as much as a cache hit costs)."""
+    import io
+
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_ACCEPT_ENCODING": encoding,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+    }
+    answer: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=dict(headers))
+
+    b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"]
+
+
+def hit_cpu(pages: dict[str, list[str]], repeat: int) -> None:
+    """Each page as a page-cache hit, plain and gzip: this process's CPU per request (the
+    handler, the middleware, the cache client; not Redis's), and as a multiple of /healthz's,
+    each request paired with a /healthz just before it (CPU time moves with a busy machine's
+    caches and clock too, so the two are measured side by side; medians)."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from issues import pagecache
+
+    app = WSGIHandler()
+    # One minute throughout: keys change with the minute, and a run that crossed one would
+    # time a render where it means a hit.
+    minute = pagecache._minute()
+    pagecache._minute = lambda: minute
+
+    def cpu_us(url: str, encoding: str) -> tuple[float, dict]:
+        started = time.process_time()
+        _status, headers = _wsgi_get(app, url, encoding)
+        return (time.process_time() - started) * 1e6, headers
+
+    print(
+        f"{'hit, in-process CPU':20} {'plain us':>9} {'x healthz':>9} {'gzip us':>9} {'x healthz':>9}"
+    )
+    for name, urls in pages.items():
+        cells = []
+        for encoding in ("identity", "gzip"):
+            for url in urls:
+                _wsgi_get(app, url, encoding)  # stored, if it was not
+            page, trivial = [], []
+            for url in itertools.islice(itertools.cycle(urls), repeat):
+                trivial.append(cpu_us("/healthz", encoding)[0])
+                spent, headers = cpu_us(url, encoding)
+                assert url == "/healthz" or headers.get("X-Page-Cache") == "hit", (url, headers)
+                page.append(spent)
+            cells += [statistics.median(page), statistics.median(page) / statistics.median(trivial)]
+        print(f"{name:20} {cells[0]:9.0f} {cells[1]:9.2f} {cells[2]:9.0f} {cells[3]:9.2f}")
+    print(f"load average {os.getloadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=50)
@@ -162,6 +229,11 @@ def main() -> None:
         action="store_true",
         help="Each page cold: wall, CPU and SQL time, and CPU as a multiple of /healthz's.",
     )
+    parser.add_argument(
+        "--hit-cpu",
+        action="store_true",
+        help="Each page as a cache hit through the WSGI handler: CPU per request, x /healthz.",
+    )
     args = parser.parse_args()
 
     import django
@@ -181,6 +253,9 @@ def main() -> None:
         return
     if args.database_work:
         database_work(pages)
+        return
+    if args.hit_cpu:
+        hit_cpu(pages, args.repeat)
         return
     if args.profile:
         pagecache.is_anonymous_read = lambda request: False

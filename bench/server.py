@@ -60,8 +60,10 @@ class Server:
         return Path(path).open("ab") if path else None
 
     def worker_class(self) -> list[str]:
-        """Sync workers (gunicorn's default), or threads (`args.threads` > 1): gthread."""
-        threads = getattr(self.args, "threads", 0)
+        """Sync workers (gunicorn's default), or threads (`args.gthreads` > 1): gthread. Not
+        `args.threads`: bench/run's --threads is the load generator's, and reading it here ran
+        bench/run's server as gthread from 2026-12-01 02:00 until it was noticed."""
+        threads = getattr(self.args, "gthreads", 0)
         return ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
 
     def __exit__(self, *exc) -> None:

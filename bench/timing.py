@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import http.client
 import itertools
 import random
@@ -16,6 +17,14 @@ def get(
     """(status, bytes, seconds) for one GET on a new connection (gunicorn's sync workers close
     connections after each response, so every client pays the same connect cost). Bytes as
     received: compressed when `accept_encoding` lets the server compress."""
+    status, size, seconds, _cache = get_noting_cache(port, path, timeout, accept_encoding)
+    return status, size, seconds
+
+
+def get_noting_cache(
+    port: int, path: str, timeout: float = 300, accept_encoding: str = "identity"
+) -> tuple[int, int, float, str]:
+    """get(), and the response's X-Page-Cache header ("hit", "miss" or "" when not cached)."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -24,7 +33,8 @@ def get(
         size = 0
         while chunk := response.read(65536):
             size += len(chunk)
-        return response.status, size, time.perf_counter() - started
+        cached = response.getheader("X-Page-Cache", "")
+        return response.status, size, time.perf_counter() - started, cached
     finally:
         conn.close()
 
@@ -50,18 +60,26 @@ def median_time(port: int, paths: list[str], repeat: int, before=None) -> dict:
     }
 
 
-def throughput(port: int, paths: list[str], threads: int, seconds: float) -> dict:
+def throughput(
+    port: int, paths: list[str], threads: int, seconds: float, accept_encoding: str = "identity"
+) -> dict:
+    """Responses per second from `threads` clients cycling through `paths` for `seconds`, and
+    how many of them the page cache answered ("hit"), rendered ("miss") or did not cache."""
     stop = time.monotonic() + seconds
     counts = [0] * threads
     errors = [0] * threads
+    cached = [collections.Counter() for _ in range(threads)]
 
     def worker(n: int) -> None:
         cycle = itertools.cycle(random.Random(n).sample(paths, len(paths)))
         while time.monotonic() < stop:
             try:
-                status, _size, _t = get(port, next(cycle), timeout=60)
+                status, _size, _t, how = get_noting_cache(
+                    port, next(cycle), timeout=60, accept_encoding=accept_encoding
+                )
                 if status < 400:
                     counts[n] += 1
+                    cached[n][how or "uncached"] += 1
                 else:
                     errors[n] += 1
             except OSError:
@@ -74,7 +92,11 @@ def throughput(port: int, paths: list[str], threads: int, seconds: float) -> dic
     for t in pool:
         t.join()
     elapsed = time.monotonic() - started
-    return {"rps": sum(counts) / elapsed, "errors": sum(errors)}
+    return {
+        "rps": sum(counts) / elapsed,
+        "errors": sum(errors),
+        "page_cache": dict(sum(cached, collections.Counter())),
+    }
 
 
 def cache_flusher(args):

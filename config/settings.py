@@ -74,6 +74,9 @@ MIDDLEWARE = [
     # token anew in every response and GZipMiddleware pads each body with random bytes (Django
     # 4.2+), so pages with a form are compressed too (docs/scaling.md, "Compression").
     "django.middleware.gzip.GZipMiddleware",
+    # Page-cache hits answered here, before the session, locale, CSRF, user and messages work
+    # that an anonymous cached page does not need (docs/caching.md, "Cost").
+    "issues.pagecache.PageCacheMiddleware",
     # Public reads to the replica when there is one (config/dbrouting.py); otherwise a no-op.
     "config.dbrouting.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

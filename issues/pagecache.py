@@ -18,7 +18,9 @@ while that version is current:
   ENTRY_SECONDS.
 
 A hit is one cache round trip (the entry and the counters in one get_many) and no query: on a
-2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view.
+2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view. Each
+entry is kept twice, plain and gzipped as GZipMiddleware would send it (compressed once, when
+stored), and a hit reads only the copy its Accept-Encoding takes.
 
 Only anonymous GET/HEAD requests are served or stored (no session, messages or Authorization),
 and only 200 responses that set no cookie, queued no message and used no CSRF token
@@ -45,8 +47,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.gzip import GZipMiddleware
+from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
+from django.utils.text import compress_string
 
 from departments.models import Asset, AssetLayer, Department, ServiceAttribute, ServiceType, Ward
 from issues.models import (
@@ -66,11 +72,14 @@ log = logging.getLogger(__name__)
 
 GLOBAL = "pagecache:v:global"
 CATALOGUE = "pagecache:v:catalogue"
-ENTRY = "pagecache:h:"
+# Each entry is two keys, ENTRY + hash + PLAIN or GZIPPED (the "h:" entries of older releases
+# held one copy in another shape: another name, so neither reads the other's).
+ENTRY = "pagecache:h2:"
 # Long enough to serve a busy page many times, short enough that a change no counter sees
 # is not kept for long.
 ENTRY_SECONDS = 120
 MESSAGES_COOKIE = "messages"
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # GZipMiddleware's test of Accept-Encoding
 PUBLIC_ID_SHAPE = re.compile(f"[{PUBLIC_ID_ALPHABET}]{{4}}-[{PUBLIC_ID_ALPHABET}]{{4}}")
 
 
@@ -174,17 +183,9 @@ def _minute() -> int:
     return int(time.time() // 60)
 
 
-def _key(request: HttpRequest) -> str:
-    raw = repr(
-        (
-            _minute(),
-            request.scheme,
-            request.get_host(),
-            getattr(request, "LANGUAGE_CODE", ""),
-            request.get_full_path(),
-        )
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()
+def _key(request: HttpRequest, language: str) -> str:
+    raw = repr((_minute(), request.scheme, request.get_host(), language, request.get_full_path()))
+    return ENTRY + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _finish(response: HttpResponse, etag: str) -> HttpResponse:
@@ -197,11 +198,82 @@ def _finish(response: HttpResponse, etag: str) -> HttpResponse:
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
-    header = request.headers.get("If-None-Match")
+    header = request.META.get("HTTP_IF_NONE_MATCH")
     if not header:
         return False
     wanted = etag.removeprefix("W/")
     return any(tag == "*" or tag.removeprefix("W/") == wanted for tag in parse_etags(header))
+
+
+def _not_modified_response(entry: tuple | None, etag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    if entry is not None:
+        # A 304 repeats the caching headers the 200 had.
+        for name, value in entry[2]:
+            if name.lower() in ("cache-control", "vary", "expires"):
+                response[name] = value
+    return _finish(response, etag)
+
+
+GZIP = "django.middleware.gzip.GZipMiddleware"
+# Content-Length: set on replay from the copy's own length (CommonMiddleware set the plain one's).
+NOT_REPLAYED = frozenset({"set-cookie", "x-page-cache", "content-length"})
+PLAIN, GZIPPED = ":plain", ":gzip"
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
+
+
+def _variant(request: HttpRequest) -> str:
+    """Which of an entry's two copies this request gets: a hit reads only that one."""
+    return GZIPPED if accepts_gzip(request) else PLAIN
+
+
+def _gzipped(response: HttpResponse) -> bytes | None:
+    """The body as GZipMiddleware would send it to a browser that accepts gzip, made once when
+    the entry is stored instead of on every hit (a 130 KB league table costs ~1.5 ms to
+    compress). Its random padding (BREACH) is then the same for every reader of the entry:
+    a stored page holds no secret to guess (no CSRF token, nothing personal: _storable)."""
+    content = response.content
+    if GZIP not in settings.MIDDLEWARE or len(content) < 200 or "Content-Encoding" in response:
+        return None
+    compressed = compress_string(content, max_random_bytes=GZipMiddleware.max_random_bytes)
+    return compressed if len(compressed) < len(content) else None
+
+
+def _entries(key: str, response: HttpResponse, version: tuple) -> dict[str, tuple]:
+    """The two copies a hit replays, each (version, body, headers, frame exempt), the headers as
+    _finish left them: plain, and as GZipMiddleware would send it to a browser that takes gzip
+    (the plain copy again when the middleware would leave the page alone)."""
+    frame_exempt = getattr(response, "xframe_options_exempt", False)
+    headers = [(k, v) for k, v in response.items() if k.lower() not in NOT_REPLAYED]
+    plain = (version, response.content, headers, frame_exempt)
+    compressed = _gzipped(response)
+    if compressed is None:
+        return {key + PLAIN: plain, key + GZIPPED: plain}
+    packed = HttpResponse()
+    for name, value in headers:
+        packed[name] = value
+    # What GZipMiddleware does; it leaves a response that has a Content-Encoding alone.
+    packed["Content-Encoding"] = "gzip"
+    patch_vary_headers(packed, ("Accept-Encoding",))
+    return {
+        key + PLAIN: plain,
+        key + GZIPPED: (version, compressed, list(packed.items()), frame_exempt),
+    }
+
+
+def _replay(entry: tuple) -> HttpResponse:
+    _version, body, headers, frame_exempt = entry
+    response = HttpResponse(body)
+    for name, value in headers:
+        response[name] = value
+    response["Content-Length"] = str(len(body))
+    if frame_exempt:
+        response.xframe_options_exempt = True
+    response["X-Page-Cache"] = "hit"
+    return response
 
 
 def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
@@ -223,64 +295,112 @@ def _uncached(view: Callable, request: HttpRequest, *args, **kwargs) -> HttpResp
     return response
 
 
+class Lookup:
+    """One request's look at the cache: its key, the counters' version, the ETag they make and
+    the entry stored for them, if any (all from one get_many)."""
+
+    def __init__(self, key: str, version: tuple, entry: tuple | None):
+        self.key, self.version = key, version
+        self.etag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
+        self.entry = entry if entry is not None and entry[0] == version else None
+
+    @classmethod
+    def start(cls, request: HttpRequest, counters: list[str], language: str) -> Lookup | None:
+        """None when the cache is unavailable: a version nobody can read vouches for no entry
+        and no ETag, so the page is rendered from the database as if it were never cached."""
+        key = _key(request, language)
+        variant = key + _variant(request)
+        found = cache.get_many([variant, *counters])
+        version = current(counters, found)
+        if None in version:
+            return None
+        return cls(key, version, found.get(variant))
+
+    def answer(self, request: HttpRequest) -> HttpResponse | None:
+        """A 304, or the stored page, or None: the view must render it."""
+        if _not_modified(request, self.etag):
+            return _not_modified_response(self.entry, self.etag)
+        return _replay(self.entry) if self.entry is not None else None
+
+    def store(self, response: HttpResponse) -> None:
+        cache.set_many(_entries(self.key, response, self.version), ENTRY_SECONDS)
+
+
 def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Callable:
     """Serve a public view's anonymous GETs from the cache (see the module docstring).
 
     `issue_kwarg` names the URL argument holding an issue's public id: the page is then keyed
     by that issue's counter instead of the global one. Signed-in users, POSTs and anything not
-    safe to share always reach the view.
+    safe to share always reach the view. With PageCacheMiddleware installed (settings), hits
+    are answered there and the wrapper only marks a fresh page for it to store.
     """
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            counters = _counters_for(issue_kwarg, kwargs)
-            if counters is None or not is_anonymous_read(request):
-                return _uncached(view, request, *args, **kwargs)
-            key = ENTRY + _key(request)
-            found = cache.get_many([key, *counters])
-            version = current(counters, found)
-            if None in version:
-                # The cache is unavailable: a version nobody can read vouches for no entry and
-                # no ETag, so the page is rendered from the database as if it were never cached.
-                return _uncached(view, request, *args, **kwargs)
-            etag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
-            entry = found.get(key)
-            if entry is not None and entry[0] != version:
-                entry = None
-            if _not_modified(request, etag):
-                response = HttpResponseNotModified()
-                if entry is not None:
-                    # A 304 repeats the caching headers the 200 had.
-                    for name, value in entry[2]:
-                        if name.lower() in ("cache-control", "vary", "expires"):
-                            response[name] = value
-                return _finish(response, etag)
-            if entry is not None:
-                _version, content, headers, frame_exempt = entry
-                response = HttpResponse(content)
-                for name, value in headers:
-                    response[name] = value
-                if frame_exempt:
-                    response.xframe_options_exempt = True
-                response["X-Page-Cache"] = "hit"
-                return _finish(response, etag)
+            lookup = getattr(request, "_page_cache", None)
+            if lookup is None:
+                counters = _counters_for(issue_kwarg, kwargs)
+                if counters is None or not is_anonymous_read(request):
+                    return _uncached(view, request, *args, **kwargs)
+                language = getattr(request, "LANGUAGE_CODE", "")
+                lookup = Lookup.start(request, counters, language)
+                if lookup is None:
+                    return _uncached(view, request, *args, **kwargs)
+                answer = lookup.answer(request)
+                if answer is not None:
+                    return answer
             response = view(request, *args, **kwargs)
             if request.method == "GET" and _storable(request, response):
-                entry = (
-                    version,
-                    response.content,
-                    [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
-                    getattr(response, "xframe_options_exempt", False),
-                )
-                cache.set(key, entry, ENTRY_SECONDS)
+                _finish(response, lookup.etag)
                 response["X-Page-Cache"] = "miss"
-                return _finish(response, etag)
+                if getattr(request, "_page_cache", None) is lookup:
+                    response._page_cache_store = lookup  # by the middleware, on its way out
+                else:
+                    lookup.store(response)
             return response
 
+        wrapper.page_cache_issue_kwarg = issue_kwarg
         return wrapper
 
     return decorator(view) if view is not None else decorator
+
+
+class PageCacheMiddleware:
+    """Answers page-cache hits (and 304s) before the session, locale, CSRF, user and messages
+    middleware below it run: for an anonymous GET of a cached page they decide nothing (no
+    session, no user, no token, no message), yet cost two thirds of /healthz's CPU. Stores
+    a fresh page on its way out, after them, so a hit replays the headers they added
+    (Content-Language, X-Frame-Options). Sits right below GZipMiddleware, which leaves the
+    stored gzip copy alone. The language is found as LocaleMiddleware finds it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        counters = _cached_view_counters(request) if is_anonymous_read(request) else None
+        lookup = None
+        if counters is not None:
+            language = translation.get_language_from_request(request)
+            lookup = Lookup.start(request, counters, language)
+        if lookup is not None:
+            answer = lookup.answer(request)
+            if answer is not None:
+                return answer
+            request._page_cache = lookup
+        response = self.get_response(request)
+        if getattr(response, "_page_cache_store", None) is not None and not response.cookies:
+            response._page_cache_store.store(response)
+        return response
+
+
+def _cached_view_counters(request: HttpRequest) -> list[str] | None:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return None
+    issue_kwarg = getattr(match.func, "page_cache_issue_kwarg", None)
+    return None if issue_kwarg is None else _counters_for(issue_kwarg, match.kwargs)
 
 
 # --- invalidation ----------------------------------------------------------------------------

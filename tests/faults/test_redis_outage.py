@@ -206,6 +206,24 @@ def test_the_cache_is_used_again_once_readiness_sees_redis_answer(client, on_red
     assert client.get(home)["X-Page-Cache"] == "miss"
 
 
+def test_one_redis_client_is_kept_and_serves_again_after_a_restart(client, on_redis, issue):
+    """config/cache.py keeps one client per pool (Django built one per call); the kept client
+    borrows a fresh connection from its pool once Redis is back."""
+    from django.core.cache import cache
+
+    kept = cache._cache.get_client()
+    home = reverse("issues:home")
+    assert client.get(home)["X-Page-Cache"] == "miss"
+    on_redis.kill()
+    assert "X-Page-Cache" not in client.get(home)
+    on_redis.start()
+    assert client.get(reverse("readyz")).json()["status"] == "ok"
+    assert client.get(home)["X-Page-Cache"] == "miss"
+    assert client.get(home)["X-Page-Cache"] == "hit"
+    assert cache._cache.get_client() is kept
+    assert cache._cache.get_client(write=True) is kept  # one server: one pool for both
+
+
 def test_photos_the_cache_cannot_keep_are_asked_for_again_not_dropped_unsaid(
     client, on_redis, department, ward
 ):

@@ -1,6 +1,8 @@
 """The public response cache (issues/pagecache.py): same bytes on a hit, every public write
 shows on the next GET, and nothing personal is ever stored or served."""
 
+import gzip
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -261,6 +263,97 @@ def test_pages_can_be_revalidated_by_browsers(client, issue):
     page = client.get(issue.get_absolute_url())
     assert "no-cache" in page["Cache-Control"]
     assert "Cookie" in page["Vary"]
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_a_hit_carries_every_header_the_miss_had(client, issue, page):
+    """Hits are answered by PageCacheMiddleware above the locale and clickjacking middleware:
+    what those added to the first answer (Content-Language, X-Frame-Options) is replayed."""
+    url = page(issue)
+    first, _ = _get(client, url)
+    second, state = _get(client, url)
+    assert state == "hit"
+    assert {k: v for k, v in second.items() if k != "X-Page-Cache"} == {
+        k: v for k, v in first.items() if k != "X-Page-Cache"
+    }
+
+
+def test_a_hit_is_answered_before_the_session_user_and_csrf_work(client, issue):
+    url = issue.get_absolute_url()
+    miss, _ = _get(client, url)
+    assert hasattr(miss.wsgi_request, "session") and hasattr(miss.wsgi_request, "user")
+    hit, state = _get(client, url)
+    assert state == "hit"
+    assert not hasattr(hit.wsgi_request, "session") and not hasattr(hit.wsgi_request, "user")
+    assert not hit.cookies
+
+
+def test_the_language_cookie_picks_the_cached_copy_as_the_locale_middleware_would(client, issue):
+    url = issue.get_absolute_url()
+    client.cookies["django_language"] = "zh-hans"
+    _get(client, url, HTTP_ACCEPT_LANGUAGE="es")
+    chinese, state = _get(client, url, HTTP_ACCEPT_LANGUAGE="es")
+    assert (state, chinese["Content-Language"]) == ("hit", "zh-hans")
+    assert 'lang="zh-hans"' in chinese.content.decode()
+    del client.cookies["django_language"]
+    spanish, state = _get(client, url, HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9")
+    assert (state, spanish["Content-Language"]) == ("miss", "es")
+    spanish, state = _get(client, url, HTTP_ACCEPT_LANGUAGE="es")
+    assert (state, spanish["Content-Language"]) == ("hit", "es")
+
+
+def test_a_session_cookie_is_never_answered_from_the_cache_by_the_middleware(client, issue):
+    """Even an unknown session cookie: the middleware cannot tell it from a signed-in one
+    without the session middleware it answers before, so the page goes to the view."""
+    url = reverse("issues:home")
+    _get(client, url)
+    client.cookies["sessionid"] = "not-a-session"
+    assert _get(client, url)[1] is None
+    del client.cookies["sessionid"]
+    assert _get(client, url)[1] == "hit"
+
+
+def _vary(response) -> list[str]:
+    return [v.strip() for v in response["Vary"].split(",")]
+
+
+def test_a_browser_taking_gzip_gets_the_compressed_copy_stored_with_the_page(client, issue):
+    """Compressed once when stored, not by GZipMiddleware on every hit; same page, same
+    headers as GZipMiddleware gives, and the plain bytes still for a client without gzip."""
+    url = reverse("wards:index")
+    plain, _ = _get(client, url)
+    packed, state = _get(client, url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert (packed.status_code, state, packed["Content-Encoding"]) == (200, "hit", "gzip")
+    assert gzip.decompress(packed.content) == plain.content
+    assert int(packed["Content-Length"]) == len(packed.content) < len(plain.content)
+    assert _vary(packed) == _vary(plain) == ["Cookie", "Accept-Language", "Accept-Encoding"]
+    for name in ("ETag", "Cache-Control", "Content-Type", "Content-Language"):
+        assert packed[name] == plain[name], name
+    again, _ = _get(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    assert again.content == packed.content  # made once, not per hit
+    plain_again, state = _get(client, url, HTTP_ACCEPT_ENCODING="identity")
+    assert (state, plain_again.content) == ("hit", plain.content)
+    assert "Content-Encoding" not in plain_again
+
+
+def test_a_compressed_hit_follows_the_data_and_the_language(client, issue, staff_user):
+    url = issue.get_absolute_url()
+    _get(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    services.change_status(issue=issue, to="closed", by=staff_user, message="Filled at dawn")
+    page, state = _get(client, url, HTTP_ACCEPT_ENCODING="gzip")
+    assert state == "miss" and "Filled at dawn" in gzip.decompress(page.content).decode()
+    spanish, _ = _get(client, url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE="es")
+    spanish, state = _get(client, url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE="es")
+    assert (state, spanish["Content-Language"]) == ("hit", "es")
+    assert 'lang="es"' in gzip.decompress(spanish.content).decode()
+
+
+def test_a_short_page_is_replayed_uncompressed_as_gzipmiddleware_leaves_it():
+    view, calls = _view_with(lambda request: HttpResponse("ok"))
+    for _ in range(2):
+        response = view(RequestFactory().get("/short/", HTTP_ACCEPT_ENCODING="gzip"))
+    assert len(calls) == 1 and response["X-Page-Cache"] == "hit"
+    assert (response.content, "Content-Encoding" in response) == (b"ok", False)
 
 
 def test_the_embed_stays_frameable_when_served_from_the_cache(client, issue):
