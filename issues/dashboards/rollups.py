@@ -131,7 +131,10 @@ def state_of(issue) -> IssueState:
 
 
 def close_bin(days: float) -> int:
-    hours = days * 24.0
+    return close_bin_of_hours(days * 24.0)
+
+
+def close_bin_of_hours(hours: float) -> int:
     if hours < 1.0:
         return 0
     return min(LAST_BIN, 1 + math.floor(math.log2(hours) * BINS_PER_DOUBLING))

@@ -24,7 +24,7 @@ from departments.importing.rejects import Reject, RejectsFile
 from departments.importing.summary import RowCounts
 from departments.models import Department, Place, ServiceType, Ward
 from issues import pagecache
-from issues.dashboards import rollups
+from issues.dashboards import rollups, setwise
 from issues.importers.formats import ColumnMapping
 from issues.importers.pipeline import reader_for, writer_for
 from issues.importers.publicids import insert_issues
@@ -333,8 +333,9 @@ class RequestImporter:
             # updated too.
             bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
-        rollups.add_states(
-            tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
+        setwise.count_new_issues(
+            [v["id"] for v in new_issues],
+            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
         )
 
     @staticmethod
