@@ -61,10 +61,12 @@ def count_new_issues(ids: Sequence[int], states) -> None:
         "last_bin": rollups.LAST_BIN,
         "lat_step": heat_steps()[0],
         "lon_step": heat_steps()[1],
+        "zooms": rollups._array_literal(MapCell.ZOOMS),
+        # our own constants: their exact floats (repr round-trips through float8)
+        "sizes": rollups._array_literal([cell_size(zoom) for zoom in MapCell.ZOOMS]),
     }
     with connection.cursor() as cursor:
-        for sql in _statements():
-            cursor.execute(sql, params)
+        cursor.execute(_statement(), params)
 
 
 @cache
@@ -122,14 +124,20 @@ def _upsert(table: str, keys: Sequence[str], values: Sequence[str], select: str)
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in values)
     order = ", ".join(keys)
     # Table and column names are our models' own; every value is a parameter.
-    return (  # noqa: S608
-        f"{_SOURCE} INSERT INTO {table} ({names}) SELECT * FROM ({select}) AS g ({names}) "
-        f"ORDER BY {order} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
+    parts = ["INSERT INTO", table, f"({names})", "SELECT * FROM", f"({select})"]
+    parts += ["AS g", f"({names})", "ORDER BY", order, "ON CONFLICT", f"({order})"]
+    return " ".join([*parts, "DO UPDATE SET", updates])
 
 
 @cache
-def _statements() -> list[str]:
+def _statement() -> str:
+    """One statement: the batch's issues read once (s, t), then one upsert per table, each a
+    data-modifying WITH (PostgreSQL runs each exactly once, all on the same snapshot)."""
+    upserts = ", ".join(f"u{i} AS ({sql})" for i, sql in enumerate(_upserts()))
+    return f"{_SOURCE}, {upserts} SELECT 1"
+
+
+def _upserts() -> list[str]:
     layout = rollups.LAYOUT
     statements = [
         # counts[0] += 1; counts[1] += expected is not None
@@ -180,17 +188,19 @@ def _statements() -> list[str]:
     statuses = ", ".join(
         f"count(*) FILTER (WHERE status = '{name[2:]}')" for name in MapCell.STATUS_COUNTERS
     )
-    for zoom in MapCell.ZOOMS:
-        size = repr(cell_size(zoom))  # a constant of ours: its exact float, written out
-        statements.append(
-            # cell_of: FLOOR(lon / size), FLOOR(lat / size); sums of points and ids
-            _upsert(
-                MapCell._meta.db_table,
-                *layout[MapCell],
-                f"SELECT {zoom}, floor(latitude / {size}::float8)::int,"
-                f" floor(longitude / {size}::float8)::int, count(*), sum(latitude),"
-                f" sum(longitude), sum(id), {statuses} FROM s"
-                " WHERE latitude IS NOT NULL AND longitude IS NOT NULL GROUP BY 2, 3",
-            )
+    statements.append(
+        # cell_of at every zoom: FLOOR(lon / size), FLOOR(lat / size); sums of points and ids
+        _upsert(
+            MapCell._meta.db_table,
+            *layout[MapCell],
+            " ".join(
+                [
+                    "SELECT z.zoom, floor(latitude / z.size)::int, floor(longitude / z.size)::int,",
+                    f"count(*), sum(latitude), sum(longitude), sum(id), {statuses} FROM s",
+                    "CROSS JOIN unnest(%(zooms)s::int[], %(sizes)s::float8[]) AS z(zoom, size)",
+                    "WHERE latitude IS NOT NULL AND longitude IS NOT NULL GROUP BY 1, 2, 3",
+                ]
+            ),
         )
+    )
     return statements
