@@ -96,7 +96,7 @@ def bin_thresholds() -> list[float]:
     return edges
 
 
-# The batch's public issues and what Delta.add derives from each, once per statement.
+# The batch's public issues and what Delta.add derives from each: read once per batch.
 _SOURCE = """
 WITH s AS (
     SELECT i.id, COALESCE(i.ward_id, 0) AS ward_key, i.service_type_id AS type_id, i.status,
