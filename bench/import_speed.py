@@ -143,3 +143,56 @@ def schema_floor(args) -> dict:
         conn.rollback()
     print(f"  schema floor: {n:,} issues stored again in {seconds:.1f}s ({n / seconds:,.0f}/s)")
     return {"floor_seconds": seconds, "floor_rows_per_second": n / seconds}
+
+
+# --- run on its own: `python -m bench.import_speed --db NAME` --------------------------------
+# bench/run drops and recreates its database; this measures the import against an existing one
+# and takes the imported rows out again afterwards (so the next run starts from the same state).
+
+FORGET = """
+from django.db import connection, transaction
+from issues.dashboards import rollups
+from issues.models import Issue
+ids = list(Issue.objects.filter(external_source='boston311').values_list('id', flat=True))
+with transaction.atomic():
+    rollups.subtract_issues(ids)
+    with connection.cursor() as cursor:
+        cursor.execute('DELETE FROM issues_statuschange WHERE issue_id = ANY(%s)', [ids])
+        cursor.execute('DELETE FROM issues_issue WHERE id = ANY(%s)', [ids])
+print(len(ids), 'imported issues taken out')
+"""
+
+
+def forget_import(args) -> None:
+    """Take the imported issues out again, their history and their counts in the rollup too."""
+    print("  " + manage(args, "shell", "-c", FORGET).strip())
+
+
+def main() -> None:
+    import argparse
+    import json
+    import os
+
+    parser = argparse.ArgumentParser(description="import_311 against the schema floor")
+    parser.add_argument("--db", required=True, help="An existing database; not dropped.")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--keep", action="store_true", help="Leave the imported rows stored.")
+    args = parser.parse_args()
+    if args.db == "civicfix_bench":
+        raise SystemExit("civicfix_bench is read only: give your own copy")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"load average before: {os.getloadavg()}")
+    result = measure_import(args, out)
+    print(f"load average after: {os.getloadavg()}")
+    print(json.dumps({k: v for k, v in result.items() if k != "summary"}, indent=1))
+    print("\n".join(result["summary"]))
+    if not args.keep:
+        forget_import(args)
+
+
+if __name__ == "__main__":
+    main()

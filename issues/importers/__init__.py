@@ -5,8 +5,8 @@ The pipeline is the same for every source: a reader yields (line number, raw rec
 turns a raw record into an `ImportRow` or a `Reject` using a `ColumnMapping` (data, not code);
 `service_types` matches or creates departments and service types by name; wards are assigned by
 point in one STRtree query per batch; `service_requests` stores a batch (bulk writes: COPY on
-PostgreSQL, batched inserts elsewhere; `pipeline`: on a writer thread while the next batch is
-read), updating rows already imported from the same source. The reader, the rejects file, the
+PostgreSQL, batched inserts elsewhere; `pipeline`: on a writer thread while a child process reads
+and cleans the next rows), updating rows already imported from the same source. The reader, the rejects file, the
 progress bar and the bulk writes are shared with the catalogue's asset importer, so they live
 below both, in departments/importing/.
 

@@ -9,13 +9,22 @@ just interleaving.
 The thread is used only on PostgreSQL and only outside a transaction: inside one (a test, or
 a caller that wants the whole import atomic) a second connection would not see the caller's
 uncommitted rows, so the batches are written inline, in order, exactly as before.
+
+The reading and cleaning run in a child process under the same conditions (`reader_for`): on a
+thread they would hold the GIL the writer needs for its own Python (building rows, the
+rollup's counters, encoding the COPY), so the two took turns instead of overlapping. The child
+only reads the file and cleans rows; it never touches the database (it was forked with the
+parent's connection and leaves by os._exit, as multiprocessing's children do, without closing
+it).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from django.db import connection, connections
@@ -100,3 +109,110 @@ def writer_for(write: Callable[[Batch], None]) -> InlineWriter | BackgroundWrite
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         return BackgroundWriter(write)
     return InlineWriter(write)
+
+
+# --- the reader ------------------------------------------------------------------------------
+
+# Records cleaned per message to the parent: few enough messages that their cost is nothing,
+# small enough that the writer never waits long for the first batch.
+CHUNK = 1000
+READ_AHEAD = 16  # chunks queued ahead of the parent
+
+
+class InlineReader:
+    """(line, record, clean(line, record)) for each record of `source`, in this process."""
+
+    def __init__(self, source, clean: Callable):
+        self._source = source
+        self._clean = clean
+        self.total = source.total
+
+    @property
+    def header(self) -> list[str]:
+        return self._source.header
+
+    @property
+    def done(self) -> int:
+        return self._source.done
+
+    def __iter__(self) -> Iterator[tuple]:
+        for line, record in self._source:
+            yield line, record, self._clean(line, record)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessReader:
+    """The same triples as InlineReader, read and cleaned by a forked child process.
+
+    `clean` must return (not raise) what it finds wrong with a record, and everything it returns
+    must pickle. An exception in the child (the file as a whole unreadable) is raised again here,
+    where the parent reaches it in the stream."""
+
+    def __init__(self, source, clean: Callable, chunk: int = CHUNK, depth: int = READ_AHEAD):
+        context = multiprocessing.get_context("fork")
+        self._queue = context.Queue(maxsize=depth)
+        self._process = context.Process(
+            target=_produce, args=(source, clean, chunk, self._queue), daemon=True
+        )
+        self._process.start()
+        self.header: list[str] = []
+        self.done = 0
+        self.total = source.total
+
+    def __iter__(self) -> Iterator[tuple]:
+        while True:
+            try:
+                message = self._queue.get(timeout=1)
+            except queue.Empty:
+                if self._process.is_alive():
+                    continue
+                code = self._process.exitcode
+                raise RuntimeError(f"the reader process stopped (exit code {code})") from None
+            if message is None:
+                return
+            if isinstance(message, BaseException):
+                raise message
+            self.header, self.done, self.total, items = message
+            yield from items
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()  # the parent stopped early: an error or an interrupt
+        self._process.join()
+        self._queue.close()
+
+
+def _produce(source, clean: Callable, chunk: int, out) -> None:
+    """The child's work: chunks of cleaned records, then None (or the exception that stopped it)."""
+    try:
+        items = []
+        for line, record in source:
+            items.append((line, record, clean(line, record)))
+            if len(items) >= chunk:
+                out.put((source.header, source.done, source.total, items))
+                items = []
+        out.put((source.header, source.done, source.total, items))
+        out.put(None)
+    except BaseException as exc:  # the parent raises it again
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(f"reading failed: {exc!r}")
+        out.put(exc)
+    finally:
+        out.close()
+        out.join_thread()
+
+
+def reader_for(source, clean: Callable) -> InlineReader | ProcessReader:
+    """A child process where the writer runs on its own thread (see writer_for), and only where
+    processes can be forked; inline otherwise."""
+    if (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return ProcessReader(source, clean)
+    return InlineReader(source, clean)

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -23,9 +24,9 @@ from departments.importing.rejects import Reject, RejectsFile
 from departments.importing.summary import RowCounts
 from departments.models import Department, Place, ServiceType, Ward
 from issues import pagecache
-from issues.dashboards import rollups
+from issues.dashboards import rollups, setwise
 from issues.importers.formats import ColumnMapping
-from issues.importers.pipeline import writer_for
+from issues.importers.pipeline import reader_for, writer_for
 from issues.importers.publicids import insert_issues
 from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, RowError, to_row
 from issues.importers.service_types import Catalogue
@@ -50,6 +51,17 @@ class ImportSummary(RowCounts):
     @property
     def imported(self) -> int:
         return self.created + self.updated
+
+
+def _clean(line: int, record: dict | Reject, *, mapping: ColumnMapping) -> ImportRow | Reject:
+    """One record read to a row, or to the reason it cannot be imported (in the reader's
+    process: see pipeline.reader_for)."""
+    if isinstance(record, Reject):
+        return record
+    try:
+        return to_row(line, record, mapping)
+    except RowError as exc:
+        return Reject(line, str(exc), record)
 
 
 class RequestImporter:
@@ -89,20 +101,16 @@ class RequestImporter:
         first_seen: dict[str, tuple[int, object, str]] = {}
         rejects = None
         batch: list[tuple[ImportRow, dict]] = []
+        reader = reader_for(source, partial(_clean, mapping=self.mapping))
         writer = writer_for(lambda rows: self._flush(rows, rejects))
         reading = time.monotonic()
         try:
-            for line, record in source:
+            for line, record, row in reader:
                 if rejects is None:
-                    rejects = RejectsFile(self.rejects_path, source.header)
+                    rejects = RejectsFile(self.rejects_path, reader.header)
                 self.summary.read += 1
-                if isinstance(record, Reject):
-                    self._reject(rejects, record)
-                    continue
-                try:
-                    row = to_row(line, record, self.mapping)
-                except RowError as exc:
-                    self._reject(rejects, Reject(line, str(exc), record))
+                if isinstance(row, Reject):
+                    self._reject(rejects, row)
                     continue
                 if row.external_id:
                     identity = (row.requested_at, row.service_name)
@@ -122,7 +130,7 @@ class RequestImporter:
                     writer.submit(batch)
                     reading = time.monotonic()
                     batch = []
-                    self.progress.update(self.summary.read, source.done, source.total)
+                    self.progress.update(self.summary.read, reader.done, reader.total)
             self.summary.read_seconds += time.monotonic() - reading
             if batch:
                 writer.submit(batch)
@@ -131,6 +139,7 @@ class RequestImporter:
             writer.abort(keep_queued=not isinstance(exc, KeyboardInterrupt))
             raise
         finally:
+            reader.close()
             if rejects is not None:
                 rejects.close()
         self.progress.finish(self.summary.read)
@@ -324,8 +333,9 @@ class RequestImporter:
             # updated too.
             bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
-        rollups.add_states(
-            tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues
+        setwise.count_new_issues(
+            [v["id"] for v in new_issues],
+            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
         )
 
     @staticmethod

@@ -1,13 +1,24 @@
 """The import's background writer: batches written in order on their own connection while the
 reader cleans the next, errors raised in the reader, and on PostgreSQL outside a transaction the
-same result as writing inline."""
+same result as writing inline. The reader process: the same rows as reading inline, and its
+errors raised in the parent."""
 
 import threading
 
 import pytest
 from django.db import connection
 
-from issues.importers.pipeline import BackgroundWriter, InlineWriter, writer_for
+from departments.importing.readers import Source, SourceError
+from departments.importing.rejects import Reject
+from issues.importers.formats import BOSTON
+from issues.importers.pipeline import (
+    BackgroundWriter,
+    InlineReader,
+    InlineWriter,
+    ProcessReader,
+    writer_for,
+)
+from issues.importers.records import RowError, to_row
 from issues.models import Issue, StatusChange
 
 
@@ -98,3 +109,37 @@ def test_an_interrupted_import_stops_after_the_batch_in_hand():
     threading.Timer(0.3, release.set).start()
     writer.abort(keep_queued=False)
     assert written == [1]
+
+
+def _clean_for_test(line, record):
+    if isinstance(record, Reject):
+        return record
+    try:
+        return to_row(line, record, BOSTON)
+    except RowError as exc:
+        return Reject(line, str(exc), record)
+
+
+def test_the_reader_process_yields_what_reading_inline_yields(data_dir):
+    path = data_dir / "boston311_sample.csv"
+    inline = list(InlineReader(Source(path, "csv"), _clean_for_test))
+    reader = ProcessReader(Source(path, "csv"), _clean_for_test, chunk=64)
+    try:
+        forked = list(reader)
+    finally:
+        reader.close()
+    assert len(forked) == 600
+    assert [(line, record) for line, record, _ in forked] == [(n, r) for n, r, _ in inline]
+    assert [repr(row) for _, _, row in forked] == [repr(row) for _, _, row in inline]
+    assert reader.header[0] == "case_enquiry_id"
+
+
+def test_a_file_the_reader_process_cannot_read_fails_the_import_in_the_parent(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    reader = ProcessReader(Source(empty, "csv"), _clean_for_test)
+    try:
+        with pytest.raises(SourceError, match="empty"):
+            list(reader)
+    finally:
+        reader.close()

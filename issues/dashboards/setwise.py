@@ -1,0 +1,206 @@
+"""New issues counted into the dashboards' rollup by the database: one GROUP BY per table.
+
+An import's batch is thousands of historical issues spread over as many days, types and
+squares; built in Python (`rollups.Delta`) their counts cost more than storing the issues. Here
+PostgreSQL groups the just-written rows itself and adds the groups by the same upsert
+(`ON CONFLICT ... DO UPDATE SET n = n + EXCLUDED.n`, in key order).
+
+`Delta.add` stays the definition of what an issue contributes: every expression here repeats
+one of its lines (the comments name which), and tests/dashboards/test_setwise.py holds the two
+equal on every kind of issue, and the import tests hold the result equal to a rebuild. A
+counter added to Delta must be added here too (or the importer falls back to Delta: see
+`count_new_issues`).
+
+Exactness: days are the city's (AT TIME ZONE, the same tz database rules as zoneinfo), squares
+the same IEEE division as Python's, durations the same two roundings (exact seconds, then / 86400),
+and the close-time bin is found among the exact float thresholds where Python's `close_bin`
+changes (width_bucket), not by a second logarithm that could round differently at an edge.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from functools import cache
+
+from django.conf import settings
+from django.db import connection
+
+from departments.geo import cell_size
+from issues.dashboards import rollups
+from issues.geo import heat_steps
+from issues.models import (
+    NOT_FIXED_RESOLUTIONS,
+    CloseHistogram,
+    DayTally,
+    HeatTally,
+    MapCell,
+    StatusTally,
+)
+
+# Tables this module counts; a table Delta writes that is not here sends imports back to Delta.
+COUNTED = (StatusTally, DayTally, CloseHistogram, HeatTally, MapCell)
+
+
+def count_new_issues(ids: Sequence[int], states) -> None:
+    """Count new issues (ids, already written in this transaction). On PostgreSQL by GROUP BYs;
+    elsewhere, or should Delta keep a table this module does not, from `states` (tuples in
+    `rollups.STATE_FIELDS` order) by Delta."""
+    if connection.vendor != "postgresql" or set(rollups.LAYOUT) != set(COUNTED):
+        rollups.add_states(states)
+        return
+    if not ids:
+        return
+    params = {
+        "ids": rollups._array_literal(sorted(ids)),
+        "tz": settings.TIME_ZONE,
+        "open": rollups._array_literal(rollups.OPEN),
+        "closed": rollups._array_literal(rollups.CLOSED),
+        "not_fixed": rollups._array_literal([str(r) for r in NOT_FIXED_RESOLUTIONS]),
+        "bin_edges": rollups._array_literal(bin_thresholds()),
+        "last_bin": rollups.LAST_BIN,
+        "lat_step": heat_steps()[0],
+        "lon_step": heat_steps()[1],
+        "zooms": rollups._array_literal(MapCell.ZOOMS),
+        # our own constants: their exact floats (repr round-trips through float8)
+        "sizes": rollups._array_literal([cell_size(zoom) for zoom in MapCell.ZOOMS]),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(), params)
+
+
+@cache
+def bin_thresholds() -> list[float]:
+    """For each bin k from 1 to LAST_BIN, the smallest number of hours Python's `close_bin`
+    puts in bin k or later: width_bucket over these gives exactly its bin (it is monotonic)."""
+
+    def as_float(bits: int) -> float:
+        return struct.unpack("<d", struct.pack("<q", bits))[0]
+
+    def as_bits(value: float) -> int:
+        return struct.unpack("<q", struct.pack("<d", value))[0]
+
+    bin_of = rollups.close_bin_of_hours
+    edges = [1.0]
+    for k in range(2, rollups.LAST_BIN + 1):
+        low, high = as_bits(edges[-1]), as_bits(2.0 ** (k / rollups.BINS_PER_DOUBLING))
+        while bin_of(as_float(high)) < k:  # a guess just under the edge: widen
+            high = as_bits(as_float(high) * 2)
+        while low + 1 < high:  # positive floats order as their bits do
+            middle = (low + high) // 2
+            if bin_of(as_float(middle)) >= k:
+                high = middle
+            else:
+                low = middle
+        edges.append(as_float(high))
+    return edges
+
+
+# The batch's public issues and what Delta.add derives from each: read once per batch.
+_SOURCE = """
+WITH s AS (
+    SELECT i.id, COALESCE(i.ward_id, 0) AS ward_key, i.service_type_id AS type_id, i.status,
+           i.expected_at, i.closed_at, i.latitude, i.longitude,
+           (i.requested_at AT TIME ZONE %(tz)s)::date AS requested_day,
+           i.status = ANY(%(open)s::text[]) AS is_open,
+           CASE WHEN i.status = ANY(%(open)s::text[]) AND i.expected_at IS NOT NULL
+                THEN (i.expected_at AT TIME ZONE %(tz)s)::date END AS due_day,
+           CASE WHEN i.status = ANY(%(closed)s::text[]) AND i.closed_at IS NOT NULL
+                THEN (i.closed_at AT TIME ZONE %(tz)s)::date END AS closed_day,
+           i.resolution <> ALL(%(not_fixed)s::text[]) AS fixed,
+           -- (closed - requested).total_seconds() / 86400.0: exact seconds, then one division
+           (extract(epoch FROM i.closed_at) - extract(epoch FROM i.requested_at))::float8
+               / 86400.0::float8 AS duration
+    FROM issues_issue i
+    WHERE i.id = ANY(%(ids)s::bigint[]) AND NOT i.is_hidden
+), t AS (  -- `for type_key in (type_id, ALL_TYPES)`
+    SELECT s.*, k.type_key FROM s CROSS JOIN LATERAL (VALUES (s.type_id), (0)) AS k(type_key)
+)
+"""
+
+
+def _upsert(table: str, keys: Sequence[str], values: Sequence[str], select: str) -> str:
+    names = ", ".join((*keys, *values))
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in values)
+    order = ", ".join(keys)
+    # Table and column names are our models' own; every value is a parameter.
+    parts = ["INSERT INTO", table, f"({names})", "SELECT * FROM", f"({select})"]
+    parts += ["AS g", f"({names})", "ORDER BY", order, "ON CONFLICT", f"({order})"]
+    return " ".join([*parts, "DO UPDATE SET", updates])
+
+
+@cache
+def _statement() -> str:
+    """One statement: the batch's issues read once (s, t), then one upsert per table, each a
+    data-modifying WITH (PostgreSQL runs each exactly once, all on the same snapshot)."""
+    upserts = ", ".join(f"u{i} AS ({sql})" for i, sql in enumerate(_upserts()))
+    return f"{_SOURCE}, {upserts} SELECT 1"
+
+
+def _upserts() -> list[str]:
+    layout = rollups.LAYOUT
+    statements = [
+        # counts[0] += 1; counts[1] += expected is not None
+        _upsert(
+            StatusTally._meta.db_table,
+            *layout[StatusTally],
+            'SELECT ward_key, type_id, status COLLATE "C", count(*), count(expected_at) '
+            "FROM s GROUP BY 1, 2, 3",
+        ),
+        # opened and open_requested on the request day, open_due on the due day, closed (and
+        # for fixes with a due time, closed_with_sla and closed_within_sla) on the close day
+        _upsert(
+            DayTally._meta.db_table,
+            *layout[DayTally],
+            "SELECT ward_key, type_key, day, sum(opened), sum(closed), sum(with_sla), "
+            "sum(within_sla), sum(open_requested), sum(open_due) FROM ("
+            " SELECT ward_key, type_key, requested_day AS day, 1 AS opened, 0 AS closed,"
+            "  0 AS with_sla, 0 AS within_sla, is_open::int AS open_requested, 0 AS open_due"
+            "  FROM t"
+            " UNION ALL SELECT ward_key, type_key, due_day, 0, 0, 0, 0, 0, 1 FROM t"
+            "  WHERE due_day IS NOT NULL"
+            " UNION ALL SELECT ward_key, type_key, closed_day, 0, 1,"
+            "  (fixed AND expected_at IS NOT NULL)::int,"
+            "  (fixed AND expected_at IS NOT NULL AND closed_at <= expected_at)::int, 0, 0"
+            "  FROM t WHERE closed_day IS NOT NULL"
+            ") AS d GROUP BY 1, 2, 3",
+        ),
+        # fixes only: count, sum and sum of squares of the days to close, by close-time bin
+        _upsert(
+            CloseHistogram._meta.db_table,
+            *layout[CloseHistogram],
+            "SELECT ward_key, type_key, closed_day, bin, count(*), sum(duration),"
+            " sum(duration * duration) FROM ("
+            " SELECT t.*, CASE WHEN duration * 24.0::float8 < 1.0 THEN 0 ELSE"
+            "  LEAST(%(last_bin)s, width_bucket(duration * 24.0::float8, %(bin_edges)s::float8[]))"
+            "  END AS bin FROM t WHERE closed_day IS NOT NULL AND fixed"
+            ") AS c GROUP BY 1, 2, 3, 4",
+        ),
+        # the heat grid's square: FLOOR(latitude / step), FLOOR(longitude / step)
+        _upsert(
+            HeatTally._meta.db_table,
+            *layout[HeatTally],
+            "SELECT ward_key, requested_day, floor(latitude / %(lat_step)s::float8)::int,"
+            " floor(longitude / %(lon_step)s::float8)::int, type_id, count(*) FROM s"
+            " WHERE latitude IS NOT NULL AND longitude IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+        ),
+    ]
+    statuses = ", ".join(
+        f"count(*) FILTER (WHERE status = '{name[2:]}')" for name in MapCell.STATUS_COUNTERS
+    )
+    statements.append(
+        # cell_of at every zoom: FLOOR(lon / size), FLOOR(lat / size); sums of points and ids
+        _upsert(
+            MapCell._meta.db_table,
+            *layout[MapCell],
+            " ".join(
+                [
+                    "SELECT z.zoom, floor(latitude / z.size)::int, floor(longitude / z.size)::int,",
+                    f"count(*), sum(latitude), sum(longitude), sum(id), {statuses} FROM s",
+                    "CROSS JOIN unnest(%(zooms)s::int[], %(sizes)s::float8[]) AS z(zoom, size)",
+                    "WHERE latitude IS NOT NULL AND longitude IS NOT NULL GROUP BY 1, 2, 3",
+                ]
+            ),
+        )
+    )
+    return statements

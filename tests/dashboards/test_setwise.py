@@ -1,0 +1,71 @@
+"""New issues counted by SQL GROUP BYs (issues/dashboards/setwise.py, the importer's way on
+PostgreSQL) give exactly what `Delta.add`, the definition, gives for the same issues."""
+
+from __future__ import annotations
+
+import bisect
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from issues.dashboards import rollups, setwise
+from issues.models import Issue, Resolution, Status
+from tests.dashboards.conftest import points_in
+from tests.dashboards.test_rollups import snapshot
+from tests.factories import make_issue
+
+
+def _clear() -> None:
+    for model in rollups.LAYOUT:
+        model.objects.all().delete()
+
+
+def test_the_close_time_bin_is_found_among_exact_thresholds():
+    edges = setwise.bin_thresholds()
+    rng = random.Random(2)
+    # Every edge, the floats either side of it, and random durations from minutes to decades.
+    hours = [h for e in edges for h in (e, e * (1 - 2**-52), e * (1 + 2**-52))]
+    hours += [rng.lognormvariate(3, 3) for _ in range(20_000)] + [0.5, 1.0, 2.0, 4.0, 1e9]
+    for h in hours:
+        found = bisect.bisect_right(edges, h)  # what width_bucket returns
+        assert min(found, rollups.LAST_BIN) == rollups.close_bin_of_hours(h), h
+
+
+def test_sql_counts_equal_delta_counts_for_every_kind_of_issue(scenario):
+    if connection.vendor != "postgresql":
+        pytest.skip("the GROUP BYs are PostgreSQL's (DATABASE_URL=postgres://...)")
+    s = scenario
+    extra = [
+        make_issue(s.pothole, point=points_in(s.other_ward, 1)[0]),
+        make_issue(s.pothole, point=None, address="Somewhere"),  # no point, no ward
+        make_issue(s.graffiti, point=(41.0, -80.0)),  # a point in no ward
+    ]
+    ids = [i.pk for i in s.issues + extra]
+    # Closures on the bins' edges (exactly 1, 2, 4 hours), negative (a skewed clock), not fixes,
+    # due before and after the close, and a close just after midnight in the city.
+    base = Issue.objects.get(pk=ids[0]).requested_at
+    for pk, hours, resolution, due_hours in [
+        (ids[1], 1.0, "", 2),
+        (ids[2], 2.0, Resolution.FIXED, 1),
+        (ids[3], 4.0, Resolution.DUPLICATE, 8),
+        (ids[4], -0.25, "", None),
+        (ids[5], 16.0, Resolution.WITHDRAWN, None),
+        (extra[1].pk, 30.5, "", 30.5),
+    ]:
+        Issue.objects.filter(pk=pk).update(
+            status=Status.CLOSED,
+            closed_at=base + timedelta(hours=hours),
+            resolution=resolution,
+            expected_at=base + timedelta(hours=due_hours) if due_hours is not None else None,
+            requested_at=base,
+        )
+    _clear()
+    rollups.add_issues(ids)
+    by_delta = snapshot()
+    _clear()
+    setwise.count_new_issues(ids, states=())
+    by_sql = snapshot()
+    assert by_delta
+    assert by_sql == by_delta
