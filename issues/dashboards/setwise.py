@@ -32,6 +32,7 @@ from issues.geo import heat_steps
 from issues.models import (
     NOT_FIXED_RESOLUTIONS,
     CloseHistogram,
+    CloseWeekHistogram,
     DayTally,
     HeatTally,
     MapCell,
@@ -39,7 +40,7 @@ from issues.models import (
 )
 
 # Tables this module counts; a table Delta writes that is not here sends imports back to Delta.
-COUNTED = (StatusTally, DayTally, CloseHistogram, HeatTally, MapCell)
+COUNTED = (StatusTally, DayTally, CloseHistogram, CloseWeekHistogram, HeatTally, MapCell)
 
 
 def count_new_issues(ids: Sequence[int], states) -> None:
@@ -165,16 +166,24 @@ def _upserts() -> list[str]:
             "  FROM t WHERE closed_day IS NOT NULL"
             ") AS d GROUP BY 1, 2, 3",
         ),
-        # fixes only: count, sum and sum of squares of the days to close, by close-time bin
-        _upsert(
-            CloseHistogram._meta.db_table,
-            *layout[CloseHistogram],
-            "SELECT ward_key, type_key, closed_day, bin, count(*), sum(duration),"
-            " sum(duration * duration) FROM ("
-            " SELECT t.*, CASE WHEN duration * 24.0::float8 < 1.0 THEN 0 ELSE"
-            "  LEAST(%(last_bin)s, width_bucket(duration * 24.0::float8, %(bin_edges)s::float8[]))"
-            "  END AS bin FROM t WHERE closed_day IS NOT NULL AND fixed"
-            ") AS c GROUP BY 1, 2, 3, 4",
+        # fixes only: count, sum and sum of squares of the days to close, by close-time bin,
+        # per close day and per close week (week_of: its Monday, as date_trunc's ISO week)
+        *(
+            _upsert(
+                model._meta.db_table,
+                *layout[model],
+                # `period` is one of the two expressions below, never input.
+                f"SELECT ward_key, type_key, {period}, bin, count(*), sum(duration),"  # noqa: S608
+                " sum(duration * duration) FROM ("
+                " SELECT t.*, CASE WHEN duration * 24.0::float8 < 1.0 THEN 0 ELSE"
+                "  LEAST(%(last_bin)s, width_bucket(duration * 24.0::float8, %(bin_edges)s::float8[]))"
+                "  END AS bin FROM t WHERE closed_day IS NOT NULL AND fixed"
+                ") AS c GROUP BY 1, 2, 3, 4",
+            )
+            for model, period in (
+                (CloseHistogram, "closed_day"),
+                (CloseWeekHistogram, "date_trunc('week', closed_day)::date"),
+            )
         ),
         # the heat grid's square: FLOOR(latitude / step), FLOOR(longitude / step)
         _upsert(
