@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import issues.models.adoption
-import issues.models.reports
+import issues.models.photos
 from django.conf import settings
 from django.db import migrations, models
 
@@ -52,8 +52,8 @@ class Migration(migrations.Migration):
                 ('visited_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('outcome', models.CharField(choices=[('cleaned', 'Cleaned it'), ('all_good', 'Checked it: all good'), ('needs_repair', 'It needs a repair')], max_length=20)),
                 ('note', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('image', models.ImageField(blank=True, height_field='height', upload_to=issues.models.reports.photo_path, width_field='width')),
-                ('thumbnail', models.ImageField(blank=True, upload_to=issues.models.reports.thumbnail_path)),
+                ('image', models.ImageField(blank=True, height_field='height', upload_to=issues.models.photos.photo_path, width_field='width')),
+                ('thumbnail', models.ImageField(blank=True, upload_to=issues.models.photos.thumbnail_path)),
                 ('width', models.PositiveIntegerField(default=0)),
                 ('height', models.PositiveIntegerField(default=0)),
             ],

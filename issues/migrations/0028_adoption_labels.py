@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import issues.models.adoption
-import issues.models.reports
+import issues.models.photos
 from django.conf import settings
 from django.db import migrations, models
 
@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='visit',
             name='image',
-            field=models.ImageField(blank=True, height_field='height', upload_to=issues.models.reports.photo_path, verbose_name='photo', width_field='width'),
+            field=models.ImageField(blank=True, height_field='height', upload_to=issues.models.photos.photo_path, verbose_name='photo', width_field='width'),
         ),
         migrations.AlterField(
             model_name='visit',
@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='visit',
             name='thumbnail',
-            field=models.ImageField(blank=True, upload_to=issues.models.reports.thumbnail_path, verbose_name='thumbnail'),
+            field=models.ImageField(blank=True, upload_to=issues.models.photos.thumbnail_path, verbose_name='thumbnail'),
         ),
         migrations.AlterField(
             model_name='visit',

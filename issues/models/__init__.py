@@ -49,6 +49,7 @@ from issues.models.notify import (
     Subscription,
     new_token,
 )
+from issues.models.photos import Photo, photo_path, thumbnail_path
 from issues.models.reports import (
     ASSET_ATTRIBUTE,
     AWAITING_CONFIRMATION,
@@ -61,15 +62,12 @@ from issues.models.reports import (
     UNCONFIRMED,
     WITHHELD_CHOICES,
     Issue,
-    Photo,
     Resolution,
     Source,
     Status,
     new_public_id,
     normalize_public_id,
-    photo_path,
     resolution_text,
-    thumbnail_path,
 )
 from issues.models.residents import ReporterAction, ReporterActionKind
 from issues.models.updates import Comment, StaffChange, StatusChange, UpdateKind, Vote

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues.models.reports import PUBLIC_ID_ALPHABET, Issue, photo_path, thumbnail_path
+from issues.models.photos import photo_path, thumbnail_path
+from issues.models.reports import PUBLIC_ID_ALPHABET, Issue
 
 VISIT_NOTE_MAX = 1000
 
