@@ -58,6 +58,7 @@ TRANSLATED = [
     "accounts/text.py",
     "config/errors.py",
     "issues/models/reports.py",
+    "issues/models/photos.py",
     "issues/filters.py",
     "issues/opendata/exports.py",
     "issues/opendata/views.py",
