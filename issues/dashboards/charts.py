@@ -268,13 +268,14 @@ def weekly_chart(
     slot = (chart.width - chart.left - 8) / max(1, len(weeks))
     chart.bar_width = round(slot * 0.4, 2)
     scale = chart.plot_height / top
+    label_format = week_label_format()  # one translation a chart, not one a week
     for i, week in enumerate(weeks):
         x = chart.left + i * slot + slot * 0.1
         opened_h, closed_h = week.opened * scale, week.closed * scale
         chart.weeks.append(
             WeekBars(
                 start=week.start,
-                label=in_svg(date_format(week.start, week_label_format())),
+                label=in_svg(date_format(week.start, label_format)),
                 opened=week.opened,
                 closed=week.closed,
                 x=round(x, 2),
