@@ -192,9 +192,8 @@ def league_page(*, sort: str, descending: bool) -> dict:
             "labels": {k: labels[k] for k in MEASURES},
             "legends": legends,
             "colours": colours_by_measure,
-            "values": {
-                r.number: {k: MEASURES[k][0](getattr(r, k)) for k in MEASURES} for r in rows
-            },
+            # The table's own texts (the same formats as MEASURES'), not formatted again.
+            "values": {t["row"].number: {k: t[k].display for k in MEASURES} for t in table},
             "outlines": reverse("wards:outlines"),
             **map_settings(),
         },
@@ -209,8 +208,19 @@ def league_page(*, sort: str, descending: bool) -> dict:
 def report_page(board: WardDashboard, month: WardMonth) -> dict:
     """The printable monthly report: the month's own counts, then the dashboard's figures (the
     same headline with its context, types, weeks, hotspots and oldest open issues)."""
-    context = ward_page(board)
     links = Links(ward_number=board.ward.number)
+    # Only what the report prints: the dashboard's charts, map and other tables (an outline
+    # projected, hundreds of heat cells, three charts) were half of a cold report's CPU.
+    context = {
+        "ward": board.ward,
+        "board": board,
+        "headline": _headline(links, board),
+        "by_type": _by_type(links, board),
+        "alerts": _alerts(links, board),
+        "oldest": board.oldest_open,
+        "closed_days": CLOSED_WINDOW_DAYS,
+        "hotspot_definition": hotspot_definition(),
+    }
     closed = {"status_param": "closed"}
     context.update(
         month=month,
@@ -399,22 +409,27 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
             }
             for i, c in enumerate(board.top_cells, start=1)
         ],
-        "alerts": [
-            {
-                "alert": a,
-                "expected": expected_text(a.expected_count),
-                "figure": links.figure(
-                    a.report_count,
-                    translated(a.service_type, "name"),
-                    service_codes=[a.service_type.service_code],
-                    start=timezone.localdate(a.window_start, city_tz()),
-                    bbox=bbox_around(a.latitude, a.longitude, a.radius_m * 2),
-                    wards=[],
-                ),
-            }
-            for a in board.alerts
-        ],
+        "alerts": _alerts(links, board),
     }
+
+
+def _alerts(links: Links, board: WardDashboard) -> list[dict]:
+    """The ward's hotspot alerts, each linked to the reports around it (in any ward)."""
+    return [
+        {
+            "alert": a,
+            "expected": expected_text(a.expected_count),
+            "figure": links.figure(
+                a.report_count,
+                translated(a.service_type, "name"),
+                service_codes=[a.service_type.service_code],
+                start=timezone.localdate(a.window_start, city_tz()),
+                bbox=bbox_around(a.latitude, a.longitude, a.radius_m * 2),
+                wards=[],
+            ),
+        }
+        for a in board.alerts
+    ]
 
 
 def _open_issues_url(ward: Ward) -> str:
