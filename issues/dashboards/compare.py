@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 
 from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
 from django.core.cache import cache
 from django.db.models import Q, Sum
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from issues.dashboards.clock import (
     CACHE_SECONDS,
@@ -129,6 +130,17 @@ class Change:
     # The league table's cell: "up 4: worse" (the period is in its column's note).
     short: str = ""
 
+    def cell(self) -> str:
+        """The league table's change under a figure, escaped (nothing without an earlier
+        figure): the arrow, then the short words, the long ones as its title."""
+        if not self.short:
+            return ""
+        words = escape(self.words[:1].upper() + self.words[1:])  # the template's |capfirst
+        return (
+            f'<span class="wards-change wards-change--{escape(self.verdict)}" title="{words}">'
+            f'<span aria-hidden="true">{escape(self.arrow)}</span> {escape(self.short)}</span>'
+        )
+
 
 @dataclass(frozen=True)
 class FigureContext:
@@ -172,12 +184,37 @@ def _best_first(term: Term) -> str:
     }[term.key]
 
 
+_CHANGE_WORDS: dict[str | None, dict[str, str]] = {}
+
+
+def _change_words() -> dict[str, str]:
+    """change_of's fixed words, translated once per language (as terms() are): the league
+    table asks for 204 changes a page."""
+    language = get_language()
+    words = _CHANGE_WORDS.get(language)
+    if words is None:
+        words = _CHANGE_WORDS[language] = {
+            "none kept": _("no earlier figure is kept"),
+            "nothing": _("nothing to compare with"),
+            "same as": _("the same as %(when)s"),
+            "same": _("the same"),
+            "worse": _("worse"),
+            "better": _("better"),
+            "up from": _("up %(d)s from %(p)s, %(when)s: %(v)s"),
+            "down from": _("down %(d)s from %(p)s, %(when)s: %(v)s"),
+            "up": _("up %(d)s: %(v)s"),
+            "down": _("down %(d)s: %(v)s"),
+        }
+    return words
+
+
 def change_of(term: Term, value: float | None, previous: float | None) -> Change:
     fmt = FORMATS[term.key]
+    said = _change_words()
     if not term.previous:
-        return Change(None, "", "", _("no earlier figure is kept"), "")
+        return Change(None, "", "", said["none kept"], "")
     if value is None or previous is None:
-        return Change(previous, fmt(previous), "", _("nothing to compare with"), "")
+        return Change(previous, fmt(previous), "", said["nothing"], "")
     when = term.previous
     if term.key == "sla_share":
         points = round(abs(value - previous) * 100)
@@ -194,18 +231,14 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
             previous,
             fmt(previous),
             "=",
-            _("the same as %(when)s") % {"when": when},
+            said["same as"] % {"when": when},
             "same",
-            _("the same"),
+            said["same"],
         )
     up = value > previous
     worse = up == term.higher_is_worse
-    verdict = _("worse") if worse else _("better")
-    words = (
-        _("up %(d)s from %(p)s, %(when)s: %(v)s")
-        if up
-        else _("down %(d)s from %(p)s, %(when)s: %(v)s")
-    ) % {
+    verdict = said["worse"] if worse else said["better"]
+    words = (said["up from"] if up else said["down from"]) % {
         "d": delta_text,
         "p": fmt(previous),
         "when": when,
@@ -214,7 +247,7 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
     if term.key == "median_days":
         # The long words name the unit in the period; the cell must say it itself.
         delta_text = days_words(abs(value - previous))
-    short = (_("up %(d)s: %(v)s") if up else _("down %(d)s: %(v)s")) % {
+    short = (said["up"] if up else said["down"]) % {
         "d": delta_text,
         "v": verdict,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from departments.models import Ward
@@ -128,6 +129,15 @@ def _league_changes(row: WardFigures, previous: Previous) -> dict[str, Change]:
     }
 
 
+def _league_cells(row: dict[str, Figure], changes: dict[str, Change], name: str) -> list[str]:
+    """A league row's five cells as league.html shows them: each figure with its links and, but
+    for overdue, its change (built in Python: Figure.html)."""
+    return [
+        mark_safe(row[key].html(name) + (changes[key].cell() if key in changes else ""))  # noqa: S308
+        for key in MEASURES
+    ]
+
+
 def league_page(*, sort: str, descending: bool) -> dict:
     """The league table sorted by `sort` (one of LEAGUE_SORTS), with each figure's change
     against the previous period (compare.py) and its map's data."""
@@ -140,20 +150,27 @@ def league_page(*, sort: str, descending: bool) -> dict:
     colours_by_measure, legends = _choropleth(rows)
     definitions = {key: t.explained for key, t in terms().items()}
     links = Links()
-    table = [
-        {
-            "row": r,
-            "url": reverse("wards:detail", kwargs={"slug": r.slug}),
-            "colour": colours_by_measure[measure][r.number],
-            "change": _league_changes(r, ctx.previous.get(r.ward_id, Previous(open=0))),
-            **_league_figures(links.for_ward(r.number), r, labels, clock),
-        }
-        for r in rows
-    ]
+    table = []
+    for r in rows:
+        figures = _league_figures(links.for_ward(r.number), r, labels, clock)
+        changes = _league_changes(r, ctx.previous.get(r.ward_id, Previous(open=0)))
+        table.append(
+            {
+                "row": r,
+                "url": reverse("wards:detail", kwargs={"slug": r.slug}),
+                "colour": colours_by_measure[measure][r.number],
+                "change": changes,
+                "cells": _league_cells(figures, changes, r.name),
+                **figures,
+            }
+        )
+    totals = _league_figures(links, city, labels, clock)
+    totals_change = _league_changes(city, ctx.city_previous)
     return {
         "table": table,
-        "totals": _league_figures(links, city, labels, clock),
-        "totals_change": _league_changes(city, ctx.city_previous),
+        "totals": totals,
+        "totals_change": totals_change,
+        "totals_cells": _league_cells(totals, totals_change, settings.CITY_NAME),
         "columns": [
             (
                 key,
@@ -175,9 +192,8 @@ def league_page(*, sort: str, descending: bool) -> dict:
             "labels": {k: labels[k] for k in MEASURES},
             "legends": legends,
             "colours": colours_by_measure,
-            "values": {
-                r.number: {k: MEASURES[k][0](getattr(r, k)) for k in MEASURES} for r in rows
-            },
+            # The table's own texts (the same formats as MEASURES'), not formatted again.
+            "values": {t["row"].number: {k: t[k].display for k in MEASURES} for t in table},
             "outlines": reverse("wards:outlines"),
             **map_settings(),
         },
@@ -192,8 +208,19 @@ def league_page(*, sort: str, descending: bool) -> dict:
 def report_page(board: WardDashboard, month: WardMonth) -> dict:
     """The printable monthly report: the month's own counts, then the dashboard's figures (the
     same headline with its context, types, weeks, hotspots and oldest open issues)."""
-    context = ward_page(board)
     links = Links(ward_number=board.ward.number)
+    # Only what the report prints: the dashboard's charts, map and other tables (an outline
+    # projected, hundreds of heat cells, four charts) cost a cold report ~5 ms of CPU at 1M.
+    context = {
+        "ward": board.ward,
+        "board": board,
+        "headline": _headline(links, board),
+        "by_type": _by_type(links, board),
+        "alerts": _alerts(links, board),
+        "oldest": board.oldest_open,
+        "closed_days": CLOSED_WINDOW_DAYS,
+        "hotspot_definition": hotspot_definition(),
+    }
     closed = {"status_param": "closed"}
     context.update(
         month=month,
@@ -271,7 +298,8 @@ def compare_page(numbers: list[int]) -> dict:
 
 
 def my_wards_rows(*, held: set[int], watched: set[int]) -> list[WardFigures]:
-    """League rows of the wards a person holds or watches, each with three linked figures."""
+    """League rows of the wards a person holds or watches, each with three linked figures (and
+    their cells' markup, Figure.html)."""
     opened_since = Clock.at().days_back(OPENED_WINDOW_DAYS)
     rows = []
     for r in cached_league()[0]:
@@ -283,6 +311,7 @@ def my_wards_rows(*, held: set[int], watched: set[int]) -> list[WardFigures]:
             links.figure(r.opened_recent, _("Opened recently"), start=opened_since),
             links.figure(r.overdue, _("Overdue"), status_param="open", overdue=True),
         ]
+        r.cells = [f.html(r.name) for f in r.figures]
         rows.append(r)
     return rows
 
@@ -380,22 +409,27 @@ def _tables(links: Links, board: WardDashboard) -> dict[str, list[dict]]:
             }
             for i, c in enumerate(board.top_cells, start=1)
         ],
-        "alerts": [
-            {
-                "alert": a,
-                "expected": expected_text(a.expected_count),
-                "figure": links.figure(
-                    a.report_count,
-                    translated(a.service_type, "name"),
-                    service_codes=[a.service_type.service_code],
-                    start=timezone.localdate(a.window_start, city_tz()),
-                    bbox=bbox_around(a.latitude, a.longitude, a.radius_m * 2),
-                    wards=[],
-                ),
-            }
-            for a in board.alerts
-        ],
+        "alerts": _alerts(links, board),
     }
+
+
+def _alerts(links: Links, board: WardDashboard) -> list[dict]:
+    """The ward's hotspot alerts, each linked to the reports around it (in any ward)."""
+    return [
+        {
+            "alert": a,
+            "expected": expected_text(a.expected_count),
+            "figure": links.figure(
+                a.report_count,
+                translated(a.service_type, "name"),
+                service_codes=[a.service_type.service_code],
+                start=timezone.localdate(a.window_start, city_tz()),
+                bbox=bbox_around(a.latitude, a.longitude, a.radius_m * 2),
+                wards=[],
+            ),
+        }
+        for a in board.alerts
+    ]
 
 
 def _open_issues_url(ward: Ward) -> str:

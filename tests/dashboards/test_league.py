@@ -209,3 +209,41 @@ def test_an_sla_change_shows_in_the_league_at_once(client, service_type, monkeyp
     after = client.get("/wards/")
     assert after["X-Page-Cache"] == "miss"
     assert after.context["totals"]["overdue"].value == 1
+
+
+def test_each_link_is_the_filters_own_query_string(client, scenario):
+    """Links builds a page's query strings once per set of filters and puts each ward's number
+    in (the league's 255 links): every one must be exactly what IssueFilters writes, and the
+    page must show each row's links."""
+    from datetime import date
+    from html import escape
+
+    from issues.dashboards.links import Links
+    from issues.filters import IssueFilters
+
+    day = date(2026, 5, 1)
+    links = Links()
+    for number in (1, 2, 11):
+        ward_links = links.for_ward(number)
+        for params in (
+            {"status_param": "open"},
+            {"start": day},
+            {"status_param": "closed", "closed_start": day},
+            {"service_codes": ["a b&c"], "start": day, "bbox": (-87.7, 41.8, -87.6, 41.9)},
+            {"status_param": "open", "overdue": True},
+        ):
+            assert (
+                ward_links.query(**params) == IssueFilters(wards=[number], **params).querystring()
+            )
+    # An explicit wards= (a hotspot's surroundings cross wards) is left as given.
+    assert Links(ward_number=2).query(wards=[], start=day) == f"start={day.isoformat()}"
+    response = client.get("/wards/")
+    html = response.content.decode()
+    for t in response.context["table"]:
+        for key in ("open", "opened_recent", "median_days", "sla_share", "overdue"):
+            figure = t[key]
+            assert (
+                f'<a class="wards-fig" href="{escape(figure.list_url)}">{figure.display}</a>'
+                in html
+            )
+            assert f'href="{escape(figure.csv_url)}">CSV' in html
