@@ -58,6 +58,18 @@ def test_a_large_download_is_built_once_and_served_from_its_file(client, large):
 
 
 @pytest.mark.django_db
+def test_a_fresh_file_is_served_without_asking_the_database(
+    client, large, django_assert_num_queries
+):
+    client.get(URL)  # built
+    # Whether the download is large (a count of up to EXPORT_LIVE_ROWS rows) is asked only
+    # when there is no fresh file to send.
+    with django_assert_num_queries(0):
+        response = client.get(URL, headers={"accept-encoding": "gzip"})
+    assert isinstance(response, FileResponse)
+
+
+@pytest.mark.django_db
 def test_the_file_is_rebuilt_once_older_than_its_max_age(client, large, service_type):
     first = _body(client.get(URL))
     newer = make_issue(service_type)
