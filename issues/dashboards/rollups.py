@@ -399,11 +399,11 @@ def _apply_ids(issue_ids: Iterable[int], sign: int) -> None:
         delta.write()
 
 
-def rebuild_for_wards(ward_ids: Iterable[int | None]) -> None:
+def rebuild_for_wards(ward_ids: Iterable[int | None], tables: Sequence[type] = TABLES) -> None:
     """Recount these wards (None or 0: issues in no ward) from the issues; their rows are
-    replaced, other wards' rows are untouched."""
+    replaced, other wards' rows are untouched. `tables`: all of them, but for an old migration
+    that runs this before the later tables exist."""
     keys = sorted({w or NO_WARD for w in ward_ids})
-    tables = _existing_tables()
     with transaction.atomic():
         _lock_tables(*tables)
         for model in tables:
@@ -417,22 +417,14 @@ def rebuild_for_wards(ward_ids: Iterable[int | None]) -> None:
             delta.write(tables)
 
 
-def _existing_tables() -> tuple[type, ...]:
-    """TABLES as the schema has them: migration 0008 recounts with this code before 0031 makes
-    the weekly close histogram (which 0031 then fills from the daily rows)."""
-    present = set(connection.introspection.table_names())
-    return tuple(m for m in TABLES if m._meta.db_table in present)
-
-
-def rebuild() -> None:
+def rebuild(tables: Sequence[type] = TABLES) -> None:
     """Recount everything from the issues (idempotent): every ward, and the issues in none."""
-    tables = _existing_tables()
     with transaction.atomic():
         _lock_tables(*tables)
         for model in tables:
             model.objects.all().delete()
         # Issue.ward is a foreign key: every ward an issue names is in Ward.
-        rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD])
+        rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD], tables)
 
 
 def rebuild_map_cells() -> None:
