@@ -23,6 +23,7 @@ What makes the bytes the same as the Python path's (tests/opendata/test_pgcopy.p
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 
@@ -43,6 +44,8 @@ from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
 from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
+# A live download (up to EXPORT_LIVE_ROWS rows) is spooled in memory; a full build on disk.
+SPOOL_BYTES = 8 * 1024 * 1024
 ISO_SECONDS = 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'
 TEXT = TextField()
 
@@ -149,36 +152,47 @@ def geojson_features(
 
 def _copy(queryset: QuerySet, form: str) -> Iterator[bytes]:
     """COPY (the queryset's SQL) TO STDOUT, in one transaction on the queryset's database (the
-    replica for a public read), blocks of bytes as PostgreSQL sends them (one row each)."""
+    replica for a public read), then its rows (each ending with LF) as bytes.
+
+    The rows are read to the end into a spool before the first is sent: a download goes at the
+    client's pace, and a transaction (a pooled server connection behind PgBouncer, a snapshot on
+    the replica) must not wait on a phone. The spool stays in memory up to SPOOL_BYTES (a live
+    download's few megabytes), on disk beyond (a worker's full build)."""
     alias = queryset.db
     try:
         sql, params = queryset.query.get_compiler(using=alias).as_sql()
     except EmptyResultSet:
         return
-    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
-        try:
-            # Local to this transaction (PgBouncer's transaction pooling keeps no session state).
-            cursor.execute(
-                "SELECT set_config('TimeZone', %s, true), "
-                "set_config('extra_float_digits', '1', true)",
-                [timezone.get_current_timezone_name()],
-            )
-            statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT {form})"
-            # Logged like any query where queries are (DEBUG, assertNumQueries): Django's cursor
-            # has no copy(), so psycopg's own is used, which binds a COPY's parameters on the
-            # client (COPY takes no server parameters).
-            logged = getattr(cursor, "debug_sql", None)
-            with (
-                logged(statement, params) if logged else nullcontext(),
-                cursor.cursor.copy(statement, params) as copy,
-            ):
-                yield from copy
-        finally:
-            # Rolled back, not committed (it wrote nothing): inside a caller's transaction this
-            # is a savepoint, and only rolling one back undoes the settings. Left in place, the
-            # time zone would make Django read every later timestamp of that transaction wrong
-            # (it takes the session's times as UTC).
-            transaction.set_rollback(True, using=alias)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+            try:
+                # Local to this transaction (PgBouncer's transaction pooling keeps no session
+                # state).
+                cursor.execute(
+                    "SELECT set_config('TimeZone', %s, true), "
+                    "set_config('extra_float_digits', '1', true)",
+                    [timezone.get_current_timezone_name()],
+                )
+                statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT {form})"
+                # Logged like any query where queries are (DEBUG, assertNumQueries): Django's
+                # cursor has no copy(), so psycopg's own is used, which binds a COPY's
+                # parameters on the client (COPY takes no server parameters).
+                logged = getattr(cursor, "debug_sql", None)
+                with (
+                    logged(statement, params) if logged else nullcontext(),
+                    cursor.cursor.copy(statement, params) as copy,
+                ):
+                    for block in copy:
+                        spool.write(block)
+            finally:
+                # Rolled back, not committed (it wrote nothing): inside a caller's transaction
+                # this is a savepoint, and only rolling one back undoes the settings. Left in
+                # place, the time zone would make Django read every later timestamp of that
+                # transaction wrong (it takes the session's times as UTC).
+                transaction.set_rollback(True, using=alias)
+        spool.seek(0)
+        # Line by line: _crlf and _separated take each block to end where a row does.
+        yield from spool
 
 
 def _crlf(blocks: Iterable[bytes]) -> Iterator[bytes]:

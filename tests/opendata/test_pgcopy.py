@@ -170,3 +170,21 @@ def test_a_download_closed_half_way_leaves_the_connection_usable(awkward):
     assert len(next(chunks)) >= exports.WRITE_SIZE
     chunks.close()
     assert Issue.objects.get(pk=awkward[0].pk).requested_at == INSTANTS[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_waits_on_the_client(wards, service_type):
+    # A download goes at the client's pace: the COPY's transaction (a pooled connection behind
+    # PgBouncer, a snapshot on the replica) is over before the first bytes are handed out.
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's; SQLite has only the Python path")
+    issues = [make_issue(service_type) for _ in range(40)]
+    # More than one write of WRITE_SIZE: the first is handed out while rows remain.
+    Issue.objects.update(description="x" * 4000)
+    chunks = exports.csv_lines(IssueFilters.from_params({}))
+    first = next(chunks)
+    waiting_in_a_transaction = connection.in_atomic_block
+    body = first + b"".join(chunks)  # read to the end either way, so the test never hangs
+    assert not waiting_in_a_transaction
+    assert all(issue.public_id.encode() in body for issue in issues)
+    assert body == _joined(exports.csv_in_python(IssueFilters.from_params({})))
