@@ -47,7 +47,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -79,7 +79,6 @@ ENTRY = "pagecache:h2:"
 # is not kept for long.
 ENTRY_SECONDS = 120
 MESSAGES_COOKIE = "messages"
-ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # GZipMiddleware's test of Accept-Encoding
 PUBLIC_ID_SHAPE = re.compile(f"[{PUBLIC_ID_ALPHABET}]{{4}}-[{PUBLIC_ID_ALPHABET}]{{4}}")
 
 
@@ -221,13 +220,14 @@ NOT_REPLAYED = frozenset({"set-cookie", "x-page-cache", "content-length"})
 PLAIN, GZIPPED = ":plain", ":gzip"
 
 
-def accepts_gzip(request: HttpRequest) -> bool:
-    return ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
+def _accepts_gzip(request: HttpRequest) -> bool:
+    # GZipMiddleware's own test, so a stored copy is chosen as it would compress.
+    return re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
 
 
 def _variant(request: HttpRequest) -> str:
     """Which of an entry's two copies this request gets: a hit reads only that one."""
-    return GZIPPED if accepts_gzip(request) else PLAIN
+    return GZIPPED if _accepts_gzip(request) else PLAIN
 
 
 def _gzipped(response: HttpResponse) -> bytes | None:
@@ -326,6 +326,10 @@ class Lookup:
         cache.set_many(_entries(self.key, response, self.version), ENTRY_SECONDS)
 
 
+# The views cache_public wrapped, each with its issue_kwarg: what PageCacheMiddleware answers.
+_CACHED_VIEWS: dict[Callable, str] = {}
+
+
 def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Callable:
     """Serve a public view's anonymous GETs from the cache (see the module docstring).
 
@@ -360,7 +364,9 @@ def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Call
                     lookup.store(response)
             return response
 
-        wrapper.page_cache_issue_kwarg = issue_kwarg
+        # Known by identity, not by an attribute: functools.wraps would copy an attribute onto
+        # any decorator put outside this one (a login check), whose check a hit would skip.
+        _CACHED_VIEWS[wrapper] = issue_kwarg
         return wrapper
 
     return decorator(view) if view is not None else decorator
@@ -399,7 +405,7 @@ def _cached_view_counters(request: HttpRequest) -> list[str] | None:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:
         return None
-    issue_kwarg = getattr(match.func, "page_cache_issue_kwarg", None)
+    issue_kwarg = _CACHED_VIEWS.get(match.func)
     return None if issue_kwarg is None else _counters_for(issue_kwarg, match.kwargs)
 
 
