@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from departments.models import Priority
@@ -108,6 +110,14 @@ def test_the_queue_sorts_overdue_then_urgent_then_newest(client, sam, pothole, w
             for i in client.get(changelist_url(), {**extra, "p": page}).context["cl"].result_list
         ]
         assert paged == whole and len(set(paged)) == 5
+    # The page's order is read with the ids alone (the queue's covering index), then the rows.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(changelist_url(), {"p": 2})
+    issue_reads = [q["sql"] for q in queries if 'FROM "issues_issue"' in q["sql"]]
+    assert any(
+        sql.startswith('SELECT "issues_issue"."id" AS "pk" FROM') and "ORDER BY" in sql
+        for sql in issue_reads
+    ), issue_reads
     # The column header sorts by priority alone, most urgent first.
     response = client.get(changelist_url(), {"o": "6"})
     first = response.context["cl"].result_list[0]
