@@ -25,11 +25,10 @@ from issues.dashboards.clock import (
 from issues.dashboards.compare import (
     Change,
     Previous,
-    cached_league_context,
     change_of,
     ward_context,
 )
-from issues.dashboards.league import WardFigures, cached_league, sort_league
+from issues.dashboards.league import WardFigures, sort_league
 from issues.dashboards.links import (
     Figure,
     Links,
@@ -38,6 +37,7 @@ from issues.dashboards.links import (
     expected_text,
     share_text,
 )
+from issues.dashboards.stored import league_context
 from issues.dashboards.terms import hotspot_definition, terms
 from issues.dashboards.trends import (
     WardMonth,
@@ -141,7 +141,7 @@ def _league_cells(row: dict[str, Figure], changes: dict[str, Change], name: str)
 def league_page(*, sort: str, descending: bool) -> dict:
     """The league table sorted by `sort` (one of LEAGUE_SORTS), with each figure's change
     against the previous period (compare.py) and its map's data."""
-    ctx = cached_league_context()
+    ctx = league_context()
     rows, city = ctx.rows, ctx.city
     rows = sort_league(rows, by=sort, descending=descending)
     measure = sort if sort in MEASURES else "open"
@@ -258,7 +258,7 @@ COMPARE_MIN, COMPARE_MAX = 2, 5
 def compare_page(numbers: list[int]) -> dict:
     """Two to five wards side by side: per measure, each ward's figure (linked to its rows), its
     rank and its change, and the city's figure. `numbers` are checked by the view."""
-    ctx = cached_league_context()
+    ctx = league_context()
     clock = Clock.at()
     labels = measure_labels()
     by_number = {r.number: r for r in ctx.rows}
@@ -302,7 +302,7 @@ def my_wards_rows(*, held: set[int], watched: set[int]) -> list[WardFigures]:
     their cells' markup, Figure.html)."""
     opened_since = Clock.at().days_back(OPENED_WINDOW_DAYS)
     rows = []
-    for r in cached_league()[0]:
+    for r in league_context().rows:
         if r.ward_id not in held | watched:
             continue
         links = Links(ward_number=r.number)
@@ -326,7 +326,7 @@ def _cell_bbox(cell: HeatCell) -> tuple[float, float, float, float]:
 def _headline(links: Links, board: WardDashboard) -> list[dict]:
     """The league's five measures for this ward, each with its context: the city's figure, the
     ward's rank and the change against the previous period (compare.py), and its definition."""
-    ctx = cached_league_context()
+    ctx = league_context()
     row = next((r for r in ctx.rows if r.ward_id == board.ward.pk), None)
     if row is None:
         row = WardFigures(ward_id=board.ward.pk, number=board.ward.number, name="", slug="")
