@@ -163,11 +163,11 @@ def test_outlines_follow_a_changed_boundary(client, chicago_wards):
 
 
 def test_league_query_count_is_constant(client, scenario, django_assert_num_queries):
-    # 6, + 2 for the previous period behind the change column (compare.previous_figures), + 2
+    # 5, + 2 for the previous period behind the change column (compare.previous_figures), + 2
     # for the weekly close histogram beside each window's daily edges (league.close_bins); on
-    # PostgreSQL + 4: the stored league read (stale) and written in a savepoint (its own two)
+    # PostgreSQL + 5: the stored league read (stale), and written in a savepoint (its own two)
     # (issues/dashboards/stored.py).
-    computed = 14 if connection.vendor == "postgresql" else 10
+    computed = 14 if connection.vendor == "postgresql" else 9
     with django_assert_num_queries(computed):
         client.get("/wards/")
     for _ in range(10):
