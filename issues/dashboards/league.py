@@ -69,7 +69,7 @@ def close_bins(
     rollup's rows that match `filters`. The whole weeks inside the window are read from the
     weekly rows and only the days at its two edges from the daily ones: for a 90-day window
     about a third of the rows, and the same sums."""
-    first_week = since + timedelta(days=-since.weekday() % 7)  # first Monday on or after since
+    first_week = week_of(since + timedelta(days=6))  # the first Monday on or after since
     weeks_end = week_of(until + timedelta(days=1))  # the Monday after the last whole week
     if weeks_end > first_week:
         weeks = Q(week__gte=first_week, week__lt=weeks_end)
