@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
 from departments.models import Ward
 from issues.dashboards import compare
@@ -53,12 +53,19 @@ _VERSION_AS = f"SELECT COALESCE(SUM(weight), 0) AS version FROM {RollupChange._m
 
 
 def _stored() -> bool:
-    return connection.vendor == "postgresql"
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+
+
+def _reading():
+    """Where this request's rollup reads go (a replica for a public read, config/dbrouting.py):
+    the version is read there too, so figures computed from a lagging replica are stored under
+    the replica's version, never under the primary's newer one."""
+    return connections[router.db_for_read(LeagueSnapshot)]
 
 
 def data_version() -> int:
     """The league's data version (see the module docstring)."""
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(_VERSION_AS)
         return int(cursor.fetchone()[0])
 
@@ -112,12 +119,13 @@ def store(version: int, day: date, ctx: LeagueContext) -> None:
         for key, now, p in rows
     ]
     names = ("ward_key", "version", "day", *COLUMNS[1:])
+    primary = connections[DEFAULT_DB_ALIAS]
     table, log = LeagueSnapshot._meta.db_table, RollupChange._meta.db_table
-    arrays = ", ".join(
-        f"%s::{LeagueSnapshot._meta.get_field(n).db_type(connection)}[]" for n in names
-    )
+    arrays = ", ".join(f"%s::{LeagueSnapshot._meta.get_field(n).db_type(primary)}[]" for n in names)
     updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names[1:])
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Written to the primary by name: through the router a public read would count as a write
+    # and pin the reader's browser to the primary.
+    with transaction.atomic(using=DEFAULT_DB_ALIAS), primary.cursor() as cursor:
         cursor.execute(
             f"SELECT pg_try_advisory_xact_lock(%s), (SELECT (day, version) >= (%s, %s)"  # noqa: S608
             f" FROM {table} WHERE ward_key = %s)",
@@ -140,7 +148,7 @@ def store(version: int, day: date, ctx: LeagueContext) -> None:
 def _load(day: date) -> tuple[int, LeagueContext | None]:
     """The data version, and the stored league if it was computed at that version today."""
     table = LeagueSnapshot._meta.db_table
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         # One statement, one snapshot: the version and the rows computed at it.
         cursor.execute(
             f"SELECT v.version, {', '.join(f's.{c}' for c in COLUMNS)} FROM ({_VERSION_AS}) v"  # noqa: S608
