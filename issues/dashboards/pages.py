@@ -23,16 +23,17 @@ from issues.dashboards.clock import (
     city_tz,
 )
 from issues.dashboards.compare import (
+    COUNTS,
+    FORMATS,
     Change,
     Previous,
     change_of,
     ward_context,
 )
-from issues.dashboards.league import WardFigures, sort_league
+from issues.dashboards.league import LEAGUE_MEASURES, WardFigures, sort_league
 from issues.dashboards.links import (
     Figure,
     Links,
-    count_text,
     days_text,
     expected_text,
     share_text,
@@ -47,14 +48,9 @@ from issues.dashboards.ward_charts import ward_charts
 from issues.filters import status_param
 from issues.geo import bbox_around
 
-# measure: (format, higher is worse, whole numbers)
-MEASURES = {
-    "open": (count_text, True, True),
-    "opened_recent": (count_text, True, True),
-    "median_days": (days_text, True, False),
-    "sla_share": (share_text, False, False),
-    "overdue": (count_text, True, True),
-}
+# measure: (format, whole numbers). Each measure's format is compare.FORMATS' and which way is
+# worse its term's (terms.py): defined once, read here.
+MEASURES = {key: (FORMATS[key], key in COUNTS) for key in LEAGUE_MEASURES}
 # Measures read best "worst first"; the SLA share is the one where low is bad.
 DESCENDING_BY_DEFAULT = ("open", "opened_recent", "median_days", "overdue")
 
@@ -108,9 +104,12 @@ def _league_figures(links: Links, r: WardFigures, labels, clock: Clock) -> dict[
 def _choropleth(rows: list[WardFigures]) -> tuple[dict, dict]:
     """Per measure: the legend, and each ward's colour."""
     colours_by_measure, legends = {}, {}
-    for key, (fmt, worse_high, integer) in MEASURES.items():
+    for key, (fmt, integer) in MEASURES.items():
         legend, colours = charts.classify(
-            [getattr(r, key) for r in rows], fmt=fmt, higher_is_worse=worse_high, integer=integer
+            [getattr(r, key) for r in rows],
+            fmt=fmt,
+            higher_is_worse=terms()[key].higher_is_worse,
+            integer=integer,
         )
         legends[key] = [{"colour": c.colour, "label": c.label} for c in legend]
         colours_by_measure[key] = {
@@ -212,14 +211,9 @@ def report_page(board: WardDashboard, month: WardMonth) -> dict:
     # Only what the report prints: the dashboard's charts, map and other tables (an outline
     # projected, hundreds of heat cells, four charts) cost a cold report ~5 ms of CPU at 1M.
     context = {
-        "ward": board.ward,
-        "board": board,
-        "headline": _headline(links, board),
+        **_board_context(board, _headline(links, board)),
         "by_type": _by_type(links, board),
         "alerts": _alerts(links, board),
-        "oldest": board.oldest_open,
-        "closed_days": CLOSED_WINDOW_DAYS,
-        "hotspot_definition": hotspot_definition(),
     }
     closed = {"status_param": "closed"}
     context.update(
@@ -476,16 +470,23 @@ def ward_page(board: WardDashboard) -> dict:
     headline = _headline(links, board)
     tables = _tables(links, board)
     return {
-        "ward": board.ward,
-        "board": board,
-        "headline": headline,
+        **_board_context(board, headline),
         **tables,
-        "oldest": board.oldest_open,
         **ward_charts(tables, board, outline),
         "map_data": _map_data(board, outline),
-        "closed_days": CLOSED_WINDOW_DAYS,
         "heat_days": HEAT_WINDOW_DAYS,
         "weeks_count": WEEKS,
         "open_list": headline[0]["figure"],
+    }
+
+
+def _board_context(board: WardDashboard, headline: list[dict]) -> dict:
+    """What the ward page and the monthly report both show of the dashboard, in one place."""
+    return {
+        "ward": board.ward,
+        "board": board,
+        "headline": headline,
+        "oldest": board.oldest_open,
+        "closed_days": CLOSED_WINDOW_DAYS,
         "hotspot_definition": hotspot_definition(),
     }
