@@ -38,6 +38,7 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.utils.http import content_disposition_header
 from django.utils.translation import ngettext
 
 from issues.filters import IssueFilters
@@ -143,7 +144,7 @@ def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
         # An object store (issues/photostore.py) sends the bytes, not us. Its url() is the
         # photos' checked /media/ view, which knows no export: the signed URL itself, with the
         # download's name signed into it.
-        disposition = f'attachment; filename="{filename}"'
+        disposition = content_disposition_header(True, filename)
         response = HttpResponseRedirect(
             default_storage.signed_url(name, {"ResponseContentDisposition": disposition})
         )
@@ -184,7 +185,7 @@ def accepts_gzip(request) -> bool:
 
 def _download_headers(response: HttpResponse, filename: str) -> HttpResponse:
     response["Vary"] = "Accept-Encoding"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={max_age()}"
     return response
