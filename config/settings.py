@@ -305,6 +305,11 @@ EXPORT_LIVE_ROWS = env.int("EXPORT_LIVE_ROWS", default=10_000)
 # /protected-exports/) to have nginx send the built files (X-Accel-Redirect); empty: Django sends
 # them. docs/scaling.md, "Long downloads never starve the site".
 EXPORTS_ACCEL_REDIRECT = env.str("EXPORTS_ACCEL_REDIRECT", default="")
+# Without nginx: the base URL (scheme, host, port) of the Procfile's `downloads` process set, a
+# gthread gunicorn whose threads wait in sendfile while a slow client reads; the web set answers
+# a built download with a redirect there, so a slow reader never holds a sync web worker. Empty:
+# the web set sends the files itself. docs/scaling.md, "Long downloads never starve the site".
+DOWNLOADS_URL = env.str("DOWNLOADS_URL", default="").rstrip("/")
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024

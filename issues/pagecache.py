@@ -18,9 +18,10 @@ while that version is current:
   ENTRY_SECONDS.
 
 A hit is one cache round trip (the entry and the counters in one get_many) and no query: on a
-2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view. Each
-entry is kept twice, plain and gzipped as GZipMiddleware would send it (compressed once, when
-stored), and a hit reads only the copy its Accept-Encoding takes.
+2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view. A page
+GZipMiddleware compresses is kept twice, plain and gzipped as it would send them (compressed
+once, when stored, and that copy sent on the miss too), and a hit reads only the copy its
+Accept-Encoding takes; a page it leaves alone (short, or no smaller) is kept once.
 
 Only anonymous GET/HEAD requests are served or stored (no session, messages or Authorization),
 and only 200 responses that set no cookie, queued no message and used no CSRF token
@@ -52,7 +53,6 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
-from django.utils.text import compress_string
 
 from departments.models import Asset, AssetLayer, Department, ServiceAttribute, ServiceType, Ward
 from issues.models import (
@@ -182,7 +182,15 @@ def _minute() -> int:
     return int(time.time() // 60)
 
 
-def _key(request: HttpRequest, language: str) -> str:
+def language_of(request: HttpRequest) -> str:
+    """The language a page is rendered in, found as LocaleMiddleware finds it (the language
+    cookie, then Accept-Language): by the middleware before LocaleMiddleware has run and by the
+    decorator after it, so both key a page alike."""
+    return translation.get_language_from_request(request)
+
+
+def _key(request: HttpRequest) -> str:
+    language = language_of(request)
     raw = repr((_minute(), request.scheme, request.get_host(), language, request.get_full_path()))
     return ENTRY + hashlib.sha256(raw.encode()).hexdigest()
 
@@ -217,7 +225,12 @@ def _not_modified_response(entry: tuple | None, etag: str) -> HttpResponse:
 GZIP = "django.middleware.gzip.GZipMiddleware"
 # Content-Length: set on replay from the copy's own length (CommonMiddleware set the plain one's).
 NOT_REPLAYED = frozenset({"set-cookie", "x-page-cache", "content-length"})
-PLAIN, GZIPPED = ":plain", ":gzip"
+# An entry is one key, ENTRY + hash + ONE, for a page GZipMiddleware sends as it is (under 200
+# bytes, or no smaller compressed), read by every client; or two, + PLAIN and + GZIPPED, for a
+# page it compresses, each read only by the clients that take it.
+ONE, PLAIN, GZIPPED = ":one", ":plain", ":gzip"
+# Only its process_response is used, to send a stored copy as the middleware would.
+_GZIP_MIDDLEWARE = GZipMiddleware(lambda request: HttpResponse())
 
 
 def _accepts_gzip(request: HttpRequest) -> bool:
@@ -225,55 +238,53 @@ def _accepts_gzip(request: HttpRequest) -> bool:
     return re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) is not None
 
 
-def _variant(request: HttpRequest) -> str:
-    """Which of an entry's two copies this request gets: a hit reads only that one."""
-    return GZIPPED if _accepts_gzip(request) else PLAIN
+def _names(key: str, request: HttpRequest) -> list[str]:
+    """The copies a request can take: a hit reads only these (not the other client's copy)."""
+    return [key + ONE, key + (GZIPPED if _accepts_gzip(request) else PLAIN)]
 
 
-def _gzipped(response: HttpResponse) -> bytes | None:
-    """The body as GZipMiddleware would send it to a browser that accepts gzip, made once when
-    the entry is stored instead of on every hit (a 130 KB league table costs ~1.5 ms to
-    compress). Its random padding (BREACH) is then the same for every reader of the entry:
-    a stored page holds no secret to guess (no CSRF token, nothing personal: _storable)."""
-    content = response.content
-    if GZIP not in settings.MIDDLEWARE or len(content) < 200 or "Content-Encoding" in response:
-        return None
-    compressed = compress_string(content, max_random_bytes=GZipMiddleware.max_random_bytes)
-    return compressed if len(compressed) < len(content) else None
-
-
-def _entries(key: str, response: HttpResponse, version: tuple) -> dict[str, tuple]:
-    """The two copies a hit replays, each (version, body, headers, frame exempt), the headers as
-    _finish left them: plain, and as GZipMiddleware would send it to a browser that takes gzip
-    (the plain copy again when the middleware would leave the page alone)."""
-    frame_exempt = getattr(response, "xframe_options_exempt", False)
-    headers = [(k, v) for k, v in response.items() if k.lower() not in NOT_REPLAYED]
-    plain = (version, response.content, headers, frame_exempt)
-    compressed = _gzipped(response)
-    if compressed is None:
-        return {key + PLAIN: plain, key + GZIPPED: plain}
-    packed = HttpResponse()
-    for name, value in headers:
-        packed[name] = value
-    # What GZipMiddleware does; it leaves a response that has a Content-Encoding alone.
-    packed["Content-Encoding"] = "gzip"
-    patch_vary_headers(packed, ("Accept-Encoding",))
-    return {
-        key + PLAIN: plain,
-        key + GZIPPED: (version, compressed, list(packed.items()), frame_exempt),
-    }
-
-
-def _replay(entry: tuple) -> HttpResponse:
+def _filled(response: HttpResponse, entry: tuple, state: str) -> HttpResponse:
     _version, body, headers, frame_exempt = entry
-    response = HttpResponse(body)
+    response.content = body
     for name, value in headers:
         response[name] = value
     response["Content-Length"] = str(len(body))
     if frame_exempt:
         response.xframe_options_exempt = True
-    response["X-Page-Cache"] = "hit"
+    response["X-Page-Cache"] = state
     return response
+
+
+def _copy(response: HttpResponse, version: tuple, frame_exempt: bool) -> tuple:
+    headers = [(k, v) for k, v in response.items() if k.lower() not in NOT_REPLAYED]
+    return (version, response.content, headers, frame_exempt)
+
+
+def _as_sent(entry: tuple, accept_encoding: str) -> HttpResponse:
+    """The entry as GZipMiddleware sends it to a client with this Accept-Encoding: its own rules
+    (the 200-byte threshold, the Vary it adds, the BREACH padding, compressed only if smaller),
+    run once when the entry is stored instead of on every hit (a 130 KB league table costs
+    ~1.5 ms to compress). The padding is then the same for every reader of the entry: a stored
+    page holds no secret to guess (no CSRF token, nothing personal: _storable)."""
+    reader = HttpRequest()
+    reader.META["HTTP_ACCEPT_ENCODING"] = accept_encoding
+    return _GZIP_MIDDLEWARE.process_response(reader, _filled(HttpResponse(), entry, ""))
+
+
+def _entries(key: str, response: HttpResponse, version: tuple) -> dict[str, tuple]:
+    """The copies a hit replays, each (version, body, headers, frame exempt), the headers as
+    _finish left them and as GZipMiddleware, above, will send them (a 304 repeats its Vary)."""
+    frame_exempt = getattr(response, "xframe_options_exempt", False)
+    rendered = _copy(response, version, frame_exempt)
+    if GZIP not in settings.MIDDLEWARE:
+        return {key + ONE: rendered}
+    packed = _as_sent(rendered, "gzip")
+    if packed.get("Content-Encoding") == response.get("Content-Encoding"):
+        return {key + ONE: _copy(packed, version, frame_exempt)}  # left as it is, for everyone
+    return {
+        key + PLAIN: _copy(_as_sent(rendered, ""), version, frame_exempt),
+        key + GZIPPED: _copy(packed, version, frame_exempt),
+    }
 
 
 def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
@@ -297,33 +308,40 @@ def _uncached(view: Callable, request: HttpRequest, *args, **kwargs) -> HttpResp
 
 class Lookup:
     """One request's look at the cache: its key, the counters' version, the ETag they make and
-    the entry stored for them, if any (all from one get_many)."""
+    the copy of the entry stored for them that this request takes, if any (all from one
+    get_many)."""
 
-    def __init__(self, key: str, version: tuple, entry: tuple | None):
+    def __init__(self, key: str, version: tuple, copies: list[tuple | None]):
         self.key, self.version = key, version
         self.etag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
-        self.entry = entry if entry is not None and entry[0] == version else None
+        matching = [copy for copy in copies if copy is not None and copy[0] == version]
+        self.entry = matching[0] if matching else None
 
     @classmethod
-    def start(cls, request: HttpRequest, counters: list[str], language: str) -> Lookup | None:
+    def start(cls, request: HttpRequest, counters: list[str]) -> Lookup | None:
         """None when the cache is unavailable: a version nobody can read vouches for no entry
         and no ETag, so the page is rendered from the database as if it were never cached."""
-        key = _key(request, language)
-        variant = key + _variant(request)
-        found = cache.get_many([variant, *counters])
+        key = _key(request)
+        names = _names(key, request)
+        found = cache.get_many([*names, *counters])
         version = current(counters, found)
         if None in version:
             return None
-        return cls(key, version, found.get(variant))
+        return cls(key, version, [found.get(name) for name in names])
 
     def answer(self, request: HttpRequest) -> HttpResponse | None:
         """A 304, or the stored page, or None: the view must render it."""
         if _not_modified(request, self.etag):
             return _not_modified_response(self.entry, self.etag)
-        return _replay(self.entry) if self.entry is not None else None
+        return _filled(HttpResponse(), self.entry, "hit") if self.entry is not None else None
 
-    def store(self, response: HttpResponse) -> None:
-        cache.set_many(_entries(self.key, response, self.version), ENTRY_SECONDS)
+    def store(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Stores the page and sends on the copy this request takes, as its hits will get it:
+        compressed here once, not again by GZipMiddleware (which leaves a Content-Encoding)."""
+        entries = _entries(self.key, response, self.version)
+        cache.set_many(entries, ENTRY_SECONDS)
+        taken = next(entries[name] for name in _names(self.key, request) if name in entries)
+        return _filled(response, taken, "miss")
 
 
 # The views cache_public wrapped, each with its issue_kwarg: what PageCacheMiddleware answers.
@@ -347,8 +365,7 @@ def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Call
                 counters = _counters_for(issue_kwarg, kwargs)
                 if counters is None or not is_anonymous_read(request):
                     return _uncached(view, request, *args, **kwargs)
-                language = getattr(request, "LANGUAGE_CODE", "")
-                lookup = Lookup.start(request, counters, language)
+                lookup = Lookup.start(request, counters)
                 if lookup is None:
                     return _uncached(view, request, *args, **kwargs)
                 answer = lookup.answer(request)
@@ -361,7 +378,7 @@ def cache_public(view: Callable | None = None, *, issue_kwarg: str = "") -> Call
                 if getattr(request, "_page_cache", None) is lookup:
                     response._page_cache_store = lookup  # by the middleware, on its way out
                 else:
-                    lookup.store(response)
+                    response = lookup.store(request, response)
             return response
 
         # Known by identity, not by an attribute: functools.wraps would copy an attribute onto
@@ -378,7 +395,7 @@ class PageCacheMiddleware:
     session, no user, no token, no message), yet cost two thirds of /healthz's CPU. Stores
     a fresh page on its way out, after them, so a hit replays the headers they added
     (Content-Language, X-Frame-Options). Sits right below GZipMiddleware, which leaves the
-    stored gzip copy alone. The language is found as LocaleMiddleware finds it."""
+    stored gzip copy alone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -387,16 +404,16 @@ class PageCacheMiddleware:
         counters = _cached_view_counters(request) if is_anonymous_read(request) else None
         lookup = None
         if counters is not None:
-            language = translation.get_language_from_request(request)
-            lookup = Lookup.start(request, counters, language)
+            lookup = Lookup.start(request, counters)
         if lookup is not None:
             answer = lookup.answer(request)
             if answer is not None:
                 return answer
             request._page_cache = lookup
         response = self.get_response(request)
-        if getattr(response, "_page_cache_store", None) is not None and not response.cookies:
-            response._page_cache_store.store(response)
+        stored_by = getattr(response, "_page_cache_store", None)
+        if stored_by is not None and not response.cookies:
+            response = stored_by.store(request, response)
         return response
 
 

@@ -3,7 +3,9 @@
 Charts are plain data (dataclasses of numbers and already-formatted labels) so that templates
 render them with autoescaping on, and a type's name cannot inject markup. Two exceptions, for
 speed: the heat map's many cells and the weekly charts' bars are written out by `HeatMap.svg`
-and `WeeklyChart.svg`, which escape every text. Every chart is drawn with its numbers as text
+and `WeeklyChart.svg`, which escape every text with the standard library's html.escape, as
+links.py and compare.py do (Django's escape is the same, behind a check for lazy strings that
+costs three times the escape itself). Every chart is drawn with its numbers as text
 and is accompanied by a table with the same
 figures, so it reads without JavaScript, on paper and in a screen reader.
 """
@@ -11,14 +13,15 @@ figures, so it reads without JavaScript, on paper and in a screen reader.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from html import escape
 
 from django.utils.formats import date_format
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_bidi, gettext, ngettext, pgettext
+from django.utils.translation import get_language_bidi, gettext, gettext_noop, ngettext, pgettext
 
 from issues.dashboards.links import count_text
 from issues.dashboards.ward import HeatCell, WeekRow
@@ -47,6 +50,22 @@ def week_label_format() -> str:
     """The weekly charts' short date under a bar ("Nov 23"), in the order each language writes
     a day and a month (a Django date format, translated like one)."""
     return pgettext("short date format for a week in a chart: month and day", "M j")
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _sentence(english: str) -> str:
+    """`english` translated, or `english` itself when the translation does not take its
+    placeholders (a translator's slip: a name changed, a lone %): the chart then says that
+    sentence in English instead of failing the page, as {% blocktranslate %}, which drew the
+    weekly charts before, does."""
+    translated = gettext(english)
+    try:
+        translated % dict.fromkeys(PLACEHOLDER.findall(english), "")
+    except (KeyError, ValueError, TypeError):
+        return english
+    return translated
 
 
 def _short(label: str) -> str:
@@ -192,10 +211,10 @@ class WeeklyChart:
         {% blocktranslate %} and a dozen look-ups each, most of a cold type page's render. The
         markup is what dashboards/_weekly_chart.html produced, byte for byte (numbers unlocalized,
         counts grouped as the reader's language groups them, every text escaped)."""
-        both = gettext("Week of %(week)s: %(opened)s opened, %(closed)s closed.")
+        both = _sentence(gettext_noop("Week of %(week)s: %(opened)s opened, %(closed)s closed."))
         opened, closed = (
-            gettext("Week of %(week)s: %(n)s opened"),
-            gettext("Week of %(week)s: %(n)s closed"),
+            _sentence(gettext_noop("Week of %(week)s: %(n)s opened")),
+            _sentence(gettext_noop("Week of %(week)s: %(n)s closed")),
         )
         bar, slug, left = self.bar_width, self.slug, self.left
         weeks = []

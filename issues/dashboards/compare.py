@@ -24,8 +24,8 @@ from html import escape
 
 from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
 from django.db.models import Q, Sum
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from issues.dashboards.clock import (
     CLOSED_WINDOW_DAYS,
@@ -34,6 +34,7 @@ from issues.dashboards.clock import (
 )
 from issues.dashboards.league import Bins, WardFigures, _merge_bins, close_bins, league_and_city
 from issues.dashboards.links import count_text, days_text, days_words, share_text
+from issues.dashboards.per_language import per_language
 from issues.dashboards.rollups import ALL_TYPES, NO_WARD, median_from_bins
 from issues.dashboards.terms import Term, terms
 from issues.models import DayTally
@@ -181,28 +182,22 @@ def _best_first(term: Term) -> str:
     }[term.key]
 
 
-_CHANGE_WORDS: dict[str | None, dict[str, str]] = {}
-
-
+@per_language
 def _change_words() -> dict[str, str]:
     """change_of's fixed words, translated once per language (as terms() are): the league
     table asks for 204 changes a page."""
-    language = get_language()
-    words = _CHANGE_WORDS.get(language)
-    if words is None:
-        words = _CHANGE_WORDS[language] = {
-            "none kept": _("no earlier figure is kept"),
-            "nothing": _("nothing to compare with"),
-            "same as": _("the same as %(when)s"),
-            "same": _("the same"),
-            "worse": _("worse"),
-            "better": _("better"),
-            "up from": _("up %(d)s from %(p)s, %(when)s: %(v)s"),
-            "down from": _("down %(d)s from %(p)s, %(when)s: %(v)s"),
-            "up": _("up %(d)s: %(v)s"),
-            "down": _("down %(d)s: %(v)s"),
-        }
-    return words
+    return {
+        "none kept": _("no earlier figure is kept"),
+        "nothing": _("nothing to compare with"),
+        "same as": _("the same as %(when)s"),
+        "same": _("the same"),
+        "worse": _("worse"),
+        "better": _("better"),
+        "up from": _("up %(d)s from %(p)s, %(when)s: %(v)s"),
+        "down from": _("down %(d)s from %(p)s, %(when)s: %(v)s"),
+        "up": _("up %(d)s: %(v)s"),
+        "down": _("down %(d)s: %(v)s"),
+    }
 
 
 def change_of(term: Term, value: float | None, previous: float | None) -> Change:

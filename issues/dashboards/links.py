@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from issues.dashboards.per_language import per_language
 from issues.filters import IssueFilters
 
 
@@ -26,21 +27,20 @@ def _csv_base() -> str:
         return "/data/issues.csv"
 
 
-_SEPARATORS: dict[str | None, tuple[str, int, str]] = {}
+@per_language
+def _separators() -> tuple[str, int, str]:
+    language = get_language()
+    return (
+        get_format("DECIMAL_SEPARATOR", language),
+        get_format("NUMBER_GROUPING", language),
+        get_format("THOUSAND_SEPARATOR", language),
+    )
 
 
 def _number(value, decimal_pos: int | None = None, *, grouping: bool = True) -> str:
     """number_format with grouping, its three format look-ups done once per language: the
     league table formats about a thousand numbers a page and those look-ups were most of it."""
-    language = get_language()
-    separators = _SEPARATORS.get(language)
-    if separators is None:
-        separators = _SEPARATORS[language] = (
-            get_format("DECIMAL_SEPARATOR", language),
-            get_format("NUMBER_GROUPING", language),
-            get_format("THOUSAND_SEPARATOR", language),
-        )
-    decimal, groups, thousands = separators
+    decimal, groups, thousands = _separators()
     return numberformat.format(
         value, decimal, decimal_pos, groups, thousands, force_grouping=grouping
     )

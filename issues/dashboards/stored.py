@@ -5,7 +5,7 @@ A second-level rollup: numbers only (`LeagueSnapshot`, one row per ward, the iss
 and the city), computed from the rollup at one data version on one city day:
 
 - the data version is the sum of `RollupChange.weight`, a row a trigger adds in the transaction
-  of every statement that writes a table the league reads (migration 0033), so it moves when
+  of every statement that writes a table the league reads (migration 0034), so it moves when
   such a write commits, whoever wrote it, and lives in the database: flushing Redis loses
   neither the figures nor their version;
 - a request reads the rows in the same statement as the version, and uses them only when they

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.text import capfirst
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, OPENED_WINDOW_DAYS
+from issues.dashboards.per_language import per_language
 
 
 @dataclass(frozen=True)
@@ -38,25 +39,15 @@ class Term:
         }
 
 
-_BY_LANGUAGE: dict[str | None, dict[str, Term]] = {}
-
-
+@per_language
 def terms() -> dict[str, Term]:
     """The league's measures, in the order the pages show them: built once per language (a
     league page asks for them for every row, and each is a dozen translated sentences)."""
-    language = get_language()
-    found = _BY_LANGUAGE.get(language)
-    if found is None:
-        found = _BY_LANGUAGE[language] = _build_terms()
-    return found
+    return {t.key: t for t in (*_count_terms(), *_time_terms())}
 
 
 def _days_before(n: int) -> str:
     return ngettext("the %(n)d day before", "the %(n)d days before", n) % {"n": n}
-
-
-def _build_terms() -> dict[str, Term]:
-    return {t.key: t for t in (*_count_terms(), *_time_terms())}
 
 
 def _count_terms() -> tuple[Term, ...]:

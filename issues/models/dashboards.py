@@ -32,7 +32,7 @@ class StatusTally(models.Model):
 
     class Meta:
         verbose_name = _("status tally")
-        verbose_name_plural = _("status tallys")
+        verbose_name_plural = _("status tallies")
         db_table = "departments_statustally"
         constraints = [
             models.UniqueConstraint(
@@ -66,7 +66,7 @@ class DayTally(models.Model):
 
     class Meta:
         verbose_name = _("day tally")
-        verbose_name_plural = _("day tallys")
+        verbose_name_plural = _("day tallies")
         db_table = "departments_daytally"
         constraints = [
             models.UniqueConstraint(fields=["ward_key", "type_key", "day"], name="day_tally_key")
@@ -127,8 +127,8 @@ class CloseWeekHistogram(CloseBins):
     week = models.DateField()
 
     class Meta:
-        verbose_name = _("close histogram")
-        verbose_name_plural = _("close histograms")
+        verbose_name = _("weekly close histogram")
+        verbose_name_plural = _("weekly close histograms")
         constraints = [
             models.UniqueConstraint(
                 fields=["ward_key", "type_key", "week", "bin"], name="close_week_key"
@@ -159,7 +159,7 @@ class HeatTally(models.Model):
 
     class Meta:
         verbose_name = _("heat tally")
-        verbose_name_plural = _("heat tallys")
+        verbose_name_plural = _("heat tallies")
         db_table = "departments_heattally"
         constraints = [
             models.UniqueConstraint(
@@ -205,7 +205,7 @@ class MapCell(GridCell):
 class RollupChange(models.Model):
     """One row per statement that wrote a table the league reads (StatusTally, DayTally and the
     two close histograms): a PostgreSQL trigger adds it in the writer's own transaction
-    (migration 0033), whoever writes (the services, an import's set-wise SQL, a rebuild, a
+    (migration 0034), whoever writes (the services, an import's set-wise SQL, a rebuild, a
     migration). The sum of `weight` is the league's data version: it grows when, and only when,
     such a write commits, and it is kept in the database, so a flushed cache does not lose it.
     Storing the league folds the rows into one of the same total weight."""

@@ -38,6 +38,8 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import ngettext
 
 from issues.filters import IssueFilters
@@ -137,18 +139,17 @@ def build_export(kind: str, querystring: str) -> str:
 
 
 def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
-    """A built file: read from the disk, or (an object store) a redirect to a signed URL."""
+    """A built file: a redirect to a signed URL (an object store), nginx's X-Accel-Redirect, a
+    redirect to the downloads set (DOWNLOADS_URL), or the file from the disk, in that order."""
     _chunks, content_type, _extension = KINDS[kind]
     if hasattr(default_storage, "signed_url"):
         # An object store (issues/photostore.py) sends the bytes, not us. Its url() is the
         # photos' checked /media/ view, which knows no export: the signed URL itself, with the
         # download's name signed into it.
-        disposition = f'attachment; filename="{filename}"'
-        response = HttpResponseRedirect(
+        disposition = content_disposition_header(True, filename)
+        return _redirect(
             default_storage.signed_url(name, {"ResponseContentDisposition": disposition})
         )
-        response["Cache-Control"] = "no-store"  # the signed URL expires
-        return response
     if settings.EXPORTS_ACCEL_REDIRECT:
         # nginx sends the file, not a web process. Its location (gzip_static always; gunzip on)
         # finds "<name>.gz" for the plain name, sends it as it is to clients that take gzip and
@@ -157,6 +158,17 @@ def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
         plain = name.removesuffix(".gz")
         response["X-Accel-Redirect"] = f"{settings.EXPORTS_ACCEL_REDIRECT.rstrip('/')}/{plain}"
         return _download_headers(response, filename)
+    if settings.DOWNLOADS_URL:
+        # A slow reader holds whatever sends the file for all of its download: not a sync web
+        # worker, but a thread of the downloads set, waiting in sendfile without the GIL.
+        path = reverse("opendata:export_file", args=[name.removeprefix(f"{FOLDER}/")])
+        return _redirect(settings.DOWNLOADS_URL + path)
+    return send(request, name, kind, filename)
+
+
+def send(request, name: str, kind: str, filename: str) -> HttpResponse:
+    """A built file from the disk, sent by this process (the server's sendfile)."""
+    _chunks, content_type, _extension = KINDS[kind]
     handle = default_storage.open(name, "rb")
     if accepts_gzip(request):
         # The stored bytes as they are, by the server's sendfile (wsgi.file_wrapper): nothing
@@ -173,6 +185,23 @@ def serve(request, name: str, kind: str, filename: str) -> HttpResponse:
     return _download_headers(response, filename)
 
 
+def kind_of(basename: str) -> str | None:
+    """The kind of a built file's name under FOLDER ("csv-<key>-<time>.csv.gz"), or None when
+    the name is not one build_export writes."""
+    kind = basename.partition("-")[0]
+    return kind if kind in KINDS and default_storage.exists(f"{FOLDER}/{basename}") else None
+
+
+def _redirect(url: str) -> HttpResponse:
+    response = HttpResponseRedirect(url)
+    # The file behind the URL is replaced (and its old name deleted) at the next build; a signed
+    # URL expires.
+    response["Cache-Control"] = "no-store"
+    # Scripts on other sites follow the redirect: open data, as the download itself.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def accepts_gzip(request) -> bool:
     """True unless the client refuses gzip or names no coding (q=0 counts as a refusal)."""
     for coding in request.headers.get("Accept-Encoding", "").split(","):
@@ -184,7 +213,7 @@ def accepts_gzip(request) -> bool:
 
 def _download_headers(response: HttpResponse, filename: str) -> HttpResponse:
     response["Vary"] = "Accept-Encoding"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = f"public, max-age={max_age()}"
     return response

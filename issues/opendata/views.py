@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Max, Min, Sum
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -38,7 +39,7 @@ def _filename(extension: str) -> str:
 
 def download(chunks, content_type: str, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     # Open data: anyone's scripts may fetch it from any site.
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=300"
@@ -125,6 +126,17 @@ def issues_geojson(request):
         return large
     chunks = exports.geojson_chunks(filters)
     return download(chunks, "application/geo+json", _filename("geojson"))
+
+
+@require_GET
+def export_file(request, name: str):
+    """A built download by its file name: where the web set's redirect sends a download when the
+    Procfile's `downloads` set sends the files (DOWNLOADS_URL). The name is matched by the URL
+    pattern (no path can be named) and must be a file build_export wrote."""
+    kind = files.kind_of(name)
+    if kind is None:
+        raise Http404(_("This download is no longer there: download it again."))
+    return files.send(request, f"{files.FOLDER}/{name}", kind, _filename(kind))
 
 
 def _optional_url(name: str) -> str:

@@ -101,13 +101,22 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) -
 
 
 @contextlib.contextmanager
-def web_servers(count: int, **env: str) -> Iterator[list[str]]:
+def web_servers(
+    count: int,
+    *,
+    ports: list[int] | None = None,
+    options: list[tuple[list[str], dict[str, str]]] | None = None,
+    **env: str,
+) -> Iterator[list[str]]:
     """`count` gunicorn processes (one sync worker each) sharing the database and Redis; yields
-    their base URLs."""
-    ports = free_ports(count)
+    their base URLs. `ports`: theirs (free_ports(count) when not given, for a caller that must
+    name one server's URL in another's environment); `options[i]`: more gunicorn arguments and
+    more environment for the i-th (a worker class, its own settings)."""
+    ports = ports or free_ports(count)
+    options = options or [([], {})] * count
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     with tempfile.TemporaryFile() as log, _stopped_after() as processes:
-        for port in ports:
+        for port, (arguments, own_env) in zip(ports, options, strict=True):
             processes.append(
                 subprocess.Popen(
                     [
@@ -121,9 +130,10 @@ def web_servers(count: int, **env: str) -> Iterator[list[str]]:
                         "1",
                         "--timeout",
                         "60",
+                        *arguments,
                     ],
                     cwd=ROOT,
-                    env=server_environment(**env),
+                    env=server_environment(**env, **own_env),
                     stdout=subprocess.DEVNULL,
                     stderr=log,
                 )

@@ -138,3 +138,19 @@ def test_data_page_explains_bad_filters(client, db):
 def test_data_page_advertises_its_feeds(client, db):
     page = client.get("/data/").content.decode()
     assert 'type="application/atom+xml"' in page and "/feeds/issues/new/" in page
+
+
+@pytest.mark.parametrize(
+    ("site_name", "disposition"),
+    [
+        # ASCII names byte for byte as before (scripts and the docs name these files).
+        ("CivicFix", 'attachment; filename="civicfix-issues-{date}.csv"'),
+        # Not ASCII: RFC 6266's filename*, which a quoted name cannot carry.
+        ("Łódź 311", "attachment; filename*=utf-8''%C5%82%C3%B3d%C5%BA%20311-issues-{date}.csv"),
+    ],
+)
+def test_the_download_is_named_as_rfc_6266_says(client, city, settings, site_name, disposition):
+    settings.SITE_NAME = site_name
+    response = client.get("/data/issues.csv")
+    date = f"{timezone.localdate():%Y-%m-%d}"
+    assert response["Content-Disposition"] == disposition.format(date=date)

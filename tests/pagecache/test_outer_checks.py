@@ -9,6 +9,7 @@ import functools
 import pytest
 from django.http import HttpResponse, HttpResponseForbidden
 from django.urls import path
+from django.utils import translation
 
 from issues.pagecache import cache_public
 
@@ -27,7 +28,14 @@ def _page(request):
     return HttpResponse("behind the check " * 20)
 
 
-urlpatterns = [path("checked/", only_with_pass(cache_public(_page)))]
+def _page_in_language(request):
+    return HttpResponse(f"in {translation.get_language()} " * 20)
+
+
+urlpatterns = [
+    path("checked/", only_with_pass(cache_public(_page))),
+    path("checked/language/", only_with_pass(cache_public(_page_in_language))),
+]
 
 
 @pytest.mark.django_db
@@ -38,3 +46,18 @@ def test_a_check_outside_the_cache_runs_on_every_request(client, settings):
     assert client.get("/checked/", headers={"x-pass": "yes"})["X-Page-Cache"] == "hit"
     refused = client.get("/checked/")
     assert refused.status_code == 403
+
+
+@pytest.mark.django_db
+def test_behind_a_check_the_wrapper_keys_the_language_as_the_middleware_does(client, settings):
+    """The wrapper stores and answers these itself (the middleware does not know the view), with
+    the language found by the same function: the cookie first, then Accept-Language."""
+    settings.ROOT_URLCONF = __name__
+    url, allowed = "/checked/language/", {"x-pass": "yes"}
+    spanish = client.get(url, headers=allowed, HTTP_ACCEPT_LANGUAGE="es")
+    assert (spanish["X-Page-Cache"], spanish.content[:6]) == ("miss", b"in es ")
+    english = client.get(url, headers=allowed, HTTP_ACCEPT_LANGUAGE="en")
+    assert (english["X-Page-Cache"], english.content[:6]) == ("miss", b"in en ")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    chosen = client.get(url, headers=allowed, HTTP_ACCEPT_LANGUAGE="en")
+    assert (chosen["X-Page-Cache"], chosen.content) == ("hit", spanish.content)

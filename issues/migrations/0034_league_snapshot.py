@@ -45,7 +45,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issues', '0032_open_queue_index'),
+        ('issues', '0033_label_fixes'),
     ]
 
     operations = [
