@@ -26,6 +26,13 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # The league's figures for the current data version, so a cold page reads them instead of
+    # recounting (issues/dashboards/stored.py); cheap when nothing was written since.
+    "league-refresh": {
+        "task": "issues.tasks.refresh_league",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "outbox-requeue-pending": {
         "task": "issues.tasks.requeue_pending_notifications",
         "schedule": 60.0,

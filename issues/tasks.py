@@ -11,6 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
+from issues.dashboards import stored
 from issues.notify import area_digests, delivery, digests, escalations, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
@@ -24,6 +25,7 @@ __all__ = [
     "escalate_overdue_issues",
     "expire_unconfirmed_reports",
     "poll_city_systems",
+    "refresh_league",
     "requeue_city_outbox",
     "requeue_pending_notifications",
     "resume_bulk_jobs",
@@ -95,3 +97,8 @@ def send_adoption_reminders() -> int:
 @shared_task(name="issues.tasks.refresh_site_banners", ignore_result=True)
 def refresh_site_banners() -> None:
     services.refresh_banners()
+
+
+@shared_task(name="issues.tasks.refresh_league", ignore_result=True)
+def refresh_league() -> bool:
+    return stored.refresh()

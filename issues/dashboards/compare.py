@@ -23,19 +23,16 @@ from datetime import datetime, timedelta
 from html import escape
 
 from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
-from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from issues.dashboards.clock import (
-    CACHE_SECONDS,
     CLOSED_WINDOW_DAYS,
     OPENED_WINDOW_DAYS,
     Clock,
-    cache_key,
 )
-from issues.dashboards.league import Bins, WardFigures, _merge_bins, cached_league, close_bins
+from issues.dashboards.league import Bins, WardFigures, _merge_bins, close_bins, league_and_city
 from issues.dashboards.links import count_text, days_text, days_words, share_text
 from issues.dashboards.per_language import per_language
 from issues.dashboards.rollups import ALL_TYPES, NO_WARD, median_from_bins
@@ -264,9 +261,11 @@ class LeagueContext:
     city_previous: Previous
 
 
-def league_context(*, now: datetime | None = None) -> LeagueContext:
-    """The league (cached) with every ward's previous-period figures."""
-    rows, city = cached_league()
+def league_context(*, now: datetime | None = None, overdue_today: bool = True) -> LeagueContext:
+    """The league with every ward's previous-period figures, computed from the rollup (without
+    `overdue_today`: leaving out the issues due earlier today, as issues/dashboards/stored.py
+    keeps it). Pages read it through `stored.league_context`."""
+    rows, city = league_and_city(now=now, overdue_today=overdue_today)
     clock = Clock.at(now)
     previous, city_previous = previous_figures(
         clock, {r.ward_id: r for r in rows} | {NO_WARD: _no_ward(rows, city)}
@@ -279,15 +278,6 @@ def _no_ward(rows: list[WardFigures], city: WardFigures) -> WardFigures:
     return WardFigures(
         ward_id=NO_WARD, number=0, name="", slug="", open=city.open - sum(r.open for r in rows)
     )
-
-
-def cached_league_context() -> LeagueContext:
-    key = cache_key("league-context")
-    value = cache.get(key)
-    if value is None:
-        value = league_context()
-        cache.set(key, value, CACHE_SECONDS * 2)
-    return value
 
 
 def city_value(key: str, rows: list[WardFigures], city: WardFigures) -> float | None:
@@ -333,6 +323,5 @@ def figure_context(key: str, ward_id: int, ctx: LeagueContext) -> FigureContext:
     )
 
 
-def ward_context(ward_id: int, ctx: LeagueContext | None = None) -> dict[str, FigureContext]:
-    ctx = ctx or cached_league_context()
+def ward_context(ward_id: int, ctx: LeagueContext) -> dict[str, FigureContext]:
     return {key: figure_context(key, ward_id, ctx) for key in terms()}

@@ -7,21 +7,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
 from departments.models import Ward
 from issues.dashboards.clock import (
-    CACHE_SECONDS,
     CLOSED_WINDOW_DAYS,
     OPENED_WINDOW_DAYS,
     Clock,
-    cache_key,
     due_earlier_today,
 )
 from issues.dashboards.rollups import (
     ALL_TYPES,
-    NO_WARD,
     OPEN,
     median_from_bins,
     plain_rows,
@@ -73,7 +69,7 @@ def close_bins(
     rollup's rows that match `filters`. The whole weeks inside the window are read from the
     weekly rows and only the days at its two edges from the daily ones: for a 90-day window
     about a third of the rows, and the same sums."""
-    first_week = since + timedelta(days=-since.weekday() % 7)  # first Monday on or after since
+    first_week = week_of(since + timedelta(days=6))  # the first Monday on or after since
     weeks_end = week_of(until + timedelta(days=1))  # the Monday after the last whole week
     if weeks_end > first_week:
         weeks = Q(week__gte=first_week, week__lt=weeks_end)
@@ -99,7 +95,8 @@ def close_bins(
 
 def _figures_by_ward(clock: Clock) -> tuple[dict[int, WardFigures], dict[int, Bins]]:
     """Every ward's figures (key 0: issues in no ward) and its close-time bins, from the rollup's
-    all-types rows: five small grouped queries whatever the number of issues."""
+    all-types rows: four small grouped queries whatever the number of issues. Overdue leaves out
+    the issues due earlier today (`add_overdue_today`)."""
     figures: dict[int, WardFigures] = defaultdict(
         lambda: WardFigures(ward_id=0, number=0, name="", slug="")
     )
@@ -132,13 +129,6 @@ def _figures_by_ward(clock: Clock) -> tuple[dict[int, WardFigures], dict[int, Bi
         row.closed_within_sla = within or 0
         # Open with a due time, less those due from today on: due before today.
         row.overdue -= due_later or 0
-    for ward_id, n in (
-        due_earlier_today(clock)
-        .values("ward_id")
-        .annotate(n=Count("id"))
-        .values_list("ward_id", "n")
-    ):
-        figures[ward_id or NO_WARD].overdue += n
     bins = close_bins("ward_key", closed_since, clock.today, open_end=True, type_key=ALL_TYPES)
     for key, ward_bins in bins.items():
         figures[key].median_days = median_from_bins(ward_bins)
@@ -165,9 +155,29 @@ def league_table(*, now: datetime | None = None) -> list[WardFigures]:
     return league_and_city(now=now)[0]
 
 
-def league_and_city(*, now: datetime | None = None) -> tuple[list[WardFigures], WardFigures]:
-    """The league rows and the whole-city row from one read of the rollup."""
-    figures, bins = _figures_by_ward(Clock.at(now))
+def add_overdue_today(rows: list[WardFigures], city: WardFigures, clock: Clock) -> None:
+    """Add the open issues due between local midnight and now to each ward's and the city's
+    overdue: the one part of the league that moves with the minute, not with the rollup (one
+    small index range query)."""
+    by_ward = {r.ward_id: r for r in rows}
+    for ward_id, n in (
+        due_earlier_today(clock)
+        .values("ward_id")
+        .annotate(n=Count("id"))
+        .values_list("ward_id", "n")
+    ):
+        if ward_id in by_ward:
+            by_ward[ward_id].overdue += n
+        city.overdue += n
+
+
+def league_and_city(
+    *, now: datetime | None = None, overdue_today: bool = True
+) -> tuple[list[WardFigures], WardFigures]:
+    """The league rows and the whole-city row from one read of the rollup (without
+    `overdue_today`: leaving out the issues due earlier today, as the stored league keeps them)."""
+    clock = Clock.at(now)
+    figures, bins = _figures_by_ward(clock)
     rows = []
     for w in Ward.objects.only("pk", "number", "name", "slug").order_by("number"):
         row = WardFigures(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
@@ -183,6 +193,8 @@ def league_and_city(*, now: datetime | None = None) -> tuple[list[WardFigures], 
             setattr(city, name, getattr(city, name) + getattr(row, name))
         _merge_bins(merged, bins.get(key, {}))
     city.median_days = median_from_bins(merged)
+    if overdue_today:
+        add_overdue_today(rows, city, clock)
     return rows, city
 
 
@@ -194,13 +206,3 @@ def sort_league(rows: list[WardFigures], *, by: str, descending: bool) -> list[W
     missing = [r for r in rows if getattr(r, by) is None]
     present.sort(key=lambda r: (getattr(r, by), r.number), reverse=descending)
     return present + sorted(missing, key=lambda r: r.number)
-
-
-def cached_league() -> tuple[list[WardFigures], WardFigures]:
-    """The league rows and the whole-city row, computed at most once a minute per change."""
-    key = cache_key("league", Ward.objects.count())
-    value = cache.get(key)
-    if value is None:
-        value = league_and_city()
-        cache.set(key, value, CACHE_SECONDS * 2)
-    return value

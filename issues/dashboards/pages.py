@@ -23,21 +23,22 @@ from issues.dashboards.clock import (
     city_tz,
 )
 from issues.dashboards.compare import (
+    COUNTS,
+    FORMATS,
     Change,
     Previous,
-    cached_league_context,
     change_of,
     ward_context,
 )
-from issues.dashboards.league import WardFigures, cached_league, sort_league
+from issues.dashboards.league import LEAGUE_MEASURES, WardFigures, sort_league
 from issues.dashboards.links import (
     Figure,
     Links,
-    count_text,
     days_text,
     expected_text,
     share_text,
 )
+from issues.dashboards.stored import league_context
 from issues.dashboards.terms import hotspot_definition, terms
 from issues.dashboards.trends import (
     WardMonth,
@@ -47,14 +48,9 @@ from issues.dashboards.ward_charts import ward_charts
 from issues.filters import status_param
 from issues.geo import bbox_around
 
-# measure: (format, higher is worse, whole numbers)
-MEASURES = {
-    "open": (count_text, True, True),
-    "opened_recent": (count_text, True, True),
-    "median_days": (days_text, True, False),
-    "sla_share": (share_text, False, False),
-    "overdue": (count_text, True, True),
-}
+# measure: (format, whole numbers). Each measure's format is compare.FORMATS' and which way is
+# worse its term's (terms.py): defined once, read here.
+MEASURES = {key: (FORMATS[key], key in COUNTS) for key in LEAGUE_MEASURES}
 # Measures read best "worst first"; the SLA share is the one where low is bad.
 DESCENDING_BY_DEFAULT = ("open", "opened_recent", "median_days", "overdue")
 
@@ -108,9 +104,12 @@ def _league_figures(links: Links, r: WardFigures, labels, clock: Clock) -> dict[
 def _choropleth(rows: list[WardFigures]) -> tuple[dict, dict]:
     """Per measure: the legend, and each ward's colour."""
     colours_by_measure, legends = {}, {}
-    for key, (fmt, worse_high, integer) in MEASURES.items():
+    for key, (fmt, integer) in MEASURES.items():
         legend, colours = charts.classify(
-            [getattr(r, key) for r in rows], fmt=fmt, higher_is_worse=worse_high, integer=integer
+            [getattr(r, key) for r in rows],
+            fmt=fmt,
+            higher_is_worse=terms()[key].higher_is_worse,
+            integer=integer,
         )
         legends[key] = [{"colour": c.colour, "label": c.label} for c in legend]
         colours_by_measure[key] = {
@@ -141,7 +140,7 @@ def _league_cells(row: dict[str, Figure], changes: dict[str, Change], name: str)
 def league_page(*, sort: str, descending: bool) -> dict:
     """The league table sorted by `sort` (one of LEAGUE_SORTS), with each figure's change
     against the previous period (compare.py) and its map's data."""
-    ctx = cached_league_context()
+    ctx = league_context()
     rows, city = ctx.rows, ctx.city
     rows = sort_league(rows, by=sort, descending=descending)
     measure = sort if sort in MEASURES else "open"
@@ -212,14 +211,9 @@ def report_page(board: WardDashboard, month: WardMonth) -> dict:
     # Only what the report prints: the dashboard's charts, map and other tables (an outline
     # projected, hundreds of heat cells, four charts) cost a cold report ~5 ms of CPU at 1M.
     context = {
-        "ward": board.ward,
-        "board": board,
-        "headline": _headline(links, board),
+        **_board_context(board, _headline(links, board)),
         "by_type": _by_type(links, board),
         "alerts": _alerts(links, board),
-        "oldest": board.oldest_open,
-        "closed_days": CLOSED_WINDOW_DAYS,
-        "hotspot_definition": hotspot_definition(),
     }
     closed = {"status_param": "closed"}
     context.update(
@@ -258,7 +252,7 @@ COMPARE_MIN, COMPARE_MAX = 2, 5
 def compare_page(numbers: list[int]) -> dict:
     """Two to five wards side by side: per measure, each ward's figure (linked to its rows), its
     rank and its change, and the city's figure. `numbers` are checked by the view."""
-    ctx = cached_league_context()
+    ctx = league_context()
     clock = Clock.at()
     labels = measure_labels()
     by_number = {r.number: r for r in ctx.rows}
@@ -302,7 +296,7 @@ def my_wards_rows(*, held: set[int], watched: set[int]) -> list[WardFigures]:
     their cells' markup, Figure.html)."""
     opened_since = Clock.at().days_back(OPENED_WINDOW_DAYS)
     rows = []
-    for r in cached_league()[0]:
+    for r in league_context().rows:
         if r.ward_id not in held | watched:
             continue
         links = Links(ward_number=r.number)
@@ -326,7 +320,7 @@ def _cell_bbox(cell: HeatCell) -> tuple[float, float, float, float]:
 def _headline(links: Links, board: WardDashboard) -> list[dict]:
     """The league's five measures for this ward, each with its context: the city's figure, the
     ward's rank and the change against the previous period (compare.py), and its definition."""
-    ctx = cached_league_context()
+    ctx = league_context()
     row = next((r for r in ctx.rows if r.ward_id == board.ward.pk), None)
     if row is None:
         row = WardFigures(ward_id=board.ward.pk, number=board.ward.number, name="", slug="")
@@ -476,16 +470,23 @@ def ward_page(board: WardDashboard) -> dict:
     headline = _headline(links, board)
     tables = _tables(links, board)
     return {
-        "ward": board.ward,
-        "board": board,
-        "headline": headline,
+        **_board_context(board, headline),
         **tables,
-        "oldest": board.oldest_open,
         **ward_charts(tables, board, outline),
         "map_data": _map_data(board, outline),
-        "closed_days": CLOSED_WINDOW_DAYS,
         "heat_days": HEAT_WINDOW_DAYS,
         "weeks_count": WEEKS,
         "open_list": headline[0]["figure"],
+    }
+
+
+def _board_context(board: WardDashboard, headline: list[dict]) -> dict:
+    """What the ward page and the monthly report both show of the dashboard, in one place."""
+    return {
+        "ward": board.ward,
+        "board": board,
+        "headline": headline,
+        "oldest": board.oldest_open,
+        "closed_days": CLOSED_WINDOW_DAYS,
         "hotspot_definition": hotspot_definition(),
     }

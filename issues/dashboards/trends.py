@@ -17,7 +17,7 @@ from departments.models import ServiceType, Ward
 from departments.translations import translated
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
 from issues.dashboards.league import Bins, _merge_bins, close_bins
-from issues.dashboards.rollups import NO_WARD, median_from_bins
+from issues.dashboards.rollups import NO_WARD, median_from_bins, week_of
 from issues.dashboards.ward import WeekRow
 from issues.models import DayTally, HotspotAlert
 
@@ -78,7 +78,7 @@ def type_trend(*, service_type: ServiceType, now: datetime | None = None) -> Typ
         .values_list("day", "o", "c")
     )
     for day, opened, closed in rows:
-        week = weeks.get(day - timedelta(days=day.weekday()))
+        week = weeks.get(week_of(day))
         if week is not None:
             week.opened += opened or 0
             week.closed += closed or 0

@@ -30,7 +30,7 @@ from issues.dashboards.clock import (
     due_earlier_today,
 )
 from issues.dashboards.league import close_bins
-from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins, plain_rows
+from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins, plain_rows, week_of
 from issues.geo import heat_steps
 from issues.models import (
     OPEN_STATUSES,
@@ -255,7 +255,7 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
             if day >= closed_since and type_id in type_rows:
                 type_rows[type_id].closed_recent += closed
             continue
-        week = day - timedelta(days=day.weekday())
+        week = week_of(day)
         if week in weeks:
             weeks[week].opened += opened
             weeks[week].closed += closed

@@ -20,7 +20,9 @@ from issues.models.dashboards import (
     DayTally,
     HeatTally,
     HotspotAlert,
+    LeagueSnapshot,
     MapCell,
+    RollupChange,
     StatusTally,
 )
 from issues.models.escalation import (
@@ -118,6 +120,7 @@ __all__ = [
     "HeatTally",
     "HotspotAlert",
     "Issue",
+    "LeagueSnapshot",
     "MapCell",
     "ModerationAction",
     "ModerationKind",
@@ -128,6 +131,7 @@ __all__ = [
     "ReporterAction",
     "ReporterActionKind",
     "Resolution",
+    "RollupChange",
     "SiteBanner",
     "Source",
     "StaffChange",

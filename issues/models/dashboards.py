@@ -199,6 +199,57 @@ class MapCell(GridCell):
         return f"zoom {self.zoom} ({self.cell_row}, {self.cell_col}): {self.n}"
 
 
+# --- the league's figures, kept per data version (issues/dashboards/stored.py) -----------------
+
+
+class RollupChange(models.Model):
+    """One row per statement that wrote a table the league reads (StatusTally, DayTally and the
+    two close histograms): a PostgreSQL trigger adds it in the writer's own transaction
+    (migration 0034), whoever writes (the services, an import's set-wise SQL, a rebuild, a
+    migration). The sum of `weight` is the league's data version: it grows when, and only when,
+    such a write commits, and it is kept in the database, so a flushed cache does not lose it.
+    Storing the league folds the rows into one of the same total weight."""
+
+    weight = models.BigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("rollup change")
+        verbose_name_plural = _("rollup changes")
+
+    def __str__(self) -> str:
+        return f"{self.weight} change(s)"
+
+
+class LeagueSnapshot(models.Model):
+    """The league's figures as numbers, one row per ward key (0: issues in no ward, -1: the whole
+    city), computed at one data version on one city day. `overdue` leaves out the issues due
+    earlier today (they move with the minute: read with each request). `prev_*`: the previous
+    period's figures (issues.dashboards.compare.Previous)."""
+
+    ward_key = models.IntegerField(unique=True)
+    version = models.BigIntegerField()
+    day = models.DateField()
+    open = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    opened_recent = models.IntegerField(default=0)
+    closed_recent = models.IntegerField(default=0)
+    closed_with_sla = models.IntegerField(default=0)
+    closed_within_sla = models.IntegerField(default=0)
+    median_days = models.FloatField(null=True)
+    prev_open = models.IntegerField(null=True)
+    prev_opened_recent = models.IntegerField(default=0)
+    prev_median_days = models.FloatField(null=True)
+    prev_closed_with_sla = models.IntegerField(default=0)
+    prev_closed_within_sla = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("league snapshot")
+        verbose_name_plural = _("league snapshots")
+
+    def __str__(self) -> str:
+        return f"ward {self.ward_key} at version {self.version} on {self.day}"
+
+
 class HotspotAlert(models.Model):
     """A cluster of same-type reports found by the nightly job; alerted once."""
 

@@ -25,6 +25,7 @@ from accounts.services import issue_api_key
 from departments.asset_cells import rebuild_layer_cells
 from departments.models import IntegrationKey, ServiceTypeUpstream, UpstreamEndpoint, Ward
 from issues import services
+from issues.dashboards import stored
 from issues.models import (
     CityUpdate,
     Issue,
@@ -334,8 +335,9 @@ PUBLIC = {
     "is it fixed? yes": 1,
     "is it fixed? no": 1,
     "unsubscribe": 1,
-    "wards league": 10,  # + the previous period (issue 21), + the weekly close histogram (19)
-    "ward dashboard": 20,  # + the figures' context (issue 21), + the weekly histogram (19)
+    # The league is computed by each page that shows it (9 reads) but on PostgreSQL: STORED_LEAGUE.
+    "wards league": 9,  # + the previous period (issue 21), + the weekly close histogram (19)
+    "ward dashboard": 19,  # + the figures' context (issue 21), + the weekly histogram (19)
     "ward outlines": 1,
     "ward open issues": 2,
     "open data": 4,  # + row counts from the rollup and the last update (issue 21)
@@ -346,10 +348,10 @@ PUBLIC = {
     "feed, issue": 3,
     "feed, area": 1,
     "alert form": 1,
-    "wards compare": 11,  # + the weekly close histogram's reads (issue 19)
+    "wards compare": 10,  # + the weekly close histogram's reads (issue 19)
     "wards types": 2,
     "ward type page": 7,  # + the weekly close histogram's reads (issue 19)
-    "ward monthly report": 22,  # + the weekly close histogram's reads (issue 19)
+    "ward monthly report": 21,  # + the weekly close histogram's reads (issue 19)
     "feed, updated": 1,
     "feed, ward": 2,
     "feed, type": 2,
@@ -388,9 +390,9 @@ PUBLIC = {
 }
 SIGNED_IN = {
     "profile": 7,  # + the alert areas (issue 17)
-    "my wards": 12,  # + the weekly close histogram's reads (issue 19)
+    "my wards": 14,  # + the weekly close histogram's reads (issue 19), + the previous period
     "issue page, signed in": 13,  # + the reporter's last edit (17), + its duplicates (16)
-    "ward dashboard, alderman": 25,  # + the figures' context (21), the weekly histogram (19)
+    "ward dashboard, alderman": 24,  # + the figures' context (21), the weekly histogram (19)
     "workbench queue, staff": 14,
     "workbench queue, open": 14,
     "workbench queue, alderman": 14,
@@ -424,6 +426,24 @@ SIGNED_IN = {
 }
 
 
+# On PostgreSQL the league is stored per data version (issues/dashboards/stored.py), and the
+# tests store it first: a page that shows it reads the stored rows, the wards and the issues due
+# earlier today (3 instead of computing it: 9, or 6 for "My wards", which shows no change).
+STORED_LEAGUE = {
+    "wards league": 3,
+    "ward dashboard": 13,
+    "wards compare": 4,
+    "ward monthly report": 15,
+    "my wards": 8,
+    "ward dashboard, alderman": 18,
+}
+
+
+def store_league() -> None:
+    if connection.vendor == "postgresql":
+        stored.refresh()
+
+
 def count_queries(client, url: str) -> tuple[int, int]:
     """(status, queries) of one GET, streamed answers (CSV, GeoJSON) read to the end. Django's
     content-type cache lives as long as the process: emptied, so the count does not depend on
@@ -439,6 +459,7 @@ def count_queries(client, url: str) -> tuple[int, int]:
 def test_every_public_page_and_api_list_has_a_counted_number_of_queries(client, city):
     pages = public_pages(city)
     assert set(pages) == set(PUBLIC)
+    store_league()
     found = {}
     for name, url in pages.items():
         cache.clear()  # every page a cache miss: the view runs
@@ -451,12 +472,14 @@ def test_every_public_page_and_api_list_has_a_counted_number_of_queries(client, 
         # transaction of their own that is rolled back: inside the test's transaction a
         # savepoint, so SAVEPOINT, set_config, COPY, ROLLBACK TO, RELEASE instead of one query.
         expected.update({"csv": 6, "geojson": 6})
+        expected.update({k: v for k, v in STORED_LEAGUE.items() if k in expected})
     assert found == expected
 
 
 def test_every_signed_in_page_has_a_counted_number_of_queries(client, city):
     pages = signed_in_pages(city)
     assert set(pages) == set(SIGNED_IN)
+    store_league()
     found = {}
     for name, (who, url) in pages.items():
         cache.clear()
@@ -464,7 +487,10 @@ def test_every_signed_in_page_has_a_counted_number_of_queries(client, city):
         status, queries = count_queries(client, url)
         assert status == 200, name
         found[name] = queries
-    assert found == SIGNED_IN
+    expected = dict(SIGNED_IN)
+    if connection.vendor == "postgresql":
+        expected.update({k: v for k, v in STORED_LEAGUE.items() if k in expected})
+    assert found == expected
 
 
 def test_counts_do_not_grow_with_the_rows_a_page_lists(client, city):

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from issues import pagecache
-from issues.dashboards import rollups
+from issues.dashboards import rollups, stored
 
 
 class Command(BaseCommand):
@@ -28,6 +28,8 @@ class Command(BaseCommand):
         else:
             rollups.rebuild()
             rollups.rebuild_map_cells()
+        # The rebuild moved the league's data version on: store the league for the new one.
+        stored.refresh()
         # The dashboards' figures may have changed: cached ward pages render again.
         pagecache.bump_all()
         self.stdout.write(f"Rollup rebuilt in {time.monotonic() - started:.1f} s.")
