@@ -42,7 +42,6 @@ from issues.models import (
     StatusTally,
 )
 
-
 # What the oldest open issues' list shows of each (the ward page and the monthly report).
 OLDEST_FIELDS = (
     "public_id",
