@@ -7,6 +7,7 @@ from html import escape
 from django import template
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from issues.dashboards.links import Figure
 
@@ -35,3 +36,16 @@ def week_rows(weeks: list[dict]) -> SafeString:
             f'</td><td class="num">{w["closed"].html(start)}</td></tr>'
         )
     return mark_safe("".join(rows))  # noqa: S308 (the date escaped, the figures write their own)
+
+
+@register.filter
+def type_rows(by_type: list[dict]) -> SafeString:
+    """The ward page's table by type (pages._by_type): a row per type, each figure named for
+    screen readers by its column ("all", "open", "closed", "median"), as the template did."""
+    names = (("total", _("all")), ("open", _("open")), ("closed_recent", _("closed")))
+    names += (("median", _("median")),)
+    rows = []
+    for t in by_type:
+        cells = "".join(f'\n      <td class="num">{t[k].html(said)}</td>' for k, said in names)
+        rows.append(f'<tr>\n      <th scope="row">{escape(t["row"].name)}</th>{cells}\n    </tr>')
+    return mark_safe("".join(rows))  # noqa: S308 (the name escaped, the figures write their own)
