@@ -36,28 +36,41 @@ DEPTH = 2
 _DONE = object()
 
 
+def _nothing() -> None:
+    pass
+
+
 class InlineWriter(Generic[Batch]):
-    def __init__(self, write: Callable[[Batch], None]):
+    def __init__(self, write: Callable[[Batch], None], finish: Callable[[], None] = _nothing):
         self._write = write
+        self._finish = finish
 
     def submit(self, batch: Batch) -> None:
         self._write(batch)
 
     def close(self) -> None:
-        pass
+        self._finish()
 
     def abort(self, *, keep_queued: bool = True) -> None:
-        pass
+        self._finish()
 
 
 class BackgroundWriter(Generic[Batch]):
     """Calls `write(batch)` for each submitted batch, in order, on one background thread.
 
     An exception in `write` stops the writer and is raised again, in the reader's thread, from
-    the next `submit` or from `close`, so a failed import fails the command as before."""
+    the next `submit` or from `close`, so a failed import fails the command as before. `finish`
+    runs on the same thread (so on the same connection as every batch) after the last batch,
+    however the writing ended."""
 
-    def __init__(self, write: Callable[[Batch], None], depth: int = DEPTH):
+    def __init__(
+        self,
+        write: Callable[[Batch], None],
+        depth: int = DEPTH,
+        finish: Callable[[], None] = _nothing,
+    ):
         self._write = write
+        self._finish = finish
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
@@ -75,6 +88,10 @@ class BackgroundWriter(Generic[Batch]):
                     except BaseException as exc:  # re-raised in the reader
                         self._error = exc
         finally:
+            try:
+                self._finish()
+            except BaseException as exc:  # re-raised in the reader by close()
+                self._error = self._error or exc
             # This thread's own connection, opened by its first query.
             connections.close_all()
 
@@ -105,10 +122,12 @@ class BackgroundWriter(Generic[Batch]):
         self._thread.join()
 
 
-def writer_for(write: Callable[[Batch], None]) -> InlineWriter | BackgroundWriter:
+def writer_for(
+    write: Callable[[Batch], None], finish: Callable[[], None] = _nothing
+) -> InlineWriter | BackgroundWriter:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return BackgroundWriter(write)
-    return InlineWriter(write)
+        return BackgroundWriter(write, finish=finish)
+    return InlineWriter(write, finish)
 
 
 # --- the reader ------------------------------------------------------------------------------
