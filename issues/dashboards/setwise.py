@@ -110,6 +110,8 @@ class LaterCount:
             return
         try:
             with transaction.atomic(), connection.cursor() as cursor:
+                # The whole import's groups in memory (the default 4 MB spilled them to disk).
+                cursor.execute("SET LOCAL work_mem = '64MB'")
                 cursor.execute(
                     f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} AS "  # noqa: S608
                     f"SELECT {_READ} FROM issues_issue WITH NO DATA"
@@ -243,7 +245,7 @@ def _upserts() -> list[str]:
             ") AS d GROUP BY 1, 2, 3",
         ),
         # fixes only: count, sum and sum of squares of the days to close, by close-time bin,
-        # per close day and per close week (week_of: its Monday, as date_trunc's ISO week)
+        # per close day and per close week (week_of: its Monday)
         *(
             _upsert(
                 model._meta.db_table,
@@ -258,7 +260,9 @@ def _upserts() -> list[str]:
             )
             for model, period in (
                 (CloseHistogram, "closed_day"),
-                (CloseWeekHistogram, "date_trunc('week', closed_day)::date"),
+                # the Monday: date minus ISO weekday - 1, whatever the session's time zone
+                # (date_trunc('week', a date) goes through timestamptz, in the session's zone)
+                (CloseWeekHistogram, "closed_day - (extract(isodow FROM closed_day)::int - 1)"),
             )
         ),
         # the heat grid's square: FLOOR(latitude / step), FLOOR(longitude / step)

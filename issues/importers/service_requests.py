@@ -112,6 +112,7 @@ class RequestImporter:
         # connection (setwise.LaterCount): `finish` runs there after the last batch, whether
         # the import ended, failed or was interrupted.
         self._later = setwise.LaterCount()
+        # The reader is forked before the writer's thread starts (fork safety: reader_for).
         reader = reader_for(source, partial(_clean, mapping=self.mapping))
         writer = writer_for(lambda rows: self._flush(rows, rejects), finish=self._later.finish)
         reading = time.monotonic()
