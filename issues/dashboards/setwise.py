@@ -93,16 +93,19 @@ class LaterCount:
                 cursor.execute("SELECT pg_advisory_lock_shared(%s)", [rollups.IMPORT_LOCK])
                 self._started = True
             # In the batch's transaction, so a refused batch takes its rows out again; the
-            # table too, if this batch made it: hence IF NOT EXISTS every time.
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} AS "  # noqa: S608 (our names)
-                f"SELECT {_READ} FROM issues_issue WITH NO DATA"
-            )
+            # table too, if this batch made it: hence made if missing every time.
+            self._make_table(cursor)
             cursor.execute(
                 f"INSERT INTO {self.TABLE} SELECT {_READ} FROM issues_issue "  # noqa: S608
                 "WHERE id = ANY(%s::bigint[])",
                 [rollups._array_literal(sorted(ids))],
             )
+
+    def _make_table(self, cursor) -> None:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} AS "  # noqa: S608 (our names)
+            f"SELECT {_READ} FROM issues_issue WITH NO DATA"
+        )
 
     def finish(self) -> None:
         """Count everything kept, in one statement and one transaction, and let recounts in."""
@@ -112,10 +115,7 @@ class LaterCount:
             with transaction.atomic(), connection.cursor() as cursor:
                 # The whole import's groups in memory (the default 4 MB spilled them to disk).
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-                cursor.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} AS "  # noqa: S608
-                    f"SELECT {_READ} FROM issues_issue WITH NO DATA"
-                )
+                self._make_table(cursor)  # every batch that made it may have been refused
                 cursor.execute(_statement(f"{self.TABLE} i WHERE NOT i.is_hidden"), _params())
                 cursor.execute(f"DROP TABLE {self.TABLE}")
         finally:
