@@ -327,7 +327,7 @@ def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) ->
             )
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
-                [_array_literal(column) for column in zip(*rows, strict=True)],
+                [array_literal(column) for column in zip(*rows, strict=True)],
             )
             return
         one = "(" + ", ".join(["%s"] * len(names)) + ")"
@@ -339,7 +339,7 @@ def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) ->
             )
 
 
-def _array_literal(values: Sequence) -> str:
+def array_literal(values: Sequence) -> str:
     """A PostgreSQL array's text form, e.g. '{3,-1,2.5}', passed as one string parameter.
 
     Django's cursor binds parameters on the client: a Python list becomes a quoted literal built

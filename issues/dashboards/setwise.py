@@ -98,7 +98,7 @@ class LaterCount:
             cursor.execute(
                 f"INSERT INTO {self.TABLE} SELECT {_READ} FROM issues_issue "  # noqa: S608
                 "WHERE id = ANY(%s::bigint[])",
-                [rollups._array_literal(sorted(ids))],
+                [rollups.array_literal(sorted(ids))],
             )
 
     def _make_table(self, cursor) -> None:
@@ -126,18 +126,18 @@ class LaterCount:
 
 def _params(ids: Sequence[int] = ()) -> dict:
     return {
-        "ids": rollups._array_literal(sorted(ids)),
+        "ids": rollups.array_literal(sorted(ids)),
         "tz": settings.TIME_ZONE,
-        "open": rollups._array_literal(rollups.OPEN),
-        "closed": rollups._array_literal(rollups.CLOSED),
-        "not_fixed": rollups._array_literal([str(r) for r in NOT_FIXED_RESOLUTIONS]),
-        "bin_edges": rollups._array_literal(bin_thresholds()),
+        "open": rollups.array_literal(rollups.OPEN),
+        "closed": rollups.array_literal(rollups.CLOSED),
+        "not_fixed": rollups.array_literal([str(r) for r in NOT_FIXED_RESOLUTIONS]),
+        "bin_edges": rollups.array_literal(bin_thresholds()),
         "last_bin": rollups.LAST_BIN,
         "lat_step": heat_steps()[0],
         "lon_step": heat_steps()[1],
-        "zooms": rollups._array_literal(MapCell.ZOOMS),
+        "zooms": rollups.array_literal(MapCell.ZOOMS),
         # our own constants: their exact floats (repr round-trips through float8)
-        "sizes": rollups._array_literal([cell_size(zoom) for zoom in MapCell.ZOOMS]),
+        "sizes": rollups.array_literal([cell_size(zoom) for zoom in MapCell.ZOOMS]),
     }
 
 

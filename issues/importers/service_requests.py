@@ -275,7 +275,7 @@ class RequestImporter:
             found: list[tuple] = []
             if ids:
                 with connection.cursor() as cursor:
-                    cursor.execute(_EXISTING, [self.source_label, rollups._array_literal(ids)])
+                    cursor.execute(_EXISTING, [self.source_label, rollups.array_literal(ids)])
                     found = cursor.fetchall()
         else:
             # The exclude repeats the unique index's condition (see _EXISTING).
