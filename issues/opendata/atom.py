@@ -11,6 +11,8 @@ reporters are never named.
 
 from __future__ import annotations
 
+import io
+
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
@@ -127,9 +129,15 @@ def _feed(request, *, title: str, subtitle: str, link: str) -> StyledAtomFeed:
 
 def render(feed: StyledAtomFeed) -> HttpResponse:
     """The feed written into a response: every Atom feed of the site goes out through here."""
-    response = HttpResponse(content_type=StyledAtomFeed.content_type)
-    feed.write(response, "utf-8")
-    return response
+    # Into a string, then into the response once: the writer writes each tag and text apart,
+    # and through HttpResponse.write (wrapped in a TextIOWrapper) that was a sixth of a cold
+    # feed's CPU. The same bytes: the wrapper encoded with these errors.
+    text = io.StringIO()
+    feed.write(text, "utf-8")
+    return HttpResponse(
+        text.getvalue().encode("utf-8", "xmlcharrefreplace"),
+        content_type=StyledAtomFeed.content_type,
+    )
 
 
 def _respond(feed: StyledAtomFeed) -> HttpResponse:
