@@ -1,9 +1,9 @@
 """Atom feeds beside issues/opendata/feeds.py's (everywhere, per ward, per type): one issue's
 history, any circle's new reports, and an alert's (its circle, its types). Every feed of the
 site is a `StyledAtomFeed` filled with `add_item` and written by `render`; none uses Django's
-syndication framework (its per-attribute look-ups were a third of a cold feed's CPU). Feed readers poll them;
-a browser shows every feed of the site through the XSL stylesheet in static/feeds/atom.xsl (a
-readable page with the address to copy), named by `StyledAtomFeed`.
+syndication framework (its per-attribute look-ups were a third of a cold feed's CPU). Feed
+readers poll them; a browser shows every feed of the site through the XSL stylesheet in
+static/feeds/atom.xsl (a readable page with the address to copy), named by `StyledAtomFeed`.
 
 Only public facts go in: hidden issues, internal notes and hidden comments never appear, and
 reporters are never named.
