@@ -57,12 +57,12 @@ class OtherServer(Server):
             bench.server.ROOT = real
 
 
-def measure(sides: list[tuple[str, argparse.Namespace]], repeat: int) -> dict:
+def measure(sides: list[tuple[str, argparse.Namespace]], repeat: int, pages=PAGES) -> dict:
     """{page: {side: (median ms, median healthz ms)}}, the sides' requests interleaved."""
     routes = endpoints(pick_targets(sides[0][1]))
     flush = {name: cache_flusher(args) for name, args in sides}
     found: dict[str, dict[str, tuple[float, float]]] = {}
-    for page in PAGES:
+    for page in pages:
         paths = routes[page]
         times: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n, _ in sides}
         for _name, args in sides:  # one warm-up each: Python's and PostgreSQL's caches
@@ -94,7 +94,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--export-rows", type=int, default=1)
+    parser.add_argument(
+        "--page",
+        action="append",
+        help="A row of bench/measure.py's endpoints, e.g. 'feed, new reports' (repeatable); "
+        "default: the dashboards' pages and the issue page.",
+    )
     args = parser.parse_args()
+    pages = tuple(args.page) if args.page else PAGES
     for db in args.db.split(","):
         this = copy.copy(args)
         this.db = db
@@ -102,12 +109,12 @@ def main() -> None:
         other.redis, other.port = args.other_redis, args.port + 1
         with Server(this), OtherServer(other, Path(args.other).resolve()):
             print(f"{db}: load before {os.getloadavg()}")
-            found = measure([("this", this), ("other", other)], args.repeat)
+            found = measure([("this", this), ("other", other)], args.repeat, pages)
         print(f"{'cold, ms (x /healthz)':32} {'this':>18} {'other':>18}")
         for page, sides in found.items():
             cells = [f"{ms:.1f} ({ms / healthz:.1f}x)" for ms, healthz in sides.values()]
             print(f"{page:32} {cells[0]:>18} {cells[1]:>18}")
-        healthz = [f"{h:.2f}" for _ms, h in found[PAGES[0]].values()]
+        healthz = [f"{h:.2f}" for _ms, h in found[pages[0]].values()]
         print(f"{'/healthz median (first page)':32} {healthz[0]:>18} {healthz[1]:>18}")
         print(f"load after {os.getloadavg()}\n")
 

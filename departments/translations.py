@@ -57,8 +57,17 @@ def _lookup(translations: dict | None, key: str, language: str | None) -> str:
 
 def translated(obj, field: str, language: str | None = None) -> str:
     """`obj.<field>` in the active language (or `language`), else as the city wrote it."""
-    original = getattr(obj, field, "") or ""
-    return _lookup(getattr(obj, "translations", None), field, language) or original
+    return translated_value(
+        getattr(obj, field, ""), getattr(obj, "translations", None), field, language
+    )
+
+
+def translated_value(
+    original: str | None, translations: dict | None, field: str, language: str | None = None
+) -> str:
+    """`translated` for a row read as values (the feeds read no model instances): `original`
+    is the column, `translations` the row's JSON."""
+    return _lookup(translations, field, language) or original or ""
 
 
 def translated_choices(attribute, language: str | None = None) -> list[dict]:

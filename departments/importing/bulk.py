@@ -7,6 +7,7 @@ default, so a field another engineer adds later (with a default) does not break 
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -53,11 +54,21 @@ def _pg_type(field: models.Field) -> str:
     return _PG_TYPES.get(db_type, "text")
 
 
+def _json_text(value) -> str:
+    # Nearly every imported row carries the field's empty default: a constant, where a
+    # json.dumps per row cost an import of 100,000 rows about a second.
+    if value == {}:
+        return "{}"
+    if value == []:
+        return "[]"
+    return json.dumps(value)
+
+
 def _converter(field: models.Field):
     if isinstance(field, models.JSONField):
         from psycopg.types.json import Jsonb
 
-        return lambda value: None if value is None else Jsonb(value)
+        return lambda value: None if value is None else Jsonb(value, dumps=_json_text)
     return None
 
 

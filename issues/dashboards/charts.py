@@ -57,7 +57,16 @@ def _sentence(english: str) -> str:
     placeholders (a translator's slip: a name changed, a lone %): the chart then says that
     sentence in English instead of failing the page, as {% blocktranslate %}, which drew the
     weekly charts before, does."""
-    translated = gettext(english)
+    return _fitting(gettext(english), english)
+
+
+def _counted(singular: str, plural: str, n: int) -> str:
+    """`_sentence` for a counted sentence: the translation for `n`, or the English form."""
+    english = singular if n == 1 else plural
+    return _fitting(ngettext(singular, plural, n), english)
+
+
+def _fitting(translated: str, english: str) -> str:
     try:
         translated % dict.fromkeys(PLACEHOLDER.findall(english), "")
     except (KeyError, ValueError, TypeError):
@@ -277,7 +286,7 @@ class HeatMap:
             label = labels.get(c.count)
             if label is None:
                 label = labels[c.count] = escape(
-                    ngettext("%(n)s report", "%(n)s reports", c.count) % {"n": count_text(c.count)}
+                    _counted("%(n)s report", "%(n)s reports", c.count) % {"n": count_text(c.count)}
                 )
             parts.append(
                 f'<rect class="cell" x="{c.x}" y="{c.y}" width="{c.w}" height="{c.h}" '

@@ -135,7 +135,8 @@ def _figures_by_ward(clock: Clock) -> tuple[dict[int, WardFigures], dict[int, Bi
     return dict(figures), bins
 
 
-_FIGURES = (
+# A ward's counted figures (its median is found from close bins, not summed).
+SUMMED_FIGURES = (
     "open",
     "overdue",
     "opened_recent",
@@ -183,13 +184,13 @@ def league_and_city(
         row = WardFigures(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
         found = figures.get(w.pk)
         if found is not None:
-            for name in (*_FIGURES, "median_days"):
+            for name in (*SUMMED_FIGURES, "median_days"):
                 setattr(row, name, getattr(found, name))
         rows.append(row)
     city = WardFigures(ward_id=0, number=0, name="", slug="")
     merged: Bins = {}
     for key, row in figures.items():
-        for name in _FIGURES:
+        for name in SUMMED_FIGURES:
             setattr(city, name, getattr(city, name) + getattr(row, name))
         _merge_bins(merged, bins.get(key, {}))
     city.median_days = median_from_bins(merged)

@@ -93,6 +93,9 @@ BINS_PER_DOUBLING = 4
 LAST_BIN = 80  # 2^(79/4) hours is about 100 years: everything beyond shares the last bin
 CHUNK = 5000
 UPSERT_ROWS = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
+# PostgreSQL advisory lock: held shared by an import whose new issues are counted at its end
+# (setwise.LaterCount), taken exclusively by a recount, which would otherwise count them twice.
+IMPORT_LOCK = 0x1951_0C70
 
 STATE_FIELDS = (
     "ward_id",
@@ -324,7 +327,7 @@ def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) ->
             )
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",  # noqa: S608
-                [_array_literal(column) for column in zip(*rows, strict=True)],
+                [array_literal(column) for column in zip(*rows, strict=True)],
             )
             return
         one = "(" + ", ".join(["%s"] * len(names)) + ")"
@@ -336,7 +339,7 @@ def _upsert(model, keys: Sequence[str], values: Sequence[str], changes: dict) ->
             )
 
 
-def _array_literal(values: Sequence) -> str:
+def array_literal(values: Sequence) -> str:
     """A PostgreSQL array's text form, e.g. '{3,-1,2.5}', passed as one string parameter.
 
     Django's cursor binds parameters on the client: a Python list becomes a quoted literal built
@@ -472,4 +475,6 @@ def _lock_tables(*models) -> None:
     qn = connection.ops.quote_name
     tables = ", ".join(qn(m._meta.db_table) for m in models or TABLES)
     with connection.cursor() as cursor:
+        # Imports first (before the tables: an import ends by writing to them).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")

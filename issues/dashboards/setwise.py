@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from departments.geo import cell_size
 from issues.dashboards import rollups
@@ -52,22 +52,93 @@ def count_new_issues(ids: Sequence[int], states) -> None:
         return
     if not ids:
         return
-    params = {
-        "ids": rollups._array_literal(sorted(ids)),
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(), _params(ids))
+
+
+class LaterCount:
+    """An import's new issues counted once, when it ends (`finish`), instead of per batch.
+
+    A historical import spreads every batch over as many days, types and squares as it has
+    issues: counted per batch, each batch upserts about nine counter rows per issue into tables
+    that are large at 1M, and the same keys again in the next batch. Counted at the end, rows
+    that share a key across batches are grouped first and upserted once.
+
+    Exact under concurrent writes, because what is counted at the end is each issue's state as
+    the import wrote it (kept, in its batch's transaction, in a temporary table on the writer's
+    connection), not its state at the end: a later change to the issue, by staff or by a later
+    line of the same file, applies its own difference (after - before) as it happens, and
+    differences add up in any order. A recount (rollups.rebuild*) would count the stored issues
+    and then these states again: it waits for the import (`rollups.IMPORT_LOCK`, held shared
+    from the first batch to the end). Until `finish` the dashboards do not show the import's
+    issues; an import killed outright (the connection lost) leaves them uncounted until
+    `rebuild_rollups`. Elsewhere than on PostgreSQL (or with a table this module does not
+    count) each batch is counted at once by `count_new_issues`."""
+
+    TABLE = "setwise_pending"
+
+    def __init__(self) -> None:
+        self._started = False
+
+    def add(self, ids: Sequence[int], states) -> None:
+        """Keep these new issues (written in the current transaction) for `finish`."""
+        if connection.vendor != "postgresql" or set(rollups.LAYOUT) != set(COUNTED):
+            count_new_issues(ids, states)
+            return
+        if not ids:
+            return
+        with connection.cursor() as cursor:
+            if not self._started:
+                # Session-wide, not per transaction: held between the batches too.
+                cursor.execute("SELECT pg_advisory_lock_shared(%s)", [rollups.IMPORT_LOCK])
+                self._started = True
+            # In the batch's transaction, so a refused batch takes its rows out again; the
+            # table too, if this batch made it: hence made if missing every time.
+            self._make_table(cursor)
+            cursor.execute(
+                f"INSERT INTO {self.TABLE} SELECT {_READ} FROM issues_issue "  # noqa: S608
+                "WHERE id = ANY(%s::bigint[])",
+                [rollups.array_literal(sorted(ids))],
+            )
+
+    def _make_table(self, cursor) -> None:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} AS "  # noqa: S608 (our names)
+            f"SELECT {_READ} FROM issues_issue WITH NO DATA"
+        )
+
+    def finish(self) -> None:
+        """Count everything kept, in one statement and one transaction, and let recounts in."""
+        if not self._started:
+            return
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # The whole import's groups in memory (the default 4 MB spilled them to disk).
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                self._make_table(cursor)  # every batch that made it may have been refused
+                cursor.execute(_statement(f"{self.TABLE} i WHERE NOT i.is_hidden"), _params())
+                cursor.execute(f"DROP TABLE {self.TABLE}")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [rollups.IMPORT_LOCK])
+            self._started = False
+
+
+def _params(ids: Sequence[int] = ()) -> dict:
+    return {
+        "ids": rollups.array_literal(sorted(ids)),
         "tz": settings.TIME_ZONE,
-        "open": rollups._array_literal(rollups.OPEN),
-        "closed": rollups._array_literal(rollups.CLOSED),
-        "not_fixed": rollups._array_literal([str(r) for r in NOT_FIXED_RESOLUTIONS]),
-        "bin_edges": rollups._array_literal(bin_thresholds()),
+        "open": rollups.array_literal(rollups.OPEN),
+        "closed": rollups.array_literal(rollups.CLOSED),
+        "not_fixed": rollups.array_literal([str(r) for r in NOT_FIXED_RESOLUTIONS]),
+        "bin_edges": rollups.array_literal(bin_thresholds()),
         "last_bin": rollups.LAST_BIN,
         "lat_step": heat_steps()[0],
         "lon_step": heat_steps()[1],
-        "zooms": rollups._array_literal(MapCell.ZOOMS),
+        "zooms": rollups.array_literal(MapCell.ZOOMS),
         # our own constants: their exact floats (repr round-trips through float8)
-        "sizes": rollups._array_literal([cell_size(zoom) for zoom in MapCell.ZOOMS]),
+        "sizes": rollups.array_literal([cell_size(zoom) for zoom in MapCell.ZOOMS]),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_statement(), params)
 
 
 @cache
@@ -97,7 +168,15 @@ def bin_thresholds() -> list[float]:
     return edges
 
 
-# The batch's public issues and what Delta.add derives from each: read once per batch.
+# Where the issues to count are read from: a batch's rows by id, or the import's pending states.
+BY_IDS = "issues_issue i WHERE i.id = ANY(%(ids)s::bigint[]) AND NOT i.is_hidden"
+# The columns _SOURCE reads, which are all the pending table keeps.
+_READ = (
+    "id, ward_id, service_type_id, status, is_hidden, requested_at, expected_at, closed_at,"
+    " latitude, longitude, resolution"
+)
+
+# The public issues and what Delta.add derives from each: read once per statement.
 _SOURCE = """
 WITH s AS (
     SELECT i.id, COALESCE(i.ward_id, 0) AS ward_key, i.service_type_id AS type_id, i.status,
@@ -112,8 +191,7 @@ WITH s AS (
            -- (closed - requested).total_seconds() / 86400.0: exact seconds, then one division
            (extract(epoch FROM i.closed_at) - extract(epoch FROM i.requested_at))::float8
                / 86400.0::float8 AS duration
-    FROM issues_issue i
-    WHERE i.id = ANY(%(ids)s::bigint[]) AND NOT i.is_hidden
+    FROM {source}
 ), t AS (  -- `for type_key in (type_id, ALL_TYPES)`
     SELECT s.*, k.type_key FROM s CROSS JOIN LATERAL (VALUES (s.type_id), (0)) AS k(type_key)
 )
@@ -131,11 +209,11 @@ def _upsert(table: str, keys: Sequence[str], values: Sequence[str], select: str)
 
 
 @cache
-def _statement() -> str:
-    """One statement: the batch's issues read once (s, t), then one upsert per table, each a
+def _statement(source: str = BY_IDS) -> str:
+    """One statement: the issues read once (s, t), then one upsert per table, each a
     data-modifying WITH (PostgreSQL runs each exactly once, all on the same snapshot)."""
     upserts = ", ".join(f"u{i} AS ({sql})" for i, sql in enumerate(_upserts()))
-    return f"{_SOURCE}, {upserts} SELECT 1"
+    return f"{_SOURCE.format(source=source)}, {upserts} SELECT 1"
 
 
 def _upserts() -> list[str]:
@@ -167,7 +245,7 @@ def _upserts() -> list[str]:
             ") AS d GROUP BY 1, 2, 3",
         ),
         # fixes only: count, sum and sum of squares of the days to close, by close-time bin,
-        # per close day and per close week (week_of: its Monday, as date_trunc's ISO week)
+        # per close day and per close week (week_of: its Monday)
         *(
             _upsert(
                 model._meta.db_table,
@@ -182,7 +260,9 @@ def _upserts() -> list[str]:
             )
             for model, period in (
                 (CloseHistogram, "closed_day"),
-                (CloseWeekHistogram, "date_trunc('week', closed_day)::date"),
+                # the Monday: date minus ISO weekday - 1, whatever the session's time zone
+                # (date_trunc('week', a date) goes through timestamptz, in the session's zone)
+                (CloseWeekHistogram, "closed_day - (extract(isodow FROM closed_day)::int - 1)"),
             )
         ),
         # the heat grid's square: FLOOR(latitude / step), FLOOR(longitude / step)

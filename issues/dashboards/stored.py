@@ -31,22 +31,14 @@ from departments.models import Ward
 from issues.dashboards import compare
 from issues.dashboards.clock import Clock
 from issues.dashboards.compare import LeagueContext, Previous
-from issues.dashboards.league import WardFigures, add_overdue_today
+from issues.dashboards.league import SUMMED_FIGURES, WardFigures, add_overdue_today
 from issues.dashboards.rollups import NO_WARD
 from issues.models import LeagueSnapshot, RollupChange
 
 CITY = -1
 # pg_advisory_xact_lock's key for storing: one writer at a time, the others skip.
 STORE_LOCK = 0x1EA6E
-CURRENT = (
-    "open",
-    "overdue",
-    "opened_recent",
-    "closed_recent",
-    "closed_with_sla",
-    "closed_within_sla",
-    "median_days",
-)
+CURRENT = (*SUMMED_FIGURES, "median_days")
 PREVIOUS = ("open", "opened_recent", "median_days", "closed_with_sla", "closed_within_sla")
 COLUMNS = ("ward_key", *CURRENT, *(f"prev_{name}" for name in PREVIOUS))
 _VERSION_AS = f"SELECT COALESCE(SUM(weight), 0) AS version FROM {RollupChange._meta.db_table}"  # noqa: S608

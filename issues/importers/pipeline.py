@@ -21,6 +21,7 @@ it).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import queue
 import threading
@@ -36,28 +37,41 @@ DEPTH = 2
 _DONE = object()
 
 
+def _nothing() -> None:
+    pass
+
+
 class InlineWriter(Generic[Batch]):
-    def __init__(self, write: Callable[[Batch], None]):
+    def __init__(self, write: Callable[[Batch], None], finish: Callable[[], None] = _nothing):
         self._write = write
+        self._finish = finish
 
     def submit(self, batch: Batch) -> None:
         self._write(batch)
 
     def close(self) -> None:
-        pass
+        self._finish()
 
     def abort(self, *, keep_queued: bool = True) -> None:
-        pass
+        self._finish()
 
 
 class BackgroundWriter(Generic[Batch]):
     """Calls `write(batch)` for each submitted batch, in order, on one background thread.
 
     An exception in `write` stops the writer and is raised again, in the reader's thread, from
-    the next `submit` or from `close`, so a failed import fails the command as before."""
+    the next `submit` or from `close`, so a failed import fails the command as before. `finish`
+    runs on the same thread (so on the same connection as every batch) after the last batch,
+    however the writing ended."""
 
-    def __init__(self, write: Callable[[Batch], None], depth: int = DEPTH):
+    def __init__(
+        self,
+        write: Callable[[Batch], None],
+        depth: int = DEPTH,
+        finish: Callable[[], None] = _nothing,
+    ):
         self._write = write
+        self._finish = finish
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
@@ -75,6 +89,10 @@ class BackgroundWriter(Generic[Batch]):
                     except BaseException as exc:  # re-raised in the reader
                         self._error = exc
         finally:
+            try:
+                self._finish()
+            except BaseException as exc:  # re-raised in the reader by close()
+                self._error = self._error or exc
             # This thread's own connection, opened by its first query.
             connections.close_all()
 
@@ -105,10 +123,12 @@ class BackgroundWriter(Generic[Batch]):
         self._thread.join()
 
 
-def writer_for(write: Callable[[Batch], None]) -> InlineWriter | BackgroundWriter:
+def writer_for(
+    write: Callable[[Batch], None], finish: Callable[[], None] = _nothing
+) -> InlineWriter | BackgroundWriter:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return BackgroundWriter(write)
-    return InlineWriter(write)
+        return BackgroundWriter(write, finish=finish)
+    return InlineWriter(write, finish)
 
 
 # --- the reader ------------------------------------------------------------------------------
@@ -117,6 +137,7 @@ def writer_for(write: Callable[[Batch], None]) -> InlineWriter | BackgroundWrite
 # small enough that the writer never waits long for the first batch.
 CHUNK = 1000
 READ_AHEAD = 16  # chunks queued ahead of the parent
+PARENT_CHECK_SECONDS = 1.0  # how long the child waits on a full queue before checking its parent
 
 
 class InlineReader:
@@ -154,7 +175,7 @@ class ProcessReader:
         context = multiprocessing.get_context("fork")
         self._queue = context.Queue(maxsize=depth)
         self._process = context.Process(
-            target=_produce, args=(source, clean, chunk, self._queue), daemon=True
+            target=_produce, args=(source, clean, chunk, self._queue, os.getpid()), daemon=True
         )
         self._process.start()
         self.header: list[str] = []
@@ -184,23 +205,44 @@ class ProcessReader:
         self._queue.close()
 
 
-def _produce(source, clean: Callable, chunk: int, out) -> None:
+class _ParentGone(Exception):
+    """The process that forked the reader is no longer there to read from it."""
+
+
+def _produce(source, clean: Callable, chunk: int, out, parent: int) -> None:
     """The child's work: chunks of cleaned records, then None (or the exception that stopped it)."""
+
+    def send(message) -> None:
+        # A parent killed outright never terminates its child: the queue full, a child blocked
+        # on `put` would wait forever. So wait a little at a time and look for the parent.
+        while True:
+            try:
+                out.put(message, timeout=PARENT_CHECK_SECONDS)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    raise _ParentGone from None
+
     try:
         items = []
         for line, record in source:
             items.append((line, record, clean(line, record)))
             if len(items) >= chunk:
-                out.put((source.header, source.done, source.total, items))
+                send((source.header, source.done, source.total, items))
                 items = []
-        out.put((source.header, source.done, source.total, items))
-        out.put(None)
+        send((source.header, source.done, source.total, items))
+        send(None)
+    except _ParentGone:
+        out.cancel_join_thread()  # what is still buffered has no reader: leave without it
     except BaseException as exc:  # the parent raises it again
         try:
             pickle.dumps(exc)
         except Exception:
             exc = RuntimeError(f"reading failed: {exc!r}")
-        out.put(exc)
+        try:
+            send(exc)
+        except _ParentGone:
+            out.cancel_join_thread()
     finally:
         out.close()
         out.join_thread()
@@ -208,7 +250,12 @@ def _produce(source, clean: Callable, chunk: int, out) -> None:
 
 def reader_for(source, clean: Callable) -> InlineReader | ProcessReader:
     """A child process where the writer runs on its own thread (see writer_for), and only where
-    processes can be forked; inline otherwise."""
+    processes can be forked; inline otherwise.
+
+    Call it before `writer_for`: fork copies only the calling thread, with every lock as it was
+    at that instant, so a child forked while the writer thread held one (psycopg's, logging's,
+    the import machinery's) would wait on it forever. Forked first, the child has no other
+    thread's state to inherit."""
     if (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block

@@ -18,15 +18,14 @@ from issues.models import PUBLIC_ID_ALPHABET, Issue
 ATTEMPTS = 5
 
 
+# 32 symbols: the low five bits of a random byte pick one uniformly. As a translation table,
+# so a batch's bytes become symbols in one C-level pass (a join per id cost the writer ~1 s).
+_SYMBOL_OF_BYTE = bytes(ord(PUBLIC_ID_ALPHABET[b & 31]) for b in range(256))
+
+
 def draw_public_ids(count: int) -> list[str]:
-    # 32 symbols: the low five bits of a random byte pick one uniformly.
-    alphabet = PUBLIC_ID_ALPHABET
-    raw = secrets.token_bytes(count * 8)
-    ids = []
-    for start in range(0, count * 8, 8):
-        symbols = "".join(alphabet[b & 31] for b in raw[start : start + 8])
-        ids.append(f"{symbols[:4]}-{symbols[4:]}")
-    return ids
+    symbols = secrets.token_bytes(count * 8).translate(_SYMBOL_OF_BYTE).decode("ascii")
+    return [f"{symbols[i : i + 4]}-{symbols[i + 4 : i + 8]}" for i in range(0, count * 8, 8)]
 
 
 def _assign(rows: list[dict]) -> None:

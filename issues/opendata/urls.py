@@ -20,20 +20,20 @@ urlpatterns = [
     ),
     path("data/assets.csv", adoption.assets_csv, name="assets_csv"),
     path("data/adoptions.csv", adoption.adoptions_csv, name="adoptions_csv"),
-    path("feeds/issues/new/", cache_public(feeds.IssueFeed()), name="feed_new"),
-    path("feeds/issues/updated/", cache_public(feeds.UpdatedIssueFeed()), name="feed_updated"),
-    path("feeds/wards/<int:ward>/new/", cache_public(feeds.IssueFeed()), name="ward_feed_new"),
+    path("feeds/issues/new/", cache_public(feeds.new_issues), name="feed_new"),
+    path("feeds/issues/updated/", cache_public(feeds.updated_issues), name="feed_updated"),
+    path("feeds/wards/<int:ward>/new/", cache_public(feeds.new_issues), name="ward_feed_new"),
     path(
         "feeds/wards/<int:ward>/updated/",
-        cache_public(feeds.UpdatedIssueFeed()),
+        cache_public(feeds.updated_issues),
         name="ward_feed_updated",
     ),
     path(
-        "feeds/types/<str:service_code>/new/", cache_public(feeds.IssueFeed()), name="type_feed_new"
+        "feeds/types/<str:service_code>/new/", cache_public(feeds.new_issues), name="type_feed_new"
     ),
     path(
         "feeds/types/<str:service_code>/updated/",
-        cache_public(feeds.UpdatedIssueFeed()),
+        cache_public(feeds.updated_issues),
         name="type_feed_updated",
     ),
     path("embed/", cache_public(views.embed), name="embed"),

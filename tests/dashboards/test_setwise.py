@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import bisect
 import random
+import threading
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 
+from issues import services
 from issues.dashboards import rollups, setwise
 from issues.models import Issue, Resolution, Status
 from tests.dashboards.conftest import points_in
-from tests.dashboards.test_rollups import snapshot
+from tests.dashboards.test_rollups import assert_equals_rebuild, snapshot
 from tests.factories import make_issue
 
 
@@ -75,3 +77,45 @@ def test_sql_counts_equal_delta_counts_for_every_kind_of_issue(scenario):
     by_sql = snapshot()
     assert by_delta
     assert by_sql == by_delta
+
+
+def test_an_imports_issues_counted_at_its_end_stay_exact_through_a_change_meanwhile(scenario):
+    """LaterCount counts the states the import wrote; a change made before the end applies its
+    own difference as it happens, and the two add up to the issue as it is."""
+    s = scenario
+    ids = [i.pk for i in s.issues]
+    rollups.subtract_issues(ids)  # as if just written by an import: not counted yet
+    later = setwise.LaterCount()
+    later.add(ids, Issue.objects.filter(pk__in=ids).values_list(*rollups.STATE_FIELDS))
+    changed = next(i for i in s.refreshed() if i.status == Status.OPEN and not i.is_hidden)
+    services.change_status(issue=changed, to=Status.CLOSED, by=s.staff)  # before the end
+    later.finish()
+    assert_equals_rebuild()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_waits_for_an_import_that_counts_at_its_end(service_type):
+    if connection.vendor != "postgresql":
+        pytest.skip("the lock is PostgreSQL's; elsewhere each batch is counted at once")
+    issue = make_issue(service_type)
+    later = setwise.LaterCount()
+    later.add([issue.pk], ())
+
+    def recount_may_start() -> bool:
+        # Another connection, as a rebuild_rollups run beside the import would have.
+        answer = []
+
+        def ask():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [rollups.IMPORT_LOCK])
+                answer.append(cursor.fetchone()[0])
+            connection.close()
+
+        thread = threading.Thread(target=ask)
+        thread.start()
+        thread.join()
+        return answer[0]
+
+    assert not recount_may_start()
+    later.finish()
+    assert recount_may_start()

@@ -46,3 +46,35 @@ def test_a_broken_translation_of_the_weekly_sentence_falls_back_to_english(
     assert len(re.findall(r"<title>Week of [^:<]*: \d+ opened</title>", weekly)) == weeks
     assert len(re.findall(r"<title>Semana del [^:<]*: \d+ cerrados</title>", weekly)) == weeks
     assert "%(semana)s" not in html and "100%" not in weekly
+
+
+BROKEN_PLURAL_PO = r"""msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\n"
+"Plural-Forms: nplurals=3; plural=n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2;\n"
+
+msgid "%(n)s report"
+msgid_plural "%(n)s reports"
+msgstr[0] "%(num)s aviso"
+msgstr[1] "%(num)s avisos"
+msgstr[2] "%(num)s avisos"
+"""
+
+
+def test_a_broken_translation_of_the_heat_maps_count_falls_back_to_english(
+    client, scenario, settings, tmp_path
+):
+    po = tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(BROKEN_PLURAL_PO, encoding="utf-8")
+    compile_catalogues(tmp_path / "locale")
+    settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
+    cache.clear()
+
+    response = client.get(f"/wards/{scenario.ward.slug}/", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 200
+    html = response.content.decode()
+    heat = re.search(r'<svg[^>]*>\s*<title id="chart-heat-title">.*?</svg>', html, re.S)[0]
+    cells = re.findall(r"<rect class=\"cell\"[^>]*><title>([^<]*)</title>", heat)
+    assert cells and all(re.fullmatch(r"\d+ reports?", label) for label in cells)
+    assert "%(num)s" not in html

@@ -3,22 +3,27 @@ reader cleans the next, errors raised in the reader, and on PostgreSQL outside a
 same result as writing inline. The reader process: the same rows as reading inline, and its
 errors raised in the parent."""
 
+import multiprocessing
+import os
+import signal
 import threading
+import time
+from functools import partial
 
 import pytest
 from django.db import connection
 
 from departments.importing.readers import Source, SourceError
-from departments.importing.rejects import Reject
 from issues.importers.formats import BOSTON
 from issues.importers.pipeline import (
+    PARENT_CHECK_SECONDS,
     BackgroundWriter,
     InlineReader,
     InlineWriter,
     ProcessReader,
     writer_for,
 )
-from issues.importers.records import RowError, to_row
+from issues.importers.service_requests import _clean
 from issues.models import Issue, StatusChange
 
 
@@ -111,13 +116,7 @@ def test_an_interrupted_import_stops_after_the_batch_in_hand():
     assert written == [1]
 
 
-def _clean_for_test(line, record):
-    if isinstance(record, Reject):
-        return record
-    try:
-        return to_row(line, record, BOSTON)
-    except RowError as exc:
-        return Reject(line, str(exc), record)
+_clean_for_test = partial(_clean, mapping=BOSTON)
 
 
 def test_the_reader_process_yields_what_reading_inline_yields(data_dir):
@@ -143,3 +142,63 @@ def test_a_file_the_reader_process_cannot_read_fails_the_import_in_the_parent(tm
             list(reader)
     finally:
         reader.close()
+
+
+def _dies_at_line_20(line, record):
+    if line >= 20:
+        os._exit(3)  # as a child killed by the OOM killer would: no exception, no message
+    return _clean_for_test(line, record)
+
+
+def test_a_reader_process_that_dies_fails_the_import_in_the_parent(data_dir):
+    reader = ProcessReader(Source(data_dir / "boston311_sample.csv", "csv"), _dies_at_line_20)
+    try:
+        with pytest.raises(RuntimeError, match=r"reader process stopped \(exit code 3\)"):
+            list(reader)
+    finally:
+        reader.close()
+
+
+def test_a_reader_process_the_parent_stops_early_is_ended(data_dir):
+    # chunk=1, depth=1: the child is blocked on a full queue when the parent stops reading.
+    reader = ProcessReader(
+        Source(data_dir / "boston311_sample.csv", "csv"), _clean_for_test, chunk=1, depth=1
+    )
+    rows = iter(reader)
+    assert next(rows)[0] == 2
+    reader.close()
+    assert reader._process.exitcode is not None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def _parent_of_a_reader(path, pids) -> None:
+    reader = ProcessReader(Source(path, "csv"), _clean_for_test, chunk=1, depth=1)
+    pids.send(reader._process.pid)
+    time.sleep(60)  # never reads: killed by the test meanwhile
+
+
+def test_a_reader_process_whose_parent_was_killed_leaves(data_dir):
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("looks for the child in /proc")
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    parent = context.Process(
+        target=_parent_of_a_reader, args=(data_dir / "boston311_sample.csv", theirs)
+    )
+    parent.start()
+    child = ours.recv()
+    time.sleep(0.5)  # the child fills the queue and waits on put
+    assert not _gone(child)
+    os.kill(parent.pid, signal.SIGKILL)  # no chance to terminate its child
+    parent.join()
+    deadline = time.monotonic() + 10 * PARENT_CHECK_SECONDS
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(child), "the reader child outlived its killed parent"

@@ -2,8 +2,10 @@
 
 import xml.etree.ElementTree as ET
 
+from django.utils.http import http_date
+
 from issues import services
-from issues.models import Status
+from issues.models import Issue, Resolution, Status
 from tests.factories import make_issue
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -94,3 +96,49 @@ def test_embed_snippet_partial_takes_a_querystring(rf, db):
     )
     # Shown as text in a textarea: the reader sees and copies <iframe src="...?ward=3&status=open">
     assert '&lt;iframe src="http://testserver/embed/?ward=3&amp;status=open"' in html
+
+
+def test_feed_entry_reads_its_row_as_before(client, graffiti, staff_user, settings):
+    """Issue 19: the feeds read values rows, not model instances, and build no URL per entry.
+    The entry must still say what the syndication framework wrote: titles, the resolution and
+    the official update in the summary, translated names, and ids readers have stored."""
+    graffiti.translations = {"name": {"es": "Pintadas"}}
+    graffiti.save(update_fields=["translations"])
+    department = graffiti.department
+    department.translations = {"name": {"es": "Calles y Limpieza"}}
+    department.save(update_fields=["translations"])
+    issue = make_issue(graffiti, description="Tag on the wall")  # no wards: in none
+    Issue.objects.filter(pk=issue.pk).update(
+        address="",
+        status=Status.CLOSED,
+        resolution=Resolution.REFERRED,
+        referred_to="the CTA",
+        status_notes="Passed on <today>",
+    )
+    issue.refresh_from_db()
+
+    response = client.get("/feeds/issues/updated/")
+    assert response["Last-Modified"] == http_date(issue.updated_at.timestamp())
+    _root, items = entries(client, "/feeds/issues/updated/")
+    (entry,) = items
+    # No ward and no address: the title has no "where".
+    assert entry.findtext(f"{ATOM}title") == "Graffiti Removal (Closed)"
+    # The link follows the host asked; the id is SITE_URL's and carries the change time.
+    assert entry.find(f"{ATOM}link").get("href") == f"http://testserver/issues/{issue.public_id}/"
+    assert entry.findtext(f"{ATOM}id") == (
+        f"{settings.SITE_URL}/issues/{issue.public_id}/#updated-{issue.updated_at:%Y%m%dT%H%M%S.%f}"
+    )
+    summary = entry.findtext(f"{ATOM}summary")
+    assert "<p>Tag on the wall</p>" in summary
+    assert "<strong>Not the city&#x27;s responsibility</strong>" in summary
+    assert "referred to the CTA" in summary
+    assert f"Official update from {department.name}:" in summary
+    assert "Passed on &lt;today&gt;" in summary  # what staff typed is escaped too
+    assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == ["Graffiti Removal"]
+
+    _root, items = entries(client, "/feeds/issues/new/")
+    assert items[0].findtext(f"{ATOM}id") == f"{settings.SITE_URL}/issues/{issue.public_id}/"
+
+    spanish = client.get("/feeds/issues/new/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Pintadas" in spanish
+    assert "Calles y Limpieza" in spanish
