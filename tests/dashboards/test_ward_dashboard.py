@@ -359,3 +359,22 @@ def test_query_strings_are_urlencodes_own(params):
     assert IssueFilters.from_params(QueryDict(filters.querystring())).as_params() == (
         filters.as_params()
     )
+
+
+def test_a_cold_report_reads_no_heat_grid_and_the_page_still_shows_it(client, scenario):
+    """The monthly report prints no heat grid: a cold one leaves out its read and keeps nothing
+    in the cache, so the ward page after it still finds its cells."""
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as report:
+        assert client.get(f"/wards/{scenario.ward.slug}/report/").status_code == 200
+    assert not [q for q in report.captured_queries if "heattally" in q["sql"]]
+    page = client.get(f"/wards/{scenario.ward.slug}/")
+    assert page.context["board"].heat_cells
+    now = timezone.now()
+    whole = ward_figures.ward_dashboard(ward=scenario.ward, now=now)
+    without = ward_figures.ward_dashboard(ward=scenario.ward, now=now, with_heat=False)
+    assert without.heat_cells == []
+    without.heat_cells = whole.heat_cells
+    assert without == whole  # every other figure the same
