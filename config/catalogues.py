@@ -65,6 +65,7 @@ TRANSLATED = [
     # The ward dashboards (ward page, league, compare, types, monthly report, my wards, charts).
     "templates/dashboards/*.html",
     "issues/dashboards/*.py",
+    "issues/templatetags/figures.py",
     "issues/models/dashboards.py",
     # The map (home page) and the report form: what a resident on a phone meets first.
     "templates/issues/home.html",

@@ -6,6 +6,7 @@ links, so a filtered view means the same thing everywhere and can be shared as a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -201,4 +202,17 @@ class IssueFilters:
 
     def querystring(self, **overrides) -> str:
         params = {**self.as_params(), **{k: v for k, v in overrides.items() if v is not None}}
-        return urlencode({k: v for k, v in params.items() if v != ""})
+        return _encode({k: v for k, v in params.items() if v != ""})
+
+
+# What urlencode leaves as it is (quote_plus's always-safe ASCII).
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _encode(params: dict) -> str:
+    """urlencode(params), without its quoting where there is nothing to quote (dates, numbers,
+    most codes): a ward page writes ~130 query strings, and quoting was most of each."""
+    plain = _PLAIN.fullmatch
+    if all(isinstance(v, str) and plain(v) and plain(k) for k, v in params.items()):
+        return "&".join(f"{k}={v}" for k, v in params.items())
+    return urlencode(params)

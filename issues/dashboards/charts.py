@@ -29,9 +29,6 @@ from issues.dashboards.ward import HeatCell, WeekRow
 # A phone shows the last quarter of a weekly chart, redrawn narrow (the table has them all).
 NARROW_WEEKS = 12
 
-LABEL_MAX = 44
-
-
 # Unicode's right-to-left isolate and its end (RLI ... PDI).
 RTL_ISOLATE, END_ISOLATE = "\u2067", "\u2069"
 
@@ -77,10 +74,6 @@ def _fitting(translated: str, english: str) -> str:
     return translated
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
-
-
 def nice_max(value: float) -> float:
     """A round axis maximum at or above value (1, 2, 5 × 10^n)."""
     if value <= 0:
@@ -91,78 +84,6 @@ def nice_max(value: float) -> float:
         if candidate >= value:
             return candidate
     return 10 ** (exponent + 1)
-
-
-@dataclass
-class HBar:
-    label: str
-    short_label: str
-    value: float
-    display: str
-    href: str
-    y: float
-    width: float
-    text_x: float
-
-
-@dataclass
-class HBarChart:
-    """Horizontal bars: one row per category, its label above the bar and the value after it.
-    Narrow on purpose (360 units): the labels never share a line with the bars, so the chart
-    keeps a readable type size on a 390-pixel phone instead of shrinking a wide one."""
-
-    slug: str
-    title: str
-    desc: str
-    bars: list[HBar]
-    unit: str = ""
-    width: int = 360
-    label_width: int = 0
-    row_height: int = 38
-    bar_height: int = 16
-    label_gap: int = 14  # the label's baseline above the bar's top
-
-    @property
-    def height(self) -> int:
-        return max(1, len(self.bars)) * self.row_height + (30 if self.unit else 8)
-
-    @property
-    def plot_width(self) -> int:
-        return self.width - self.label_width - 60
-
-    @property
-    def unit_y(self) -> int:
-        return self.height - 8
-
-
-def hbar_chart(
-    *,
-    slug: str,
-    title: str,
-    desc: str,
-    rows: Sequence[tuple[str, float | None, str, str]],
-    unit: str = "",
-) -> HBarChart:
-    """rows: (label, value, value as text, link). Rows without a value are left out. `unit` is
-    the axis's name ("Issues", "Days"), written under the bars."""
-    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=in_svg(unit))
-    present = [r for r in rows if r[1] is not None]
-    top = max((float(r[1]) for r in present), default=0) or 1
-    for i, (label, value, display, href) in enumerate(present):
-        width = chart.plot_width * float(value) / top
-        chart.bars.append(
-            HBar(
-                label=label,
-                short_label=in_svg(_short(label)),
-                value=float(value),
-                display=display,
-                href=href,
-                y=4 + i * chart.row_height + chart.label_gap + 4,
-                width=round(width, 1),
-                text_x=round(chart.label_width + width + 6, 1),
-            )
-        )
-    return chart
 
 
 @dataclass

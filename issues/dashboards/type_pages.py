@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from departments.translations import translated
-from issues.dashboards import charts
+from issues.dashboards import charts, hbars
 from issues.dashboards.charts import NARROW_WEEKS
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
 from issues.dashboards.links import Links, days_text
@@ -150,7 +150,7 @@ def _type_charts(trend: TypeTrend, busiest: list[dict], slowest: list[dict]) -> 
             narrow=True,
             **weekly,
         ),
-        "chart_busiest": charts.hbar_chart(
+        "chart_busiest": hbars.hbar_chart(
             slug="busiest",
             title=ngettext(
                 "Wards with the most reports, last %(n)d day",
@@ -165,7 +165,7 @@ def _type_charts(trend: TypeTrend, busiest: list[dict], slowest: list[dict]) -> 
                 for r in busiest
             ],
         ),
-        "chart_slowest": charts.hbar_chart(
+        "chart_slowest": hbars.hbar_chart(
             slug="slowest",
             title=ngettext(
                 "Slowest wards to fix, last %(n)d day",

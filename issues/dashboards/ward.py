@@ -42,6 +42,15 @@ from issues.models import (
     StatusTally,
 )
 
+# What the oldest open issues' list shows of each (the ward page and the monthly report).
+OLDEST_FIELDS = (
+    "public_id",
+    "requested_at",
+    "address",
+    "service_type__name",
+    "service_type__translations",
+)
+
 
 @dataclass
 class WeekRow:
@@ -161,9 +170,11 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
 
 
 def ward_dashboard(
-    *, ward: Ward, now: datetime | None = None, with_lists: bool = True
+    *, ward: Ward, now: datetime | None = None, with_lists: bool = True, with_heat: bool = True
 ) -> WardDashboard:
-    """All public figures of one ward, from the rollup: a constant number of small queries."""
+    """All public figures of one ward, from the rollup: a constant number of small queries.
+    Without the heat grid (`with_heat=False`: the monthly report does not print it) one fewer,
+    the one that reads the most rows."""
     board = WardDashboard(ward=ward, clock=Clock.at(now))
     types = {
         t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name", "translations")
@@ -176,17 +187,24 @@ def ward_dashboard(
     )
     _add_medians(board, type_rows)
     board.by_type = sorted(type_rows.values(), key=lambda r: (-r.total, r.name))
+    if with_heat:
+        board.heat_cells = _heat_cells(_heat_rows(board), types)
+    if with_lists:
+        _add_lists(board)
+    return board
+
+
+def _heat_rows(board: WardDashboard) -> list[tuple]:
+    """(row, col, type, count) of the ward's grid cells, the last HEAT_WINDOW_DAYS."""
+    since = board.clock.days_back(HEAT_WINDOW_DAYS)
     heat = (
-        HeatTally.objects.filter(ward_key=ward.pk, day__gte=board.clock.days_back(HEAT_WINDOW_DAYS))
+        HeatTally.objects.filter(ward_key=board.ward.pk, day__gte=since)
         .values("cell_row", "cell_col", "type_key")
         .annotate(total=Sum("n"))
         .filter(total__gt=0)
         .values_list("cell_row", "cell_col", "type_key", "total")
     )
-    board.heat_cells = _heat_cells(plain_rows(heat), types)
-    if with_lists:
-        _add_lists(board)
-    return board
+    return plain_rows(heat)
 
 
 def _count_statuses(
@@ -287,15 +305,17 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
     board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))
 
 
-def cached_ward_dashboard(*, ward: Ward) -> WardDashboard:
+def cached_ward_dashboard(*, ward: Ward, with_heat: bool = True) -> WardDashboard:
     """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
     so a hidden issue leaves the page at once. Kept per language: the figures carry the type
-    and status names in the reader's language."""
+    and status names in the reader's language. Without the heat grid (the monthly report) a
+    miss computes one query fewer, and keeps nothing: the ward page needs the whole board."""
     key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
     board = cache.get(key)
     if board is None:
-        board = ward_dashboard(ward=ward, with_lists=False)
-        cache.set(key, board, CACHE_SECONDS * 2)
+        board = ward_dashboard(ward=ward, with_lists=False, with_heat=with_heat)
+        if with_heat:
+            cache.set(key, board, CACHE_SECONDS * 2)
     board.ward = ward
     _add_lists(board)
     return board
@@ -304,8 +324,13 @@ def cached_ward_dashboard(*, ward: Ward) -> WardDashboard:
 def _add_lists(board: WardDashboard) -> None:
     public = Issue.objects.public().filter(ward=board.ward).order_by()
     heat_since = board.clock.midnight(board.clock.days_back(HEAT_WINDOW_DAYS))
+    # Only what the list shows: a whole issue and its type (60 columns, a JSON one among them)
+    # cost a cold page more to fetch and build than the ten rows' look-up.
     board.oldest_open = list(
-        public.open().select_related("service_type").order_by("requested_at", "pk")[:OLDEST_LIMIT]
+        public.open()
+        .select_related("service_type")
+        .only(*OLDEST_FIELDS)
+        .order_by("requested_at", "pk")[:OLDEST_LIMIT]
     )
     board.alerts = list(
         HotspotAlert.objects.filter(ward=board.ward, window_end__gte=heat_since)

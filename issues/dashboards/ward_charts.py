@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from issues.dashboards import charts
+from issues.dashboards import charts, hbars
 from issues.dashboards.charts import NARROW_WEEKS
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, WEEKS
 from issues.dashboards.links import Figure
@@ -89,7 +89,7 @@ def _weeks_desc(n: int) -> str:
 
 def ward_charts(tables: dict[str, list[dict]], board: WardDashboard, outline: dict) -> dict:
     drawn = {
-        f"chart_{spec.slug}": charts.hbar_chart(
+        f"chart_{spec.slug}": hbars.hbar_chart(
             slug=spec.slug,
             title=spec.title(),
             desc=spec.desc(),

@@ -33,3 +33,20 @@ def test_names_with_markup_are_text_on_every_dashboard_page(client, scenario):
         assert "<img src=x" not in html, url
         shown += "&lt;img src=x onerror=alert(1)&gt;" in html
     assert shown >= 4  # the names are there, as text, on most of the pages
+
+
+def test_bar_charts_write_names_as_text_and_say_none_when_empty():
+    """The bar charts' markup is written by hbars.HBarChart.html, not a template."""
+    from issues.dashboards.hbars import hbar_chart
+
+    row = (f"Type {EVIL}", 3, "3", "/?type=x")
+    html = hbar_chart(slug="t", title="T", desc="D", rows=[row], unit="Issues").html()
+    assert "<img" not in html
+    # desc, the bar's label and its title
+    assert html.count("Type &lt;img src=x onerror=alert(1)&gt;&quot;&amp;") == 3
+    assert '<figcaption>T <span class="wards-unit">(issues)</span></figcaption><svg' in html
+    empty = hbar_chart(slug="t", title="T", desc="D", rows=[(row[0], None, "–", "/")]).html()
+    assert empty == (
+        '<figure class="wards-figure"><figcaption>T</figcaption>'
+        '<p class="wards-note">None.</p></figure>\n'
+    )

@@ -336,3 +336,45 @@ def test_hiding_an_issue_leaves_the_cached_counts_at_once(some_wards, department
     assert cached_ward_dashboard(ward=ward).open == 3
     services.set_hidden(target=issues[0], hidden=True, by=admin_user, reason="Abusive text")
     assert cached_ward_dashboard(ward=ward).open == 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"service_codes": ["pothole", "street-light"], "status_param": "open", "wards": [5]},
+        {"service_codes": ["año nuevo", "a&b=c"], "start": timezone.now().date()},
+        {"bbox": (-87.6, 41.8, -87.5, 41.9), "closed_start": timezone.now().date()},
+        {"service_codes": ["x y+z"], "overdue": True},
+        {},
+    ],
+)
+def test_query_strings_are_urlencodes_own(params):
+    """IssueFilters.querystring skips quoting where nothing needs it: the same text as
+    urlencode, whatever the values (a space, a non-ASCII letter, a comma, an "&")."""
+    from django.utils.http import urlencode
+
+    filters = IssueFilters(**params)
+    assert filters.querystring() == urlencode(filters.as_params())
+    assert filters.querystring(page=2) == urlencode({**filters.as_params(), "page": 2})
+    assert IssueFilters.from_params(QueryDict(filters.querystring())).as_params() == (
+        filters.as_params()
+    )
+
+
+def test_a_cold_report_reads_no_heat_grid_and_the_page_still_shows_it(client, scenario):
+    """The monthly report prints no heat grid: a cold one leaves out its read and keeps nothing
+    in the cache, so the ward page after it still finds its cells."""
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as report:
+        assert client.get(f"/wards/{scenario.ward.slug}/report/").status_code == 200
+    assert not [q for q in report.captured_queries if "heattally" in q["sql"]]
+    page = client.get(f"/wards/{scenario.ward.slug}/")
+    assert page.context["board"].heat_cells
+    now = timezone.now()
+    whole = ward_figures.ward_dashboard(ward=scenario.ward, now=now)
+    without = ward_figures.ward_dashboard(ward=scenario.ward, now=now, with_heat=False)
+    assert without.heat_cells == []
+    without.heat_cells = whole.heat_cells
+    assert without == whole  # every other figure the same
