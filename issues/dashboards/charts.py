@@ -60,12 +60,6 @@ def _sentence(english: str) -> str:
     return _fitting(gettext(english), english)
 
 
-def _counted(singular: str, plural: str, n: int) -> str:
-    """`_sentence` for a counted sentence: the translation for `n`, or the English form."""
-    english = singular if n == 1 else plural
-    return _fitting(ngettext(singular, plural, n), english)
-
-
 def _fitting(translated: str, english: str) -> str:
     try:
         translated % dict.fromkeys(PLACEHOLDER.findall(english), "")
@@ -286,7 +280,12 @@ class HeatMap:
             label = labels.get(c.count)
             if label is None:
                 label = labels[c.count] = escape(
-                    _counted("%(n)s report", "%(n)s reports", c.count) % {"n": count_text(c.count)}
+                    _fitting(
+                        # The literal pair inside ngettext is what makemessages extracts.
+                        ngettext("%(n)s report", "%(n)s reports", c.count),
+                        "%(n)s report" if c.count == 1 else "%(n)s reports",
+                    )
+                    % {"n": count_text(c.count)}
                 )
             parts.append(
                 f'<rect class="cell" x="{c.x}" y="{c.y}" width="{c.w}" height="{c.h}" '
