@@ -26,15 +26,7 @@ msgstr "Semana del %(week)s: %(n)s abiertos, el 100% de ellos"
 def test_a_broken_translation_of_the_weekly_sentence_falls_back_to_english(
     client, scenario, settings, tmp_path
 ):
-    po = tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po"
-    po.parent.mkdir(parents=True)
-    po.write_text(BROKEN_PO, encoding="utf-8")
-    compile_catalogues(tmp_path / "locale")
-    # First in LOCALE_PATHS wins over the project's own catalogue, for these two entries only.
-    settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
-    cache.clear()
-
-    response = client.get(f"/wards/{scenario.ward.slug}/", HTTP_ACCEPT_LANGUAGE="es")
+    response = _ward_page_in_spanish_with(BROKEN_PO, client, scenario, settings, tmp_path)
     assert response.status_code == 200
     html = response.content.decode()
     weekly = re.search(r'<svg[^>]*>\s*<title id="chart-weekly-title">.*?</svg>', html, re.S)[0]
@@ -64,17 +56,22 @@ msgstr[2] "%(num)s avisos"
 def test_a_broken_translation_of_the_heat_maps_count_falls_back_to_english(
     client, scenario, settings, tmp_path
 ):
-    po = tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po"
-    po.parent.mkdir(parents=True)
-    po.write_text(BROKEN_PLURAL_PO, encoding="utf-8")
-    compile_catalogues(tmp_path / "locale")
-    settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
-    cache.clear()
-
-    response = client.get(f"/wards/{scenario.ward.slug}/", HTTP_ACCEPT_LANGUAGE="es")
+    response = _ward_page_in_spanish_with(BROKEN_PLURAL_PO, client, scenario, settings, tmp_path)
     assert response.status_code == 200
     html = response.content.decode()
     heat = re.search(r'<svg[^>]*>\s*<title id="chart-heat-title">.*?</svg>', html, re.S)[0]
     cells = re.findall(r"<rect class=\"cell\"[^>]*><title>([^<]*)</title>", heat)
     assert cells and all(re.fullmatch(r"\d+ reports?", label) for label in cells)
     assert "%(num)s" not in html
+
+
+def _ward_page_in_spanish_with(po_text: str, client, scenario, settings, tmp_path):
+    """The ward page in Spanish, with `po_text`'s entries compiled into a catalogue put first in
+    LOCALE_PATHS, so they win over the project's own for those entries only."""
+    po = tmp_path / "locale" / "es" / "LC_MESSAGES" / "django.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(po_text, encoding="utf-8")
+    compile_catalogues(tmp_path / "locale")
+    settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
+    cache.clear()
+    return client.get(f"/wards/{scenario.ward.slug}/", HTTP_ACCEPT_LANGUAGE="es")
