@@ -7,6 +7,7 @@ happened in the past, and the reporters heard about them from the old system.
 
 from __future__ import annotations
 
+import resource
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,13 +52,25 @@ class ImportSummary(RowCounts):
     duplicates: int = 0
     needs_triage: int = 0
     write_seconds: float = 0.0  # time spent writing batches (matching, wards, COPY, commit)
+    # ... of it the writer's own CPU (Python, encoding): the rest is waiting on PostgreSQL
+    write_cpu_seconds: float = 0.0
     read_seconds: float = 0.0  # time spent reading and cleaning rows
+    # ... of it this process's CPU (receiving the reader's rows, checking ids, rejects)
+    read_cpu_seconds: float = 0.0
+    reader_cpu_seconds: float = 0.0  # the reader child's CPU (reading, cleaning, sending)
+    count_seconds: float = 0.0  # counting the new issues into the dashboards, after storing
     created_departments: list[str] = field(default_factory=list)
     created_service_types: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
         return self.created + self.updated
+
+
+def _children_cpu() -> float:
+    """CPU used by this process's ended children (the reader, once joined)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _clean(line: int, record: dict | Reject, *, mapping: ColumnMapping) -> ImportRow | Reject:
@@ -94,8 +107,11 @@ class RequestImporter:
             "activate_new_types": activate_new_types,
         }
         self.summary = ImportSummary()
+        self._later: setwise.LaterCount | None = None
 
-    def run(self, path: str | Path) -> ImportSummary:
+    def run(self, path: str | Path, *, count: bool = True) -> ImportSummary:
+        """Store the file's rows; with count=False the new issues are left for `count` (the
+        command reports what was stored first), or for the worker should this process die."""
         started = time.monotonic()
         source = Source(path, self.mapping.reader)
         self.catalogue = Catalogue(**self.catalogue_options)
@@ -108,14 +124,15 @@ class RequestImporter:
         first_seen: dict[str, tuple[int, object, str]] = {}
         rejects = None
         batch: list[tuple[ImportRow, dict]] = []
-        # New issues are counted into the dashboards once, at the end, on the writer's
-        # connection (setwise.LaterCount): `finish` runs there after the last batch, whether
-        # the import ended, failed or was interrupted.
-        self._later = setwise.LaterCount()
+        # New issues are counted into the dashboards after they are stored (setwise.LaterCount:
+        # `count`, by the caller once it has reported, or by the worker if this process dies);
+        # `stored` runs on the writer's thread after the last batch, however the writing ended.
+        self._later = setwise.LaterCount(self.source_label)
         # The reader is forked before the writer's thread starts (fork safety: reader_for).
         reader = reader_for(source, partial(_clean, mapping=self.mapping))
-        writer = writer_for(lambda rows: self._flush(rows, rejects), finish=self._later.finish)
-        reading = time.monotonic()
+        writer = writer_for(lambda rows: self._flush(rows, rejects), finish=self._later.stored)
+        reading, reading_cpu = time.monotonic(), time.thread_time()
+        children_cpu = _children_cpu()
         try:
             for line, record, row in reader:
                 if rejects is None:
@@ -138,12 +155,12 @@ class RequestImporter:
                         self.summary.duplicates += 1
                 batch.append((row, record))
                 if len(batch) >= self.batch_size:
-                    self.summary.read_seconds += time.monotonic() - reading
+                    self._count_reading(reading, reading_cpu)
                     writer.submit(batch)
-                    reading = time.monotonic()
+                    reading, reading_cpu = time.monotonic(), time.thread_time()
                     batch = []
                     self.progress.update(self.summary.read, reader.done, reader.total)
-            self.summary.read_seconds += time.monotonic() - reading
+            self._count_reading(reading, reading_cpu)
             if batch:
                 writer.submit(batch)
             writer.close()
@@ -152,6 +169,7 @@ class RequestImporter:
             raise
         finally:
             reader.close()
+            self.summary.reader_cpu_seconds = _children_cpu() - children_cpu
             if rejects is not None:
                 rejects.close()
         self.progress.finish(self.summary.read)
@@ -160,7 +178,21 @@ class RequestImporter:
         self.summary.created_service_types = self.catalogue.created_service_types
         if rejects is not None and rejects.count:
             self.summary.rejects_path = str(self.rejects_path)
+        if count:
+            self.count()
         return self.summary
+
+    def count(self) -> None:
+        """Count the new issues into the dashboards (setwise.LaterCount)."""
+        if self._later is None:
+            return  # the run stopped before it stored anything
+        started = time.monotonic()
+        self._later.count()
+        self.summary.count_seconds = time.monotonic() - started
+
+    def _count_reading(self, since: float, since_cpu: float) -> None:
+        self.summary.read_seconds += time.monotonic() - since
+        self.summary.read_cpu_seconds += time.thread_time() - since_cpu
 
     def _reject(self, rejects: RejectsFile, reject: Reject) -> None:
         # The reader and the writer thread (rows the database refused) both report here.
@@ -187,7 +219,7 @@ class RequestImporter:
             self._flush_round(rows, rejects)
 
     def _flush_round(self, rows: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
-        started = time.monotonic()
+        started, started_cpu = time.monotonic(), time.thread_time()
         # Service types and departments the batch needs are created (and committed) before the
         # batch's transaction: created inside it, a refused batch would roll them back while
         # the catalogue still held them, and the row-by-row retry would point at nothing.
@@ -215,6 +247,7 @@ class RequestImporter:
                     message = str(exc).strip().splitlines()[0][:200]
                     self._reject(rejects, Reject(row.line, f"database refused: {message}", raw))
         self.summary.write_seconds += time.monotonic() - started
+        self.summary.write_cpu_seconds += time.thread_time() - started_cpu
 
     def _write(self, rows: list[ImportRow]) -> None:
         self._place(rows)
@@ -342,9 +375,14 @@ class RequestImporter:
 
     def _update_and_count(self, updates: list[dict], new_issues: list[dict]) -> None:
         # The dashboards' counters (issues/dashboards/rollups.py), in this batch's transaction but
-        # last, as their rows stay locked until commit: re-imported issues are uncounted under
-        # a row lock, updated, and counted again (a difference: right even for an issue this
-        # import created and has not counted yet); new ones are kept to be counted at the end.
+        # last, as their rows stay locked until commit: new issues are kept to be counted after
+        # the import (first: its lock comes before any counter row's, as in a recount);
+        # re-imported issues are uncounted under a row lock, updated, and counted again (a
+        # difference: right even for an issue this import created and has not counted yet).
+        self._later.add(
+            [v["id"] for v in new_issues],
+            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
+        )
         updated_ids = [row["id"] for row in updates]
         rollups.subtract_issues(updated_ids)
         if updates:
@@ -352,10 +390,6 @@ class RequestImporter:
             # updated too.
             bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
-        self._later.add(
-            [v["id"] for v in new_issues],
-            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
-        )
 
     @staticmethod
     def _change(pk: int, from_status: str, row: ImportRow, values: dict) -> dict:
