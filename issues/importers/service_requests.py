@@ -73,15 +73,38 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _clean(line: int, record: dict | Reject, *, mapping: ColumnMapping) -> ImportRow | Reject:
-    """One record read to a row, or to the reason it cannot be imported (in the reader's
-    process: see pipeline.reader_for)."""
+def _clean(
+    line: int,
+    record: dict | Reject,
+    *,
+    mapping: ColumnMapping,
+    first_seen: dict[str, tuple[int, object, str]] | None = None,
+) -> ImportRow | Reject:
+    """One record read to a row, or to the reason it cannot be imported, with its columns for
+    the rejects file (in the reader's process: see pipeline.reader_for; the parent never sees
+    the record of a row it imports).
+
+    `first_seen`: the first line of each id in this file, and what makes it that request, kept
+    by the reader across calls. A later line with the same id is a newer state of it only if it
+    was reported at the same time for the same service. (In Cologne's data rows 14 and 15 share
+    an id but are different requests: the second must not silently overwrite, nor replace, the
+    first.)"""
     if isinstance(record, Reject):
         return record
     try:
-        return to_row(line, record, mapping)
+        row = to_row(line, record, mapping)
     except RowError as exc:
         return Reject(line, str(exc), record)
+    if row.external_id and first_seen is not None:
+        identity = (row.requested_at, row.service_name)
+        first = first_seen.setdefault(row.external_id, (line, *identity))
+        if first[0] != line and first[1:] != identity:
+            reason = (
+                f"same id as line {first[0]} but a different request "
+                "(another time or service): give it an id of its own"
+            )
+            return Reject(line, reason, record)
+    return row
 
 
 class RequestImporter:
@@ -117,43 +140,36 @@ class RequestImporter:
         self.catalogue = Catalogue(**self.catalogue_options)
         self.ward_numbers = dict(Ward.objects.values_list("number", "id"))
         self._lock = threading.Lock()
-        # The first line of each id in this file, and what makes it that request: a later line
-        # with the same id is a newer state of it only if it was reported at the same time for
-        # the same service. (In Cologne's data rows 14 and 15 share an id but are different
-        # requests: the second must not silently overwrite, nor replace, the first.)
-        first_seen: dict[str, tuple[int, object, str]] = {}
+        # Rows the writer could not store: their columns are read again at the end (the reader
+        # sends only the rows it cleaned, not the records they came from).
+        self._unwritten: list[Reject] = []
+        # Ids already seen: a later line with one (and the same request: _clean) is a duplicate.
+        seen: set[str] = set()
         rejects = None
-        batch: list[tuple[ImportRow, dict]] = []
+        batch: list[ImportRow] = []
         # New issues are counted into the dashboards after they are stored (setwise.LaterCount:
         # `count`, by the caller once it has reported, or by the worker if this process dies);
         # `stored` runs on the writer's thread after the last batch, however the writing ended.
         self._later = setwise.LaterCount(self.source_label)
         # The reader is forked before the writer's thread starts (fork safety: reader_for).
-        reader = reader_for(source, partial(_clean, mapping=self.mapping))
-        writer = writer_for(lambda rows: self._flush(rows, rejects), finish=self._later.stored)
+        reader = reader_for(source, partial(_clean, mapping=self.mapping, first_seen={}))
+        writer = writer_for(self._flush, finish=self._later.stored)
         reading, reading_cpu = time.monotonic(), time.thread_time()
         children_cpu = _children_cpu()
         try:
-            for line, record, row in reader:
+            for _line, row in reader:
                 if rejects is None:
                     rejects = RejectsFile(self.rejects_path, reader.header)
                 self.summary.read += 1
                 if isinstance(row, Reject):
-                    self._reject(rejects, row)
+                    self._reject(row)
+                    rejects.add(row)
                     continue
                 if row.external_id:
-                    identity = (row.requested_at, row.service_name)
-                    first = first_seen.setdefault(row.external_id, (line, *identity))
-                    if first[0] != line:
-                        if first[1:] != identity:
-                            reason = (
-                                f"same id as line {first[0]} but a different request "
-                                "(another time or service): give it an id of its own"
-                            )
-                            self._reject(rejects, Reject(line, reason, record))
-                            continue
+                    if row.external_id in seen:
                         self.summary.duplicates += 1
-                batch.append((row, record))
+                    seen.add(row.external_id)
+                batch.append(row)
                 if len(batch) >= self.batch_size:
                     self._count_reading(reading, reading_cpu)
                     writer.submit(batch)
@@ -171,6 +187,7 @@ class RequestImporter:
             reader.close()
             self.summary.reader_cpu_seconds = _children_cpu() - children_cpu
             if rejects is not None:
+                self._add_unwritten(rejects, source)
                 rejects.close()
         self.progress.finish(self.summary.read)
         self.summary.seconds = time.monotonic() - started
@@ -194,58 +211,75 @@ class RequestImporter:
         self.summary.read_seconds += time.monotonic() - since
         self.summary.read_cpu_seconds += time.thread_time() - since_cpu
 
-    def _reject(self, rejects: RejectsFile, reject: Reject) -> None:
-        # The reader and the writer thread (rows the database refused) both report here.
-        with self._lock:
+    def _add_unwritten(self, rejects: RejectsFile, source: Source) -> None:
+        """The rows the writer refused, in the rejects file with their columns: the file read
+        again for them (rare: a type that refuses reports, a row the database refused)."""
+        if not self._unwritten:
+            return
+        wanted = {reject.line: reject for reject in self._unwritten}
+        for line, record in Source(source.path, self.mapping.reader):
+            if line in wanted:
+                wanted[line].raw = record.raw if isinstance(record, Reject) else record
+        for reject in sorted(self._unwritten, key=lambda r: r.line):
             rejects.add(reject)
+
+    def _unwritable(self, reject: Reject) -> None:
+        """A row the writer could not store; written to the rejects file at the end."""
+        self._reject(reject)
+        with self._lock:
+            self._unwritten.append(reject)
+
+    def _reject(self, reject: Reject) -> None:
+        # The reader and the writer thread (rows the database refused) both count here.
+        with self._lock:
             self.summary.rejected += 1
             reason = reject.reason.split("“")[0].strip()
             self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
 
-    def _flush(self, batch: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
+    def _flush(self, batch: list[ImportRow]) -> None:
         # The same request twice in one batch: each line is a state of it, applied in order, as
         # across batches (the first creates it, the later ones update it), so every row read is
         # stored or rejected and the summary's numbers add up to the rows read.
-        rounds: list[list[tuple[ImportRow, dict]]] = []
+        rounds: list[list[ImportRow]] = []
         occurrences: dict[str, int] = {}
-        for row, raw in batch:
+        for row in batch:
             n = occurrences.get(row.external_id, 0) if row.external_id else 0
             if row.external_id:
                 occurrences[row.external_id] = n + 1
             while len(rounds) <= n:
                 rounds.append([])
-            rounds[n].append((row, raw))
+            rounds[n].append(row)
         for rows in rounds:
-            self._flush_round(rows, rejects)
+            self._flush_round(rows)
 
-    def _flush_round(self, rows: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
+    def _flush_round(self, rows: list[ImportRow]) -> None:
         started, started_cpu = time.monotonic(), time.thread_time()
         # Service types and departments the batch needs are created (and committed) before the
         # batch's transaction: created inside it, a refused batch would roll them back while
         # the catalogue still held them, and the row-by-row retry would point at nothing.
         kept = []
-        for row, raw in rows:
+        for row in rows:
             service_type = self.catalogue.service_type(
                 name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
             )
             if service_type.stops_reports:
                 # An emergency type is refused on every door, imports too (issue 20).
-                self._reject(rejects, Reject(row.line, stop_instruction(service_type), raw))
+                self._unwritable(Reject(row.line, stop_instruction(service_type)))
             else:
-                kept.append((row, raw))
+                kept.append(row)
         rows = kept
         try:
             with transaction.atomic(), suppressed():
-                self._write([row for row, _raw in rows])
+                self._write(rows)
         except DatabaseError:
             # Find the row the database refused; keep every other one.
-            for row, raw in rows:
+            for row in rows:
                 try:
                     with transaction.atomic(), suppressed():
                         self._write([row])
                 except DatabaseError as exc:
                     message = str(exc).strip().splitlines()[0][:200]
-                    self._reject(rejects, Reject(row.line, f"database refused: {message}", raw))
+                    self._unwritable(Reject(row.line, f"database refused: {message}"))
         self.summary.write_seconds += time.monotonic() - started
         self.summary.write_cpu_seconds += time.thread_time() - started_cpu
 
