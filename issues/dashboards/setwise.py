@@ -114,6 +114,35 @@ class LaterCount:
                 [self.run_id, rollups.array_literal(sorted(ids))],
             )
 
+    def pending_among(self, ids: Sequence[int]) -> set[int]:
+        """Those of these issues (about to be updated in the current transaction) whose state
+        still waits to be counted, locked until it commits: a count waits for the update."""
+        if self.run_id is None or not ids:
+            return set()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
+            cursor.execute(
+                f"SELECT issue_id FROM {PENDING} WHERE issue_id = ANY(%s::bigint[]) "  # noqa: S608
+                "ORDER BY issue_id FOR UPDATE",
+                [rollups.array_literal(sorted(ids))],
+            )
+            return {pk for (pk,) in cursor.fetchall()}
+
+    def restate(self, ids: set[int]) -> None:
+        """Their waiting states, as the issues are now (after the update): uncounting and
+        counting them again instead would take them off the dashboards until the count, a dip
+        in a figure that the count then takes back."""
+        if not ids:
+            return
+        columns = _KEPT.removeprefix("issue_id, ")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {PENDING} p SET ({columns}) = "  # noqa: S608 (our names)
+                f"(SELECT {columns} FROM issues_issue i WHERE i.id = p.issue_id) "
+                "WHERE p.issue_id = ANY(%s::bigint[])",
+                [rollups.array_literal(sorted(ids))],
+            )
+
     def stored(self) -> None:
         """Every batch is written (or the import stopped): what is pending is all there will be."""
         if self.run_id is not None:

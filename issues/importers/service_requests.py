@@ -414,19 +414,22 @@ class RequestImporter:
         # The dashboards' counters (issues/dashboards/rollups.py), in this batch's transaction but
         # last, as their rows stay locked until commit: new issues are kept to be counted after
         # the import (first: its lock comes before any counter row's, as in a recount);
-        # re-imported issues are uncounted under a row lock, updated, and counted again (a
-        # difference: right even for an issue this import created and has not counted yet).
+        # re-imported issues are uncounted under a row lock, updated, and counted again.
         self._later.add(
             [v["id"] for v in new_issues],
             (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
         )
-        updated_ids = [row["id"] for row in updates]
+        # An issue whose state still waits to be counted (this import made it in an earlier
+        # batch) has that state brought up to date instead: never uncounted before it counted.
+        waiting = self._later.pending_among([row["id"] for row in updates])
+        updated_ids = [row["id"] for row in updates if row["id"] not in waiting]
         rollups.subtract_issues(updated_ids)
         if updates:
             # Every value the source gave, as _source_values builds them: a column added there is
             # updated too.
             bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
+        self._later.restate(waiting)
 
     @staticmethod
     def _change(pk: int, from_status: str, row: ImportRow, values: dict) -> dict:
