@@ -128,6 +128,38 @@ def import_parts(output: str) -> dict:
     return found
 
 
+def _copy_imported_rows(conn, issues: str, changes: str) -> None:
+    """The imported issues and their history into two new tables ("TEMP TABLE name" or "TABLE
+    name"), with new ids and unique keys that cannot meet the stored ones (no '-', unlike
+    public ids)."""
+    issue_table, change_table = issues.split()[-1], changes.split()[-1]
+    conn.execute(
+        f"CREATE {issues} AS SELECT * FROM issues_issue "  # noqa: S608 (names are ours)
+        "WHERE external_source = 'boston311'"
+    )
+    conn.execute(
+        f"CREATE {changes} AS SELECT c.* FROM issues_statuschange c "  # noqa: S608
+        f"JOIN {issue_table} i ON i.id = c.issue_id"
+    )
+    conn.execute(
+        f"UPDATE {issue_table} SET id = -id, public_id = lpad(to_hex(id), 9, 'f'), "  # noqa: S608
+        "external_id = external_id || '/floor'"
+    )
+    conn.execute(f"UPDATE {change_table} SET id = -id, issue_id = -issue_id")  # noqa: S608
+
+
+def _store_again(conn, issue_table: str, change_table: str) -> float:
+    """Seconds to store the copied rows again, foreign-key checks off as the importer has
+    them, rolled back."""
+    conn.execute("SET LOCAL session_replication_role = replica")
+    started = time.perf_counter()
+    conn.execute(f"INSERT INTO issues_issue SELECT * FROM {issue_table}")  # noqa: S608
+    conn.execute(f"INSERT INTO issues_statuschange SELECT * FROM {change_table}")  # noqa: S608
+    seconds = time.perf_counter() - started
+    conn.rollback()
+    return seconds
+
+
 def schema_floor(args) -> dict:
     """What storing the imported rows costs the database alone: the same issues (and their
     status changes) inserted again from a temporary table, already clean, with foreign-key
@@ -140,26 +172,8 @@ def schema_floor(args) -> dict:
         ).fetchone()[0]
         if not n:
             return {}
-        conn.execute(
-            "CREATE TEMP TABLE floor_issue AS SELECT * FROM issues_issue "
-            "WHERE external_source = 'boston311'"
-        )
-        conn.execute(
-            "CREATE TEMP TABLE floor_change AS SELECT c.* FROM issues_statuschange c "
-            "JOIN floor_issue i ON i.id = c.issue_id"
-        )
-        # New ids and unique keys that cannot meet the stored ones (no '-', unlike public ids).
-        conn.execute(
-            "UPDATE floor_issue SET id = -id, public_id = lpad(to_hex(id), 9, 'f'), "
-            "external_id = external_id || '/floor'"
-        )
-        conn.execute("UPDATE floor_change SET id = -id, issue_id = -issue_id")
-        conn.execute("SET LOCAL session_replication_role = replica")
-        started = time.perf_counter()
-        conn.execute("INSERT INTO issues_issue SELECT * FROM floor_issue")
-        conn.execute("INSERT INTO issues_statuschange SELECT * FROM floor_change")
-        seconds = time.perf_counter() - started
-        conn.rollback()
+        _copy_imported_rows(conn, "TEMP TABLE floor_issue", "TEMP TABLE floor_change")
+        seconds = _store_again(conn, "floor_issue", "floor_change")
     print(f"  schema floor: {n:,} issues stored again in {seconds:.1f}s ({n / seconds:,.0f}/s)")
     return {"floor_seconds": seconds, "floor_rows_per_second": n / seconds}
 
@@ -173,26 +187,12 @@ def schema_floor(args) -> dict:
 FLOOR_TABLES = ("bench_floor_issue", "bench_floor_change")
 
 
-def save_floor_rows(args) -> int:
-    """The imported issues and their history, kept in tables of their own with new ids and
-    unique keys that cannot meet the stored ones (no '-', unlike public ids)."""
+def save_floor_rows(args) -> None:
+    """The imported issues and their history, kept in tables of their own."""
     with psycopg.connect(f"{args.pg}/{args.db}") as conn:
         conn.execute(f"DROP TABLE IF EXISTS {', '.join(FLOOR_TABLES)}")
-        conn.execute(
-            "CREATE TABLE bench_floor_issue AS SELECT * FROM issues_issue "
-            "WHERE external_source = 'boston311'"
-        )
-        conn.execute(
-            "CREATE TABLE bench_floor_change AS SELECT c.* FROM issues_statuschange c "
-            "JOIN bench_floor_issue i ON i.id = c.issue_id"
-        )
-        conn.execute(
-            "UPDATE bench_floor_issue SET id = -id, public_id = lpad(to_hex(id), 9, 'f'), "
-            "external_id = external_id || '/floor'"
-        )
-        conn.execute("UPDATE bench_floor_change SET id = -id, issue_id = -issue_id")
+        _copy_imported_rows(conn, "TABLE bench_floor_issue", "TABLE bench_floor_change")
         conn.commit()
-        return conn.execute("SELECT count(*) FROM bench_floor_issue").fetchone()[0]
 
 
 def drop_floor_rows(args) -> None:
@@ -202,16 +202,9 @@ def drop_floor_rows(args) -> None:
 
 
 def kept_floor(args) -> float:
-    """Seconds to store the kept rows again (foreign-key checks off, as the importer has
-    them), rolled back."""
+    """Seconds to store the kept rows again."""
     with psycopg.connect(f"{args.pg}/{args.db}") as conn:
-        conn.execute("SET LOCAL session_replication_role = replica")
-        started = time.perf_counter()
-        conn.execute("INSERT INTO issues_issue SELECT * FROM bench_floor_issue")
-        conn.execute("INSERT INTO issues_statuschange SELECT * FROM bench_floor_change")
-        seconds = time.perf_counter() - started
-        conn.rollback()
-    return seconds
+        return _store_again(conn, "bench_floor_issue", "bench_floor_change")
 
 
 def vacuum(args) -> float:

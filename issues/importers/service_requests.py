@@ -185,6 +185,8 @@ class RequestImporter:
             writer.close()
         except BaseException as exc:
             writer.abort(keep_queued=not isinstance(exc, KeyboardInterrupt))
+            if count:
+                self.count()  # what was stored before the failure is counted all the same
             raise
         finally:
             reader.close()
