@@ -79,8 +79,10 @@ class LaterCount:
     counted: a later change to the issue, by staff or by a later line of the same file, applies
     its own difference (after - before) as it happens, and differences add up in any order. The
     count deletes the rows it counts in the statement that counts them, so a state is counted
-    once whoever counts it. Until then the dashboards do not show the import's issues; what they
-    show only ever grows towards the full count (nothing shown is taken back later).
+    once whoever counts it. Until then the dashboards do not show the import's issues, and what
+    they show of them only grows: a later line of the file updates the waiting state (`restate`)
+    instead of uncounting an issue not yet counted. (A change staff make meanwhile to one of
+    them applies its difference at once, as every write does: that difference shows early.)
 
     The run is kept in `ImportRun`; while its process lives it holds a session lock on it
     (`RUN_LOCK`, run id), so the worker (`count_orphaned_runs`) counts only runs whose process
