@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.dashboards import stored
+from issues.dashboards import setwise, stored
 from issues.notify import area_digests, delivery, digests, escalations, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
@@ -21,6 +21,7 @@ from issues.upstream.delivery import send_to_city
 
 __all__ = [
     "build_export",
+    "count_killed_imports",
     "detect_hotspots",
     "escalate_overdue_issues",
     "expire_unconfirmed_reports",
@@ -97,6 +98,11 @@ def send_adoption_reminders() -> int:
 @shared_task(name="issues.tasks.refresh_site_banners", ignore_result=True)
 def refresh_site_banners() -> None:
     services.refresh_banners()
+
+
+@shared_task(name="issues.tasks.count_killed_imports", ignore_result=True)
+def count_killed_imports() -> int:
+    return setwise.count_orphaned_runs()
 
 
 @shared_task(name="issues.tasks.refresh_league", ignore_result=True)

@@ -93,9 +93,14 @@ BINS_PER_DOUBLING = 4
 LAST_BIN = 80  # 2^(79/4) hours is about 100 years: everything beyond shares the last bin
 CHUNK = 5000
 UPSERT_ROWS = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
-# PostgreSQL advisory lock: held shared by an import whose new issues are counted at its end
-# (setwise.LaterCount), taken exclusively by a recount, which would otherwise count them twice.
+# PostgreSQL advisory lock: held shared by each batch of an import whose new issues are counted
+# after it (setwise.LaterCount) and by that count, taken exclusively by a recount, which counts
+# the states still pending first (`_count_pending`) and so can neither miss nor repeat them.
 IMPORT_LOCK = 0x1951_0C70
+
+# setwise.LaterCount's states (issues.models.PendingCount), by name: an old migration's recount
+# runs before the model's table exists.
+PENDING_TABLE = "issues_pendingcount"
 
 STATE_FIELDS = (
     "ward_id",
@@ -477,4 +482,21 @@ def _lock_tables(*models) -> None:
     with connection.cursor() as cursor:
         # Imports first (before the tables: an import ends by writing to them).
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        _count_pending(cursor)
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _count_pending(cursor) -> None:
+    """Count every import's pending states now (setwise.LaterCount), before the recount locks its
+    tables: a recount replaces only some tables (or some wards), and states counted later into
+    the rest would count those issues twice in the replaced ones. Rare (an import killed before
+    its count and not yet recounted by the worker), so in Python, by Delta, as any writer."""
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
+    if not cursor.fetchone()[0]:
+        return  # an old migration's recount, before the table existed
+    columns = ", ".join("issue_id" if name == "id" else name for name in STATE_FIELDS)
+    cursor.execute(f"DELETE FROM {PENDING_TABLE} RETURNING {columns}")  # noqa: S608 (our names)
+    delta = Delta()
+    for row in cursor.fetchall():
+        delta.add(row, +1)
+    delta.write()

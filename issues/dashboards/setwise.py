@@ -25,6 +25,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.timezone import now
 
 from departments.geo import cell_size
 from issues.dashboards import rollups
@@ -35,7 +36,9 @@ from issues.models import (
     CloseWeekHistogram,
     DayTally,
     HeatTally,
+    ImportRun,
     MapCell,
+    PendingCount,
     StatusTally,
 )
 
@@ -56,72 +59,144 @@ def count_new_issues(ids: Sequence[int], states) -> None:
         cursor.execute(_statement(), _params(ids))
 
 
+def deferring() -> bool:
+    """Whether an import's new issues are counted after it stores them (`LaterCount`): on
+    PostgreSQL, and while this module counts every table Delta keeps."""
+    return connection.vendor == "postgresql" and set(rollups.LAYOUT) == set(COUNTED)
+
+
 class LaterCount:
-    """An import's new issues counted once, when it ends (`finish`), instead of per batch.
+    """An import's new issues counted after it has stored them (`count`), instead of per batch.
 
     A historical import spreads every batch over as many days, types and squares as it has
     issues: counted per batch, each batch upserts about nine counter rows per issue into tables
     that are large at 1M, and the same keys again in the next batch. Counted at the end, rows
-    that share a key across batches are grouped first and upserted once.
+    that share a key across batches are grouped first and upserted once, and the import's rows
+    are stored (and shown on the issue pages) without waiting for it.
 
-    Exact under concurrent writes, because what is counted at the end is each issue's state as
-    the import wrote it (kept, in its batch's transaction, in a temporary table on the writer's
-    connection), not its state at the end: a later change to the issue, by staff or by a later
-    line of the same file, applies its own difference (after - before) as it happens, and
-    differences add up in any order. A recount (rollups.rebuild*) would count the stored issues
-    and then these states again: it waits for the import (`rollups.IMPORT_LOCK`, held shared
-    from the first batch to the end). Until `finish` the dashboards do not show the import's
-    issues; an import killed outright (the connection lost) leaves them uncounted until
-    `rebuild_rollups`. Elsewhere than on PostgreSQL (or with a table this module does not
-    count) each batch is counted at once by `count_new_issues`."""
+    Exact under concurrent writes, because what is counted is each issue's state as the import
+    wrote it (a `PendingCount` row, written in its batch's transaction), not its state when
+    counted: a later change to the issue, by staff or by a later line of the same file, applies
+    its own difference (after - before) as it happens, and differences add up in any order. The
+    count deletes the rows it counts in the statement that counts them, so a state is counted
+    once whoever counts it. Until then the dashboards do not show the import's issues, and what
+    they show of them only grows: a later line of the file updates the waiting state (`restate`)
+    instead of uncounting an issue not yet counted. (A change staff make meanwhile to one of
+    them applies its difference at once, as every write does: that difference shows early.)
 
-    TABLE = "setwise_pending"
+    The run is kept in `ImportRun`; while its process lives it holds a session lock on it
+    (`RUN_LOCK`, run id), so the worker (`count_orphaned_runs`) counts only runs whose process
+    was killed. A recount (rollups.rebuild*) counts the pending states first, under
+    `rollups.IMPORT_LOCK`, which every batch holds shared in its transaction. Elsewhere than on
+    PostgreSQL (or with a table this module does not count) each batch is counted at once by
+    `count_new_issues`."""
 
-    def __init__(self) -> None:
-        self._started = False
+    def __init__(self, source: str) -> None:
+        self.run_id: int | None = None
+        if deferring():
+            run = ImportRun.objects.create(source=source[:64])
+            self.run_id = run.pk
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK, self.run_id])
 
     def add(self, ids: Sequence[int], states) -> None:
-        """Keep these new issues (written in the current transaction) for `finish`."""
-        if connection.vendor != "postgresql" or set(rollups.LAYOUT) != set(COUNTED):
+        """Keep these new issues (written in the current transaction) for `count`. Call it before
+        the batch's other rollup writes: its lock comes before theirs, as in a recount."""
+        if self.run_id is None:
             count_new_issues(ids, states)
             return
         if not ids:
             return
         with connection.cursor() as cursor:
-            if not self._started:
-                # Session-wide, not per transaction: held between the batches too.
-                cursor.execute("SELECT pg_advisory_lock_shared(%s)", [rollups.IMPORT_LOCK])
-                self._started = True
-            # In the batch's transaction, so a refused batch takes its rows out again; the
-            # table too, if this batch made it: hence made if missing every time.
-            self._make_table(cursor)
+            # Until this batch commits, a recount waits, and this batch waits for a recount.
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
             cursor.execute(
-                f"INSERT INTO {self.TABLE} SELECT {_READ} FROM issues_issue "  # noqa: S608
-                "WHERE id = ANY(%s::bigint[])",
+                f"INSERT INTO {PENDING} ({_KEPT}, run_id) SELECT {_READ}, %s "  # noqa: S608
+                "FROM issues_issue WHERE id = ANY(%s::bigint[])",
+                [self.run_id, rollups.array_literal(sorted(ids))],
+            )
+
+    def pending_among(self, ids: Sequence[int]) -> set[int]:
+        """Those of these issues (about to be updated in the current transaction) whose state
+        still waits to be counted, locked until it commits: a count waits for the update."""
+        if self.run_id is None or not ids:
+            return set()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
+            cursor.execute(
+                f"SELECT issue_id FROM {PENDING} WHERE issue_id = ANY(%s::bigint[]) "  # noqa: S608
+                "ORDER BY issue_id FOR UPDATE",
+                [rollups.array_literal(sorted(ids))],
+            )
+            return {pk for (pk,) in cursor.fetchall()}
+
+    def restate(self, ids: set[int]) -> None:
+        """Their waiting states, as the issues are now (after the update): uncounting and
+        counting them again instead would take them off the dashboards until the count, a dip
+        in a figure that the count then takes back."""
+        if not ids:
+            return
+        columns = _KEPT.removeprefix("issue_id, ")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {PENDING} p SET ({columns}) = "  # noqa: S608 (our names)
+                f"(SELECT {columns} FROM issues_issue i WHERE i.id = p.issue_id) "
+                "WHERE p.issue_id = ANY(%s::bigint[])",
                 [rollups.array_literal(sorted(ids))],
             )
 
-    def _make_table(self, cursor) -> None:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {self.TABLE} AS "  # noqa: S608 (our names)
-            f"SELECT {_READ} FROM issues_issue WITH NO DATA"
-        )
+    def stored(self) -> None:
+        """Every batch is written (or the import stopped): what is pending is all there will be."""
+        if self.run_id is not None:
+            ImportRun.objects.filter(pk=self.run_id, stored_at=None).update(stored_at=now())
 
-    def finish(self) -> None:
-        """Count everything kept, in one statement and one transaction, and let recounts in."""
-        if not self._started:
+    def count(self) -> None:
+        """Count what is pending, and let the worker forget the run."""
+        if self.run_id is None:
             return
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                # The whole import's groups in memory (the default 4 MB spilled them to disk).
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-                self._make_table(cursor)  # every batch that made it may have been refused
-                cursor.execute(_statement(f"{self.TABLE} i WHERE NOT i.is_hidden"), _params())
-                cursor.execute(f"DROP TABLE {self.TABLE}")
+            count_run(self.run_id)
         finally:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [rollups.IMPORT_LOCK])
-            self._started = False
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, self.run_id])
+            self.run_id = None
+
+
+def count_run(run_id: int) -> bool:
+    """Count a run's pending states into the rollup, in one statement and one transaction, and
+    mark it counted. False if someone else already had (or the run is gone)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The whole import's groups in memory (the default 4 MB spilled them to disk).
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s), set_config('work_mem', '64MB', true)",
+            [rollups.IMPORT_LOCK],
+        )
+        # Marked first: the row's lock makes a second counter wait, then find it counted.
+        cursor.execute(
+            "UPDATE issues_importrun SET counted_at = now() WHERE id = %s AND counted_at IS NULL"
+            " RETURNING id",
+            [run_id],
+        )
+        if cursor.fetchone() is None:
+            return False
+        cursor.execute(_statement(PENDING_SOURCE, TAKE_PENDING), {**_params(), "run": run_id})
+    return True
+
+
+def count_orphaned_runs() -> int:
+    """Count the runs whose process is gone (killed, or its machine lost) before counting its
+    issues: the worker's job. Runs still importing hold their lock and are left to finish."""
+    if connection.vendor != "postgresql":
+        return 0
+    counted = 0
+    for run_id in ImportRun.objects.filter(counted_at=None).values_list("pk", flat=True):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK, run_id])
+            if not cursor.fetchone()[0]:
+                continue  # its process is alive: it counts its own
+            if count_run(run_id):
+                counted += 1
+    return counted
 
 
 def _params(ids: Sequence[int] = ()) -> dict:
@@ -168,17 +243,27 @@ def bin_thresholds() -> list[float]:
     return edges
 
 
-# Where the issues to count are read from: a batch's rows by id, or the import's pending states.
+# Where the issues to count are read from: a batch's rows by id, or a run's pending states,
+# taken out (TAKE_PENDING) by the statement that counts them.
 BY_IDS = "issues_issue i WHERE i.id = ANY(%(ids)s::bigint[]) AND NOT i.is_hidden"
-# The columns _SOURCE reads, which are all the pending table keeps.
+PENDING = PendingCount._meta.db_table
+# The columns _SOURCE reads, which are all the pending table keeps (as issue_id, not id).
 _READ = (
     "id, ward_id, service_type_id, status, is_hidden, requested_at, expected_at, closed_at,"
     " latitude, longitude, resolution"
 )
+_KEPT = "issue_id" + _READ.removeprefix("id")
+TAKE_PENDING = (
+    f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s "  # noqa: S608 (our names)
+    f"RETURNING {_KEPT.replace('issue_id', 'issue_id AS id', 1)}), "
+)
+PENDING_SOURCE = "gone i WHERE NOT i.is_hidden"
+# Session locks (RUN_LOCK, run id): held by a run's process while it lives.
+RUN_LOCK = 0x1951_0C71
 
 # The public issues and what Delta.add derives from each: read once per statement.
 _SOURCE = """
-WITH s AS (
+WITH {before}s AS (
     SELECT i.id, COALESCE(i.ward_id, 0) AS ward_key, i.service_type_id AS type_id, i.status,
            i.expected_at, i.closed_at, i.latitude, i.longitude,
            (i.requested_at AT TIME ZONE %(tz)s)::date AS requested_day,
@@ -209,11 +294,11 @@ def _upsert(table: str, keys: Sequence[str], values: Sequence[str], select: str)
 
 
 @cache
-def _statement(source: str = BY_IDS) -> str:
+def _statement(source: str = BY_IDS, before: str = "") -> str:
     """One statement: the issues read once (s, t), then one upsert per table, each a
     data-modifying WITH (PostgreSQL runs each exactly once, all on the same snapshot)."""
     upserts = ", ".join(f"u{i} AS ({sql})" for i, sql in enumerate(_upserts()))
-    return f"{_SOURCE.format(source=source)}, {upserts} SELECT 1"
+    return f"{_SOURCE.format(source=source, before=before)}, {upserts} SELECT 1"
 
 
 def _upserts() -> list[str]:

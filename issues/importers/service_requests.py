@@ -7,6 +7,7 @@ happened in the past, and the reporters heard about them from the old system.
 
 from __future__ import annotations
 
+import resource
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,7 +52,13 @@ class ImportSummary(RowCounts):
     duplicates: int = 0
     needs_triage: int = 0
     write_seconds: float = 0.0  # time spent writing batches (matching, wards, COPY, commit)
+    # ... of it the writer's own CPU (Python, encoding): the rest is waiting on PostgreSQL
+    write_cpu_seconds: float = 0.0
     read_seconds: float = 0.0  # time spent reading and cleaning rows
+    # ... of it this process's CPU (receiving the reader's rows, checking ids, rejects)
+    read_cpu_seconds: float = 0.0
+    reader_cpu_seconds: float = 0.0  # the reader child's CPU (reading, cleaning, sending)
+    count_seconds: float = 0.0  # counting the new issues into the dashboards, after storing
     created_departments: list[str] = field(default_factory=list)
     created_service_types: list[str] = field(default_factory=list)
 
@@ -60,15 +67,44 @@ class ImportSummary(RowCounts):
         return self.created + self.updated
 
 
-def _clean(line: int, record: dict | Reject, *, mapping: ColumnMapping) -> ImportRow | Reject:
-    """One record read to a row, or to the reason it cannot be imported (in the reader's
-    process: see pipeline.reader_for)."""
+def _children_cpu() -> float:
+    """CPU used by this process's ended children (the reader, once joined)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _clean(
+    line: int,
+    record: dict | Reject,
+    *,
+    mapping: ColumnMapping,
+    first_seen: dict[str, tuple[int, object, str]] | None = None,
+) -> ImportRow | Reject:
+    """One record read to a row, or to the reason it cannot be imported, with its columns for
+    the rejects file (in the reader's process: see pipeline.reader_for; the parent never sees
+    the record of a row it imports).
+
+    `first_seen`: the first line of each id in this file, and what makes it that request, kept
+    by the reader across calls. A later line with the same id is a newer state of it only if it
+    was reported at the same time for the same service. (In Cologne's data rows 14 and 15 share
+    an id but are different requests: the second must not silently overwrite, nor replace, the
+    first.)"""
     if isinstance(record, Reject):
         return record
     try:
-        return to_row(line, record, mapping)
+        row = to_row(line, record, mapping)
     except RowError as exc:
         return Reject(line, str(exc), record)
+    if row.external_id and first_seen is not None:
+        identity = (row.requested_at, row.service_name)
+        first = first_seen.setdefault(row.external_id, (line, *identity))
+        if first[0] != line and first[1:] != identity:
+            reason = (
+                f"same id as line {first[0]} but a different request "
+                "(another time or service): give it an id of its own"
+            )
+            return Reject(line, reason, record)
+    return row
 
 
 class RequestImporter:
@@ -94,65 +130,69 @@ class RequestImporter:
             "activate_new_types": activate_new_types,
         }
         self.summary = ImportSummary()
+        self._later: setwise.LaterCount | None = None
 
-    def run(self, path: str | Path) -> ImportSummary:
+    def run(self, path: str | Path, *, count: bool = True) -> ImportSummary:
+        """Store the file's rows; with count=False the new issues are left for `count` (the
+        command reports what was stored first), or for the worker should this process die."""
         started = time.monotonic()
         source = Source(path, self.mapping.reader)
         self.catalogue = Catalogue(**self.catalogue_options)
         self.ward_numbers = dict(Ward.objects.values_list("number", "id"))
+        # The wards as the import starts, for every batch: asking per batch whether they changed
+        # cost a query of ~25 ms each (0.5 s per 100,000 rows) for an answer that does not move.
+        self.ward_index = Ward.objects.index()
         self._lock = threading.Lock()
-        # The first line of each id in this file, and what makes it that request: a later line
-        # with the same id is a newer state of it only if it was reported at the same time for
-        # the same service. (In Cologne's data rows 14 and 15 share an id but are different
-        # requests: the second must not silently overwrite, nor replace, the first.)
-        first_seen: dict[str, tuple[int, object, str]] = {}
+        # Rows the writer could not store: their columns are read again at the end (the reader
+        # sends only the rows it cleaned, not the records they came from).
+        self._unwritten: list[Reject] = []
+        # Ids already seen: a later line with one (and the same request: _clean) is a duplicate.
+        seen: set[str] = set()
         rejects = None
-        batch: list[tuple[ImportRow, dict]] = []
-        # New issues are counted into the dashboards once, at the end, on the writer's
-        # connection (setwise.LaterCount): `finish` runs there after the last batch, whether
-        # the import ended, failed or was interrupted.
-        self._later = setwise.LaterCount()
+        batch: list[ImportRow] = []
+        # New issues are counted into the dashboards after they are stored (setwise.LaterCount:
+        # `count`, by the caller once it has reported, or by the worker if this process dies);
+        # `stored` runs on the writer's thread after the last batch, however the writing ended.
+        self._later = setwise.LaterCount(self.source_label)
         # The reader is forked before the writer's thread starts (fork safety: reader_for).
-        reader = reader_for(source, partial(_clean, mapping=self.mapping))
-        writer = writer_for(lambda rows: self._flush(rows, rejects), finish=self._later.finish)
-        reading = time.monotonic()
+        reader = reader_for(source, partial(_clean, mapping=self.mapping, first_seen={}))
+        writer = writer_for(self._flush, finish=self._later.stored)
+        reading, reading_cpu = time.monotonic(), time.thread_time()
+        children_cpu = _children_cpu()
         try:
-            for line, record, row in reader:
+            for _line, row in reader:
                 if rejects is None:
                     rejects = RejectsFile(self.rejects_path, reader.header)
                 self.summary.read += 1
                 if isinstance(row, Reject):
-                    self._reject(rejects, row)
+                    self._reject(row)
+                    rejects.add(row)
                     continue
                 if row.external_id:
-                    identity = (row.requested_at, row.service_name)
-                    first = first_seen.setdefault(row.external_id, (line, *identity))
-                    if first[0] != line:
-                        if first[1:] != identity:
-                            reason = (
-                                f"same id as line {first[0]} but a different request "
-                                "(another time or service): give it an id of its own"
-                            )
-                            self._reject(rejects, Reject(line, reason, record))
-                            continue
+                    if row.external_id in seen:
                         self.summary.duplicates += 1
-                batch.append((row, record))
+                    seen.add(row.external_id)
+                batch.append(row)
                 if len(batch) >= self.batch_size:
-                    self.summary.read_seconds += time.monotonic() - reading
+                    self._count_reading(reading, reading_cpu)
                     writer.submit(batch)
-                    reading = time.monotonic()
+                    reading, reading_cpu = time.monotonic(), time.thread_time()
                     batch = []
                     self.progress.update(self.summary.read, reader.done, reader.total)
-            self.summary.read_seconds += time.monotonic() - reading
+            self._count_reading(reading, reading_cpu)
             if batch:
                 writer.submit(batch)
             writer.close()
         except BaseException as exc:
             writer.abort(keep_queued=not isinstance(exc, KeyboardInterrupt))
+            if count:
+                self.count()  # what was stored before the failure is counted all the same
             raise
         finally:
             reader.close()
+            self.summary.reader_cpu_seconds = _children_cpu() - children_cpu
             if rejects is not None:
+                self._add_unwritten(rejects, source)
                 rejects.close()
         self.progress.finish(self.summary.read)
         self.summary.seconds = time.monotonic() - started
@@ -160,61 +200,93 @@ class RequestImporter:
         self.summary.created_service_types = self.catalogue.created_service_types
         if rejects is not None and rejects.count:
             self.summary.rejects_path = str(self.rejects_path)
+        if count:
+            self.count()
         return self.summary
 
-    def _reject(self, rejects: RejectsFile, reject: Reject) -> None:
-        # The reader and the writer thread (rows the database refused) both report here.
-        with self._lock:
+    def count(self) -> None:
+        """Count the new issues into the dashboards (setwise.LaterCount)."""
+        if self._later is None:
+            return  # the run stopped before it stored anything
+        started = time.monotonic()
+        self._later.count()
+        self.summary.count_seconds = time.monotonic() - started
+
+    def _count_reading(self, since: float, since_cpu: float) -> None:
+        self.summary.read_seconds += time.monotonic() - since
+        self.summary.read_cpu_seconds += time.thread_time() - since_cpu
+
+    def _add_unwritten(self, rejects: RejectsFile, source: Source) -> None:
+        """The rows the writer refused, in the rejects file with their columns: the file read
+        again for them (rare: a type that refuses reports, a row the database refused)."""
+        if not self._unwritten:
+            return
+        wanted = {reject.line: reject for reject in self._unwritten}
+        for line, record in Source(source.path, self.mapping.reader):
+            if line in wanted:
+                wanted[line].raw = record.raw if isinstance(record, Reject) else record
+        for reject in sorted(self._unwritten, key=lambda r: r.line):
             rejects.add(reject)
+
+    def _unwritable(self, reject: Reject) -> None:
+        """A row the writer could not store; written to the rejects file at the end."""
+        self._reject(reject)
+        with self._lock:
+            self._unwritten.append(reject)
+
+    def _reject(self, reject: Reject) -> None:
+        # The reader and the writer thread (rows the database refused) both count here.
+        with self._lock:
             self.summary.rejected += 1
             reason = reject.reason.split("“")[0].strip()
             self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
 
-    def _flush(self, batch: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
+    def _flush(self, batch: list[ImportRow]) -> None:
         # The same request twice in one batch: each line is a state of it, applied in order, as
         # across batches (the first creates it, the later ones update it), so every row read is
         # stored or rejected and the summary's numbers add up to the rows read.
-        rounds: list[list[tuple[ImportRow, dict]]] = []
+        rounds: list[list[ImportRow]] = []
         occurrences: dict[str, int] = {}
-        for row, raw in batch:
+        for row in batch:
             n = occurrences.get(row.external_id, 0) if row.external_id else 0
             if row.external_id:
                 occurrences[row.external_id] = n + 1
             while len(rounds) <= n:
                 rounds.append([])
-            rounds[n].append((row, raw))
+            rounds[n].append(row)
         for rows in rounds:
-            self._flush_round(rows, rejects)
+            self._flush_round(rows)
 
-    def _flush_round(self, rows: list[tuple[ImportRow, dict]], rejects: RejectsFile) -> None:
-        started = time.monotonic()
+    def _flush_round(self, rows: list[ImportRow]) -> None:
+        started, started_cpu = time.monotonic(), time.thread_time()
         # Service types and departments the batch needs are created (and committed) before the
         # batch's transaction: created inside it, a refused batch would roll them back while
         # the catalogue still held them, and the row-by-row retry would point at nothing.
         kept = []
-        for row, raw in rows:
+        for row in rows:
             service_type = self.catalogue.service_type(
                 name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
             )
             if service_type.stops_reports:
                 # An emergency type is refused on every door, imports too (issue 20).
-                self._reject(rejects, Reject(row.line, stop_instruction(service_type), raw))
+                self._unwritable(Reject(row.line, stop_instruction(service_type)))
             else:
-                kept.append((row, raw))
+                kept.append(row)
         rows = kept
         try:
             with transaction.atomic(), suppressed():
-                self._write([row for row, _raw in rows])
+                self._write(rows)
         except DatabaseError:
             # Find the row the database refused; keep every other one.
-            for row, raw in rows:
+            for row in rows:
                 try:
                     with transaction.atomic(), suppressed():
                         self._write([row])
                 except DatabaseError as exc:
                     message = str(exc).strip().splitlines()[0][:200]
-                    self._reject(rejects, Reject(row.line, f"database refused: {message}", raw))
+                    self._unwritable(Reject(row.line, f"database refused: {message}"))
         self.summary.write_seconds += time.monotonic() - started
+        self.summary.write_cpu_seconds += time.thread_time() - started_cpu
 
     def _write(self, rows: list[ImportRow]) -> None:
         self._place(rows)
@@ -342,20 +414,24 @@ class RequestImporter:
 
     def _update_and_count(self, updates: list[dict], new_issues: list[dict]) -> None:
         # The dashboards' counters (issues/dashboards/rollups.py), in this batch's transaction but
-        # last, as their rows stay locked until commit: re-imported issues are uncounted under
-        # a row lock, updated, and counted again (a difference: right even for an issue this
-        # import created and has not counted yet); new ones are kept to be counted at the end.
-        updated_ids = [row["id"] for row in updates]
+        # last, as their rows stay locked until commit: new issues are kept to be counted after
+        # the import (first: its lock comes before any counter row's, as in a recount);
+        # re-imported issues are uncounted under a row lock, updated, and counted again.
+        self._later.add(
+            [v["id"] for v in new_issues],
+            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
+        )
+        # An issue whose state still waits to be counted (this import made it in an earlier
+        # batch) has that state brought up to date instead: never uncounted before it counted.
+        waiting = self._later.pending_among([row["id"] for row in updates])
+        updated_ids = [row["id"] for row in updates if row["id"] not in waiting]
         rollups.subtract_issues(updated_ids)
         if updates:
             # Every value the source gave, as _source_values builds them: a column added there is
             # updated too.
             bulk.update_rows(Issue, updates, [name for name in updates[0] if name != "id"])
         rollups.add_issues(updated_ids)
-        self._later.add(
-            [v["id"] for v in new_issues],
-            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
-        )
+        self._later.restate(waiting)
 
     @staticmethod
     def _change(pk: int, from_status: str, row: ImportRow, values: dict) -> dict:
@@ -383,7 +459,7 @@ class RequestImporter:
             for row in unplaced:
                 located = locate_address(row.address)
                 row.latitude, row.longitude = located.latitude, located.longitude
-        ward_ids = Ward.objects.ids_for_points((row.latitude, row.longitude) for row in rows)
+        ward_ids = self.ward_index.ward_ids_for((row.latitude, row.longitude) for row in rows)
         for row, ward_id in zip(rows, ward_ids, strict=True):
             if ward_id is None and self.wards_from_column and row.source_ward is not None:
                 ward_id = self.ward_numbers.get(row.source_ward)

@@ -34,6 +34,7 @@ from issues.models.escalation import (
     Escalation,
     EscalationLevel,
 )
+from issues.models.imports import ImportRun, PendingCount
 from issues.models.moderation import (
     AbuseReason,
     AbuseReport,
@@ -119,6 +120,7 @@ __all__ = [
     "EscalationLevel",
     "HeatTally",
     "HotspotAlert",
+    "ImportRun",
     "Issue",
     "LeagueSnapshot",
     "MapCell",
@@ -127,6 +129,7 @@ __all__ = [
     "Notification",
     "NotificationEvent",
     "NotificationState",
+    "PendingCount",
     "Photo",
     "ReporterAction",
     "ReporterActionKind",
