@@ -250,6 +250,32 @@ class LeagueSnapshot(models.Model):
         return f"ward {self.ward_key} at version {self.version} on {self.day}"
 
 
+class FigureSnapshot(models.Model):
+    """One page's figures as numbers (JSON), stored the league's way: computed at one data
+    version (RollupChange) on one city day, and read only while both are current
+    (issues/dashboards/stored.py). `kind` names whose: "ward" (a ward's dashboard, key: the
+    ward's id) or "type" (a service type's trend across the city, key: the type's id). Names
+    and labels are not stored: the reader's language puts them back. `wanted_at`: when a
+    request last had to compute it, so the worker refreshes what is read, not every key."""
+
+    kind = models.CharField(max_length=8)
+    key = models.IntegerField()
+    version = models.BigIntegerField()
+    day = models.DateField()
+    figures = models.JSONField()
+    wanted_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("stored figures")
+        verbose_name_plural = _("stored figures")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="figuresnapshot_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} at version {self.version} on {self.day}"
+
+
 class HotspotAlert(models.Model):
     """A cluster of same-type reports found by the nightly job; alerted once."""
 
