@@ -53,4 +53,15 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(add_trigger, drop_trigger),
+        # A ward's oldest open issues read ten index entries, whatever the closed history.
+        migrations.AddIndex(
+            model_name="issue",
+            index=models.Index(
+                condition=models.Q(
+                    ("is_hidden", False), ("status__in", ["open", "acknowledged", "in_progress"])
+                ),
+                fields=["ward", "requested_at", "id"],
+                name="issue_pub_open_ward_oldest",
+            ),
+        ),
     ]
