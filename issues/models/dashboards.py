@@ -199,16 +199,16 @@ class MapCell(GridCell):
         return f"zoom {self.zoom} ({self.cell_row}, {self.cell_col}): {self.n}"
 
 
-# --- the league's figures, kept per data version (issues/dashboards/stored.py) -----------------
+# --- the dashboards' figures, kept per data version (issues/dashboards/stored.py) -------------
 
 
 class RollupChange(models.Model):
-    """One row per statement that wrote a table the league reads (StatusTally, DayTally and the
-    two close histograms): a PostgreSQL trigger adds it in the writer's own transaction
-    (migration 0034), whoever writes (the services, an import's set-wise SQL, a rebuild, a
-    migration). The sum of `weight` is the league's data version: it grows when, and only when,
-    such a write commits, and it is kept in the database, so a flushed cache does not lose it.
-    Storing the league folds the rows into one of the same total weight."""
+    """One row per statement that wrote a table the stored figures read (StatusTally, DayTally,
+    the two close histograms and, for the ward's heat grid, HeatTally): a PostgreSQL trigger adds
+    it in the writer's own transaction (migrations 0034 and 0035), whoever writes (the services,
+    an import's set-wise SQL, a rebuild, a migration). The sum of `weight` is the data version: it
+    grows when, and only when, such a write commits, and it is kept in the database, so a flushed
+    cache does not lose it. Storing the league folds the rows into one of the same total weight."""
 
     weight = models.BigIntegerField(default=1)
 
