@@ -43,6 +43,7 @@ Elsewhere than PostgreSQL (SQLite in development) nothing is stored: every reque
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
@@ -257,3 +258,32 @@ def wanted_keys(kind: str, day: date) -> tuple[int, list[int]]:
         )
         found = cursor.fetchall()
     return int(found[0][0]), [key for _, key in found if key is not None]
+
+
+def figures_at(kind: str, key: int, clock: Clock, count: Callable[[], dict]) -> dict:
+    """`kind` `key`'s figures as stored at the current data version on `clock`'s day, else
+    `count()`ed and stored for the next request (marked wanted: the worker keeps it fresh)."""
+    # The version is read before the rollup is: a write committing meanwhile makes it stale.
+    version, figures = current_figures(kind, key, clock.today)
+    if figures is None:
+        figures = count()
+        store_figures(kind, key, version, clock.today, figures, wanted=True)
+    return figures
+
+
+def refresh_wanted(
+    kind: str, count: Callable[[list[int], Clock], Iterator[tuple[int, dict]]]
+) -> int:
+    """Count again and store the figures of `kind` that requests read lately and are stale now
+    (the worker, every minute). `count(keys, clock)` yields each key's figures. How many."""
+    if not _stored():
+        return 0
+    clock = Clock.at()
+    version, keys = wanted_keys(kind, clock.today)
+    if not keys:
+        return 0
+    done = 0
+    for key, figures in count(keys, clock):
+        store_figures(kind, key, version, clock.today, figures, wanted=False)
+        done += 1
+    return done

@@ -8,6 +8,7 @@ A constant handful of grouped queries whatever the number of issues.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -83,13 +84,12 @@ def stored_type_trend(*, service_type: ServiceType) -> TypeTrend:
     if not stored.is_stored():
         return type_trend(service_type=service_type)
     clock = Clock.at()
-    # The version is read before the rollup is: a write committing meanwhile makes it stale.
-    version, figures = stored.current_figures(stored.TYPE, service_type.pk, clock.today)
-    if figures is None:
-        figures = _trend_figures(_count_trend(service_type, clock))
-        stored.store_figures(
-            stored.TYPE, service_type.pk, version, clock.today, figures, wanted=True
-        )
+    figures = stored.figures_at(
+        stored.TYPE,
+        service_type.pk,
+        clock,
+        lambda: _trend_figures(_count_trend(service_type, clock)),
+    )
     trend = _trend_from(figures, service_type=service_type, clock=clock)
     _add_alerts(trend)
     return trend
@@ -98,17 +98,12 @@ def stored_type_trend(*, service_type: ServiceType) -> TypeTrend:
 def refresh_stored_trends() -> int:
     """Compute and store the types a request read lately whose stored trend is stale (the
     worker, every minute: stored.py). How many it computed."""
-    if not stored.is_stored():
-        return 0
-    clock = Clock.at()
-    version, keys = stored.wanted_keys(stored.TYPE, clock.today)
-    types = list(ServiceType.objects.filter(pk__in=keys))
-    for service_type in types:
-        figures = _trend_figures(_count_trend(service_type, clock))
-        stored.store_figures(
-            stored.TYPE, service_type.pk, version, clock.today, figures, wanted=False
-        )
-    return len(types)
+
+    def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
+        for service_type in ServiceType.objects.filter(pk__in=keys):
+            yield service_type.pk, _trend_figures(_count_trend(service_type, clock))
+
+    return stored.refresh_wanted(stored.TYPE, count)
 
 
 def _trend_figures(trend: TypeTrend) -> dict:
@@ -135,9 +130,7 @@ def _trend_from(figures: dict, *, service_type: ServiceType, clock: Clock) -> Ty
         before=figures["before"],
         median_days=figures["median_days"],
     )
-    trend.weeks = week_rows(_first_week(clock), TREND_WEEKS)
-    for week, (opened, closed) in zip(trend.weeks, figures["weeks"], strict=True):
-        week.opened, week.closed = opened, closed
+    trend.weeks = week_rows(_first_week(clock), TREND_WEEKS, figures["weeks"])
     wards = _wards()
     for ward_id, recent, median in figures["wards"]:
         if ward_id in wards:

@@ -4,7 +4,7 @@ heat grid, and its lists (oldest open issues, hotspot alerts), from the rollup e
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -319,9 +319,13 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
     return due_later
 
 
-def week_rows(first_week: date, count: int) -> list[WeekRow]:
-    """`count` empty weeks from the one starting on `first_week`."""
-    return [WeekRow(start=first_week + timedelta(weeks=i)) for i in range(count)]
+def week_rows(first_week: date, count: int, counts: Iterable[Iterable[int]] = ()) -> list[WeekRow]:
+    """`count` weeks from the one starting on `first_week`: empty, or with the (opened, closed)
+    pairs `counts` (stored.py's figures)."""
+    weeks = [WeekRow(start=first_week + timedelta(weeks=i)) for i in range(count)]
+    for week, (opened, closed) in zip(weeks, counts, strict=False):
+        week.opened, week.closed = opened, closed
+    return weeks
 
 
 def _aging_buckets(clock: Clock) -> list[AgingBucket]:
@@ -373,15 +377,10 @@ def stored_ward_dashboard(*, ward: Ward) -> WardDashboard:
     (stored.py), else computed and stored for the next request; the issues due earlier today
     read now. PostgreSQL only."""
     clock = Clock.at()
-    # The version is read before the rollup is: a write committing meanwhile makes it stale.
-    version, figures = stored.current_figures(stored.WARD, ward.pk, clock.today)
     types = _types()
-    if figures is None:
-        board = ward_dashboard(
-            ward=ward, now=clock.now, with_lists=False, overdue_today=False, types=types
-        )
-        figures = _ward_figures(board)
-        stored.store_figures(stored.WARD, ward.pk, version, clock.today, figures, wanted=True)
+    figures = stored.figures_at(
+        stored.WARD, ward.pk, clock, lambda: _ward_figures(_count_board(ward, clock, types))
+    )
     board = _board_from(figures, ward=ward, clock=clock, types=types)
     _add_overdue_today(board)
     return board
@@ -390,16 +389,20 @@ def stored_ward_dashboard(*, ward: Ward) -> WardDashboard:
 def refresh_stored_wards() -> int:
     """Compute and store the wards a request read lately whose stored figures are stale (the
     worker, every minute: stored.py). How many it computed."""
-    if not stored.is_stored():
-        return 0
-    clock = Clock.at()
-    version, keys = stored.wanted_keys(stored.WARD, clock.today)
-    wards = list(Ward.objects.filter(pk__in=keys))
-    for ward in wards:
-        board = ward_dashboard(ward=ward, now=clock.now, with_lists=False, overdue_today=False)
-        figures = _ward_figures(board)
-        stored.store_figures(stored.WARD, ward.pk, version, clock.today, figures, wanted=False)
-    return len(wards)
+
+    def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
+        types = _types()
+        for ward in Ward.objects.filter(pk__in=keys):
+            yield ward.pk, _ward_figures(_count_board(ward, clock, types))
+
+    return stored.refresh_wanted(stored.WARD, count)
+
+
+def _count_board(ward: Ward, clock: Clock, types: dict[int, ServiceType]) -> WardDashboard:
+    """The figures stored.py keeps: no lists, overdue without the issues due earlier today."""
+    return ward_dashboard(
+        ward=ward, now=clock.now, with_lists=False, overdue_today=False, types=types
+    )
 
 
 def _ward_figures(board: WardDashboard) -> dict:
@@ -454,9 +457,7 @@ def _board_from(
         rows.append(row)
     board.by_type = _sorted_types(rows)
     first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
-    board.weeks = week_rows(first_week, WEEKS)
-    for week, (opened, closed) in zip(board.weeks, figures["weeks"], strict=True):
-        week.opened, week.closed = opened, closed
+    board.weeks = week_rows(first_week, WEEKS, figures["weeks"])
     board.aging = _aging_buckets(clock)
     for bucket, count in zip(board.aging, figures["aging"], strict=True):
         bucket.count = count
