@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from issues import services
-from issues.dashboards import setwise, stored
+from issues.dashboards import setwise, stored, trends, ward
 from issues.notify import area_digests, delivery, digests, escalations, hotspots, reminders
 from issues.notify.delivery import send_notifications
 from issues.opendata.files import build_export
@@ -107,4 +107,7 @@ def count_killed_imports() -> int:
 
 @shared_task(name="issues.tasks.refresh_league", ignore_result=True)
 def refresh_league() -> bool:
-    return stored.refresh()
+    """The league, then the wards' and types' figures that requests read lately (stored.py)."""
+    computed = stored.refresh()
+    computed = ward.refresh_stored_wards() > 0 or computed
+    return trends.refresh_stored_trends() > 0 or computed

@@ -8,6 +8,7 @@ A constant handful of grouped queries whatever the number of issues.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -15,10 +16,11 @@ from django.db.models import Q, Sum
 
 from departments.models import ServiceType, Ward
 from departments.translations import translated
+from issues.dashboards import stored
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
 from issues.dashboards.league import Bins, _merge_bins, close_bins
 from issues.dashboards.rollups import NO_WARD, median_from_bins, week_of
-from issues.dashboards.ward import WeekRow
+from issues.dashboards.ward import WeekRow, week_rows
 from issues.models import DayTally, HotspotAlert
 
 TREND_WEEKS = 52
@@ -56,21 +58,95 @@ class TypeTrend:
         return sorted(timed, key=lambda w: (-w.median_days, w.number))[:10]
 
 
-def type_trend(*, service_type: ServiceType, now: datetime | None = None) -> TypeTrend:
-    clock = Clock.at(now)
-    trend = TypeTrend(service_type=service_type, clock=clock)
-    first_week = clock.week_start - timedelta(weeks=TREND_WEEKS - 1)
-    weeks = {
-        first_week + timedelta(weeks=i): WeekRow(start=first_week + timedelta(weeks=i))
-        for i in range(TREND_WEEKS)
-    }
-    recent_since = clock.days_back(RECENT_DAYS)
-    before_since = clock.days_back(2 * RECENT_DAYS)
-    heat_since = clock.days_back(HEAT_WINDOW_DAYS)
-    wards = {
+def _first_week(clock: Clock) -> date:
+    return clock.week_start - timedelta(weeks=TREND_WEEKS - 1)
+
+
+def _wards() -> dict[int, TypeWard]:
+    return {
         w.pk: TypeWard(ward_id=w.pk, number=w.number, name=w.name, slug=w.slug)
         for w in Ward.objects.only("pk", "number", "name", "slug").order_by("number")
     }
+
+
+def type_trend(*, service_type: ServiceType, now: datetime | None = None) -> TypeTrend:
+    """The type's figures, counted from the rollup (the year's day rows of every ward: they
+    grow with the data, hence `stored_type_trend`), and its hotspot alerts."""
+    trend = _count_trend(service_type, Clock.at(now))
+    _add_alerts(trend)
+    return trend
+
+
+def stored_type_trend(*, service_type: ServiceType) -> TypeTrend:
+    """`type_trend` as of now: its figures stored at the current data version today
+    (stored.py), else counted and stored for the next request; the alerts read now. Where
+    nothing is stored (SQLite), counted."""
+    if not stored.is_stored():
+        return type_trend(service_type=service_type)
+    clock = Clock.at()
+    figures = stored.figures_at(
+        stored.TYPE,
+        service_type.pk,
+        clock,
+        lambda: _trend_figures(_count_trend(service_type, clock)),
+    )
+    trend = _trend_from(figures, service_type=service_type, clock=clock)
+    _add_alerts(trend)
+    return trend
+
+
+def refresh_stored_trends() -> int:
+    """Compute and store the types a request read lately whose stored trend is stale (the
+    worker, every minute: stored.py). How many it computed."""
+
+    def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
+        for service_type in ServiceType.objects.filter(pk__in=keys):
+            yield service_type.pk, _trend_figures(_count_trend(service_type, clock))
+
+    return stored.refresh_wanted(stored.TYPE, count)
+
+
+def _trend_figures(trend: TypeTrend) -> dict:
+    """The trend's figures as numbers, for stored.py (the day they were computed on gives the
+    weeks' dates back, the wards' names are read with the page)."""
+    return {
+        "weeks": [[w.opened, w.closed] for w in trend.weeks],
+        "recent": trend.recent,
+        "before": trend.before,
+        "median_days": trend.median_days,
+        "wards": [
+            [w.ward_id, w.recent, w.median_days]
+            for w in trend.wards
+            if w.recent or w.median_days is not None
+        ],
+    }
+
+
+def _trend_from(figures: dict, *, service_type: ServiceType, clock: Clock) -> TypeTrend:
+    trend = TypeTrend(
+        service_type=service_type,
+        clock=clock,
+        recent=figures["recent"],
+        before=figures["before"],
+        median_days=figures["median_days"],
+    )
+    trend.weeks = week_rows(_first_week(clock), TREND_WEEKS, figures["weeks"])
+    wards = _wards()
+    for ward_id, recent, median in figures["wards"]:
+        if ward_id in wards:
+            wards[ward_id].recent, wards[ward_id].median_days = recent, median
+    trend.wards = list(wards.values())
+    return trend
+
+
+def _count_trend(service_type: ServiceType, clock: Clock) -> TypeTrend:
+    trend = TypeTrend(service_type=service_type, clock=clock)
+    first_week = _first_week(clock)
+    weeks = {w.start: w for w in week_rows(first_week, TREND_WEEKS)}
+    recent_since = clock.days_back(RECENT_DAYS)
+    before_since = clock.days_back(2 * RECENT_DAYS)
+    heat_since = clock.days_back(HEAT_WINDOW_DAYS)
+    wards = _wards()
     rows = (
         DayTally.objects.filter(type_key=service_type.pk, day__gte=first_week)
         .values("day")
@@ -105,14 +181,18 @@ def type_trend(*, service_type: ServiceType, now: datetime | None = None) -> Typ
     trend.median_days = median_from_bins(city)
     trend.weeks = list(weeks.values())
     trend.wards = list(wards.values())
+    return trend
+
+
+def _add_alerts(trend: TypeTrend) -> None:
+    heat_since = trend.clock.days_back(HEAT_WINDOW_DAYS)
     trend.alerts = list(
         HotspotAlert.objects.filter(
-            service_type=service_type, window_end__gte=clock.midnight(heat_since)
+            service_type=trend.service_type, window_end__gte=trend.clock.midnight(heat_since)
         )
         .select_related("ward")
         .order_by("-created_at")[:20]
     )
-    return trend
 
 
 @dataclass

@@ -29,7 +29,7 @@ from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues import selectors
 from issues.dashboards import pages, type_pages
 from issues.dashboards.league import LEAGUE_SORTS
-from issues.dashboards.trends import type_trend, ward_month
+from issues.dashboards.trends import stored_type_trend, ward_month
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
 from issues.notify import subscriptions
 
@@ -121,7 +121,7 @@ def types_index(request: HttpRequest) -> HttpResponse:
 @require_safe
 def type_detail(request: HttpRequest, code: str) -> HttpResponse:
     service_type = get_object_or_404(ServiceType, service_code=code)
-    context = type_pages.type_page(type_trend(service_type=service_type))
+    context = type_pages.type_page(stored_type_trend(service_type=service_type))
     return render(request, "dashboards/type_detail.html", context)
 
 

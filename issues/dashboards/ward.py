@@ -4,7 +4,7 @@ heat grid, and its lists (oldest open issues, hotspot alerts), from the rollup e
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 
 from departments.models import ServiceType, Ward
 from departments.translations import translated
+from issues.dashboards import stored
 from issues.dashboards.clock import (
     AGING_BUCKETS,
     CACHE_SECONDS,
@@ -96,6 +97,7 @@ class HeatCell:
     dominant_code: str = ""
     dominant_name: str = ""
     dominant_count: int = 0
+    dominant_type_id: int = 0
 
     @property
     def bbox(self) -> str:
@@ -135,7 +137,6 @@ class WardDashboard:
 
 def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[HeatCell]:
     """Cells from (row, col, service type id, count) rows."""
-    lat_step, lon_step = heat_steps()
     totals: dict[tuple[int, int], int] = defaultdict(int)
     dominant: dict[tuple[int, int], tuple[int, int]] = {}
     for row, col, type_id, n in counts:
@@ -145,14 +146,21 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
         # Ties go to the lower type id so the answer does not depend on row order.
         if best is None or n > best[1] or (n == best[1] and type_id < best[0]):
             dominant[key] = (type_id, n)
-    cells = []
+    return _named_cells(
+        [(row, col, n, *dominant[(row, col)]) for (row, col), n in totals.items()], types
+    )
+
+
+def _named_cells(cells: Iterable[Iterable], types: dict[int, ServiceType]) -> list[HeatCell]:
+    """Cells from (row, col, count, dominant type id, its count): computed or stored."""
+    lat_step, lon_step = heat_steps()
     names: dict[int, str] = {}  # translated once per type, not once per cell
-    for (row, col), n in totals.items():
-        type_id, type_n = dominant[(row, col)]
+    found = []
+    for row, col, n, type_id, type_n in cells:
         service_type = types.get(type_id)
         if service_type and type_id not in names:
             names[type_id] = translated(service_type, "name")
-        cells.append(
+        found.append(
             HeatCell(
                 row=row,
                 col=col,
@@ -164,34 +172,70 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
                 dominant_code=service_type.service_code if service_type else "",
                 dominant_name=names.get(type_id, ""),
                 dominant_count=type_n,
+                dominant_type_id=type_id,
             )
         )
-    return cells
+    return found
+
+
+def _types() -> dict[int, ServiceType]:
+    return {t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name", "translations")}
 
 
 def ward_dashboard(
-    *, ward: Ward, now: datetime | None = None, with_lists: bool = True, with_heat: bool = True
+    *,
+    ward: Ward,
+    now: datetime | None = None,
+    with_lists: bool = True,
+    with_heat: bool = True,
+    overdue_today: bool = True,
+    types: dict[int, ServiceType] | None = None,
 ) -> WardDashboard:
     """All public figures of one ward, from the rollup: a constant number of small queries.
     Without the heat grid (`with_heat=False`: the monthly report does not print it) one fewer,
-    the one that reads the most rows."""
+    the one that reads the most rows. Without `overdue_today`, overdue leaves out the issues
+    due earlier today (what is stored: they move with the minute). `types`: the service types
+    by id, when the caller has read them already."""
     board = WardDashboard(ward=ward, clock=Clock.at(now))
-    types = {
-        t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name", "translations")
-    }
+    types = _types() if types is None else types
     type_rows, open_with_due = _count_statuses(board, types)
     due_later = _count_days(board, type_rows)
-    # Open with a due time, less those due from today on, plus those due earlier today.
-    board.overdue = (
-        open_with_due - due_later + due_earlier_today(board.clock).filter(ward=ward).count()
-    )
+    # Open with a due time, less those due from today on (plus those due earlier today).
+    board.overdue = open_with_due - due_later
+    if overdue_today:
+        _add_overdue_today(board)
     _add_medians(board, type_rows)
-    board.by_type = sorted(type_rows.values(), key=lambda r: (-r.total, r.name))
+    board.by_type = _sorted_types(type_rows.values())
     if with_heat:
         board.heat_cells = _heat_cells(_heat_rows(board), types)
     if with_lists:
         _add_lists(board)
     return board
+
+
+def _add_overdue_today(board: WardDashboard) -> None:
+    board.overdue += due_earlier_today(board.clock).filter(ward=board.ward).count()
+
+
+def _sorted_types(rows: Iterable[TypeRow]) -> list[TypeRow]:
+    return sorted(rows, key=lambda r: (-r.total, r.name))
+
+
+def _type_row(type_id: int, types: dict[int, ServiceType]) -> TypeRow:
+    t = types.get(type_id)
+    return TypeRow(
+        service_type_id=type_id,
+        code=t.service_code if t else "",
+        name=translated(t, "name") if t else "",
+    )
+
+
+def _status_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(status, label, count) rows. Archived is a closed issue filed away: the public list's
+    "closed" means both, so does this."""
+    return [(s.value, str(s.label), counts.get(s.value, 0)) for s in OPEN_STATUSES] + [
+        ("closed", str(Status.CLOSED.label), sum(counts.get(s, 0) for s in CLOSED))
+    ]
 
 
 def _heat_rows(board: WardDashboard) -> list[tuple]:
@@ -222,20 +266,12 @@ def _count_statuses(
             continue
         status_counts[status] += n
         if type_id not in type_rows:
-            t = types.get(type_id)
-            type_rows[type_id] = TypeRow(
-                service_type_id=type_id,
-                code=t.service_code if t else "",
-                name=translated(t, "name") if t else "",
-            )
+            type_rows[type_id] = _type_row(type_id, types)
         type_rows[type_id].total += n
         if status in OPEN:
             type_rows[type_id].open += n
             open_with_due += with_due
-    # Archived is a closed issue filed away: the public list's "closed" means both, so does this.
-    board.by_status = [
-        (s.value, str(s.label), status_counts.get(s.value, 0)) for s in OPEN_STATUSES
-    ] + [("closed", str(Status.CLOSED.label), sum(status_counts.get(s, 0) for s in CLOSED))]
+    board.by_status = _status_rows(status_counts)
     board.open = sum(status_counts.get(s, 0) for s in OPEN)
     return type_rows, open_with_due
 
@@ -247,20 +283,8 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
     first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
     closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
     aging_since = clock.today - timedelta(days=AGING_BUCKETS[-1][1] - 1)
-    weeks = {
-        first_week + timedelta(weeks=i): WeekRow(start=first_week + timedelta(weeks=i))
-        for i in range(WEEKS)
-    }
-    board.aging = [
-        AgingBucket(
-            label=label,
-            min_days=lo,
-            max_days=hi,
-            start=clock.today - timedelta(days=hi) if hi is not None else None,
-            end=clock.today - timedelta(days=lo),
-        )
-        for label, lo, hi in AGING_BUCKETS
-    ]
+    weeks = {w.start: w for w in week_rows(first_week, WEEKS)}
+    board.aging = _aging_buckets(clock)
     recent_open = due_later = 0
     days = DayTally.objects.filter(ward_key=board.ward.pk).filter(
         Q(type_key=ALL_TYPES, day__gte=min(first_week, closed_since, aging_since))
@@ -295,6 +319,28 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
     return due_later
 
 
+def week_rows(first_week: date, count: int, counts: Iterable[Iterable[int]] = ()) -> list[WeekRow]:
+    """`count` weeks from the one starting on `first_week`: empty, or with the (opened, closed)
+    pairs `counts` (stored.py's figures)."""
+    weeks = [WeekRow(start=first_week + timedelta(weeks=i)) for i in range(count)]
+    for week, (opened, closed) in zip(weeks, counts, strict=False):
+        week.opened, week.closed = opened, closed
+    return weeks
+
+
+def _aging_buckets(clock: Clock) -> list[AgingBucket]:
+    return [
+        AgingBucket(
+            label=label,
+            min_days=lo,
+            max_days=hi,
+            start=clock.today - timedelta(days=hi) if hi is not None else None,
+            end=clock.today - timedelta(days=lo),
+        )
+        for label, lo, hi in AGING_BUCKETS
+    ]
+
+
 def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
     """Median days to close of the last 90 days, per type and for the ward."""
     clock = board.clock
@@ -308,16 +354,114 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
 def cached_ward_dashboard(*, ward: Ward, with_heat: bool = True) -> WardDashboard:
     """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
     so a hidden issue leaves the page at once. Kept per language: the figures carry the type
-    and status names in the reader's language. Without the heat grid (the monthly report) a
-    miss computes one query fewer, and keeps nothing: the ward page needs the whole board."""
+    and status names in the reader's language. On a miss, the figures stored for the current
+    data version (stored.py), else computed (and stored). Without the heat grid (the monthly
+    report) a miss that computes without storing (SQLite) computes one query fewer, and keeps
+    nothing: the ward page needs the whole board."""
     key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
     board = cache.get(key)
     if board is None:
-        board = ward_dashboard(ward=ward, with_lists=False, with_heat=with_heat)
+        if stored.is_stored():
+            board, with_heat = stored_ward_dashboard(ward=ward), True
+        else:
+            board = ward_dashboard(ward=ward, with_lists=False, with_heat=with_heat)
         if with_heat:
             cache.set(key, board, CACHE_SECONDS * 2)
     board.ward = ward
     _add_lists(board)
+    return board
+
+
+def stored_ward_dashboard(*, ward: Ward) -> WardDashboard:
+    """The ward's figures without its lists: those stored at the current data version today
+    (stored.py), else computed and stored for the next request; the issues due earlier today
+    read now. PostgreSQL only."""
+    clock = Clock.at()
+    types = _types()
+    figures = stored.figures_at(
+        stored.WARD, ward.pk, clock, lambda: _ward_figures(_count_board(ward, clock, types))
+    )
+    board = _board_from(figures, ward=ward, clock=clock, types=types)
+    _add_overdue_today(board)
+    return board
+
+
+def refresh_stored_wards() -> int:
+    """Compute and store the wards a request read lately whose stored figures are stale (the
+    worker, every minute: stored.py). How many it computed."""
+
+    def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
+        types = _types()
+        for ward in Ward.objects.filter(pk__in=keys):
+            yield ward.pk, _ward_figures(_count_board(ward, clock, types))
+
+    return stored.refresh_wanted(stored.WARD, count)
+
+
+def _count_board(ward: Ward, clock: Clock, types: dict[int, ServiceType]) -> WardDashboard:
+    """The figures stored.py keeps: no lists, overdue without the issues due earlier today."""
+    return ward_dashboard(
+        ward=ward, now=clock.now, with_lists=False, overdue_today=False, types=types
+    )
+
+
+def _ward_figures(board: WardDashboard) -> dict:
+    """The board's figures as numbers (no names, no dates: the day they were computed on gives
+    the weeks' and the age buckets' dates back), for stored.py."""
+    return {
+        "open": board.open,
+        "overdue": board.overdue,
+        "opened_this_week": board.opened_this_week,
+        "closed_this_week": board.closed_this_week,
+        "closed_recent": board.closed_recent,
+        "median_days": board.median_days,
+        "by_status": {status: n for status, _, n in board.by_status[:-1]},
+        "closed": board.by_status[-1][2],
+        "by_type": [
+            [t.service_type_id, t.total, t.open, t.closed_recent, t.median_days]
+            for t in board.by_type
+        ],
+        "weeks": [[w.opened, w.closed] for w in board.weeks],
+        "aging": [b.count for b in board.aging],
+        "heat": [
+            [c.row, c.col, c.count, c.dominant_type_id, c.dominant_count] for c in board.heat_cells
+        ],
+    }
+
+
+def _board_from(
+    figures: dict, *, ward: Ward, clock: Clock, types: dict[int, ServiceType]
+) -> WardDashboard:
+    """The board of `_ward_figures`, named in the reader's language."""
+    board = WardDashboard(
+        ward=ward,
+        clock=clock,
+        open=figures["open"],
+        overdue=figures["overdue"],
+        opened_this_week=figures["opened_this_week"],
+        closed_this_week=figures["closed_this_week"],
+        closed_recent=figures["closed_recent"],
+        median_days=figures["median_days"],
+    )
+    board.by_status = _status_rows(figures["by_status"])
+    board.by_status[-1] = (*board.by_status[-1][:2], figures["closed"])
+    rows = []
+    for type_id, total, open_, closed_recent, median in figures["by_type"]:
+        row = _type_row(type_id, types)
+        row.total, row.open, row.closed_recent, row.median_days = (
+            total,
+            open_,
+            closed_recent,
+            median,
+        )
+        rows.append(row)
+    board.by_type = _sorted_types(rows)
+    first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
+    board.weeks = week_rows(first_week, WEEKS, figures["weeks"])
+    board.aging = _aging_buckets(clock)
+    for bucket, count in zip(board.aging, figures["aging"], strict=True):
+        bucket.count = count
+    board.heat_cells = _named_cells(figures["heat"], types)
     return board
 
 

@@ -199,16 +199,16 @@ class MapCell(GridCell):
         return f"zoom {self.zoom} ({self.cell_row}, {self.cell_col}): {self.n}"
 
 
-# --- the league's figures, kept per data version (issues/dashboards/stored.py) -----------------
+# --- the dashboards' figures, kept per data version (issues/dashboards/stored.py) -------------
 
 
 class RollupChange(models.Model):
-    """One row per statement that wrote a table the league reads (StatusTally, DayTally and the
-    two close histograms): a PostgreSQL trigger adds it in the writer's own transaction
-    (migration 0034), whoever writes (the services, an import's set-wise SQL, a rebuild, a
-    migration). The sum of `weight` is the league's data version: it grows when, and only when,
-    such a write commits, and it is kept in the database, so a flushed cache does not lose it.
-    Storing the league folds the rows into one of the same total weight."""
+    """One row per statement that wrote a table the stored figures read (StatusTally, DayTally,
+    the two close histograms and, for the ward's heat grid, HeatTally): a PostgreSQL trigger adds
+    it in the writer's own transaction (migrations 0034 and 0036), whoever writes (the services,
+    an import's set-wise SQL, a rebuild, a migration). The sum of `weight` is the data version: it
+    grows when, and only when, such a write commits, and it is kept in the database, so a flushed
+    cache does not lose it. Storing the league folds the rows into one of the same total weight."""
 
     weight = models.BigIntegerField(default=1)
 
@@ -248,6 +248,32 @@ class LeagueSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"ward {self.ward_key} at version {self.version} on {self.day}"
+
+
+class FigureSnapshot(models.Model):
+    """One page's figures as numbers (JSON), stored the league's way: computed at one data
+    version (RollupChange) on one city day, and read only while both are current
+    (issues/dashboards/stored.py). `kind` names whose: "ward" (a ward's dashboard, key: the
+    ward's id) or "type" (a service type's trend across the city, key: the type's id). Names
+    and labels are not stored: the reader's language puts them back. `wanted_at`: when a
+    request last had to compute it, so the worker refreshes what is read, not every key."""
+
+    kind = models.CharField(max_length=8)
+    key = models.IntegerField()
+    version = models.BigIntegerField()
+    day = models.DateField()
+    figures = models.JSONField()
+    wanted_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("stored figures")
+        verbose_name_plural = _("stored figures")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="figuresnapshot_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} at version {self.version} on {self.day}"
 
 
 class HotspotAlert(models.Model):

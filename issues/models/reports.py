@@ -353,6 +353,16 @@ class Issue(models.Model):
                 ),
                 name="issue_pub_open_cov",
             ),
+            # A ward's oldest open issues (the ward page and its monthly report): the first ten
+            # entries, where the ward's index above walks past every closed issue older than
+            # them (hundreds at 1M issues, more every year), a read that grew with the data.
+            models.Index(
+                fields=["ward", "requested_at", "id"],
+                condition=models.Q(
+                    is_hidden=False, status__in=["open", "acknowledged", "in_progress"]
+                ),
+                name="issue_pub_open_ward_oldest",
+            ),
             # The workbench queue (issues/admin/queue.py): a department's open issues in the
             # queue's order, sorted from this index alone; without it the sort read every open
             # issue's row (0.2-0.5 s for 18k open issues at 1M, one row a block).
