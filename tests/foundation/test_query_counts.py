@@ -324,7 +324,8 @@ PUBLIC = {
     "home, filtered": 6,
     # Whether the map's counters are built, then the cells (issues.models.MapCell).
     "map, zoomed out": 2,
-    "map, zoomed in": 1,
+    # How many are in the box, from the index (departments.geo.rows_or_cells), then the rows.
+    "map, zoomed in": 2,
     "map, ward outlines": 2,
     "report form": 1,
     "report form, type chosen": 3,
