@@ -72,6 +72,7 @@ TRANSLATED = [
     "templates/issues/report.html",
     "templates/issues/_home_list.html",
     "templates/issues/_issue_rows.html",
+    "issues/templatetags/issue_rows.py",  # the rows _issue_rows.html writes
     "templates/issues/_place_search.html",
     "templates/issues/_questions.html",
     "templates/issues/_form_fields.html",

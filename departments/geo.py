@@ -177,6 +177,11 @@ def grid_cells(queryset: QuerySet, zoom: int, *, cap: int, **counts: Q) -> list[
     )
 
 
+def _crowded(queryset: QuerySet) -> bool:
+    # Unordered: any MAP_FEATURE_CAP + 1 will do, and ORDER BY would read them all to sort.
+    return queryset.order_by()[: MAP_FEATURE_CAP + 1].count() > MAP_FEATURE_CAP
+
+
 def cluster_feature(cell: dict, zoom: int, **properties) -> dict:
     """A grid cell as a GeoJSON cluster: its count and its extent, so a client can zoom to it."""
     size = cell_size(zoom)
@@ -204,6 +209,7 @@ def rows_or_cells(
     located: Callable[[BBox], QuerySet],
     individual: Callable[[QuerySet, int], list],
     cache_key: object,
+    count_first: bool = False,
     **counts: Q,
 ) -> tuple[bool, list]:
     """What a map shows for a viewport: (False, rows) one by one, or (True, grid cells).
@@ -217,8 +223,13 @@ def rows_or_cells(
     filters, the layer) whatever is written: a zoomed-out view aggregates every point in the
     city (linear in their number), is the same for everyone, and a minute's delay in a count
     is harmless. Callers read what a cell of one shows fresh, so a hidden point leaves at once.
+
+    `count_first`, for points whose box index covers the box's filter: count up to
+    MAP_FEATURE_CAP + 1 of them from the index before reading their rows, so a crowded box (a
+    busy downtown at a million issues) is clustered without first reading MAP_FEATURE_CAP + 1
+    rows only to throw them away; one more, cheap, query where the box is not crowded.
     """
-    if zoom >= STREET_ZOOM:
+    if zoom >= STREET_ZOOM and (not count_first or not _crowded(located(bbox))):
         rows = individual(located(bbox), MAP_FEATURE_CAP + 1)
         if len(rows) <= MAP_FEATURE_CAP:
             return False, rows

@@ -155,6 +155,8 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
             located=lambda box: _located(filters, box),
             individual=_individual,
             cache_key=("issues", sorted(filters.as_params().items())),
+            # issue_lat_lon_status_cov holds the box and is_hidden: the count reads no rows.
+            count_first=True,
             **STATUS_COUNTS,
         )
     if clustered:

@@ -71,16 +71,6 @@ def reporter_controls(issue: Issue, user, now: datetime | None = None) -> Report
     )
 
 
-def last_edited(issue: Issue) -> datetime | None:
-    """When the reporter last edited the report (the public page says "edited", not what)."""
-    return (
-        issue.reporter_actions.filter(kind=ReporterActionKind.EDITED)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-
-
 def _require_edit_window(issue: Issue, by, now: datetime) -> None:
     if not _is_reporter(issue, by):
         raise PermissionDenied(_("Only the person who reported this can change it."))

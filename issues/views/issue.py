@@ -42,7 +42,7 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
         "aldermen": list(issue.ward.aldermen.all()) if issue.ward_id else [],
         "viewer": selectors.viewer_state(issue, request.user),
         "own": residents.reporter_controls(issue, request.user),
-        "edited_at": residents.last_edited(issue),
+        "edited_at": issue.last_edited_at,  # selectors.issue_page
         "comment_form": comment_form or CommentForm(),
         "update_form": ResidentUpdateForm(closed=issue.status in CLOSED_STATUSES),
         "is_new": request.GET.get("new") == "1",

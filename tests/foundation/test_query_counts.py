@@ -331,14 +331,17 @@ PUBLIC = {
     "home, filtered": 6,
     # Whether the map's counters are built, then the cells (issues.models.MapCell).
     "map, zoomed out": 2,
-    "map, zoomed in": 1,
+    # How many are in the box, from the index (departments.geo.rows_or_cells), then the rows.
+    "map, zoomed in": 2,
     "map, ward outlines": 2,
     "report form": 1,
     "report form, type chosen": 3,
     "report questions": 2,
     "report nearby": 3,
     "tracker": 0,
-    "issue page": 8,  # + the reporter's last edit (issue 17), + its duplicates (issue 16)
+    # The reporter's last edit (issue 17) and whether it has duplicates (issue 16) are
+    # subqueries of the issue's own query (issue 19); its duplicates are read only if it has any.
+    "issue page": 6,
     "is it fixed? yes": 1,
     "is it fixed? no": 1,
     "unsubscribe": 1,
@@ -398,7 +401,7 @@ PUBLIC = {
 SIGNED_IN = {
     "profile": 7,  # + the alert areas (issue 17)
     "my wards": 14,  # + the weekly close histogram's reads (issue 19), + the previous period
-    "issue page, signed in": 13,  # + the reporter's last edit (17), + its duplicates (16)
+    "issue page, signed in": 11,  # the last edit and duplicates as on "issue page" (19)
     "ward dashboard, alderman": 24,  # + the figures' context (21), the weekly histogram (19)
     "workbench queue, staff": 14,
     "workbench queue, open": 14,
