@@ -171,6 +171,7 @@ def check(world: World, role: str, url: str, response) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_for_every_role(client, world, role):
     routes = all_routes()
