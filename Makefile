@@ -13,12 +13,14 @@ $(VENV)/bin/python:
 	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# --no-compile: pip would byte-compile every file of every package (botocore's thousands among
+# them), about half the install's time on a fresh clone; Python compiles what is imported, once.
 $(VENV)/.installed: requirements.txt $(VENV)/bin/python
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-compile -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-compile -r requirements-dev.txt
 	touch $@
 
 # The translations: each locale/*/LC_MESSAGES/django.mo older than its .po is compiled, in pure

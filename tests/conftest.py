@@ -45,9 +45,21 @@ def pytest_configure(config):
     ).geturl()
 
 
+# tryfirst: pytest-django then sorts the tests into its groups (plain, transactional, no database)
+# keeping this order inside each, so a transactional test's flush still never runs before the
+# plain tests of its worker.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """The long fuzz runs take minutes: CI runs them (CI=true), `make fuzz` (-m fuzz) runs only
-    them, and a developer's `make test` runs the smoke runs beside them instead."""
+    them, and a developer's `make test` runs the smoke runs beside them instead.
+
+    The long tests (marked `fuzz` or `slow`) run first in their group: a parallel run (-n,
+    --dist worksteal) then spreads the short ones around them, instead of ending on a
+    two-minute test that keeps one worker busy while the others have finished. Each worker
+    collects the same order, as xdist requires."""
+    items.sort(
+        key=lambda item: 0 if "fuzz" in item.keywords else 1 if "slow" in item.keywords else 2
+    )
     if os.environ.get("CI") == "true" or "fuzz" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="long fuzz run: CI runs it, or `make fuzz`")

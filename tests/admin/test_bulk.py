@@ -53,6 +53,7 @@ def _post_action(client, action, issues, *, view="", **extra):
     return client.post(changelist_url() + view, data)
 
 
+@pytest.mark.slow
 def test_bulk_closing_500_issues_makes_one_change_and_one_email_batch_each(
     client, sam, pothole, close_template, django_capture_on_commit_callbacks, settings
 ):

@@ -87,6 +87,7 @@ def test_demo_has_what_privacy_checks_need(db, settings):
     assert Notification.objects.count() == 0
 
 
+@pytest.mark.slow
 def test_demo_tells_its_stories(db, settings):
     """The demo alderman's ward is the busiest; the hotspot detection finds the syringes by the
     park and the water-meter surge; addresses name the pin's nearest intersection."""
@@ -134,12 +135,14 @@ def _migrate(database_url: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_migrations_apply_on_a_fresh_sqlite_file(tmp_path):
     result = _migrate(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     assert result.returncode == 0, result.stderr
     assert "Applying issues.0001_initial... OK" in result.stdout
 
 
+@pytest.mark.slow
 def test_migrations_apply_on_a_fresh_postgresql_database():
     psycopg = pytest.importorskip("psycopg")
     try:

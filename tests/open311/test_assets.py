@@ -151,6 +151,7 @@ def test_the_openapi_document_describes_assets_json(client, lights):
     assert "Asset" in document["components"]["schemas"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_errors_in_assets_json_or_in_posts_naming_assets(
     live_server, lights, city, api_key, tmp_path

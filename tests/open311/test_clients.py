@@ -103,6 +103,7 @@ def run_schemathesis(
     return output
 
 
+@pytest.mark.slow
 def test_schemathesis_smoke_finds_no_server_errors_or_schema_mismatches(
     live_server, city, api_key, tmp_path
 ):

@@ -7,7 +7,9 @@ read it. The role x route matrix (test_route_matrix.py) and the lookup tests use
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -51,6 +53,7 @@ from tests.factories import (
     make_service_type,
     make_user,
 )
+from tests.module_rows import rows_for_the_module
 
 ROLES = ("anonymous", "resident", "staff_a", "staff_b", "alderman", "admin")
 WARD_42_POINT = CITY_HALL
@@ -80,6 +83,7 @@ class World:
     public_photo: Photo  # on issue_a
     api_key: ApiKey
     secrets: list[Secret] = field(default_factory=list)
+    media_root: Path | None = None  # set where one world serves a module (module_world)
 
     def forbidden_for(self, role: str) -> list[Secret]:
         return [s for s in self.secrets if role not in s.readers]
@@ -97,7 +101,29 @@ BANNED_EMAIL = "banned.secret@example.net"
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(request, db, settings) -> World:
+    """A fresh world per test; a module whose tests only read it asks for `module_world` too
+    (`pytestmark = pytest.mark.usefixtures("module_world")`) and gets that one, with MEDIA_ROOT
+    where its photos' files are."""
+    if "module_world" in request.fixturenames:
+        shared = request.getfixturevalue("module_world")
+        settings.MEDIA_ROOT = shared.media_root
+        return shared
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    """One world for a whole module whose tests only read it (GETs): building it costs about a
+    second, and test_admin_registry.py has a hundred tests. Module-scoped, so it is built before
+    any test's `db` savepoint opens (tests/module_rows.py)."""
+    media = tmp_path_factory.mktemp("world-media")
+    with rows_for_the_module(django_db_blocker, media, build_world) as built:
+        built.media_root = media
+        yield built
+
+
+def build_world() -> World:
     ward42 = Ward.objects.create(
         number=42, name="Ward 42", boundary=square(41.87, -87.65, 41.895, -87.61)
     )

@@ -11,6 +11,9 @@ import config.urls  # noqa: F401  (registers every admin, as serving does)
 from accounts.adminbase import OfferedFiltersOnly, offered_filter_lookup
 from tests.privacy.conftest import ROLES, client_as
 
+# Every test here only reads (GETs): one world for the module (tests/privacy/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_world")
+
 REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 ADMIN_IDS = [model._meta.label for model, _ in REGISTRY]
 

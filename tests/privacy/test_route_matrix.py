@@ -33,6 +33,9 @@ from tests.privacy.conftest import ROLES, World, client_as
 
 PARAMETER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
 
+# Every test here only reads (GETs): one world for the module (tests/privacy/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_world")
+
 
 def all_routes() -> list[str]:
     def walk(resolver, prefix: str):
@@ -171,6 +174,7 @@ def check(world: World, role: str, url: str, response) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_for_every_role(client, world, role):
     routes = all_routes()

@@ -10,6 +10,9 @@ from django.contrib.contenttypes.models import ContentType
 import config.urls  # noqa: F401  (registers every admin)
 from tests.privacy.conftest import ROLES, client_as
 
+# Every test here only reads (GETs): one world for the module (tests/privacy/conftest.py).
+pytestmark = pytest.mark.usefixtures("module_world")
+
 
 def shortcut_url(obj) -> str:
     return f"/admin/r/{ContentType.objects.get_for_model(obj).pk}/{obj.pk}/"

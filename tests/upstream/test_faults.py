@@ -29,6 +29,7 @@ def assert_each_sent_exactly_once(city_system, issues) -> None:
         assert [r["service_request_id"] for r in there] == [issue.external_id]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["direct", "behind a gateway"])
 def test_city_down_during_50_reports_sends_each_once_when_it_is_back(
     ours, city_system, proxy, path, django_capture_on_commit_callbacks
