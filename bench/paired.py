@@ -9,7 +9,9 @@ median ms and the median / median /healthz ratio of each side.
     .venv/bin/python bench/paired.py --other /tmp/main-export --db bench_10k,civicfix_bench \\
         --redis redis://127.0.0.1:6391/1 --other-redis redis://127.0.0.1:6391/3 --port 8710
 
-Reads only (GETs): the databases are measured as they stand, never migrated or written.
+Reads only (GETs): the databases are measured as they stand, never migrated or written. The
+servers run with DEBUG off, so the other checkout needs its own `manage.py collectstatic` first
+(without the manifest its pages answer 500).
 """
 
 from __future__ import annotations

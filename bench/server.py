@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,9 @@ class Server:
 
     def __enter__(self) -> Server:
         gunicorn = Path(PYTHON).parent / "gunicorn"
-        log = self.log()
+        # Never a pipe nobody reads: a server whose pages fail (say, a checkout without its
+        # collectstatic) fills 64 KB of tracebacks and then hangs its next request.
+        log = self.log() or tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [
                 str(gunicorn),
@@ -38,12 +41,10 @@ class Server:
             cwd=ROOT,
             env=environment(self.args),
             stdout=subprocess.DEVNULL,
-            # A run that logs much (bench/load's error log) needs a file: nobody reads the pipe.
-            stderr=log or subprocess.PIPE,
+            stderr=log,
             start_new_session=True,
         )
-        if log:
-            log.close()  # the server has its own copy
+        log.close()  # the server has its own copy
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
