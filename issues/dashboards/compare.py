@@ -18,7 +18,7 @@ The city figure for a count is the average per ward (a ward's 40 open issues bes
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
 
@@ -32,7 +32,14 @@ from issues.dashboards.clock import (
     OPENED_WINDOW_DAYS,
     Clock,
 )
-from issues.dashboards.league import Bins, WardFigures, _merge_bins, close_bins, league_and_city
+from issues.dashboards.league import (
+    Bins,
+    WardFigures,
+    _merge_bins,
+    add_overdue_today,
+    close_bins,
+    league_and_city,
+)
 from issues.dashboards.links import count_text, days_text, days_words, share_text
 from issues.dashboards.per_language import per_language
 from issues.dashboards.rollups import ALL_TYPES, NO_WARD, median_from_bins
@@ -259,18 +266,30 @@ class LeagueContext:
     city: WardFigures
     previous: dict[int, Previous]
     city_previous: Previous
+    # The open issues due earlier today by ward id, when overdue counts them (add_overdue_today):
+    # already in the rows' overdue, kept apart for the ward page's board. Not compared: the
+    # rows' figures say the same.
+    due_today: dict[int, int] = field(default_factory=dict, compare=False)
 
 
 def league_context(*, now: datetime | None = None, overdue_today: bool = True) -> LeagueContext:
     """The league with every ward's previous-period figures, computed from the rollup (without
     `overdue_today`: leaving out the issues due earlier today, as issues/dashboards/stored.py
     keeps it). Pages read it through `stored.league_context`."""
-    rows, city = league_and_city(now=now, overdue_today=overdue_today)
     clock = Clock.at(now)
+    rows, city = league_and_city(now=clock.now, overdue_today=False)
+    # Added here rather than by league_and_city, to keep them by ward (LeagueContext.due_today).
+    due_today = add_overdue_today(rows, city, clock) if overdue_today else {}
     previous, city_previous = previous_figures(
         clock, {r.ward_id: r for r in rows} | {NO_WARD: _no_ward(rows, city)}
     )
-    return LeagueContext(rows=rows, city=city, previous=previous, city_previous=city_previous)
+    return LeagueContext(
+        rows=rows,
+        city=city,
+        previous=previous,
+        city_previous=city_previous,
+        due_today=due_today,
+    )
 
 
 def _no_ward(rows: list[WardFigures], city: WardFigures) -> WardFigures:

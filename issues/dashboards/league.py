@@ -156,11 +156,13 @@ def league_table(*, now: datetime | None = None) -> list[WardFigures]:
     return league_and_city(now=now)[0]
 
 
-def add_overdue_today(rows: list[WardFigures], city: WardFigures, clock: Clock) -> None:
+def add_overdue_today(rows: list[WardFigures], city: WardFigures, clock: Clock) -> dict[int, int]:
     """Add the open issues due between local midnight and now to each ward's and the city's
     overdue: the one part of the league that moves with the minute, not with the rollup (one
-    small index range query)."""
+    small index range query). Returns them by ward id (wards with none left out): the ward
+    page's own board takes its ward's from here rather than counting them again."""
     by_ward = {r.ward_id: r for r in rows}
+    due_today: dict[int, int] = {}
     for ward_id, n in (
         due_earlier_today(clock)
         .values("ward_id")
@@ -170,6 +172,9 @@ def add_overdue_today(rows: list[WardFigures], city: WardFigures, clock: Clock) 
         if ward_id in by_ward:
             by_ward[ward_id].overdue += n
         city.overdue += n
+        if ward_id is not None:
+            due_today[ward_id] = n
+    return due_today
 
 
 def league_and_city(

@@ -26,6 +26,7 @@ from issues.dashboards.compare import (
     COUNTS,
     FORMATS,
     Change,
+    LeagueContext,
     Previous,
     change_of,
     ward_context,
@@ -204,14 +205,17 @@ def league_page(*, sort: str, descending: bool) -> dict:
 # --- the monthly report ---------------------------------------------------------------------
 
 
-def report_page(board: WardDashboard, month: WardMonth) -> dict:
+def report_page(
+    board: WardDashboard, month: WardMonth, league: LeagueContext | None = None
+) -> dict:
     """The printable monthly report: the month's own counts, then the dashboard's figures (the
-    same headline with its context, types, weeks, hotspots and oldest open issues)."""
+    same headline with its context, types, weeks, hotspots and oldest open issues); `league` as
+    for ward_page."""
     links = Links(ward_number=board.ward.number)
     # Only what the report prints: the dashboard's charts, map and other tables (an outline
     # projected, hundreds of heat cells, four charts) cost a cold report ~5 ms of CPU at 1M.
     context = {
-        **_board_context(board, _headline(links, board)),
+        **_board_context(board, _headline(links, board, league or league_context())),
         "by_type": _by_type(links, board),
         "alerts": _alerts(links, board),
     }
@@ -317,10 +321,9 @@ def _cell_bbox(cell: HeatCell) -> tuple[float, float, float, float]:
     return (cell.west, cell.south, cell.east, cell.north)
 
 
-def _headline(links: Links, board: WardDashboard) -> list[dict]:
+def _headline(links: Links, board: WardDashboard, ctx: LeagueContext) -> list[dict]:
     """The league's five measures for this ward, each with its context: the city's figure, the
     ward's rank and the change against the previous period (compare.py), and its definition."""
-    ctx = league_context()
     row = next((r for r in ctx.rows if r.ward_id == board.ward.pk), None)
     if row is None:
         row = WardFigures(ward_id=board.ward.pk, number=board.ward.number, name="", slug="")
@@ -463,11 +466,12 @@ def _map_data(board: WardDashboard, outline: dict) -> dict:
     }
 
 
-def ward_page(board: WardDashboard) -> dict:
-    """Everything the ward page shows of `board`, every figure linked to its rows."""
+def ward_page(board: WardDashboard, league: LeagueContext | None = None) -> dict:
+    """Everything the ward page shows of `board`, every figure linked to its rows; `league`:
+    the league as of now (stored.league_context), when the caller has read it."""
     links = Links(ward_number=board.ward.number)
     outline = ward_outline(board.ward)
-    headline = _headline(links, board)
+    headline = _headline(links, board, league or league_context())
     tables = _tables(links, board)
     return {
         **_board_context(board, headline),

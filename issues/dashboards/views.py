@@ -29,6 +29,7 @@ from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues import selectors
 from issues.dashboards import pages, type_pages
 from issues.dashboards.league import LEAGUE_SORTS
+from issues.dashboards.stored import league_context
 from issues.dashboards.trends import stored_type_trend, ward_month
 from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
 from issues.notify import subscriptions
@@ -170,7 +171,11 @@ def versioned_outlines(request: HttpRequest, version: str, detail: str) -> HttpR
 @require_safe
 def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ward = get_object_or_404(Ward, slug=slug)
-    context = pages.ward_page(cached_ward_dashboard(ward=ward))
+    # The league first: its grouped count of the issues due earlier today has this ward's,
+    # which the board would otherwise count again.
+    league = league_context()
+    board = cached_ward_dashboard(ward=ward, due_today=league.due_today.get(ward.pk, 0))
+    context = pages.ward_page(board, league)
     user = request.user
     is_alderman = ward.pk in roles.ward_ids(user)
     context.update(
@@ -195,8 +200,11 @@ def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
         # The last whole month.
         first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
     # The report prints no heat grid: a miss leaves out its read (the one growing with the data).
-    board = cached_ward_dashboard(ward=ward, with_heat=False)
-    context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first))
+    league = league_context()  # as on the ward page: its count of the issues due earlier today
+    board = cached_ward_dashboard(
+        ward=ward, with_heat=False, due_today=league.due_today.get(ward.pk, 0)
+    )
+    context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first), league)
     return render(request, "dashboards/ward_report.html", context)
 
 

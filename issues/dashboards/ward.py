@@ -351,20 +351,30 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
     board.median_days = median_from_bins(bins.get(ALL_TYPES, {}))
 
 
-def cached_ward_dashboard(*, ward: Ward, with_heat: bool = True) -> WardDashboard:
+def cached_ward_dashboard(
+    *, ward: Ward, with_heat: bool = True, due_today: int | None = None
+) -> WardDashboard:
     """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
     so a hidden issue leaves the page at once. Kept per language: the figures carry the type
     and status names in the reader's language. On a miss, the figures stored for the current
     data version (stored.py), else computed (and stored). Without the heat grid (the monthly
     report) a miss that computes without storing (SQLite) computes one query fewer, and keeps
-    nothing: the ward page needs the whole board."""
+    nothing: the ward page needs the whole board. `due_today`: the ward's open issues due
+    earlier today when the caller has counted them (the ward page: the league's grouped read,
+    LeagueContext.due_today, the same definition), spared a second count."""
     key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
     board = cache.get(key)
     if board is None:
         if stored.is_stored():
-            board, with_heat = stored_ward_dashboard(ward=ward), True
+            board, with_heat = stored_ward_dashboard(ward=ward, due_today=due_today), True
         else:
-            board = ward_dashboard(ward=ward, with_lists=False, with_heat=with_heat)
+            board = ward_dashboard(
+                ward=ward,
+                with_lists=False,
+                with_heat=with_heat,
+                overdue_today=due_today is None,
+            )
+            board.overdue += due_today or 0
         if with_heat:
             cache.set(key, board, CACHE_SECONDS * 2)
     board.ward = ward
@@ -372,17 +382,20 @@ def cached_ward_dashboard(*, ward: Ward, with_heat: bool = True) -> WardDashboar
     return board
 
 
-def stored_ward_dashboard(*, ward: Ward) -> WardDashboard:
+def stored_ward_dashboard(*, ward: Ward, due_today: int | None = None) -> WardDashboard:
     """The ward's figures without its lists: those stored at the current data version today
     (stored.py), else computed and stored for the next request; the issues due earlier today
-    read now. PostgreSQL only."""
+    read now, unless the caller counted them (`due_today`). PostgreSQL only."""
     clock = Clock.at()
     types = _types()
     figures = stored.figures_at(
         stored.WARD, ward.pk, clock, lambda: _ward_figures(_count_board(ward, clock, types))
     )
     board = _board_from(figures, ward=ward, clock=clock, types=types)
-    _add_overdue_today(board)
+    if due_today is None:
+        _add_overdue_today(board)
+    else:
+        board.overdue += due_today
     return board
 
 

@@ -5,11 +5,14 @@ ward's page has about two hundred figures."""
 from html import escape
 
 from django import template
+from django.template.defaultfilters import capfirst
 from django.utils.formats import localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from issues.dashboards.links import Figure
+from issues.templatetags.issue_rows import blocktranslated
 
 register = template.Library()
 
@@ -49,3 +52,56 @@ def type_rows(by_type: list[dict]) -> SafeString:
         cells = "".join(f'\n      <td class="num">{t[k].html(said)}</td>' for k, said in names)
         rows.append(f'<tr>\n      <th scope="row">{escape(t["row"].name)}</th>{cells}\n    </tr>')
     return mark_safe("".join(rows))  # noqa: S308 (the name escaped, the figures write their own)
+
+
+@register.filter
+def headline_rows(headline: list[dict]) -> SafeString:
+    """The ward page's five headline figures (pages._headline), each with its definition, the
+    city's figure, its rank and its change, as the template's loop wrote them, whitespace
+    included: its look-ups, filters and two blocktranslates a figure were a tenth of the
+    page's rendering."""
+    rows = []
+    for h in headline:
+        figure, context, term = h["figure"], h["context"], h["term"]
+        label = conditional_escape(figure.label)
+        means = blocktranslated(lambda: _("What “%(label)s” means"), {"label": label})
+        city = blocktranslated(
+            lambda: _("%(label)s: <strong>%(city)s</strong>"),
+            {
+                "label": conditional_escape(capfirst(context.city_label)),
+                "city": conditional_escape(context.city_display),
+            },
+        )
+        change = context.change
+        verdict = f" wards-change--{conditional_escape(change.verdict)}" if change.verdict else ""
+        arrow = (
+            f'<span aria-hidden="true">{conditional_escape(change.arrow)}</span> '
+            if change.arrow
+            else ""
+        )
+        rows.append(
+            f'<div>\n      <dt><span title="{conditional_escape(term.definition)}">{label}</span>'
+            f'<a class="wards-defn" href="#defn-{conditional_escape(term.key)}" aria-label="{means}">'
+            f"?</a></dt>\n      <dd>{figure.html()}</dd>\n"
+            f'      <dd class="wards-ctx">{city}</dd>\n'
+            f'      <dd class="wards-ctx">{conditional_escape(context.rank_text)}</dd>\n'
+            f'      <dd class="wards-ctx wards-change{verdict}">{arrow}'
+            f"{conditional_escape(capfirst(change.words))}</dd>\n    </div>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)
+
+
+@register.filter
+def top_cell_rows(top_cells: list[dict]) -> SafeString:
+    """The ward page's busiest squares (pages._tables' "top_cells"), as the template's loop
+    wrote them: rank, reports and the most reported type, both figures named by the rank."""
+    rows = []
+    for t in top_cells:
+        rank = localize(t["rank"])
+        rows.append(
+            f'<tr>\n        <th scope="row">{escape(rank)}</th>\n'
+            f'        <td class="num">{t["figure"].html(rank)}</td>\n'
+            f"        <td>{conditional_escape(t['cell'].dominant_name)}"
+            f" ({t['dominant'].html(rank)})</td>\n      </tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from departments.models import Ward
 from issues import services
-from issues.dashboards import league, rollups
+from issues.dashboards import compare, league, rollups
 from issues.dashboards import ward as ward_figures
+from issues.dashboards.clock import Clock, due_earlier_today
 from issues.importers.synthetic import generate_issues
 from issues.models import DayTally, Issue, Status, StatusTally
 from tests.dashboards.conftest import points_in
@@ -121,6 +122,34 @@ def test_an_issue_due_earlier_today_is_overdue_and_one_due_later_is_not(db, scen
     Issue.objects.filter(pk=due_soon.pk).update(expected_at=now + timedelta(days=1))
     rollups.rebuild()
     assert ward_figures.ward_dashboard(ward=scenario.ward, now=now).overdue == before
+
+
+def test_the_leagues_issues_due_earlier_today_are_each_wards_own_count(db, scenario):
+    """The ward page takes its ward's from the league's grouped read (LeagueContext.due_today)
+    instead of counting them again: the same definition, ward by ward, hidden and closed ones
+    and issues in no ward left out."""
+    now = timezone.now()
+    due = [make_issue(scenario.pothole, point=p) for p in points_in(scenario.ward, 3)]
+    due += [make_issue(scenario.pothole, point=points_in(scenario.other_ward, 1)[0])]
+    due += [make_issue(scenario.pothole, point=None, address="Nowhere in particular")]
+    Issue.objects.filter(pk__in=[i.pk for i in due]).update(expected_at=now - timedelta(seconds=1))
+    services.change_status(issue=due[1], to=Status.CLOSED, by=scenario.staff)
+    services.set_hidden(target=due[2], hidden=True, by=scenario.staff, reason="Abuse")
+    clock = Clock.at(now)
+    counted = compare.league_context(now=now).due_today
+    for ward in Ward.objects.all():
+        own = due_earlier_today(clock).filter(ward=ward).count()
+        assert counted.get(ward.pk, 0) == own
+    assert counted[scenario.ward.pk] >= 1
+    assert counted[scenario.other_ward.pk] >= 1
+    assert None not in counted
+    # And the board made with the league's count says what it says when it counts itself.
+    assert (
+        ward_figures.cached_ward_dashboard(
+            ward=scenario.ward, due_today=counted.get(scenario.ward.pk, 0)
+        ).overdue
+        == ward_figures.ward_dashboard(ward=scenario.ward, with_lists=False).overdue
+    )
 
 
 def _bins(values: list[float]) -> dict:

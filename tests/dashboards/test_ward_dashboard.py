@@ -196,12 +196,13 @@ def test_unknown_ward_is_404(client, some_wards):
 def test_ward_page_query_count_does_not_grow_with_issues(
     client, scenario, django_assert_num_queries
 ):
-    # 19: the ward's figures (10) and their context (9): the league's rows for the city figure
-    # and the rank, and the previous period's grouped reads for the change; each 90-day median
-    # reads its whole weeks and its edge days apart (league.close_bins). Constant all the same.
+    # 18: the ward's figures (9: its issues due earlier today are the league's) and their
+    # context (9): the league's rows for the city figure and the rank, and the previous period's
+    # grouped reads for the change; each 90-day median reads its whole weeks and its edge days
+    # apart (league.close_bins). Constant all the same.
     # On PostgreSQL + 5: the stored league read (stale), and written in a savepoint (its own two);
     # + 2: the ward's stored figures read (stale) and written (issues/dashboards/stored.py).
-    computed = 26 if connection.vendor == "postgresql" else 19
+    computed = 25 if connection.vendor == "postgresql" else 18
     with django_assert_num_queries(computed):
         assert client.get(f"/wards/{scenario.ward.slug}/").status_code == 200
     for _ in range(15):
@@ -213,9 +214,9 @@ def test_ward_page_query_count_does_not_grow_with_issues(
     if connection.vendor == "postgresql":
         cache.clear()
         # The league and the ward stored and current: the league's rows, the wards' names and the
-        # issues due earlier today instead of the league's ten reads; the ward's row, the types'
-        # names and its issues due earlier today instead of its seven.
-        with django_assert_num_queries(9):
+        # issues due earlier today instead of the league's ten reads; the ward's row and the
+        # types' names instead of its six.
+        with django_assert_num_queries(8):
             assert client.get(f"/wards/{scenario.ward.slug}/").status_code == 200
 
 

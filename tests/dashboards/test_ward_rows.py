@@ -1,0 +1,63 @@
+"""The ward page's rows written by filters (headline_rows, top_cell_rows in
+issues/templatetags/figures.py; oldest_rows in issue_rows.py) are the HTML the template loops
+they replaced wrote, byte for byte, in every language."""
+
+import pytest
+from django.conf import settings
+from django.template import engines
+from django.utils import translation
+
+from issues.dashboards import pages
+from issues.dashboards.ward import cached_ward_dashboard
+
+pytestmark = pytest.mark.django_db
+
+# templates/dashboards/ward_detail.html's loops as they were (main at 1553d2c), the reference.
+HEADLINE = (
+    "{% load i18n %}"
+    "{% for h in headline %}<div>\n"
+    '      <dt><span title="{{ h.term.definition }}">{{ h.figure.label }}</span>'
+    '<a class="wards-defn" href="#defn-{{ h.term.key }}" aria-label="{% blocktranslate trimmed '
+    'with label=h.figure.label %}What “{{ label }}” means{% endblocktranslate %}">?</a></dt>\n'
+    "      <dd>{{ h.figure|figure_links }}</dd>\n"
+    '      <dd class="wards-ctx">{% blocktranslate trimmed with label=h.context.city_label|capfirst'
+    " city=h.context.city_display %}{{ label }}: <strong>{{ city }}</strong>{% endblocktranslate %}"
+    "</dd>\n"
+    '      <dd class="wards-ctx">{{ h.context.rank_text }}</dd>\n'
+    '      <dd class="wards-ctx wards-change{% if h.context.change.verdict %} wards-change--'
+    '{{ h.context.change.verdict }}{% endif %}">{% if h.context.change.arrow %}<span '
+    'aria-hidden="true">{{ h.context.change.arrow }}</span> {% endif %}'
+    "{{ h.context.change.words|capfirst }}</dd>\n"
+    "    </div>{% endfor %}"
+)
+TOP_CELLS = (
+    "{% for t in top_cells %}<tr>\n"
+    '        <th scope="row">{{ t.rank }}</th>\n'
+    '        <td class="num">{{ t.figure|figure_links:t.rank }}</td>\n'
+    "        <td>{{ t.cell.dominant_name }} ({{ t.dominant|figure_links:t.rank }})</td>\n"
+    "      </tr>{% endfor %}"
+)
+OLDEST = (
+    "{% load i18n translations %}{% for issue in oldest %}\n"
+    '    <li><a href="{{ issue.get_absolute_url }}">{{ issue.service_type|translated:"name" }} · '
+    "{{ issue.public_id }}</a> — {% blocktranslate trimmed with since=issue.requested_at|timesince"
+    " %}waiting {{ since }}{% endblocktranslate %}{% if issue.address %} · {{ issue.address }}"
+    "{% endif %}</li>\n"
+    "  {% endfor %}"
+)
+
+
+def render(source: str, context: dict) -> str:
+    return engines["django"].from_string("{% load figures issue_rows %}" + source).render(context)
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_filters_write_what_the_loops_wrote(scenario, language):
+    with translation.override(language):
+        context = pages.ward_page(cached_ward_dashboard(ward=scenario.ward))
+        assert context["headline"] and context["top_cells"] and context["oldest"]
+        context["oldest"][0].address = 'Corner of <Main> & "Elm"'  # escaped alike
+        assert "&lt;Main&gt;" in render("{{ oldest|oldest_rows }}", context)
+        assert render("{{ headline|headline_rows }}", context) == render(HEADLINE, context)
+        assert render("{{ top_cells|top_cell_rows }}", context) == render(TOP_CELLS, context)
+        assert render("{{ oldest|oldest_rows }}", context) == render(OLDEST, context)
