@@ -20,7 +20,7 @@ changes (width_bucket), not by a second logarithm that could round differently a
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 from django.conf import settings
@@ -28,7 +28,6 @@ from django.db import connection, transaction
 from django.utils.timezone import now
 
 from departments.geo import cell_size
-from departments.importing import bulk
 from issues.dashboards import rollups
 from issues.geo import heat_steps
 from issues.models import (
@@ -100,12 +99,9 @@ class LaterCount:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK, self.run_id])
 
-    def add(self, ids: Sequence[int], states: Iterable[Sequence]) -> None:
+    def add(self, ids: Sequence[int], states) -> None:
         """Keep these new issues (written in the current transaction) for `count`. Call it before
-        the batch's other rollup writes: its lock comes before theirs, as in a recount.
-
-        `states`: one per id, in `rollups.STATE_FIELDS` order, exactly as written (a column the
-        rows left out at its default): they are what will be counted."""
+        the batch's other rollup writes: its lock comes before theirs, as in a recount."""
         if self.run_id is None:
             count_new_issues(ids, states)
             return
@@ -114,16 +110,13 @@ class LaterCount:
         with connection.cursor() as cursor:
             # Until this batch commits, a recount waits, and this batch waits for a recount.
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
-        # Copied from the caller's values: read back from issues_issue (INSERT ... SELECT) they
-        # cost an index probe per new issue, ~0.6 s per 100,000 imported rows.
-        fields = [name if name != "id" else "issue_id" for name in rollups.STATE_FIELDS]
-        bulk.copy_rows(
-            PendingCount,
-            (
-                {**dict(zip(fields, state, strict=True)), "run_id": self.run_id}
-                for _pk, state in zip(ids, states, strict=True)
-            ),
-        )
+            # Read back from the rows just written (their pages are in the cache): a COPY of the
+            # same states from Python measured 3x slower per batch (bench/README.md, import4).
+            cursor.execute(
+                f"INSERT INTO {PENDING} ({_KEPT}, run_id) SELECT {_READ}, %s "  # noqa: S608
+                "FROM issues_issue WHERE id = ANY(%s::bigint[])",
+                [self.run_id, rollups.array_literal(sorted(ids))],
+            )
 
     def pending_among(self, ids: Sequence[int]) -> set[int]:
         """Those of these issues (about to be updated in the current transaction) whose state

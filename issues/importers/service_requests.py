@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -65,13 +65,6 @@ class ImportSummary(RowCounts):
     @property
     def imported(self) -> int:
         return self.created + self.updated
-
-
-@cache
-def _state_defaults() -> dict[str, object]:
-    """What a new issue's row holds for a state column the importer leaves out (the column's
-    default, as bulk writes it): the pending state must be what was written."""
-    return {name: Issue._meta.get_field(name).get_default() for name in rollups.STATE_FIELDS}
 
 
 def _children_cpu() -> float:
@@ -432,13 +425,9 @@ class RequestImporter:
         # last, as their rows stay locked until commit: new issues are kept to be counted after
         # the import (first: its lock comes before any counter row's, as in a recount);
         # re-imported issues are uncounted under a row lock, updated, and counted again.
-        defaults = _state_defaults()
         self._later.add(
             [v["id"] for v in new_issues],
-            (
-                tuple(v.get(name, defaults[name]) for name in rollups.STATE_FIELDS)
-                for v in new_issues
-            ),
+            (tuple(v.get(name, False) for name in rollups.STATE_FIELDS) for v in new_issues),
         )
         # An issue whose state still waits to be counted (this import made it in an earlier
         # batch) has that state brought up to date instead: never uncounted before it counted.
