@@ -217,9 +217,10 @@ def vacuum(args) -> float:
 
 def run_import(args, path: Path, out: Path) -> dict:
     started = time.perf_counter()
+    batch = ["--batch-size", str(args.batch_size)] if args.batch_size else []
     output = manage(
         args, "import_311", "-v", "2", str(path), "--format", "boston", "--no-progress",
-        "--rejects", str(out / "import-rejects.csv"),
+        "--rejects", str(out / "import-rejects.csv"), *batch,
     )  # fmt: skip
     wall = time.perf_counter() - started
     match = re.search(r"([\d,]+) rows read in ([\d.]+)s", output)
@@ -319,6 +320,9 @@ def main() -> None:
         "floor right after the import, on its warm pages).",
     )
     parser.add_argument("--keep-floor", action="store_true", help="Keep the floor's tables.")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="import_311's --batch-size (default: its own)."
+    )
     args = parser.parse_args()
     if args.db == "civicfix_bench":
         raise SystemExit("civicfix_bench is read only: give your own copy")

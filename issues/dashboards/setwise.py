@@ -110,6 +110,8 @@ class LaterCount:
         with connection.cursor() as cursor:
             # Until this batch commits, a recount waits, and this batch waits for a recount.
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
+            # Read back from the rows just written (their pages are in the cache): a COPY of the
+            # same states from Python measured 3x slower per batch (bench/README.md, import4).
             cursor.execute(
                 f"INSERT INTO {PENDING} ({_KEPT}, run_id) SELECT {_READ}, %s "  # noqa: S608
                 "FROM issues_issue WHERE id = ANY(%s::bigint[])",

@@ -137,11 +137,25 @@ class RequestImporter:
         command reports what was stored first), or for the worker should this process die."""
         started = time.monotonic()
         source = Source(path, self.mapping.reader)
-        self.catalogue = Catalogue(**self.catalogue_options)
-        self.ward_numbers = dict(Ward.objects.values_list("number", "id"))
-        # The wards as the import starts, for every batch: asking per batch whether they changed
-        # cost a query of ~25 ms each (0.5 s per 100,000 rows) for an answer that does not move.
-        self.ward_index = Ward.objects.index()
+        # The reader is forked first (before the writer's thread: fork safety, see reader_for),
+        # so that it reads and cleans the first batch while the catalogue and the wards load:
+        # forked after them, the writer waited for its first batch on top.
+        reader = reader_for(source, partial(_clean, mapping=self.mapping, first_seen={}))
+        try:
+            self.catalogue = Catalogue(**self.catalogue_options)
+            self.ward_numbers = dict(Ward.objects.values_list("number", "id"))
+            # The wards as the import starts, for every batch: asking per batch whether they
+            # changed cost a query of ~25 ms each (0.5 s per 100,000 rows) for an answer that
+            # does not move.
+            self.ward_index = Ward.objects.index()
+            # New issues are counted into the dashboards after they are stored
+            # (setwise.LaterCount: `count`, by the caller once it has reported, or by the worker
+            # if this process dies); `stored` runs on the writer's thread after the last batch,
+            # however the writing ended.
+            self._later = setwise.LaterCount(self.source_label)
+        except BaseException:
+            reader.close()
+            raise
         self._lock = threading.Lock()
         # Rows the writer could not store: their columns are read again at the end (the reader
         # sends only the rows it cleaned, not the records they came from).
@@ -150,12 +164,6 @@ class RequestImporter:
         seen: set[str] = set()
         rejects = None
         batch: list[ImportRow] = []
-        # New issues are counted into the dashboards after they are stored (setwise.LaterCount:
-        # `count`, by the caller once it has reported, or by the worker if this process dies);
-        # `stored` runs on the writer's thread after the last batch, however the writing ended.
-        self._later = setwise.LaterCount(self.source_label)
-        # The reader is forked before the writer's thread starts (fork safety: reader_for).
-        reader = reader_for(source, partial(_clean, mapping=self.mapping, first_seen={}))
         writer = writer_for(self._flush, finish=self._later.stored)
         reading, reading_cpu = time.monotonic(), time.thread_time()
         children_cpu = _children_cpu()
