@@ -79,10 +79,11 @@ class LaterCount:
     counted: a later change to the issue, by staff or by a later line of the same file, applies
     its own difference (after - before) as it happens, and differences add up in any order. The
     count deletes the rows it counts in the statement that counts them, so a state is counted
-    once whoever counts it. Until then the dashboards do not show the import's issues, and what
-    they show of them only grows: a later line of the file updates the waiting state (`restate`)
-    instead of uncounting an issue not yet counted. (A change staff make meanwhile to one of
-    them applies its difference at once, as every write does: that difference shows early.)
+    once whoever counts it. Until then the dashboards do not show the import's issues: a later
+    line of the file updates the waiting state (`restate`) instead of uncounting an issue not
+    yet counted. (A change staff make meanwhile to one of them applies its difference at once,
+    as every write does: that difference shows early, and can take a figure below what it was
+    until the count; a later line of a file then uncounts and counts the issue as usual.)
 
     The run is kept in `ImportRun`; while its process lives it holds a session lock on it
     (`RUN_LOCK`, run id), so the worker (`count_orphaned_runs`) counts only runs whose process
@@ -94,9 +95,13 @@ class LaterCount:
     def __init__(self, source: str) -> None:
         self.run_id: int | None = None
         if deferring():
-            run = ImportRun.objects.create(source=source[:64])
-            self.run_id = run.pk
-            with connection.cursor() as cursor:
+            # The run's row and its lock in one transaction: committed apart, a worker's tick
+            # in between would find the run unlocked, count it empty and mark it counted.
+            # (A session lock: it outlives the transaction. Not through a transaction pooler:
+            # docs/scaling.md.)
+            with transaction.atomic(), connection.cursor() as cursor:
+                run = ImportRun.objects.create(source=source[:64])
+                self.run_id = run.pk
                 cursor.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK, self.run_id])
 
     def add(self, ids: Sequence[int], states) -> None:
@@ -120,17 +125,23 @@ class LaterCount:
 
     def pending_among(self, ids: Sequence[int]) -> set[int]:
         """Those of these issues (about to be updated in the current transaction) whose state
-        still waits to be counted, locked until it commits: a count waits for the update."""
+        still waits to be counted and is still the issue's own, locked until it commits: a
+        count waits for the update. An issue changed since (by staff) applied that change's
+        difference off the waiting state, so it is uncounted and counted as usual instead:
+        rewriting its waiting state would count the change and the update both."""
         if self.run_id is None or not ids:
             return set()
+        columns = _READ.removeprefix("id, ").split(", ")
+        same = " AND ".join(f"p.{c} IS NOT DISTINCT FROM i.{c}" for c in columns)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
             cursor.execute(
-                f"SELECT issue_id FROM {PENDING} WHERE issue_id = ANY(%s::bigint[]) "  # noqa: S608
-                "ORDER BY issue_id FOR UPDATE",
+                f"SELECT p.issue_id, {same} FROM {PENDING} p"  # noqa: S608 (our names)
+                " JOIN issues_issue i ON i.id = p.issue_id"
+                " WHERE p.issue_id = ANY(%s::bigint[]) ORDER BY p.issue_id FOR UPDATE OF p",
                 [rollups.array_literal(sorted(ids))],
             )
-            return {pk for (pk,) in cursor.fetchall()}
+            return {pk for pk, unchanged in cursor.fetchall() if unchanged}
 
     def restate(self, ids: set[int]) -> None:
         """Their waiting states, as the issues are now (after the update): uncounting and

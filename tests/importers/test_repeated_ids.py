@@ -9,9 +9,10 @@ import json
 import pytest
 from django.db import connection
 
+from issues import services
 from issues.importers.formats import FORMATS
 from issues.importers.service_requests import RequestImporter
-from issues.models import Issue, PendingCount
+from issues.models import Issue, PendingCount, Status
 from tests.dashboards.test_rollups import assert_equals_rebuild, snapshot
 from tests.factories import CITY_HALL
 
@@ -80,5 +81,32 @@ def test_a_request_stored_and_updated_before_the_count_never_leaves_the_dashboar
     assert Issue.objects.get(external_id="A-1").status == "closed"
     assert snapshot() == before
     importer.count()
+    assert not PendingCount.objects.exists()
+    assert_equals_rebuild()
+
+
+def test_a_request_changed_by_staff_then_updated_by_a_later_import_is_counted_once(tmp_path):
+    """Staff change an imported issue before its import is counted, and then another import
+    updates it: the staff change applied its own difference (off the state waiting to be
+    counted), so the later import must uncount and count it as usual, not rewrite the waiting
+    state (that counted the staff's state and the import's both)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counted after storing on PostgreSQL only; elsewhere per batch")
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps([_request("B-1", "2025-03-01T10:00:00Z", "Pothole")]))
+    later = _request("B-1", "2025-03-01T10:00:00Z", "Pothole", status="closed")
+    later["updated_datetime"] = "2025-03-05T10:00:00Z"
+    second.write_text(json.dumps([later]))
+    importers = [
+        RequestImporter(FORMATS["open311"], rejects_path=tmp_path / f"rejects{n}.csv")
+        for n in (1, 2)
+    ]
+    importers[0].run(first, count=False)
+    issue = Issue.objects.get(external_id="B-1")
+    services.change_status(issue=issue, to=Status.IN_PROGRESS)
+    importers[1].run(second, count=False)
+    assert Issue.objects.get(external_id="B-1").status == Status.CLOSED
+    for importer in importers:
+        importer.count()
     assert not PendingCount.objects.exists()
     assert_equals_rebuild()
