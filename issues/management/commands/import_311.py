@@ -1,3 +1,4 @@
+import contextlib
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -78,7 +79,11 @@ class Command(BaseCommand):
             # Counted into the dashboards below, once the summary says what was stored.
             summary = importer.run(path, count=False)
         except BaseException as exc:
-            importer.count()  # what was stored before the failure is counted all the same
+            # What was stored before the failure is counted all the same; should counting fail
+            # too (the database gone), the worker counts the run later and the first error is
+            # the one reported.
+            with contextlib.suppress(Exception):
+                importer.count()
             if isinstance(exc, SourceError):
                 raise CommandError(f"{path}: {exc}") from exc
             raise
