@@ -270,6 +270,9 @@ class LeagueContext:
     # already in the rows' overdue, kept apart for the ward page's board. Not compared: the
     # rows' figures say the same.
     due_today: dict[int, int] = field(default_factory=dict, compare=False)
+    # The clock due_today was counted under: the ward's board reads its stored figures on that
+    # clock's day, or the issues due late yesterday would count in both just after midnight.
+    clock: Clock | None = field(default=None, compare=False)
 
 
 def league_context(*, now: datetime | None = None, overdue_today: bool = True) -> LeagueContext:
@@ -289,6 +292,7 @@ def league_context(*, now: datetime | None = None, overdue_today: bool = True) -
         previous=previous,
         city_previous=city_previous,
         due_today=due_today,
+        clock=clock if overdue_today else None,
     )
 
 

@@ -106,7 +106,7 @@ def league_context() -> LeagueContext:
     if ctx is None:
         ctx = _compute_league(clock, overdue_today=False)
         store(version, clock.today, ctx)
-    ctx.due_today = add_overdue_today(ctx.rows, ctx.city, clock)
+    ctx.due_today, ctx.clock = add_overdue_today(ctx.rows, ctx.city, clock), clock
     return ctx
 
 

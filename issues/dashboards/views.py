@@ -174,7 +174,7 @@ def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The league first: its grouped count of the issues due earlier today has this ward's,
     # which the board would otherwise count again.
     league = league_context()
-    board = cached_ward_dashboard(ward=ward, due_today=league.due_today.get(ward.pk, 0))
+    board = cached_ward_dashboard(ward=ward, league=league)
     context = pages.ward_page(board, league)
     user = request.user
     is_alderman = ward.pk in roles.ward_ids(user)
@@ -201,9 +201,7 @@ def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
         first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
     # The report prints no heat grid: a miss leaves out its read (the one growing with the data).
     league = league_context()  # as on the ward page: its count of the issues due earlier today
-    board = cached_ward_dashboard(
-        ward=ward, with_heat=False, due_today=league.due_today.get(ward.pk, 0)
-    )
+    board = cached_ward_dashboard(ward=ward, with_heat=False, league=league)
     context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first), league)
     return render(request, "dashboards/ward_report.html", context)
 

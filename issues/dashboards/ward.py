@@ -30,6 +30,7 @@ from issues.dashboards.clock import (
     city_tz,
     due_earlier_today,
 )
+from issues.dashboards.compare import LeagueContext
 from issues.dashboards.league import close_bins
 from issues.dashboards.rollups import ALL_TYPES, CLOSED, OPEN, median_from_bins, plain_rows, week_of
 from issues.geo import heat_steps
@@ -352,29 +353,33 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
 
 
 def cached_ward_dashboard(
-    *, ward: Ward, with_heat: bool = True, due_today: int | None = None
+    *, ward: Ward, with_heat: bool = True, league: LeagueContext | None = None
 ) -> WardDashboard:
     """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
     so a hidden issue leaves the page at once. Kept per language: the figures carry the type
     and status names in the reader's language. On a miss, the figures stored for the current
     data version (stored.py), else computed (and stored). Without the heat grid (the monthly
     report) a miss that computes without storing (SQLite) computes one query fewer, and keeps
-    nothing: the ward page needs the whole board. `due_today`: the ward's open issues due
-    earlier today when the caller has counted them (the ward page: the league's grouped read,
-    LeagueContext.due_today, the same definition), spared a second count."""
+    nothing: the ward page needs the whole board. `league`: the league the caller read (the
+    ward page, the report): its grouped count of the open issues due earlier today has this
+    ward's (LeagueContext.due_today, the same definition), so the board is read on its clock
+    and spared a second count."""
     key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
     board = cache.get(key)
     if board is None:
+        counted = league is not None and league.clock is not None
         if stored.is_stored():
-            board, with_heat = stored_ward_dashboard(ward=ward, due_today=due_today), True
+            board, with_heat = stored_ward_dashboard(ward=ward, league=league), True
         else:
             board = ward_dashboard(
                 ward=ward,
+                now=league.clock.now if counted else None,
                 with_lists=False,
                 with_heat=with_heat,
-                overdue_today=due_today is None,
+                overdue_today=not counted,
             )
-            board.overdue += due_today or 0
+            if counted:
+                board.overdue += league.due_today.get(ward.pk, 0)
         if with_heat:
             cache.set(key, board, CACHE_SECONDS * 2)
     board.ward = ward
@@ -382,20 +387,21 @@ def cached_ward_dashboard(
     return board
 
 
-def stored_ward_dashboard(*, ward: Ward, due_today: int | None = None) -> WardDashboard:
+def stored_ward_dashboard(*, ward: Ward, league: LeagueContext | None = None) -> WardDashboard:
     """The ward's figures without its lists: those stored at the current data version today
     (stored.py), else computed and stored for the next request; the issues due earlier today
-    read now, unless the caller counted them (`due_today`). PostgreSQL only."""
-    clock = Clock.at()
+    read now, unless the caller's league counted them (then on its clock). PostgreSQL only."""
+    counted = league is not None and league.clock is not None
+    clock = league.clock if counted else Clock.at()
     types = _types()
     figures = stored.figures_at(
         stored.WARD, ward.pk, clock, lambda: _ward_figures(_count_board(ward, clock, types))
     )
     board = _board_from(figures, ward=ward, clock=clock, types=types)
-    if due_today is None:
-        _add_overdue_today(board)
+    if counted:
+        board.overdue += league.due_today.get(ward.pk, 0)
     else:
-        board.overdue += due_today
+        _add_overdue_today(board)
     return board
 
 

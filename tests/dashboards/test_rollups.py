@@ -6,9 +6,12 @@ from __future__ import annotations
 import random
 import statistics
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import RequestFactory
@@ -144,11 +147,29 @@ def test_the_leagues_issues_due_earlier_today_are_each_wards_own_count(db, scena
     assert counted[scenario.other_ward.pk] >= 1
     assert None not in counted
     # And the board made with the league's count says what it says when it counts itself.
+    league = compare.league_context(now=now)
     assert (
-        ward_figures.cached_ward_dashboard(
-            ward=scenario.ward, due_today=counted.get(scenario.ward.pk, 0)
-        ).overdue
-        == ward_figures.ward_dashboard(ward=scenario.ward, with_lists=False).overdue
+        ward_figures.cached_ward_dashboard(ward=scenario.ward, league=league).overdue
+        == ward_figures.ward_dashboard(ward=scenario.ward, now=now, with_lists=False).overdue
+    )
+
+
+def test_a_board_made_with_the_leagues_count_reads_on_the_leagues_day(scenario):
+    """The league counted just before midnight, the board read just after: the board takes the
+    league's clock, so an issue due late that evening is counted once, not as overdue in the new
+    day's figures and again among the league's issues due earlier today."""
+    local = timezone.localtime(timezone.now(), ZoneInfo(settings.TIME_ZONE))
+    evening = (local - timedelta(days=1)).replace(hour=23, minute=59)
+    due = make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
+    Issue.objects.filter(pk=due.pk).update(expected_at=evening - timedelta(hours=1))
+    rollups.rebuild()  # the counters learn the new due time
+    league = compare.league_context(now=evening)
+    assert league.due_today.get(scenario.ward.pk, 0) >= 1
+    cache.clear()
+    board = ward_figures.cached_ward_dashboard(ward=scenario.ward, league=league)
+    assert (
+        board.overdue
+        == ward_figures.ward_dashboard(ward=scenario.ward, now=evening, with_lists=False).overdue
     )
 
 
