@@ -35,7 +35,9 @@ stale now (`wanted_keys`). At city scale (50 wards, about 100 types) a write eve
 cost the worker all 150 computations a minute (6-8 s at 1M issues) for pages most of which nobody
 opens; refreshing what was read keeps the pages people open warm and lets the rest wait for
 their first reader, who pays the computation once per data version. The worker's own store does
-not renew `wanted_at`: a page unread for a day drops out of the refresh.
+not renew `wanted_at`, and a request that finds its row current does not either (no write on
+the read path): a page drops out of the refresh a day after a request last had to compute it,
+however often it is read since, and its next reader after a write pays once.
 
 Elsewhere than PostgreSQL (SQLite in development) nothing is stored: every request computes.
 """
