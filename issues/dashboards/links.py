@@ -4,7 +4,9 @@ same IssueFilters query string on both, so a number can always be checked."""
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from django.urls import NoReverseMatch, reverse
@@ -39,7 +41,12 @@ def _separators() -> tuple[str, int, str]:
 
 def _number(value, decimal_pos: int | None = None, *, grouping: bool = True) -> str:
     """number_format with grouping, its three format look-ups done once per language: the
-    league table formats about a thousand numbers a page and those look-ups were most of it."""
+    league table formats about a thousand numbers a page and those look-ups were most of it.
+    A whole number under 1,000 is its digits in every language we have (groups of 3 or 4, or
+    none; tests/dashboards/test_links.py holds it): most of a ward page's ~240 counts, each of
+    which asked for the language first."""
+    if decimal_pos is None and type(value) is int and 0 <= value < 1000:
+        return str(value)
     decimal, groups, thousands = _separators()
     return numberformat.format(
         value, decimal, decimal_pos, groups, thousands, force_grouping=grouping
@@ -107,9 +114,9 @@ class Links:
         self.ward_number = ward_number
         # Translated once per page, not once per figure: the league table has hundreds.
         self.csv_template = _("of “%(label)s”")
-        # Each set of filters but the ward, as its query string split where the ward goes
-        # (shared by for_ward's copies): the league's 255 figures are five query strings.
-        self._around_ward: dict[tuple, tuple[str, str]] = {}
+        # Each set of filters but its dates and the ward, as its query string split where they
+        # go (shared by for_ward's copies): Links.query.
+        self._shapes: dict[tuple, tuple[list[str], list[str | None]]] = {}
 
     def for_ward(self, ward_number: int) -> Links:
         """The same page's links for one ward (the league's rows): no URL resolved again."""
@@ -118,17 +125,42 @@ class Links:
         return links
 
     def query(self, **params) -> str:
-        if self.ward_number is None or "wards" in params:
+        if "wards" in params:
             return IssueFilters(**params).querystring()
-        key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())
-        around = self._around_ward.get(key)
-        if around is None:
-            # The filters' own query string with a stand-in ward (no real ward is numbered
-            # -1, and an "=" inside a value is encoded), so the order stays theirs.
-            whole = IssueFilters(**params, wards=[-1]).querystring()
-            head, _found, tail = whole.partition("ward=-1")
-            around = self._around_ward[key] = (f"{head}ward=", tail)
-        return f"{around[0]}{self.ward_number}{around[1]}"
+        dates = [k for k, v in params.items() if type(v) is date]
+        key = (
+            self.ward_number is None,
+            *(
+                (k, date if k in dates else tuple(v) if isinstance(v, list) else v)
+                for k, v in params.items()
+            ),
+        )
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = self._shape(params, dates)
+        pieces, slots = shape
+        parts = [pieces[0]]
+        for slot, piece in zip(slots, pieces[1:], strict=True):
+            parts.append(f"ward={self.ward_number}" if slot is None else params[slot].isoformat())
+            parts.append(piece)
+        return "".join(parts)
+
+    def _shape(self, params: dict, dates: list[str]) -> tuple[list[str], list[str | None]]:
+        """The filters' own query string with stand-ins for its dates and the ward (no real
+        date is in the year 1000 and no ward is numbered -1; neither is ever quoted), split
+        where they go: the pieces between, and what fills each gap (a date's name, or None for
+        the ward). So a ward page's ~130 links cost a dozen urlencodes, the weeks' 52 one each
+        kind, and the league's 255 five, in the filters' own order."""
+        stand_ins = {k: date(1000 + i, 1, 1) for i, k in enumerate(dates)}
+        filled = {**params, **stand_ins}
+        if self.ward_number is not None:
+            filled["wards"] = [-1]
+        whole = IssueFilters(**filled).querystring()
+        marks = {stand_in.isoformat(): k for k, stand_in in stand_ins.items()}
+        if self.ward_number is not None:
+            marks["ward=-1"] = None
+        found = re.split("(" + "|".join(map(re.escape, marks)) + ")", whole) if marks else [whole]
+        return found[::2], [marks[m] for m in found[1::2]]
 
     def figure(self, value, label: str, *, display: str | None = None, **params) -> Figure:
         q = self.query(**params)
