@@ -105,6 +105,13 @@ class Figure:
         )
 
 
+# What urlencode leaves as it is (quote_plus's always-safe ASCII): such a type's code is put
+# into a link as it stands (Links.query).
+_VERBATIM = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+# The gaps Links.query fills that are not dates.
+_CODE, _WARD = object(), object()
+
+
 class Links:
     """Builds the list/CSV links for one page (the base URLs are resolved once)."""
 
@@ -114,9 +121,9 @@ class Links:
         self.ward_number = ward_number
         # Translated once per page, not once per figure: the league table has hundreds.
         self.csv_template = _("of “%(label)s”")
-        # Each set of filters but its dates and the ward, as its query string split where they
-        # go (shared by for_ward's copies): Links.query.
-        self._shapes: dict[tuple, tuple[list[str], list[str | None]]] = {}
+        # Each kind of link, as its query string split where its dates, type and ward go
+        # (shared by for_ward's copies): Links.query.
+        self._shapes: dict[tuple, tuple[list[str], list]] = {}
 
     def for_ward(self, ward_number: int) -> Links:
         """The same page's links for one ward (the league's rows): no URL resolved again."""
@@ -125,41 +132,59 @@ class Links:
         return links
 
     def query(self, **params) -> str:
+        """IssueFilters(**params, wards=[this ward]).querystring(), from a query string built
+        once per kind of link: the values that change between a page's links (its dates, a
+        type's code, the ward) are filled into it (Links._shape)."""
         if "wards" in params:
             return IssueFilters(**params).querystring()
-        dates = [k for k, v in params.items() if type(v) is date]
-        key = (
-            self.ward_number is None,
-            *(
-                (k, date if k in dates else tuple(v) if isinstance(v, list) else v)
-                for k, v in params.items()
-            ),
-        )
+        codes = params.get("service_codes")
+        code = codes[0] if codes and len(codes) == 1 and _VERBATIM(codes[0]) else None
+        kind: list = [self.ward_number is None]
+        for k, v in params.items():
+            if type(v) is date:
+                kind.append((k, date))
+            elif k == "service_codes" and code is not None:
+                kind.append((k, _CODE))
+            else:
+                kind.append((k, tuple(v) if isinstance(v, list) else v))
+        key = tuple(kind)
         shape = self._shapes.get(key)
         if shape is None:
-            shape = self._shapes[key] = self._shape(params, dates)
+            shape = self._shapes[key] = self._shape(params, code is not None)
         pieces, slots = shape
         parts = [pieces[0]]
         for slot, piece in zip(slots, pieces[1:], strict=True):
-            parts.append(f"ward={self.ward_number}" if slot is None else params[slot].isoformat())
+            if slot is _WARD:
+                parts.append(f"ward={self.ward_number}")
+            elif slot is _CODE:
+                parts.append(code)
+            else:
+                parts.append(params[slot].isoformat())
             parts.append(piece)
         return "".join(parts)
 
-    def _shape(self, params: dict, dates: list[str]) -> tuple[list[str], list[str | None]]:
-        """The filters' own query string with stand-ins for its dates and the ward (no real
-        date is in the year 1000 and no ward is numbered -1; neither is ever quoted), split
-        where they go: the pieces between, and what fills each gap (a date's name, or None for
-        the ward). So a ward page's ~130 links cost a dozen urlencodes, the weeks' 52 one each
-        kind, and the league's 255 five, in the filters' own order."""
-        stand_ins = {k: date(1000 + i, 1, 1) for i, k in enumerate(dates)}
-        filled = {**params, **stand_ins}
+    def _shape(self, params: dict, with_code: bool) -> tuple[list[str], list]:
+        """The filters' own query string with stand-ins for the values query fills in (dates
+        in the year 1000, a type coded "~code~", ward -1: none of them real, none ever quoted,
+        as a date, a number or a code of plain letters is not), split where they go: the
+        pieces between, and what fills each gap (a date's name, _CODE or _WARD). A ward page's
+        ~130 links are then about twenty urlencodes (the weeks' 52 two), the league's 255
+        five, in the filters' own order."""
+        stand_ins = {k: date(1000 + i, 1, 1) for i, (k, v) in enumerate(params.items())}
+        filled = {k: stand_ins[k] if type(v) is date else v for k, v in params.items()}
+        marks: dict[str, object] = {
+            stand_ins[k].isoformat(): k for k, v in params.items() if type(v) is date
+        }
+        if with_code:
+            filled["service_codes"] = ["~code~"]
+            marks["~code~"] = _CODE
         if self.ward_number is not None:
             filled["wards"] = [-1]
+            marks["ward=-1"] = _WARD
         whole = IssueFilters(**filled).querystring()
-        marks = {stand_in.isoformat(): k for k, stand_in in stand_ins.items()}
-        if self.ward_number is not None:
-            marks["ward=-1"] = None
-        found = re.split("(" + "|".join(map(re.escape, marks)) + ")", whole) if marks else [whole]
+        if not marks:
+            return [whole], []
+        found = re.split("(" + "|".join(map(re.escape, marks)) + ")", whole)
         return found[::2], [marks[m] for m in found[1::2]]
 
     def figure(self, value, label: str, *, display: str | None = None, **params) -> Figure:

@@ -245,9 +245,10 @@ def test_each_link_is_the_filters_own_query_string(client, scenario):
             assert (
                 ward_links.query(**params) == IssueFilters(wards=[number], **params).querystring()
             )
-    # Dates are filled into a query string built once per kind of link (a ward page's 52
-    # weekly links): each must still be the filters' own, a missing date included, for the
-    # city's links (no ward) and a ward's alike, whichever was asked for first.
+    # Dates and a type's code are filled into a query string built once per kind of link (a
+    # ward page's 52 weekly links, its types' rows): each must still be the filters' own, a
+    # missing date or a code that must be quoted included, for the city's links (no ward) and
+    # a ward's alike, whichever was asked for first.
     for number in (None, 7, None, 3):
         dated = links if number is None else links.for_ward(number)
         wards = [] if number is None else [number]
@@ -258,6 +259,11 @@ def test_each_link_is_the_filters_own_query_string(client, scenario):
                 {"status_param": "closed", "closed_start": first, "closed_end": first},
                 {"status_param": "open", "start": first, "end": None},
                 {"start": first, "bbox": (-87.7, 41.8, -87.6, 41.9), "service_codes": ["x"]},
+                {"service_codes": ["pot-hole_2"], "status_param": "closed", "closed_start": first},
+                {"service_codes": ["graffiti"], "status_param": "closed", "closed_start": first},
+                {"service_codes": ["a b&c"], "status_param": "open"},
+                {"service_codes": ["x", "y"], "start": first},
+                {"service_codes": ["graffiti"]},
             ):
                 expected = IssueFilters(wards=wards, **params).querystring()
                 assert dated.query(**params) == expected
