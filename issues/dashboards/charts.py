@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, gettext, gettext_noop, ngettext, pgettext
 
 from issues.dashboards.links import count_text
+from issues.dashboards.per_language import date_text
 from issues.dashboards.ward import HeatCell, WeekRow
 
 # A phone shows the last quarter of a weekly chart, redrawn narrow (the table has them all).
@@ -33,12 +33,15 @@ NARROW_WEEKS = 12
 RTL_ISOLATE, END_ISOLATE = "\u2067", "\u2069"
 
 
-def in_svg(text: str) -> str:
+def in_svg(text: str, rtl: bool | None = None) -> str:
     """A label drawn in an SVG chart, in the reader's direction. The charts keep their axes and
     numbers left to right in every language (static/css/site.css), so a right-to-left label
     such as "0-7 أيام" or "23 نوفمبر" would read with its number in the wrong place; isolated
-    right to left, it reads as written, still anchored where the left-to-right chart puts it."""
-    if text and get_language_bidi():
+    right to left, it reads as written, still anchored where the left-to-right chart puts it.
+    `rtl`: get_language_bidi(), when a chart with many labels has asked once (~15 us a time)."""
+    if rtl is None:
+        rtl = get_language_bidi()
+    if text and rtl:
         return f"{RTL_ISOLATE}{text}{END_ISOLATE}"
     return text
 
@@ -197,12 +200,13 @@ def weekly_chart(
 ) -> WeeklyChart:
     """Opened beside closed per week. `narrow`: drawn 360 wide for a phone, where the page
     shows it instead of the wide one (the caller passes fewer weeks)."""
+    rtl = get_language_bidi()
     chart = WeeklyChart(
         title=title,
         desc=desc,
         weeks=[],
-        y_label=in_svg(y_label),
-        x_label=in_svg(x_label),
+        y_label=in_svg(y_label, rtl),
+        x_label=in_svg(x_label, rtl),
         slug="weekly-narrow" if narrow else "weekly",
         variant="narrow" if narrow else "wide",
         width=360 if narrow else 680,
@@ -218,7 +222,7 @@ def weekly_chart(
         chart.weeks.append(
             WeekBars(
                 start=week.start,
-                label=in_svg(date_format(week.start, label_format)),
+                label=in_svg(date_text(week.start, label_format), rtl),
                 opened=week.opened,
                 closed=week.closed,
                 x=round(x, 2),
@@ -326,19 +330,38 @@ def heat_map(
         paths.append("M" + " L".join(f"{x} {y}" for x, y in points) + " Z")
     most = max((c.count for c in cells), default=1) or 1
     ranks = {(c.row, c.col): i for i, c in enumerate(top, start=1)}
+    # The cells lie on a grid: a column's x and a row's y, and a count's shade, are worked out
+    # once each (the same arithmetic as project's), not for each of a busy ward's ~460 cells.
+    xs: dict[float, float] = {}
+    ys: dict[float, float] = {}
+    shades: dict[int, float] = {}
     rects = []
     for c in cells:
-        x1, y1 = project(c.west, c.north)
-        x2, y2 = project(c.east, c.south)
+        x1 = xs.get(c.west)
+        if x1 is None:
+            x1 = xs[c.west] = round(5 + (c.west - west) * kx * scale, 1)
+        x2 = xs.get(c.east)
+        if x2 is None:
+            x2 = xs[c.east] = round(5 + (c.east - west) * kx * scale, 1)
+        y1 = ys.get(c.north)
+        if y1 is None:
+            y1 = ys[c.north] = round(5 + (north - c.north) * scale, 1)
+        y2 = ys.get(c.south)
+        if y2 is None:
+            y2 = ys[c.south] = round(5 + (north - c.south) * scale, 1)
+        opacity = shades.get(c.count)
+        if opacity is None:
+            opacity = shades[c.count] = round(0.2 + 0.75 * c.count / most, 2)
+        rank = ranks.get((c.row, c.col))
         rects.append(
             HeatRect(
                 x=x1,
                 y=y1,
                 w=round(x2 - x1, 1),
                 h=round(y2 - y1, 1),
-                opacity=round(0.2 + 0.75 * c.count / most, 2),
+                opacity=opacity,
                 count=c.count,
-                rank=ranks.get((c.row, c.col)),
+                rank=rank,
                 cx=round((x1 + x2) / 2, 1),
                 cy=round((y1 + y2) / 2, 1),
                 cell=c,

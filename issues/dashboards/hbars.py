@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language_bidi, gettext
 
 from issues.dashboards.charts import in_svg
 
@@ -118,7 +118,8 @@ def hbar_chart(
 ) -> HBarChart:
     """rows: (label, value, value as text, link). Rows without a value are left out. `unit` is
     the axis's name ("Issues", "Days"), written under the bars."""
-    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=in_svg(unit))
+    rtl = get_language_bidi()
+    chart = HBarChart(slug=slug, title=title, desc=desc, bars=[], unit=in_svg(unit, rtl))
     present = [r for r in rows if r[1] is not None]
     top = max((float(r[1]) for r in present), default=0) or 1
     for i, (label, value, display, href) in enumerate(present):
@@ -126,7 +127,7 @@ def hbar_chart(
         chart.bars.append(
             HBar(
                 label=label,
-                short_label=in_svg(_short(label)),
+                short_label=in_svg(_short(label), rtl),
                 value=float(value),
                 display=display,
                 href=href,

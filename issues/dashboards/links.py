@@ -4,7 +4,9 @@ same IssueFilters query string on both, so a number can always be checked."""
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from django.urls import NoReverseMatch, reverse
@@ -39,7 +41,12 @@ def _separators() -> tuple[str, int, str]:
 
 def _number(value, decimal_pos: int | None = None, *, grouping: bool = True) -> str:
     """number_format with grouping, its three format look-ups done once per language: the
-    league table formats about a thousand numbers a page and those look-ups were most of it."""
+    league table formats about a thousand numbers a page and those look-ups were most of it.
+    A whole number under 1,000 is its digits in every language we have (groups of 3 or 4, or
+    none; tests/dashboards/test_links.py holds it): most of a ward page's ~240 counts, each of
+    which asked for the language first."""
+    if decimal_pos is None and type(value) is int and 0 <= value < 1000:
+        return str(value)
     decimal, groups, thousands = _separators()
     return numberformat.format(
         value, decimal, decimal_pos, groups, thousands, force_grouping=grouping
@@ -98,6 +105,13 @@ class Figure:
         )
 
 
+# What urlencode leaves as it is (quote_plus's always-safe ASCII): such a type's code is put
+# into a link as it stands (Links.query).
+_VERBATIM = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
+# The gaps Links.query fills that are not dates.
+_CODE, _WARD = object(), object()
+
+
 class Links:
     """Builds the list/CSV links for one page (the base URLs are resolved once)."""
 
@@ -107,9 +121,9 @@ class Links:
         self.ward_number = ward_number
         # Translated once per page, not once per figure: the league table has hundreds.
         self.csv_template = _("of “%(label)s”")
-        # Each set of filters but the ward, as its query string split where the ward goes
-        # (shared by for_ward's copies): the league's 255 figures are five query strings.
-        self._around_ward: dict[tuple, tuple[str, str]] = {}
+        # Each kind of link, as its query string split where its dates, type and ward go
+        # (shared by for_ward's copies): Links.query.
+        self._shapes: dict[tuple, tuple[list[str], list]] = {}
 
     def for_ward(self, ward_number: int) -> Links:
         """The same page's links for one ward (the league's rows): no URL resolved again."""
@@ -118,17 +132,60 @@ class Links:
         return links
 
     def query(self, **params) -> str:
-        if self.ward_number is None or "wards" in params:
+        """IssueFilters(**params, wards=[this ward]).querystring(), from a query string built
+        once per kind of link: the values that change between a page's links (its dates, a
+        type's code, the ward) are filled into it (Links._shape)."""
+        if "wards" in params:
             return IssueFilters(**params).querystring()
-        key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())
-        around = self._around_ward.get(key)
-        if around is None:
-            # The filters' own query string with a stand-in ward (no real ward is numbered
-            # -1, and an "=" inside a value is encoded), so the order stays theirs.
-            whole = IssueFilters(**params, wards=[-1]).querystring()
-            head, _found, tail = whole.partition("ward=-1")
-            around = self._around_ward[key] = (f"{head}ward=", tail)
-        return f"{around[0]}{self.ward_number}{around[1]}"
+        codes = params.get("service_codes")
+        code = codes[0] if codes and len(codes) == 1 and _VERBATIM(codes[0]) else None
+        kind: list = [self.ward_number is None]
+        for k, v in params.items():
+            if type(v) is date:
+                kind.append((k, date))
+            elif k == "service_codes" and code is not None:
+                kind.append((k, _CODE))
+            else:
+                kind.append((k, tuple(v) if isinstance(v, list) else v))
+        key = tuple(kind)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = self._shape(params, code is not None)
+        pieces, slots = shape
+        parts = [pieces[0]]
+        for slot, piece in zip(slots, pieces[1:], strict=True):
+            if slot is _WARD:
+                parts.append(f"ward={self.ward_number}")
+            elif slot is _CODE:
+                parts.append(code)
+            else:
+                parts.append(params[slot].isoformat())
+            parts.append(piece)
+        return "".join(parts)
+
+    def _shape(self, params: dict, with_code: bool) -> tuple[list[str], list]:
+        """The filters' own query string with stand-ins for the values query fills in (dates
+        in the year 1000, a type coded "~code~", ward -1: none of them real, none ever quoted,
+        as a date, a number or a code of plain letters is not), split where they go: the
+        pieces between, and what fills each gap (a date's name, _CODE or _WARD). A ward page's
+        ~130 links are then about twenty urlencodes (the weeks' 52 two), the league's 255
+        five, in the filters' own order."""
+        stand_ins = {k: date(1000 + i, 1, 1) for i, (k, v) in enumerate(params.items())}
+        filled = {k: stand_ins[k] if type(v) is date else v for k, v in params.items()}
+        marks: dict[str, object] = {
+            stand_ins[k].isoformat(): k for k, v in params.items() if type(v) is date
+        }
+        if with_code:
+            filled["service_codes"] = ["~code~"]
+            marks["~code~"] = _CODE
+        if self.ward_number is not None:
+            filled["wards"] = [-1]
+            marks["ward=-1"] = _WARD
+        whole = IssueFilters(**filled).querystring()
+        if not marks:
+            return [whole], []
+        found = re.split("(" + "|".join(map(re.escape, marks)) + ")", whole)
+        return found[::2], [marks[m] for m in found[1::2]]
 
     def figure(self, value, label: str, *, display: str | None = None, **params) -> Figure:
         q = self.query(**params)

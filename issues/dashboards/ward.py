@@ -355,22 +355,24 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
 def cached_ward_dashboard(
     *, ward: Ward, with_heat: bool = True, league: LeagueContext | None = None
 ) -> WardDashboard:
-    """The ward's figures from the cache; its lists of issues and alerts are always read fresh,
-    so a hidden issue leaves the page at once. Kept per language: the figures carry the type
-    and status names in the reader's language. On a miss, the figures stored for the current
-    data version (stored.py), else computed (and stored). Without the heat grid (the monthly
-    report) a miss that computes without storing (SQLite) computes one query fewer, and keeps
-    nothing: the ward page needs the whole board. `league`: the league the caller read (the
-    ward page, the report): its grouped count of the open issues due earlier today has this
-    ward's (LeagueContext.due_today, the same definition), so the board is read on its clock
-    and spared a second count."""
-    key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
-    board = cache.get(key)
-    if board is None:
-        counted = league is not None and league.clock is not None
-        if stored.is_stored():
-            board, with_heat = stored_ward_dashboard(ward=ward, league=league), True
-        else:
+    """The ward's figures, its lists of issues and alerts always read fresh, so a hidden issue
+    leaves the page at once. On PostgreSQL the figures stored for the current data version
+    (stored.py), else computed and stored: not kept in the cache too, since reading the stored
+    row is about as quick as reading a cache entry, and a cold request pickled and wrote the
+    whole board (~1 ms) for a key that changes every minute. Elsewhere (SQLite) computed and
+    cached, per language (the figures carry the type and status names in the reader's
+    language); without the heat grid (the monthly report) a miss computes one query fewer and
+    keeps nothing: the ward page needs the whole board. `league`: the league the caller read
+    (the ward page, the report): its grouped count of the open issues due earlier today has
+    this ward's (LeagueContext.due_today, the same definition), so the board is read on its
+    clock and spared a second count."""
+    if stored.is_stored():
+        board = stored_ward_dashboard(ward=ward, league=league)
+    else:
+        key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
+        board = cache.get(key)
+        if board is None:
+            counted = league is not None and league.clock is not None
             board = ward_dashboard(
                 ward=ward,
                 now=league.clock.now if counted else None,
@@ -380,8 +382,8 @@ def cached_ward_dashboard(
             )
             if counted:
                 board.overdue += league.due_today.get(ward.pk, 0)
-        if with_heat:
-            cache.set(key, board, CACHE_SECONDS * 2)
+            if with_heat:
+                cache.set(key, board, CACHE_SECONDS * 2)
     board.ward = ward
     _add_lists(board)
     return board

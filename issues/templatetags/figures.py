@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from issues.dashboards.links import Figure
+from issues.dashboards.per_language import date_text
 from issues.templatetags.issue_rows import blocktranslated
 
 register = template.Library()
@@ -33,7 +34,7 @@ def week_rows(weeks: list[dict]) -> SafeString:
     by the template: its 26 rows' look-ups and filters were a sixth of the page's rendering."""
     rows = []
     for w in weeks:
-        start = localize(w["week"].start)  # a date's localize is its DATE_FORMAT
+        start = date_text(w["week"].start)  # what localize writes of a date
         rows.append(
             f'<tr><th scope="row">{escape(start)}</th><td class="num">{w["opened"].html(start)}'
             f'</td><td class="num">{w["closed"].html(start)}</td></tr>'

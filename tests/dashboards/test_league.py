@@ -245,6 +245,28 @@ def test_each_link_is_the_filters_own_query_string(client, scenario):
             assert (
                 ward_links.query(**params) == IssueFilters(wards=[number], **params).querystring()
             )
+    # Dates and a type's code are filled into a query string built once per kind of link (a
+    # ward page's 52 weekly links, its types' rows): each must still be the filters' own, a
+    # missing date or a code that must be quoted included, for the city's links (no ward) and
+    # a ward's alike, whichever was asked for first.
+    for number in (None, 7, None, 3):
+        dated = links if number is None else links.for_ward(number)
+        wards = [] if number is None else [number]
+        for first in (day, date(2025, 12, 29), date(2026, 11, 30)):
+            for params in (
+                {"start": first, "end": date(2026, 12, 31)},
+                {"start": None, "end": first},
+                {"status_param": "closed", "closed_start": first, "closed_end": first},
+                {"status_param": "open", "start": first, "end": None},
+                {"start": first, "bbox": (-87.7, 41.8, -87.6, 41.9), "service_codes": ["x"]},
+                {"service_codes": ["pot-hole_2"], "status_param": "closed", "closed_start": first},
+                {"service_codes": ["graffiti"], "status_param": "closed", "closed_start": first},
+                {"service_codes": ["a b&c"], "status_param": "open"},
+                {"service_codes": ["x", "y"], "start": first},
+                {"service_codes": ["graffiti"]},
+            ):
+                expected = IssueFilters(wards=wards, **params).querystring()
+                assert dated.query(**params) == expected
     # An explicit wards= (a hotspot's surroundings cross wards) is left as given.
     assert Links(ward_number=2).query(wards=[], start=day) == f"start={day.isoformat()}"
     response = client.get("/wards/")

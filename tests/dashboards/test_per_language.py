@@ -1,7 +1,9 @@
 """The dashboards' words and number formats, built once per language (issues/dashboards/
 per_language.py) and never handed to a reader of another language."""
 
+from django.conf import settings
 from django.utils import translation
+from django.utils.formats import number_format
 
 from issues.dashboards.compare import _change_words
 from issues.dashboards.links import count_text
@@ -28,3 +30,12 @@ def test_numbers_are_grouped_as_the_readers_language_groups_them():
         assert count_text(1234567) == "1\xa0234\xa0567"  # Spanish groups with a space
     with translation.override("en"):
         assert count_text(1234567) == "1,234,567"
+
+
+def test_small_counts_are_written_as_every_language_writes_them():
+    """count_text writes a whole number under 1,000 as its digits without asking for the
+    language's separators: true of every language the site speaks (groups of 3, 4 or none)."""
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for n in (*range(1000), 1000, 12345, 1234567):
+                assert count_text(n) == number_format(n, force_grouping=True), (language, n)

@@ -383,3 +383,31 @@ def test_a_cold_report_reads_no_heat_grid_and_the_page_still_shows_it(client, sc
     assert without.heat_cells == []
     without.heat_cells = whole.heat_cells
     assert without == whole  # every other figure the same
+
+
+def test_ward_page_draws_a_changed_boundary_at_once(client, scenario):
+    """The ward's simplified outline is kept per process (departments.selectors.ward_outline),
+    keyed by the ward's updated_at: an edited boundary is drawn on the next page."""
+    from departments.selectors import ward_outline
+
+    ward = scenario.ward
+    before = client.get(f"/wards/{ward.slug}/").context["map_data"]["outline"]
+    assert before == ward_outline(ward) and before["coordinates"]
+    moved = json_moved(ward.boundary, 0.01)
+    ward.boundary = moved
+    ward.save()
+    cache.clear()
+    after = client.get(f"/wards/{ward.slug}/").context["map_data"]["outline"]
+    assert after != before
+    assert after["coordinates"][0][0][0] == pytest.approx(before["coordinates"][0][0][0] + 0.01)
+
+
+def json_moved(geometry, east: float):
+    """A GeoJSON polygon or multipolygon moved `east` degrees of longitude."""
+
+    def move(value):
+        if isinstance(value[0], (int, float)):
+            return [value[0] + east, *value[1:]]
+        return [move(v) for v in value]
+
+    return {**geometry, "coordinates": move(geometry["coordinates"])}
