@@ -331,8 +331,9 @@ PUBLIC = {
     "home, filtered": 6,
     # Whether the map's counters are built, then the cells (issues.models.MapCell).
     "map, zoomed out": 2,
-    # How many are in the box, from the index (departments.geo.rows_or_cells), then the rows.
-    "map, zoomed in": 2,
+    # Whether the map's counters are built at that zoom, the box's cells and how many they hold
+    # (departments.geo.stored_rows_or_cells), then the rows (a quiet box).
+    "map, zoomed in": 3,
     "map, ward outlines": 2,
     "report form": 1,
     "report form, type chosen": 3,
