@@ -266,7 +266,8 @@ class FigureSnapshot(models.Model):
     """One page's figures as numbers (JSON), stored the league's way: computed at one data
     version (RollupChange) on one city day, and read only while both are current
     (issues/dashboards/stored.py). `kind` names whose: "ward" (a ward's dashboard, key: the
-    ward's id) or "type" (a service type's trend across the city, key: the type's id). Names
+    ward's id), "type" (a service type's trend across the city, key: the type's id) or "types"
+    (the index of types, key 0). Names
     and labels are not stored: the reader's language puts them back. `wanted_at`: when a
     request last had to compute it, so the worker refreshes what is read, not every key."""
 
