@@ -460,13 +460,15 @@ STORED = {
 
 
 def store_figures() -> None:
-    """What the worker keeps stored on PostgreSQL: the league, every ward's and type's figures."""
+    """What the worker keeps stored on PostgreSQL: the league, every ward's and type's figures,
+    the index of types (read as on SQLite: its row and the active types)."""
     if connection.vendor == "postgresql":
         stored.refresh()
         for ward in Ward.objects.all():
             ward_figures.stored_ward_dashboard(ward=ward)
         for service_type in ServiceType.objects.all():
             trends.stored_type_trend(service_type=service_type)
+        trends.stored_type_changes()
 
 
 def count_queries(client, url: str) -> tuple[int, int]:
