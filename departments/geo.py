@@ -15,7 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Cos, Floor, Power, Radians, Sin
 
 EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
@@ -29,6 +42,15 @@ STREET_ZOOM = 16
 # The zooms whose cells are stored (MapCell, AssetCell): from Leaflet's MIN_ZOOM to just below
 # the street zoom, where points show one by one.
 CLUSTER_ZOOMS = tuple(range(3, STREET_ZOOM))
+# The street zooms whose cells the issues' map stores too (MapCell): downtown at a million issues
+# a street-level box holds thousands at zoom 16 (4,800 in 1 km around City Hall) and about a
+# thousand at 17, more than are shown one by one, so its clusters are read from the cells
+# instead of grouping those issues. Not 18 and 19: at 1M they hold 380,000 and 710,000 cells
+# (nearly a row per issue, written by every import) for boxes that hold a few hundred issues,
+# whose count from the index stops at MAP_FEATURE_CAP + 1 (docs/scaling.md). Also the zooms
+# below MIN_ZOOM, which the viewport API accepts: otherwise they group every issue.
+STORED_STREET_ZOOMS = (STREET_ZOOM, STREET_ZOOM + 1)
+STORED_WORLD_ZOOMS = tuple(range(CLUSTER_ZOOMS[0]))
 CLUSTER_CACHE_SECONDS = 60
 
 
@@ -121,34 +143,85 @@ def stored_cells(cells: QuerySet, bbox: BBox, zoom: int, *counters: str) -> list
     """Stored cells (rows of cell_col, cell_row, n, lat_sum, lon_sum, id_sum and `counters`)
     of one zoom inside the box, busiest first, capped at MAP_FEATURE_CAP, as grid_cells gives
     them: the mean position, and `first` the id of a cell of one."""
+    rows = _in_box(cells, bbox, zoom).values_list(*_STORED, *counters)[:MAP_FEATURE_CAP]
+    return [_stored_cell(row, counters) for row in rows]
+
+
+_STORED = ("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum")
+
+
+def _in_box(cells: QuerySet, bbox: BBox, zoom: int) -> QuerySet:
     size = cell_size(zoom)
-    rows = (
-        cells.filter(
-            zoom=zoom,
-            n__gt=0,
-            # The cells snap_to_cells would grow the box to.
-            cell_col__gte=math.floor(bbox.west / size),
-            cell_col__lt=math.ceil(bbox.east / size),
-            cell_row__gte=math.floor(bbox.south / size),
-            cell_row__lt=math.ceil(bbox.north / size),
-        )
-        .order_by("-n", "cell_row", "cell_col")
-        .values_list("cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum", *counters)[
-            :MAP_FEATURE_CAP
-        ]
+    return cells.filter(
+        zoom=zoom,
+        n__gt=0,
+        # The cells snap_to_cells would grow the box to.
+        cell_col__gte=math.floor(bbox.west / size),
+        cell_col__lt=math.ceil(bbox.east / size),
+        cell_row__gte=math.floor(bbox.south / size),
+        cell_row__lt=math.ceil(bbox.north / size),
+    ).order_by("-n", "cell_row", "cell_col")
+
+
+def _stored_cell(row: tuple, counters: tuple[str, ...]) -> dict:
+    cx, cy, n, lat, lon, ids, *counts = row
+    return {
+        "cx": cx,
+        "cy": cy,
+        "n": n,
+        "lat": lat / n,
+        "lon": lon / n,
+        "first": ids,
+        **dict(zip(counters, counts, strict=True)),
+    }
+
+
+def stored_rows_or_cells(
+    cells: QuerySet,
+    bbox: BBox,
+    zoom: int,
+    *,
+    located: Callable[[BBox], QuerySet],
+    individual: Callable[[QuerySet, int], list],
+    counters: tuple[str, ...],
+) -> tuple[bool, list]:
+    """What rows_or_cells answers at a street zoom (points one by one unless the box holds more
+    than MAP_FEATURE_CAP, then that zoom's clusters), read from stored cells kept in step with
+    every write, so a crowded box costs its cells, not its points.
+
+    One query reads the box's cells (as stored_cells) with two sums: of every cell it touches
+    (at least the points in the box) and of the cells wholly inside it (at most those; a cell
+    whose column or row is past the box's first one holds no point west or south of the box,
+    floor(lon / size) being monotonic in lon). At most MAP_FEATURE_CAP in the touched cells:
+    the points are read (their count says, should the edges or a write meanwhile hold more);
+    more than it wholly inside: the clusters; between the two, the capped count from the index
+    decides, as in rows_or_cells (count_first)."""
+    size = cell_size(zoom)
+    whole = Q(
+        cell_col__gt=math.floor(bbox.west / size),
+        cell_col__lt=math.ceil(bbox.east / size) - 1,
+        cell_row__gt=math.floor(bbox.south / size),
+        cell_row__lt=math.ceil(bbox.north / size) - 1,
     )
-    return [
-        {
-            "cx": cx,
-            "cy": cy,
-            "n": n,
-            "lat": lat / n,
-            "lon": lon / n,
-            "first": ids,
-            **dict(zip(counters, counts, strict=True)),
-        }
-        for cx, cy, n, lat, lon, ids, *counts in rows
-    ]
+    rows = list(
+        _in_box(cells, bbox, zoom)
+        # Window sums: over every cell of the box, before the LIMIT.
+        .annotate(
+            touched=Window(Sum("n")),
+            inside=Window(Sum(Case(When(whole, then=F("n")), default=Value(0)))),
+        )
+        .values_list(*_STORED, *counters, "touched", "inside")[:MAP_FEATURE_CAP]
+    )
+    touched, within = (rows[0][-2], rows[0][-1]) if rows else (0, 0)
+    found = [_stored_cell(row[:-2], counters) for row in rows]
+    if within > MAP_FEATURE_CAP:
+        return True, found
+    if touched > MAP_FEATURE_CAP and _crowded(located(bbox)):
+        return True, found
+    points = individual(located(bbox), MAP_FEATURE_CAP + 1)
+    if len(points) <= MAP_FEATURE_CAP:
+        return False, points
+    return True, found
 
 
 def snap_to_cells(bbox: BBox, zoom: int) -> BBox:

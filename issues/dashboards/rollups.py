@@ -435,40 +435,53 @@ def rebuild(tables: Sequence[type] = TABLES) -> None:
         rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD], tables)
 
 
-def rebuild_map_cells() -> None:
+def rebuild_map_cells(*, unbuilt_only: bool = False) -> None:
     """Recount the map's cells from the issues (idempotent), one GROUP BY per zoom in the
-    database, and mark the table built: from then on the map reads it (issues.selectors.map)."""
+    database, and mark their sets built: from then on the map reads them (issues.selectors.map).
+    `unbuilt_only`: only the sets of zooms (MapCell.ZOOM_SETS) not yet built, as the release
+    step does after a deploy adds a set; the others are neither read nor written."""
     with transaction.atomic():
         _lock_tables(MapCell)
-        MapCell.objects.all().delete()
+        # Read under the lock: a concurrent fill has either finished or not begun.
+        built = built_zoom_sets() if unbuilt_only else set()
+        sets = [i for i in range(len(MapCell.ZOOM_SETS)) if i not in built]
+        zooms = [zoom for i in sets for zoom in MapCell.ZOOM_SETS[i]]
+        # Whatever the writes since the deploy added at these zooms goes: the issues are
+        # counted afresh, and the lock keeps the next writes waiting until this commits.
+        stale = (
+            MapCell.objects.filter(Q(zoom__in=zooms) | Q(zoom=MapCell.BUILT, cell_row__in=sets))
+            if unbuilt_only
+            else MapCell.objects.all()
+        )
+        stale.delete()
         located = Issue.objects.public().filter(latitude__isnull=False, longitude__isnull=False)
-        for zoom in MapCell.ZOOMS:
-            cells = cell_sums(
-                located,
-                zoom,
-                **{name: Q(status=name[2:]) for name in MapCell.STATUS_COUNTERS},
-            )
-            MapCell.objects.bulk_create(
-                (
-                    MapCell(
-                        zoom=zoom,
-                        cell_col=int(c["cx"]),
-                        cell_row=int(c["cy"]),
-                        n=c["n"],
-                        lat_sum=c["lat"],
-                        lon_sum=c["lon"],
-                        id_sum=c["ids"],
-                        **{name: c[name] for name in MapCell.STATUS_COUNTERS},
-                    )
-                    for c in cells.iterator(chunk_size=CHUNK)
-                ),
-                batch_size=UPSERT_ROWS,
-            )
-        MapCell.objects.create(zoom=MapCell.BUILT, cell_col=0, cell_row=0)
+        statuses = {name: Q(status=name[2:]) for name in MapCell.STATUS_COUNTERS}
+        table = connection.ops.quote_name(MapCell._meta.db_table)
+        # In cell_sums's order: cx (the column), cy (the row), n, the sums, the counts.
+        names = ("zoom", "cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum")
+        columns = ", ".join(map(connection.ops.quote_name, (*names, *MapCell.STATUS_COUNTERS)))
+        for zoom in zooms:
+            # In the database, INSERT ... SELECT: a street zoom has about as many cells as
+            # issues (a million rows at 1M), too many to pass through Python.
+            query, params = cell_sums(located, zoom, **statuses).query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT %s, cells.* FROM ({query}) cells",  # noqa: S608 (our names, the ORM's SQL)
+                    [zoom, *params],
+                )
+        MapCell.objects.bulk_create(
+            MapCell(zoom=MapCell.BUILT, cell_row=i, cell_col=0) for i in sets
+        )
+
+
+def built_zoom_sets() -> set[int]:
+    """The indexes in MapCell.ZOOM_SETS of the sets of zooms that are built (their BUILT row)."""
+    return set(MapCell.objects.filter(zoom=MapCell.BUILT).values_list("cell_row", flat=True))
 
 
 def map_cells_built() -> bool:
-    return MapCell.objects.filter(zoom=MapCell.BUILT).exists()
+    """Whether every set of zooms is built."""
+    return built_zoom_sets() >= set(range(len(MapCell.ZOOM_SETS)))
 
 
 def _lock_tables(*models) -> None:

@@ -21,8 +21,8 @@ and the city), computed from the rollup at one data version on one city day:
   else. `rebuild_rollups` recounts it after the rollup.
 
 One mechanism, two shapes of row. The league is a table of its own (`LeagueSnapshot`, typed
-columns, one row per ward, replaced together). A ward's dashboard and a type's trend are one
-`FigureSnapshot` row each (`kind`, `key`: numbers as JSON, no names or labels, which the reader's
+columns, one row per ward, replaced together). A ward's dashboard, a type's trend and the index
+of types are one `FigureSnapshot` row each (`kind`, `key`: numbers as JSON, no names or labels, which the reader's
 language puts back), read with the version in one statement (`current_figures`) and stored by
 the request that had to compute them (`store_figures`), under the same rule: used only at the
 version and on the day they were computed at, never replacing a later computation. What moves
@@ -30,8 +30,8 @@ with the minute (the ward's issues due earlier today) and the lists of issues an
 with each request, as for the league.
 
 The worker, every minute: the league, always (one computation, and it folds the version's rows),
-then the wards and types a request computed within the last day (`WANTED_FOR`) and that are
-stale now (`wanted_keys`). At city scale (50 wards, about 100 types) a write every minute would
+then the wards, the types and the index of types that a request computed within the last day
+(`WANTED_FOR`) and that are stale now (`wanted_keys`). At city scale (50 wards, about 100 types) a write every minute would
 cost the worker all 150 computations a minute (6-8 s at 1M issues) for pages most of which nobody
 opens; refreshing what was read keeps the pages people open warm and lets the rest wait for
 their first reader, who pays the computation once per data version. The worker's own store does
@@ -70,6 +70,9 @@ _VERSION_AS = f"SELECT COALESCE(SUM(weight), 0) AS version FROM {RollupChange._m
 # FigureSnapshot's kinds.
 WARD = "ward"
 TYPE = "type"
+# The index of types (every type's last four weeks against the four before): one row, key 0.
+TYPES = "types"
+TYPES_KEY = 0
 # A ward or type a request computed within this long is refreshed by the worker when stale.
 WANTED_FOR = timedelta(days=1)
 

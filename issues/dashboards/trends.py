@@ -213,15 +213,54 @@ def type_changes(*, now: datetime | None = None) -> list[TypeChange]:
     """Every active type's last four weeks against the four before: one grouped query. Rising
     types first (by how many more reports), so a surge tops the list."""
     clock = Clock.at(now)
+    types = list(ServiceType.objects.active().order_by("name"))
+    return _changes(types, _count_changes([t.pk for t in types], clock))
+
+
+def stored_type_changes() -> list[TypeChange]:
+    """`type_changes` as of now: the counts stored at the current data version today
+    (stored.py), else counted and stored for the next request. Counting reads every ward's day
+    rows of every type for eight weeks (they grow with the data, up to wards x types x days);
+    the stored row does not. Where nothing is stored (SQLite), counted."""
+    if not stored.is_stored():
+        return type_changes()
+    clock = Clock.at()
+    types = list(ServiceType.objects.active().order_by("name"))
+    figures = stored.figures_at(
+        stored.TYPES, stored.TYPES_KEY, clock, lambda: _changes_figures(clock)
+    )
+    return _changes(types, {key: (recent, before) for key, recent, before in figures["types"]})
+
+
+def refresh_stored_type_changes() -> int:
+    """Count again and store the index of types if a request read it lately and it is stale
+    now (the worker, every minute: stored.py). How many it computed (0 or 1)."""
+
+    def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
+        for key in keys:
+            yield key, _changes_figures(clock)
+
+    return stored.refresh_wanted(stored.TYPES, count)
+
+
+def _changes_figures(clock: Clock) -> dict:
+    # Every type, active or not: which are active is read with each page (it is not under the
+    # data version), so a type made active again shows its counts at once.
+    counts = _count_changes(list(ServiceType.objects.values_list("pk", flat=True)), clock)
+    return {"types": [[key, recent, before] for key, (recent, before) in sorted(counts.items())]}
+
+
+def _count_changes(type_ids: list[int], clock: Clock) -> dict[int, tuple[int, int]]:
+    """{type id: (opened in the last RECENT_DAYS, in the RECENT_DAYS before)}: one grouped
+    query over every ward's day rows of these types."""
     recent_since = clock.days_back(RECENT_DAYS)
     before_since = clock.days_back(2 * RECENT_DAYS)
-    types = list(ServiceType.objects.active().order_by("name"))
     # Named types, not "every type but the all-types rows": that lets the (type_key, day) index
     # find the eight weeks' rows instead of reading the whole rollup (a seq scan at 1M issues).
-    counts = {
+    return {
         key: (recent or 0, before or 0)
         for key, recent, before in DayTally.objects.filter(
-            type_key__in=[t.pk for t in types], day__gte=before_since
+            type_key__in=type_ids, day__gte=before_since
         )
         .values("type_key")
         .annotate(
@@ -230,6 +269,9 @@ def type_changes(*, now: datetime | None = None) -> list[TypeChange]:
         )
         .values_list("type_key", "recent", "before")
     }
+
+
+def _changes(types: list[ServiceType], counts: dict[int, tuple[int, int]]) -> list[TypeChange]:
     changes = [
         TypeChange(
             service_type=t, recent=counts.get(t.pk, (0, 0))[0], before=counts.get(t.pk, (0, 0))[1]

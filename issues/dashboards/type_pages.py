@@ -14,7 +14,13 @@ from issues.dashboards.charts import NARROW_WEEKS
 from issues.dashboards.clock import CLOSED_WINDOW_DAYS, HEAT_WINDOW_DAYS, Clock
 from issues.dashboards.links import Links, days_text
 from issues.dashboards.terms import hotspot_definition
-from issues.dashboards.trends import RECENT_DAYS, TREND_WEEKS, TypeChange, TypeTrend, type_changes
+from issues.dashboards.trends import (
+    RECENT_DAYS,
+    TREND_WEEKS,
+    TypeChange,
+    TypeTrend,
+    stored_type_changes,
+)
 
 
 def _change_words(change: TypeChange) -> tuple[str, str]:
@@ -42,7 +48,7 @@ def types_page() -> dict:
     links = Links()
     start = Clock.at().days_back(RECENT_DAYS)
     rows = []
-    for c in type_changes():
+    for c in stored_type_changes():
         arrow, words = _change_words(c)
         rows.append(
             {

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.geo import CLUSTER_ZOOMS, STORED_STREET_ZOOMS, STORED_WORLD_ZOOMS
 from departments.models import GridCell
 
 # --- the rollup (issues/dashboards/rollups.py keeps it; issues/dashboards/league.py and ward.py read it) --
@@ -178,6 +179,17 @@ class MapCell(GridCell):
     (issues.selectors.map). Kept in step with every write, and rebuilt, by
     issues.dashboards.rollups (rebuild_map_cells)."""
 
+    # The zooms counted, in sets filled together. Each set has its own BUILT row (cell_row: the
+    # set's index here), so a set added later is filled once by `rebuild_map_cells --if-unbuilt`
+    # (the release step) while the map reads the others, and until then the map groups the
+    # issues at its zooms as before. Every write counts every zoom from the start: the fill
+    # replaces what a set's zooms held, under the table's lock.
+    ZOOM_SETS = (
+        CLUSTER_ZOOMS,  # 3-15 (migration 0013)
+        (*STORED_WORLD_ZOOMS, *STORED_STREET_ZOOMS),  # 0-2, 16 and 17 (migration 0038)
+    )
+    ZOOMS = tuple(sorted(zoom for zooms in ZOOM_SETS for zoom in zooms))
+
     # How many of the n are in each status (Status's values): a cluster draws its mix of
     # statuses, not one colour (STATUS_COUNTERS names them in Status's order).
     n_open = models.IntegerField(default=0)
@@ -254,7 +266,8 @@ class FigureSnapshot(models.Model):
     """One page's figures as numbers (JSON), stored the league's way: computed at one data
     version (RollupChange) on one city day, and read only while both are current
     (issues/dashboards/stored.py). `kind` names whose: "ward" (a ward's dashboard, key: the
-    ward's id) or "type" (a service type's trend across the city, key: the type's id). Names
+    ward's id), "type" (a service type's trend across the city, key: the type's id) or "types"
+    (the index of types, key 0). Names
     and labels are not stored: the reader's language puts them back. `wanted_at`: when a
     request last had to compute it, so the worker refreshes what is read, not every key."""
 

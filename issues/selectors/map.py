@@ -125,16 +125,30 @@ def _cluster_features(cells: list[dict], zoom: int) -> list[dict]:
     return features
 
 
-def _counted_cells(bbox: BBox, zoom: int, filters: IssueFilters) -> list[dict] | None:
-    """The unfiltered zoomed-out map's cells read from the counters kept in step with every
-    write (MapCell, issues.dashboards.rollups), busiest first, as grid_cells gives them: the
+def _counted(
+    bbox: BBox, zoom: int, filters: IssueFilters
+) -> tuple[bool, list[dict] | list[tuple]] | None:
+    """The unfiltered map read from the counters kept in step with every write (MapCell,
+    issues.dashboards.rollups), as rows_or_cells answers: zoomed out, the cells, busiest
+    first; at a street zoom, the issues one by one unless the box's cells hold too many. The
     cost depends on the cells in the box, not on the issues. None where the counters cannot
-    answer (filters, a zoom they do not keep, a database whose cells were never built)."""
+    answer (filters, a zoom they do not keep, a set of zooms not built yet)."""
     if filters.active or zoom not in MapCell.ZOOMS:
         return None
-    if not MapCell.objects.filter(zoom=MapCell.BUILT).exists():
+    built = MapCell.objects.filter(zoom=MapCell.BUILT).values_list("cell_row", flat=True)
+    if not any(zoom in MapCell.ZOOM_SETS[i] for i in built if i < len(MapCell.ZOOM_SETS)):
         return None
-    return geo.stored_cells(MapCell.objects.all(), bbox, zoom, *STATUS_COUNTS)
+    counters = tuple(STATUS_COUNTS)
+    if zoom < STREET_ZOOM:
+        return True, geo.stored_cells(MapCell.objects.all(), bbox, zoom, *counters)
+    return geo.stored_rows_or_cells(
+        MapCell.objects.all(),
+        bbox,
+        zoom,
+        located=lambda box: _located(filters, box),
+        individual=_individual,
+        counters=counters,
+    )
 
 
 def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
@@ -145,9 +159,9 @@ def map_features(bbox: BBox, zoom: int, filters: IssueFilters) -> dict:
     count of one shows (id, address) is read fresh from the public issues every time, so a
     hidden issue leaves the map at once.
     """
-    counted = _counted_cells(bbox, zoom, filters)
+    counted = _counted(bbox, zoom, filters)
     if counted is not None:
-        clustered, found = True, counted
+        clustered, found = counted
     else:
         clustered, found = rows_or_cells(
             bbox,

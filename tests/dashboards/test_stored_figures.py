@@ -177,3 +177,52 @@ def test_the_worker_refreshes_what_requests_read_and_nothing_else(scenario):
     make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
     refresh_league()
     assert not FigureSnapshot.objects.filter(version=stored.data_version()).exists()
+
+
+def test_the_types_index_reads_stored_counts_and_follows_writes(client, scenario, noon):
+    def read():
+        return counted(trends.stored_type_changes)
+
+    first, recounted = read()
+    assert recounted  # nothing stored yet: the request counts, and stores
+    second, recounted = read()
+    assert not recounted
+    assert first == second == trends.type_changes(now=noon)
+    make_issue(scenario.graffiti, point=points_in(scenario.ward, 1)[0])
+    third, recounted = read()
+    assert recounted
+    graffiti = next(c for c in third if c.service_type == scenario.graffiti)
+    assert (
+        graffiti.recent == next(c for c in second if c.service_type == scenario.graffiti).recent + 1
+    )
+    assert third == trends.type_changes(now=noon)
+    # The page reads the stored row, cold (the page cache emptied).
+    assert client.get("/wards/types/").status_code == 200
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/wards/types/")
+    assert not any("daytally" in q["sql"] for q in queries.captured_queries)
+    assert [r["change"] for r in page.context["rows"]] == third
+
+
+def test_a_type_made_inactive_and_active_again_keeps_its_stored_counts(scenario, noon):
+    trends.stored_type_changes()
+    scenario.graffiti.active = False
+    scenario.graffiti.save()
+    assert scenario.graffiti not in [c.service_type for c in trends.stored_type_changes()]
+    scenario.graffiti.active = True
+    scenario.graffiti.save()
+    changes, recounted = counted(trends.stored_type_changes)
+    assert not recounted  # every type's counts are stored, the active ones shown
+    assert changes == trends.type_changes(now=noon)
+    assert any(c.service_type == scenario.graffiti and c.recent + c.before for c in changes)
+
+
+def test_the_worker_refreshes_the_types_index_once_read(scenario):
+    trends.stored_type_changes()  # read by a request: wanted
+    make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
+    refresh_league()
+    version, today = stored.data_version(), Clock.at().today
+    assert FigureSnapshot.objects.filter(kind=stored.TYPES, version=version, day=today).exists()
+    _, recounted = counted(trends.stored_type_changes)
+    assert not recounted

@@ -331,8 +331,9 @@ PUBLIC = {
     "home, filtered": 6,
     # Whether the map's counters are built, then the cells (issues.models.MapCell).
     "map, zoomed out": 2,
-    # How many are in the box, from the index (departments.geo.rows_or_cells), then the rows.
-    "map, zoomed in": 2,
+    # Whether the map's counters are built at that zoom, the box's cells and how many they hold
+    # (departments.geo.stored_rows_or_cells), then the rows (a quiet box).
+    "map, zoomed in": 3,
     "map, ward outlines": 2,
     "report form": 1,
     "report form, type chosen": 3,
@@ -459,13 +460,15 @@ STORED = {
 
 
 def store_figures() -> None:
-    """What the worker keeps stored on PostgreSQL: the league, every ward's and type's figures."""
+    """What the worker keeps stored on PostgreSQL: the league, every ward's and type's figures,
+    the index of types (read as on SQLite: its row and the active types)."""
     if connection.vendor == "postgresql":
         stored.refresh()
         for ward in Ward.objects.all():
             ward_figures.stored_ward_dashboard(ward=ward)
         for service_type in ServiceType.objects.all():
             trends.stored_type_trend(service_type=service_type)
+        trends.stored_type_changes()
 
 
 def count_queries(client, url: str) -> tuple[int, int]:

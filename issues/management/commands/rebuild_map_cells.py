@@ -9,15 +9,16 @@ from issues.dashboards import rollups
 class Command(BaseCommand):
     help = (
         "Recount the map's grid cells (issues.models.MapCell) from the issues, one GROUP BY per "
-        "zoom; until they are built the zoomed-out map groups every issue. Writers wait while "
-        "it runs. --if-unbuilt (the release step) does nothing once they are built."
+        "zoom; until they are built the map groups the issues at those zooms. Writers wait while "
+        "it runs. --if-unbuilt (the release step) fills only the sets of zooms not yet built "
+        "(a deploy that adds zooms), and does nothing once every set is built."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--if-unbuilt",
             action="store_true",
-            help="Only when the cells were never built (safe to run on every deploy).",
+            help="Only the sets of zooms never built (safe to run on every deploy).",
         )
 
     def handle(self, *args, **options):
@@ -25,6 +26,6 @@ class Command(BaseCommand):
             self.stdout.write("Map cells already built and kept in step: nothing to do.")
             return
         started = time.monotonic()
-        rollups.rebuild_map_cells()
+        rollups.rebuild_map_cells(unbuilt_only=options["if_unbuilt"])
         pagecache.bump_all()
         self.stdout.write(f"Map cells rebuilt in {time.monotonic() - started:.1f} s.")
