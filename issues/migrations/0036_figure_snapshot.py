@@ -53,15 +53,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(add_trigger, drop_trigger),
-        # A ward's oldest open issues read ten index entries, whatever the closed history.
-        migrations.AddIndex(
-            model_name="issue",
-            index=models.Index(
-                condition=models.Q(
-                    ("is_hidden", False), ("status__in", ["open", "acknowledged", "in_progress"])
-                ),
-                fields=["ward", "requested_at", "id"],
-                name="issue_pub_open_ward_oldest",
-            ),
-        ),
+        # The index `issue_pub_open_ward_oldest` is built by 0038, CONCURRENTLY: built here,
+        # inside this migration's transaction, it blocked writes to the issues for the build.
     ]
