@@ -25,7 +25,6 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils.timezone import now
 
 from departments.geo import cell_size
 from issues.dashboards import rollups
@@ -157,11 +156,6 @@ class LaterCount:
                 "WHERE p.issue_id = ANY(%s::bigint[])",
                 [rollups.array_literal(sorted(ids))],
             )
-
-    def stored(self) -> None:
-        """Every batch is written (or the import stopped): what is pending is all there will be."""
-        if self.run_id is not None:
-            ImportRun.objects.filter(pk=self.run_id, stored_at=None).update(stored_at=now())
 
     def count(self) -> None:
         """Count what is pending, and let the worker forget the run."""
