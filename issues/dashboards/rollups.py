@@ -13,8 +13,8 @@ Every write that changes one of them applies the difference in the write's own t
 - many issues (imports, generation, a type's new SLA): `subtract_issues(ids)` before the rows
   change and `add_issues(ids)` after (only `add_issues` for new rows), or `add_states(rows)`
   when the rows are already in memory; both are set-wise (one upsert per table per batch);
-- anything else (a restore, a ward file, doubt): `rebuild()` or `rebuild_for_wards(ids)`, also
-  `python manage.py rebuild_rollups`.
+- anything else (a restore, a ward file, doubt): `recount.rebuild()` or
+  `recount.rebuild_for_wards(ids)`, also `python manage.py rebuild_rollups`.
 
 Deltas are written as `INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + EXCLUDED.n`
 (PostgreSQL and SQLite >= 3.24 share the syntax; the ORM's upsert can only overwrite, not add),
@@ -42,11 +42,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, connections, transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, connections
+from django.db.models import QuerySet
 
-from departments.geo import cell_of, cell_sums
-from departments.models import Ward
+from departments.geo import cell_of
 from issues.geo import heat_steps
 from issues.models import (
     NOT_FIXED_RESOLUTIONS,
@@ -95,12 +94,8 @@ CHUNK = 5000
 UPSERT_ROWS = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
 # PostgreSQL advisory lock: held shared by each batch of an import whose new issues are counted
 # after it (setwise.LaterCount) and by that count, taken exclusively by a recount, which counts
-# the states still pending first (`_count_pending`) and so can neither miss nor repeat them.
+# the states still pending first (recount.py) and so can neither miss nor repeat them.
 IMPORT_LOCK = 0x1951_0C70
-
-# setwise.LaterCount's states (issues.models.PendingCount), by name: an old migration's recount
-# runs before the model's table exists.
-PENDING_TABLE = "issues_pendingcount"
 
 STATE_FIELDS = (
     "ward_id",
@@ -407,96 +402,5 @@ def _apply_ids(issue_ids: Iterable[int], sign: int) -> None:
         delta.write()
 
 
-def rebuild_for_wards(ward_ids: Iterable[int | None], tables: Sequence[type] = TABLES) -> None:
-    """Recount these wards (None or 0: issues in no ward) from the issues; their rows are
-    replaced, other wards' rows are untouched. `tables`: all of them, but for an old migration
-    that runs this before the later tables exist."""
-    keys = sorted({w or NO_WARD for w in ward_ids})
-    with transaction.atomic():
-        _lock_tables(*tables)
-        for model in tables:
-            model.objects.filter(ward_key__in=keys).delete()
-        for key in keys:
-            issues = Issue.objects.public().order_by()
-            issues = issues.filter(ward__isnull=True) if key == NO_WARD else issues.filter(ward=key)
-            delta = Delta(map_cells=False)
-            for row in issues.values_list(*STATE_FIELDS).iterator(chunk_size=CHUNK):
-                delta.add(row, +1)
-            delta.write(tables)
-
-
-def rebuild(tables: Sequence[type] = TABLES) -> None:
-    """Recount everything from the issues (idempotent): every ward, and the issues in none."""
-    with transaction.atomic():
-        _lock_tables(*tables)
-        for model in tables:
-            model.objects.all().delete()
-        # Issue.ward is a foreign key: every ward an issue names is in Ward.
-        rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD], tables)
-
-
-def rebuild_map_cells() -> None:
-    """Recount the map's cells from the issues (idempotent), one GROUP BY per zoom in the
-    database, and mark the table built: from then on the map reads it (issues.selectors.map)."""
-    with transaction.atomic():
-        _lock_tables(MapCell)
-        MapCell.objects.all().delete()
-        located = Issue.objects.public().filter(latitude__isnull=False, longitude__isnull=False)
-        for zoom in MapCell.ZOOMS:
-            cells = cell_sums(
-                located,
-                zoom,
-                **{name: Q(status=name[2:]) for name in MapCell.STATUS_COUNTERS},
-            )
-            MapCell.objects.bulk_create(
-                (
-                    MapCell(
-                        zoom=zoom,
-                        cell_col=int(c["cx"]),
-                        cell_row=int(c["cy"]),
-                        n=c["n"],
-                        lat_sum=c["lat"],
-                        lon_sum=c["lon"],
-                        id_sum=c["ids"],
-                        **{name: c[name] for name in MapCell.STATUS_COUNTERS},
-                    )
-                    for c in cells.iterator(chunk_size=CHUNK)
-                ),
-                batch_size=UPSERT_ROWS,
-            )
-        MapCell.objects.create(zoom=MapCell.BUILT, cell_col=0, cell_row=0)
-
-
 def map_cells_built() -> bool:
     return MapCell.objects.filter(zoom=MapCell.BUILT).exists()
-
-
-def _lock_tables(*models) -> None:
-    """While recounting, writers wait at their first upsert (before they commit), so the issues
-    read here and the deltas applied after are never counted twice or missed. SQLite has one
-    writer at a time anyway."""
-    if connection.vendor != "postgresql":
-        return
-    qn = connection.ops.quote_name
-    tables = ", ".join(qn(m._meta.db_table) for m in models or TABLES)
-    with connection.cursor() as cursor:
-        # Imports first (before the tables: an import ends by writing to them).
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
-        _count_pending(cursor)
-        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
-
-
-def _count_pending(cursor) -> None:
-    """Count every import's pending states now (setwise.LaterCount), before the recount locks its
-    tables: a recount replaces only some tables (or some wards), and states counted later into
-    the rest would count those issues twice in the replaced ones. Rare (an import killed before
-    its count and not yet recounted by the worker), so in Python, by Delta, as any writer."""
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
-    if not cursor.fetchone()[0]:
-        return  # an old migration's recount, before the table existed
-    columns = ", ".join("issue_id" if name == "id" else name for name in STATE_FIELDS)
-    cursor.execute(f"DELETE FROM {PENDING_TABLE} RETURNING {columns}")  # noqa: S608 (our names)
-    delta = Delta()
-    for row in cursor.fetchall():
-        delta.add(row, +1)
-    delta.write()

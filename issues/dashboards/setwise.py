@@ -86,7 +86,7 @@ class LaterCount:
 
     The run is kept in `ImportRun`; while its process lives it holds a session lock on it
     (`RUN_LOCK`, run id), so the worker (`count_orphaned_runs`) counts only runs whose process
-    was killed. A recount (rollups.rebuild*) counts the pending states first, under
+    was killed. A recount (recount.rebuild*) counts the pending states first, under
     `rollups.IMPORT_LOCK`, which every batch holds shared in its transaction. Elsewhere than on
     PostgreSQL (or with a table this module does not count) each batch is counted at once by
     `count_new_issues`."""
@@ -190,6 +190,19 @@ def count_run(run_id: int) -> bool:
     return True
 
 
+def count_pending() -> None:
+    """Count every run's pending states now, in one statement: a recount's first step
+    (recount.py), under its exclusive import lock. The runs stay marked uncounted; the worker
+    then finds nothing left of them to count."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # By name: an old migration's recount runs before the table exists.
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING])
+        if cursor.fetchone()[0]:
+            cursor.execute(_statement(PENDING_SOURCE, TAKE_ALL_PENDING), _params())
+
+
 def count_orphaned_runs() -> int:
     """Count the runs whose process is gone (killed, or its machine lost) before counting its
     issues: the worker's job. Runs still importing hold their lock and are left to finish."""
@@ -260,10 +273,9 @@ _READ = (
     " latitude, longitude, resolution"
 )
 _KEPT = "issue_id" + _READ.removeprefix("id")
-TAKE_PENDING = (
-    f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s "  # noqa: S608 (our names)
-    f"RETURNING {_KEPT.replace('issue_id', 'issue_id AS id', 1)}), "
-)
+_TAKEN = _KEPT.replace("issue_id", "issue_id AS id", 1)
+TAKE_PENDING = f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s RETURNING {_TAKEN}), "  # noqa: S608
+TAKE_ALL_PENDING = f"gone AS (DELETE FROM {PENDING} RETURNING {_TAKEN}), "  # noqa: S608
 PENDING_SOURCE = "gone i WHERE NOT i.is_hidden"
 # Session locks (RUN_LOCK, run id): held by a run's process while it lives.
 RUN_LOCK = 0x1951_0C71

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from issues import services
-from issues.dashboards import rollups
+from issues.dashboards import recount, rollups
 from issues.models import MapCell, Status
 from tests.factories import make_issue
 
@@ -47,7 +47,7 @@ def _unbuild():
 @pytest.mark.django_db
 def test_zoomed_out_map_reads_the_counters_not_the_issues(client, service_type):
     _spread(service_type, 30)
-    rollups.rebuild_map_cells()
+    recount.rebuild_map_cells()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(URL, {"bbox": CHICAGO, "zoom": 11}).status_code == 200
     grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
