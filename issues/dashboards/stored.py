@@ -49,8 +49,9 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db.models import Q
 
-from departments.models import Ward
+from departments.models import ServiceType, Ward
 from issues.dashboards import compare
 from issues.dashboards.clock import Clock
 from issues.dashboards.compare import LeagueContext, Previous
@@ -289,3 +290,16 @@ def refresh_wanted(
         store_figures(kind, key, version, clock.today, figures, wanted=False)
         done += 1
     return done
+
+
+def forget_deleted() -> int:
+    """Drop the stored figures of wards and types deleted since (the worker, every minute,
+    before it refreshes): nothing reads them again, and nothing else removes them. A few rows at
+    most (one per ward and type), so one cheap statement. How many."""
+    if not _stored():
+        return 0
+    gone = FigureSnapshot.objects.filter(
+        Q(kind=WARD) & ~Q(key__in=Ward.objects.values("pk"))
+        | Q(kind=TYPE) & ~Q(key__in=ServiceType.objects.values("pk"))
+    )
+    return gone.delete()[0]

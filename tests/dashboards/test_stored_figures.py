@@ -22,7 +22,7 @@ from issues.models import FigureSnapshot, Issue, Status
 from issues.models.dashboards import VERSIONED
 from issues.tasks import refresh_league
 from tests.dashboards.conftest import points_in
-from tests.factories import make_issue
+from tests.factories import make_issue, make_service_type
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,17 @@ def test_the_worker_refreshes_what_requests_read_and_nothing_else(scenario):
     make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
     refresh_league()
     assert not FigureSnapshot.objects.filter(version=stored.data_version()).exists()
+
+
+def test_the_worker_forgets_the_figures_of_deleted_wards_and_types(scenario, department):
+    quiet = make_service_type(department, code="quiet", name="Quiet")
+    for ward in (scenario.ward, scenario.other_ward):
+        stored_board(ward)
+    for service_type in (scenario.pothole, quiet):
+        trends.stored_type_trend(service_type=service_type)
+    assert FigureSnapshot.objects.count() == 4
+    services.delete_wards([scenario.other_ward])
+    quiet.delete()
+    refresh_league()
+    kept = set(FigureSnapshot.objects.values_list("kind", "key"))
+    assert kept == {(stored.WARD, scenario.ward.pk), (stored.TYPE, scenario.pothole.pk)}
