@@ -205,3 +205,11 @@ def test_the_worker_forgets_the_figures_of_deleted_wards_and_types(scenario, dep
     refresh_league()
     kept = set(FigureSnapshot.objects.values_list("kind", "key"))
     assert kept == {(stored.WARD, scenario.ward.pk), (stored.TYPE, scenario.pothole.pk)}
+
+
+def test_a_type_trend_its_request_counts_reads_the_wards_once(scenario, noon):
+    with CaptureQueriesContext(connection) as queries:
+        trend = trends.stored_type_trend(service_type=scenario.pothole)
+    reads = [q for q in queries.captured_queries if 'FROM "departments_ward"' in q["sql"]]
+    assert len(reads) == 1
+    assert trend == trends.type_trend(service_type=scenario.pothole, now=noon)
