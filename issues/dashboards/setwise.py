@@ -274,6 +274,7 @@ _READ = (
 )
 _KEPT = "issue_id" + _READ.removeprefix("id")
 _TAKEN = _KEPT.replace("issue_id", "issue_id AS id", 1)
+# One run's (count_run), or every run's (count_pending). Our own names only.
 TAKE_PENDING = f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s RETURNING {_TAKEN}), "  # noqa: S608
 TAKE_ALL_PENDING = f"gone AS (DELETE FROM {PENDING} RETURNING {_TAKEN}), "  # noqa: S608
 PENDING_SOURCE = "gone i WHERE NOT i.is_hidden"
