@@ -108,7 +108,8 @@ def count_killed_imports() -> int:
 @shared_task(name="issues.tasks.refresh_league", ignore_result=True)
 def refresh_league() -> bool:
     """The league, then the wards', the types' and the index of types' figures that requests
-    read lately (stored.py)."""
+    read lately (stored.py); first the figures of wards and types deleted since."""
+    stored.forget_deleted()
     computed = stored.refresh()
     computed = ward.refresh_stored_wards() > 0 or computed
     computed = trends.refresh_stored_trends() > 0 or computed

@@ -13,8 +13,8 @@ Every write that changes one of them applies the difference in the write's own t
 - many issues (imports, generation, a type's new SLA): `subtract_issues(ids)` before the rows
   change and `add_issues(ids)` after (only `add_issues` for new rows), or `add_states(rows)`
   when the rows are already in memory; both are set-wise (one upsert per table per batch);
-- anything else (a restore, a ward file, doubt): `rebuild()` or `rebuild_for_wards(ids)`, also
-  `python manage.py rebuild_rollups`.
+- anything else (a restore, a ward file, doubt): `recount.rebuild()` or
+  `recount.rebuild_for_wards(ids)`, also `python manage.py rebuild_rollups`.
 
 Deltas are written as `INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + EXCLUDED.n`
 (PostgreSQL and SQLite >= 3.24 share the syntax; the ORM's upsert can only overwrite, not add),
@@ -42,11 +42,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, connections, transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, connections
+from django.db.models import QuerySet
 
-from departments.geo import cell_of, cell_sums
-from departments.models import Ward
+from departments.geo import cell_of
 from issues.geo import heat_steps
 from issues.models import (
     NOT_FIXED_RESOLUTIONS,
@@ -95,12 +94,8 @@ CHUNK = 5000
 UPSERT_ROWS = 1000  # rows per INSERT: under SQLite's and PostgreSQL's parameter limits
 # PostgreSQL advisory lock: held shared by each batch of an import whose new issues are counted
 # after it (setwise.LaterCount) and by that count, taken exclusively by a recount, which counts
-# the states still pending first (`_count_pending`) and so can neither miss nor repeat them.
+# the states still pending first (recount.py) and so can neither miss nor repeat them.
 IMPORT_LOCK = 0x1951_0C70
-
-# setwise.LaterCount's states (issues.models.PendingCount), by name: an old migration's recount
-# runs before the model's table exists.
-PENDING_TABLE = "issues_pendingcount"
 
 STATE_FIELDS = (
     "ward_id",
@@ -407,73 +402,6 @@ def _apply_ids(issue_ids: Iterable[int], sign: int) -> None:
         delta.write()
 
 
-def rebuild_for_wards(ward_ids: Iterable[int | None], tables: Sequence[type] = TABLES) -> None:
-    """Recount these wards (None or 0: issues in no ward) from the issues; their rows are
-    replaced, other wards' rows are untouched. `tables`: all of them, but for an old migration
-    that runs this before the later tables exist."""
-    keys = sorted({w or NO_WARD for w in ward_ids})
-    with transaction.atomic():
-        _lock_tables(*tables)
-        for model in tables:
-            model.objects.filter(ward_key__in=keys).delete()
-        for key in keys:
-            issues = Issue.objects.public().order_by()
-            issues = issues.filter(ward__isnull=True) if key == NO_WARD else issues.filter(ward=key)
-            delta = Delta(map_cells=False)
-            for row in issues.values_list(*STATE_FIELDS).iterator(chunk_size=CHUNK):
-                delta.add(row, +1)
-            delta.write(tables)
-
-
-def rebuild(tables: Sequence[type] = TABLES) -> None:
-    """Recount everything from the issues (idempotent): every ward, and the issues in none."""
-    with transaction.atomic():
-        _lock_tables(*tables)
-        for model in tables:
-            model.objects.all().delete()
-        # Issue.ward is a foreign key: every ward an issue names is in Ward.
-        rebuild_for_wards([*Ward.objects.values_list("pk", flat=True), NO_WARD], tables)
-
-
-def rebuild_map_cells(*, unbuilt_only: bool = False) -> None:
-    """Recount the map's cells from the issues (idempotent), one GROUP BY per zoom in the
-    database, and mark their sets built: from then on the map reads them (issues.selectors.map).
-    `unbuilt_only`: only the sets of zooms (MapCell.ZOOM_SETS) not yet built, as the release
-    step does after a deploy adds a set; the others are neither read nor written."""
-    with transaction.atomic():
-        _lock_tables(MapCell)
-        # Read under the lock: a concurrent fill has either finished or not begun.
-        built = built_zoom_sets() if unbuilt_only else set()
-        sets = [i for i in range(len(MapCell.ZOOM_SETS)) if i not in built]
-        zooms = [zoom for i in sets for zoom in MapCell.ZOOM_SETS[i]]
-        # Whatever the writes since the deploy added at these zooms goes: the issues are
-        # counted afresh, and the lock keeps the next writes waiting until this commits.
-        stale = (
-            MapCell.objects.filter(Q(zoom__in=zooms) | Q(zoom=MapCell.BUILT, cell_row__in=sets))
-            if unbuilt_only
-            else MapCell.objects.all()
-        )
-        stale.delete()
-        located = Issue.objects.public().filter(latitude__isnull=False, longitude__isnull=False)
-        statuses = {name: Q(status=name[2:]) for name in MapCell.STATUS_COUNTERS}
-        table = connection.ops.quote_name(MapCell._meta.db_table)
-        # In cell_sums's order: cx (the column), cy (the row), n, the sums, the counts.
-        names = ("zoom", "cell_col", "cell_row", "n", "lat_sum", "lon_sum", "id_sum")
-        columns = ", ".join(map(connection.ops.quote_name, (*names, *MapCell.STATUS_COUNTERS)))
-        for zoom in zooms:
-            # In the database, INSERT ... SELECT: a street zoom has about as many cells as
-            # issues (a million rows at 1M), too many to pass through Python.
-            query, params = cell_sums(located, zoom, **statuses).query.sql_with_params()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT %s, cells.* FROM ({query}) cells",  # noqa: S608 (our names, the ORM's SQL)
-                    [zoom, *params],
-                )
-        MapCell.objects.bulk_create(
-            MapCell(zoom=MapCell.BUILT, cell_row=i, cell_col=0) for i in sets
-        )
-
-
 def built_zoom_sets() -> set[int]:
     """The indexes in MapCell.ZOOM_SETS of the sets of zooms that are built (their BUILT row)."""
     return set(MapCell.objects.filter(zoom=MapCell.BUILT).values_list("cell_row", flat=True))
@@ -482,34 +410,3 @@ def built_zoom_sets() -> set[int]:
 def map_cells_built() -> bool:
     """Whether every set of zooms is built."""
     return built_zoom_sets() >= set(range(len(MapCell.ZOOM_SETS)))
-
-
-def _lock_tables(*models) -> None:
-    """While recounting, writers wait at their first upsert (before they commit), so the issues
-    read here and the deltas applied after are never counted twice or missed. SQLite has one
-    writer at a time anyway."""
-    if connection.vendor != "postgresql":
-        return
-    qn = connection.ops.quote_name
-    tables = ", ".join(qn(m._meta.db_table) for m in models or TABLES)
-    with connection.cursor() as cursor:
-        # Imports first (before the tables: an import ends by writing to them).
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
-        _count_pending(cursor)
-        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
-
-
-def _count_pending(cursor) -> None:
-    """Count every import's pending states now (setwise.LaterCount), before the recount locks its
-    tables: a recount replaces only some tables (or some wards), and states counted later into
-    the rest would count those issues twice in the replaced ones. Rare (an import killed before
-    its count and not yet recounted by the worker), so in Python, by Delta, as any writer."""
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
-    if not cursor.fetchone()[0]:
-        return  # an old migration's recount, before the table existed
-    columns = ", ".join("issue_id" if name == "id" else name for name in STATE_FIELDS)
-    cursor.execute(f"DELETE FROM {PENDING_TABLE} RETURNING {columns}")  # noqa: S608 (our names)
-    delta = Delta()
-    for row in cursor.fetchall():
-        delta.add(row, +1)
-    delta.write()

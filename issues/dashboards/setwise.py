@@ -25,7 +25,6 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils.timezone import now
 
 from departments.geo import cell_size
 from issues.dashboards import rollups
@@ -87,7 +86,7 @@ class LaterCount:
 
     The run is kept in `ImportRun`; while its process lives it holds a session lock on it
     (`RUN_LOCK`, run id), so the worker (`count_orphaned_runs`) counts only runs whose process
-    was killed. A recount (rollups.rebuild*) counts the pending states first, under
+    was killed. A recount (recount.rebuild*) counts the pending states first, under
     `rollups.IMPORT_LOCK`, which every batch holds shared in its transaction. Elsewhere than on
     PostgreSQL (or with a table this module does not count) each batch is counted at once by
     `count_new_issues`."""
@@ -158,11 +157,6 @@ class LaterCount:
                 [rollups.array_literal(sorted(ids))],
             )
 
-    def stored(self) -> None:
-        """Every batch is written (or the import stopped): what is pending is all there will be."""
-        if self.run_id is not None:
-            ImportRun.objects.filter(pk=self.run_id, stored_at=None).update(stored_at=now())
-
     def count(self) -> None:
         """Count what is pending, and let the worker forget the run."""
         if self.run_id is None:
@@ -194,6 +188,19 @@ def count_run(run_id: int) -> bool:
             return False
         cursor.execute(_statement(PENDING_SOURCE, TAKE_PENDING), {**_params(), "run": run_id})
     return True
+
+
+def count_pending() -> None:
+    """Count every run's pending states now, in one statement: a recount's first step
+    (recount.py), under its exclusive import lock. The runs stay marked uncounted; the worker
+    then finds nothing left of them to count."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # By name: an old migration's recount runs before the table exists.
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING])
+        if cursor.fetchone()[0]:
+            cursor.execute(_statement(PENDING_SOURCE, TAKE_ALL_PENDING), _params())
 
 
 def count_orphaned_runs() -> int:
@@ -266,10 +273,10 @@ _READ = (
     " latitude, longitude, resolution"
 )
 _KEPT = "issue_id" + _READ.removeprefix("id")
-TAKE_PENDING = (
-    f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s "  # noqa: S608 (our names)
-    f"RETURNING {_KEPT.replace('issue_id', 'issue_id AS id', 1)}), "
-)
+_TAKEN = _KEPT.replace("issue_id", "issue_id AS id", 1)
+# One run's (count_run), or every run's (count_pending). Our own names only.
+TAKE_PENDING = f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s RETURNING {_TAKEN}), "  # noqa: S608
+TAKE_ALL_PENDING = f"gone AS (DELETE FROM {PENDING} RETURNING {_TAKEN}), "  # noqa: S608
 PENDING_SOURCE = "gone i WHERE NOT i.is_hidden"
 # Session locks (RUN_LOCK, run id): held by a run's process while it lives.
 RUN_LOCK = 0x1951_0C71

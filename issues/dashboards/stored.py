@@ -49,8 +49,9 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db.models import Q
 
-from departments.models import Ward
+from departments.models import ServiceType, Ward
 from issues.dashboards import compare
 from issues.dashboards.clock import Clock
 from issues.dashboards.compare import LeagueContext, Previous
@@ -79,10 +80,6 @@ WANTED_FOR = timedelta(days=1)
 
 def is_stored() -> bool:
     """Whether figures are stored here (PostgreSQL), or every request computes (SQLite)."""
-    return _stored()
-
-
-def _stored() -> bool:
     return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
@@ -104,7 +101,7 @@ def league_context() -> LeagueContext:
     """The league as of now: the stored figures when they are current, else computed (and
     stored for the next request)."""
     clock = Clock.at()
-    if not _stored():
+    if not is_stored():
         return _compute_league(clock)
     # The version is read before the rollup is: a write committing meanwhile makes it stale.
     version, ctx = _load(clock.today)
@@ -118,7 +115,7 @@ def league_context() -> LeagueContext:
 def refresh() -> bool:
     """Compute and store the league unless the stored one is current (the worker, every
     minute, and `rebuild_rollups`). True when it computed."""
-    if not _stored():
+    if not is_stored():
         return False
     clock = Clock.at()
     version, ctx = _load(clock.today)
@@ -283,7 +280,7 @@ def refresh_wanted(
 ) -> int:
     """Count again and store the figures of `kind` that requests read lately and are stale now
     (the worker, every minute). `count(keys, clock)` yields each key's figures. How many."""
-    if not _stored():
+    if not is_stored():
         return 0
     clock = Clock.at()
     version, keys = wanted_keys(kind, clock.today)
@@ -294,3 +291,16 @@ def refresh_wanted(
         store_figures(kind, key, version, clock.today, figures, wanted=False)
         done += 1
     return done
+
+
+def forget_deleted() -> int:
+    """Drop the stored figures of wards and types deleted since (the worker, every minute,
+    before it refreshes): nothing reads them again, and nothing else removes them. A few rows at
+    most (one per ward and type), so one cheap statement. How many."""
+    if not is_stored():
+        return 0
+    gone = FigureSnapshot.objects.filter(
+        Q(kind=WARD) & ~Q(key__in=Ward.objects.values("pk"))
+        | Q(kind=TYPE) & ~Q(key__in=ServiceType.objects.values("pk"))
+    )
+    return gone.delete()[0]

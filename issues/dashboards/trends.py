@@ -84,13 +84,15 @@ def stored_type_trend(*, service_type: ServiceType) -> TypeTrend:
     if not stored.is_stored():
         return type_trend(service_type=service_type)
     clock = Clock.at()
-    figures = stored.figures_at(
-        stored.TYPE,
-        service_type.pk,
-        clock,
-        lambda: _trend_figures(_count_trend(service_type, clock)),
-    )
-    trend = _trend_from(figures, service_type=service_type, clock=clock)
+    counted: list[TypeTrend] = []  # counted by this request: the trend itself, at hand
+
+    def count() -> dict:
+        counted.append(_count_trend(service_type, clock))
+        return _trend_figures(counted[0])
+
+    figures = stored.figures_at(stored.TYPE, service_type.pk, clock, count)
+    # Not rebuilt from the figures just counted (the wards read a second time, for the same).
+    trend = counted[0] if counted else _trend_from(figures, service_type=service_type, clock=clock)
     _add_alerts(trend)
     return trend
 

@@ -37,41 +37,28 @@ DEPTH = 2
 _DONE = object()
 
 
-def _nothing() -> None:
-    pass
-
-
 class InlineWriter(Generic[Batch]):
-    def __init__(self, write: Callable[[Batch], None], finish: Callable[[], None] = _nothing):
+    def __init__(self, write: Callable[[Batch], None]):
         self._write = write
-        self._finish = finish
 
     def submit(self, batch: Batch) -> None:
         self._write(batch)
 
     def close(self) -> None:
-        self._finish()
+        pass
 
     def abort(self, *, keep_queued: bool = True) -> None:
-        self._finish()
+        pass
 
 
 class BackgroundWriter(Generic[Batch]):
     """Calls `write(batch)` for each submitted batch, in order, on one background thread.
 
     An exception in `write` stops the writer and is raised again, in the reader's thread, from
-    the next `submit` or from `close`, so a failed import fails the command as before. `finish`
-    runs on the same thread (so on the same connection as every batch) after the last batch,
-    however the writing ended."""
+    the next `submit` or from `close`, so a failed import fails the command as before."""
 
-    def __init__(
-        self,
-        write: Callable[[Batch], None],
-        depth: int = DEPTH,
-        finish: Callable[[], None] = _nothing,
-    ):
+    def __init__(self, write: Callable[[Batch], None], depth: int = DEPTH):
         self._write = write
-        self._finish = finish
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
@@ -89,10 +76,6 @@ class BackgroundWriter(Generic[Batch]):
                     except BaseException as exc:  # re-raised in the reader
                         self._error = exc
         finally:
-            try:
-                self._finish()
-            except BaseException as exc:  # re-raised in the reader by close()
-                self._error = self._error or exc
             # This thread's own connection, opened by its first query.
             connections.close_all()
 
@@ -123,12 +106,10 @@ class BackgroundWriter(Generic[Batch]):
         self._thread.join()
 
 
-def writer_for(
-    write: Callable[[Batch], None], finish: Callable[[], None] = _nothing
-) -> InlineWriter | BackgroundWriter:
+def writer_for(write: Callable[[Batch], None]) -> InlineWriter | BackgroundWriter:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return BackgroundWriter(write, finish=finish)
-    return InlineWriter(write, finish)
+        return BackgroundWriter(write)
+    return InlineWriter(write)
 
 
 # --- the reader ------------------------------------------------------------------------------

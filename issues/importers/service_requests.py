@@ -164,7 +164,7 @@ class RequestImporter:
         seen: set[str] = set()
         rejects = None
         batch: list[ImportRow] = []
-        writer = writer_for(self._flush, finish=self._later.stored)
+        writer = writer_for(self._flush)
         reading, reading_cpu = time.monotonic(), time.thread_time()
         children_cpu = _children_cpu()
         try:

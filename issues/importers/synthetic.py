@@ -28,7 +28,7 @@ from departments.importing import bulk
 from departments.models import Department, ServiceType, Ward
 from departments.wards import shape_from_geojson
 from issues import pagecache
-from issues.dashboards import rollups
+from issues.dashboards import recount
 from issues.demo import DESCRIPTIONS, STREETS
 from issues.importers.publicids import insert_issues
 from issues.models import Source, Status, StatusChange
@@ -160,8 +160,8 @@ def generate_issues(
     # batch spans three years of days, so per-batch deltas upserted ~270k rows per 50k issues
     # (22 s of 40 s per 100k); one recount costs about a tenth of that. An interrupted run
     # leaves the rollup behind until `rebuild_rollups`; this is synthetic data for benchmarks.
-    rollups.rebuild()
-    rollups.rebuild_map_cells()
+    recount.rebuild()
+    recount.rebuild_map_cells()
     pagecache.bump_all()
     summary.seconds = time.monotonic() - started
     return summary

@@ -20,7 +20,7 @@ from shapely.geometry import mapping as to_geojson
 from departments.models import Ward
 from departments.wards import WardIndex, shape_from_geojson
 from issues import pagecache
-from issues.dashboards import rollups
+from issues.dashboards import recount
 from issues.importers.records import parse_ward_number
 from issues.models import Issue
 
@@ -132,7 +132,7 @@ def load_ward_file(
         summary.reassigned = reassign_issue_wards()
         # Issues changed wards in bulk: recount the dashboards' rollup (issues/dashboards/rollups.py).
         if summary.reassigned or summary.removed:
-            rollups.rebuild()
+            recount.rebuild()
         # Issues moved wards by a bulk UPDATE, which no save signal sees.
         pagecache.bump_all()
     summary.seconds = time.monotonic() - started

@@ -12,10 +12,10 @@ def count_if_never_counted(apps, schema_editor):
     StatusTally = apps.get_model("issues", "StatusTally")
     if StatusTally.objects.exists() or not Issue.objects.filter(is_hidden=False).exists():
         return
-    from issues.dashboards import rollups  # the live counting, as `manage.py rebuild_rollups`
+    from issues.dashboards import recount, rollups  # the live counting, as `manage.py rebuild_rollups`
 
     # The four tables of this point in the history (0031 adds the weekly one and fills it).
-    rollups.rebuild(
+    recount.rebuild(
         tables=(rollups.StatusTally, rollups.DayTally, rollups.CloseHistogram, rollups.HeatTally)
     )
 

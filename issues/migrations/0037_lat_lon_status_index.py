@@ -1,42 +1,15 @@
 # The map's box index gains the status (issues/models/reports.py says why). On PostgreSQL the
 # new index is built CONCURRENTLY, before the old one goes, so a deploy neither blocks writes to
 # the issues (about 3 s at 1M issues, reads and writes going on) nor leaves the map's reads
-# without an index in between; hence not atomic. Other databases build it the ordinary way.
+# without an index in between; hence not atomic (issues/migrations/_concurrently.py).
 
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _concurrently(schema_editor) -> dict:
-    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
-
-
-class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, **_concurrently(schema_editor))
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, **_concurrently(schema_editor))
-
-
-class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = from_state.models[app_label, self.model_name_lower].get_index_by_name(
-                self.name
-            )
-            schema_editor.remove_index(model, index, **_concurrently(schema_editor))
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-            schema_editor.add_index(model, index, **_concurrently(schema_editor))
+from issues.migrations._concurrently import (
+    AddIndexConcurrentlyOnPostgres,
+    RemoveIndexConcurrentlyOnPostgres,
+)
 
 
 class Migration(migrations.Migration):

@@ -186,7 +186,7 @@ class MapCell(GridCell):
     # replaces what a set's zooms held, under the table's lock.
     ZOOM_SETS = (
         CLUSTER_ZOOMS,  # 3-15 (migration 0013)
-        (*STORED_WORLD_ZOOMS, *STORED_STREET_ZOOMS),  # 0-2, 16 and 17 (migration 0038)
+        (*STORED_WORLD_ZOOMS, *STORED_STREET_ZOOMS),  # 0-2, 16 and 17 (migration 0040)
     )
     ZOOMS = tuple(sorted(zoom for zooms in ZOOM_SETS for zoom in zooms))
 
@@ -214,13 +214,20 @@ class MapCell(GridCell):
 # --- the dashboards' figures, kept per data version (issues/dashboards/stored.py) -------------
 
 
+# The tables the stored figures read: a statement writing one moves the data version on
+# (RollupChange). Their triggers are created by migrations 0034 and 0036, which keep their own
+# copies of the names (a migration never follows the live code); a test reads pg_trigger against
+# this (tests/dashboards/test_stored_figures.py), so the two cannot drift apart.
+VERSIONED = (StatusTally, DayTally, CloseHistogram, CloseWeekHistogram, HeatTally)
+
+
 class RollupChange(models.Model):
-    """One row per statement that wrote a table the stored figures read (StatusTally, DayTally,
-    the two close histograms and, for the ward's heat grid, HeatTally): a PostgreSQL trigger adds
-    it in the writer's own transaction (migrations 0034 and 0036), whoever writes (the services,
-    an import's set-wise SQL, a rebuild, a migration). The sum of `weight` is the data version: it
-    grows when, and only when, such a write commits, and it is kept in the database, so a flushed
-    cache does not lose it. Storing the league folds the rows into one of the same total weight."""
+    """One row per statement that wrote a table of `VERSIONED` (the tables the stored figures
+    read): a PostgreSQL trigger adds it in the writer's own transaction (migrations 0034 and
+    0036), whoever writes (the services, an import's set-wise SQL, a rebuild, a migration). The
+    sum of `weight` is the data version: it grows when, and only when, such a write commits, and
+    it is kept in the database, so a flushed cache does not lose it. Storing the league folds
+    the rows into one of the same total weight."""
 
     weight = models.BigIntegerField(default=1)
 

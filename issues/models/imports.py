@@ -14,13 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportRun(models.Model):
-    """One run of an importer. `stored_at`: every batch written (or the run stopped); `counted_at`:
-    its issues are in the rollup. A run with no `counted_at` whose process is gone is counted by
-    the worker."""
+    """One run of an importer. `counted_at`: its issues are in the rollup. A run with no
+    `counted_at` whose process is gone is counted by the worker."""
 
     source = models.CharField(_("source"), max_length=64)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
-    stored_at = models.DateTimeField(_("stored at"), null=True, blank=True)
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
 
     class Meta:

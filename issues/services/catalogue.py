@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from departments import services as catalogue
 from departments.models import Department, ServiceType, Ward
-from issues.dashboards import rollups
+from issues.dashboards import recount, rollups
 from issues.models import Issue, StaffChange
 
 
@@ -88,5 +88,5 @@ def delete_wards(wards: Iterable[Ward]) -> int:
         ids = [ward.pk for ward in wards]
         for ward in Ward.objects.filter(pk__in=ids):
             ward.delete()
-        rollups.rebuild_for_wards([*ids, None])
+        recount.rebuild_for_wards([*ids, None])
     return len(ids)

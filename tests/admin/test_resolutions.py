@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from departments.models import ResponseTemplate
 from issues import services
-from issues.dashboards import rollups
+from issues.dashboards import recount, rollups
 from issues.models import (
     CloseHistogram,
     DayTally,
@@ -123,7 +123,7 @@ def test_time_to_fix_counts_only_fixed_and_the_rollup_equals_a_rebuild(sam, poth
         )
         for model in (StatusTally, DayTally, CloseHistogram)
     }
-    rollups.rebuild()
+    recount.rebuild()
     for model, rows in live.items():
         fresh = model.objects.values_list(*rollups.LAYOUT[model][0], *rollups.LAYOUT[model][1])
         assert sorted(r for r in fresh if any(r[len(rollups.LAYOUT[model][0]) :])) == sorted(
@@ -347,7 +347,7 @@ def test_recategorise_keeps_shared_answers_moves_department_sla_counters_and_his
         service_type=pothole, code="LANE", description="Which lane?", datatype="string", order=2
     )
     Issue.objects.filter(pk=streets_issue.pk).update(attributes={"DEPTH": "30 cm", "LANE": "bus"})
-    rollups.rebuild()
+    recount.rebuild()
     client.force_login(sam)
     response = client.post(
         work_url(streets_issue, "recategorise"), {"service_type": leak.pk, "message": ""}
@@ -367,7 +367,7 @@ def test_recategorise_keeps_shared_answers_moves_department_sla_counters_and_his
     live = sorted(
         StatusTally.objects.filter(n__gt=0).values_list("ward_key", "type_key", "status", "n")
     )
-    rollups.rebuild()
+    recount.rebuild()
     assert live == sorted(
         StatusTally.objects.filter(n__gt=0).values_list("ward_key", "type_key", "status", "n")
     )

@@ -201,7 +201,7 @@ def test_an_sla_change_shows_in_the_league_at_once(client, service_type, monkeyp
 
     from departments.models import Ward
     from issues import pagecache, services
-    from issues.dashboards import rollups
+    from issues.dashboards import recount
     from issues.models import Issue
     from tests.factories import CITY_HALL, make_issue, square_boundary
 
@@ -210,7 +210,7 @@ def test_an_sla_change_shows_in_the_league_at_once(client, service_type, monkeyp
     issue = make_issue(service_type)
     services.set_sla_hours(service_type=service_type, hours=None)
     Issue.objects.filter(pk=issue.pk).update(requested_at=timezone.now() - timedelta(days=5))
-    rollups.rebuild()
+    recount.rebuild()
     before = client.get("/wards/")
     assert before.context["totals"]["overdue"].value == 0
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from departments import geo
 from issues import services
-from issues.dashboards import rollups
+from issues.dashboards import recount, rollups
 from issues.models import MapCell, Status
 from tests.factories import make_issue
 
@@ -51,7 +51,7 @@ def _unbuild():
 @pytest.mark.django_db
 def test_zoomed_out_map_reads_the_counters_not_the_issues(client, service_type):
     _spread(service_type, 30)
-    rollups.rebuild_map_cells()
+    recount.rebuild_map_cells()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(URL, {"bbox": CHICAGO, "zoom": 11}).status_code == 200
     grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
@@ -188,7 +188,7 @@ def test_the_whole_world_zooms_read_the_counters_too(client, service_type, zoom)
 def test_a_deploy_that_adds_zooms_fills_them_alone_and_groups_until_then(
     client, service_type, monkeypatch, capsys
 ):
-    """MapCell.ZOOM_SETS[1] arrives on a database with issues (migration 0038 marks nothing):
+    """MapCell.ZOOM_SETS[1] arrives on a database with issues (migration 0040 marks nothing):
     the street zooms group the issues until the release step fills that set, which leaves the
     zoomed-out cells as they were."""
     monkeypatch.setattr(geo, "MAP_FEATURE_CAP", 5)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from departments.models import Ward
 from issues import services
-from issues.dashboards import compare, league, rollups
+from issues.dashboards import compare, league, recount, rollups
 from issues.dashboards import ward as ward_figures
 from issues.dashboards.clock import Clock, due_earlier_today
 from issues.importers.synthetic import generate_issues
@@ -42,8 +42,8 @@ def snapshot() -> dict:
 
 def assert_equals_rebuild() -> None:
     maintained = snapshot()  # the map's cells (MapCell) too: they are in rollups.LAYOUT
-    rollups.rebuild()
-    rollups.rebuild_map_cells()
+    recount.rebuild()
+    recount.rebuild_map_cells()
     rebuilt = snapshot()
     assert rebuilt, "a rebuild of a city with issues has counters"
     assert maintained == rebuilt
@@ -119,11 +119,11 @@ def test_an_issue_due_earlier_today_is_overdue_and_one_due_later_is_not(db, scen
     # Due one second ago, then a day ahead: the rollup files both under a day, the figure
     # must still tell them apart.
     Issue.objects.filter(pk=due_soon.pk).update(expected_at=now - timedelta(seconds=1))
-    rollups.rebuild()
+    recount.rebuild()
     assert ward_figures.ward_dashboard(ward=scenario.ward, now=now).overdue == before + 1
     assert league.league_table(now=now)[0].overdue == before + 1
     Issue.objects.filter(pk=due_soon.pk).update(expected_at=now + timedelta(days=1))
-    rollups.rebuild()
+    recount.rebuild()
     assert ward_figures.ward_dashboard(ward=scenario.ward, now=now).overdue == before
 
 
@@ -162,7 +162,7 @@ def test_a_board_made_with_the_leagues_count_reads_on_the_leagues_day(scenario):
     evening = (local - timedelta(days=1)).replace(hour=23, minute=59)
     due = make_issue(scenario.pothole, point=points_in(scenario.ward, 1)[0])
     Issue.objects.filter(pk=due.pk).update(expected_at=evening - timedelta(hours=1))
-    rollups.rebuild()  # the counters learn the new due time
+    recount.rebuild()  # the counters learn the new due time
     league = compare.league_context(now=evening)
     assert league.due_today.get(scenario.ward.pk, 0) >= 1
     cache.clear()

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from departments.models import Department, UpstreamEndpoint
 from issues import services
-from issues.dashboards import rollups
+from issues.dashboards import recount
 from issues.models import Ban, Issue, Notification, StatusTally, Subscription, UpstreamSend
 from tests.factories import make_issue, make_staff, make_user
 
@@ -168,7 +168,7 @@ def test_the_dashboards_figures_count_no_withheld_report(
     services.release_issues(issues=[held], by=make_staff(department))
     assert StatusTally.objects.aggregate(n=Sum("n"))["n"] == 2
     rebuilt_before = list(StatusTally.objects.values_list("ward_key", "type_key", "status", "n"))
-    rollups.rebuild()
+    recount.rebuild()
     assert sorted(rebuilt_before) == sorted(
         StatusTally.objects.values_list("ward_key", "type_key", "status", "n")
     )

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from issues import pagecache
-from issues.dashboards import rollups
+from issues.dashboards import recount, rollups
 
 
 class Command(BaseCommand):
@@ -26,6 +26,6 @@ class Command(BaseCommand):
             self.stdout.write("Map cells already built and kept in step: nothing to do.")
             return
         started = time.monotonic()
-        rollups.rebuild_map_cells(unbuilt_only=options["if_unbuilt"])
+        recount.rebuild_map_cells(unbuilt_only=options["if_unbuilt"])
         pagecache.bump_all()
         self.stdout.write(f"Map cells rebuilt in {time.monotonic() - started:.1f} s.")

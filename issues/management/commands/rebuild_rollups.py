@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from issues import pagecache
-from issues.dashboards import rollups, stored
+from issues.dashboards import recount, stored
 
 
 class Command(BaseCommand):
@@ -24,10 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         if options["ward"]:
-            rollups.rebuild_for_wards(options["ward"])
+            recount.rebuild_for_wards(options["ward"])
         else:
-            rollups.rebuild()
-            rollups.rebuild_map_cells()
+            recount.rebuild()
+            recount.rebuild_map_cells()
         # The rebuild moved the league's data version on: store the league for the new one.
         stored.refresh()
         # The dashboards' figures may have changed: cached ward pages render again.

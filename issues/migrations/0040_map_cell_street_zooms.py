@@ -15,7 +15,7 @@ def mark_built_if_no_issues(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("issues", "0037_lat_lon_status_index"),
+        ("issues", "0039_drop_importrun_stored_at"),
     ]
 
     operations = [
