@@ -193,7 +193,7 @@ def test_a_deploy_that_adds_zooms_fills_them_alone_and_groups_until_then(
     zoomed-out cells as they were."""
     monkeypatch.setattr(geo, "MAP_FEATURE_CAP", 5)
     _crowd(service_type, 6)  # in four cells at zoom 16, under the cap
-    rollups.rebuild_map_cells()  # every set built, then the new one forgotten
+    recount.rebuild_map_cells()  # every set built, then the new one forgotten
     MapCell.objects.filter(zoom=MapCell.BUILT, cell_row=1).delete()
     MapCell.objects.filter(zoom__in=MapCell.ZOOM_SETS[1]).update(n=F("n") + 7)  # not to be read
     zoomed_out = list(MapCell.objects.filter(zoom__in=MapCell.ZOOM_SETS[0]).values_list())
