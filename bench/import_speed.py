@@ -7,6 +7,7 @@ import os
 import random
 import re
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -128,19 +129,24 @@ def import_parts(output: str) -> dict:
     return found
 
 
-def _copy_imported_rows(conn, issues: str, changes: str) -> None:
+def _copy_imported_rows(conn, issues: str, changes: str, *, exact: bool = False) -> None:
     """The imported issues and their history into two new tables ("TEMP TABLE name" or "TABLE
-    name"), with new ids and unique keys that cannot meet the stored ones (no '-', unlike
-    public ids)."""
+    name"). With `exact`, as they are (for a floor measured after the imported rows are taken
+    out again); otherwise with new ids and unique keys that cannot meet the stored ones (no '-',
+    unlike public ids)."""
     issue_table, change_table = issues.split()[-1], changes.split()[-1]
     conn.execute(
         f"CREATE {issues} AS SELECT * FROM issues_issue "  # noqa: S608 (names are ours)
-        "WHERE external_source = 'boston311'"
+        "WHERE external_source = 'boston311' ORDER BY id"
     )
     conn.execute(
         f"CREATE {changes} AS SELECT c.* FROM issues_statuschange c "  # noqa: S608
-        f"JOIN {issue_table} i ON i.id = c.issue_id"
+        f"JOIN {issue_table} i ON i.id = c.issue_id ORDER BY c.id"
     )
+    if exact:
+        return
+    # Sequential public ids, unlike the importer's random ones: each goes to the index's last
+    # page instead of a random one (bench/README.md, staging: ~10% less of the database's CPU).
     conn.execute(
         f"UPDATE {issue_table} SET id = -id, public_id = lpad(to_hex(id), 9, 'f'), "  # noqa: S608
         "external_id = external_id || '/floor'"
@@ -151,13 +157,74 @@ def _copy_imported_rows(conn, issues: str, changes: str) -> None:
 def _store_again(conn, issue_table: str, change_table: str) -> float:
     """Seconds to store the copied rows again, foreign-key checks off as the importer has
     them, rolled back."""
+    return _store_again_timed(conn, issue_table, change_table)[0]
+
+
+def _store_again_timed(conn, issue_table: str, change_table: str) -> tuple[float, float | None]:
+    """Seconds to store the copied rows again, and the database backend's CPU seconds for it
+    (None unless PostgreSQL runs on this machine)."""
     conn.execute("SET LOCAL session_replication_role = replica")
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    cpu = backend_cpu(pid)
     started = time.perf_counter()
     conn.execute(f"INSERT INTO issues_issue SELECT * FROM {issue_table}")  # noqa: S608
     conn.execute(f"INSERT INTO issues_statuschange SELECT * FROM {change_table}")  # noqa: S608
     seconds = time.perf_counter() - started
+    after = backend_cpu(pid)
     conn.rollback()
-    return seconds
+    return seconds, (after - cpu if cpu is not None and after is not None else None)
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def backend_cpu(pid: int) -> float | None:
+    """A local PostgreSQL backend's CPU seconds so far (user + system), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+class WriterBackend:
+    """Samples, while the import runs, the CPU of the backend that COPYs its issues (the
+    writer's): what the database spent storing them, against the floor's backend. Wall time on
+    a shared machine is mostly waiting for a core; CPU is not."""
+
+    def __init__(self, args) -> None:
+        self._conn = psycopg.connect(f"{args.pg}/postgres", autocommit=True)
+        self._db = args.db
+        self._writers: set[int] = set()
+        self._last: dict[int, float] = {}
+        self._first: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid, query in self._conn.execute(
+                "SELECT pid, left(query, 40) FROM pg_stat_activity WHERE datname = %s",
+                [self._db],
+            ):
+                cpu = backend_cpu(pid)
+                if cpu is None:
+                    continue
+                self._first.setdefault(pid, cpu)
+                self._last[pid] = cpu
+                if query.startswith('COPY "issues_issue"'):
+                    self._writers.add(pid)
+            time.sleep(0.05)
+
+    def stop(self) -> float | None:
+        self._stop.set()
+        self._thread.join()
+        self._conn.close()
+        if not self._writers:
+            return None
+        return sum(self._last[pid] - self._first[pid] for pid in self._writers)
 
 
 def schema_floor(args) -> dict:
@@ -174,7 +241,12 @@ def schema_floor(args) -> dict:
             return {}
         _copy_imported_rows(conn, "TEMP TABLE floor_issue", "TEMP TABLE floor_change")
         seconds = _store_again(conn, "floor_issue", "floor_change")
-    print(f"  schema floor: {n:,} issues stored again in {seconds:.1f}s ({n / seconds:,.0f}/s)")
+    # The imported rows are still stored here, so the floor's are renamed, their public ids
+    # sequential: easier than the import's random ones (--rounds N measures the exact rows).
+    print(
+        f"  schema floor (renamed rows, easier): {n:,} issues stored again in {seconds:.1f}s "
+        f"({n / seconds:,.0f}/s)"
+    )
     return {"floor_seconds": seconds, "floor_rows_per_second": n / seconds}
 
 
@@ -191,7 +263,9 @@ def save_floor_rows(args) -> None:
     """The imported issues and their history, kept in tables of their own."""
     with psycopg.connect(f"{args.pg}/{args.db}") as conn:
         conn.execute(f"DROP TABLE IF EXISTS {', '.join(FLOOR_TABLES)}")
-        _copy_imported_rows(conn, "TABLE bench_floor_issue", "TABLE bench_floor_change")
+        # The rows exactly as the import stored them (its random public ids, its ids): the floor
+        # runs after they are taken out again, so nothing clashes.
+        _copy_imported_rows(conn, "TABLE bench_floor_issue", "TABLE bench_floor_change", exact=True)
         conn.commit()
 
 
@@ -201,10 +275,10 @@ def drop_floor_rows(args) -> None:
         conn.commit()
 
 
-def kept_floor(args) -> float:
-    """Seconds to store the kept rows again."""
+def kept_floor(args) -> tuple[float, float | None]:
+    """Seconds to store the kept rows again, and the backend's CPU for it."""
     with psycopg.connect(f"{args.pg}/{args.db}") as conn:
-        return _store_again(conn, "bench_floor_issue", "bench_floor_change")
+        return _store_again_timed(conn, "bench_floor_issue", "bench_floor_change")
 
 
 def vacuum(args) -> float:
@@ -218,10 +292,12 @@ def vacuum(args) -> float:
 def run_import(args, path: Path, out: Path) -> dict:
     started = time.perf_counter()
     batch = ["--batch-size", str(args.batch_size)] if args.batch_size else []
+    writer = WriterBackend(args)
     output = manage(
         args, "import_311", "-v", "2", str(path), "--format", "boston", "--no-progress",
         "--rejects", str(out / "import-rejects.csv"), *batch,
     )  # fmt: skip
+    writer_cpu = writer.stop()
     wall = time.perf_counter() - started
     match = re.search(r"([\d,]+) rows read in ([\d.]+)s", output)
     split = re.search(r"([\d.]+)s writing .*?, ([\d.]+)s reading", output)
@@ -229,6 +305,7 @@ def run_import(args, path: Path, out: Path) -> dict:
         "rows": int(match.group(1).replace(",", "")),
         "stored_seconds": float(match.group(2)),
         "command_wall_seconds": wall,
+        "writer_backend_cpu_seconds": writer_cpu,
         "write_seconds": float(split.group(1)) if split else None,
         "read_clean_seconds": float(split.group(2)) if split else None,
         **import_parts(output),
@@ -248,7 +325,7 @@ def measure_alternating(args, out: Path) -> dict:
                 save_floor_rows(args)
             forget_import(args)
             vacuum(args)
-            result["floor_seconds"] = kept_floor(args)
+            result["floor_seconds"], result["floor_cpu_seconds"] = kept_floor(args)
             result["load"] = (load, os.getloadavg()[0])
             counted = result["stored_seconds"] + (result["count_seconds"] or 0.0)
             result["counted_seconds"] = counted
@@ -260,7 +337,13 @@ def measure_alternating(args, out: Path) -> dict:
                 f"stored {result['stored_ratio']:.2f} / counted {result['counted_ratio']:.2f} "
                 "of the floor"
             )
-            print("    " + "\n    ".join(result["summary"][:3]))
+            if result["floor_cpu_seconds"] and result["writer_backend_cpu_seconds"]:
+                print(
+                    f"    the database's CPU: the writer's backend "
+                    f"{result['writer_backend_cpu_seconds']:.1f}s, the floor's "
+                    f"{result['floor_cpu_seconds']:.1f}s"
+                )
+            print("    " + "\n    ".join(result["summary"][:4]))
             rounds.append(result)
     finally:
         if not args.keep_floor:

@@ -51,11 +51,12 @@ _EXISTING = (
 class ImportSummary(RowCounts):
     duplicates: int = 0
     needs_triage: int = 0
-    write_seconds: float = 0.0  # time spent writing batches (matching, wards, COPY, commit)
+    write_seconds: float = 0.0  # time spent writing batches (ids, COPY, commit)
     # ... of it the writer's own CPU (Python, encoding): the rest is waiting on PostgreSQL
     write_cpu_seconds: float = 0.0
-    read_seconds: float = 0.0  # time spent reading and cleaning rows
-    # ... of it this process's CPU (receiving the reader's rows, checking ids, rejects)
+    read_seconds: float = 0.0  # time spent reading, cleaning, matching and placing rows
+    # ... of it this process's CPU (receiving the reader's rows, checking ids, rejects, matching
+    # types and wards: `_prepare`)
     read_cpu_seconds: float = 0.0
     reader_cpu_seconds: float = 0.0  # the reader child's CPU (reading, cleaning, sending)
     count_seconds: float = 0.0  # counting the new issues into the dashboards, after storing
@@ -65,6 +66,16 @@ class ImportSummary(RowCounts):
     @property
     def imported(self) -> int:
         return self.created + self.updated
+
+
+@dataclass(slots=True)
+class _Ready:
+    """A row matched and placed, with the values the source gives it (`_source_values`),
+    ready for the writer."""
+
+    row: ImportRow
+    values: dict
+    publication: str
 
 
 def _children_cpu() -> float:
@@ -182,14 +193,16 @@ class RequestImporter:
                     seen.add(row.external_id)
                 batch.append(row)
                 if len(batch) >= self.batch_size:
+                    ready = self._prepare(batch)
                     self._count_reading(reading, reading_cpu)
-                    writer.submit(batch)
+                    writer.submit(ready)
                     reading, reading_cpu = time.monotonic(), time.thread_time()
                     batch = []
                     self.progress.update(self.summary.read, reader.done, reader.total)
+            ready = self._prepare(batch) if batch else []
             self._count_reading(reading, reading_cpu)
-            if batch:
-                writer.submit(batch)
+            if ready:
+                writer.submit(ready)
             writer.close()
         except BaseException as exc:
             writer.abort(keep_queued=not isinstance(exc, KeyboardInterrupt))
@@ -249,27 +262,14 @@ class RequestImporter:
             reason = reject.reason.split("“")[0].strip()
             self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
 
-    def _flush(self, batch: list[ImportRow]) -> None:
-        # The same request twice in one batch: each line is a state of it, applied in order, as
-        # across batches (the first creates it, the later ones update it), so every row read is
-        # stored or rejected and the summary's numbers add up to the rows read.
-        rounds: list[list[ImportRow]] = []
-        occurrences: dict[str, int] = {}
-        for row in batch:
-            n = occurrences.get(row.external_id, 0) if row.external_id else 0
-            if row.external_id:
-                occurrences[row.external_id] = n + 1
-            while len(rounds) <= n:
-                rounds.append([])
-            rounds[n].append(row)
-        for rows in rounds:
-            self._flush_round(rows)
-
-    def _flush_round(self, rows: list[ImportRow]) -> None:
-        started, started_cpu = time.monotonic(), time.thread_time()
-        # Service types and departments the batch needs are created (and committed) before the
-        # batch's transaction: created inside it, a refused batch would roll them back while
-        # the catalogue still held them, and the row-by-row retry would point at nothing.
+    def _prepare(self, rows: list[ImportRow]) -> list[_Ready]:
+        """Match the batch's types (creating those it lacks), place its rows in wards and build
+        their values, on the reading side: the writer's thread waits for its database while its
+        own Python runs, so Python done here overlaps the previous batch's storing instead of
+        adding to it (bench/README.md, staging). Types and departments are created (and
+        committed) before the batch's transaction: created inside it, a refused batch would roll
+        them back while the catalogue still held them, and the row-by-row retry would point at
+        nothing."""
         kept = []
         for row in rows:
             service_type = self.catalogue.service_type(
@@ -279,29 +279,54 @@ class RequestImporter:
                 # An emergency type is refused on every door, imports too (issue 20).
                 self._unwritable(Reject(row.line, stop_instruction(service_type)))
             else:
-                kept.append(row)
-        rows = kept
+                kept.append((row, service_type))
+        self._place([row for row, _type in kept])
+        return [
+            _Ready(row, self._source_values(row, service_type), service_type.publication)
+            for row, service_type in kept
+        ]
+
+    def _flush(self, batch: list[_Ready]) -> None:
+        # The same request twice in one batch: each line is a state of it, applied in order, as
+        # across batches (the first creates it, the later ones update it), so every row read is
+        # stored or rejected and the summary's numbers add up to the rows read.
+        rounds: list[list[_Ready]] = []
+        occurrences: dict[str, int] = {}
+        for item in batch:
+            external_id = item.row.external_id
+            n = occurrences.get(external_id, 0) if external_id else 0
+            if external_id:
+                occurrences[external_id] = n + 1
+            while len(rounds) <= n:
+                rounds.append([])
+            rounds[n].append(item)
+        for items in rounds:
+            self._flush_round(items)
+
+    def _flush_round(self, items: list[_Ready]) -> None:
+        started, started_cpu = time.monotonic(), time.thread_time()
         try:
             with transaction.atomic(), suppressed():
-                self._write(rows)
+                self._write(items)
         except DatabaseError:
             # Find the row the database refused; keep every other one.
-            for row in rows:
+            for item in items:
                 try:
                     with transaction.atomic(), suppressed():
-                        self._write([row])
+                        self._write([item])
                 except DatabaseError as exc:
                     message = str(exc).strip().splitlines()[0][:200]
-                    self._unwritable(Reject(row.line, f"database refused: {message}"))
+                    self._unwritable(Reject(item.row.line, f"database refused: {message}"))
         self.summary.write_seconds += time.monotonic() - started
         self.summary.write_cpu_seconds += time.thread_time() - started_cpu
 
-    def _write(self, rows: list[ImportRow]) -> None:
-        self._place(rows)
+    def _write(self, items: list[_Ready]) -> None:
+        rows = [item.row for item in items]
         existing = self._existing(rows)
         new_issues, new_rows, updates, changes = [], [], [], []
-        for row in rows:
-            values = self._source_values(row)
+        for item in items:
+            # A copy: the batch may be written again row by row (a refused batch).
+            row, values = item.row, dict(item.values)
             found = existing.get(row.external_id) if row.external_id else None
             if found is not None:
                 pk, old_status, _public_id = found
@@ -314,15 +339,9 @@ class RequestImporter:
                     external_source=self.source_label,
                     external_id=row.external_id,
                 )
-                publication = self.catalogue.service_type(
-                    name=row.service_name,
-                    code=row.service_code,
-                    agency=row.agency,
-                    group=row.group,
-                ).publication
-                if publication != "public":
+                if item.publication != "public":
                     # A private or held type's report is kept from the public, as on the form.
-                    values.update(is_hidden=True, withheld=publication)
+                    values.update(is_hidden=True, withheld=item.publication)
                 new_issues.append(values)
                 new_rows.append(row)
         written = new_issues + updates
@@ -369,10 +388,8 @@ class RequestImporter:
             external_id: (pk, status, public_id) for external_id, pk, status, public_id in found
         }
 
-    def _source_values(self, row: ImportRow) -> dict:
-        service_type = self.catalogue.service_type(
-            name=row.service_name, code=row.service_code, agency=row.agency, group=row.group
-        )
+    @staticmethod
+    def _source_values(row: ImportRow, service_type: ServiceType) -> dict:
         # What the source says about the request: written for a new issue, and all an
         # import may overwrite when the same request comes again. Moderation, votes,
         # reporters and the public id belong to this site and are never touched.

@@ -97,8 +97,8 @@ class Command(BaseCommand):
             # On PostgreSQL the writing runs on its own thread while the next batch is read
             # and cleaned, so the two overlap and need not add up to the total.
             out(
-                f"  {summary.write_seconds:.1f}s writing (matching, wards, COPY, commit), "
-                f"{summary.read_seconds:.1f}s reading and cleaning"
+                f"  {summary.write_seconds:.1f}s writing (ids, COPY, commit), "
+                f"{summary.read_seconds:.1f}s reading, cleaning, matching types and wards"
             )
             # Where the writing waits: its own CPU against the database; the reader child's CPU
             # (rusage, once it has ended) is 0 where it reads inline.
