@@ -19,9 +19,10 @@ while that version is current:
 
 A hit is one cache round trip (the entry and the counters in one get_many) and no query: on a
 2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view. A page
-GZipMiddleware compresses is kept twice, plain and gzipped as it would send them (compressed
-once, when stored, and that copy sent on the miss too), and a hit reads only the copy its
-Accept-Encoding takes; a page it leaves alone (short, or no smaller) is kept once.
+GZipMiddleware compresses is kept plain and gzipped as it would send them, each made once: the
+copy the miss's client takes when the page is stored (and sent on the miss too), the other from
+it when a client of the other kind first asks; a hit reads only the copy its Accept-Encoding
+takes. A page the middleware leaves alone (short, or no smaller) is kept once.
 
 Only anonymous GET/HEAD requests are served or stored (no session, messages or Authorization),
 and only 200 responses that set no cookie, queued no message and used no CSRF token
