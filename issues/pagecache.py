@@ -36,6 +36,7 @@ old rows under the new counter.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import gzip
 import hashlib
@@ -137,9 +138,23 @@ def _bump_now(names) -> None:
         log.warning("Page cache counters %s not moved on", list(names), exc_info=True)
 
 
+# The counters the page cache read for the anonymous read being served (PageCacheMiddleware).
+_READ_FOR_REQUEST: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "pagecache_read_for_request", default=None
+)
+
+
 def current(names: list[str], found: dict | None = None) -> tuple:
     """The counters' values (from `found`, a get_many that already asked for them, if given).
-    A value is None when the cache is unavailable (config/cache.py keeps nothing then)."""
+    A value is None when the cache is unavailable (config/cache.py keeps nothing then).
+
+    While PageCacheMiddleware serves an anonymous read, the values its look-up read at the start
+    of the request, without another round trip (the ward pages key their figures by the global
+    counter too). Safe to reuse: what the request reads afterwards is at least as new as them,
+    so nothing is kept under a version newer than the data it shows."""
+    known = _READ_FOR_REQUEST.get() if found is None else None
+    if known is not None and all(name in known for name in names):
+        return tuple(known[name] for name in names)
     found = dict(found) if found is not None else cache.get_many(names)
     for name in names:
         if found.get(name) is None:
@@ -462,7 +477,13 @@ class PageCacheMiddleware:
             if answer is not None:
                 return answer
             request._page_cache = lookup
-        response = self.get_response(request)
+            read = _READ_FOR_REQUEST.set(dict(zip(counters, lookup.version, strict=True)))
+            try:
+                response = self.get_response(request)
+            finally:
+                _READ_FOR_REQUEST.reset(read)
+        else:
+            response = self.get_response(request)
         stored_by = getattr(response, "_page_cache_store", None)
         if stored_by is not None and not response.cookies:
             response = stored_by.store(request, response)

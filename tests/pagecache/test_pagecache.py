@@ -377,6 +377,36 @@ def test_an_evicted_counter_starts_at_a_new_value(client, issue):
     assert state == "miss"
 
 
+class _CounterReads:
+    """The cache, noting each call that names a counter (a round trip to Redis each)."""
+
+    def __init__(self, real, counter):
+        self.real, self.counter, self.calls = real, counter, []
+
+    def __getattr__(self, name):
+        method = getattr(self.real, name)
+
+        def noted(keys, *args, **kwargs):
+            if self.counter in ([keys] if isinstance(keys, str) else list(keys)):
+                self.calls.append(name)
+            return method(keys, *args, **kwargs)
+
+        return noted
+
+
+def test_a_cold_page_reads_the_global_counter_once(client, issue, ward, monkeypatch):
+    """After a flush every counter is missing: the look-up adds it without reading it back, and
+    the monthly report, which keys its figures by the global counter too, reuses what the
+    look-up read (no round trip of its own)."""
+    url = reverse("wards:report", kwargs={"slug": ward.slug})
+    reads = _CounterReads(cache, pagecache.GLOBAL)
+    monkeypatch.setattr(pagecache, "cache", reads)
+    cache.clear()
+    assert _get(client, url)[1] == "miss"
+    assert reads.calls == ["get_many", "add"]
+    assert pagecache.current([pagecache.GLOBAL]) == (cache.get(pagecache.GLOBAL),)
+
+
 def test_a_hit_costs_no_query(client, issue, django_assert_num_queries):
     _get(client, issue.get_absolute_url())
     _get(client, reverse("issues:home"))
