@@ -4,7 +4,8 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language_info
 
-from issues.selectors.moderation import current_banner
+from issues import pagecache
+from issues.selectors.moderation import BANNER_CACHE_KEY, banner_on_now, current_banner
 
 # The links base.html's header and footer show on every page, none with an argument.
 SITE_LINKS = {
@@ -28,10 +29,16 @@ def site(request):
         "SITE_NAME": settings.SITE_NAME,
         "CITY_NAME": settings.CITY_NAME,
         "SITE_URL": settings.SITE_URL,
-        # Read from the cache only when a template shows it (issue 20).
-        "site_banner": current_banner,
+        # Read from the cache only when a template shows it (issue 20), or already read with
+        # the page cache's look-up on a miss (pagecache.READ_ALONG).
+        "site_banner": _banner(request),
         **chrome(),
     }
+
+
+def _banner(request):
+    read, schedule = pagecache.read_along(request, BANNER_CACHE_KEY)
+    return functools.partial(banner_on_now, schedule) if read else current_banner
 
 
 def chrome() -> dict:
