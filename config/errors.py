@@ -24,6 +24,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
+from config.context_processors import chrome
 from issues.open311.errors import client_error_response, server_error_response
 
 # The database went away, refused the connection or has no connection slot left: PostgreSQL
@@ -59,6 +60,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "CITY_NAME": settings.CITY_NAME,
             "retry_after": wait,
             "typed": _typed(request),
+            **chrome(),
         }
         response = HttpResponse(render_to_string(f"{status}.html", context), status=status)
     if wait:

@@ -11,5 +11,8 @@ class IssuesConfig(AppConfig):
         # Imported here, not at the top: Django loads an app's config before its models, and the
         # page cache names them. It expires cached public pages when a public row changes.
         from issues import pagecache
+        from issues.selectors.moderation import BANNER_CACHE_KEY
 
         pagecache.connect()
+        # Every page shows the banner: its schedule comes with the page cache's look-up.
+        pagecache.READ_ALONG.add(BANNER_CACHE_KEY)

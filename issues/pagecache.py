@@ -19,9 +19,10 @@ while that version is current:
 
 A hit is one cache round trip (the entry and the counters in one get_many) and no query: on a
 2-CPU box each round trip to PostgreSQL or Redis costs about as much as a trivial view. A page
-GZipMiddleware compresses is kept twice, plain and gzipped as it would send them (compressed
-once, when stored, and that copy sent on the miss too), and a hit reads only the copy its
-Accept-Encoding takes; a page it leaves alone (short, or no smaller) is kept once.
+GZipMiddleware compresses is kept plain and gzipped as it would send them, each made once: the
+copy the miss's client takes when the page is stored (and sent on the miss too), the other from
+it when a client of the other kind first asks; a hit reads only the copy its Accept-Encoding
+takes. A page the middleware leaves alone (short, or no smaller) is kept once.
 
 Only anonymous GET/HEAD requests are served or stored (no session, messages or Authorization),
 and only 200 responses that set no cookie, queued no message and used no CSRF token
@@ -35,7 +36,9 @@ old rows under the new counter.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import gzip
 import hashlib
 import logging
 import re
@@ -135,15 +138,32 @@ def _bump_now(names) -> None:
         log.warning("Page cache counters %s not moved on", list(names), exc_info=True)
 
 
+# The counters the page cache read for the anonymous read being served (PageCacheMiddleware).
+_READ_FOR_REQUEST: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "pagecache_read_for_request", default=None
+)
+
+
 def current(names: list[str], found: dict | None = None) -> tuple:
     """The counters' values (from `found`, a get_many that already asked for them, if given).
-    A value is None when the cache is unavailable (config/cache.py keeps nothing then)."""
+    A value is None when the cache is unavailable (config/cache.py keeps nothing then).
+
+    While PageCacheMiddleware serves an anonymous read, the values its look-up read at the start
+    of the request, without another round trip (the ward pages key their figures by the global
+    counter too). Safe to reuse: what the request reads afterwards is at least as new as them,
+    so nothing is kept under a version newer than the data it shows."""
+    known = _READ_FOR_REQUEST.get() if found is None else None
+    if known is not None and all(name in known for name in names):
+        return tuple(known[name] for name in names)
     found = dict(found) if found is not None else cache.get_many(names)
     for name in names:
         if found.get(name) is None:
             # A fresh start (a clock reading) cannot match an entry stored before an eviction.
-            cache.add(name, time.time_ns(), None)
-            found[name] = cache.get(name)
+            # Read back only when another request added it first: after an eviction (or a
+            # flush) every counter a page names is missing, and a second round trip for each
+            # cost a cold page as much as a trivial view.
+            fresh = time.time_ns()
+            found[name] = fresh if cache.add(name, fresh, None) else cache.get(name)
     return tuple(found[name] for name in names)
 
 
@@ -226,9 +246,11 @@ GZIP = "django.middleware.gzip.GZipMiddleware"
 # Content-Length: set on replay from the copy's own length (CommonMiddleware set the plain one's).
 NOT_REPLAYED = frozenset({"set-cookie", "x-page-cache", "content-length"})
 # An entry is one key, ENTRY + hash + ONE, for a page GZipMiddleware sends as it is (under 200
-# bytes, or no smaller compressed), read by every client; or two, + PLAIN and + GZIPPED, for a
-# page it compresses, each read only by the clients that take it.
-ONE, PLAIN, GZIPPED = ":one", ":plain", ":gzip"
+# bytes, or no smaller compressed), read by every client; or, for a page it compresses, + PLAIN
+# and + GZIPPED, each read only by the clients that take it, the first stored by the request
+# that rendered the page and the other made from it when its first reader asks; + KEPT holds the
+# version they were rendered at, so that reader knows the other copy is there to make it from.
+ONE, PLAIN, GZIPPED, KEPT = ":one", ":plain", ":gzip", ":kept"
 # Only its process_response is used, to send a stored copy as the middleware would.
 _GZIP_MIDDLEWARE = GZipMiddleware(lambda request: HttpResponse())
 
@@ -263,7 +285,7 @@ def _copy(response: HttpResponse, version: tuple, frame_exempt: bool) -> tuple:
 def _as_sent(entry: tuple, accept_encoding: str) -> HttpResponse:
     """The entry as GZipMiddleware sends it to a client with this Accept-Encoding: its own rules
     (the 200-byte threshold, the Vary it adds, the BREACH padding, compressed only if smaller),
-    run once when the entry is stored instead of on every hit (a 130 KB league table costs
+    run once per copy when it is stored instead of on every hit (a 130 KB league table costs
     ~1.5 ms to compress). The padding is then the same for every reader of the entry: a stored
     page holds no secret to guess (no CSRF token, nothing personal: _storable)."""
     reader = HttpRequest()
@@ -271,20 +293,46 @@ def _as_sent(entry: tuple, accept_encoding: str) -> HttpResponse:
     return _GZIP_MIDDLEWARE.process_response(reader, _filled(HttpResponse(), entry, ""))
 
 
-def _entries(key: str, response: HttpResponse, version: tuple) -> dict[str, tuple]:
-    """The copies a hit replays, each (version, body, headers, frame exempt), the headers as
-    _finish left them and as GZipMiddleware, above, will send them (a 304 repeats its Vary)."""
+def _varies_on_encoding(response: HttpResponse) -> bool:
+    return "accept-encoding" in {v.strip().lower() for v in response.get("Vary", "").split(",")}
+
+
+def _entry(key: str, response: HttpResponse, version: tuple, takes_gzip: bool) -> tuple[str, tuple]:
+    """The copy this request takes, as (name, (version, body, headers, frame exempt)), the
+    headers as _finish left them and as GZipMiddleware, above, will send them (a 304 repeats
+    its Vary). Only this one: the other client's copy is made from it if one asks
+    (Lookup.answer), so a page read by one kind of client is never compressed, or kept plain,
+    for the other (compressing the league table was most of what storing it cost)."""
     frame_exempt = getattr(response, "xframe_options_exempt", False)
     rendered = _copy(response, version, frame_exempt)
     if GZIP not in settings.MIDDLEWARE:
-        return {key + ONE: rendered}
-    packed = _as_sent(rendered, "gzip")
-    if packed.get("Content-Encoding") == response.get("Content-Encoding"):
-        return {key + ONE: _copy(packed, version, frame_exempt)}  # left as it is, for everyone
-    return {
-        key + PLAIN: _copy(_as_sent(rendered, ""), version, frame_exempt),
-        key + GZIPPED: _copy(packed, version, frame_exempt),
-    }
+        return key + ONE, rendered
+    sent = _as_sent(rendered, "gzip" if takes_gzip else "")
+    if takes_gzip:
+        # Left as it was (short, already encoded, or no smaller): the same for everyone.
+        alike = sent.get("Content-Encoding") == response.get("Content-Encoding")
+    else:
+        # Not varying on Accept-Encoding: the middleware would not compress it for anyone.
+        alike = not _varies_on_encoding(sent)
+    name = ONE if alike else GZIPPED if takes_gzip else PLAIN
+    return key + name, _copy(sent, version, frame_exempt)
+
+
+def _gzipped(plain: tuple) -> tuple:
+    """The gzip client's copy of a page stored plain: compressed by GZipMiddleware's rules."""
+    version, _body, _headers, frame_exempt = plain
+    return _copy(_as_sent(plain, "gzip"), version, frame_exempt)
+
+
+def _plain(packed: tuple) -> tuple:
+    """The plain client's copy of a page stored for gzip clients: what GZipMiddleware did to the
+    page undone (it adds only the Content-Encoding; its Vary is on both copies), or the copy
+    itself when it left the page as it was (no smaller compressed)."""
+    version, body, headers, frame_exempt = packed
+    if not any(name.lower() == "content-encoding" for name, _value in headers):
+        return packed
+    kept = [(name, value) for name, value in headers if name.lower() != "content-encoding"]
+    return (version, gzip.decompress(body), kept, frame_exempt)
 
 
 def _counters_for(issue_kwarg: str, kwargs: dict) -> list[str] | None:
@@ -311,11 +359,14 @@ class Lookup:
     the copy of the entry stored for them that this request takes, if any (all from one
     get_many)."""
 
-    def __init__(self, key: str, version: tuple, copies: list[tuple | None]):
+    def __init__(self, key: str, version: tuple, copies: list[tuple | None], kept: bool = False):
         self.key, self.version = key, version
         self.etag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
         matching = [copy for copy in copies if copy is not None and copy[0] == version]
         self.entry = matching[0] if matching else None
+        # The other client's copy is stored at this version (see KEPT).
+        self.kept = kept and self.entry is None
+        self.read_along: dict[str, object] = {}
 
     @classmethod
     def start(cls, request: HttpRequest, counters: list[str]) -> Lookup | None:
@@ -323,25 +374,58 @@ class Lookup:
         and no ETag, so the page is rendered from the database as if it were never cached."""
         key = _key(request)
         names = _names(key, request)
-        found = cache.get_many([*names, *counters])
+        found = cache.get_many([*names, key + KEPT, *counters, *READ_ALONG])
         version = current(counters, found)
         if None in version:
             return None
-        return cls(key, version, [found.get(name) for name in names])
+        copies = [found.get(name) for name in names]
+        lookup = cls(key, version, copies, kept=found.get(key + KEPT) == version)
+        lookup.read_along = {name: found.get(name) for name in READ_ALONG}
+        return lookup
 
     def answer(self, request: HttpRequest) -> HttpResponse | None:
         """A 304, or the stored page, or None: the view must render it."""
+        if self.kept:
+            self.entry, self.kept = self._from_other_copy(request), False
         if _not_modified(request, self.etag):
             return _not_modified_response(self.entry, self.etag)
         return _filled(HttpResponse(), self.entry, "hit") if self.entry is not None else None
 
+    def _from_other_copy(self, request: HttpRequest) -> tuple | None:
+        """This client's copy made from the other client's and kept beside it: one more round
+        trip, once per page and kind of client (None if the other copy expired meanwhile)."""
+        takes_gzip = _accepts_gzip(request)
+        other = cache.get(self.key + (PLAIN if takes_gzip else GZIPPED))
+        if other is None or other[0] != self.version:
+            return None
+        made = _gzipped(other) if takes_gzip else _plain(other)
+        cache.set(self.key + (GZIPPED if takes_gzip else PLAIN), made, ENTRY_SECONDS)
+        return made
+
     def store(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        """Stores the page and sends on the copy this request takes, as its hits will get it:
-        compressed here once, not again by GZipMiddleware (which leaves a Content-Encoding)."""
-        entries = _entries(self.key, response, self.version)
+        """Stores the copy of the page this request takes and sends it on, as its hits will get
+        it: compressed here once, not again by GZipMiddleware (which leaves a
+        Content-Encoding)."""
+        name, entry = _entry(self.key, response, self.version, _accepts_gzip(request))
+        entries = {name: entry}
+        if not name.endswith(ONE):
+            entries[self.key + KEPT] = self.version
         cache.set_many(entries, ENTRY_SECONDS)
-        taken = next(entries[name] for name in _names(self.key, request) if name in entries)
-        return _filled(response, taken, "miss")
+        return _filled(response, entry, "miss")
+
+
+# Cache keys every page a miss renders reads (the site banner's schedule, named by
+# IssuesConfig.ready): read in the look-up's own get_many, so the render pays no round trip of
+# its own for them (one Redis round trip costs about a fifth of /healthz).
+READ_ALONG: set[str] = set()
+
+
+def read_along(request: HttpRequest, name: str) -> tuple[bool, object]:
+    """(True, the value or None) when this request's look-up read `name` from the cache with
+    its entry (PageCacheMiddleware, on a miss); (False, None) when it did not: ask the cache."""
+    lookup = getattr(request, "_page_cache", None)
+    found = getattr(lookup, "read_along", {})
+    return (True, found[name]) if name in found else (False, None)
 
 
 # The views cache_public wrapped, each with its issue_kwarg: what PageCacheMiddleware answers.
@@ -410,7 +494,13 @@ class PageCacheMiddleware:
             if answer is not None:
                 return answer
             request._page_cache = lookup
-        response = self.get_response(request)
+            read = _READ_FOR_REQUEST.set(dict(zip(counters, lookup.version, strict=True)))
+            try:
+                response = self.get_response(request)
+            finally:
+                _READ_FOR_REQUEST.reset(read)
+        else:
+            response = self.get_response(request)
         stored_by = getattr(response, "_page_cache_store", None)
         if stored_by is not None and not response.cookies:
             response = stored_by.store(request, response)

@@ -28,8 +28,13 @@ def current_banner() -> dict | None:
     it, and a query per page would be a query on every page. The schedule is written to the
     cache whenever a banner is saved or deleted (services.moderation.refresh_banners) and again
     by a beat task each minute, so a flushed cache loses the banner for at most a minute."""
+    return banner_on_now(cache.get(BANNER_CACHE_KEY))
+
+
+def banner_on_now(schedule: list[dict] | None) -> dict | None:
+    """The newest banner of a schedule read from the cache (BANNER_CACHE_KEY) that is on now."""
     now = timezone.now()
-    for banner in cache.get(BANNER_CACHE_KEY) or ():
+    for banner in schedule or ():
         if banner["starts_at"] <= now and (banner["ends_at"] is None or banner["ends_at"] > now):
             return banner
     return None

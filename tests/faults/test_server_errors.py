@@ -256,6 +256,7 @@ def test_unexpected_error_gives_the_sites_own_500_page(client, service_type, war
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "Something went wrong on our side" in page and 'class="site-header"' in page
+    assert f'href="{reverse("issues:report")}"' in page  # its header's links (chrome())
     assert "a bug" not in page  # nothing of the error itself
 
 

@@ -1,6 +1,7 @@
 """The page cache's gzip copies (issues/pagecache.py, docs/caching.md "Compression"): made by
-GZipMiddleware's own rules once, when a page is stored, sent on the miss as on every hit, kept
-once when the middleware would leave the page alone, and a 304 varies as its 200 does."""
+GZipMiddleware's own rules once, the copy a miss's client takes when the page is stored and the
+other one when its first reader asks, sent on the miss as on every hit, kept once when the
+middleware would leave the page alone, and a 304 varies as its 200 does."""
 
 import gzip
 
@@ -56,9 +57,46 @@ def test_a_miss_sends_the_compressed_copy_it_stored(client):
     assert plain["X-Page-Cache"] == "hit" and gzip.decompress(miss.content) == plain.content
 
 
-def test_a_page_the_middleware_compresses_is_kept_plain_and_gzipped(client):
-    page = client.get(reverse("wards:index"))
+@pytest.mark.parametrize(
+    ("first", "then", "kept"),
+    [("identity", "gzip", pagecache.PLAIN), ("gzip, deflate, br", "identity", pagecache.GZIPPED)],
+)
+def test_a_page_is_kept_as_its_first_reader_took_it_and_the_other_copy_made_when_asked(
+    client, first, then, kept
+):
+    """A miss stores only the copy its client takes (a plain reader's miss compresses nothing);
+    the other client's copy is made from it by its first reader, a hit, as a miss would send it."""
+    url = reverse("wards:index")
+    page = client.get(url, HTTP_ACCEPT_ENCODING=first)
+    assert page["X-Page-Cache"] == "miss" and _stored(page) == {kept}
+    other = client.get(url, HTTP_ACCEPT_ENCODING=then)
+    assert other["X-Page-Cache"] == "hit"
     assert _stored(page) == {pagecache.PLAIN, pagecache.GZIPPED}
+    packed, plain = (other, page) if then == "gzip" else (page, other)
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert gzip.decompress(packed.content) == plain.content
+    assert int(plain["Content-Length"]) == len(plain.content) > int(packed["Content-Length"])
+    same = ("Content-Encoding", "Content-Length", "X-Page-Cache")
+    assert {k: v for k, v in plain.items() if k not in same} == {
+        k: v for k, v in packed.items() if k not in same
+    }
+    assert client.get(url, HTTP_ACCEPT_ENCODING=then).content == other.content
+
+
+def test_the_other_clients_copy_is_made_only_from_the_current_version(client):
+    url = reverse("wards:index")
+    client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    pagecache.bump(pagecache.GLOBAL)
+    assert client.get(url, HTTP_ACCEPT_ENCODING="identity")["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.parametrize(("first", "then"), [("gzip", "identity"), ("identity", "gzip")])
+def test_a_304_for_the_other_kind_of_client_varies_as_the_page_does(client, first, then):
+    url = reverse("wards:index")
+    page = client.get(url, HTTP_ACCEPT_ENCODING=first)
+    again = client.get(url, HTTP_ACCEPT_ENCODING=then, HTTP_IF_NONE_MATCH=page["ETag"])
+    assert again.status_code == 304
+    assert _vary(again) == _vary(page) and "Accept-Encoding" in _vary(page)
 
 
 def test_a_page_the_middleware_leaves_alone_is_kept_once_for_every_client(client):

@@ -2,6 +2,7 @@
 shows on the next GET, and nothing personal is ever stored or served."""
 
 import gzip
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -10,11 +11,14 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from departments.models import Ward
 from issues import pagecache, services
-from issues.models import normalize_public_id
+from issues.models import SiteBanner, normalize_public_id
 from issues.photos import prepare_photo, store_photo
+from issues.selectors import moderation
+from issues.selectors.moderation import BANNER_CACHE_KEY
 from tests.factories import CITY_HALL, make_issue, make_user, square_boundary
 from tests.pages.conftest import jpeg_bytes, upload
 
@@ -375,6 +379,50 @@ def test_an_evicted_counter_starts_at_a_new_value(client, issue):
     assert pagecache.current([pagecache.GLOBAL]) != before
     _, state = _get(client, url)
     assert state == "miss"
+
+
+class _CounterReads:
+    """The cache, noting each call that names a counter (a round trip to Redis each)."""
+
+    def __init__(self, real, counter):
+        self.real, self.counter, self.calls = real, counter, []
+
+    def __getattr__(self, name):
+        method = getattr(self.real, name)
+
+        def noted(keys, *args, **kwargs):
+            if self.counter in ([keys] if isinstance(keys, str) else list(keys)):
+                self.calls.append(name)
+            return method(keys, *args, **kwargs)
+
+        return noted
+
+
+def test_a_cold_page_reads_the_global_counter_once(client, issue, ward, monkeypatch):
+    """After a flush every counter is missing: the look-up adds it without reading it back, and
+    the monthly report, which keys its figures by the global counter too, reuses what the
+    look-up read (no round trip of its own)."""
+    url = reverse("wards:report", kwargs={"slug": ward.slug})
+    reads = _CounterReads(cache, pagecache.GLOBAL)
+    monkeypatch.setattr(pagecache, "cache", reads)
+    cache.clear()
+    assert _get(client, url)[1] == "miss"
+    assert reads.calls == ["get_many", "add"]
+    assert pagecache.current([pagecache.GLOBAL]) == (cache.get(pagecache.GLOBAL),)
+
+
+def test_a_missed_page_shows_the_banner_read_with_its_look_up(client, issue, monkeypatch):
+    """Every page shows the site banner: its schedule comes in the look-up's get_many, not in a
+    round trip of the render's own."""
+    now = timezone.now()
+    SiteBanner.objects.create(message="Storm: 311 is down", starts_at=now - timedelta(hours=1))
+    services.refresh_banners()
+    reads = _CounterReads(cache, BANNER_CACHE_KEY)
+    monkeypatch.setattr(pagecache, "cache", reads)
+    monkeypatch.setattr(moderation, "cache", reads)
+    response, state = _get(client, reverse("wards:index"))
+    assert state == "miss" and "Storm: 311 is down" in response.content.decode()
+    assert reads.calls == ["get_many"]
 
 
 def test_a_hit_costs_no_query(client, issue, django_assert_num_queries):
