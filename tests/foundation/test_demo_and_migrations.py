@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import uuid
 from io import StringIO
 from pathlib import Path
 
@@ -143,25 +142,10 @@ def test_migrations_apply_on_a_fresh_sqlite_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_migrations_apply_on_a_fresh_postgresql_database():
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (CI always has it)")
-    name = f"civicfix_migrate_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        result = _migrate(f"postgres://postgres@127.0.0.1:5432/{name}")
-        assert result.returncode == 0, result.stderr
-        assert "Applying issues.0001_initial... OK" in result.stdout
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def test_migrations_apply_on_a_fresh_postgresql_database(empty_postgres_url):
+    result = _migrate(empty_postgres_url)
+    assert result.returncode == 0, result.stderr
+    assert "Applying issues.0001_initial... OK" in result.stdout
 
 
 def test_suite_database_has_the_constraints(db):

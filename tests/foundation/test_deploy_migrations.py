@@ -5,7 +5,6 @@ migrates to the same index and the same state (docs/scaling.md, "Deploying")."""
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -64,57 +63,43 @@ OLD_0036 = (
 
 
 @pytest.mark.slow
-def test_a_database_that_ran_the_old_0036_migrates_to_the_same_index():
+def test_a_database_that_ran_the_old_0036_migrates_to_the_same_index(empty_postgres_url):
     psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (CI always has it)")
-    name = f"civicfix_migrate_{uuid.uuid4().hex[:8]}"
-    url = f"postgres://postgres@127.0.0.1:5432/{name}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    url = empty_postgres_url
 
-        def index() -> tuple | None:
-            with psycopg.connect(url.replace("postgres://", "postgresql://")) as db:
-                return db.execute(
-                    "SELECT c.oid, i.indisvalid, pg_get_indexdef(c.oid) FROM pg_class c"
-                    " JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = %s",
-                    [INDEX],
-                ).fetchone()
+    def index() -> tuple | None:
+        with psycopg.connect(url.replace("postgres://", "postgresql://")) as db:
+            return db.execute(
+                "SELECT c.oid, i.indisvalid, pg_get_indexdef(c.oid) FROM pg_class c"
+                " JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = %s",
+                [INDEX],
+            ).fetchone()
 
-        def sql(statement: str) -> None:
-            with psycopg.connect(url.replace("postgres://", "postgresql://")) as db:
-                db.execute(statement)
+    def sql(statement: str) -> None:
+        with psycopg.connect(url.replace("postgres://", "postgresql://")) as db:
+            db.execute(statement)
 
-        _run(url, "issues", "0036")
-        assert index() is None  # 0036 no longer builds it
-        assert "Applying issues.0038" in _run(url)
-        built = index()
-        assert built is not None and built[1]
+    _run(url, "issues", "0036")
+    assert index() is None  # 0036 no longer builds it
+    assert "Applying issues.0038" in _run(url)
+    built = index()
+    assert built is not None and built[1]
 
-        # As the old 0036 left it: already there when 0038 runs, so kept as it is.
-        _run(url, "issues", "0037")
-        assert index() is None
-        sql(OLD_0036)
-        old = index()
-        assert "Applying issues.0038" in _run(url)
-        assert index() == old and old[2] == built[2]
+    # As the old 0036 left it: already there when 0038 runs, so kept as it is.
+    _run(url, "issues", "0037")
+    assert index() is None
+    sql(OLD_0036)
+    old = index()
+    assert "Applying issues.0038" in _run(url)
+    assert index() == old and old[2] == built[2]
 
-        # Left invalid by an interrupted concurrent build: built again.
-        _run(url, "issues", "0037")
-        sql(OLD_0036)
-        sql(
-            f"UPDATE pg_index SET indisvalid = false WHERE indexrelid = '{INDEX}'::regclass"  # noqa: S608 (our constant)
-        )
-        _run(url)
-        rebuilt = index()
-        assert rebuilt[1] and rebuilt[2] == built[2]
-        assert "No migrations to apply" in _run(url)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    # Left invalid by an interrupted concurrent build: built again.
+    _run(url, "issues", "0037")
+    sql(OLD_0036)
+    sql(
+        f"UPDATE pg_index SET indisvalid = false WHERE indexrelid = '{INDEX}'::regclass"  # noqa: S608 (our constant)
+    )
+    _run(url)
+    rebuilt = index()
+    assert rebuilt[1] and rebuilt[2] == built[2]
+    assert "No migrations to apply" in _run(url)
