@@ -184,8 +184,8 @@ def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE, decimals: int = 5) 
 
     Cached per process and keyed by the wards' version, so an edited boundary shows at once. The
     version is outlines_version()'s."""
-    count, changed, top = Ward.objects.version()
-    key = (count, changed, top, tolerance, decimals)
+    version = Ward.objects.version()
+    key = (*version, tolerance, decimals)
     cached = _outline_cache.get(key)
     if cached is None:
         features = [
@@ -203,8 +203,7 @@ def ward_outlines(tolerance: float = CITY_OUTLINE_TOLERANCE, decimals: int = 5) 
         for stale in [k for k in _outline_cache if k[:3] != key[:3]]:
             del _outline_cache[stale]
         cached = _outline_cache[key] = {"type": "FeatureCollection", "features": features}
-    stamp = f"{count}-{top}-{changed.timestamp() if changed else 0}"
-    return hashlib.sha256(stamp.encode()).hexdigest()[:16], cached
+    return _version_hash(version), cached
 
 
 def ward_outline(ward: Ward, tolerance: float = WARD_OUTLINE_TOLERANCE) -> dict:

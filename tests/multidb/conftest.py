@@ -27,7 +27,10 @@ LOCK_FILE = Path(tempfile.gettempdir()) / "civicfix-replica-tests.lock"
 def replica_caught_up(timeout: float = 20.0) -> None:
     """Wait until the replica has replayed everything the primary has written so far."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        # The insert position, not pg_current_wal_lsn() (the write position): with
+        # synchronous_commit=off (.ci/run's PGOPTIONS) a commit can sit in WAL buffers beyond
+        # the write position, so waiting for that could return before the commit is replayed.
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         (target,) = cursor.fetchone()
     deadline = time.monotonic() + timeout
     while True:
