@@ -4,6 +4,8 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -11,7 +13,7 @@ class Migration(migrations.Migration):
         ('departments', '0015_asset_cells_per_layer_map_counters'),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AlterModelOptions(
             name='asset',
             options={'ordering': ['layer', 'source_id'], 'verbose_name': 'asset', 'verbose_name_plural': 'assets'},
@@ -90,4 +92,4 @@ class Migration(migrations.Migration):
             name='slug',
             field=models.SlugField(max_length=120, unique=True, verbose_name='slug'),
         ),
-    ]
+    ])

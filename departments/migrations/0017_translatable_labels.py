@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -13,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AlterModelOptions(
             name='department',
             options={'ordering': ['name'], 'verbose_name': 'department', 'verbose_name_plural': 'departments'},
@@ -374,4 +376,4 @@ class Migration(migrations.Migration):
             name='updated_at',
             field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
         ),
-    ]
+    ])

@@ -8,6 +8,8 @@ import issues.models.notify
 from django.conf import settings
 from django.db import migrations, models
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -17,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AddField(
             model_name="subscription",
             name="language",
@@ -169,4 +171,4 @@ class Migration(migrations.Migration):
             name='ward',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='departments.ward', verbose_name='ward'),
         ),
-    ]
+    ])

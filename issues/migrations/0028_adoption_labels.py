@@ -8,6 +8,8 @@ import issues.models.photos
 from django.conf import settings
 from django.db import migrations, models
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -17,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AlterModelOptions(
             name='adopter',
             options={'verbose_name': 'adopter', 'verbose_name_plural': 'adopters'},
@@ -145,4 +147,4 @@ class Migration(migrations.Migration):
             name='width',
             field=models.PositiveIntegerField(default=0, verbose_name='width'),
         ),
-    ]
+    ])

@@ -4,6 +4,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -12,7 +14,7 @@ class Migration(migrations.Migration):
         ('issues', '0028_adoption_labels'),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AlterModelOptions(
             name='cityupdate',
             options={'verbose_name': 'update from the city', 'verbose_name_plural': 'updates from the city'},
@@ -166,4 +168,4 @@ class Migration(migrations.Migration):
             name='token',
             field=models.CharField(blank=True, max_length=100, verbose_name='token'),
         ),
-    ]
+    ])

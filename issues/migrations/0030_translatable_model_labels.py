@@ -6,6 +6,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -15,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AlterModelOptions(
             name='abusereport',
             options={'ordering': ['-created_at'], 'verbose_name': 'abuse report', 'verbose_name_plural': 'abuse reports'},
@@ -310,4 +312,4 @@ class Migration(migrations.Migration):
             name='zipcode',
             field=models.CharField(blank=True, max_length=16, verbose_name='zipcode'),
         ),
-    ]
+    ])

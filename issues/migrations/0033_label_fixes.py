@@ -3,6 +3,8 @@
 
 from django.db import migrations
 
+from departments.migrations._labels import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -10,7 +12,7 @@ class Migration(migrations.Migration):
         ('issues', '0032_open_queue_index'),
     ]
 
-    operations = [
+    operations = labels_only([
         migrations.AlterModelOptions(
             name='closeweekhistogram',
             options={'verbose_name': 'weekly close histogram', 'verbose_name_plural': 'weekly close histograms'},
@@ -27,4 +29,4 @@ class Migration(migrations.Migration):
             name='statustally',
             options={'verbose_name': 'status tally', 'verbose_name_plural': 'status tallies'},
         ),
-    ]
+    ])
