@@ -139,9 +139,23 @@ def _pack(value):
         if value.pk is None:
             raise TypeError("an unsaved object cannot be named by reference")
         return {_MODEL: value._meta.label_lower, "pk": value.pk}
-    if value is None or isinstance(value, str | int | float | bool):
+    if _plain(value):
         return value
     raise TypeError(f"{type(value).__name__} cannot be named by reference")
+
+
+def _plain(value) -> bool:
+    """JSON data that names no object (a closing email's list of photo links): stored as it is,
+    so the email is still rendered by the worker, not in the request that closed the issue."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return _MODEL not in value and all(
+            isinstance(key, str) and _plain(item) for key, item in value.items()
+        )
+    return False
 
 
 def _pk(value) -> int | None:

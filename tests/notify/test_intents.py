@@ -18,11 +18,14 @@ from issues.models import (
     Notification,
     NotificationEvent,
     NotificationState,
+    Photo,
     Status,
     StatusChange,
 )
 from issues.notify import delivery, events, rendering, subscriptions, withdrawal
+from issues.photos import prepare_photo
 from tests.factories import make_issue, make_user
+from tests.pages.conftest import jpeg_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +95,33 @@ def test_the_worker_renders_what_the_request_would_have(
             row.unsubscribe_url.split("/unsubscribe/")[0]
             == want.unsubscribe_url.split("/unsubscribe/")[0]
         )
+
+
+def test_a_closing_with_an_after_photo_renders_no_email_in_the_request(
+    issue, follower, staff_user, email_templates_rendered, django_capture_on_commit_callbacks
+):
+    # The closing email's photo links are plain data: they were once refused as a "reference",
+    # so every status change's emails were rendered inside the staff member's request.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.change_status(
+            issue=issue,
+            to=Status.CLOSED,
+            by=staff_user,
+            message="Patched.",
+            photos=[prepare_photo(upload("after.jpg", jpeg_bytes()))],
+        )
+    rows = list(Notification.objects.filter(issue=issue, event=NotificationEvent.STATUS_CHANGED))
+    assert len(rows) == 2 and email_templates_rendered == []
+    assert all(r.body_text == "" and r.render_context for r in rows)
+    (links,) = {str(r.render_context["context"]["after_photos"]) for r in rows}
+    photo = Photo.objects.get(issue=issue, status_change__isnull=False)
+    assert photo.image.url in links
+
+    for callback in callbacks:
+        callback()
+    for row in Notification.objects.filter(pk__in=[r.pk for r in rows]):
+        assert row.state == NotificationState.SENT
+        assert photo.image.url in row.body_text and photo.thumbnail.url in row.body_html
 
 
 def test_an_intent_whose_comment_was_deleted_is_withdrawn_without_rendering(
