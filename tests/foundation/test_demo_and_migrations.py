@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
+from django.test import override_settings
 
 from accounts.models import User
 from departments.models import Asset, Department, Place, ServiceAttribute, ServiceType, Ward
@@ -26,6 +28,7 @@ from issues.models import (
     Visit,
     Vote,
 )
+from tests.module_rows import rows_for_the_module
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = [
@@ -50,10 +53,24 @@ def counts() -> dict[str, int]:
     return {m.__name__: m.objects.count() for m in MODELS}
 
 
-def test_load_demo_twice_changes_nothing(db, settings):
+@pytest.fixture(scope="module")
+def demo_counts(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict[str, int]]:
+    """The demo loaded once for this module's tests that read it (a load takes seconds), and
+    the rows it made, per model."""
+
+    def load() -> dict[str, int]:
+        with override_settings(DEBUG=True):
+            call_command("load_demo", issues=40, stdout=StringIO())
+        return counts()
+
+    media = tmp_path_factory.mktemp("demo-media")
+    with rows_for_the_module(django_db_blocker, media, load) as first:
+        yield first
+
+
+def test_load_demo_twice_changes_nothing(demo_counts, db, settings):
     settings.DEBUG = True
-    call_command("load_demo", issues=40, stdout=StringIO())
-    first = counts()
+    first = demo_counts
     snapshot = dict(Issue.objects.values_list("external_id", "public_id"))
     call_command("load_demo", issues=40, stdout=StringIO())
     assert counts() == first
@@ -69,9 +86,7 @@ def test_load_demo_twice_changes_nothing(db, settings):
     assert first["Place"] == 24_048  # the City's intersections: the gazetteer
 
 
-def test_demo_has_what_privacy_checks_need(db, settings):
-    settings.DEBUG = True
-    call_command("load_demo", issues=40, stdout=StringIO())
+def test_demo_has_what_privacy_checks_need(demo_counts, db):
     assert Issue.objects.filter(reporter__isnull=True).exclude(reporter_email="").exists()
     # One hidden by a moderator, five kept back by their type (private or held, issue 20).
     assert Issue.objects.filter(is_hidden=True).count() == 1 + 5
@@ -86,12 +101,11 @@ def test_demo_has_what_privacy_checks_need(db, settings):
     assert Notification.objects.count() == 0
 
 
-@pytest.mark.slow
-def test_demo_tells_its_stories(db, settings):
+# Not marked slow: its cost is the module's one demo load, which its neighbours share (a slow
+# mark would run it first, apart from them, and load the demo twice).
+def test_demo_tells_its_stories(demo_counts, db):
     """The demo alderman's ward is the busiest; the hotspot detection finds the syringes by the
     park and the water-meter surge; addresses name the pin's nearest intersection."""
-    settings.DEBUG = True
-    call_command("load_demo", issues=40, stdout=StringIO())
     busiest = Issue.objects.values("ward__number").annotate(n=Count("id")).order_by("-n").first()
     assert busiest["ward__number"] == demo.ALDERMAN_WARD
     assert (
