@@ -104,10 +104,11 @@ def run_schemathesis(
 
 
 @pytest.mark.slow
+@pytest.mark.fuzz_smoke
 def test_schemathesis_smoke_finds_no_server_errors_or_schema_mismatches(
     live_server, city, api_key, tmp_path
 ):
-    """A few cases per operation, in every run of the suite."""
+    """A few cases per operation, in every run of the suite but CI's, which runs the long one."""
     run_schemathesis(live_server, api_key, tmp_path, examples=5)
 
 
