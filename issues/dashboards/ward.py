@@ -231,12 +231,17 @@ def _type_row(type_id: int, types: dict[int, ServiceType]) -> TypeRow:
     )
 
 
-def _status_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    """(status, label, count) rows. Archived is a closed issue filed away: the public list's
-    "closed" means both, so does this."""
+def _status_rows(counts: dict[str, int], closed: int) -> list[tuple[str, str, int]]:
+    """(status, label, count) rows: each open status's of `counts`, then `closed`. Archived is
+    a closed issue filed away: the public list's "closed" means both, so does this."""
     return [(s.value, str(s.label), counts.get(s.value, 0)) for s in OPEN_STATUSES] + [
-        ("closed", str(Status.CLOSED.label), sum(counts.get(s, 0) for s in CLOSED))
+        ("closed", str(Status.CLOSED.label), closed)
     ]
+
+
+def _first_week(clock: Clock) -> date:
+    """The Monday the board's WEEKS weeks start on."""
+    return clock.week_start - timedelta(weeks=WEEKS - 1)
 
 
 def _heat_rows(board: WardDashboard) -> list[tuple]:
@@ -272,7 +277,7 @@ def _count_statuses(
         if status in OPEN:
             type_rows[type_id].open += n
             open_with_due += with_due
-    board.by_status = _status_rows(status_counts)
+    board.by_status = _status_rows(status_counts, sum(status_counts.get(s, 0) for s in CLOSED))
     board.open = sum(status_counts.get(s, 0) for s in OPEN)
     return type_rows, open_with_due
 
@@ -281,7 +286,7 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
     """The day rows: all types for the 26 weeks, the week, aging and overdue; per type for the
     closures of the last 90 days. Returns how many open issues are due from today on."""
     clock = board.clock
-    first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
+    first_week = _first_week(clock)
     closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
     aging_since = clock.today - timedelta(days=AGING_BUCKETS[-1][1] - 1)
     weeks = {w.start: w for w in week_rows(first_week, WEEKS)}
@@ -464,8 +469,7 @@ def _board_from(
         closed_recent=figures["closed_recent"],
         median_days=figures["median_days"],
     )
-    board.by_status = _status_rows(figures["by_status"])
-    board.by_status[-1] = (*board.by_status[-1][:2], figures["closed"])
+    board.by_status = _status_rows(figures["by_status"], figures["closed"])
     rows = []
     for type_id, total, open_, closed_recent, median in figures["by_type"]:
         row = _type_row(type_id, types)
@@ -477,8 +481,7 @@ def _board_from(
         )
         rows.append(row)
     board.by_type = _sorted_types(rows)
-    first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
-    board.weeks = week_rows(first_week, WEEKS, figures["weeks"])
+    board.weeks = week_rows(_first_week(clock), WEEKS, figures["weeks"])
     board.aging = _aging_buckets(clock)
     for bucket, count in zip(board.aging, figures["aging"], strict=True):
         bucket.count = count
