@@ -125,7 +125,7 @@ def previous_figures(
     return dict(found), city
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen, as links.Figure: the league builds 204 a page
 class Change:
     previous: float | None
     previous_display: str

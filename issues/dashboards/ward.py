@@ -170,25 +170,40 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
 def _named_cells(cells: Iterable[Iterable], types: dict[int, ServiceType]) -> list[HeatCell]:
     """Cells from (row, col, count, dominant type id, its count): computed or stored."""
     lat_step, lon_step = heat_steps()
-    names: dict[int, str] = {}  # translated once per type, not once per cell
+    # Translated once per type, its edges once per row and column, not once per cell: a busy
+    # ward has ~460 cells at 1M.
+    dominant: dict[int, tuple[str, str]] = {}
+    across: dict[int, tuple[float, float]] = {}
+    down: dict[int, tuple[float, float]] = {}
     found = []
     for row, col, n, type_id, type_n in cells:
-        service_type = types.get(type_id)
-        if service_type and type_id not in names:
-            names[type_id] = translated(service_type, "name")
+        named = dominant.get(type_id)
+        if named is None:
+            service_type = types.get(type_id)
+            named = dominant[type_id] = (
+                (service_type.service_code, translated(service_type, "name"))
+                if service_type
+                else ("", "")
+            )
+        south_north = down.get(row)
+        if south_north is None:
+            south_north = down[row] = (row * lat_step, (row + 1) * lat_step)
+        west_east = across.get(col)
+        if west_east is None:
+            west_east = across[col] = (col * lon_step, (col + 1) * lon_step)
         found.append(
             HeatCell(
-                row=row,
-                col=col,
-                count=n,
-                south=row * lat_step,
-                north=(row + 1) * lat_step,
-                west=col * lon_step,
-                east=(col + 1) * lon_step,
-                dominant_code=service_type.service_code if service_type else "",
-                dominant_name=names.get(type_id, ""),
-                dominant_count=type_n,
-                dominant_type_id=type_id,
+                row,
+                col,
+                n,
+                south_north[0],
+                west_east[0],
+                south_north[1],
+                west_east[1],
+                named[0],
+                named[1],
+                type_n,
+                type_id,
             )
         )
     return found
