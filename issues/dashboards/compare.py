@@ -163,8 +163,17 @@ class FigureContext:
 
 def ordinal(n: int) -> str:
     """1st, 2nd... in the reader's language (Django's own: 1º, 1., 第1), never an English
-    suffix glued to a number."""
-    return str(humanize_ordinal(n))
+    suffix glued to a number. Kept per language and number (humanize's are lazy texts)."""
+    said = _ordinals()
+    found = said.get(n)
+    if found is None:
+        found = said[n] = str(humanize_ordinal(n))
+    return found
+
+
+@per_language
+def _ordinals() -> dict[int, str]:
+    return {}
 
 
 def rank_of(
@@ -180,13 +189,19 @@ def rank_of(
 
 
 def _best_first(term: Term) -> str:
+    return _best_first_words()[term.key]
+
+
+@per_language
+def _best_first_words() -> dict[str, str]:
+    """Which rank is best, per measure: translated once per language, not five times a rank."""
     return {
         "open": _("1st has the fewest open issues"),
         "opened_recent": _("1st had the fewest new reports"),
         "median_days": _("1st closes fastest"),
         "sla_share": _("1st closes the most on time"),
         "overdue": _("1st has the fewest overdue"),
-    }[term.key]
+    }
 
 
 @per_language
