@@ -32,7 +32,11 @@ from issues.dashboards.league import LEAGUE_SORTS
 from issues.dashboards.per_language import one_language
 from issues.dashboards.stored import league_context
 from issues.dashboards.trends import stored_type_trend, ward_month
-from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
+from issues.dashboards.ward import (
+    cached_ward_dashboard,
+    service_types,
+    ward_open_issue_points,
+)
 from issues.notify import subscriptions
 
 
@@ -208,8 +212,10 @@ def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
         first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
     # The report prints no heat grid: a miss leaves out its read (the one growing with the data).
     league = league_context()  # as on the ward page: its count of the issues due earlier today
-    board = cached_ward_dashboard(ward=ward, with_heat=False, league=league)
-    context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first), league)
+    types = service_types()  # the board's and the month's: read once
+    board = cached_ward_dashboard(ward=ward, with_heat=False, league=league, types=types)
+    month = ward_month(ward_id=ward.pk, first=first, types=types)
+    context = pages.report_page(board, month, league)
     return render(request, "dashboards/ward_report.html", context)
 
 

@@ -209,7 +209,9 @@ def _named_cells(cells: Iterable[Iterable], types: dict[int, ServiceType]) -> li
     return found
 
 
-def _types() -> dict[int, ServiceType]:
+def service_types() -> dict[int, ServiceType]:
+    """The service types by id, with what a dashboard shows of them (code, name, translations):
+    read once per page (the monthly report's month names them too)."""
     return {t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name", "translations")}
 
 
@@ -228,7 +230,7 @@ def ward_dashboard(
     due earlier today (what is stored: they move with the minute). `types`: the service types
     by id, when the caller has read them already."""
     board = WardDashboard(ward=ward, clock=Clock.at(now))
-    types = _types() if types is None else types
+    types = service_types() if types is None else types
     type_rows, open_with_due = _count_statuses(board, types)
     due_later = _count_days(board, type_rows)
     # Open with a due time, less those due from today on (plus those due earlier today).
@@ -388,7 +390,11 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
 
 
 def cached_ward_dashboard(
-    *, ward: Ward, with_heat: bool = True, league: LeagueContext | None = None
+    *,
+    ward: Ward,
+    with_heat: bool = True,
+    league: LeagueContext | None = None,
+    types: dict[int, ServiceType] | None = None,
 ) -> WardDashboard:
     """The ward's figures, its lists of issues and alerts always read fresh, so a hidden issue
     leaves the page at once. On PostgreSQL the figures stored for the current data version
@@ -400,9 +406,9 @@ def cached_ward_dashboard(
     keeps nothing: the ward page needs the whole board. `league`: the league the caller read
     (the ward page, the report): its grouped count of the open issues due earlier today has
     this ward's (LeagueContext.due_today, the same definition), so the board is read on its
-    clock and spared a second count."""
+    clock and spared a second count. `types`: service_types(), when the caller has read them."""
     if stored.is_stored():
-        board = stored_ward_dashboard(ward=ward, league=league)
+        board = stored_ward_dashboard(ward=ward, league=league, types=types)
     else:
         key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
         board = cache.get(key)
@@ -414,6 +420,7 @@ def cached_ward_dashboard(
                 with_lists=False,
                 with_heat=with_heat,
                 overdue_today=not counted,
+                types=types,
             )
             if counted:
                 board.overdue += league.due_today.get(ward.pk, 0)
@@ -424,13 +431,18 @@ def cached_ward_dashboard(
     return board
 
 
-def stored_ward_dashboard(*, ward: Ward, league: LeagueContext | None = None) -> WardDashboard:
+def stored_ward_dashboard(
+    *,
+    ward: Ward,
+    league: LeagueContext | None = None,
+    types: dict[int, ServiceType] | None = None,
+) -> WardDashboard:
     """The ward's figures without its lists: those stored at the current data version today
     (stored.py), else computed and stored for the next request; the issues due earlier today
     read now, unless the caller's league counted them (then on its clock). PostgreSQL only."""
     counted = league is not None and league.clock is not None
     clock = league.clock if counted else Clock.at()
-    types = _types()
+    types = service_types() if types is None else types
     figures = stored.figures_at(
         stored.WARD, ward.pk, clock, lambda: _ward_figures(_count_board(ward, clock, types))
     )
@@ -447,7 +459,7 @@ def refresh_stored_wards() -> int:
     worker, every minute: stored.py). How many it computed."""
 
     def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
-        types = _types()
+        types = service_types()
         for ward in Ward.objects.filter(pk__in=keys):
             yield ward.pk, _ward_figures(_count_board(ward, clock, types))
 
