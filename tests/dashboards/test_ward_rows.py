@@ -92,3 +92,27 @@ def test_the_map_data_script_writes_every_number_as_json_does():
     assert render("{{ map_data|ward_map_script }}", context) == render(MAP_SCRIPT, context)
     empty = {"map_data": {**map_data, "cells": []}}
     assert render("{{ map_data|ward_map_script }}", empty) == render(MAP_SCRIPT, empty)
+
+
+# templates/dashboards/league.html's loop as it was (main at e020845), the reference.
+LEAGUE_ROWS = (
+    "{% for t in table %}\n"
+    "      <tr>\n"
+    '        <th scope="row"><span class="wards-swatch" style="background: {{ t.colour }}"></span>'
+    '<a href="{{ t.url }}">{{ t.row.name }}</a></th>{% for cell in t.cells %}\n'
+    '        <td class="num">{{ cell }}</td>{% endfor %}\n'
+    "      </tr>\n"
+    "    {% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_league_rows_filter_writes_what_the_loop_wrote(some_wards, language):
+    some_wards[0].name = 'Ward <One> & "Two"'  # escaped alike
+    some_wards[0].save()
+    with translation.override(language):
+        context = pages.league_page(sort="number", descending=False)
+        assert context["table"]
+        written = render("{{ table|league_rows }}", context)
+        assert "&lt;One&gt;" in written
+        assert written == render(LEAGUE_ROWS, context)
