@@ -46,6 +46,15 @@ OLDEST = (
     "  {% endfor %}"
 )
 
+# templates/dashboards/ward_report.html's loop as it was (main at e020845).
+REPORT_OLDEST = (
+    "{% load i18n translations %}{% for issue in oldest %}<li><a "
+    'href="{{ issue.get_absolute_url }}">{{ issue.service_type|translated:"name" }} · '
+    "{{ issue.public_id }}</a> — {% blocktranslate trimmed with since=issue.requested_at|timesince"
+    " %}waiting {{ since }}{% endblocktranslate %}{% if issue.address %} · {{ issue.address }}"
+    "{% endif %}</li>{% endfor %}"
+)
+
 
 def render(source: str, context: dict) -> str:
     return engines["django"].from_string("{% load figures issue_rows %}" + source).render(context)
@@ -61,6 +70,8 @@ def test_the_filters_write_what_the_loops_wrote(scenario, language):
         assert render("{{ headline|headline_rows }}", context) == render(HEADLINE, context)
         assert render("{{ top_cells|top_cell_rows }}", context) == render(TOP_CELLS, context)
         assert render("{{ oldest|oldest_rows }}", context) == render(OLDEST, context)
+        report = render('{{ oldest|oldest_rows:"report" }}', context)
+        assert report == render(REPORT_OLDEST, context)
 
 
 MAP_SCRIPT = '{{ map_data|json_script:"wards-map-data" }}'
