@@ -160,3 +160,39 @@ def league_rows(table: list[dict]) -> SafeString:
             f"{conditional_escape(t['row'].name)}</a></th>{cells}\n      </tr>\n    "
         )
     return mark_safe("".join(rows))  # noqa: S308 (every value escaped, the cells are markup)
+
+
+def _linked(figure: Figure) -> str:
+    """A figure linked to its list only, as the monthly report writes it (no CSV on paper)."""
+    return (
+        f'<a class="wards-fig" href="{conditional_escape(figure.list_url)}">'
+        f"{conditional_escape(figure.display)}</a>"
+    )
+
+
+@register.filter
+def month_type_rows(month_types: list[dict]) -> SafeString:
+    """The monthly report's month by type (pages.report_page's "month_types"), as its
+    template's loop wrote them: the type, then its reports made and closed, linked."""
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "".join(
+            f'<tr><th scope="row">{conditional_escape(t["row"].name)}</th><td class="num">'
+            f'{_linked(t["opened"])}</td><td class="num">{_linked(t["closed"])}</td></tr>'
+            for t in month_types
+        )
+    )
+
+
+@register.filter
+def report_type_rows(by_type: list[dict]) -> SafeString:
+    """The monthly report's table by type (pages._by_type), as its template's loop wrote it:
+    the type, its open issues, closed recently and median days, unlinked (paper)."""
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "".join(
+            f'<tr><th scope="row">{conditional_escape(t["row"].name)}</th>'
+            f'<td class="num">{conditional_escape(t["open"].display)}</td>'
+            f'<td class="num">{conditional_escape(t["closed_recent"].display)}</td>'
+            f'<td class="num">{conditional_escape(t["median"].display)}</td></tr>'
+            for t in by_type
+        )
+    )

@@ -2,12 +2,15 @@
 issues/templatetags/figures.py; oldest_rows in issue_rows.py) are the HTML the template loops
 they replaced wrote, byte for byte, in every language."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.template import engines
 from django.utils import translation
 
 from issues.dashboards import pages
+from issues.dashboards.trends import ward_month
 from issues.dashboards.ward import cached_ward_dashboard
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +130,32 @@ def test_the_league_rows_filter_writes_what_the_loop_wrote(some_wards, language)
         written = render("{{ table|league_rows }}", context)
         assert "&lt;One&gt;" in written
         assert written == render(LEAGUE_ROWS, context)
+
+
+# templates/dashboards/ward_report.html's two loops by type as they were (main at e020845).
+MONTH_TYPES = (
+    '{% for t in month_types %}<tr><th scope="row">{{ t.row.name }}</th><td class="num"><a '
+    'class="wards-fig" href="{{ t.opened.list_url }}">{{ t.opened.display }}</a></td><td '
+    'class="num"><a class="wards-fig" href="{{ t.closed.list_url }}">{{ t.closed.display }}</a>'
+    "</td></tr>{% endfor %}"
+)
+REPORT_TYPES = (
+    '{% for t in by_type %}<tr><th scope="row">{{ t.row.name }}</th><td class="num">'
+    '{{ t.open.display }}</td><td class="num">{{ t.closed_recent.display }}</td><td class="num">'
+    "{{ t.median.display }}</td></tr>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ar"])
+def test_the_reports_filters_write_what_its_loops_wrote(scenario, language):
+    board = cached_ward_dashboard(ward=scenario.ward, with_heat=False)
+    # A month with reports on any day: the scenario's newest are from the last two days.
+    first = (board.clock.today - timedelta(days=2)).replace(day=1)
+    with translation.override(language):
+        context = pages.report_page(board, ward_month(ward_id=scenario.ward.pk, first=first))
+        assert context["month_types"] and context["by_type"]
+        context["by_type"][0]["row"].name = 'Pot <holes> & "more"'  # escaped alike
+        written = render("{{ by_type|report_type_rows }}", context)
+        assert "&lt;holes&gt;" in written and written == render(REPORT_TYPES, context)
+        written = render("{{ month_types|month_type_rows }}", context)
+        assert written == render(MONTH_TYPES, context)
