@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
+from typing import NamedTuple
 
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi, gettext, gettext_noop, ngettext, pgettext
@@ -241,8 +242,9 @@ def weekly_chart(
     return chart
 
 
-@dataclass
-class HeatRect:
+class HeatRect(NamedTuple):
+    """One shaded cell of the heat map (a tuple: a busy ward draws ~460 of them)."""
+
     x: float
     y: float
     w: float
@@ -269,7 +271,8 @@ class HeatMap:
     def svg(self) -> SafeString:
         """The SVG, built here rather than in a template: a busy ward has hundreds of cells, and
         a template loop with a plural {% blocktranslate %} per cell was most of an uncached
-        dashboard's render time. The markup is what dashboards/_heat_map.html produced."""
+        dashboard's render time. The markup is what dashboards/_heat_map.html produced. The
+        cells share their columns, rows, sizes and shades: each number is written once."""
         parts = [
             f'<svg class="wards-chart" viewBox="0 0 {self.width} {self.height}" role="img" '
             'aria-labelledby="chart-heat-title chart-heat-desc" '
@@ -280,20 +283,34 @@ class HeatMap:
         parts.extend(f'<path class="outline" d="{d}"/>' for d in self.outline)
         parts.append("\n  ")
         labels: dict[int, str] = {}
+        # (x, width), (y, height) and a shade with its title, as the markup writes them.
+        across: dict[tuple[float, float], tuple[str, str]] = {}
+        down: dict[tuple[float, float], tuple[str, str]] = {}
+        shaded: dict[tuple[float, int], str] = {}
         for c in self.cells:
-            label = labels.get(c.count)
-            if label is None:
-                label = labels[c.count] = escape(
-                    _fitting(
-                        # The literal pair inside ngettext is what makemessages extracts.
-                        ngettext("%(n)s report", "%(n)s reports", c.count),
-                        "%(n)s report" if c.count == 1 else "%(n)s reports",
+            x = across.get((c.x, c.w))
+            if x is None:
+                x = across[(c.x, c.w)] = (f"{c.x}", f"{c.w}")
+            y = down.get((c.y, c.h))
+            if y is None:
+                y = down[(c.y, c.h)] = (f"{c.y}", f"{c.h}")
+            shade = shaded.get((c.opacity, c.count))
+            if shade is None:
+                label = labels.get(c.count)
+                if label is None:
+                    label = labels[c.count] = escape(
+                        _fitting(
+                            # The literal pair inside ngettext is what makemessages extracts.
+                            ngettext("%(n)s report", "%(n)s reports", c.count),
+                            "%(n)s report" if c.count == 1 else "%(n)s reports",
+                        )
+                        % {"n": count_text(c.count)}
                     )
-                    % {"n": count_text(c.count)}
+                shade = shaded[(c.opacity, c.count)] = (
+                    f'fill-opacity="{c.opacity}"><title>{label}</title></rect>'
                 )
             parts.append(
-                f'<rect class="cell" x="{c.x}" y="{c.y}" width="{c.w}" height="{c.h}" '
-                f'fill-opacity="{c.opacity}"><title>{label}</title></rect>'
+                f'<rect class="cell" x="{x[0]}" y="{y[0]}" width="{x[1]}" height="{y[1]}" {shade}'
             )
         parts.append("\n  ")
         parts.extend(
@@ -330,41 +347,39 @@ def heat_map(
         paths.append("M" + " L".join(f"{x} {y}" for x, y in points) + " Z")
     most = max((c.count for c in cells), default=1) or 1
     ranks = {(c.row, c.col): i for i, c in enumerate(top, start=1)}
-    # The cells lie on a grid: a column's x and a row's y, and a count's shade, are worked out
-    # once each (the same arithmetic as project's), not for each of a busy ward's ~460 cells.
-    xs: dict[float, float] = {}
-    ys: dict[float, float] = {}
+    # The cells lie on a grid: a column's x, width and middle and a row's y, height and middle,
+    # and a count's shade, are worked out once each (the same arithmetic as project's), not
+    # for each of a busy ward's ~460 cells.
+    columns: dict[tuple[float, float], tuple[float, float, float]] = {}
+    rows: dict[tuple[float, float], tuple[float, float, float]] = {}
     shades: dict[int, float] = {}
     rects = []
     for c in cells:
-        x1 = xs.get(c.west)
-        if x1 is None:
-            x1 = xs[c.west] = round(5 + (c.west - west) * kx * scale, 1)
-        x2 = xs.get(c.east)
-        if x2 is None:
-            x2 = xs[c.east] = round(5 + (c.east - west) * kx * scale, 1)
-        y1 = ys.get(c.north)
-        if y1 is None:
-            y1 = ys[c.north] = round(5 + (north - c.north) * scale, 1)
-        y2 = ys.get(c.south)
-        if y2 is None:
-            y2 = ys[c.south] = round(5 + (north - c.south) * scale, 1)
+        column = columns.get((c.west, c.east))
+        if column is None:
+            x1 = round(5 + (c.west - west) * kx * scale, 1)
+            x2 = round(5 + (c.east - west) * kx * scale, 1)
+            column = columns[(c.west, c.east)] = (x1, round(x2 - x1, 1), round((x1 + x2) / 2, 1))
+        row = rows.get((c.north, c.south))
+        if row is None:
+            y1 = round(5 + (north - c.north) * scale, 1)
+            y2 = round(5 + (north - c.south) * scale, 1)
+            row = rows[(c.north, c.south)] = (y1, round(y2 - y1, 1), round((y1 + y2) / 2, 1))
         opacity = shades.get(c.count)
         if opacity is None:
             opacity = shades[c.count] = round(0.2 + 0.75 * c.count / most, 2)
-        rank = ranks.get((c.row, c.col))
         rects.append(
             HeatRect(
-                x=x1,
-                y=y1,
-                w=round(x2 - x1, 1),
-                h=round(y2 - y1, 1),
-                opacity=opacity,
-                count=c.count,
-                rank=rank,
-                cx=round((x1 + x2) / 2, 1),
-                cy=round((y1 + y2) / 2, 1),
-                cell=c,
+                column[0],
+                row[0],
+                column[1],
+                row[1],
+                opacity,
+                c.count,
+                ranks.get((c.row, c.col)),
+                column[2],
+                row[2],
+                c,
             )
         )
     return HeatMap(title=title, desc=desc, width=width, height=height, outline=paths, cells=rects)

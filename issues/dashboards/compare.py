@@ -125,7 +125,7 @@ def previous_figures(
     return dict(found), city
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen, as links.Figure: the league builds 204 a page
 class Change:
     previous: float | None
     previous_display: str
@@ -163,8 +163,17 @@ class FigureContext:
 
 def ordinal(n: int) -> str:
     """1st, 2nd... in the reader's language (Django's own: 1º, 1., 第1), never an English
-    suffix glued to a number."""
-    return str(humanize_ordinal(n))
+    suffix glued to a number. Kept per language and number (humanize's are lazy texts)."""
+    said = _ordinals()
+    found = said.get(n)
+    if found is None:
+        found = said[n] = str(humanize_ordinal(n))
+    return found
+
+
+@per_language
+def _ordinals() -> dict[int, str]:
+    return {}
 
 
 def rank_of(
@@ -180,13 +189,19 @@ def rank_of(
 
 
 def _best_first(term: Term) -> str:
+    return _best_first_words()[term.key]
+
+
+@per_language
+def _best_first_words() -> dict[str, str]:
+    """Which rank is best, per measure: translated once per language, not five times a rank."""
     return {
         "open": _("1st has the fewest open issues"),
         "opened_recent": _("1st had the fewest new reports"),
         "median_days": _("1st closes fastest"),
         "sla_share": _("1st closes the most on time"),
         "overdue": _("1st has the fewest overdue"),
-    }[term.key]
+    }
 
 
 @per_language
@@ -207,6 +222,20 @@ def _change_words() -> dict[str, str]:
     }
 
 
+@per_language
+def _points_texts() -> dict[int, str]:
+    """ "4 points" by number, filled as the league asks (51 a page), per language."""
+    return {}
+
+
+def _points_text(points: int) -> str:
+    said = _points_texts()
+    found = said.get(points)
+    if found is None:
+        found = said[points] = ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
+    return found
+
+
 def change_of(term: Term, value: float | None, previous: float | None) -> Change:
     fmt = FORMATS[term.key]
     said = _change_words()
@@ -217,7 +246,7 @@ def change_of(term: Term, value: float | None, previous: float | None) -> Change
     when = term.previous
     if term.key == "sla_share":
         points = round(abs(value - previous) * 100)
-        delta_text = ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
+        delta_text = _points_text(points)
         same = round(value * 100) == round(previous * 100)
     elif term.key == "median_days":
         delta_text = days_text(abs(value - previous))

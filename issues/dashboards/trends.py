@@ -303,13 +303,18 @@ class WardMonth:
     by_type: list[MonthRow] = field(default_factory=list)
 
 
-def ward_month(*, ward_id: int, first: date) -> WardMonth:
-    """From the rollup's day rows of the ward: one grouped query."""
+def ward_month(
+    *, ward_id: int, first: date, types: dict[int, ServiceType] | None = None
+) -> WardMonth:
+    """From the rollup's day rows of the ward: one grouped query. `types`: the service types by
+    id with their code, name and translations, when the caller has read them (the report's
+    board has), else read here."""
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     month = WardMonth(first=first, last=last)
-    types = {
-        t.pk: t for t in ServiceType.objects.only("pk", "name", "service_code", "translations")
-    }
+    if types is None:
+        types = {
+            t.pk: t for t in ServiceType.objects.only("pk", "name", "service_code", "translations")
+        }
     rows: dict[int, MonthRow] = {}
     for type_key, opened, closed in (
         DayTally.objects.filter(ward_key=ward_id, day__gte=first, day__lte=last)

@@ -29,9 +29,14 @@ from departments.selectors import OUTLINE_DETAILS, ward_outlines
 from issues import selectors
 from issues.dashboards import pages, type_pages
 from issues.dashboards.league import LEAGUE_SORTS
+from issues.dashboards.per_language import one_language
 from issues.dashboards.stored import league_context
 from issues.dashboards.trends import stored_type_trend, ward_month
-from issues.dashboards.ward import cached_ward_dashboard, ward_open_issue_points
+from issues.dashboards.ward import (
+    cached_ward_dashboard,
+    service_types,
+    ward_open_issue_points,
+)
 from issues.notify import subscriptions
 
 
@@ -56,6 +61,7 @@ def _back(request: HttpRequest, default: str) -> str:
 
 
 @require_safe
+@one_language
 def league(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "number")
     direction = request.GET.get("dir", "")
@@ -85,6 +91,7 @@ def _ward_numbers(request: HttpRequest) -> list[int] | str:
 
 
 @require_safe
+@one_language
 def compare(request: HttpRequest) -> HttpResponse:
     numbers = _ward_numbers(request)
     if isinstance(numbers, str):
@@ -115,11 +122,13 @@ def compare(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@one_language
 def types_index(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/types.html", type_pages.types_page())
 
 
 @require_safe
+@one_language
 def type_detail(request: HttpRequest, code: str) -> HttpResponse:
     service_type = get_object_or_404(ServiceType, service_code=code)
     context = type_pages.type_page(stored_type_trend(service_type=service_type))
@@ -169,6 +178,7 @@ def versioned_outlines(request: HttpRequest, version: str, detail: str) -> HttpR
 
 
 @require_safe
+@one_language
 def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ward = get_object_or_404(Ward, slug=slug)
     # The league first: its grouped count of the issues due earlier today has this ward's,
@@ -187,6 +197,7 @@ def ward_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@one_language
 def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
     """The monthly report, for print (the browser's print to PDF, with a print stylesheet)."""
     ward = get_object_or_404(Ward, slug=slug)
@@ -201,8 +212,10 @@ def ward_report(request: HttpRequest, slug: str) -> HttpResponse:
         first = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
     # The report prints no heat grid: a miss leaves out its read (the one growing with the data).
     league = league_context()  # as on the ward page: its count of the issues due earlier today
-    board = cached_ward_dashboard(ward=ward, with_heat=False, league=league)
-    context = pages.report_page(board, ward_month(ward_id=ward.pk, first=first), league)
+    types = service_types()  # the board's and the month's: read once
+    board = cached_ward_dashboard(ward=ward, with_heat=False, league=league, types=types)
+    month = ward_month(ward_id=ward.pk, first=first, types=types)
+    context = pages.report_page(board, month, league)
     return render(request, "dashboards/ward_report.html", context)
 
 
@@ -250,6 +263,7 @@ def digest(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
+@one_language
 def my_wards(request: HttpRequest) -> HttpResponse:
     held = roles.ward_ids(request.user)
     watched = selectors.watched_ward_ids(request.user)

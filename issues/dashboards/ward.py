@@ -52,6 +52,21 @@ OLDEST_FIELDS = (
     "service_type__name",
     "service_type__translations",
 )
+# What the ward page and the monthly report show of each hotspot alert (pages._alerts,
+# _map_data, the templates): a whole alert and its whole type were half the cost of reading
+# none (the columns' planning, compiling and loading).
+ALERT_FIELDS = (
+    "latitude",
+    "longitude",
+    "radius_m",
+    "report_count",
+    "expected_count",
+    "window_start",
+    "created_at",
+    "service_type__service_code",
+    "service_type__name",
+    "service_type__translations",
+)
 
 
 @dataclass
@@ -155,31 +170,48 @@ def _heat_cells(counts: Iterable[tuple], types: dict[int, ServiceType]) -> list[
 def _named_cells(cells: Iterable[Iterable], types: dict[int, ServiceType]) -> list[HeatCell]:
     """Cells from (row, col, count, dominant type id, its count): computed or stored."""
     lat_step, lon_step = heat_steps()
-    names: dict[int, str] = {}  # translated once per type, not once per cell
+    # Translated once per type, its edges once per row and column, not once per cell: a busy
+    # ward has ~460 cells at 1M.
+    dominant: dict[int, tuple[str, str]] = {}
+    across: dict[int, tuple[float, float]] = {}
+    down: dict[int, tuple[float, float]] = {}
     found = []
     for row, col, n, type_id, type_n in cells:
-        service_type = types.get(type_id)
-        if service_type and type_id not in names:
-            names[type_id] = translated(service_type, "name")
+        named = dominant.get(type_id)
+        if named is None:
+            service_type = types.get(type_id)
+            named = dominant[type_id] = (
+                (service_type.service_code, translated(service_type, "name"))
+                if service_type
+                else ("", "")
+            )
+        south_north = down.get(row)
+        if south_north is None:
+            south_north = down[row] = (row * lat_step, (row + 1) * lat_step)
+        west_east = across.get(col)
+        if west_east is None:
+            west_east = across[col] = (col * lon_step, (col + 1) * lon_step)
         found.append(
             HeatCell(
-                row=row,
-                col=col,
-                count=n,
-                south=row * lat_step,
-                north=(row + 1) * lat_step,
-                west=col * lon_step,
-                east=(col + 1) * lon_step,
-                dominant_code=service_type.service_code if service_type else "",
-                dominant_name=names.get(type_id, ""),
-                dominant_count=type_n,
-                dominant_type_id=type_id,
+                row,
+                col,
+                n,
+                south_north[0],
+                west_east[0],
+                south_north[1],
+                west_east[1],
+                named[0],
+                named[1],
+                type_n,
+                type_id,
             )
         )
     return found
 
 
-def _types() -> dict[int, ServiceType]:
+def service_types() -> dict[int, ServiceType]:
+    """The service types by id, with what a dashboard shows of them (code, name, translations):
+    read once per page (the monthly report's month names them too)."""
     return {t.pk: t for t in ServiceType.objects.only("pk", "service_code", "name", "translations")}
 
 
@@ -198,7 +230,7 @@ def ward_dashboard(
     due earlier today (what is stored: they move with the minute). `types`: the service types
     by id, when the caller has read them already."""
     board = WardDashboard(ward=ward, clock=Clock.at(now))
-    types = _types() if types is None else types
+    types = service_types() if types is None else types
     type_rows, open_with_due = _count_statuses(board, types)
     due_later = _count_days(board, type_rows)
     # Open with a due time, less those due from today on (plus those due earlier today).
@@ -231,12 +263,17 @@ def _type_row(type_id: int, types: dict[int, ServiceType]) -> TypeRow:
     )
 
 
-def _status_rows(counts: dict[str, int]) -> list[tuple[str, str, int]]:
-    """(status, label, count) rows. Archived is a closed issue filed away: the public list's
-    "closed" means both, so does this."""
+def _status_rows(counts: dict[str, int], closed: int) -> list[tuple[str, str, int]]:
+    """(status, label, count) rows: each open status's of `counts`, then `closed`. Archived is
+    a closed issue filed away: the public list's "closed" means both, so does this."""
     return [(s.value, str(s.label), counts.get(s.value, 0)) for s in OPEN_STATUSES] + [
-        ("closed", str(Status.CLOSED.label), sum(counts.get(s, 0) for s in CLOSED))
+        ("closed", str(Status.CLOSED.label), closed)
     ]
+
+
+def _first_week(clock: Clock) -> date:
+    """The Monday the board's WEEKS weeks start on."""
+    return clock.week_start - timedelta(weeks=WEEKS - 1)
 
 
 def _heat_rows(board: WardDashboard) -> list[tuple]:
@@ -272,7 +309,7 @@ def _count_statuses(
         if status in OPEN:
             type_rows[type_id].open += n
             open_with_due += with_due
-    board.by_status = _status_rows(status_counts)
+    board.by_status = _status_rows(status_counts, sum(status_counts.get(s, 0) for s in CLOSED))
     board.open = sum(status_counts.get(s, 0) for s in OPEN)
     return type_rows, open_with_due
 
@@ -281,7 +318,7 @@ def _count_days(board: WardDashboard, type_rows: dict[int, TypeRow]) -> int:
     """The day rows: all types for the 26 weeks, the week, aging and overdue; per type for the
     closures of the last 90 days. Returns how many open issues are due from today on."""
     clock = board.clock
-    first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
+    first_week = _first_week(clock)
     closed_since = clock.days_back(CLOSED_WINDOW_DAYS)
     aging_since = clock.today - timedelta(days=AGING_BUCKETS[-1][1] - 1)
     weeks = {w.start: w for w in week_rows(first_week, WEEKS)}
@@ -353,7 +390,11 @@ def _add_medians(board: WardDashboard, type_rows: dict[int, TypeRow]) -> None:
 
 
 def cached_ward_dashboard(
-    *, ward: Ward, with_heat: bool = True, league: LeagueContext | None = None
+    *,
+    ward: Ward,
+    with_heat: bool = True,
+    league: LeagueContext | None = None,
+    types: dict[int, ServiceType] | None = None,
 ) -> WardDashboard:
     """The ward's figures, its lists of issues and alerts always read fresh, so a hidden issue
     leaves the page at once. On PostgreSQL the figures stored for the current data version
@@ -365,9 +406,9 @@ def cached_ward_dashboard(
     keeps nothing: the ward page needs the whole board. `league`: the league the caller read
     (the ward page, the report): its grouped count of the open issues due earlier today has
     this ward's (LeagueContext.due_today, the same definition), so the board is read on its
-    clock and spared a second count."""
+    clock and spared a second count. `types`: service_types(), when the caller has read them."""
     if stored.is_stored():
-        board = stored_ward_dashboard(ward=ward, league=league)
+        board = stored_ward_dashboard(ward=ward, league=league, types=types)
     else:
         key = cache_key("ward", ward.pk, ward.updated_at.timestamp(), get_language())
         board = cache.get(key)
@@ -379,6 +420,7 @@ def cached_ward_dashboard(
                 with_lists=False,
                 with_heat=with_heat,
                 overdue_today=not counted,
+                types=types,
             )
             if counted:
                 board.overdue += league.due_today.get(ward.pk, 0)
@@ -389,13 +431,18 @@ def cached_ward_dashboard(
     return board
 
 
-def stored_ward_dashboard(*, ward: Ward, league: LeagueContext | None = None) -> WardDashboard:
+def stored_ward_dashboard(
+    *,
+    ward: Ward,
+    league: LeagueContext | None = None,
+    types: dict[int, ServiceType] | None = None,
+) -> WardDashboard:
     """The ward's figures without its lists: those stored at the current data version today
     (stored.py), else computed and stored for the next request; the issues due earlier today
     read now, unless the caller's league counted them (then on its clock). PostgreSQL only."""
     counted = league is not None and league.clock is not None
     clock = league.clock if counted else Clock.at()
-    types = _types()
+    types = service_types() if types is None else types
     figures = stored.figures_at(
         stored.WARD, ward.pk, clock, lambda: _ward_figures(_count_board(ward, clock, types))
     )
@@ -412,7 +459,7 @@ def refresh_stored_wards() -> int:
     worker, every minute: stored.py). How many it computed."""
 
     def count(keys: list[int], clock: Clock) -> Iterator[tuple[int, dict]]:
-        types = _types()
+        types = service_types()
         for ward in Ward.objects.filter(pk__in=keys):
             yield ward.pk, _ward_figures(_count_board(ward, clock, types))
 
@@ -464,8 +511,7 @@ def _board_from(
         closed_recent=figures["closed_recent"],
         median_days=figures["median_days"],
     )
-    board.by_status = _status_rows(figures["by_status"])
-    board.by_status[-1] = (*board.by_status[-1][:2], figures["closed"])
+    board.by_status = _status_rows(figures["by_status"], figures["closed"])
     rows = []
     for type_id, total, open_, closed_recent, median in figures["by_type"]:
         row = _type_row(type_id, types)
@@ -477,8 +523,7 @@ def _board_from(
         )
         rows.append(row)
     board.by_type = _sorted_types(rows)
-    first_week = clock.week_start - timedelta(weeks=WEEKS - 1)
-    board.weeks = week_rows(first_week, WEEKS, figures["weeks"])
+    board.weeks = week_rows(_first_week(clock), WEEKS, figures["weeks"])
     board.aging = _aging_buckets(clock)
     for bucket, count in zip(board.aging, figures["aging"], strict=True):
         bucket.count = count
@@ -500,6 +545,7 @@ def _add_lists(board: WardDashboard) -> None:
     board.alerts = list(
         HotspotAlert.objects.filter(ward=board.ward, window_end__gte=heat_since)
         .select_related("service_type")
+        .only(*ALERT_FIELDS)
         .order_by("-created_at")[:20]
     )
 

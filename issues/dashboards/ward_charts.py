@@ -136,6 +136,6 @@ def ward_charts(tables: dict[str, list[dict]], board: WardDashboard, outline: di
         % {"m": HEAT_CELL_M},
         outline=outline,
         cells=board.heat_cells,
-        top=board.top_cells,
+        top=[t["cell"] for t in tables["top_cells"]],  # board.top_cells, sorted once
     )
     return drawn

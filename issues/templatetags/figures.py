@@ -2,12 +2,15 @@
 (issues.dashboards.links.Figure.html), in one filter call instead of a dozen look-ups: a busy
 ward's page has about two hundred figures."""
 
+import json
+import math
 from html import escape
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
 from django.template.defaultfilters import capfirst
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -106,3 +109,90 @@ def top_cell_rows(top_cells: list[dict]) -> SafeString:
             f" ({t['dominant'].html(rank)})</td>\n      </tr>"
         )
     return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)
+
+
+# What the ward page's map data writes where its heat cells go (ward_map_script).
+_NO_CELLS = '"cells": []'
+
+
+@register.filter
+def ward_map_script(map_data: dict) -> SafeString:
+    """{{ map_data|json_script:"wards-map-data" }} (pages._map_data), byte for byte, its heat
+    cells written here: a busy ward's ~460 cells were most of the JSON, and json_script's
+    escaping ran over all of it though numbers hold nothing to escape. Each distinct
+    coordinate is written once (the cells share rows and columns), as json.dumps writes a
+    number (repr)."""
+    written: dict[float, str] = {}
+
+    def number(value) -> str:
+        kind = type(value)
+        if kind is int:
+            return repr(value)
+        if kind is not float or not value or not math.isfinite(value):
+            # Anything else as json_script writes it (0.0 and -0.0 are one key, NaN none).
+            return json.dumps(value, cls=DjangoJSONEncoder)
+        text = written.get(value)
+        if text is None:
+            text = written[value] = repr(value)
+        return text
+
+    cells = ", ".join(
+        f'{{"s": {number(c["s"])}, "w": {number(c["w"])}, "n": {number(c["n"])}, '
+        f'"e": {number(c["e"])}, "count": {number(c["count"])}}}'
+        for c in map_data["cells"]
+    )
+    # Only the key itself is `"cells": []` unescaped: inside a text its quotes would be \".
+    rest = json_script({**map_data, "cells": []}, "wards-map-data")
+    return mark_safe(rest.replace(_NO_CELLS, f'"cells": [{cells}]', 1))  # noqa: S308 (numbers)
+
+
+@register.filter
+def league_rows(table: list[dict]) -> SafeString:
+    """The league's rows (pages.league_page's "table"), as its template's loop wrote them,
+    whitespace included: the ward's swatch and linked name, then its five cells (already
+    markup: pages._league_cells). The loop's ~400 look-ups were a quarter of the render."""
+    rows = []
+    for t in table:
+        cells = "".join(f'\n        <td class="num">{cell}</td>' for cell in t["cells"])
+        rows.append(
+            f'\n      <tr>\n        <th scope="row"><span class="wards-swatch" style="background: '
+            f'{conditional_escape(t["colour"])}"></span><a href="{conditional_escape(t["url"])}">'
+            f"{conditional_escape(t['row'].name)}</a></th>{cells}\n      </tr>\n    "
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (every value escaped, the cells are markup)
+
+
+def _linked(figure: Figure) -> str:
+    """A figure linked to its list only, as the monthly report writes it (no CSV on paper)."""
+    return (
+        f'<a class="wards-fig" href="{conditional_escape(figure.list_url)}">'
+        f"{conditional_escape(figure.display)}</a>"
+    )
+
+
+@register.filter
+def month_type_rows(month_types: list[dict]) -> SafeString:
+    """The monthly report's month by type (pages.report_page's "month_types"), as its
+    template's loop wrote them: the type, then its reports made and closed, linked."""
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "".join(
+            f'<tr><th scope="row">{conditional_escape(t["row"].name)}</th><td class="num">'
+            f'{_linked(t["opened"])}</td><td class="num">{_linked(t["closed"])}</td></tr>'
+            for t in month_types
+        )
+    )
+
+
+@register.filter
+def report_type_rows(by_type: list[dict]) -> SafeString:
+    """The monthly report's table by type (pages._by_type), as its template's loop wrote it:
+    the type, its open issues, closed recently and median days, unlinked (paper)."""
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "".join(
+            f'<tr><th scope="row">{conditional_escape(t["row"].name)}</th>'
+            f'<td class="num">{conditional_escape(t["open"].display)}</td>'
+            f'<td class="num">{conditional_escape(t["closed_recent"].display)}</td>'
+            f'<td class="num">{conditional_escape(t["median"].display)}</td></tr>'
+            for t in by_type
+        )
+    )

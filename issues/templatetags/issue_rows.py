@@ -58,11 +58,13 @@ def _detail_url() -> tuple[str, str]:
 
 
 @register.filter
-def oldest_rows(issues: Iterable[Issue]) -> SafeString:
+def oldest_rows(issues: Iterable[Issue], layout: str = "") -> SafeString:
     """The ward page's oldest open issues (ward.OLDEST_FIELDS), as its template's loop wrote
     them, whitespace included: type and id linked, how long it has waited, the address. The
     loop's ten rows were a tenth of the page's rendering (timesince, a blocktranslate and a
-    reverse() each)."""
+    reverse() each). `layout` "report": as the monthly report's loop wrote them (the same
+    rows, no whitespace between)."""
+    before, after = ("", "") if layout == "report" else ("\n    ", "\n  ")
     url_head, url_tail = _detail_url()
     rows = []
     for issue in issues:
@@ -73,9 +75,9 @@ def oldest_rows(issues: Iterable[Issue]) -> SafeString:
         )
         address = f" · {conditional_escape(issue.address)}" if issue.address else ""
         rows.append(
-            f'\n    <li><a href="{url_head}{public_id}{url_tail}">'
+            f'{before}<li><a href="{url_head}{public_id}{url_tail}">'
             f"{conditional_escape(translated(issue.service_type, 'name') if issue.service_type else '')}"
-            f" · {public_id}</a> — {waiting}{address}</li>\n  "
+            f" · {public_id}</a> — {waiting}{address}</li>{after}"
         )
     return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)
 

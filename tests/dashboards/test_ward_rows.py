@@ -2,12 +2,15 @@
 issues/templatetags/figures.py; oldest_rows in issue_rows.py) are the HTML the template loops
 they replaced wrote, byte for byte, in every language."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.template import engines
 from django.utils import translation
 
 from issues.dashboards import pages
+from issues.dashboards.trends import ward_month
 from issues.dashboards.ward import cached_ward_dashboard
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +49,15 @@ OLDEST = (
     "  {% endfor %}"
 )
 
+# templates/dashboards/ward_report.html's loop as it was (main at e020845).
+REPORT_OLDEST = (
+    "{% load i18n translations %}{% for issue in oldest %}<li><a "
+    'href="{{ issue.get_absolute_url }}">{{ issue.service_type|translated:"name" }} · '
+    "{{ issue.public_id }}</a> — {% blocktranslate trimmed with since=issue.requested_at|timesince"
+    " %}waiting {{ since }}{% endblocktranslate %}{% if issue.address %} · {{ issue.address }}"
+    "{% endif %}</li>{% endfor %}"
+)
+
 
 def render(source: str, context: dict) -> str:
     return engines["django"].from_string("{% load figures issue_rows %}" + source).render(context)
@@ -61,3 +73,89 @@ def test_the_filters_write_what_the_loops_wrote(scenario, language):
         assert render("{{ headline|headline_rows }}", context) == render(HEADLINE, context)
         assert render("{{ top_cells|top_cell_rows }}", context) == render(TOP_CELLS, context)
         assert render("{{ oldest|oldest_rows }}", context) == render(OLDEST, context)
+        report = render('{{ oldest|oldest_rows:"report" }}', context)
+        assert report == render(REPORT_OLDEST, context)
+
+
+MAP_SCRIPT = '{{ map_data|json_script:"wards-map-data" }}'
+
+
+def test_the_map_data_script_is_json_scripts(scenario):
+    """ward_map_script writes the heat cells itself: the same bytes as json_script."""
+    context = pages.ward_page(cached_ward_dashboard(ward=scenario.ward))
+    assert context["map_data"]["cells"]
+    assert render("{{ map_data|ward_map_script }}", context) == render(MAP_SCRIPT, context)
+
+
+def test_the_map_data_script_writes_every_number_as_json_does():
+    # Zeros of both signs, a whole-number float beside an equal count, long fractions, and a
+    # text holding the cells' own key and characters json_script escapes.
+    cells = [
+        {"s": 0.0, "w": -0.0, "n": 41.0, "e": -87.62345678901234, "count": 41},
+        {"s": 41.0, "w": 1e-07, "n": 41.00000000000001, "e": -0.0, "count": 1},
+        {"s": 1, "w": True, "n": 2.5, "e": 2.5, "count": 0},
+    ]
+    map_data = {
+        "outline": {"type": "Polygon", "coordinates": [[[0.0, -0.0], [1, 2]]]},
+        "cells": cells,
+        "heat_max": 41,
+        "alerts": [{"label": '"cells": [] </script> & <b>'}],
+        "zoom": 12,
+    }
+    context = {"map_data": map_data}
+    assert render("{{ map_data|ward_map_script }}", context) == render(MAP_SCRIPT, context)
+    empty = {"map_data": {**map_data, "cells": []}}
+    assert render("{{ map_data|ward_map_script }}", empty) == render(MAP_SCRIPT, empty)
+
+
+# templates/dashboards/league.html's loop as it was (main at e020845), the reference.
+LEAGUE_ROWS = (
+    "{% for t in table %}\n"
+    "      <tr>\n"
+    '        <th scope="row"><span class="wards-swatch" style="background: {{ t.colour }}"></span>'
+    '<a href="{{ t.url }}">{{ t.row.name }}</a></th>{% for cell in t.cells %}\n'
+    '        <td class="num">{{ cell }}</td>{% endfor %}\n'
+    "      </tr>\n"
+    "    {% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_league_rows_filter_writes_what_the_loop_wrote(some_wards, language):
+    some_wards[0].name = 'Ward <One> & "Two"'  # escaped alike
+    some_wards[0].save()
+    with translation.override(language):
+        context = pages.league_page(sort="number", descending=False)
+        assert context["table"]
+        written = render("{{ table|league_rows }}", context)
+        assert "&lt;One&gt;" in written
+        assert written == render(LEAGUE_ROWS, context)
+
+
+# templates/dashboards/ward_report.html's two loops by type as they were (main at e020845).
+MONTH_TYPES = (
+    '{% for t in month_types %}<tr><th scope="row">{{ t.row.name }}</th><td class="num"><a '
+    'class="wards-fig" href="{{ t.opened.list_url }}">{{ t.opened.display }}</a></td><td '
+    'class="num"><a class="wards-fig" href="{{ t.closed.list_url }}">{{ t.closed.display }}</a>'
+    "</td></tr>{% endfor %}"
+)
+REPORT_TYPES = (
+    '{% for t in by_type %}<tr><th scope="row">{{ t.row.name }}</th><td class="num">'
+    '{{ t.open.display }}</td><td class="num">{{ t.closed_recent.display }}</td><td class="num">'
+    "{{ t.median.display }}</td></tr>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ar"])
+def test_the_reports_filters_write_what_its_loops_wrote(scenario, language):
+    board = cached_ward_dashboard(ward=scenario.ward, with_heat=False)
+    # A month with reports on any day: the scenario's newest are from the last two days.
+    first = (board.clock.today - timedelta(days=2)).replace(day=1)
+    with translation.override(language):
+        context = pages.report_page(board, ward_month(ward_id=scenario.ward.pk, first=first))
+        assert context["month_types"] and context["by_type"]
+        context["by_type"][0]["row"].name = 'Pot <holes> & "more"'  # escaped alike
+        written = render("{{ by_type|report_type_rows }}", context)
+        assert "&lt;holes&gt;" in written and written == render(REPORT_TYPES, context)
+        written = render("{{ month_types|month_type_rows }}", context)
+        assert written == render(MONTH_TYPES, context)
