@@ -74,7 +74,14 @@ from issues.models.reports import (
     resolution_text,
 )
 from issues.models.residents import ReporterAction, ReporterActionKind
-from issues.models.updates import Comment, StaffChange, StatusChange, UpdateKind, Vote
+from issues.models.updates import (
+    Comment,
+    StaffChange,
+    StatusChange,
+    UpdateKind,
+    Vote,
+    public_author,
+)
 from issues.models.upstream import (
     CityUpdate,
     UpstreamHealth,
@@ -156,6 +163,7 @@ __all__ = [
     "new_token",
     "normalize_public_id",
     "photo_path",
+    "public_author",
     "resolution_text",
     "thumbnail_path",
 ]

@@ -64,12 +64,23 @@ class Comment(Moderated):
     @property
     def public_author(self) -> str:
         """Who the public sees as the writer: the department for an official reply."""
-        if self.official_department_id:
+        return public_author(
             # The department's name in the reader's language (departments/translations.py).
-            return translated(self.official_department, "name")
-        if self.author_id:
-            return str(self.author.public_name)
-        return str(_("a resident"))
+            official_name=translated(self.official_department, "name")
+            if self.official_department_id
+            else None,
+            display_name=self.author.display_name if self.author_id else "",
+        )
+
+
+def public_author(*, official_name: str | None, display_name: str) -> str:
+    """A comment's writer as the public sees them, from what was read of it (a model or a row
+    of values, selectors.public_timeline): the department that replied (`official_name`, None
+    for a resident's comment), else the author's display name (User.public_name: never the
+    email address), else "a resident"."""
+    if official_name is not None:
+        return official_name
+    return display_name or str(_("a resident"))
 
 
 class StatusChange(models.Model):

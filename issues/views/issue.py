@@ -31,6 +31,9 @@ def _not_found(request, public_id: str = ""):
 
 
 def _detail_context(request, issue, comment_form=None, **extra) -> dict:
+    # The forms are shown to a signed-in person only (a visitor gets "sign in to comment"):
+    # building them for every visitor cost a cold page about as much as a trivial view.
+    signed_in = request.user.is_authenticated
     return {
         "issue": issue,
         # The report's own photos, and those staff attached to an update ("after"), side by side.
@@ -43,8 +46,10 @@ def _detail_context(request, issue, comment_form=None, **extra) -> dict:
         "viewer": selectors.viewer_state(issue, request.user),
         "own": residents.reporter_controls(issue, request.user),
         "edited_at": issue.last_edited_at,  # selectors.issue_page
-        "comment_form": comment_form or CommentForm(),
-        "update_form": ResidentUpdateForm(closed=issue.status in CLOSED_STATUSES),
+        "comment_form": comment_form or (CommentForm() if signed_in else None),
+        "update_form": ResidentUpdateForm(closed=issue.status in CLOSED_STATUSES)
+        if signed_in
+        else None,
         "is_new": request.GET.get("new") == "1",
         # After a vote without JavaScript (vote() redirects with ?voted=1): offer to follow too.
         "offer_follow": request.GET.get("voted") == "1",
