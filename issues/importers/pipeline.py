@@ -6,12 +6,7 @@ writes on a thread of their own (and so their own connection), the database work
 reader cleans. The thread waits on the socket without the GIL, so this is real overlap, not
 just interleaving.
 
-On PostgreSQL there are two such threads ("lanes", `ParallelWriter`), each with its own
-connection: one connection kept one backend busy while the machine's second core mostly idled,
-so the database now stores two batches at once. The caller routes rows to lanes (the importer by
-request id, so the lines of one request keep their order).
-
-The threads are used only on PostgreSQL and only outside a transaction: inside one (a test, or
+The thread is used only on PostgreSQL and only outside a transaction: inside one (a test, or
 a caller that wants the whole import atomic) a second connection would not see the caller's
 uncommitted rows, so the batches are written inline, in order, exactly as before.
 
