@@ -324,21 +324,20 @@ class RequestImporter:
         rows = [item.row for item in items]
         existing = self._existing(rows)
         new_issues, new_rows, updates, changes = [], [], [], []
+        # Looked up once per batch, not once per row (an enum member's value is a descriptor).
+        imported = {"source": IssueSource.IMPORT.value, "external_source": self.source_label}
         for item in items:
-            # A copy: the batch may be written again row by row (a refused batch).
-            row, values = item.row, dict(item.values)
+            # Copies: the batch may be written again row by row (a refused batch).
+            row = item.row
             found = existing.get(row.external_id) if row.external_id else None
             if found is not None:
                 pk, old_status, _public_id = found
-                updates.append({"id": pk, **values})
+                values = {"id": pk, **item.values}
+                updates.append(values)
                 if old_status != row.status:
                     changes.append(self._change(pk, old_status, row, values))
             else:
-                values.update(
-                    source=IssueSource.IMPORT.value,
-                    external_source=self.source_label,
-                    external_id=row.external_id,
-                )
+                values = {**item.values, **imported, "external_id": row.external_id}
                 if item.publication != "public":
                     # A private or held type's report is kept from the public, as on the form.
                     values.update(is_hidden=True, withheld=item.publication)
