@@ -123,6 +123,12 @@ class Figure:
 _VERBATIM = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 # The gaps Links.query fills that are not dates.
 _CODE, _WARD = object(), object()
+# Each kind of link, as its query string split where its dates, type and ward go (Links.query):
+# a pure function of the kind, so kept per process, not per page (a cold ward page built ~35,
+# a fifth of its links' time). The kinds are the dashboards' own, a few dozen; the bound only
+# guards against surprises.
+_SHAPES: dict[tuple, tuple[list[str], list]] = {}
+_MOST_SHAPES = 4096
 
 
 class Links:
@@ -134,9 +140,6 @@ class Links:
         self.ward_number = ward_number
         # Translated once per page, not once per figure: the league table has hundreds.
         self.csv_template = _("of “%(label)s”")
-        # Each kind of link, as its query string split where its dates, type and ward go
-        # (shared by for_ward's copies): Links.query.
-        self._shapes: dict[tuple, tuple[list[str], list]] = {}
 
     def for_ward(self, ward_number: int) -> Links:
         """The same page's links for one ward (the league's rows): no URL resolved again."""
@@ -161,9 +164,11 @@ class Links:
             else:
                 kind.append((k, tuple(v) if isinstance(v, list) else v))
         key = tuple(kind)
-        shape = self._shapes.get(key)
+        shape = _SHAPES.get(key)
         if shape is None:
-            shape = self._shapes[key] = self._shape(params, code is not None)
+            if len(_SHAPES) >= _MOST_SHAPES:
+                _SHAPES.clear()
+            shape = _SHAPES[key] = self._shape(params, code is not None)
         pieces, slots = shape
         parts = [pieces[0]]
         for slot, piece in zip(slots, pieces[1:], strict=True):
