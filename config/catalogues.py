@@ -381,6 +381,18 @@ def extract(into: Path, locales: list[str] = CATALOGUE_LOCALES, merge_from: Path
             os.chdir(here)
         into.mkdir(parents=True, exist_ok=True)
         shutil.copytree(root / "locale", into, dirs_exist_ok=True)
+    for po in into.glob("*/LC_MESSAGES/django.po"):
+        _drop_creation_date(po)
+
+
+def _drop_creation_date(po: Path) -> None:
+    """makemessages stamps the header with the extraction's time: an extraction that found no
+    new string would still change every catalogue, and GNU msgfmt leaves the field out of the
+    .mo while this compiler keeps the header whole (test_catalogues compares the two)."""
+    lines = po.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith('"POT-Creation-Date: ')]
+    if len(kept) != len(lines):
+        po.write_text("".join(kept), encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:
