@@ -41,7 +41,7 @@ from issues.dashboards.league import (
     league_and_city,
 )
 from issues.dashboards.links import count_text, days_text, days_words, share_text
-from issues.dashboards.per_language import per_language
+from issues.dashboards.per_language import per_language, per_language_each
 from issues.dashboards.rollups import ALL_TYPES, NO_WARD, median_from_bins
 from issues.dashboards.terms import Term, terms
 from issues.models import DayTally
@@ -161,19 +161,11 @@ class FigureContext:
     change: Change
 
 
+@per_language_each
 def ordinal(n: int) -> str:
     """1st, 2nd... in the reader's language (Django's own: 1º, 1., 第1), never an English
     suffix glued to a number. Kept per language and number (humanize's are lazy texts)."""
-    said = _ordinals()
-    found = said.get(n)
-    if found is None:
-        found = said[n] = str(humanize_ordinal(n))
-    return found
-
-
-@per_language
-def _ordinals() -> dict[int, str]:
-    return {}
+    return str(humanize_ordinal(n))
 
 
 def rank_of(
@@ -222,18 +214,10 @@ def _change_words() -> dict[str, str]:
     }
 
 
-@per_language
-def _points_texts() -> dict[int, str]:
-    """ "4 points" by number, filled as the league asks (51 a page), per language."""
-    return {}
-
-
+@per_language_each
 def _points_text(points: int) -> str:
-    said = _points_texts()
-    found = said.get(points)
-    if found is None:
-        found = said[points] = ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
-    return found
+    """ "4 points": the league asks for 51 a page."""
+    return ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
 
 
 def change_of(term: Term, value: float | None, previous: float | None) -> Change:

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from issues.dashboards.per_language import per_language
+from issues.dashboards.per_language import per_language, per_language_each
 from issues.filters import IssueFilters
 
 
@@ -64,20 +64,14 @@ def days_text(value: float | None) -> str:
 def days_words(value: float) -> str:
     """ "2.5 days", "1 day": a number of days as a duration, its plural chosen by the number
     (a fraction takes the plural form its whole part would not: "1.5 days")."""
-    text = days_text(value)
-    said = _days_words()
-    found = said.get(text)
-    if found is None:
-        rounded = round(value, 1)
-        count = int(rounded) if rounded == int(rounded) else 2
-        found = said[text] = ngettext("%(n)s day", "%(n)s days", count) % {"n": text}
-    return found
+    return _days_words(round(value, 1))
 
 
-@per_language
-def _days_words() -> dict[str, str]:
-    """days_words by its number as written, filled as pages ask (the league: 51 a page)."""
-    return {}
+@per_language_each
+def _days_words(rounded: float) -> str:
+    """days_words of a number rounded as it is written (the league asks for 51 a page)."""
+    count = int(rounded) if rounded == int(rounded) else 2
+    return ngettext("%(n)s day", "%(n)s days", count) % {"n": days_text(rounded)}
 
 
 def expected_text(value: float | None) -> str:

@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 
 T = TypeVar("T")
+K = TypeVar("K")
 P = ParamSpec("P")
 
 # The language a dashboard view resolved once for its whole request (`one_language`), or None
@@ -59,6 +60,22 @@ def per_language(build: Callable[[], T]) -> Callable[[], T]:
         return found
 
     return once
+
+
+def per_language_each(compute: Callable[[K], T]) -> Callable[[K], T]:
+    """`compute(key)` kept per language and key: the words a page writes for many numbers
+    ("1st", "4 points", "2.5 days"), each the same every time in a language (Django's humanize
+    and ngettext build them anew on every call). The keys are small numbers: bounded anyway."""
+
+    @functools.lru_cache(maxsize=4096)
+    def kept(active: str | None, key: K) -> T:
+        return compute(key)
+
+    @functools.wraps(compute)
+    def each(key: K) -> T:
+        return kept(language(), key)
+
+    return each
 
 
 def date_text(day: date, fmt: str = "DATE_FORMAT") -> str:
