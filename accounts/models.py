@@ -88,7 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def public_name(self) -> str:
         """Name shown on public pages: the display name, never the email address."""
-        return self.display_name or _("a resident")
+        return public_name(self.display_name)
 
     def get_full_name(self) -> str:
         return self.display_name or self.email
@@ -141,3 +141,9 @@ class ApiKey(models.Model):
         raw = secrets.token_urlsafe(24)
         key = cls.objects.create(owner=owner, name=name, prefix=raw[:8], key_hash=_hash_key(raw))
         return key, raw
+
+
+def public_name(display_name: str) -> str:
+    """User.public_name from a display name read as a value (a page that reads rows, not
+    accounts): the name, else "a resident"; the email address never."""
+    return display_name or _("a resident")

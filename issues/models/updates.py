@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import public_name
 from departments.models import Priority
 from departments.translations import translated
 from issues.models.reports import DESCRIPTION_MAX, Issue, Moderated, Resolution, Status
@@ -80,7 +81,7 @@ def public_author(*, official_name: str | None, display_name: str) -> str:
     email address), else "a resident"."""
     if official_name is not None:
         return official_name
-    return display_name or str(_("a resident"))
+    return str(public_name(display_name))
 
 
 class StatusChange(models.Model):
@@ -134,7 +135,12 @@ class StatusChange(models.Model):
 
     @property
     def is_transfer(self) -> bool:
-        return bool(self.to_department_id and self.to_department_id != self.from_department_id)
+        return self.transfers(self.from_department_id, self.to_department_id)
+
+    @staticmethod
+    def transfers(from_department_id: int | None, to_department_id: int | None) -> bool:
+        """is_transfer, from the two ids (a timeline that reads changes as values)."""
+        return bool(to_department_id and to_department_id != from_department_id)
 
 
 class Vote(models.Model):

@@ -307,9 +307,7 @@ def public_timeline(issue: Issue) -> list[TimelineEntry]:
             )
             continue
         elif (
-            # StatusChange.is_transfer, from the values
-            change["to_department_id"]
-            and change["to_department_id"] != change["from_department_id"]
+            StatusChange.transfers(change["from_department_id"], change["to_department_id"])
             and change["from_status"] == change["to_status"]
         ):
             kind = "transfer"
