@@ -384,6 +384,11 @@ ESCALATE_TO_SUPERVISORS_AFTER_HOURS = env.int("ESCALATE_TO_SUPERVISORS_AFTER_HOU
 # Workbench bulk actions over more issues than this run as background jobs with a progress page
 # (issues/services/bulkjobs.py); smaller ones finish within the request.
 BULK_JOB_THRESHOLD = env.int("BULK_JOB_THRESHOLD", default=50)
+# An import's lease on its run (issues/dashboards/setwise.py, LaterCount): the running import
+# renews it every quarter of this and in every batch; the worker counts a run whose lease is
+# older, as an import that died. Long enough for a pause of the whole process; a live import
+# that outlasts it loses nothing (its next batch starts a new run), it is only counted in parts.
+IMPORT_LEASE_SECONDS = env.int("IMPORT_LEASE_SECONDS", default=300)
 
 # The city's own Open311 system (docs/open311.md, "Connecting to the city's system"): how often
 # beat reads its updates, how many times a send is tried (1, 2, 4 ... minutes apart, at most 6 h)

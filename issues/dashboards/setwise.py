@@ -20,11 +20,14 @@ changes (width_bucket), not by a second logarithm that could round differently a
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models.functions import Now
 
 from departments.geo import cell_size
 from issues.dashboards import rollups
@@ -84,24 +87,31 @@ class LaterCount:
     as every write does: that difference shows early, and can take a figure below what it was
     until the count; a later line of a file then uncounts and counts the issue as usual.)
 
-    The run is kept in `ImportRun`; while its process lives it holds a session lock on it
-    (`RUN_LOCK`, run id), so the worker (`count_orphaned_runs`) counts only runs whose process
-    was killed. A recount (recount.rebuild*) counts the pending states first, under
-    `rollups.IMPORT_LOCK`, which every batch holds shared in its transaction. Elsewhere than on
-    PostgreSQL (or with a table this module does not count) each batch is counted at once by
-    `count_new_issues`."""
+    The run is kept in `ImportRun` under a lease (`alive_at`) that its process renews while it
+    lives: in each batch's transaction (`add`, which holds the run's row until the batch commits)
+    and, between batches, by a heartbeat every quarter of `IMPORT_LEASE_SECONDS` (`_Heartbeat`:
+    reading a big file from a slow disk, or the rejects' second read at the end, writes no
+    batch for a while). The worker (`count_orphaned_runs`) counts only runs whose lease is older
+    than IMPORT_LEASE_SECONDS: their process was killed. Nothing of this lives longer than a
+    transaction, so it holds through a transaction pooler (docs/scaling.md). A process that
+    stalls for longer than the lease (stopped, swapped out) has its run counted by the worker;
+    its next batch then finds the run counted and starts a new one (`_renew`): counted in two
+    parts, nothing twice, nothing lost. A recount (recount.rebuild*) counts the pending states
+    first, under `rollups.IMPORT_LOCK`, which every batch holds shared in its transaction.
+    Elsewhere than on PostgreSQL (or with a table this module does not count) each batch is
+    counted at once by `count_new_issues`."""
 
     def __init__(self, source: str) -> None:
         self.run_id: int | None = None
+        self._source = source[:64]
+        self._heartbeat: _Heartbeat | None = None
         if deferring():
-            # The run's row and its lock in one transaction: committed apart, a worker's tick
-            # in between would find the run unlocked, count it empty and mark it counted.
-            # (A session lock: it outlives the transaction. Not through a transaction pooler:
-            # docs/scaling.md.)
-            with transaction.atomic(), connection.cursor() as cursor:
-                run = ImportRun.objects.create(source=source[:64])
-                self.run_id = run.pk
-                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK, self.run_id])
+            # Committed with a fresh lease: the worker leaves it alone for a lease's length.
+            self.run_id = ImportRun.objects.create(source=self._source).pk
+            # Inside a caller's transaction (a test, an atomic import) nobody else sees the run
+            # until it commits, and the caller counts it before that: no one to tell.
+            if not connection.in_atomic_block:
+                self._heartbeat = _Heartbeat(self)
 
     def add(self, ids: Sequence[int], states) -> None:
         """Keep these new issues (written in the current transaction) for `count`. Call it before
@@ -114,6 +124,7 @@ class LaterCount:
         with connection.cursor() as cursor:
             # Until this batch commits, a recount waits, and this batch waits for a recount.
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [rollups.IMPORT_LOCK])
+            self._renew(cursor)
             # Read back from the rows just written (their pages are in the cache): a COPY of the
             # same states from Python measured 3x slower per batch (bench/README.md, import4).
             cursor.execute(
@@ -121,6 +132,18 @@ class LaterCount:
                 "FROM issues_issue WHERE id = ANY(%s::bigint[])",
                 [self.run_id, rollups.array_literal(sorted(ids))],
             )
+
+    def _renew(self, cursor) -> None:
+        """Renew the run's lease and hold its row until this batch commits (the lock order of
+        `count_run`: the import lock, then the run's row): a worker's count waits for the batch
+        and takes its states too. A run counted meanwhile (this process stalled past its lease)
+        must get no more states, which nobody would count: the batch starts a new run, in its own
+        transaction, so the run exists exactly if its states do (a batch rolled back takes its
+        run with it, and the next one starts another). Chosen over counting the batch at once:
+        the batches after it keep being counted once, at the end, as before."""
+        cursor.execute(RENEW, [self.run_id])
+        if cursor.fetchone() is None:
+            self.run_id = ImportRun.objects.create(source=self._source).pk
 
     def pending_among(self, ids: Sequence[int]) -> set[int]:
         """Those of these issues (about to be updated in the current transaction) whose state
@@ -164,25 +187,63 @@ class LaterCount:
         try:
             count_run(self.run_id)
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, self.run_id])
+            # Renewed until the count is done: should it fail (the database gone), the worker
+            # takes over a lease later.
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
+                self._heartbeat = None
             self.run_id = None
 
 
-def count_run(run_id: int) -> bool:
+class _Heartbeat:
+    """Renews a live run's lease every quarter of IMPORT_LEASE_SECONDS, on a thread (and so a
+    connection) of its own, each renewal its own short transaction. It dies with the process,
+    which is the point: a killed import stops renewing and the worker counts its run. It renews
+    `later.run_id` as it is at each beat (a batch may have started a new run)."""
+
+    def __init__(self, later: LaterCount) -> None:
+        self._later = later
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="import-lease", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.wait(settings.IMPORT_LEASE_SECONDS / 4):
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(RENEW, [self._later.run_id])
+                except DatabaseError:
+                    # The database away for a moment: the next beat tries on a new connection
+                    # (and while it is away the worker cannot count the run either).
+                    connection.close()
+        finally:
+            connections.close_all()  # this thread's own
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+def count_run(run_id: int, *, lease_seconds: float | None = None) -> bool:
     """Count a run's pending states into the rollup, in one statement and one transaction, and
-    mark it counted. False if someone else already had (or the run is gone)."""
+    mark it counted. False if someone else already had (or the run is gone), or, given
+    `lease_seconds` (the worker), if the run's lease is younger than that."""
     with transaction.atomic(), connection.cursor() as cursor:
         # The whole import's groups in memory (the default 4 MB spilled them to disk).
         cursor.execute(
             "SELECT pg_advisory_xact_lock_shared(%s), set_config('work_mem', '64MB', true)",
             [rollups.IMPORT_LOCK],
         )
-        # Marked first: the row's lock makes a second counter wait, then find it counted.
+        # Marked first: the row's lock makes a second counter (or a batch) wait, then find it
+        # counted. The lease is read under that lock (the conditions are checked again on the
+        # row as it is once the lock is ours): a batch that renewed it has committed by then.
         cursor.execute(
-            "UPDATE issues_importrun SET counted_at = now() WHERE id = %s AND counted_at IS NULL"
+            "UPDATE issues_importrun SET counted_at = now() WHERE id = %(run)s"
+            " AND counted_at IS NULL AND (%(lease)s::float8 IS NULL"
+            " OR alive_at < clock_timestamp() - make_interval(secs => %(lease)s::float8))"
             " RETURNING id",
-            [run_id],
+            {"run": run_id, "lease": lease_seconds},
         )
         if cursor.fetchone() is None:
             return False
@@ -205,18 +266,15 @@ def count_pending() -> None:
 
 def count_orphaned_runs() -> int:
     """Count the runs whose process is gone (killed, or its machine lost) before counting its
-    issues: the worker's job. Runs still importing hold their lock and are left to finish."""
+    issues: the worker's job. Runs still importing renew their lease (LaterCount) and are left
+    to count their own."""
     if connection.vendor != "postgresql":
         return 0
-    counted = 0
-    for run_id in ImportRun.objects.filter(counted_at=None).values_list("pk", flat=True):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK, run_id])
-            if not cursor.fetchone()[0]:
-                continue  # its process is alive: it counts its own
-            if count_run(run_id):
-                counted += 1
-    return counted
+    lease = settings.IMPORT_LEASE_SECONDS
+    expired = ImportRun.objects.filter(
+        counted_at=None, alive_at__lt=Now() - timedelta(seconds=lease)
+    ).values_list("pk", flat=True)
+    return sum(count_run(run_id, lease_seconds=lease) for run_id in expired)
 
 
 def _params(ids: Sequence[int] = ()) -> dict:
@@ -278,8 +336,13 @@ _TAKEN = _KEPT.replace("issue_id", "issue_id AS id", 1)
 TAKE_PENDING = f"gone AS (DELETE FROM {PENDING} WHERE run_id = %(run)s RETURNING {_TAKEN}), "  # noqa: S608
 TAKE_ALL_PENDING = f"gone AS (DELETE FROM {PENDING} RETURNING {_TAKEN}), "  # noqa: S608
 PENDING_SOURCE = "gone i WHERE NOT i.is_hidden"
-# Session locks (RUN_LOCK, run id): held by a run's process while it lives.
-RUN_LOCK = 0x1951_0C71
+# A live import's lease on its run (LaterCount): renewed only while uncounted, its row then
+# locked until the renewing transaction ends. The time it is renewed, not its transaction's
+# start: a batch's transaction has been writing its issues for seconds by then.
+RENEW = (
+    "UPDATE issues_importrun SET alive_at = clock_timestamp() WHERE id = %s"
+    " AND counted_at IS NULL RETURNING id"
+)
 
 # The public issues and what Delta.add derives from each: read once per statement.
 _SOURCE = """

@@ -5,21 +5,27 @@ per batch, each batch upserts about nine counter rows per issue, and the same ke
 next batch. The state each new issue had when its batch stored it is kept here, in the batch's
 own transaction, until it is counted; the count takes the rows out in the transaction that adds
 them, so each is counted exactly once, whoever counts it (the command after its summary, or the
-worker for a run whose process was killed: `setwise.count_orphaned_runs`).
+worker for a run whose process was killed: `setwise.count_orphaned_runs`, once the run's lease,
+`alive_at`, is older than `IMPORT_LEASE_SECONDS`).
 """
 
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class ImportRun(models.Model):
-    """One run of an importer. `counted_at`: its issues are in the rollup. A run with no
-    `counted_at` whose process is gone is counted by the worker."""
+    """One run of an importer. `counted_at`: its issues are in the rollup. `alive_at`: when its
+    process last said it was alive (in a batch's transaction, or its heartbeat); a run with no
+    `counted_at` and an old `alive_at` is counted by the worker."""
 
     source = models.CharField(_("source"), max_length=64)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+    # The database's clock, as the worker's comparison is: an app server's clock that runs
+    # behind must not make a new run look expired.
+    alive_at = models.DateTimeField(_("alive at"), db_default=Now())
 
     class Meta:
         ordering = ["pk"]

@@ -48,6 +48,16 @@ def _unbuild():
     MapCell.objects.filter(zoom=MapCell.BUILT).delete()
 
 
+@pytest.fixture
+def built():
+    """Every set of zooms built while the database is empty, then kept in step by each write.
+    Made here, not taken from the migrations' mark (0040 marks the street and world zooms of
+    an empty database built): a reused test database (--reuse-db) lost that mark to the
+    previous run's transactional tests, whose flush empties every table, and 0013's mark for
+    the zooms 3-15 was taken out again by 0025, so without this those zooms read the issues."""
+    recount.rebuild_map_cells()
+
+
 @pytest.mark.django_db
 def test_zoomed_out_map_reads_the_counters_not_the_issues(client, service_type):
     _spread(service_type, 30)
@@ -62,7 +72,7 @@ def test_zoomed_out_map_reads_the_counters_not_the_issues(client, service_type):
 @pytest.mark.django_db
 @pytest.mark.parametrize("zoom", [0, 3, 9, 11, 13, 15, 16, 17])
 def test_counters_answer_as_the_grouping_of_every_issue_did(
-    client, service_type, staff_user, chicago_wards, zoom
+    client, service_type, staff_user, chicago_wards, built, zoom
 ):
     staff = staff_user
     issues = _spread(service_type, 40)
@@ -124,7 +134,7 @@ def _street(client, bbox: str = LOOP, zoom: int = 16) -> tuple[dict, list]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("zoom", [16, 17])
 def test_a_crowded_street_box_is_clustered_from_the_counters_not_the_issues(
-    client, service_type, staff_user, monkeypatch, zoom
+    client, service_type, staff_user, monkeypatch, built, zoom
 ):
     monkeypatch.setattr(geo, "MAP_FEATURE_CAP", 5)
     issues = _crowd(service_type, 30)
@@ -145,7 +155,7 @@ def test_a_crowded_street_box_is_clustered_from_the_counters_not_the_issues(
 
 
 @pytest.mark.django_db
-def test_a_quiet_street_box_shows_its_issues_one_by_one_from_one_read(client, service_type):
+def test_a_quiet_street_box_shows_its_issues_one_by_one_from_one_read(client, service_type, built):
     _crowd(service_type, 12)
     make_issue(service_type, point=(41.95, -87.70))  # outside the box
     data, sql = _street(client)
@@ -158,7 +168,7 @@ def test_a_quiet_street_box_shows_its_issues_one_by_one_from_one_read(client, se
 
 @pytest.mark.django_db
 def test_a_box_whose_edge_cells_decide_counts_its_issues_from_the_index(
-    client, service_type, monkeypatch
+    client, service_type, monkeypatch, built
 ):
     """Six issues in the box's edge cells, three of them outside the box: the cells alone
     cannot tell whether the box holds more than the cap (5), so the index counts it."""
@@ -177,7 +187,7 @@ def test_a_box_whose_edge_cells_decide_counts_its_issues_from_the_index(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("zoom", [0, 2])
-def test_the_whole_world_zooms_read_the_counters_too(client, service_type, zoom):
+def test_the_whole_world_zooms_read_the_counters_too(client, service_type, built, zoom):
     _spread(service_type, 12)
     data, sql = _street(client, "-180,-85,180,85", zoom)
     assert not any("GROUP BY" in q for q in sql)
