@@ -3,6 +3,7 @@ figure's links reproduce it through the public list's filters."""
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -156,6 +157,26 @@ def test_svg_charts_carry_their_numbers_as_text(client, scenario):
     assert sorted(int(n) for n in cells) == sorted(c.count for c in board.heat_cells)
     assert "<title>1 reports</title>" not in heat
     assert heat.count('<text class="rank"') == len(board.top_cells)
+
+
+def test_map_data_cells_multiply_out_to_the_heat_cells_edges(client, scenario):
+    """The map's heat cells are [row, col, count] with the grid's steps: wards.js multiplies
+    them out, and gets each cell's edges exactly (the same IEEE products as HeatCell's)."""
+    response = client.get(f"/wards/{scenario.ward.slug}/")
+    html = response.content.decode()
+    data = json.loads(re.search(r'id="wards-map-data"[^>]*>(.*?)</script>', html, re.S)[1])
+    lat, lon = data["grid"]
+    cells = response.context["board"].heat_cells
+    assert cells and len(data["cells"]) == len(cells)
+    for (row, col, count), cell in zip(data["cells"], cells, strict=True):
+        assert (row * lat, col * lon, (row + 1) * lat, (col + 1) * lon) == (
+            cell.south,
+            cell.west,
+            cell.north,
+            cell.east,
+        )
+        assert count == cell.count
+    assert data["heat_max"] == max(c.count for c in cells)
 
 
 def test_oldest_open_issues_come_first_and_hide_private_fields(client, scenario):

@@ -77,37 +77,6 @@ def test_the_filters_write_what_the_loops_wrote(scenario, language):
         assert report == render(REPORT_OLDEST, context)
 
 
-MAP_SCRIPT = '{{ map_data|json_script:"wards-map-data" }}'
-
-
-def test_the_map_data_script_is_json_scripts(scenario):
-    """ward_map_script writes the heat cells itself: the same bytes as json_script."""
-    context = pages.ward_page(cached_ward_dashboard(ward=scenario.ward))
-    assert context["map_data"]["cells"]
-    assert render("{{ map_data|ward_map_script }}", context) == render(MAP_SCRIPT, context)
-
-
-def test_the_map_data_script_writes_every_number_as_json_does():
-    # Zeros of both signs, a whole-number float beside an equal count, long fractions, and a
-    # text holding the cells' own key and characters json_script escapes.
-    cells = [
-        {"s": 0.0, "w": -0.0, "n": 41.0, "e": -87.62345678901234, "count": 41},
-        {"s": 41.0, "w": 1e-07, "n": 41.00000000000001, "e": -0.0, "count": 1},
-        {"s": 1, "w": True, "n": 2.5, "e": 2.5, "count": 0},
-    ]
-    map_data = {
-        "outline": {"type": "Polygon", "coordinates": [[[0.0, -0.0], [1, 2]]]},
-        "cells": cells,
-        "heat_max": 41,
-        "alerts": [{"label": '"cells": [] </script> & <b>'}],
-        "zoom": 12,
-    }
-    context = {"map_data": map_data}
-    assert render("{{ map_data|ward_map_script }}", context) == render(MAP_SCRIPT, context)
-    empty = {"map_data": {**map_data, "cells": []}}
-    assert render("{{ map_data|ward_map_script }}", empty) == render(MAP_SCRIPT, empty)
-
-
 # templates/dashboards/league.html's loop as it was (main at e020845), the reference.
 LEAGUE_ROWS = (
     "{% for t in table %}\n"
