@@ -150,11 +150,14 @@ def test_svg_charts_carry_their_numbers_as_text(client, scenario):
     for _value, label, n in board.by_status:
         if n:
             assert f"{label}: {n}" in status
-    # The heat map (written out in Python, issues.dashboards.charts.HeatMap.svg): one shaded cell
-    # per grid square with its count as a plural title, the top squares numbered.
+    # The heat map (written out in Python, issues.dashboards.charts.HeatMap.svg): one shaded
+    # square per grid square, the squares of one count one path with the count as a plural
+    # title, the top squares numbered.
     heat = next(s for s in svgs if 'id="chart-heat-title"' in s)
-    cells = re.findall(r'<rect class="cell"[^>]*><title>(\d+) reports?</title></rect>', heat)
-    assert sorted(int(n) for n in cells) == sorted(c.count for c in board.heat_cells)
+    paths = re.findall(r'<path class="cell"[^>]* d="([^"]*)"><title>(\d+) reports?</title>', heat)
+    squares = sorted(int(n) for d, n in paths for _ in re.findall(r"M[^Mz]*z", d))
+    assert squares == sorted(c.count for c in board.heat_cells)
+    assert len(paths) == len({c.count for c in board.heat_cells})
     assert "<title>1 reports</title>" not in heat
     assert heat.count('<text class="rank"') == len(board.top_cells)
 
