@@ -237,10 +237,10 @@ def test_ward_page_query_count_does_not_grow_with_issues(
         assert client.get(f"/wards/{scenario.ward.slug}/").status_code == 200
     if connection.vendor == "postgresql":
         cache.clear()
-        # The league and the ward stored and current: the league's rows, the wards' names and the
-        # issues due earlier today instead of the league's ten reads; the ward's row and the
-        # types' names instead of its six.
-        with django_assert_num_queries(8):
+        # The league and the ward stored and current: the league's rows with the wards' names,
+        # and the issues due earlier today, instead of the league's ten reads; the ward's row and
+        # the types' names instead of its six.
+        with django_assert_num_queries(7):
             assert client.get(f"/wards/{scenario.ward.slug}/").status_code == 200
 
 
