@@ -2,15 +2,12 @@
 (issues.dashboards.links.Figure.html), in one filter call instead of a dozen look-ups: a busy
 ward's page has about two hundred figures."""
 
-import json
-import math
 from html import escape
 
 from django import template
-from django.core.serializers.json import DjangoJSONEncoder
 from django.template.defaultfilters import capfirst
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, json_script
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -109,41 +106,6 @@ def top_cell_rows(top_cells: list[dict]) -> SafeString:
             f" ({t['dominant'].html(rank)})</td>\n      </tr>"
         )
     return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)
-
-
-# What the ward page's map data writes where its heat cells go (ward_map_script).
-_NO_CELLS = '"cells": []'
-
-
-@register.filter
-def ward_map_script(map_data: dict) -> SafeString:
-    """{{ map_data|json_script:"wards-map-data" }} (pages._map_data), byte for byte, its heat
-    cells written here: a busy ward's ~460 cells were most of the JSON, and json_script's
-    escaping ran over all of it though numbers hold nothing to escape. Each distinct
-    coordinate is written once (the cells share rows and columns), as json.dumps writes a
-    number (repr)."""
-    written: dict[float, str] = {}
-
-    def number(value) -> str:
-        kind = type(value)
-        if kind is int:
-            return repr(value)
-        if kind is not float or not value or not math.isfinite(value):
-            # Anything else as json_script writes it (0.0 and -0.0 are one key, NaN none).
-            return json.dumps(value, cls=DjangoJSONEncoder)
-        text = written.get(value)
-        if text is None:
-            text = written[value] = repr(value)
-        return text
-
-    cells = ", ".join(
-        f'{{"s": {number(c["s"])}, "w": {number(c["w"])}, "n": {number(c["n"])}, '
-        f'"e": {number(c["e"])}, "count": {number(c["count"])}}}'
-        for c in map_data["cells"]
-    )
-    # Only the key itself is `"cells": []` unescaped: inside a text its quotes would be \".
-    rest = json_script({**map_data, "cells": []}, "wards-map-data")
-    return mark_safe(rest.replace(_NO_CELLS, f'"cells": [{cells}]', 1))  # noqa: S308 (numbers)
 
 
 @register.filter

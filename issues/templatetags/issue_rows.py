@@ -19,6 +19,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, ngettext, override
 
 from departments.translations import translated
+from issues.dashboards.ward import OldestIssue
 from issues.models import Issue, Status
 
 register = template.Library()
@@ -58,8 +59,8 @@ def _detail_url() -> tuple[str, str]:
 
 
 @register.filter
-def oldest_rows(issues: Iterable[Issue], layout: str = "") -> SafeString:
-    """The ward page's oldest open issues (ward.OLDEST_FIELDS), as its template's loop wrote
+def oldest_rows(issues: Iterable[OldestIssue], layout: str = "") -> SafeString:
+    """The ward page's oldest open issues (ward.OldestIssue rows), as its template's loop wrote
     them, whitespace included: type and id linked, how long it has waited, the address. The
     loop's ten rows were a tenth of the page's rendering (timesince, a blocktranslate and a
     reverse() each). `layout` "report": as the monthly report's loop wrote them (the same

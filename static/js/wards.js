@@ -80,10 +80,13 @@
 
   var heat = L.layerGroup();
   var max = data.heat_max || 1;
+  // Each cell is [row, col, count] on the fixed grid of data.grid's steps (latitude,
+  // longitude): its edges are row and col times the steps, as issues.dashboards.ward.HeatCell's.
+  var lat = data.grid[0], lon = data.grid[1];
   data.cells.forEach(function (c) {
-    L.rectangle([[c.s, c.w], [c.n, c.e]], {
-      stroke: false, fillColor: "#bd0026", fillOpacity: 0.15 + 0.65 * c.count / max
-    }).bindTooltip(String(c.count)).addTo(heat);
+    L.rectangle([[c[0] * lat, c[1] * lon], [(c[0] + 1) * lat, (c[1] + 1) * lon]], {
+      stroke: false, fillColor: "#bd0026", fillOpacity: 0.15 + 0.65 * c[2] / max
+    }).bindTooltip(String(c[2])).addTo(heat);
   });
   heat.addTo(map);
 

@@ -3,6 +3,7 @@ figure's links reproduce it through the public list's filters."""
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -149,13 +150,36 @@ def test_svg_charts_carry_their_numbers_as_text(client, scenario):
     for _value, label, n in board.by_status:
         if n:
             assert f"{label}: {n}" in status
-    # The heat map (written out in Python, issues.dashboards.charts.HeatMap.svg): one shaded cell
-    # per grid square with its count as a plural title, the top squares numbered.
+    # The heat map (written out in Python, issues.dashboards.charts.HeatMap.svg): one shaded
+    # square per grid square, the squares of one count one path with the count as a plural
+    # title, the top squares numbered.
     heat = next(s for s in svgs if 'id="chart-heat-title"' in s)
-    cells = re.findall(r'<rect class="cell"[^>]*><title>(\d+) reports?</title></rect>', heat)
-    assert sorted(int(n) for n in cells) == sorted(c.count for c in board.heat_cells)
+    paths = re.findall(r'<path class="cell"[^>]* d="([^"]*)"><title>(\d+) reports?</title>', heat)
+    squares = sorted(int(n) for d, n in paths for _ in re.findall(r"M[^Mz]*z", d))
+    assert squares == sorted(c.count for c in board.heat_cells)
+    assert len(paths) == len({c.count for c in board.heat_cells})
     assert "<title>1 reports</title>" not in heat
     assert heat.count('<text class="rank"') == len(board.top_cells)
+
+
+def test_map_data_cells_multiply_out_to_the_heat_cells_edges(client, scenario):
+    """The map's heat cells are [row, col, count] with the grid's steps: wards.js multiplies
+    them out, and gets each cell's edges exactly (the same IEEE products as HeatCell's)."""
+    response = client.get(f"/wards/{scenario.ward.slug}/")
+    html = response.content.decode()
+    data = json.loads(re.search(r'id="wards-map-data"[^>]*>(.*?)</script>', html, re.S)[1])
+    lat, lon = data["grid"]
+    cells = response.context["board"].heat_cells
+    assert cells and len(data["cells"]) == len(cells)
+    for (row, col, count), cell in zip(data["cells"], cells, strict=True):
+        assert (row * lat, col * lon, (row + 1) * lat, (col + 1) * lon) == (
+            cell.south,
+            cell.west,
+            cell.north,
+            cell.east,
+        )
+        assert count == cell.count
+    assert data["heat_max"] == max(c.count for c in cells)
 
 
 def test_oldest_open_issues_come_first_and_hide_private_fields(client, scenario):
@@ -213,10 +237,10 @@ def test_ward_page_query_count_does_not_grow_with_issues(
         assert client.get(f"/wards/{scenario.ward.slug}/").status_code == 200
     if connection.vendor == "postgresql":
         cache.clear()
-        # The league and the ward stored and current: the league's rows, the wards' names and the
-        # issues due earlier today instead of the league's ten reads; the ward's row and the
-        # types' names instead of its six.
-        with django_assert_num_queries(8):
+        # The league and the ward stored and current: the league's rows with the wards' names,
+        # and the issues due earlier today, instead of the league's ten reads; the ward's row and
+        # the types' names instead of its six.
+        with django_assert_num_queries(7):
             assert client.get(f"/wards/{scenario.ward.slug}/").status_code == 200
 
 

@@ -60,7 +60,7 @@ def test_a_broken_translation_of_the_heat_maps_count_falls_back_to_english(
     assert response.status_code == 200
     html = response.content.decode()
     heat = re.search(r'<svg[^>]*>\s*<title id="chart-heat-title">.*?</svg>', html, re.S)[0]
-    cells = re.findall(r"<rect class=\"cell\"[^>]*><title>([^<]*)</title>", heat)
+    cells = re.findall(r"<path class=\"cell\"[^>]*><title>([^<]*)</title>", heat)
     assert cells and all(re.fullmatch(r"\d+ reports?", label) for label in cells)
     assert "%(num)s" not in html
 
