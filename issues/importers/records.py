@@ -83,8 +83,8 @@ def clean_text(value) -> str:
     return shared_clean_text(text.replace("\x00", " "), multiline=False)
 
 
-# Between a row's values joined for one cleaning pass: a control character, so a value that
-# holds one is never cleaned that way (only printable values are).
+# Between a row's values joined for one cleaning pass: a control character, so no value
+# cleaned that way holds one (only printable values are; a value that does is counted out).
 _SEP = "\x1f"
 _SPACE_RUNS = re.compile("  +")
 
@@ -99,7 +99,11 @@ def clean_values(values: list) -> list[str]:
         joined = _SEP.join(values)
     except TypeError:  # None or a number (JSON sources)
         return [clean_text(value) for value in values]
-    if "&" in joined or not joined.replace(_SEP, "").isprintable():
+    if (
+        "&" in joined
+        or joined.count(_SEP) != len(values) - 1  # a value holds the separator itself
+        or not joined.replace(_SEP, "").isprintable()
+    ):
         return [clean_text(value) for value in values]
     if "  " in joined:
         joined = _SPACE_RUNS.sub(" ", joined)
