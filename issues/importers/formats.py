@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
-from functools import cached_property
-from operator import itemgetter
 from pathlib import Path
 
 # Our statuses are open, acknowledged, in_progress, closed, archived (issues.models.Status).
@@ -92,52 +90,6 @@ class ColumnMapping:
     @property
     def source_label(self) -> str:
         return (self.external_source or self.name)[:64]
-
-    @cached_property
-    def read_columns(self) -> tuple[str, ...]:
-        """Every column the mapping reads, once each, in the order of COLUMN_FIELDS: a row's
-        values are taken (and cleaned) in one pass over these, not field by field."""
-        columns = dict.fromkeys(c for name in COLUMN_FIELDS for c in getattr(self, name))
-        return tuple(columns)
-
-    @cached_property
-    def positions(self) -> tuple[tuple[int, ...], ...]:
-        """For each of COLUMN_FIELDS, where its columns are in `read_columns`; a field with no
-        column points at one past the end (records.to_row puts an empty value there)."""
-        where = {column: i for i, column in enumerate(self.read_columns)}
-        empty = (len(where),)
-        return tuple(
-            tuple(where[c] for c in getattr(self, name)) or empty for name in COLUMN_FIELDS
-        )
-
-    @cached_property
-    def first_columns(self) -> itemgetter:
-        """Each field's first column out of a row's values in `read_columns` order, in one call."""
-        return itemgetter(*(positions[0] for positions in self.positions))
-
-
-# The fields that name columns, in the order records.to_row reads them: each takes its first
-# non-empty column, but the last, `description`, which joins them all.
-COLUMN_FIELDS = (
-    "id",
-    "service_name",
-    "service_code",
-    "group",
-    "agency",
-    "status",
-    "status_notes",
-    "address",
-    "zipcode",
-    "latitude",
-    "longitude",
-    "requested_at",
-    "updated_at",
-    "closed_at",
-    "expected_at",
-    "media_url",
-    "ward",
-    "description",
-)
 
 
 BOSTON = ColumnMapping(

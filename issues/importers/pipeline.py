@@ -24,7 +24,6 @@ import multiprocessing
 import os
 import pickle
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
@@ -35,12 +34,6 @@ Batch = TypeVar("Batch")
 
 # Batches queued ahead of the writer: enough to keep it busy, few enough to bound memory.
 DEPTH = 2
-# How long a thread that wants the GIL waits for the one holding it, while the writer runs
-# (Python's default is 5 ms). The writer gets the GIL back after each of its ~15 round trips to
-# PostgreSQL per batch, and while the command's thread is unpickling or preparing rows it waited
-# up to the whole default for it each time, with its backend idle: the writer's chain is the
-# import's critical path (bench/README.md, importfast).
-SWITCH_INTERVAL = 0.0005
 _DONE = object()
 
 
@@ -68,8 +61,6 @@ class BackgroundWriter(Generic[Batch]):
         self._write = write
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_interval))
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
         self._thread.start()
 
@@ -98,12 +89,8 @@ class BackgroundWriter(Generic[Batch]):
 
     def close(self) -> None:
         self._queue.put(_DONE)
-        self._join()
-        self._raise_if_failed()
-
-    def _join(self) -> None:
         self._thread.join()
-        sys.setswitchinterval(self._switch_interval)
+        self._raise_if_failed()
 
     def abort(self, *, keep_queued: bool = True) -> None:
         """The reader failed. Batches already cleaned and queued are still written, as the
@@ -116,7 +103,7 @@ class BackgroundWriter(Generic[Batch]):
                 except queue.Empty:
                     break
         self._queue.put(_DONE)
-        self._join()
+        self._thread.join()
 
 
 def writer_for(write: Callable[[Batch], None]) -> InlineWriter | BackgroundWriter:

@@ -83,35 +83,14 @@ def clean_text(value) -> str:
     return shared_clean_text(text.replace("\x00", " "), multiline=False)
 
 
-# Between a row's values joined for one cleaning pass: a control character, so no value
-# cleaned that way holds one (only printable values are; a value that does is counted out).
-_SEP = "\x1f"
-_SPACE_RUNS = re.compile("  +")
-
-
-def clean_values(values: list) -> list[str]:
-    """`clean_text` of each value. Most values of most exports are strings, printable and free
-    of entities: all the general path does to those is squeeze and trim their spaces (str.split's
-    whitespace is never printable, but for the ASCII space). A row whose values are all such is
-    cleaned joined, in a few C-level passes, instead of value by value: the calls alone cost the
-    reader process ~1 s per 100,000 rows."""
-    try:
-        joined = _SEP.join(values)
-    except TypeError:  # None or a number (JSON sources)
-        return [clean_text(value) for value in values]
-    if (
-        "&" in joined
-        or joined.count(_SEP) != len(values) - 1  # a value holds the separator itself
-        or not joined.replace(_SEP, "").isprintable()
-    ):
-        return [clean_text(value) for value in values]
-    if "  " in joined:
-        joined = _SPACE_RUNS.sub(" ", joined)
-    if " " + _SEP in joined:
-        joined = joined.replace(" " + _SEP, _SEP)
-    if _SEP + " " in joined:
-        joined = joined.replace(_SEP + " ", _SEP)
-    return joined.strip(" ").split(_SEP)
+def first(raw: dict, columns: tuple[str, ...]) -> str:
+    for column in columns:
+        value = raw.get(column)
+        if value is not None:
+            text = clean_text(value)
+            if text:
+                return text
+    return ""
 
 
 @lru_cache(maxsize=16)
@@ -201,75 +180,49 @@ def map_status(text: str, mapping: ColumnMapping, closed_at: datetime | None) ->
 def to_row(line: int, raw: dict, mapping: ColumnMapping) -> ImportRow:
     """Raises RowError when the row cannot be imported."""
     m = mapping
-    get = raw.get
-    # Every column the mapping reads, cleaned in one pass (clean_values); each field then takes
-    # its first non-empty column, as the mapping lists them.
-    cleaned = clean_values([get(column) for column in m.read_columns])
-    cleaned.append("")  # the value of a field the mapping gives no column
-    fields = list(m.first_columns(cleaned))
-    for field, positions in enumerate(m.positions[:-1]):
-        if len(positions) > 1 and not fields[field]:
-            fields[field] = next((cleaned[i] for i in positions if cleaned[i]), "")
-    (
-        external_id,
-        service_name,
-        service_code,
-        group,
-        agency,
-        status_text,
-        status_notes,
-        address,
-        zipcode,
-        latitude_text,
-        longitude_text,
-        requested_text,
-        updated_text,
-        closed_text,
-        expected_text,
-        media_url,
-        ward,
-        _description,
-    ) = fields
-    service_name = service_name[:120]
-    service_code = service_code[:64]
+    service_name = first(raw, m.service_name)[:120]
+    service_code = first(raw, m.service_code)[:64]
     if not service_name and not service_code:
         raise RowError("no service type (empty type column)")
-    requested_at = parse_datetime(requested_text, m) if requested_text else None
+    requested_at = parse_datetime(first(raw, m.requested_at), m)
     if requested_at is None:
         raise RowError("no request date")
-    closed_at = parse_datetime(closed_text, m) if closed_text else None
-    updated_at = parse_datetime(updated_text, m) if updated_text else None
-    expected_at = parse_datetime(expected_text, m) if expected_text else None
-    status = map_status(status_text, m, closed_at)
+    closed_at = parse_datetime(first(raw, m.closed_at), m)
+    updated_at = parse_datetime(first(raw, m.updated_at), m)
+    expected_at = parse_datetime(first(raw, m.expected_at), m)
+    status = map_status(first(raw, m.status), m, closed_at)
     if status in CLOSED_VALUES and closed_at is None:
         # Open311 has no closed time: the last update of a closed request is when it closed.
         closed_at = updated_at or requested_at
     if status not in CLOSED_VALUES:
         closed_at = None
     updated_at = max(t for t in (requested_at, updated_at, closed_at) if t is not None)
-    latitude, longitude = parse_point(latitude_text, longitude_text)
-    address = address[:255]
+    latitude, longitude = parse_point(first(raw, m.latitude), first(raw, m.longitude))
+    address = first(raw, m.address)[:255]
     if latitude is None and not address:
         raise RowError("no coordinates and no address")
-    description = " — ".join(text for i in m.positions[-1] if (text := cleaned[i]))
+    description = " — ".join(
+        text for text in (clean_text(raw.get(c)) for c in m.description) if text
+    )
+    media_url = first(raw, m.media_url)
     return ImportRow(
-        line,
-        external_id[:64],
-        service_name or service_code,
-        service_code,
-        group[:80],
-        agency[:120],
-        description[:DESCRIPTION_MAX],
-        status,
-        status_notes[:DESCRIPTION_MAX],
-        address,
-        parse_zip(zipcode),
-        latitude,
-        longitude,
-        requested_at,
-        updated_at,
-        closed_at,
-        expected_at,
-        media_url[:500] if media_url.startswith(("http://", "https://")) else "",
-        parse_ward_number(ward) if m.ward else None,
+        line=line,
+        external_id=first(raw, m.id)[:64],
+        service_name=service_name or service_code,
+        service_code=service_code,
+        group=first(raw, m.group)[:80],
+        agency=first(raw, m.agency)[:120],
+        description=description[:DESCRIPTION_MAX],
+        status=status,
+        status_notes=first(raw, m.status_notes)[:DESCRIPTION_MAX],
+        address=address,
+        zipcode=parse_zip(first(raw, m.zipcode)),
+        latitude=latitude,
+        longitude=longitude,
+        requested_at=requested_at,
+        updated_at=updated_at,
+        closed_at=closed_at,
+        expected_at=expected_at,
+        media_url=media_url[:500] if media_url.startswith(("http://", "https://")) else "",
+        source_ward=parse_ward_number(first(raw, m.ward)) if m.ward else None,
     )
