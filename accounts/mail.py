@@ -5,19 +5,52 @@ outbox as every notification and delivered by a worker. That outbox belongs to t
 (issues.notify), which sit above accounts; so accounts does not import it. The project names the
 function that queues an account email in `settings.ACCOUNT_EMAIL_QUEUE` (a dotted path, as Django
 names its email backend), and config/settings.py points it at the outbox.
+
+The request only says what to write (the templates, their values, the language); the worker
+renders it (`render_account_email`) just before sending, as it does every notification.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 from accounts.models import User
 
 
 def queue_account_email(
-    *, email: str, kind: str, subject: str, body_text: str, user: User | None = None
+    *,
+    email: str,
+    kind: str,
+    templates: tuple[str, str],
+    context: dict,
+    language: str,
+    user: User | None = None,
 ) -> None:
-    """Queue one account email (`kind`: verify, already_registered, reset) for `email`."""
+    """Queue one account email (`kind`: verify, already_registered, reset) for `email`:
+    `templates` (subject, body) rendered later with `context` (plain JSON values; the account
+    itself is passed as `user` and given to the templates as `user`) in `language`."""
     queue = import_string(settings.ACCOUNT_EMAIL_QUEUE)
-    queue(email=email, kind=kind, subject=subject, body_text=body_text, user=user)
+    queue(
+        email=email,
+        kind=kind,
+        templates=templates,
+        context=context,
+        language=language,
+        user=user,
+    )
+
+
+def render_account_email(
+    *, templates: list[str] | tuple[str, str], context: dict, language: str, user: User | None
+) -> tuple[str, str]:
+    """(subject, body) of a queued account email: what the worker sends."""
+    values = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    values["user"] = user
+    subject_template, body_template = templates
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(subject_template, values).split())
+        body = render_to_string(body_template, values)
+    return subject[:255], body

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -50,24 +49,28 @@ def user_for_link(uidb64: str, token: str) -> User | None:
     return user if verification_tokens.check_token(user, token) else None
 
 
-def in_their_language(user: User | None):
+def their_language(user: User | None) -> str:
     """Account emails in the account's chosen language, else the page's (the person asking is
-    usually the owner): "already registered" goes to the owner, whoever filled in the form."""
+    usually the owner): "already registered" goes to the owner, whoever filled in the form.
+    Decided in the request, where the page's language is known; the worker renders in it."""
     chosen = getattr(user, "language", "") or ""
     chosen = chosen if chosen in dict(settings.LANGUAGES) else translation.get_language()
-    return translation.override(chosen or settings.LANGUAGE_CODE)
+    return chosen or settings.LANGUAGE_CODE
 
 
-def _send(template: str, user_email: str, context: dict) -> None:
-    context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
-    with in_their_language(context.get("user")):
-        subject = render_to_string(f"accounts/emails/{template}_subject.txt", context).strip()
-        body = render_to_string(f"accounts/emails/{template}.txt", context)
-    queue_account_email(email=user_email, kind=template, subject=subject, body_text=body)
+def _send(template: str, user: User, context: dict) -> None:
+    queue_account_email(
+        email=user.email,
+        kind=template,
+        templates=(f"accounts/emails/{template}_subject.txt", f"accounts/emails/{template}.txt"),
+        context=context,
+        language=their_language(user),
+        user=user,
+    )
 
 
 def send_verification_email(user: User) -> None:
-    _send("verify", user.email, {"user": user, "url": verification_url(user)})
+    _send("verify", user, {"url": verification_url(user)})
 
 
 def send_already_registered_email(user: User) -> None:
@@ -75,7 +78,7 @@ def send_already_registered_email(user: User) -> None:
     sign-up form never reveals who has an account."""
     reset = f"{settings.SITE_URL}{reverse('accounts:password_reset')}"
     login = f"{settings.SITE_URL}{reverse('accounts:login')}"
-    _send("already_registered", user.email, {"user": user, "reset_url": reset, "login_url": login})
+    _send("already_registered", user, {"reset_url": reset, "login_url": login})
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
@@ -90,9 +93,14 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        with in_their_language(context.get("user")):
-            subject = render_to_string(subject_template_name, context)
-            body = render_to_string(email_template_name, context)
+        # The link's values (uid, token, domain) are made here, in the request; the words are
+        # written by the worker (accounts.mail.render_account_email).
+        user = context.get("user")
         queue_account_email(
-            email=to_email, kind="reset", subject=subject, body_text=body, user=context.get("user")
+            email=to_email,
+            kind="reset",
+            templates=(subject_template_name, email_template_name),
+            context={key: value for key, value in context.items() if key != "user"},
+            language=their_language(user),
+            user=user,
         )

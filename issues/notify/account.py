@@ -8,12 +8,16 @@ import secrets
 
 from issues.models import Notification, NotificationEvent
 from issues.notify.delivery import schedule_delivery
+from issues.notify.rendering import ACCOUNT_KEY
 
 
-def queue_account_email(*, email: str, kind: str, subject: str, body_text: str, user=None) -> int:
+def queue_account_email(
+    *, email: str, kind: str, templates, context: dict, language: str, user=None
+) -> int:
     """An account email (verification, password reset) through the outbox like every other, so a
     dead SMTP server delays it instead of failing the sign-up. These are what the person just
-    asked for: no unsubscribe link, and an opt-out from notifications does not stop them."""
+    asked for: no unsubscribe link, and an opt-out from notifications does not stop them.
+    Written as an intent: the worker renders it (rendering.render_intent), not the request."""
     row = Notification.objects.create(
         event=NotificationEvent.ACCOUNT,
         # Each request is its own email (a second "resend" is meant to send again).
@@ -22,8 +26,9 @@ def queue_account_email(*, email: str, kind: str, subject: str, body_text: str, 
         ],
         recipient_email=email.lower(),
         recipient_user=user,
-        subject=" ".join(subject.split())[:255],
-        body_text=body_text,
+        render_context={
+            ACCOUNT_KEY: {"templates": list(templates), "context": context, "language": language}
+        },
     )
     schedule_delivery([row.pk])
     return row.pk

@@ -224,6 +224,10 @@ def _mark_sent(rows: list[Notification], now) -> None:
     rendered = [r for r in rows if r.rendered_now and r.event != NotificationEvent.ACCOUNT]
     if rendered:
         Notification.objects.bulk_update(rendered, list(RENDERED_FIELDS))
+    # An account email is rendered by the worker too: its subject is what the outbox shows.
+    titled = [r for r in rows if r.rendered_now and r.event == NotificationEvent.ACCOUNT]
+    if titled:
+        Notification.objects.bulk_update(titled, ["subject"])
     Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
         state=NotificationState.SENT, sent_at=now, last_error="", attempts=F("attempts") + 1
     )

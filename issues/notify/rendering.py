@@ -19,6 +19,7 @@ from django.db import DatabaseError, models
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.mail import render_account_email
 from issues.models import Issue, Notification, NotificationEvent, NotificationState
 from issues.notify.links import absolute, unsubscribe_url
 from issues.notify.recipients import Recipient, language_for
@@ -29,6 +30,8 @@ NOT_RENDERED = "Not rendered: "
 # What render_intent changes on a row (saved by the caller with the delivery's own writes).
 RENDERED_FIELDS = ("subject", "body_text", "body_html", "unsubscribe_url", "render_context")
 _MODEL = "$model"
+# An account email's intent (issues/notify/account.py): accounts' own templates and values.
+ACCOUNT_KEY = "account"
 
 
 @dataclass
@@ -248,6 +251,10 @@ def render_intent(row: Notification, loaded: dict | None = None) -> bool:
     the batch's objects (load_references)."""
     if not row.render_context:
         return False
+    if ACCOUNT_KEY in row.render_context:
+        _fill_account(row, row.render_context[ACCOUNT_KEY])
+        row.render_context = {}
+        return True
     try:
         draft = unpack(row, loaded)
     except DatabaseError:
@@ -260,3 +267,20 @@ def render_intent(row: Notification, loaded: dict | None = None) -> bool:
         _fill(row, draft, row.recipient_email)
     row.render_context = {}
     return True
+
+
+def _fill_account(row: Notification, packed: dict) -> None:
+    """Render an account email's intent (its templates are accounts' own, in the language the
+    request chose); a template that fails marks the row failed, as `_fill` does."""
+    try:
+        row.subject, row.body_text = render_account_email(
+            templates=packed["templates"],
+            context=packed["context"],
+            language=packed["language"],
+            user=row.recipient_user,
+        )
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        log.exception("Could not render an account email for %s", row.recipient_email)
+        _mark_not_rendered(row, exc)

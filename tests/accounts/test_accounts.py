@@ -175,3 +175,51 @@ def test_completed_password_reset_confirms_the_address(client):
     )
     user.refresh_from_db()
     assert user.email_verified
+
+
+def test_account_emails_are_rendered_by_the_worker_in_the_language_the_request_chose(
+    django_capture_on_commit_callbacks,
+):
+    """Issue 19: emails are built and rendered by the worker, not in the request that caused
+    them. A sign-up and a reset write intents (no template rendered in the request); the worker
+    writes them in the language the page was read in, with links that work."""
+    from django.test import Client
+    from django.test.signals import template_rendered
+
+    from issues.models import Notification, NotificationEvent, NotificationState
+
+    rendered: list[str] = []
+
+    def seen(sender, template, context, **kwargs):
+        rendered.append(template.name or "")
+
+    known = make_user("known@example.org", email_verified=True)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="es")
+    data = {"display_name": "Nueva", "password1": PASSWORD, "password2": PASSWORD}
+    template_rendered.connect(seen)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            browser.post(reverse("accounts:signup"), {**data, "email": "nueva@example.org"})
+            browser.post(reverse("accounts:password_reset"), {"email": known.email})
+        # Pages are .html; the emails' templates (subject and body) are .txt.
+        assert [name for name in rendered if name.endswith(".txt")] == []
+        rows = list(Notification.objects.filter(event=NotificationEvent.ACCOUNT).order_by("pk"))
+        assert [r.recipient_email for r in rows] == ["nueva@example.org", "known@example.org"]
+        assert all(r.subject == "" and r.body_text == "" and r.render_context for r in rows)
+        rendered.clear()
+        for callback in callbacks:  # the commit hands the rows to the (eager) worker
+            callback()
+    finally:
+        template_rendered.disconnect(seen)
+    assert "accounts/emails/verify.txt" in rendered
+    assert "registration/password_reset_email.txt" in rendered
+    sent = list(Notification.objects.filter(event=NotificationEvent.ACCOUNT).order_by("pk"))
+    assert all(r.state == NotificationState.SENT for r in sent)
+    # Sent: the outbox keeps the subject, not the link.
+    assert sent[0].subject.startswith("Confirme su correo")
+    assert all(r.body_text == "" and r.render_context == {} for r in sent)
+    verify, reset = sorted(mail.outbox, key=lambda m: m.to[0] != "nueva@example.org")
+    assert verify.subject.startswith("Confirme su correo")
+    assert browser.get(_link(verify)).status_code in (200, 302)
+    assert User.objects.get(email="nueva@example.org").email_verified
+    assert "/accounts/" in reset.body and reset.to == ["known@example.org"]
