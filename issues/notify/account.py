@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import secrets
 
+from accounts.models import User
 from issues.models import Notification, NotificationEvent
 from issues.notify.delivery import schedule_delivery
 from issues.notify.rendering import ACCOUNT_KEY
 
 
 def queue_account_email(
-    *, email: str, kind: str, templates, context: dict, language: str, user=None
+    *,
+    email: str,
+    kind: str,
+    templates: tuple[str, str],
+    context: dict,
+    language: str,
+    user: User | None = None,
 ) -> int:
     """An account email (verification, password reset) through the outbox like every other, so a
     dead SMTP server delays it instead of failing the sign-up. These are what the person just
