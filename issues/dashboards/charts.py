@@ -323,7 +323,7 @@ def heat_map(
     # project's), not for each of a busy ward's few hundred cells; a square is five of them.
     columns: dict[tuple[float, float], tuple[str, str, str, float]] = {}
     rows: dict[tuple[float, float], tuple[str, str, float]] = {}
-    shades: dict[int, list[str]] = {}
+    by_count: dict[int, list[str]] = {}
     numbered = []
     for c in cells:
         column = columns.get((c.west, c.east))
@@ -346,9 +346,9 @@ def heat_map(
                 f"v{round(y2 - y1, 1)}",
                 round((y1 + y2) / 2, 1),
             )
-        squares = shades.get(c.count)
+        squares = by_count.get(c.count)
         if squares is None:
-            squares = shades[c.count] = []
+            squares = by_count[c.count] = []
         squares.append(column[0] + row[0] + column[1] + row[1] + column[2])
         rank = ranks.get((c.row, c.col))
         if rank:
@@ -362,7 +362,7 @@ def heat_map(
         # A count's shade, the same for all its cells.
         shades=[
             (round(0.2 + 0.75 * count / most, 2), count, "".join(squares))
-            for count, squares in shades.items()
+            for count, squares in by_count.items()
         ],
         ranks=numbered,
     )
