@@ -47,7 +47,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -585,3 +585,7 @@ def connect() -> None:
     for model in (Adopter, Adoption, Visit):
         post_save.connect(_adoption_changed, sender=model, dispatch_uid=f"pagecache-{model}")
         post_delete.connect(_adoption_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")
+    # The cache's backend is loaded now, as the process starts, not by the first page or write
+    # that reads or bumps a counter: loading it imports the Redis client (~0.3 s), which each
+    # web worker's first page paid, and an import's first batch with its database idle.
+    caches[DEFAULT_CACHE_ALIAS]  # loads the backend and its module; connects to nothing yet
