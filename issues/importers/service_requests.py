@@ -27,7 +27,7 @@ from departments.models import Department, Place, ServiceType, Ward
 from issues import pagecache
 from issues.dashboards import rollups, setwise
 from issues.importers.formats import ColumnMapping
-from issues.importers.pipeline import reader_for, writer_for
+from issues.importers.pipeline import collector_paused, reader_for, writer_for
 from issues.importers.publicids import insert_issues
 from issues.importers.records import CLOSED_VALUES, OPEN, ImportRow, RowError, to_row
 from issues.importers.service_types import Catalogue
@@ -38,6 +38,10 @@ from issues.services.geocoding import locate_address
 from issues.services.moderation import stop_instruction
 
 BATCH_SIZE = 5000
+# The first batch is smaller: the writer starts as soon as these rows are cleaned instead of
+# waiting for a whole batch (~0.2 s of the reader at the start of every import, with the
+# database idle).
+FIRST_BATCH = 1000
 
 # "external_id <> ''" repeats the unique index's condition: PostgreSQL cannot prove that a list
 # of more than 100 ids implies it, and scanned the whole table per batch without it.
@@ -146,6 +150,10 @@ class RequestImporter:
     def run(self, path: str | Path, *, count: bool = True) -> ImportSummary:
         """Store the file's rows; with count=False the new issues are left for `count` (the
         command reports what was stored first), or for the worker should this process die."""
+        with collector_paused():  # see pipeline.collector_paused: the import makes no cycles
+            return self._run(path, count=count)
+
+    def _run(self, path: str | Path, *, count: bool) -> ImportSummary:
         started = time.monotonic()
         source = Source(path, self.mapping.reader)
         # The reader is forked first (before the writer's thread: fork safety, see reader_for),
@@ -175,6 +183,7 @@ class RequestImporter:
         seen: set[str] = set()
         rejects = None
         batch: list[ImportRow] = []
+        batch_size = min(self.batch_size, FIRST_BATCH)
         writer = writer_for(self._flush)
         reading, reading_cpu = time.monotonic(), time.thread_time()
         children_cpu = _children_cpu()
@@ -192,12 +201,12 @@ class RequestImporter:
                         self.summary.duplicates += 1
                     seen.add(row.external_id)
                 batch.append(row)
-                if len(batch) >= self.batch_size:
+                if len(batch) >= batch_size:
                     ready = self._prepare(batch)
                     self._count_reading(reading, reading_cpu)
                     writer.submit(ready)
                     reading, reading_cpu = time.monotonic(), time.thread_time()
-                    batch = []
+                    batch, batch_size = [], self.batch_size
                     self.progress.update(self.summary.read, reader.done, reader.total)
             ready = self._prepare(batch) if batch else []
             self._count_reading(reading, reading_cpu)

@@ -3,6 +3,7 @@ reader cleans the next, errors raised in the reader, and on PostgreSQL outside a
 same result as writing inline. The reader process: the same rows as reading inline, and its
 errors raised in the parent."""
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 from django.db import connection
 
 from departments.importing.readers import Source, SourceError
+from issues.importers import service_requests
 from issues.importers.formats import BOSTON
 from issues.importers.pipeline import (
     PARENT_CHECK_SECONDS,
@@ -144,6 +146,29 @@ def test_a_file_the_reader_process_cannot_read_fails_the_import_in_the_parent(tm
         reader.close()
 
 
+def test_the_collector_is_off_while_an_import_runs_and_on_again_after(db, data_dir, tmp_path):
+    """An import makes no garbage cycles, so the cyclic collector only walked the live rows (and
+    held the GIL the writer needs): it is off while the import runs, in the reader too, and on
+    again afterwards, whether the import ended well or failed."""
+    seen: list[bool] = []
+
+    class Recording(service_requests.RequestImporter):
+        def _flush(self, batch):
+            seen.append(gc.isenabled())
+            super()._flush(batch)
+
+    assert gc.isenabled()
+    Recording(BOSTON, rejects_path=tmp_path / "rejects.csv").run(data_dir / "boston311_sample.csv")
+    assert seen == [False]
+    assert gc.isenabled()
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(SourceError):
+        Recording(BOSTON, rejects_path=tmp_path / "rejects2.csv").run(empty)
+    assert gc.isenabled()
+
+
 def _dies_at_line_20(line, record):
     if line >= 20:
         os._exit(3)  # as a child killed by the OOM killer would: no exception, no message
@@ -202,3 +227,22 @@ def test_a_reader_process_whose_parent_was_killed_leaves(data_dir):
     while not _gone(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _gone(child), "the reader child outlived its killed parent"
+
+
+def test_the_writer_starts_on_a_small_first_batch(db, data_dir, tmp_path, monkeypatch):
+    """The first batch is FIRST_BATCH rows and the others batch_size: the writer starts once a
+    few rows are clean, not once a whole batch is (the database idled meanwhile)."""
+    monkeypatch.setattr(service_requests, "FIRST_BATCH", 100)
+    sizes: list[int] = []
+
+    class Recording(service_requests.RequestImporter):
+        def _flush(self, batch):
+            sizes.append(len(batch))
+            super()._flush(batch)
+
+    importer = Recording(BOSTON, rejects_path=tmp_path / "rejects.csv", batch_size=250)
+    summary = importer.run(data_dir / "boston311_sample.csv")
+
+    assert sizes[:2] == [100, 250]
+    assert all(size <= 250 for size in sizes)
+    assert sum(sizes) == summary.created + summary.updated > 350
