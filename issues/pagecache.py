@@ -47,7 +47,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -56,6 +56,7 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
+from django.utils.module_loading import import_string
 
 from departments.models import Asset, AssetLayer, Department, ServiceAttribute, ServiceType, Ward
 from issues.models import (
@@ -585,7 +586,9 @@ def connect() -> None:
     for model in (Adopter, Adoption, Visit):
         post_save.connect(_adoption_changed, sender=model, dispatch_uid=f"pagecache-{model}")
         post_delete.connect(_adoption_changed, sender=model, dispatch_uid=f"pagecache-d-{model}")
-    # The cache's backend is loaded now, as the process starts, not by the first page or write
-    # that reads or bumps a counter: loading it imports the Redis client (~0.3 s), which each
-    # web worker's first page paid, and an import's first batch with its database idle.
-    caches[DEFAULT_CACHE_ALIAS]  # loads the backend and its module; connects to nothing yet
+    # The cache backend's module is imported now, as the process starts, not by the first page
+    # or write that reads or bumps a counter: it imports the Redis client (~0.3 s), which each
+    # web worker's first page paid, and an import's first batch with its database idle. Only
+    # the module: an instance made here would keep settings that tests (and others) may still
+    # change before the first use.
+    import_string(settings.CACHES[DEFAULT_CACHE_ALIAS]["BACKEND"])
