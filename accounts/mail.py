@@ -12,6 +12,8 @@ renders it (`render_account_email`) just before sending, as it does every notifi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -20,27 +22,23 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 
 
-def queue_account_email(
-    *,
-    email: str,
-    kind: str,
-    templates: tuple[str, str],
-    context: dict,
-    language: str,
-    user: User | None = None,
-) -> None:
-    """Queue one account email (`kind`: verify, already_registered, reset) for `email`:
-    `templates` (subject, body) rendered later with `context` (plain JSON values; the account
-    itself is passed as `user` and given to the templates as `user`) in `language`."""
-    queue = import_string(settings.ACCOUNT_EMAIL_QUEUE)
-    queue(
-        email=email,
-        kind=kind,
-        templates=templates,
-        context=context,
-        language=language,
-        user=user,
-    )
+@dataclass(frozen=True)
+class AccountEmail:
+    """One account email (`kind`: verify, already_registered, reset) for `email`, as the request
+    decides it: `templates` (subject, body) to be rendered later with `context` (plain JSON
+    values; the account itself is `user`, given to the templates as `user`) in `language`."""
+
+    email: str
+    kind: str
+    templates: tuple[str, str]
+    context: dict
+    language: str
+    user: User | None = None
+
+
+def queue_account_email(message: AccountEmail) -> None:
+    """Hand the email to the outbox named by settings.ACCOUNT_EMAIL_QUEUE."""
+    import_string(settings.ACCOUNT_EMAIL_QUEUE)(message)
 
 
 def render_account_email(

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from accounts.mail import queue_account_email
+from accounts.mail import AccountEmail, queue_account_email
 from accounts.models import User
 
 
@@ -60,12 +60,17 @@ def their_language(user: User | None) -> str:
 
 def _send(template: str, user: User, context: dict) -> None:
     queue_account_email(
-        email=user.email,
-        kind=template,
-        templates=(f"accounts/emails/{template}_subject.txt", f"accounts/emails/{template}.txt"),
-        context=context,
-        language=their_language(user),
-        user=user,
+        AccountEmail(
+            email=user.email,
+            kind=template,
+            templates=(
+                f"accounts/emails/{template}_subject.txt",
+                f"accounts/emails/{template}.txt",
+            ),
+            context=context,
+            language=their_language(user),
+            user=user,
+        )
     )
 
 
@@ -97,10 +102,12 @@ class OutboxPasswordResetForm(PasswordResetForm):
         # written by the worker (accounts.mail.render_account_email).
         user = context.get("user")
         queue_account_email(
-            email=to_email,
-            kind="reset",
-            templates=(subject_template_name, email_template_name),
-            context={key: value for key, value in context.items() if key != "user"},
-            language=their_language(user),
-            user=user,
+            AccountEmail(
+                email=to_email,
+                kind="reset",
+                templates=(subject_template_name, email_template_name),
+                context={key: value for key, value in context.items() if key != "user"},
+                language=their_language(user),
+                user=user,
+            )
         )

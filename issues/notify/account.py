@@ -6,35 +6,32 @@ from __future__ import annotations
 
 import secrets
 
-from accounts.models import User
+from accounts.mail import AccountEmail
 from issues.models import Notification, NotificationEvent
 from issues.notify.delivery import schedule_delivery
 from issues.notify.rendering import ACCOUNT_KEY
 
 
-def queue_account_email(
-    *,
-    email: str,
-    kind: str,
-    templates: tuple[str, str],
-    context: dict,
-    language: str,
-    user: User | None = None,
-) -> int:
+def queue_account_email(message: AccountEmail) -> int:
     """An account email (verification, password reset) through the outbox like every other, so a
     dead SMTP server delays it instead of failing the sign-up. These are what the person just
     asked for: no unsubscribe link, and an opt-out from notifications does not stop them.
     Written as an intent: the worker renders it (rendering.render_intent), not the request."""
+    email = message.email.lower()
     row = Notification.objects.create(
         event=NotificationEvent.ACCOUNT,
         # Each request is its own email (a second "resend" is meant to send again).
-        dedupe_key=f"{NotificationEvent.ACCOUNT}:{kind}-{secrets.token_hex(8)}:{email.lower()}"[
+        dedupe_key=f"{NotificationEvent.ACCOUNT}:{message.kind}-{secrets.token_hex(8)}:{email}"[
             :200
         ],
-        recipient_email=email.lower(),
-        recipient_user=user,
+        recipient_email=email,
+        recipient_user=message.user,
         render_context={
-            ACCOUNT_KEY: {"templates": list(templates), "context": context, "language": language}
+            ACCOUNT_KEY: {
+                "templates": list(message.templates),
+                "context": message.context,
+                "language": message.language,
+            }
         },
     )
     schedule_delivery([row.pk])
