@@ -219,22 +219,17 @@ def _mark_sent(rows: list[Notification], now) -> None:
     if not rows:
         return
     # Account emails carry live sign-in links (verification, password reset): once sent, the
-    # outbox keeps that it went, not the link. Other rows rendered just now keep what was sent.
-    account = [r.pk for r in rows if r.event == NotificationEvent.ACCOUNT]
-    rendered = [r for r in rows if r.rendered_now and r.event != NotificationEvent.ACCOUNT]
-    if rendered:
-        Notification.objects.bulk_update(rendered, list(RENDERED_FIELDS))
-    # An account email is rendered by the worker too: its subject is what the outbox shows.
-    titled = [r for r in rows if r.rendered_now and r.event == NotificationEvent.ACCOUNT]
-    if titled:
-        Notification.objects.bulk_update(titled, ["subject"])
+    # outbox keeps that it went and its subject, not the link. Rows rendered just now keep what
+    # was sent.
+    for row in rows:
+        if row.event == NotificationEvent.ACCOUNT:
+            row.body_text, row.body_html, row.render_context = "", "", {}
+    kept = [r for r in rows if r.rendered_now or r.event == NotificationEvent.ACCOUNT]
+    if kept:
+        Notification.objects.bulk_update(kept, list(RENDERED_FIELDS))
     Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
         state=NotificationState.SENT, sent_at=now, last_error="", attempts=F("attempts") + 1
     )
-    if account:
-        Notification.objects.filter(pk__in=account).update(
-            body_text="", body_html="", render_context={}
-        )
     for row in rows:
         row.state, row.sent_at, row.last_error = NotificationState.SENT, now, ""
         row.attempts += 1
