@@ -23,6 +23,7 @@ from issues.importers.pipeline import (
     InlineReader,
     InlineWriter,
     ProcessReader,
+    collector_paused,
     writer_for,
 )
 from issues.importers.service_requests import _clean
@@ -166,6 +167,23 @@ def test_the_collector_is_off_while_an_import_runs_and_on_again_after(db, data_d
     empty.write_text("")
     with pytest.raises(SourceError):
         Recording(BOSTON, rejects_path=tmp_path / "rejects2.csv").run(empty)
+    assert gc.isenabled()
+
+
+def _collector_state(line, record):
+    return gc.isenabled()
+
+
+def test_a_reader_forked_while_the_collector_is_paused_runs_without_it(data_dir):
+    """Paused before the reader is forked, the collector stays off in the child too, where each
+    of its walks would otherwise copy pages shared with the parent."""
+    with collector_paused():
+        reader = ProcessReader(Source(data_dir / "boston311_sample.csv", "csv"), _collector_state)
+        try:
+            states = {state for _, state in reader}
+        finally:
+            reader.close()
+    assert states == {False}
     assert gc.isenabled()
 
 
