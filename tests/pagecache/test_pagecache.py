@@ -2,9 +2,13 @@
 shows on the next GET, and nothing personal is ever stored or served."""
 
 import gzip
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpResponse
@@ -541,3 +545,25 @@ def test_what_is_not_a_request_id_is_never_cached_nor_names_a_counter(client, db
         assert "X-Page-Cache" not in response
     counter = pagecache.issue_counter(normalize_public_id(typed))
     assert cache.get(counter) is None
+
+
+def test_a_process_imports_the_cache_backend_as_it_starts():
+    """The Redis cache backend's module (and the Redis client, ~0.3 s) is imported by Django's
+    start-up, not by a worker's first page or an import's first write."""
+    code = (
+        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+        "'config.settings'); django.setup(); print('config.cache' in sys.modules)"
+    )
+    # A Redis nobody listens on: loading the module connects to nothing.
+    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:1/0", "DEBUG": "true", "SECRET_KEY": "x"}
+    env.pop("CACHE_URL", None)
+    started = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert started.stdout.strip() == "True"
