@@ -4,9 +4,12 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
+from django.test.signals import template_rendered
 from django.urls import reverse
 
 from accounts.models import User
+from issues.models import Notification, NotificationEvent, NotificationState
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -183,11 +186,6 @@ def test_account_emails_are_rendered_by_the_worker_in_the_language_the_request_c
     """Issue 19: emails are built and rendered by the worker, not in the request that caused
     them. A sign-up and a reset write intents (no template rendered in the request); the worker
     writes them in the language the page was read in, with links that work."""
-    from django.test import Client
-    from django.test.signals import template_rendered
-
-    from issues.models import Notification, NotificationEvent, NotificationState
-
     rendered: list[str] = []
 
     def seen(sender, template, context, **kwargs):
